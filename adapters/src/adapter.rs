@@ -1,0 +1,134 @@
+//! The [`RegionAdapter`] trait and the [`AdapterSet`] that hands a payload to exactly one adapter.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use time::OffsetDateTime;
+
+use crate::model::{CodeError, NativeReading, RegionCode, ResidentId};
+use crate::trust::TrustView;
+
+/// What a read may use: the registry view, the clock, the caller's deadline, the online client.
+pub struct ReadContext<'a> {
+    pub trust: &'a dyn TrustView,
+    pub now: OffsetDateTime,
+    /// Derived from the caller's gRPC deadline; an online lookup must answer (or degrade) by then.
+    pub deadline: Instant,
+    pub lookup: &'a dyn StatusLookup,
+}
+
+/// Reaches a region's status service. Implemented by the pooled client in `net`.
+#[async_trait::async_trait]
+pub trait StatusLookup: Send + Sync {
+    /// Asks `region`'s status service about one code id (online regions) or resident.
+    /// Never waits past `deadline`: a region that is down or slow yields a reading with
+    /// [`crate::Source::Degraded`].
+    async fn lookup(
+        &self,
+        region: RegionCode,
+        query: &LookupQuery,
+        ctx: &ReadContext<'_>,
+    ) -> Result<NativeReading, CodeError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupQuery {
+    /// An opaque code id from the QR payload.
+    CodeId {
+        code_id: String,
+        city: Option<String>,
+    },
+    /// A resident of the region, by ID number and name (for 转码互认 of its own residents).
+    Resident { id: ResidentId, name: String },
+}
+
+/// One region's code system.
+#[async_trait::async_trait]
+pub trait RegionAdapter: Send + Sync {
+    fn region(&self) -> RegionCode;
+
+    /// The distinct prefix every payload of this region starts with. Registered prefixes may not
+    /// overlap: [`AdapterSet::new`] refuses a set where one is a prefix of another.
+    fn prefix(&self) -> &'static str;
+
+    /// Cheap and allocation-free: is this payload ours?
+    fn claims(&self, payload: &str) -> bool {
+        payload.starts_with(self.prefix())
+    }
+
+    /// Decodes and checks the payload (signature against the registry's key, and/or an online
+    /// lookup) and returns the region's own status words.
+    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<NativeReading, CodeError>;
+
+    /// Looks up one of the region's own residents by ID and name (转码互认). Regions whose
+    /// service cannot do that say so.
+    async fn read_resident(
+        &self,
+        id: &ResidentId,
+        name: &str,
+        ctx: &ReadContext<'_>,
+    ) -> Result<NativeReading, CodeError> {
+        let _ = (id, name, ctx);
+        Err(CodeError::Unsupported(format!(
+            "region {} cannot look residents up by ID",
+            self.region()
+        )))
+    }
+}
+
+/// Every configured adapter; a payload goes to the one that claims it.
+#[derive(Clone)]
+pub struct AdapterSet {
+    adapters: Vec<Arc<dyn RegionAdapter>>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("adapters for {a} and {b} could both claim a payload: prefix {pa:?} overlaps {pb:?}")]
+    OverlappingPrefixes {
+        a: RegionCode,
+        pa: &'static str,
+        b: RegionCode,
+        pb: &'static str,
+    },
+    #[error("two adapters for region {0}")]
+    DuplicateRegion(RegionCode),
+}
+
+impl AdapterSet {
+    pub fn new(adapters: Vec<Arc<dyn RegionAdapter>>) -> Result<Self, ConfigError> {
+        for (i, a) in adapters.iter().enumerate() {
+            for b in &adapters[i + 1..] {
+                if a.region() == b.region() {
+                    return Err(ConfigError::DuplicateRegion(a.region()));
+                }
+                let (pa, pb) = (a.prefix(), b.prefix());
+                if pa.starts_with(pb) || pb.starts_with(pa) {
+                    return Err(ConfigError::OverlappingPrefixes {
+                        a: a.region(),
+                        pa,
+                        b: b.region(),
+                        pb,
+                    });
+                }
+            }
+        }
+        Ok(Self { adapters })
+    }
+
+    /// The adapter that claims the payload, or [`CodeError::NotClaimed`].
+    pub fn claim(&self, payload: &str) -> Result<&Arc<dyn RegionAdapter>, CodeError> {
+        self.adapters
+            .iter()
+            .find(|a| a.claims(payload))
+            .ok_or(CodeError::NotClaimed)
+    }
+
+    pub fn for_region(&self, region: RegionCode) -> Option<&Arc<dyn RegionAdapter>> {
+        self.adapters.iter().find(|a| a.region() == region)
+    }
+
+    pub fn regions(&self) -> impl Iterator<Item = RegionCode> + '_ {
+        self.adapters.iter().map(|a| a.region())
+    }
+}

@@ -1,0 +1,173 @@
+//! The vocabulary adapters speak: region codes, resident IDs, what reading a code yields.
+
+use std::fmt;
+
+use time::OffsetDateTime;
+
+/// A GB/T 2260 administrative code: six ASCII digits. `000000` is the national platform.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RegionCode([u8; 6]);
+
+impl RegionCode {
+    pub const NATIONAL: RegionCode = RegionCode(*b"000000");
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let bytes: [u8; 6] = s.as_bytes().try_into().map_err(|_| {
+            format!("region code {s:?} must be six digits (GB/T 2260), e.g. 330000")
+        })?;
+        if !bytes.iter().all(u8::is_ascii_digit) {
+            return Err(format!(
+                "region code {s:?} must be six digits (GB/T 2260), e.g. 330000"
+            ));
+        }
+        Ok(Self(bytes))
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits are ever stored.
+        std::str::from_utf8(&self.0).unwrap_or("??????")
+    }
+
+    /// The province a city or county belongs to: first two digits, then zeros.
+    pub fn province(&self) -> RegionCode {
+        let mut p = *b"000000";
+        p[..2].copy_from_slice(&self.0[..2]);
+        RegionCode(p)
+    }
+}
+
+impl fmt::Display for RegionCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for RegionCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RegionCode({})", self.as_str())
+    }
+}
+
+/// An 18-character resident ID number whose ISO 7064 MOD 11-2 check digit is correct.
+/// Never logged: `Debug` and `Display` show only the first 2 and last 2 characters.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ResidentId(String);
+
+impl ResidentId {
+    pub fn parse(s: &str) -> Result<Self, CodeError> {
+        let b = s.as_bytes();
+        let bad = |why: &str| CodeError::InvalidResidentId(why.to_string());
+        if b.len() != 18 {
+            return Err(bad("a resident ID number has 18 characters"));
+        }
+        if !b[..17].iter().all(u8::is_ascii_digit) {
+            return Err(bad(
+                "the first 17 characters of a resident ID number are digits",
+            ));
+        }
+        const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+        let sum: u32 = b[..17]
+            .iter()
+            .zip(WEIGHTS)
+            .map(|(d, w)| u32::from(d - b'0') * w)
+            .sum();
+        let expected = b"10X98765432"[(sum % 11) as usize];
+        let got = b[17].to_ascii_uppercase();
+        if got != expected {
+            return Err(bad(
+                "the check digit (ISO 7064 MOD 11-2) of the resident ID number is wrong",
+            ));
+        }
+        let mut id = s.to_string();
+        id.make_ascii_uppercase();
+        Ok(Self(id))
+    }
+
+    /// The full number, for the issuing region's own adapter and the keyed subject reference only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// First 2 and last 2 characters.
+    pub fn masked(&self) -> String {
+        format!("{}**************{}", &self.0[..2], &self.0[16..])
+    }
+}
+
+impl fmt::Debug for ResidentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ResidentId({})", self.masked())
+    }
+}
+
+/// A person as a code names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    /// Known for signed payloads that carry it; online regions may return only a masked name.
+    pub id: Option<ResidentId>,
+    /// Full name when known, else the masked name the region returned.
+    pub name: String,
+    /// A stable handle for the person within the issuing region when the ID is not known
+    /// (e.g. an online region's code id); the gateway keys its subject_ref on the ID or this.
+    pub region_handle: Option<String>,
+}
+
+impl Person {
+    /// Surname + `*` (the first character; Chinese surnames are one character in the common case).
+    pub fn masked_name(&self) -> String {
+        match self.name.chars().next() {
+            Some(first) => format!("{first}*"),
+            None => "*".to_string(),
+        }
+    }
+}
+
+/// Where an adapter got the status from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Online,
+    OfflineSigned,
+    Cached,
+    /// The issuing region could not be reached within the deadline; the label is meaningless.
+    Degraded,
+}
+
+/// What reading one code yields: the region's own words, untranslated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NativeReading {
+    pub region: RegionCode,
+    /// Issuer id as the registry names it, when the code is signed.
+    pub issuer_id: Option<String>,
+    /// The region's own status word, e.g. "绿码", "中风险", "居家观察". Translated by the gateway
+    /// through the region's signed concept map.
+    pub native_label: String,
+    pub subject: Person,
+    /// When the issuing region last refreshed (or signed) this status.
+    pub refreshed_at: OffsetDateTime,
+    /// When the payload itself stops being valid, if it says.
+    pub valid_until: Option<OffsetDateTime>,
+    pub source: Source,
+    /// Why the reading is degraded, or other facts worth a reason line.
+    pub notes: Vec<String>,
+}
+
+/// Why a payload could not be read. The gateway turns these into REJECT or an error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodeError {
+    #[error("no region adapter recognises this payload")]
+    NotClaimed,
+    #[error("malformed {region} payload: {detail}")]
+    Malformed { region: RegionCode, detail: String },
+    #[error("signature check failed: the payload was altered or not signed by issuer {issuer}")]
+    BadSignature { issuer: String },
+    #[error(transparent)]
+    Trust(#[from] crate::trust::TrustError),
+    #[error("invalid resident ID number: {0}")]
+    InvalidResidentId(String),
+    #[error("the payload expired at {0}")]
+    Expired(OffsetDateTime),
+    #[error("the region has no record of this code")]
+    UnknownCode,
+    #[error("{0}")]
+    Unsupported(String),
+}

@@ -1,0 +1,1 @@
+//! The signed trust registry.

@@ -1,0 +1,11 @@
+//! `huren audit …`: checks the hash-chained audit log.
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Not built yet: see the open issue for this capability.
+    Todo,
+}
+
+pub async fn run(_cmd: Command) -> anyhow::Result<()> {
+    anyhow::bail!("'audit' is not built yet")
+}

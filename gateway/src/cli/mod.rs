@@ -1,0 +1,118 @@
+//! Parses the command line and runs one subcommand on a tokio runtime.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub mod audit;
+pub mod bench;
+pub mod certs;
+pub mod client;
+pub mod demo;
+pub mod receipt;
+pub mod region;
+pub mod registry;
+pub mod serve;
+
+/// huren (互认): federated interop gateway between regional health-code systems.
+#[derive(Debug, Parser)]
+#[command(name = "huren", version, about, long_about = None)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human, env = "HUREN_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole system on loopback and show what each role sees (the main job).
+    Demo(demo::Args),
+    /// Serve the gateway over mutual TLS.
+    Serve(serve::Args),
+    /// Create and inspect the dev PKI.
+    #[command(subcommand)]
+    Certs(certs::Command),
+    /// Offline signing ceremony and inspection of the trust registry.
+    #[command(subcommand)]
+    Registry(registry::Command),
+    /// Reference regional health-code services and their codes.
+    #[command(subcommand)]
+    Region(region::Command),
+    /// Check recognition receipts offline.
+    #[command(subcommand)]
+    Receipt(receipt::Command),
+    /// Check the hash-chained audit log.
+    #[command(subcommand)]
+    Audit(audit::Command),
+    /// Verify one code against a running gateway.
+    Verify(client::VerifyArgs),
+    /// Charter-train manifests against a running gateway.
+    #[command(subcommand)]
+    Manifest(client::ManifestCommand),
+    /// Worker confirmations (转码互认) against a running gateway.
+    #[command(subcommand)]
+    Workers(client::WorkersCommand),
+    /// National summary from a running gateway.
+    Summary(client::SummaryArgs),
+    /// Benchmarks that print huren's figures beside baselines measured in the same run.
+    #[command(subcommand)]
+    Bench(bench::Command),
+}
+
+/// Entry point of the `huren` binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("huren: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("huren: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Demo(args) => demo::run(args).await,
+        Command::Serve(args) => serve::run(args).await,
+        Command::Certs(cmd) => certs::run(cmd).await,
+        Command::Registry(cmd) => registry::run(cmd).await,
+        Command::Region(cmd) => region::run(cmd).await,
+        Command::Receipt(cmd) => receipt::run(cmd).await,
+        Command::Audit(cmd) => audit::run(cmd).await,
+        Command::Verify(args) => client::verify(args).await,
+        Command::Manifest(cmd) => client::manifest(cmd).await,
+        Command::Workers(cmd) => client::workers(cmd).await,
+        Command::Summary(args) => client::summary(args).await,
+        Command::Bench(cmd) => bench::run(cmd).await,
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    use tracing_subscriber::{EnvFilter, fmt};
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}

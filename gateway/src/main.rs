@@ -1,0 +1,7 @@
+//! The `huren` command line: see `huren --help`.
+
+#![forbid(unsafe_code)]
+
+fn main() -> std::process::ExitCode {
+    huren::cli::main()
+}
