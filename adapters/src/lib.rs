@@ -11,7 +11,8 @@
 pub mod adapter;
 pub mod model;
 pub mod trust;
+pub mod vocabulary;
 
 pub use adapter::{AdapterSet, ConfigError, LookupQuery, ReadContext, RegionAdapter, StatusLookup};
-pub use model::{CodeError, NativeReading, Person, RegionCode, ResidentId, Source};
+pub use model::{CodeError, Colour, NativeReading, Person, RegionCode, ResidentId, Source};
 pub use trust::{IssuerKey, KeyAlgorithm, StatusService, TrustError, TrustView};

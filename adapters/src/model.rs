@@ -122,6 +122,45 @@ impl Person {
     }
 }
 
+/// The national colour vocabulary (canonical status).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Colour {
+    Green,
+    Yellow,
+    Red,
+    Pending,
+    Unknown,
+}
+
+impl Colour {
+    pub const ALL: [Colour; 5] = [
+        Colour::Green,
+        Colour::Yellow,
+        Colour::Red,
+        Colour::Pending,
+        Colour::Unknown,
+    ];
+
+    pub fn parse(s: &str) -> Option<Colour> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(s))
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Colour::Green => "GREEN",
+            Colour::Yellow => "YELLOW",
+            Colour::Red => "RED",
+            Colour::Pending => "PENDING",
+            Colour::Unknown => "UNKNOWN",
+        }
+    }
+}
+
 /// Where an adapter got the status from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
