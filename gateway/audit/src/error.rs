@@ -1,0 +1,38 @@
+//! What can go wrong opening the log or appending to it.
+
+use std::path::PathBuf;
+
+use crate::record::EntryError;
+use crate::scan::Problem;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("audit log {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("audit log {0} is in use by another writer (its LOCK is held)")]
+    Locked(PathBuf),
+    /// Damage a crash cannot explain: not at the end of the last segment, or longer than one
+    /// batch. Nothing is truncated; run `huren audit verify` and investigate.
+    #[error("audit log is corrupt, not torn (refusing to truncate {dropped} bytes): {problem}")]
+    Corrupt { problem: Box<Problem>, dropped: u64 },
+    #[error("audit log config: {0}")]
+    Config(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AppendError {
+    #[error("audit entry refused: {0}")]
+    Invalid(#[from] EntryError),
+    #[error("audit record is {0} bytes, over the limit")]
+    TooLarge(usize),
+    /// A write or sync failed. The writer stops: after a failed fsync the kernel may have dropped
+    /// the data, so nothing after it could honestly be acknowledged. Reopen to recover.
+    #[error("audit log stopped after a write failure: {0}")]
+    Failed(String),
+    #[error("audit log is closed")]
+    Closed,
+}

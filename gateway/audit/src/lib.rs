@@ -1,0 +1,83 @@
+//! The audit log: every per-person decision, append-only, hash-chained, durable before the answer.
+//!
+//! # Manual
+//!
+//! ## What is logged
+//!
+//! One [`Entry`] per decision: time, the caller's SPIFFE id, the gRPC method, the stated
+//! purpose, the issuing region, the person's keyed `subject_ref`, the verdict and the registry
+//! version. There is no field for a resident ID number, and anything shaped like one (17 digits
+//! and a valid check character) in the free-text fields is masked before it is written.
+//!
+//! ## On disk
+//!
+//! A directory of segment files `segment-<first seq, 20 digits>.log`, one record per line:
+//! `<SHA-256 of body, hex> <body JSON>`. The body holds `seq` (from 1, no gaps) and `prev`, the
+//! hash of the record before (zeros for seq 1). A segment is closed once it reaches
+//! [`Config::segment_bytes`]; the chain runs on across segments. `LOCK` keeps a second writer
+//! out. `torn-*.bin` files are tails that recovery cut off, kept for investigation.
+//!
+//! ## Group commit and the sync policies
+//!
+//! [`AuditLog::append`] queues the entry for one writer task and waits on a oneshot for its
+//! acknowledgment ([`Ack`]: seq and hash). The writer takes everything queued, writes it with
+//! one `write`, makes it durable per the [`SyncPolicy`], then acknowledges every record of the
+//! batch together. The gateway answers a caller only after `append` returned `Ok`.
+//!
+//! - `every` (default): each batch is `fdatasync`ed before any of its records is acknowledged.
+//!   **An acknowledged record survives a process crash, a kernel crash and a power loss** (as far
+//!   as the disk honours flushes). Batches form on their own: while one sync runs, the next
+//!   batch queues, so throughput grows with concurrency and a lone caller waits one sync.
+//! - `interval(MS)`: the same guarantee as `every`; after the first record of a batch the writer
+//!   waits up to MS milliseconds for more before writing and syncing. Fewer syncs under light
+//!   load, at most MS more latency per append.
+//! - `unsynced`: acknowledged once written to the OS page cache. **Survives a crash of the
+//!   process (the kernel still holds the data), not a kernel crash or power loss**: acknowledged
+//!   records can then be lost, and more than one batch may be torn, which recovery refuses as
+//!   corruption. For benchmarks and throw-away demos only.
+//!
+//! A batch is at most [`Config::max_batch_records`] records and [`Config::max_batch_bytes`]
+//! bytes. If a write or sync fails the writer stops for good and every later append fails
+//! ([`AppendError::Failed`]): after a failed `fsync` the kernel may have dropped the data, so
+//! nothing could honestly be acknowledged. The gateway must then fail closed; reopening
+//! recovers.
+//!
+//! ## Recovery on open
+//!
+//! [`AuditLog::open`] walks the chain. A crash can only damage the batch being written, at the
+//! end of the last segment: a partial line, a line whose hash does not match, a broken link.
+//! If the damage starts in the last segment and spans at most `max_batch_bytes`, the tail from
+//! there on is copied to `torn-….bin`, truncated away (a segment with nothing intact is
+//! removed), and reported in the [`RecoveryReport`]; the chain continues from the last intact
+//! record. No acknowledged record is in a torn tail: it was synced before it was acknowledged.
+//! Damage anywhere else is refused as [`OpenError::Corrupt`], and nothing is truncated.
+//!
+//! ## Checking
+//!
+//! [`verify`] (and `huren audit verify DIR`) checks, read-only, that segment names continue the
+//! chain, every line matches its own hash, sequence numbers have no gaps and every `prev` is the
+//! hash of the record before; the [`Report`] names the file, line, byte offset and seq where it
+//! breaks and why. Altering a record breaks its own hash; rewriting its hash too breaks the next
+//! record's `prev`. The head hash in the report can be anchored elsewhere (e.g. in a registry
+//! checkpoint) to catch a rewrite of the whole tail.
+
+#![forbid(unsafe_code)]
+
+mod config;
+mod error;
+mod log;
+mod record;
+mod recovery;
+mod scan;
+mod segment;
+mod verify;
+mod writer;
+
+pub use config::{Config, SyncPolicy};
+pub use error::{AppendError, OpenError};
+pub use log::AuditLog;
+pub use record::{ChainHash, Entry, EntryError, LineError, MAX_LINE_BYTES, MAX_TEXT_BYTES, Record};
+pub use recovery::{RecoveryReport, TornTail};
+pub use scan::{Problem, ProblemKind, Scan, SegmentSummary};
+pub use verify::{Report, verify, walk};
+pub use writer::Ack;

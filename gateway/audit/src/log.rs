@@ -1,0 +1,117 @@
+//! `AuditLog`: opens (and recovers) a log directory and hands appends to the writer task.
+
+use std::path::{Path, PathBuf};
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::Config;
+use crate::error::{AppendError, OpenError};
+use crate::record::Entry;
+use crate::recovery::{RecoveryReport, recover};
+use crate::segment;
+use crate::writer::{self, Ack, Disk, Head, Msg};
+
+/// A handle to an open audit log. Cheap to clone; every clone feeds the same writer task.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    tx: mpsc::Sender<Msg>,
+    dir: PathBuf,
+}
+
+impl AuditLog {
+    /// Opens the log in `dir` (created if missing), cuts off a torn tail left by a crash, and
+    /// starts the writer task on the current tokio runtime. Only one writer may hold a directory.
+    pub async fn open(
+        dir: impl AsRef<Path>,
+        config: Config,
+    ) -> Result<(AuditLog, RecoveryReport), OpenError> {
+        config.check().map_err(OpenError::Config)?;
+        let dir = dir.as_ref().to_path_buf();
+        let d = dir.clone();
+        let max_torn = config.max_batch_bytes as u64;
+        let opened = tokio::task::spawn_blocking(move || open_blocking(&d, max_torn))
+            .await
+            .map_err(|e| OpenError::Io {
+                path: dir.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })??;
+        let (disk, head, report) = opened;
+        let (tx, rx) = mpsc::channel(config.queue);
+        tokio::spawn(writer::run(rx, disk, head, config));
+        Ok((AuditLog { tx, dir }, report))
+    }
+
+    /// Appends one decision and returns once it is durable under the configured policy. The
+    /// caller must not answer before this returns `Ok`.
+    pub async fn append(&self, entry: Entry) -> Result<Ack, AppendError> {
+        let entry = entry.sanitised()?;
+        let (ack_tx, ack_rx) = oneshot::channel();
+        self.tx
+            .send(Msg::Append(entry, ack_tx))
+            .await
+            .map_err(|_| AppendError::Closed)?;
+        ack_rx.await.map_err(|_| AppendError::Closed)?
+    }
+
+    /// Writes what is queued, syncs, releases the directory. Appends after this fail with
+    /// [`AppendError::Closed`].
+    pub async fn close(self) -> Result<(), AppendError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Msg::Close(tx))
+            .await
+            .map_err(|_| AppendError::Closed)?;
+        rx.await.map_err(|_| AppendError::Closed)?
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+fn open_blocking(dir: &Path, max_torn: u64) -> Result<(Disk, Head, RecoveryReport), OpenError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| OpenError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let lock_path = dir.join("LOCK");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io(&lock_path))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(OpenError::Locked(dir.to_path_buf()));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io(&lock_path)(e)),
+    }
+    let report = recover(dir, max_torn)?;
+    let head = Head {
+        next_seq: report.head.map_or(1, |(seq, _)| seq + 1),
+        prev: report.head.map_or(crate::ChainHash::GENESIS, |(_, h)| h),
+    };
+    let (path, new) = match segment::list(dir).map_err(io(dir))?.pop() {
+        Some((_, path)) => (path, false),
+        None => (dir.join(segment::file_name(head.next_seq)), true),
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(io(&path))?;
+    if new {
+        segment::sync_dir(dir).map_err(io(dir))?;
+    }
+    let seg_len = file.metadata().map_err(io(&path))?.len();
+    let disk = Disk {
+        dir: dir.to_path_buf(),
+        file,
+        seg_len,
+        _lock: lock,
+    };
+    Ok((disk, head, report))
+}

@@ -1,0 +1,334 @@
+//! The audit log as the gateway uses it: concurrent appends, crashes' torn tails, tampering.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use huren_audit::{
+    Ack, AppendError, AuditLog, ChainHash, Config, Entry, LineError, OpenError, ProblemKind,
+    SyncPolicy, verify, walk,
+};
+
+fn entry(n: u64) -> Entry {
+    Entry {
+        time: time::macros::datetime!(2020-02-17 08:00 UTC) + Duration::from_secs(n),
+        caller: "spiffe://huren.dev/region/330110/role/checkpoint/gate-1".into(),
+        method: "/huren.v1.Recognition/VerifyCode".into(),
+        purpose: "road checkpoint".into(),
+        issuing_region: "510000".into(),
+        subject_ref: format!("{n:064x}"),
+        verdict: "PASS".into(),
+        registry_version: 3,
+    }
+}
+
+fn small_segments(sync: SyncPolicy) -> Config {
+    Config {
+        sync,
+        segment_bytes: 16 * 1024,
+        ..Config::default()
+    }
+}
+
+/// Every record on disk, by seq.
+fn on_disk(dir: &Path) -> BTreeMap<u64, (ChainHash, Entry)> {
+    let mut out = BTreeMap::new();
+    walk(dir, |r, h| {
+        out.insert(r.seq, (*h, r.entry.clone()));
+    })
+    .unwrap();
+    out
+}
+
+fn segments(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("segment-")
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+async fn fill(dir: &Path, n: u64) -> Vec<Ack> {
+    let (log, _) = AuditLog::open(dir, small_segments(SyncPolicy::Every))
+        .await
+        .unwrap();
+    let mut acks = Vec::new();
+    for i in 0..n {
+        acks.push(log.append(entry(i)).await.unwrap());
+    }
+    log.close().await.unwrap();
+    acks
+}
+
+async fn concurrent_appends_all_land_in_one_chain(sync: SyncPolicy) {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, report) = AuditLog::open(dir.path(), small_segments(sync))
+        .await
+        .unwrap();
+    assert_eq!(report.records, 0);
+    let mut tasks = Vec::new();
+    for t in 0..64u64 {
+        let log = log.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut acks = Vec::new();
+            for i in 0..50 {
+                acks.push((t * 1000 + i, log.append(entry(t * 1000 + i)).await.unwrap()));
+            }
+            acks
+        }));
+    }
+    let mut acked = Vec::new();
+    for t in tasks {
+        acked.extend(t.await.unwrap());
+    }
+    log.close().await.unwrap();
+
+    let disk = on_disk(dir.path());
+    assert_eq!(disk.len(), 64 * 50);
+    assert_eq!(
+        disk.keys().copied().collect::<Vec<_>>(),
+        (1..=3200).collect::<Vec<_>>()
+    );
+    for (n, ack) in &acked {
+        let (hash, e) = &disk[&ack.seq];
+        assert_eq!(hash, &ack.hash, "seq {} hash", ack.seq);
+        assert_eq!(
+            e.subject_ref,
+            format!("{n:064x}"),
+            "seq {} holds another entry",
+            ack.seq
+        );
+    }
+    let report = verify(dir.path()).unwrap();
+    assert!(report.is_ok(), "{report}");
+    assert!(
+        report.scan.segments.len() > 1,
+        "the run should cross segments"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_appends_every() {
+    concurrent_appends_all_land_in_one_chain(SyncPolicy::Every).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_appends_interval() {
+    concurrent_appends_all_land_in_one_chain(SyncPolicy::Interval(Duration::from_millis(2))).await;
+}
+
+#[tokio::test]
+async fn reopening_continues_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = fill(dir.path(), 10).await;
+    let (log, report) = AuditLog::open(dir.path(), Config::default()).await.unwrap();
+    assert_eq!(report.records, 10);
+    assert_eq!(report.head, Some((10, first[9].hash)));
+    assert!(report.torn.is_none());
+    let ack = log.append(entry(10)).await.unwrap();
+    log.close().await.unwrap();
+    assert_eq!(ack.seq, 11);
+    assert!(verify(dir.path()).unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn a_second_writer_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _) = AuditLog::open(dir.path(), Config::default()).await.unwrap();
+    let second = AuditLog::open(dir.path(), Config::default()).await;
+    assert!(matches!(second, Err(OpenError::Locked(_))), "{second:?}");
+    log.close().await.unwrap();
+    assert!(AuditLog::open(dir.path(), Config::default()).await.is_ok());
+}
+
+#[tokio::test]
+async fn appends_after_close_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _) = AuditLog::open(dir.path(), Config::default()).await.unwrap();
+    let other = log.clone();
+    log.close().await.unwrap();
+    assert_eq!(other.append(entry(1)).await, Err(AppendError::Closed));
+}
+
+#[tokio::test]
+async fn a_record_cut_short_is_reported_truncated_and_the_chain_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let acks = fill(dir.path(), 40).await;
+    let last = segments(dir.path()).pop().unwrap();
+    let len = std::fs::metadata(&last).unwrap().len();
+    // What a crash mid-write leaves: half of a record that was never acknowledged.
+    let mut extra = huren_audit::Record {
+        seq: 41,
+        prev: acks[39].hash,
+        entry: entry(40),
+    }
+    .encode()
+    .unwrap()
+    .0;
+    extra.truncate(extra.len() / 2);
+    append_bytes(&last, &extra);
+
+    let before = verify(dir.path()).unwrap();
+    assert!(before.is_torn_tail_only(), "{before}");
+
+    let (log, report) = AuditLog::open(dir.path(), Config::default()).await.unwrap();
+    let torn = report.torn.clone().expect("a torn tail is reported");
+    assert_eq!(torn.problem.segment, last);
+    assert_eq!(torn.problem.offset, len);
+    assert_eq!(torn.problem.expected_seq, 41);
+    assert!(matches!(
+        torn.problem.kind,
+        ProblemKind::PartialRecord { .. }
+    ));
+    assert_eq!(torn.dropped_bytes, extra.len() as u64);
+    assert_eq!(std::fs::read(&torn.preserved_at).unwrap(), extra);
+    assert_eq!(std::fs::metadata(&last).unwrap().len(), len);
+    assert_eq!(report.records, 40);
+
+    let next = log.append(entry(99)).await.unwrap();
+    log.close().await.unwrap();
+    assert_eq!(next.seq, 41);
+    let disk = on_disk(dir.path());
+    for a in &acks {
+        assert_eq!(disk[&a.seq].0, a.hash);
+    }
+    assert!(verify(dir.path()).unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn garbage_after_the_last_record_is_cut_off_without_losing_a_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let acks = fill(dir.path(), 25).await;
+    let last = segments(dir.path()).pop().unwrap();
+    append_bytes(&last, b"\0\0\0\0garbage that is not a record\n\xff\xfe");
+
+    let (log, report) = AuditLog::open(dir.path(), Config::default()).await.unwrap();
+    let torn = report.torn.expect("garbage is reported");
+    assert!(matches!(
+        torn.problem.kind,
+        ProblemKind::Line(LineError::Framing)
+    ));
+    assert_eq!(report.records, 25);
+    log.close().await.unwrap();
+    let disk = on_disk(dir.path());
+    assert_eq!(disk.len(), 25);
+    for a in &acks {
+        assert_eq!(disk[&a.seq].0, a.hash);
+    }
+    assert!(verify(dir.path()).unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn damage_before_the_tail_is_corruption_and_nothing_is_truncated() {
+    let dir = tempfile::tempdir().unwrap();
+    fill(dir.path(), 400).await;
+    let segs = segments(dir.path());
+    assert!(segs.len() > 2);
+    let victim = &segs[0];
+    let before = std::fs::read(victim).unwrap();
+    flip_byte_in_line(victim, 3, "PASS", "FAIL");
+
+    let err = AuditLog::open(dir.path(), Config::default())
+        .await
+        .unwrap_err();
+    let OpenError::Corrupt { problem, .. } = err else {
+        panic!("expected corruption, got {err:?}")
+    };
+    assert_eq!(problem.segment, *victim);
+    assert_eq!(problem.line, 3);
+    assert_eq!(std::fs::read(victim).unwrap().len(), before.len());
+    assert_eq!(segments(dir.path()), segs, "no segment was removed");
+}
+
+#[tokio::test]
+async fn verify_names_an_altered_record() {
+    let dir = tempfile::tempdir().unwrap();
+    fill(dir.path(), 30).await;
+    let seg = segments(dir.path()).remove(0);
+    flip_byte_in_line(&seg, 12, "PASS", "FAIL");
+
+    let report = verify(dir.path()).unwrap();
+    let p = report.problem().expect("tampering is found");
+    assert_eq!((p.line, p.expected_seq), (12, 12));
+    assert!(
+        matches!(p.kind, ProblemKind::Line(LineError::BadHash { .. })),
+        "{p}"
+    );
+    assert_eq!(report.scan.records, 11);
+    assert!(report.to_string().contains("BROKEN"));
+}
+
+#[tokio::test]
+async fn verify_names_a_record_whose_hash_was_rewritten_too() {
+    let dir = tempfile::tempdir().unwrap();
+    fill(dir.path(), 30).await;
+    let seg = segments(dir.path()).remove(0);
+    // A careful forger re-hashes the altered record; the next record's link still names the
+    // original.
+    let text = std::fs::read_to_string(&seg).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let (mut record, _) = huren_audit::Record::decode(lines[11].as_bytes()).unwrap();
+    record.entry.verdict = "REJECT".into();
+    let (line, _) = record.encode().unwrap();
+    lines[11] = String::from_utf8(line).unwrap().trim_end().to_string();
+    std::fs::write(&seg, lines.join("\n") + "\n").unwrap();
+
+    let report = verify(dir.path()).unwrap();
+    let p = report.problem().expect("the rewrite is found");
+    assert_eq!(p.expected_seq, 13);
+    match &p.kind {
+        ProblemKind::PrevMismatch { previous_seq, .. } => assert_eq!(*previous_seq, 12),
+        other => panic!("expected a broken link, got {other:?}"),
+    }
+    assert!(p.to_string().contains("seq 12 was altered"), "{p}");
+}
+
+#[tokio::test]
+async fn verify_finds_a_missing_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    fill(dir.path(), 400).await;
+    let segs = segments(dir.path());
+    std::fs::remove_file(&segs[1]).unwrap();
+    let report = verify(dir.path()).unwrap();
+    let p = report.problem().expect("a gap is found");
+    assert_eq!(p.segment, segs[2]);
+    assert!(matches!(p.kind, ProblemKind::SegmentName { .. }));
+}
+
+#[tokio::test]
+async fn an_id_number_in_the_purpose_never_reaches_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _) = AuditLog::open(dir.path(), Config::default()).await.unwrap();
+    let mut e = entry(1);
+    e.purpose = "asked about 11010519491231002X".into();
+    log.append(e).await.unwrap();
+    log.close().await.unwrap();
+    for seg in segments(dir.path()) {
+        let text = std::fs::read_to_string(seg).unwrap();
+        assert!(!text.contains("11010519491231002X"));
+        assert!(text.contains("11**************2X"));
+    }
+}
+
+fn append_bytes(path: &Path, bytes: &[u8]) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    f.write_all(bytes).unwrap();
+}
+
+/// Replaces `from` with `to` (same length) in the `line`th line (1-based) of a segment.
+fn flip_byte_in_line(path: &Path, line: usize, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    assert!(lines[line - 1].contains(from));
+    lines[line - 1] = lines[line - 1].replacen(from, to, 1);
+    std::fs::write(path, lines.join("\n") + "\n").unwrap();
+}
