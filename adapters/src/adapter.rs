@@ -15,6 +15,27 @@ pub struct ReadContext<'a> {
     /// Derived from the caller's gRPC deadline; an online lookup must answer (or degrade) by then.
     pub deadline: Instant,
     pub lookup: &'a dyn StatusLookup,
+    /// The recognition agreement requires a live status from the issuing region: hybrid formats
+    /// (Sichuan) then ask the status service as well as checking the signature.
+    pub require_online: bool,
+}
+
+impl<'a> ReadContext<'a> {
+    /// A context for an offline-acceptable read; set `require_online` when the agreement says.
+    pub fn new(
+        trust: &'a dyn TrustView,
+        lookup: &'a dyn StatusLookup,
+        now: OffsetDateTime,
+        deadline: Instant,
+    ) -> Self {
+        Self {
+            trust,
+            now,
+            deadline,
+            lookup,
+            require_online: false,
+        }
+    }
 }
 
 /// Reaches a region's status service. Implemented by the pooled client in `net`.

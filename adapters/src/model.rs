@@ -10,6 +10,12 @@ pub struct RegionCode([u8; 6]);
 
 impl RegionCode {
     pub const NATIONAL: RegionCode = RegionCode(*b"000000");
+    pub const ZHEJIANG: RegionCode = RegionCode(*b"330000");
+    pub const GUANGDONG: RegionCode = RegionCode(*b"440000");
+    pub const SICHUAN: RegionCode = RegionCode(*b"510000");
+    pub const HUNAN: RegionCode = RegionCode(*b"430000");
+    pub const HENAN: RegionCode = RegionCode(*b"410000");
+    pub const HUBEI: RegionCode = RegionCode(*b"420000");
 
     pub fn parse(s: &str) -> Result<Self, String> {
         let bytes: [u8; 6] = s.as_bytes().try_into().map_err(|_| {
@@ -186,6 +192,9 @@ pub struct NativeReading {
     /// When the payload itself stops being valid, if it says.
     pub valid_until: Option<OffsetDateTime>,
     pub source: Source,
+    /// The holder's last check-in, for formats that record one (Hubei). The region's concept map
+    /// decides what an old check-in means (Hubei: green lapses to yellow after 3 days).
+    pub checked_in_at: Option<OffsetDateTime>,
     /// Why the reading is degraded, or other facts worth a reason line.
     pub notes: Vec<String>,
 }
@@ -205,6 +214,9 @@ pub enum CodeError {
     InvalidResidentId(String),
     #[error("the payload expired at {0}")]
     Expired(OffsetDateTime),
+    /// The issuing region revoked this one code (e.g. listed in Guangdong's revocation list).
+    #[error("the issuing region revoked code {serial}: {reason}")]
+    CodeRevoked { serial: String, reason: String },
     #[error("the region has no record of this code")]
     UnknownCode,
     #[error("{0}")]

@@ -1,0 +1,182 @@
+//! An issuer's signing key, loaded from the dev PKI's PKCS#8 PEM: the issuing side of the codecs.
+
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use ring::rand::SystemRandom;
+use ring::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _,
+};
+
+use crate::codec::verify::normalise_low_s;
+use crate::trust::{IssuerKey, KeyAlgorithm};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignerError {
+    #[error("cannot read issuer key {path}: {source}")]
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("issuer key is not a PEM \"PRIVATE KEY\" (PKCS#8) document")]
+    NotPem,
+    #[error("issuer key is neither an Ed25519 nor an ECDSA P-256 PKCS#8 key")]
+    UnsupportedKey,
+    #[error("signing failed")]
+    Sign,
+    #[error(transparent)]
+    Pki(#[from] huren_certs::ManifestError),
+}
+
+enum Key {
+    Ed25519(Ed25519KeyPair),
+    P256(EcdsaKeyPair),
+}
+
+/// A region's code-signing issuer: its registry id and private key.
+pub struct IssuerSigner {
+    issuer_id: String,
+    key: Key,
+    rng: SystemRandom,
+}
+
+impl std::fmt::Debug for IssuerSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        write!(
+            f,
+            "IssuerSigner({}, {:?})",
+            self.issuer_id,
+            self.algorithm()
+        )
+    }
+}
+
+impl IssuerSigner {
+    /// Loads a PKCS#8 PEM private key (Ed25519 or ECDSA P-256), as `huren certs init` writes them.
+    pub fn from_pkcs8_pem(issuer_id: &str, pem: &str) -> Result<Self, SignerError> {
+        let der = pem_private_key_der(pem).ok_or(SignerError::NotPem)?;
+        Self::from_pkcs8_der(issuer_id, &der)
+    }
+
+    pub fn from_pkcs8_der(issuer_id: &str, der: &[u8]) -> Result<Self, SignerError> {
+        let rng = SystemRandom::new();
+        // rcgen writes Ed25519 keys as PKCS#8 v1 (no public key); ring needs "maybe_unchecked" for those.
+        let key = if let Ok(k) = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
+            Key::Ed25519(k)
+        } else if let Ok(k) = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng)
+        {
+            Key::P256(k)
+        } else {
+            return Err(SignerError::UnsupportedKey);
+        };
+        Ok(Self {
+            issuer_id: issuer_id.to_string(),
+            key,
+            rng,
+        })
+    }
+
+    /// The issuer of `region` in a dev PKI directory made by `huren certs init`.
+    pub fn from_pki(dir: &Path, region: &str) -> Result<Self, SignerError> {
+        let manifest = huren_certs::Manifest::load(dir)?;
+        let entry = manifest.region(region)?;
+        let path = dir.join(&entry.issuer.key);
+        let pem = std::fs::read_to_string(&path).map_err(|source| SignerError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        Self::from_pkcs8_pem(&entry.issuer.id, &pem)
+    }
+
+    /// A fresh random key, for tests and benchmarks.
+    pub fn generate(issuer_id: &str, algorithm: KeyAlgorithm) -> Result<Self, SignerError> {
+        let rng = SystemRandom::new();
+        let pkcs8 = match algorithm {
+            KeyAlgorithm::Ed25519 => Ed25519KeyPair::generate_pkcs8(&rng),
+            KeyAlgorithm::EcdsaP256Sha256 => {
+                EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            }
+        }
+        .map_err(|_| SignerError::Sign)?;
+        Self::from_pkcs8_der(issuer_id, pkcs8.as_ref())
+    }
+
+    pub fn issuer_id(&self) -> &str {
+        &self.issuer_id
+    }
+
+    pub fn algorithm(&self) -> KeyAlgorithm {
+        match self.key {
+            Key::Ed25519(_) => KeyAlgorithm::Ed25519,
+            Key::P256(_) => KeyAlgorithm::EcdsaP256Sha256,
+        }
+    }
+
+    /// The public key as the registry would list it.
+    pub fn public_key(&self) -> IssuerKey {
+        let public_key = match &self.key {
+            Key::Ed25519(k) => k.public_key().as_ref().to_vec(),
+            Key::P256(k) => k.public_key().as_ref().to_vec(),
+        };
+        IssuerKey {
+            algorithm: self.algorithm(),
+            public_key,
+        }
+    }
+
+    /// Ed25519: the 64-byte signature. P-256: 64 bytes `r || s`, with `s` in the lower half of
+    /// the group order so that each message has one accepted signature (ECDSA is malleable).
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignerError> {
+        match &self.key {
+            Key::Ed25519(k) => Ok(k.sign(message).as_ref().to_vec()),
+            Key::P256(k) => {
+                let sig = k.sign(&self.rng, message).map_err(|_| SignerError::Sign)?;
+                let mut fixed: [u8; 64] = sig.as_ref().try_into().map_err(|_| SignerError::Sign)?;
+                normalise_low_s(&mut fixed);
+                Ok(fixed.to_vec())
+            }
+        }
+    }
+}
+
+/// The DER inside a `-----BEGIN PRIVATE KEY-----` PEM block.
+fn pem_private_key_der(pem: &str) -> Option<Vec<u8>> {
+    const BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
+    const END: &str = "-----END PRIVATE KEY-----";
+    let start = pem.find(BEGIN)? + BEGIN.len();
+    let len = pem[start..].find(END)?;
+    let body: String = pem[start..start + len]
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    STANDARD.decode(body).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_a_certificate_where_a_key_belongs() {
+        let cert = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        assert!(matches!(
+            IssuerSigner::from_pkcs8_pem("x", cert),
+            Err(SignerError::NotPem)
+        ));
+    }
+
+    #[test]
+    fn loads_both_algorithms_from_a_dev_pki() {
+        let dir = tempfile::tempdir().unwrap();
+        huren_certs::init(dir.path(), &huren_certs::InitOptions::default()).unwrap();
+        let gd = IssuerSigner::from_pki(dir.path(), "440000").unwrap();
+        assert_eq!(gd.issuer_id(), "gd-2020-01");
+        assert_eq!(gd.algorithm(), KeyAlgorithm::Ed25519);
+        let sc = IssuerSigner::from_pki(dir.path(), "510000").unwrap();
+        assert_eq!(sc.issuer_id(), "sc-2020-01");
+        assert_eq!(sc.algorithm(), KeyAlgorithm::EcdsaP256Sha256);
+        assert_eq!(sc.public_key().public_key.len(), 65);
+    }
+}

@@ -1,0 +1,102 @@
+//! Signature verification against a registry key, with one accepted signature per message.
+
+use ring::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
+
+use crate::trust::{IssuerKey, KeyAlgorithm};
+
+/// P-256 group order n, big-endian.
+const P256_N: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+];
+/// floor(n / 2), big-endian: the largest `s` a normalised signature may carry.
+const P256_HALF_N: [u8; 32] = [
+    0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8,
+];
+
+/// Does `signature` over `message` verify under `key`, which must be of `expected` algorithm?
+///
+/// Ed25519 uses `verify_strict` (refuses non-canonical `S` and small-order keys). P-256 takes
+/// 64-byte `r || s` and refuses high `s`, so `(r, n - s)` cannot pass as a second valid form.
+pub fn verify(key: &IssuerKey, expected: KeyAlgorithm, message: &[u8], signature: &[u8]) -> bool {
+    if key.algorithm != expected {
+        return false;
+    }
+    match key.algorithm {
+        KeyAlgorithm::Ed25519 => verify_ed25519(&key.public_key, message, signature),
+        KeyAlgorithm::EcdsaP256Sha256 => verify_p256(&key.public_key, message, signature),
+    }
+}
+
+pub fn verify_ed25519(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    let (Ok(pk), Ok(sig)) = (
+        <[u8; 32]>::try_from(public_key),
+        <[u8; 64]>::try_from(signature),
+    ) else {
+        return false;
+    };
+    let Ok(vk) = ed25519_dalek::VerifyingKey::from_bytes(&pk) else {
+        return false;
+    };
+    vk.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&sig))
+        .is_ok()
+}
+
+pub fn verify_p256(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    if signature.len() != 64 || signature[32..] > P256_HALF_N[..] {
+        return false;
+    }
+    UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, public_key)
+        .verify(message, signature)
+        .is_ok()
+}
+
+/// Replaces a high `s` in `r || s` by `n - s` (an equally valid signature of the same message).
+pub(crate) fn normalise_low_s(sig: &mut [u8; 64]) {
+    if sig[32..] <= P256_HALF_N[..] {
+        return;
+    }
+    let mut borrow = 0u16;
+    for i in (0..32).rev() {
+        let (n, s) = (u16::from(P256_N[i]), u16::from(sig[32 + i]) + borrow);
+        let (digit, next) = if n >= s { (n - s, 0) } else { (n + 256 - s, 1) };
+        sig[32 + i] = digit as u8;
+        borrow = next;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::IssuerSigner;
+
+    #[test]
+    fn p256_signatures_are_low_s_and_the_high_s_twin_is_refused() {
+        let signer = IssuerSigner::generate("t", KeyAlgorithm::EcdsaP256Sha256).unwrap();
+        let key = signer.public_key();
+        for _ in 0..16 {
+            let sig: [u8; 64] = signer.sign(b"msg").unwrap().try_into().unwrap();
+            assert!(verify(&key, KeyAlgorithm::EcdsaP256Sha256, b"msg", &sig));
+            // n - s is the twin ring would also accept; ours must not.
+            let mut twin = sig;
+            let mut borrow = 0u16;
+            for i in (0..32).rev() {
+                let (n, s) = (u16::from(P256_N[i]), u16::from(sig[32 + i]) + borrow);
+                let (d, b) = if n >= s { (n - s, 0) } else { (n + 256 - s, 1) };
+                twin[32 + i] = d as u8;
+                borrow = b;
+            }
+            assert!(!verify(&key, KeyAlgorithm::EcdsaP256Sha256, b"msg", &twin));
+        }
+    }
+
+    #[test]
+    fn a_key_of_the_other_algorithm_is_refused() {
+        let signer = IssuerSigner::generate("t", KeyAlgorithm::Ed25519).unwrap();
+        let sig = signer.sign(b"msg").unwrap();
+        let key = signer.public_key();
+        assert!(verify(&key, KeyAlgorithm::Ed25519, b"msg", &sig));
+        assert!(!verify(&key, KeyAlgorithm::EcdsaP256Sha256, b"msg", &sig));
+    }
+}

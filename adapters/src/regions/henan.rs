@@ -1,0 +1,63 @@
+//! 410000 Henan (河南健康码, in the 豫事办 app): online-only, risk levels instead of colours.
+//!
+//! Wire format:
+//!
+//! ```text
+//! https://yushiban.huren.dev/jkm/q?code=<code id>
+//! ```
+//!
+//! `code id` is 32 lower-case hex characters. The province's status service answers a risk
+//! level — 低风险 / 中风险 / 高风险 — which the gateway maps to colours through Henan's concept map.
+
+use crate::adapter::{ReadContext, RegionAdapter};
+use crate::codec::{CodeId, MAX_PAYLOAD_LEN};
+use crate::model::{CodeError, NativeReading, RegionCode, ResidentId};
+use crate::regions::online;
+
+pub const PREFIX: &str = "https://yushiban.huren.dev/jkm/q?code=";
+
+/// The QR payload for a code id.
+pub fn payload(code_id: &CodeId) -> String {
+    format!("{PREFIX}{code_id}")
+}
+
+/// The code id a payload names.
+pub fn parse(payload: &str) -> Result<CodeId, CodeError> {
+    let malformed = |detail: &str| CodeError::Malformed {
+        region: RegionCode::HENAN,
+        detail: detail.to_string(),
+    };
+    if payload.len() > MAX_PAYLOAD_LEN {
+        return Err(malformed("payload longer than any QR code holds"));
+    }
+    let id = payload
+        .strip_prefix(PREFIX)
+        .ok_or_else(|| malformed("not a Henan health-code URL"))?;
+    CodeId::parse(id).ok_or_else(|| malformed("code id is not 32 lower-case hex"))
+}
+
+pub struct HenanAdapter;
+
+#[async_trait::async_trait]
+impl RegionAdapter for HenanAdapter {
+    fn region(&self) -> RegionCode {
+        RegionCode::HENAN
+    }
+
+    fn prefix(&self) -> &'static str {
+        PREFIX
+    }
+
+    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<NativeReading, CodeError> {
+        online::read_code(RegionCode::HENAN, parse(payload)?, None, ctx).await
+    }
+
+    async fn read_resident(
+        &self,
+        id: &ResidentId,
+        name: &str,
+        ctx: &ReadContext<'_>,
+    ) -> Result<NativeReading, CodeError> {
+        online::read_resident(RegionCode::HENAN, id, name, ctx).await
+    }
+}

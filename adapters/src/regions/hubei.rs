@@ -1,0 +1,64 @@
+//! 420000 Hubei (湖北健康码): Ed25519-signed, with a grey (pending) state and a check-in time.
+//!
+//! Wire format:
+//!
+//! ```text
+//! HBJKM1.<base64url(body)>.<base64url(signature)>
+//! body = issuer | signed_at | serial | resident_id | name | status | checked_in_at | valid_until
+//! ```
+//!
+//! Times are Unix seconds; `status` is 灰码 (pending review) / 绿码 / 黄码 / 红码. In 2020 a
+//! Hubei green code lapsed to yellow after 3 days without a check-in: the payload carries the
+//! last check-in and the adapter reports it as a fact ([`crate::NativeReading::checked_in_at`]);
+//! the lapse itself is a rule of Hubei's concept map in the registry, not code here.
+
+use crate::adapter::{ReadContext, RegionAdapter};
+use crate::codec::{Armor, Field, SignedFormat};
+use crate::model::{CodeError, NativeReading, RegionCode};
+use crate::trust::KeyAlgorithm;
+
+pub const FORMAT: SignedFormat = SignedFormat {
+    region: RegionCode::HUBEI,
+    prefix: "HBJKM1.",
+    separator: '.',
+    armor: Armor::Base64Url,
+    algorithm: KeyAlgorithm::Ed25519,
+    layout: &[
+        Field::Issuer,
+        Field::SignedAt,
+        Field::Serial,
+        Field::ResidentId,
+        Field::Name,
+        Field::Label,
+        Field::CheckedInAt,
+        Field::ValidUntil,
+    ],
+};
+
+pub struct HubeiAdapter;
+
+#[async_trait::async_trait]
+impl RegionAdapter for HubeiAdapter {
+    fn region(&self) -> RegionCode {
+        FORMAT.region
+    }
+
+    fn prefix(&self) -> &'static str {
+        FORMAT.prefix
+    }
+
+    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<NativeReading, CodeError> {
+        Ok(FORMAT.reading(FORMAT.read(payload, ctx)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::regions::test_kit;
+
+    #[tokio::test]
+    async fn meets_the_signed_region_contract() {
+        test_kit::signed_region_contract(&HubeiAdapter, &FORMAT, "红码", "绿码").await;
+    }
+}

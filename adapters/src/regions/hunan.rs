@@ -1,0 +1,61 @@
+//! 430000 Hunan (湖南居民健康卡): a national e-health-card style payload signed with ECDSA P-256.
+//!
+//! Wire format, upper-case hex as e-health-card terminals print it, `:`-separated:
+//!
+//! ```text
+//! EHC1:430000:<HEX(body)>:<HEX(signature)>
+//! body = resident_id | name | status | issuer | serial | signed_at | valid_until
+//! ```
+//!
+//! Times are Unix seconds; `status` is 绿码 / 黄码 / 红码. The signature is ECDSA P-256 with
+//! SHA-256 over the ASCII text `EHC1:430000:<HEX(body)>`, 64 bytes `r || s` with low `s`.
+
+use crate::adapter::{ReadContext, RegionAdapter};
+use crate::codec::{Armor, Field, SignedFormat};
+use crate::model::{CodeError, NativeReading, RegionCode};
+use crate::trust::KeyAlgorithm;
+
+pub const FORMAT: SignedFormat = SignedFormat {
+    region: RegionCode::HUNAN,
+    prefix: "EHC1:430000:",
+    separator: ':',
+    armor: Armor::HexUpper,
+    algorithm: KeyAlgorithm::EcdsaP256Sha256,
+    layout: &[
+        Field::ResidentId,
+        Field::Name,
+        Field::Label,
+        Field::Issuer,
+        Field::Serial,
+        Field::SignedAt,
+        Field::ValidUntil,
+    ],
+};
+
+pub struct HunanAdapter;
+
+#[async_trait::async_trait]
+impl RegionAdapter for HunanAdapter {
+    fn region(&self) -> RegionCode {
+        FORMAT.region
+    }
+
+    fn prefix(&self) -> &'static str {
+        FORMAT.prefix
+    }
+
+    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<NativeReading, CodeError> {
+        Ok(FORMAT.reading(FORMAT.read(payload, ctx)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::regions::test_kit;
+
+    #[tokio::test]
+    async fn meets_the_signed_region_contract() {
+        test_kit::signed_region_contract(&HunanAdapter, &FORMAT, "红码", "绿码").await;
+    }
+}

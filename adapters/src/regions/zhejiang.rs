@@ -1,0 +1,86 @@
+//! 330000 Zhejiang (浙江健康码): an online-only code; the QR holds a URL with an opaque code id.
+//!
+//! Wire format:
+//!
+//! ```text
+//! https://hzgov.huren.dev/healthAct/index.html?stateCouncilBarCode=<code id>[&cityCode=<GB/T 2260>]
+//! ```
+//!
+//! `code id` is 32 lower-case hex characters (128 random bits) naming the code in the province's
+//! database; `cityCode` (e.g. 330100 Hangzhou) says which city's platform issued it. Nothing in the
+//! QR is signed or personal: the status (绿码/黄码/红码), refresh time and masked name come from
+//! the province's HTTPS status service, whose TLS identity the registry pins.
+
+use crate::adapter::{ReadContext, RegionAdapter};
+use crate::codec::{CodeId, MAX_PAYLOAD_LEN};
+use crate::model::{CodeError, NativeReading, RegionCode, ResidentId};
+use crate::regions::online;
+
+pub const PREFIX: &str = "https://hzgov.huren.dev/healthAct/index.html?stateCouncilBarCode=";
+const CITY_PARAM: &str = "&cityCode=";
+
+/// The QR payload for a code id, optionally naming the issuing city.
+pub fn payload(code_id: &CodeId, city: Option<RegionCode>) -> String {
+    match city {
+        Some(city) => format!("{PREFIX}{code_id}{CITY_PARAM}{city}"),
+        None => format!("{PREFIX}{code_id}"),
+    }
+}
+
+/// The code id and city a payload names.
+pub fn parse(payload: &str) -> Result<(CodeId, Option<RegionCode>), CodeError> {
+    let malformed = |detail: &str| CodeError::Malformed {
+        region: RegionCode::ZHEJIANG,
+        detail: detail.to_string(),
+    };
+    if payload.len() > MAX_PAYLOAD_LEN {
+        return Err(malformed("payload longer than any QR code holds"));
+    }
+    let rest = payload
+        .strip_prefix(PREFIX)
+        .ok_or_else(|| malformed("not a Zhejiang health-code URL"))?;
+    let (id, city) = match rest.split_once(CITY_PARAM) {
+        Some((id, city)) => (id, Some(city)),
+        None => (rest, None),
+    };
+    let code_id = CodeId::parse(id).ok_or_else(|| malformed("code id is not 32 lower-case hex"))?;
+    let city = match city {
+        Some(c) => {
+            let city =
+                RegionCode::parse(c).map_err(|_| malformed("cityCode is not a region code"))?;
+            if city.province() != RegionCode::ZHEJIANG {
+                return Err(malformed("cityCode is not a city of Zhejiang"));
+            }
+            Some(city)
+        }
+        None => None,
+    };
+    Ok((code_id, city))
+}
+
+pub struct ZhejiangAdapter;
+
+#[async_trait::async_trait]
+impl RegionAdapter for ZhejiangAdapter {
+    fn region(&self) -> RegionCode {
+        RegionCode::ZHEJIANG
+    }
+
+    fn prefix(&self) -> &'static str {
+        PREFIX
+    }
+
+    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<NativeReading, CodeError> {
+        let (code_id, city) = parse(payload)?;
+        online::read_code(RegionCode::ZHEJIANG, code_id, city, ctx).await
+    }
+
+    async fn read_resident(
+        &self,
+        id: &ResidentId,
+        name: &str,
+        ctx: &ReadContext<'_>,
+    ) -> Result<NativeReading, CodeError> {
+        online::read_resident(RegionCode::ZHEJIANG, id, name, ctx).await
+    }
+}
