@@ -102,6 +102,9 @@ impl SignedFormat {
         if claims.valid_until < claims.signed_at {
             return Err(self.malformed("valid-until lies before the signing time"));
         }
+        if claims.checked_in_at.is_some_and(|c| c > claims.signed_at) {
+            return Err(self.malformed("check-in lies after the signing time"));
+        }
         let mut body = String::with_capacity(128);
         for (i, field) in self.layout.iter().enumerate() {
             if i > 0 {

@@ -61,3 +61,67 @@ impl RegionAdapter for HenanAdapter {
         online::read_resident(RegionCode::HENAN, id, name, ctx).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapter::LookupQuery;
+    use crate::regions::test_kit::NOW;
+    use crate::testing::{FakeLookup, KeyRing, context, online_reading, resident_id};
+
+    #[tokio::test]
+    async fn reports_the_risk_level_the_province_answers() {
+        let (ring, lookup) = (KeyRing::new(), FakeLookup::new());
+        let id = CodeId::random();
+        lookup.answer(
+            RegionCode::HENAN,
+            LookupQuery::CodeId {
+                code_id: id.to_string(),
+                city: None,
+            },
+            Ok(online_reading(RegionCode::HENAN, "中风险", NOW)),
+        );
+        let reading = HenanAdapter
+            .read(&payload(&id), &context(&ring, &lookup, NOW))
+            .await
+            .unwrap();
+        assert_eq!(reading.native_label, "中风险");
+    }
+
+    #[tokio::test]
+    async fn looks_its_own_residents_up_for_transfer_recognition() {
+        let (ring, lookup) = (KeyRing::new(), FakeLookup::new());
+        lookup.answer(
+            RegionCode::HENAN,
+            LookupQuery::Resident {
+                id: resident_id(),
+                name: "张三".into(),
+            },
+            Ok(online_reading(RegionCode::HENAN, "低风险", NOW)),
+        );
+        let reading = HenanAdapter
+            .read_resident(&resident_id(), "张三", &context(&ring, &lookup, NOW))
+            .await
+            .unwrap();
+        assert_eq!(reading.native_label, "低风险");
+    }
+
+    #[tokio::test]
+    async fn an_answer_for_another_region_is_refused() {
+        let (ring, lookup) = (KeyRing::new(), FakeLookup::new());
+        let id = CodeId::random();
+        lookup.answer(
+            RegionCode::HENAN,
+            LookupQuery::CodeId {
+                code_id: id.to_string(),
+                city: None,
+            },
+            Ok(online_reading(RegionCode::ZHEJIANG, "绿码", NOW)),
+        );
+        let err = HenanAdapter
+            .read(&payload(&id), &context(&ring, &lookup, NOW))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CodeError::Malformed { .. }));
+    }
+}

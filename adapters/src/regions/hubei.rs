@@ -61,4 +61,49 @@ mod tests {
     async fn meets_the_signed_region_contract() {
         test_kit::signed_region_contract(&HubeiAdapter, &FORMAT, "红码", "绿码").await;
     }
+
+    use crate::issue::{IssueRequest, issue};
+    use crate::regions::test_kit::{NOW, request};
+    use crate::testing::{FakeLookup, TestIssuers, context};
+
+    #[tokio::test]
+    async fn reports_grey_codes_and_the_last_check_in() {
+        let issuers = TestIssuers::generate().unwrap();
+        let lookup = FakeLookup::new();
+        let checked_in = NOW - time::Duration::days(4);
+        let req = IssueRequest {
+            checked_in_at: Some(checked_in),
+            ..request("灰码")
+        };
+        let payload = issue(
+            RegionCode::HUBEI,
+            &req,
+            issuers.signer(RegionCode::HUBEI),
+            NOW,
+        )
+        .unwrap();
+        let reading = HubeiAdapter
+            .read(&payload, &context(&issuers.ring, &lookup, NOW))
+            .await
+            .unwrap();
+        assert_eq!(reading.native_label, "灰码");
+        // A fact for the concept map's lapse rule, not a decision made here.
+        assert_eq!(reading.checked_in_at, Some(checked_in));
+    }
+
+    #[test]
+    fn a_check_in_after_signing_cannot_be_issued() {
+        let issuers = TestIssuers::generate().unwrap();
+        let req = IssueRequest {
+            checked_in_at: Some(NOW + time::Duration::hours(1)),
+            ..request("绿码")
+        };
+        let err = issue(
+            RegionCode::HUBEI,
+            &req,
+            issuers.signer(RegionCode::HUBEI),
+            NOW,
+        );
+        assert!(matches!(err, Err(CodeError::Malformed { .. })));
+    }
 }

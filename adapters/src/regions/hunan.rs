@@ -58,4 +58,40 @@ mod tests {
     async fn meets_the_signed_region_contract() {
         test_kit::signed_region_contract(&HunanAdapter, &FORMAT, "红码", "绿码").await;
     }
+
+    use crate::issue::issue;
+    use crate::regions::test_kit::{NOW, request};
+    use crate::testing::TestIssuers;
+
+    #[test]
+    fn payload_is_upper_case_hex_like_an_e_health_card() {
+        let issuers = TestIssuers::generate().unwrap();
+        let payload = issue(
+            RegionCode::HUNAN,
+            &request("黄码"),
+            issuers.signer(RegionCode::HUNAN),
+            NOW,
+        )
+        .unwrap();
+        let rest = payload.strip_prefix("EHC1:430000:").unwrap();
+        let (body, sig) = rest.split_once(':').unwrap();
+        assert!(
+            body.bytes()
+                .chain(sig.bytes())
+                .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+        );
+        assert_eq!(sig.len(), 128, "64-byte r || s");
+    }
+
+    #[test]
+    fn a_guangdong_key_cannot_sign_hunan_codes() {
+        let issuers = TestIssuers::generate().unwrap();
+        let err = issue(
+            RegionCode::HUNAN,
+            &request("绿码"),
+            issuers.signer(RegionCode::GUANGDONG),
+            NOW,
+        );
+        assert!(matches!(err, Err(CodeError::Unsupported(_))));
+    }
 }

@@ -60,3 +60,107 @@ pub fn default_adapters_with(
     ];
     AdapterSet::new(adapters)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::CodeId;
+    use crate::issue::issue;
+    use crate::model::{CodeError, NativeReading};
+    use crate::regions::test_kit::{NOW, request};
+    use crate::testing::TestIssuers;
+
+    #[test]
+    fn every_region_payload_is_claimed_by_exactly_its_own_adapter() {
+        let set = default_adapters().unwrap();
+        let issuers = TestIssuers::generate().unwrap();
+        let mut payloads = vec![
+            (
+                RegionCode::ZHEJIANG,
+                zhejiang::payload(&CodeId::random(), None),
+            ),
+            (RegionCode::HENAN, henan::payload(&CodeId::random())),
+        ];
+        for (region, _, _) in crate::testing::SIGNED_REGIONS {
+            let label = crate::vocabulary::vocabulary(region.as_str())
+                .unwrap()
+                .labels[0]
+                .0;
+            let p = issue(region, &request(label), issuers.signer(region), NOW).unwrap();
+            payloads.push((region, p));
+        }
+        assert_eq!(set.regions().count(), 7);
+        for (region, payload) in &payloads {
+            let claimants: Vec<_> = set
+                .regions()
+                .filter(|r| set.for_region(*r).unwrap().claims(payload))
+                .collect();
+            assert_eq!(claimants, vec![*region], "{payload}");
+            assert_eq!(set.claim(payload).unwrap().region(), *region);
+        }
+    }
+
+    #[test]
+    fn a_payload_no_adapter_claims_is_not_claimed() {
+        let set = default_adapters().unwrap();
+        for payload in [
+            "",
+            "hello",
+            "https://example.com/?stateCouncilBarCode=00",
+            "ykm1.abc",
+        ] {
+            assert!(matches!(set.claim(payload), Err(CodeError::NotClaimed)));
+        }
+    }
+
+    struct Shadow;
+
+    #[async_trait::async_trait]
+    impl RegionAdapter for Shadow {
+        fn region(&self) -> RegionCode {
+            RegionCode::parse("110000").unwrap()
+        }
+        fn prefix(&self) -> &'static str {
+            "YKM"
+        }
+        async fn read(
+            &self,
+            _: &str,
+            _: &crate::adapter::ReadContext<'_>,
+        ) -> Result<NativeReading, CodeError> {
+            Err(CodeError::NotClaimed)
+        }
+    }
+
+    #[test]
+    fn adapters_whose_prefixes_overlap_are_refused_at_start_up() {
+        let adapters: Vec<Arc<dyn RegionAdapter>> = vec![
+            Arc::new(guangdong::GuangdongAdapter::new(Default::default())),
+            Arc::new(Shadow),
+        ];
+        assert!(matches!(
+            AdapterSet::new(adapters),
+            Err(ConfigError::OverlappingPrefixes { .. })
+        ));
+        let twice: Vec<Arc<dyn RegionAdapter>> = vec![
+            Arc::new(national::NationalAdapter),
+            Arc::new(national::NationalAdapter),
+        ];
+        assert!(matches!(
+            AdapterSet::new(twice),
+            Err(ConfigError::DuplicateRegion(_))
+        ));
+    }
+
+    #[test]
+    fn online_regions_have_nothing_to_sign() {
+        let issuers = TestIssuers::generate().unwrap();
+        let signer = issuers.signer(RegionCode::NATIONAL);
+        for region in [RegionCode::ZHEJIANG, RegionCode::HENAN] {
+            assert!(matches!(
+                issue(region, &request("绿码"), signer, NOW),
+                Err(CodeError::Unsupported(_))
+            ));
+        }
+    }
+}

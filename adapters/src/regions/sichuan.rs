@@ -110,4 +110,88 @@ mod tests {
     async fn meets_the_signed_region_contract() {
         test_kit::signed_region_contract(&SichuanAdapter, &FORMAT, "红码", "绿码").await;
     }
+
+    use crate::adapter::LookupQuery;
+    use crate::issue::issue;
+    use crate::regions::test_kit::{NOW, forge_label, request};
+    use crate::testing::{
+        FakeLookup, TestIssuers, context, degraded_reading, online_reading, resident_id,
+    };
+
+    fn resident() -> LookupQuery {
+        LookupQuery::Resident {
+            id: resident_id(),
+            name: "张三".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn when_the_agreement_requires_it_the_live_status_wins() {
+        let issuers = TestIssuers::generate().unwrap();
+        let signer = issuers.signer(RegionCode::SICHUAN);
+        let lookup = FakeLookup::new();
+        let later = NOW + time::Duration::hours(3);
+        lookup.answer(
+            RegionCode::SICHUAN,
+            resident(),
+            Ok(online_reading(RegionCode::SICHUAN, "黄码", later)),
+        );
+        let payload = issue(RegionCode::SICHUAN, &request("绿码"), signer, NOW).unwrap();
+
+        let offline = SichuanAdapter
+            .read(&payload, &context(&issuers.ring, &lookup, later))
+            .await
+            .unwrap();
+        assert_eq!(offline.native_label, "绿码");
+        assert!(lookup.calls().is_empty());
+
+        let mut ctx = context(&issuers.ring, &lookup, later);
+        ctx.require_online = true;
+        let live = SichuanAdapter.read(&payload, &ctx).await.unwrap();
+        assert_eq!(live.native_label, "黄码");
+        assert_eq!(live.source, Source::Online);
+        assert_eq!(live.refreshed_at, later);
+        assert_eq!(live.subject.id, Some(resident_id()));
+        assert_eq!(lookup.calls(), vec![(RegionCode::SICHUAN, resident())]);
+    }
+
+    #[tokio::test]
+    async fn a_required_live_check_that_fails_stays_degraded() {
+        let issuers = TestIssuers::generate().unwrap();
+        let lookup = FakeLookup::new();
+        lookup.answer(
+            RegionCode::SICHUAN,
+            resident(),
+            Ok(degraded_reading(RegionCode::SICHUAN, NOW)),
+        );
+        let payload = issue(
+            RegionCode::SICHUAN,
+            &request("绿码"),
+            issuers.signer(RegionCode::SICHUAN),
+            NOW,
+        )
+        .unwrap();
+        let mut ctx = context(&issuers.ring, &lookup, NOW);
+        ctx.require_online = true;
+        let reading = SichuanAdapter.read(&payload, &ctx).await.unwrap();
+        assert_eq!(reading.source, Source::Degraded);
+    }
+
+    #[tokio::test]
+    async fn a_forged_payload_never_reaches_the_status_service() {
+        let issuers = TestIssuers::generate().unwrap();
+        let lookup = FakeLookup::new();
+        let payload = issue(
+            RegionCode::SICHUAN,
+            &request("红码"),
+            issuers.signer(RegionCode::SICHUAN),
+            NOW,
+        )
+        .unwrap();
+        let forged = forge_label(&FORMAT, &payload, "红码", "绿码");
+        let mut ctx = context(&issuers.ring, &lookup, NOW);
+        ctx.require_online = true;
+        assert!(SichuanAdapter.read(&forged, &ctx).await.is_err());
+        assert!(lookup.calls().is_empty());
+    }
 }

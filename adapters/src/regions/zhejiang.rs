@@ -84,3 +84,92 @@ impl RegionAdapter for ZhejiangAdapter {
         online::read_resident(RegionCode::ZHEJIANG, id, name, ctx).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapter::LookupQuery;
+    use crate::model::Source;
+    use crate::regions::test_kit::NOW;
+    use crate::testing::{FakeLookup, KeyRing, context, degraded_reading, online_reading};
+
+    fn query(code_id: &CodeId, city: Option<&str>) -> LookupQuery {
+        LookupQuery::CodeId {
+            code_id: code_id.to_string(),
+            city: city.map(str::to_string),
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_the_status_the_province_reports_for_the_code_id() {
+        let (ring, lookup) = (KeyRing::new(), FakeLookup::new());
+        let id = CodeId::random();
+        let hangzhou = RegionCode::parse("330100").unwrap();
+        lookup.answer(
+            RegionCode::ZHEJIANG,
+            query(&id, Some("330100")),
+            Ok(online_reading(RegionCode::ZHEJIANG, "黄码", NOW)),
+        );
+        let reading = ZhejiangAdapter
+            .read(&payload(&id, Some(hangzhou)), &context(&ring, &lookup, NOW))
+            .await
+            .unwrap();
+        assert_eq!(reading.native_label, "黄码");
+        assert_eq!(reading.source, Source::Online);
+        assert_eq!(reading.subject.region_handle.as_deref(), Some(id.as_str()));
+        assert_eq!(lookup.calls().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_province_that_does_not_answer_yields_a_degraded_reading() {
+        let (ring, lookup) = (KeyRing::new(), FakeLookup::new());
+        let id = CodeId::random();
+        lookup.answer(
+            RegionCode::ZHEJIANG,
+            query(&id, None),
+            Ok(degraded_reading(RegionCode::ZHEJIANG, NOW)),
+        );
+        let reading = ZhejiangAdapter
+            .read(&payload(&id, None), &context(&ring, &lookup, NOW))
+            .await
+            .unwrap();
+        assert_eq!(reading.source, Source::Degraded);
+    }
+
+    #[tokio::test]
+    async fn a_code_the_province_does_not_know_is_unknown() {
+        let (ring, lookup) = (KeyRing::new(), FakeLookup::new());
+        let err = ZhejiangAdapter
+            .read(
+                &payload(&CodeId::random(), None),
+                &context(&ring, &lookup, NOW),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err, CodeError::UnknownCode);
+    }
+
+    #[tokio::test]
+    async fn malformed_urls_are_refused_without_asking_the_province() {
+        let (ring, lookup) = (KeyRing::new(), FakeLookup::new());
+        let ctx = context(&ring, &lookup, NOW);
+        let id = CodeId::random();
+        for bad in [
+            format!("{PREFIX}{}", id.as_str().to_uppercase()),
+            format!("{PREFIX}{}", &id.as_str()[1..]),
+            format!("{PREFIX}{id}&cityCode=440100"),
+            format!("{PREFIX}{id}&cityCode=33010"),
+            format!("{PREFIX}{id}&other=1"),
+            format!("{PREFIX}{id}{}", "0".repeat(4096)),
+        ] {
+            assert!(
+                matches!(
+                    ZhejiangAdapter.read(&bad, &ctx).await,
+                    Err(CodeError::Malformed { .. })
+                ),
+                "accepted {bad}"
+            );
+        }
+        assert!(lookup.calls().is_empty());
+    }
+}

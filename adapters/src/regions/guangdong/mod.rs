@@ -105,4 +105,97 @@ mod tests {
         )
         .await;
     }
+
+    use crate::issue::{IssueStatus, issue};
+    use crate::model::Colour;
+    use crate::regions::test_kit::{NOW, request};
+    use crate::testing::{FakeLookup, TestIssuers, context};
+
+    #[tokio::test]
+    async fn a_code_on_the_issuers_revocation_list_is_refused() {
+        let issuers = TestIssuers::generate().unwrap();
+        let signer = issuers.signer(RegionCode::GUANGDONG);
+        let lookup = FakeLookup::new();
+        let ctx = context(&issuers.ring, &lookup, NOW);
+        let adapter = GuangdongAdapter::new(Default::default());
+        let payload = issue(RegionCode::GUANGDONG, &request("绿码"), signer, NOW).unwrap();
+
+        let before = adapter.read(&payload, &ctx).await.unwrap();
+        assert!(before.notes[0].contains("no Guangdong revocation list"));
+
+        let list = sign_revocation_list(signer, &[7, 42], NOW + time::Duration::hours(1)).unwrap();
+        let later = context(&issuers.ring, &lookup, NOW + time::Duration::hours(2));
+        assert!(
+            adapter
+                .revocations()
+                .install(&list, &issuers.ring, later.now)
+                .unwrap()
+        );
+        let err = adapter.read(&payload, &later).await.unwrap_err();
+        assert!(matches!(err, CodeError::CodeRevoked { ref serial, .. } if serial == "42"));
+
+        // Other serials still read, and say which list they were checked against.
+        let other = crate::issue::IssueRequest {
+            serial: 43,
+            ..request("绿码")
+        };
+        let ok = issue(RegionCode::GUANGDONG, &other, signer, NOW).unwrap();
+        assert!(adapter.read(&ok, &later).await.unwrap().notes[0].contains("not in"));
+    }
+
+    #[test]
+    fn an_older_list_never_replaces_a_newer_one() {
+        let issuers = TestIssuers::generate().unwrap();
+        let signer = issuers.signer(RegionCode::GUANGDONG);
+        let lists = RevocationLists::default();
+        let newer = sign_revocation_list(signer, &[42], NOW).unwrap();
+        let older = sign_revocation_list(signer, &[], NOW - time::Duration::hours(1)).unwrap();
+        assert!(lists.install(&newer, &issuers.ring, NOW).unwrap());
+        assert!(!lists.install(&older, &issuers.ring, NOW).unwrap());
+        assert!(matches!(
+            lists.check(signer.issuer_id(), 42),
+            RevocationCheck::Revoked { .. }
+        ));
+    }
+
+    #[test]
+    fn a_list_edited_in_transit_or_signed_by_a_stranger_is_refused() {
+        let issuers = TestIssuers::generate().unwrap();
+        let signer = issuers.signer(RegionCode::GUANGDONG);
+        let lists = RevocationLists::default();
+        let list = sign_revocation_list(signer, &[42], NOW).unwrap();
+        let (body, sig) = list[revocations::PREFIX.len()..].split_once('.').unwrap();
+        let text = String::from_utf8(Armor::Base64Url.decode(body).unwrap()).unwrap();
+        let emptied = text.replace("|42", "|");
+        let forged = format!(
+            "{}{}.{sig}",
+            revocations::PREFIX,
+            Armor::Base64Url.encode(emptied.as_bytes())
+        );
+        assert!(matches!(
+            lists.install(&forged, &issuers.ring, NOW),
+            Err(CodeError::BadSignature { .. })
+        ));
+        let stranger = TestIssuers::generate().unwrap();
+        let foreign =
+            sign_revocation_list(stranger.signer(RegionCode::GUANGDONG), &[], NOW).unwrap();
+        assert!(lists.install(&foreign, &issuers.ring, NOW).is_err());
+        assert_eq!(lists.check(signer.issuer_id(), 42), RevocationCheck::NoList);
+    }
+
+    #[test]
+    fn guangdong_has_no_yellow_code_to_issue() {
+        let issuers = TestIssuers::generate().unwrap();
+        let req = crate::issue::IssueRequest {
+            status: IssueStatus::Colour(Colour::Yellow),
+            ..request("绿码")
+        };
+        let err = issue(
+            RegionCode::GUANGDONG,
+            &req,
+            issuers.signer(RegionCode::GUANGDONG),
+            NOW,
+        );
+        assert!(matches!(err, Err(CodeError::Unsupported(_))));
+    }
 }
