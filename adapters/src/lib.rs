@@ -8,6 +8,8 @@
 //! - [`codec`]: what the signed formats share: armor, issuer signing, verification, tokens.
 //! - [`regions`]: the seven reference regions and [`default_adapters`].
 //! - [`issue`]: the issuing side, for the reference services and `huren region issue`.
+//! - [`service`]: the reference regional status services (HTTPS) the demo, tests and benches use.
+//! - [`net`]: the pooled, pinned, deadline-bound client that reaches regions' status services.
 //! - [`testing`]: an in-memory key ring and a scripted status lookup for tests.
 
 #![forbid(unsafe_code)]
@@ -16,7 +18,9 @@ pub mod adapter;
 pub mod codec;
 pub mod issue;
 pub mod model;
+pub mod net;
 pub mod regions;
+pub mod service;
 pub mod testing;
 pub mod trust;
 pub mod vocabulary;

@@ -1,0 +1,213 @@
+//! Online lookups at N in flight against an in-process reference service, beside a bare HTTPS
+//! round trip to the same server over the same pinned connection, measured in the same run.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::Method;
+use time::OffsetDateTime;
+
+use crate::adapter::{LookupQuery, ReadContext, StatusLookup};
+use crate::model::{Colour, RegionCode, ResidentId, Source};
+use crate::net::{ClientConfig, StatusClient};
+use crate::service::protocol::HEALTH_PATH;
+use crate::service::{self, DevServices, IssueInput, ServiceConfig, ServiceError};
+
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    pub region: RegionCode,
+    pub in_flight: usize,
+    /// Per phase (bare round trips, then lookups).
+    pub duration: Duration,
+    /// Residents issued before the run; lookups cycle through their codes.
+    pub people: usize,
+}
+
+impl Default for BenchConfig {
+    fn default() -> Self {
+        Self {
+            region: RegionCode::ZHEJIANG,
+            in_flight: 256,
+            duration: Duration::from_secs(5),
+            people: 1_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Figures {
+    pub calls: u64,
+    pub failures: u64,
+    pub per_second: f64,
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct BenchReport {
+    pub config: BenchConfig,
+    /// `GET /v1/health` over the client's pinned HTTP/2 connection.
+    pub bare: Figures,
+    /// Full `StatusLookup::lookup` calls, cache off.
+    pub lookups: Figures,
+}
+
+impl std::fmt::Display for BenchReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let row = |f: &mut std::fmt::Formatter<'_>, name: &str, x: &Figures| {
+            writeln!(
+                f,
+                "{name:<28} {:>10.0}/s  p50 {:>8.2} ms  p99 {:>8.2} ms  ({} calls, {} failed)",
+                x.per_second,
+                x.p50.as_secs_f64() * 1e3,
+                x.p99.as_secs_f64() * 1e3,
+                x.calls,
+                x.failures
+            )
+        };
+        writeln!(
+            f,
+            "region {} reference service, {} in flight, {:?} per phase",
+            self.config.region, self.config.in_flight, self.config.duration
+        )?;
+        row(f, "bare HTTPS round trip", &self.bare)?;
+        row(f, "online lookup (huren net)", &self.lookups)?;
+        if self.bare.per_second > 0.0 {
+            writeln!(
+                f,
+                "lookup / bare throughput ratio: {:.2}",
+                self.lookups.per_second / self.bare.per_second
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Starts `config.region`'s reference service from the dev PKI in `pki`, issues codes, and
+/// measures both phases.
+pub async fn bench_online(pki: &Path, config: BenchConfig) -> Result<BenchReport, ServiceError> {
+    let handle = service::spawn(ServiceConfig::loopback(config.region, pki)).await?;
+    let mut codes = Vec::with_capacity(config.people);
+    for i in 0..config.people.max(1) {
+        let id = bench_resident(i)?;
+        let issued = handle
+            .issue(IssueInput::new(id, "张三", Colour::Green))
+            .await?;
+        codes.push(issued.code_id);
+    }
+    let codes = Arc::new(codes);
+    let trust = Arc::new(DevServices::new(Duration::ZERO).with_service(
+        pki,
+        config.region,
+        &handle.url(),
+    )?);
+    let client = StatusClient::new(ClientConfig::default());
+    let service = handle.status_service()?;
+    let channel = client
+        .channel(config.region, &service)
+        .map_err(|e| ServiceError::Task(e.to_string()))?;
+
+    let bare = run_phase(config.in_flight, config.duration, {
+        let channel = channel.clone();
+        move |_| {
+            let channel = channel.clone();
+            async move {
+                matches!(
+                    channel.request(Method::GET, HEALTH_PATH, None).await,
+                    Ok((s, _)) if s.is_success()
+                )
+            }
+        }
+    })
+    .await;
+
+    let region = config.region;
+    let lookups = run_phase(config.in_flight, config.duration, move |n| {
+        let (client, trust, codes) = (client.clone(), trust.clone(), codes.clone());
+        async move {
+            let query = LookupQuery::CodeId {
+                code_id: codes[n % codes.len()].clone(),
+                city: None,
+            };
+            let ctx = ReadContext::new(
+                trust.as_ref(),
+                &client,
+                OffsetDateTime::now_utc(),
+                Instant::now() + Duration::from_secs(5),
+            );
+            matches!(client.lookup(region, &query, &ctx).await, Ok(r) if r.source == Source::Online)
+        }
+    })
+    .await;
+    handle.shutdown().await;
+    Ok(BenchReport {
+        config,
+        bare,
+        lookups,
+    })
+}
+
+/// A valid resident ID number for bench person `i`.
+fn bench_resident(i: usize) -> Result<ResidentId, ServiceError> {
+    let body = format!("3301021990010{:04}", i % 10_000);
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    let check = char::from(b"10X98765432"[(sum % 11) as usize]);
+    ResidentId::parse(&format!("{body}{check}")).map_err(|e| ServiceError::Task(e.to_string()))
+}
+
+/// Runs `in_flight` workers calling `call(n)` until `duration` has passed.
+async fn run_phase<F, Fut>(in_flight: usize, duration: Duration, call: F) -> Figures
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let start = Instant::now();
+    let end = start + duration;
+    let mut workers = Vec::with_capacity(in_flight);
+    for w in 0..in_flight.max(1) {
+        let call = call.clone();
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut failures = 0u64;
+            let mut n = w;
+            // Bounded by the phase's end time.
+            while Instant::now() < end {
+                let t = Instant::now();
+                if !call(n).await {
+                    failures += 1;
+                }
+                latencies.push(t.elapsed());
+                n += in_flight;
+            }
+            (latencies, failures)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut failures = 0;
+    for w in workers {
+        if let Ok((l, f)) = w.await {
+            all.extend(l);
+            failures += f;
+        }
+    }
+    let elapsed = start.elapsed();
+    all.sort_unstable();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    Figures {
+        calls: all.len() as u64,
+        failures,
+        per_second: all.len() as f64 / elapsed.as_secs_f64().max(1e-9),
+        p50: pct(0.50),
+        p99: pct(0.99),
+    }
+}

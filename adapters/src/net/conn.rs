@@ -1,0 +1,152 @@
+//! One region's connection: a single multiplexed HTTP/2 stream carrier over pinned TLS, opened
+//! lazily and reopened when it breaks. Every request from the gateway to that region shares it.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Method, Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::client::conn::http2::SendRequest;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls_pki_types::ServerName;
+
+use crate::net::error::NetError;
+use crate::net::verify::PinnedVerifier;
+use crate::trust::StatusService;
+
+/// Largest answer body read from a status service.
+const MAX_BODY: usize = 256 * 1024;
+
+pub struct Channel {
+    /// The registry entry this channel was built for; a changed entry gets a new channel.
+    pub service: StatusService,
+    scheme_authority: String,
+    host: String,
+    port: u16,
+    server_name: ServerName<'static>,
+    tls: tokio_rustls::TlsConnector,
+    sender: tokio::sync::Mutex<Option<SendRequest<Full<Bytes>>>>,
+}
+
+impl Channel {
+    pub fn new(service: StatusService) -> Result<Self, NetError> {
+        let bad = |detail: &str| NetError::BadUrl {
+            url: service.url.clone(),
+            detail: detail.to_string(),
+        };
+        let uri: Uri = service.url.parse().map_err(|_| bad("not a URL"))?;
+        if uri.scheme_str() != Some("https") {
+            return Err(bad("status services are reached over https only"));
+        }
+        let authority = uri.authority().ok_or_else(|| bad("no host"))?;
+        let host = authority.host().trim_matches(['[', ']']).to_string();
+        let port = authority.port_u16().unwrap_or(443);
+        let server_name = ServerName::try_from(host.clone()).map_err(|_| bad("bad host"))?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = PinnedVerifier::new(&service.ca_der, &service.spiffe_id, provider.clone())
+            .map_err(|e| NetError::Identity(e.to_string()))?;
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| NetError::Tls(e.to_string()))?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"h2".to_vec()];
+        Ok(Self {
+            scheme_authority: format!("https://{authority}"),
+            host,
+            port,
+            server_name,
+            tls: tokio_rustls::TlsConnector::from(Arc::new(config)),
+            sender: tokio::sync::Mutex::new(None),
+            service,
+        })
+    }
+
+    /// The open connection, or a new one. Callers bound this with their deadline.
+    async fn sender(&self) -> Result<SendRequest<Full<Bytes>>, NetError> {
+        let mut slot = self.sender.lock().await;
+        if let Some(sender) = slot.as_ref()
+            && !sender.is_closed()
+        {
+            return Ok(sender.clone());
+        }
+        *slot = None;
+        let sender = self.connect().await?;
+        *slot = Some(sender.clone());
+        Ok(sender)
+    }
+
+    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, NetError> {
+        let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
+            .await
+            .map_err(|e| NetError::Connect(e.to_string()))?;
+        let _ = tcp.set_nodelay(true);
+        let tls = self
+            .tls
+            .connect(self.server_name.clone(), tcp)
+            .await
+            .map_err(tls_error)?;
+        let (sender, connection) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
+                .await
+                .map_err(|e| NetError::Protocol(e.to_string()))?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "status service connection closed");
+            }
+        });
+        Ok(sender)
+    }
+
+    /// One request; the answer's status and body (at most [`MAX_BODY`] bytes).
+    pub async fn request(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<(StatusCode, Bytes), NetError> {
+        let mut sender = self.sender().await?;
+        let uri = format!("{}{path_and_query}", self.scheme_authority);
+        let mut builder = Request::builder().method(method).uri(uri);
+        if body.is_some() {
+            builder = builder.header(http::header::CONTENT_TYPE, "application/json");
+        }
+        let request = builder
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .map_err(|e| NetError::Protocol(e.to_string()))?;
+        sender
+            .ready()
+            .await
+            .map_err(|e| NetError::Protocol(e.to_string()))?;
+        let response = match sender.send_request(request).await {
+            Ok(r) => r,
+            Err(e) => {
+                if sender.is_closed() {
+                    // Let the next request open a fresh connection.
+                    *self.sender.lock().await = None;
+                }
+                return Err(NetError::Protocol(e.to_string()));
+            }
+        };
+        let status = response.status();
+        let body = Limited::new(response.into_body(), MAX_BODY)
+            .collect()
+            .await
+            .map_err(|e| NetError::Garbage(format!("reading the body: {e}")))?
+            .to_bytes();
+        Ok((status, body))
+    }
+}
+
+/// TLS failures caused by the certificate are identity failures; the rest are plain TLS ones.
+fn tls_error(e: std::io::Error) -> NetError {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(rustls::Error::InvalidCertificate(cert)) => NetError::Identity(cert.to_string()),
+        Some(other) => NetError::Tls(other.to_string()),
+        None => NetError::Connect(e.to_string()),
+    }
+}

@@ -1,0 +1,320 @@
+//! Outbound hygiene: the client that reaches regions' status services for the online adapters.
+//!
+//! [`StatusClient`] implements [`StatusLookup`]. Per region it keeps one multiplexed HTTP/2
+//! connection over TLS pinned to the registry's [`StatusService`] entry (chain to the region's
+//! CA and exactly the registered SPIFFE id), a circuit breaker and a short-TTL cache (TTL from
+//! [`TrustView::cache_ttl`]). Every call ends by the caller's deadline: a region that is down,
+//! slow, answers garbage or proves the wrong identity yields a reading with
+//! [`Source::Degraded`] and a note saying why, never a hang. Lookups are idempotent reads, so a
+//! failed attempt that may not have reached a healthy server is retried, at most
+//! [`ClientConfig::max_attempts`] times in all and only while the deadline leaves room.
+//!
+//! [`StatusClient::follow`] follows a region's change feed (see [`crate::service`] for the
+//! protocol) for the gateway's WatchManifest, and drops cached answers a change makes stale.
+
+pub mod bench;
+pub mod breaker;
+pub mod cache;
+mod conn;
+pub mod error;
+pub mod feed;
+pub mod verify;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http::{Method, StatusCode};
+use time::OffsetDateTime;
+
+use crate::adapter::{LookupQuery, ReadContext, StatusLookup};
+use crate::model::{CodeError, NativeReading, Person, RegionCode, Source};
+use crate::service::protocol::{ErrorBody, LOOKUP_PATH, LookupRequest, LookupResponse};
+use crate::trust::StatusService;
+
+pub use breaker::{BreakerConfig, Health};
+pub use error::NetError;
+pub use feed::{Change, FeedEvent, FeedFollower, FollowFrom};
+
+use breaker::{Admission, Breaker};
+use cache::{CacheKey, StatusCache};
+use conn::Channel;
+
+/// The native label of a degraded reading: it means nothing, the source says so.
+pub const DEGRADED_LABEL: &str = "UNKNOWN";
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Attempts per lookup, the first included (1 = no retry).
+    pub max_attempts: u32,
+    /// An attempt is not started with less time than this left before the deadline.
+    pub min_attempt_time: Duration,
+    pub breaker: BreakerConfig,
+    /// Cached answers kept across all regions.
+    pub cache_capacity: usize,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 2,
+            min_attempt_time: Duration::from_millis(5),
+            breaker: BreakerConfig::default(),
+            cache_capacity: 100_000,
+        }
+    }
+}
+
+/// One region's connection and breaker.
+struct Region {
+    channel: Mutex<Option<Arc<Channel>>>,
+    breaker: Breaker,
+}
+
+struct Inner {
+    config: ClientConfig,
+    regions: Mutex<HashMap<RegionCode, Arc<Region>>>,
+    cache: StatusCache,
+}
+
+/// The gateway's client for every region's status service. Cheap to clone.
+#[derive(Clone)]
+pub struct StatusClient {
+    inner: Arc<Inner>,
+}
+
+impl StatusClient {
+    pub fn new(config: ClientConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                cache: StatusCache::new(config.cache_capacity),
+                config,
+                regions: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    fn region(&self, region: RegionCode) -> Arc<Region> {
+        let mut map = self.inner.regions.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(region)
+            .or_insert_with(|| {
+                Arc::new(Region {
+                    channel: Mutex::new(None),
+                    breaker: Breaker::new(self.inner.config.breaker),
+                })
+            })
+            .clone()
+    }
+
+    /// The channel for the registry's current entry; a changed entry (new URL, identity or CA)
+    /// replaces the old channel, so a registry update takes effect on the next call.
+    fn channel(
+        &self,
+        region: RegionCode,
+        service: &StatusService,
+    ) -> Result<Arc<Channel>, NetError> {
+        let state = self.region(region);
+        let mut slot = state.channel.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(channel) = slot.as_ref()
+            && &channel.service == service
+        {
+            return Ok(channel.clone());
+        }
+        let channel = Arc::new(Channel::new(service.clone())?);
+        *slot = Some(channel.clone());
+        Ok(channel)
+    }
+
+    /// The region's status service as health reporting sees it. A region never called is
+    /// healthy.
+    pub fn health(&self, region: RegionCode) -> Health {
+        let map = self.inner.regions.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&region)
+            .map_or(Health::Healthy, |r| r.breaker.health())
+    }
+
+    /// Cached answers currently held.
+    pub fn cached(&self) -> usize {
+        self.inner.cache.len()
+    }
+
+    /// Asks the service once per attempt, retrying while it makes sense and the deadline allows.
+    async fn ask(
+        &self,
+        channel: &Channel,
+        body: &[u8],
+        deadline: tokio::time::Instant,
+    ) -> Result<LookupResponse, NetError> {
+        let mut last = NetError::Deadline;
+        for attempt in 0..self.inner.config.max_attempts.max(1) {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if attempt > 0 && left < self.inner.config.min_attempt_time {
+                break;
+            }
+            let call = channel.request(Method::POST, LOOKUP_PATH, Some(body.to_vec()));
+            let result = match tokio::time::timeout_at(deadline, call).await {
+                Ok(Ok((status, bytes))) => parse_answer(status, &bytes),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(NetError::Deadline),
+            };
+            match result {
+                Ok(answer) => return Ok(answer),
+                Err(e) if e.retryable() => last = e,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last)
+    }
+}
+
+fn parse_answer(status: StatusCode, body: &[u8]) -> Result<LookupResponse, NetError> {
+    if status == StatusCode::OK {
+        return serde_json::from_slice(body).map_err(|e| NetError::Garbage(e.to_string()));
+    }
+    let message = serde_json::from_slice::<ErrorBody>(body)
+        .map(|b| b.message)
+        .unwrap_or_else(|_| "no readable error body".to_string());
+    match status {
+        StatusCode::NOT_FOUND => Err(NetError::UnknownCode),
+        StatusCode::BAD_REQUEST => Err(NetError::BadRequest(message)),
+        _ => Err(NetError::Status {
+            status: status.as_u16(),
+            message,
+        }),
+    }
+}
+
+/// Turns a well-formed answer into a reading, refusing answers that cannot be right.
+fn reading(
+    region: RegionCode,
+    query: &LookupQuery,
+    answer: LookupResponse,
+) -> Result<NativeReading, NetError> {
+    let answered = RegionCode::parse(&answer.region).map_err(NetError::Garbage)?;
+    if answered.province() != region.province() {
+        return Err(NetError::Garbage(format!(
+            "answered for region {answered}, asked {region}"
+        )));
+    }
+    let sane = |s: &str, max: usize| !s.is_empty() && s.chars().count() <= max;
+    if !sane(&answer.label, 16)
+        || !sane(&answer.handle, 128)
+        || answer.masked_name.chars().count() > 64
+    {
+        return Err(NetError::Garbage(
+            "label, handle or name out of bounds".into(),
+        ));
+    }
+    let id = match query {
+        LookupQuery::Resident { id, .. } => Some(id.clone()),
+        LookupQuery::CodeId { .. } => None,
+    };
+    Ok(NativeReading {
+        region,
+        issuer_id: None,
+        native_label: answer.label,
+        subject: Person {
+            id,
+            name: answer.masked_name,
+            region_handle: Some(answer.handle),
+        },
+        refreshed_at: answer.refreshed_at,
+        valid_until: None,
+        source: Source::Online,
+        checked_in_at: None,
+        notes: Vec::new(),
+    })
+}
+
+/// A reading that says the region could not be asked, and why.
+pub fn degraded(
+    region: RegionCode,
+    query: &LookupQuery,
+    now: OffsetDateTime,
+    why: &NetError,
+) -> NativeReading {
+    let (id, handle) = match query {
+        LookupQuery::Resident { id, .. } => (Some(id.clone()), None),
+        LookupQuery::CodeId { code_id, .. } => (None, Some(code_id.clone())),
+    };
+    NativeReading {
+        region,
+        issuer_id: None,
+        native_label: DEGRADED_LABEL.to_string(),
+        subject: Person {
+            id,
+            name: String::new(),
+            region_handle: handle,
+        },
+        refreshed_at: now,
+        valid_until: None,
+        source: Source::Degraded,
+        checked_in_at: None,
+        notes: vec![format!("region {region} status service: {why}")],
+    }
+}
+
+fn request_body(query: &LookupQuery) -> Vec<u8> {
+    let request = match query {
+        LookupQuery::CodeId { code_id, city } => LookupRequest::Code {
+            code_id: code_id.clone(),
+            city: city.clone(),
+        },
+        LookupQuery::Resident { id, name } => LookupRequest::Resident {
+            resident_id: id.expose().to_string(),
+            name: name.clone(),
+        },
+    };
+    serde_json::to_vec(&request).unwrap_or_default()
+}
+
+#[async_trait::async_trait]
+impl StatusLookup for StatusClient {
+    async fn lookup(
+        &self,
+        region: RegionCode,
+        query: &LookupQuery,
+        ctx: &ReadContext<'_>,
+    ) -> Result<NativeReading, CodeError> {
+        let now = Instant::now();
+        let degrade = |why: NetError| Ok(degraded(region, query, ctx.now, &why));
+        if now >= ctx.deadline {
+            return degrade(NetError::Deadline);
+        }
+        let key = CacheKey::of(query);
+        if let Some(hit) = self.inner.cache.get(region, &key, now) {
+            return Ok(hit);
+        }
+        let Some(service) = ctx.trust.status_service(region) else {
+            return degrade(NetError::NoService(region));
+        };
+        let channel = match self.channel(region, &service) {
+            Ok(c) => c,
+            Err(e) => return degrade(e),
+        };
+        let state = self.region(region);
+        if state.breaker.admit(now) == Admission::Refused {
+            return degrade(NetError::CircuitOpen);
+        }
+        let deadline = tokio::time::Instant::from_std(ctx.deadline);
+        let result = self.ask(&channel, &request_body(query), deadline).await;
+        let result = result.and_then(|answer| reading(region, query, answer));
+        let answered = match &result {
+            Ok(_) => true,
+            Err(e) => e.is_answer(),
+        };
+        state.breaker.record(answered, Instant::now());
+        match result {
+            Ok(reading) => {
+                let ttl = ctx.trust.cache_ttl(region);
+                self.inner
+                    .cache
+                    .put(region, key, &reading, ttl, Instant::now());
+                Ok(reading)
+            }
+            Err(NetError::UnknownCode) => Err(CodeError::UnknownCode),
+            Err(NetError::BadRequest(detail)) => Err(CodeError::Malformed { region, detail }),
+            Err(e) => degrade(e),
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! The reference service's HTTP routes: status lookups, the change feed, health, and the
+//! injected faults that sit in front of them.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use time::OffsetDateTime;
+
+use crate::model::{RegionCode, ResidentId};
+use crate::service::Faults;
+use crate::service::protocol::{
+    CHANGES_PATH, ChangesResponse, ErrorBody, HEALTH_PATH, LOOKUP_PATH, LookupRequest,
+    LookupResponse, MAX_CHANGES, MAX_WAIT_MS,
+};
+use crate::service::store::{PersonRecord, Store};
+
+/// Largest request body the service reads.
+const MAX_BODY: usize = 4 * 1024;
+
+/// Requests the service has answered, by route (faulty answers included).
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub lookups: AtomicU64,
+    pub changes: AtomicU64,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub region: RegionCode,
+    pub store: Arc<Store>,
+    pub faults: Arc<Mutex<Faults>>,
+    pub stats: Arc<Stats>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(LOOKUP_PATH, post(lookup))
+        .route(CHANGES_PATH, get(changes))
+        .route(HEALTH_PATH, get(health))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    let body = ErrorBody {
+        error: code.to_string(),
+        message: message.into(),
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+/// Applies the configured faults: the added latency, then maybe an error or a garbage body.
+async fn inject(state: &AppState) -> Option<Response> {
+    let faults = state.faults.lock().map(|f| f.clone()).unwrap_or_default();
+    if !faults.latency.is_zero() {
+        tokio::time::sleep(faults.latency).await;
+    }
+    if faults.error_rate > 0.0 && rand::random::<f64>() < faults.error_rate {
+        return Some(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "injected fault: the status service is overloaded",
+        ));
+    }
+    if faults.garbage_bodies {
+        let mut body = b"\x00\xffnot json {{".to_vec();
+        body.extend(rand::random::<[u8; 32]>());
+        return Some(
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response(),
+        );
+    }
+    None
+}
+
+async fn lookup(State(state): State<AppState>, body: Bytes) -> Response {
+    state.stats.lookups.fetch_add(1, Ordering::Relaxed);
+    if let Some(fault) = inject(&state).await {
+        return fault;
+    }
+    let request: LookupRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
+    };
+    let found = match &request {
+        LookupRequest::Code { code_id, city } => {
+            if code_id.is_empty()
+                || code_id.len() > 128
+                || !code_id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return error(StatusCode::BAD_REQUEST, "bad_request", "malformed code id");
+            }
+            if let Some(city) = city {
+                match RegionCode::parse(city) {
+                    Ok(c)
+                        if state.region == RegionCode::NATIONAL || c.province() == state.region => {
+                    }
+                    Ok(c) => {
+                        return error(
+                            StatusCode::BAD_REQUEST,
+                            "bad_request",
+                            format!("city {c} is not in region {}", state.region),
+                        );
+                    }
+                    Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e),
+                }
+            }
+            state
+                .store
+                .by_code(code_id)
+                .map(|r| (r, Some(code_id.clone())))
+        }
+        LookupRequest::Resident { resident_id, name } => {
+            let id = match ResidentId::parse(resident_id) {
+                Ok(id) => id,
+                Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
+            };
+            // A wrong name answers like an unknown resident: no oracle for ID numbers.
+            state
+                .store
+                .by_resident(&id)
+                .filter(|r| &r.name == name)
+                .map(|r| {
+                    let current = r.code_ids.last().cloned();
+                    (r, current)
+                })
+        }
+    };
+    match found {
+        Some((record, code_id)) => axum::Json(answer(&state, record, code_id)).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "unknown_code",
+            "the region has no record of this code",
+        ),
+    }
+}
+
+fn answer(state: &AppState, record: PersonRecord, code_id: Option<String>) -> LookupResponse {
+    let masked_name = match record.name.chars().next() {
+        Some(first) => format!("{first}*"),
+        None => "*".to_string(),
+    };
+    LookupResponse {
+        region: state.region.to_string(),
+        handle: record.handle,
+        code_id,
+        label: record.label,
+        refreshed_at: OffsetDateTime::now_utc(),
+        changed_at: record.changed_at,
+        masked_name,
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ChangesQuery {
+    #[serde(default)]
+    since: u64,
+    epoch: Option<String>,
+    #[serde(default)]
+    wait_ms: u64,
+}
+
+async fn changes(State(state): State<AppState>, Query(q): Query<ChangesQuery>) -> Response {
+    state.stats.changes.fetch_add(1, Ordering::Relaxed);
+    if let Some(fault) = inject(&state).await {
+        return fault;
+    }
+    let reset = q.epoch.as_deref().is_some_and(|e| e != state.store.epoch());
+    let since = if reset { 0 } else { q.since };
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(q.wait_ms.min(MAX_WAIT_MS));
+    let mut seq_rx = state.store.subscribe();
+    let mut last_pass = false;
+    // Bounded: every pass either answers or waits for a change until the deadline.
+    loop {
+        seq_rx.borrow_and_update();
+        let (changes, more) = state.store.changes(since, MAX_CHANGES);
+        let done = !changes.is_empty() || reset || last_pass;
+        if done {
+            let seq = changes.last().map_or(since, |c| c.seq);
+            return axum::Json(ChangesResponse {
+                epoch: state.store.epoch().to_string(),
+                reset,
+                seq,
+                head: state.store.head(),
+                more,
+                changes,
+            })
+            .into_response();
+        }
+        // A change wakes us for another look; the deadline (or a closed feed) means one last look.
+        match tokio::time::timeout_at(deadline, seq_rx.changed()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) | Err(_) => last_pass = true,
+        }
+    }
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    axum::Json(serde_json::json!({
+        "region": state.region.to_string(),
+        "people": state.store.len(),
+        "epoch": state.store.epoch(),
+    }))
+    .into_response()
+}

@@ -1,0 +1,104 @@
+//! Issuing a region's code: records the person's status, then prints the QR payload — a code-id
+//! URL for the online regions, a payload signed with the region's issuer key for the others.
+
+use std::path::Path;
+
+use time::OffsetDateTime;
+
+use crate::codec::{CodeId, IssuerSigner};
+use crate::issue::{IssueRequest, IssueStatus};
+use crate::model::{Colour, RegionCode, ResidentId};
+use crate::regions::{henan, zhejiang};
+use crate::service::ServiceError;
+use crate::service::store::Store;
+
+/// How long a signed code is valid when the caller does not say.
+pub const DEFAULT_VALIDITY: time::Duration = time::Duration::days(7);
+
+/// One code to issue.
+#[derive(Debug, Clone)]
+pub struct IssueInput {
+    pub id: ResidentId,
+    pub name: String,
+    pub colour: Colour,
+    /// Signed codes only; [`DEFAULT_VALIDITY`] when `None`.
+    pub valid_for: Option<time::Duration>,
+    /// Zhejiang only: the city whose platform issued the code (it goes into the URL).
+    pub city: Option<RegionCode>,
+}
+
+impl IssueInput {
+    pub fn new(id: ResidentId, name: &str, colour: Colour) -> Self {
+        Self {
+            id,
+            name: name.to_string(),
+            colour,
+            valid_for: None,
+            city: None,
+        }
+    }
+}
+
+/// What issuing produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issued {
+    /// The QR payload.
+    pub payload: String,
+    /// The code's id at the status service: an online code id, or a signed code's serial.
+    pub code_id: String,
+    /// The person's stable handle in the region.
+    pub handle: String,
+    pub label: String,
+}
+
+/// The region's own word for `colour`.
+pub fn label(region: RegionCode, colour: Colour) -> Result<&'static str, ServiceError> {
+    crate::issue::native_label(region, &IssueStatus::Colour(colour))
+        .map_err(|_| ServiceError::NoLabel { region, colour })
+}
+
+/// Whether the region's codes are code-id URLs with no signed payload.
+pub fn is_online_only(region: RegionCode) -> bool {
+    region == RegionCode::ZHEJIANG || region == RegionCode::HENAN
+}
+
+/// Issues a code: signs it first (signed regions), then stores the record, so a failed signature
+/// leaves no half-issued person behind.
+pub fn issue(
+    region: RegionCode,
+    store: &Store,
+    pki: &Path,
+    input: &IssueInput,
+    now: OffsetDateTime,
+) -> Result<Issued, ServiceError> {
+    let label = label(region, input.colour)?;
+    let fail = |detail: String| ServiceError::Issue { region, detail };
+    let (payload, code_id) = if is_online_only(region) {
+        let code_id = CodeId::random();
+        let payload = if region == RegionCode::ZHEJIANG {
+            zhejiang::payload(&code_id, input.city)
+        } else {
+            henan::payload(&code_id)
+        };
+        (payload, code_id.to_string())
+    } else {
+        let signer =
+            IssuerSigner::from_pki(pki, region.as_str()).map_err(|e| fail(e.to_string()))?;
+        let request = IssueRequest::new(
+            input.id.clone(),
+            &input.name,
+            IssueStatus::Label(label.to_string()),
+            now + input.valid_for.unwrap_or(DEFAULT_VALIDITY),
+        );
+        let payload =
+            crate::issue::issue(region, &request, &signer, now).map_err(|e| fail(e.to_string()))?;
+        (payload, request.serial.to_string())
+    };
+    let record = store.upsert(&input.id, &input.name, label, Some(&code_id), now)?;
+    Ok(Issued {
+        payload,
+        code_id,
+        handle: record.handle,
+        label: label.to_string(),
+    })
+}

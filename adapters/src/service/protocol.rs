@@ -1,0 +1,89 @@
+//! The JSON a reference regional status service speaks, shared by the server and the `net` client.
+//!
+//! See the [module docs](super) for the endpoints; these are their bodies.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// `POST /v1/status/lookup`: exactly one of the two forms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum LookupRequest {
+    /// An opaque code id from a QR payload (Zhejiang, Henan) or a signed code's serial (online
+    /// checks for Sichuan and Hunan), with the scanning city's GB/T 2260 code when known.
+    Code {
+        code_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        city: Option<String>,
+    },
+    /// One of the region's own residents; the name must match the record.
+    Resident { resident_id: String, name: String },
+}
+
+/// 200 answer to a lookup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LookupResponse {
+    pub region: String,
+    /// The region's stable handle for the person: the same for every code they hold.
+    pub handle: String,
+    /// The code id the answer is about (the person's current one for resident lookups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_id: Option<String>,
+    /// The region's own status word, e.g. "绿码" or "中风险".
+    pub label: String,
+    /// When the region evaluated this answer (now, for a live lookup).
+    #[serde(with = "time::serde::rfc3339")]
+    pub refreshed_at: OffsetDateTime,
+    /// When the status last changed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub changed_at: OffsetDateTime,
+    /// Surname + `*`.
+    pub masked_name: String,
+}
+
+/// `GET /v1/changes?since=SEQ&epoch=EPOCH&wait_ms=N`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangesResponse {
+    /// Changes with the service's sequence numbers; a new epoch means the numbering restarted.
+    pub epoch: String,
+    /// True when the caller's epoch was not this one: `changes` then starts from the beginning
+    /// and the caller should treat every status it holds as possibly changed.
+    pub reset: bool,
+    /// The highest sequence number in `changes`, or the caller's `since` when there are none.
+    pub seq: u64,
+    /// The latest sequence number the service has assigned: a follower that wants only future
+    /// changes starts from here.
+    pub head: u64,
+    /// More changes are waiting: ask again at once.
+    pub more: bool,
+    pub changes: Vec<ChangeEntry>,
+}
+
+/// One person's status as of one change: the feed keeps only each person's latest change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeEntry {
+    pub seq: u64,
+    pub handle: String,
+    /// Every code id the person holds (online code ids and signed codes' serials).
+    pub code_ids: Vec<String>,
+    pub label: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub changed_at: OffsetDateTime,
+}
+
+/// Body of every non-200 answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// `unknown_code`, `bad_request`, `unavailable`.
+    pub error: String,
+    pub message: String,
+}
+
+/// Paths, so the server and the client cannot drift.
+pub const LOOKUP_PATH: &str = "/v1/status/lookup";
+pub const CHANGES_PATH: &str = "/v1/changes";
+pub const HEALTH_PATH: &str = "/v1/health";
+/// Longest a change long-poll is held open.
+pub const MAX_WAIT_MS: u64 = 30_000;
+/// Most changes in one answer.
+pub const MAX_CHANGES: usize = 1_000;

@@ -1,0 +1,387 @@
+//! A reference region's per-person records: one JSON file each, replaced atomically, plus the
+//! change feed derived from them.
+//!
+//! The records are the truth; the feed is each person's latest change, numbered by this process
+//! (a fresh random epoch per start, so a follower that saw an older numbering starts over).
+//! Another process (`huren region set-status`) may write records into the same directory; the
+//! service picks them up with [`Store::rescan`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::model::ResidentId;
+use crate::service::protocol::ChangeEntry;
+
+/// Most records one reference service loads: a bound on start-up and rescans.
+const MAX_PEOPLE: usize = 5_000_000;
+
+/// What the region knows about one resident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRecord {
+    /// Stable random handle; also the file name.
+    pub handle: String,
+    pub resident_id: String,
+    pub name: String,
+    /// The region's own status word.
+    pub label: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub changed_at: OffsetDateTime,
+    /// Online code ids and signed codes' serials the person holds.
+    pub code_ids: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot read or write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a person record: {source}")]
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("the region has no record of this resident; issue a code first")]
+    NoSuchResident,
+    #[error("more than {MAX_PEOPLE} records in {0}")]
+    TooMany(PathBuf),
+}
+
+struct Entry {
+    record: PersonRecord,
+    seq: u64,
+}
+
+#[derive(Default)]
+struct State {
+    seq: u64,
+    people: HashMap<String, Entry>,
+    by_id: HashMap<String, String>,
+    by_code: HashMap<String, String>,
+    /// seq → handle, one per person (their latest change).
+    feed: BTreeMap<u64, String>,
+    /// File stamps seen, so a rescan reads only files that changed.
+    stamps: HashMap<PathBuf, (SystemTime, u64)>,
+}
+
+impl State {
+    /// Records `record` as the person's latest state; a new feed entry when it differs.
+    fn apply(&mut self, record: PersonRecord) -> bool {
+        if let Some(old) = self.people.get(&record.handle) {
+            if old.record == record {
+                return false;
+            }
+            self.feed.remove(&old.seq);
+        }
+        self.seq += 1;
+        let seq = self.seq;
+        self.feed.insert(seq, record.handle.clone());
+        self.by_id
+            .insert(record.resident_id.clone(), record.handle.clone());
+        for code in &record.code_ids {
+            self.by_code.insert(code.clone(), record.handle.clone());
+        }
+        self.people
+            .insert(record.handle.clone(), Entry { record, seq });
+        true
+    }
+}
+
+/// Per-person records, in memory and (when given a directory) on disk.
+pub struct Store {
+    dir: Option<PathBuf>,
+    epoch: String,
+    state: Mutex<State>,
+    /// Serialises writers so two updates of one person cannot interleave their files.
+    writer: Mutex<()>,
+    seq_tx: tokio::sync::watch::Sender<u64>,
+}
+
+impl Store {
+    /// Opens (creating) `dir/people/` and loads every record; `None` keeps records in memory.
+    pub fn open(dir: Option<&Path>) -> Result<Self, StoreError> {
+        let store = Self {
+            dir: dir.map(|d| d.join("people")),
+            epoch: hex::encode(rand::random::<[u8; 8]>()),
+            state: Mutex::new(State::default()),
+            writer: Mutex::new(()),
+            seq_tx: tokio::sync::watch::channel(0).0,
+        };
+        if let Some(people) = &store.dir {
+            std::fs::create_dir_all(people).map_err(|source| StoreError::Io {
+                path: people.clone(),
+                source,
+            })?;
+            store.rescan()?;
+        }
+        Ok(store)
+    }
+
+    pub fn epoch(&self) -> &str {
+        &self.epoch
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves consistent maps (every update is one insert
+        // sequence), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn by_code(&self, code_id: &str) -> Option<PersonRecord> {
+        let st = self.state();
+        let handle = st.by_code.get(code_id)?;
+        st.people.get(handle).map(|e| e.record.clone())
+    }
+
+    pub fn by_resident(&self, id: &ResidentId) -> Option<PersonRecord> {
+        let st = self.state();
+        let handle = st.by_id.get(id.expose())?;
+        st.people.get(handle).map(|e| e.record.clone())
+    }
+
+    pub fn len(&self) -> usize {
+        self.state().people.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Creates or updates the resident's record: name, status word, and one more code id.
+    /// `changed_at` moves only when the status word changes.
+    pub fn upsert(
+        &self,
+        id: &ResidentId,
+        name: &str,
+        label: &str,
+        code_id: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<PersonRecord, StoreError> {
+        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut record = self.by_resident(id).unwrap_or_else(|| PersonRecord {
+            handle: hex::encode(rand::random::<[u8; 12]>()),
+            resident_id: id.expose().to_string(),
+            name: name.to_string(),
+            label: String::new(),
+            changed_at: now,
+            code_ids: Vec::new(),
+        });
+        record.name = name.to_string();
+        if record.label != label {
+            record.label = label.to_string();
+            record.changed_at = now;
+        }
+        if let Some(code) = code_id
+            && !record.code_ids.iter().any(|c| c == code)
+        {
+            record.code_ids.push(code.to_string());
+        }
+        self.commit(record)
+    }
+
+    /// Changes the status word of an existing resident.
+    pub fn set_label(
+        &self,
+        id: &ResidentId,
+        label: &str,
+        now: OffsetDateTime,
+    ) -> Result<PersonRecord, StoreError> {
+        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut record = self.by_resident(id).ok_or(StoreError::NoSuchResident)?;
+        if record.label != label {
+            record.label = label.to_string();
+            record.changed_at = now;
+        }
+        self.commit(record)
+    }
+
+    fn commit(&self, record: PersonRecord) -> Result<PersonRecord, StoreError> {
+        if let Some(dir) = &self.dir {
+            let path = dir.join(format!("{}.json", record.handle));
+            write_atomic(&path, &record)?;
+            if let Ok(meta) = std::fs::metadata(&path) {
+                let stamp = (
+                    meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                    meta.len(),
+                );
+                self.state().stamps.insert(path, stamp);
+            }
+        }
+        let seq = {
+            let mut st = self.state();
+            st.apply(record.clone());
+            st.seq
+        };
+        self.seq_tx.send_replace(seq);
+        Ok(record)
+    }
+
+    /// Loads records written by another process since the last scan; returns how many changed.
+    pub fn rescan(&self) -> Result<usize, StoreError> {
+        let Some(dir) = &self.dir else { return Ok(0) };
+        let io = |source| StoreError::Io {
+            path: dir.clone(),
+            source,
+        };
+        let mut changed = 0;
+        for (n, entry) in std::fs::read_dir(dir).map_err(io)?.enumerate() {
+            if n >= MAX_PEOPLE {
+                return Err(StoreError::TooMany(dir.clone()));
+            }
+            let entry = entry.map_err(io)?;
+            let path = entry.path();
+            let is_record = path.extension().is_some_and(|e| e == "json")
+                && !entry.file_name().to_string_lossy().starts_with('.');
+            if !is_record {
+                continue;
+            }
+            let Ok(meta) = entry.metadata() else { continue };
+            let stamp = (
+                meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                meta.len(),
+            );
+            if self.state().stamps.get(&path) == Some(&stamp) {
+                continue;
+            }
+            let record = read_record(&path)?;
+            let applied = {
+                let mut st = self.state();
+                st.stamps.insert(path, stamp);
+                st.apply(record)
+            };
+            if applied {
+                changed += 1;
+            }
+        }
+        if changed > 0 {
+            let seq = self.state().seq;
+            self.seq_tx.send_replace(seq);
+        }
+        Ok(changed)
+    }
+
+    /// Changes after `since`, oldest first, at most `limit`; and whether more are waiting.
+    pub fn changes(&self, since: u64, limit: usize) -> (Vec<ChangeEntry>, bool) {
+        let st = self.state();
+        let mut out = Vec::new();
+        let mut more = false;
+        for (seq, handle) in st.feed.range(since.saturating_add(1)..) {
+            if out.len() == limit {
+                more = true;
+                break;
+            }
+            if let Some(e) = st.people.get(handle) {
+                out.push(ChangeEntry {
+                    seq: *seq,
+                    handle: handle.clone(),
+                    code_ids: e.record.code_ids.clone(),
+                    label: e.record.label.clone(),
+                    changed_at: e.record.changed_at,
+                });
+            }
+        }
+        (out, more)
+    }
+
+    /// The latest sequence number assigned.
+    pub fn head(&self) -> u64 {
+        self.state().seq
+    }
+
+    /// The latest sequence number, updated on every change.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.seq_tx.subscribe()
+    }
+}
+
+fn read_record(path: &Path) -> Result<PersonRecord, StoreError> {
+    let bytes = std::fs::read(path).map_err(|source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|source| StoreError::Parse {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes a temporary file, fsyncs it, renames it over `path` and fsyncs the directory: a reader
+/// sees the old record or the new one, never half of one, and the new one survives a crash.
+fn write_atomic(path: &Path, record: &PersonRecord) -> Result<(), StoreError> {
+    use std::io::Write;
+    let io = |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let json = serde_json::to_vec_pretty(record).map_err(|e| io(std::io::Error::other(e)))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{}.tmp", name.unwrap_or_default()));
+    let mut file = std::fs::File::create(&tmp).map_err(io)?;
+    file.write_all(&json).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(io)?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id() -> ResidentId {
+        ResidentId::parse("11010519491231002X").unwrap()
+    }
+
+    #[test]
+    fn a_record_survives_reopening_and_a_status_change_is_one_feed_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = OffsetDateTime::now_utc();
+        let store = Store::open(Some(dir.path())).unwrap();
+        let rec = store
+            .upsert(&id(), "张三", "绿码", Some("c1"), now)
+            .unwrap();
+        store.set_label(&id(), "红码", now).unwrap();
+        let (changes, more) = store.changes(0, 10);
+        assert_eq!(changes.len(), 1, "only the latest change per person");
+        assert!(!more);
+        assert_eq!(changes[0].label, "红码");
+
+        let reopened = Store::open(Some(dir.path())).unwrap();
+        assert_ne!(reopened.epoch(), store.epoch());
+        let again = reopened.by_code("c1").unwrap();
+        assert_eq!(again.handle, rec.handle);
+        assert_eq!(again.label, "红码");
+    }
+
+    #[test]
+    fn another_writer_is_picked_up_by_a_rescan() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = OffsetDateTime::now_utc();
+        let server = Store::open(Some(dir.path())).unwrap();
+        server
+            .upsert(&id(), "张三", "绿码", Some("c1"), now)
+            .unwrap();
+        let (_, _) = server.changes(0, 10);
+        let cli = Store::open(Some(dir.path())).unwrap();
+        cli.set_label(&id(), "黄码", now).unwrap();
+        assert_eq!(server.rescan().unwrap(), 1);
+        assert_eq!(server.by_code("c1").unwrap().label, "黄码");
+        assert_eq!(server.rescan().unwrap(), 0, "nothing new the second time");
+    }
+
+    #[test]
+    fn set_status_of_an_unknown_resident_is_refused() {
+        let store = Store::open(None).unwrap();
+        let err = store.set_label(&id(), "红码", OffsetDateTime::now_utc());
+        assert!(matches!(err, Err(StoreError::NoSuchResident)));
+    }
+}

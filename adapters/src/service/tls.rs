@@ -1,0 +1,64 @@
+//! The reference service's TLS server identity, from the dev PKI (or a deliberately wrong one).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::ServerConfig;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::service::ServiceError;
+
+/// The service's rustls config: its certificate chain and key from the PKI, ALPN h2 and
+/// http/1.1. With `wrong_identity`, a certificate from the right region CA naming another
+/// SPIFFE id (a chain a client must still refuse because the identity is not the pinned one).
+pub fn server_config(
+    pki: &Path,
+    region: &str,
+    wrong_identity: bool,
+) -> Result<Arc<ServerConfig>, ServiceError> {
+    let manifest =
+        huren_certs::Manifest::load(pki).map_err(|e| ServiceError::Pki(e.to_string()))?;
+    let entry = manifest
+        .region(region)
+        .map_err(|e| ServiceError::Pki(e.to_string()))?;
+    let (cert_pem, key_pem) = if wrong_identity {
+        let ca_pem = read(&pki.join(&entry.ca))?;
+        let ca_key = read(&pki.join(&entry.ca_key))?;
+        let ca = huren_certs::Ca::load(&ca_pem, &ca_key)
+            .map_err(|e| ServiceError::Pki(e.to_string()))?;
+        let impostor =
+            huren_certs::spiffe_id(&manifest.trust_domain, region, "service", "impostor");
+        let spec = huren_certs::LeafSpec::server(
+            &format!("huren region {region} impostor status service"),
+            &impostor,
+        );
+        let (cert, key) = ca
+            .issue(&spec)
+            .map_err(|e| ServiceError::Pki(e.to_string()))?;
+        (format!("{cert}{ca_pem}"), key)
+    } else {
+        (
+            read(&pki.join(&entry.service.cert))?,
+            read(&pki.join(&entry.service.key))?,
+        )
+    };
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .map_err(|e| ServiceError::Pki(format!("service certificate: {e}")))?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
+        .map_err(|e| ServiceError::Pki(format!("service key: {e}")))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ServiceError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| ServiceError::Tls(e.to_string()))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+fn read(path: &Path) -> Result<String, ServiceError> {
+    std::fs::read_to_string(path).map_err(|e| ServiceError::Pki(format!("{}: {e}", path.display())))
+}
