@@ -1,0 +1,162 @@
+//! Property tests over every region's parser: arbitrary bytes never panic, a mutated signed
+//! payload is never accepted, and whatever the issuing side signs reads back unchanged.
+//!
+//! 256 cases per property by default (CI-sized); `PROPTEST_CASES=20000 cargo test -p
+//! huren-adapters --test codec_props` runs deeper.
+
+use std::sync::OnceLock;
+
+use huren_adapters::testing::{FakeLookup, SIGNED_REGIONS, TestIssuers, context, resident_id};
+use huren_adapters::{
+    AdapterSet, CodeError, IssueRequest, IssueStatus, RegionCode, default_adapters, issue,
+    vocabulary,
+};
+use proptest::prelude::*;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+const NOW: OffsetDateTime = datetime!(2020-03-01 08:00 UTC);
+
+struct World {
+    issuers: TestIssuers,
+    set: AdapterSet,
+    rt: tokio::runtime::Runtime,
+    /// One valid payload per signed region.
+    valid: Vec<(RegionCode, String)>,
+}
+
+fn world() -> &'static World {
+    static WORLD: OnceLock<World> = OnceLock::new();
+    WORLD.get_or_init(|| {
+        let issuers = TestIssuers::generate().expect("test keys");
+        let valid = SIGNED_REGIONS
+            .iter()
+            .map(|(region, _, _)| {
+                let label = vocabulary::vocabulary(region.as_str()).expect("vocab").labels[0].0;
+                let req = IssueRequest::new(
+                    resident_id(),
+                    "欧阳娜娜",
+                    IssueStatus::Label(label.into()),
+                    NOW + time::Duration::days(1),
+                );
+                let payload = issue(*region, &req, issuers.signer(*region), NOW).expect("issue");
+                (*region, payload)
+            })
+            .collect();
+        World {
+            issuers,
+            set: default_adapters().expect("default adapters"),
+            rt: tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("runtime"),
+            valid,
+        }
+    })
+}
+
+/// Offers the payload to the adapter set the way the gateway does.
+fn read(payload: &str) -> Result<huren_adapters::NativeReading, CodeError> {
+    let w = world();
+    let lookup = FakeLookup::new();
+    let ctx = context(&w.issuers.ring, &lookup, NOW);
+    let adapter = w.set.claim(payload)?;
+    w.rt.block_on(adapter.read(payload, &ctx))
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Replace(usize, char),
+    Delete(usize),
+    Insert(usize, char),
+    Truncate(usize),
+    Swap(usize, usize),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let ch = prop_oneof![
+        proptest::char::range('-', 'z'),
+        Just('.'),
+        Just(':'),
+        Just('|'),
+        any::<char>()
+    ];
+    prop_oneof![
+        (any::<usize>(), ch.clone()).prop_map(|(i, c)| Mutation::Replace(i, c)),
+        any::<usize>().prop_map(Mutation::Delete),
+        (any::<usize>(), ch).prop_map(|(i, c)| Mutation::Insert(i, c)),
+        any::<usize>().prop_map(Mutation::Truncate),
+        (any::<usize>(), any::<usize>()).prop_map(|(i, j)| Mutation::Swap(i, j)),
+    ]
+}
+
+fn apply(payload: &str, m: &Mutation) -> String {
+    let mut chars: Vec<char> = payload.chars().collect();
+    let n = chars.len();
+    match *m {
+        Mutation::Replace(i, c) => chars[i % n] = c,
+        Mutation::Delete(i) => {
+            chars.remove(i % n);
+        }
+        Mutation::Insert(i, c) => chars.insert(i % (n + 1), c),
+        Mutation::Truncate(i) => chars.truncate(i % n),
+        Mutation::Swap(i, j) => chars.swap(i % n, j % n),
+    }
+    chars.into_iter().collect()
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_text_never_panics(s in any::<String>()) {
+        let _ = read(&s);
+    }
+
+    #[test]
+    fn arbitrary_tails_after_every_prefix_never_panic(
+        region in 0usize..7,
+        tail in proptest::collection::vec(any::<u8>(), 0..400),
+    ) {
+        let set = &world().set;
+        let regions: Vec<RegionCode> = set.regions().collect();
+        let prefix = set.for_region(regions[region]).map(|a| a.prefix()).unwrap_or("");
+        let payload = format!("{prefix}{}", String::from_utf8_lossy(&tail));
+        let _ = read(&payload);
+    }
+
+    #[test]
+    fn a_mutated_signed_payload_is_never_accepted(which in 0usize..5, m in mutation()) {
+        let (_, valid) = &world().valid[which];
+        let mutated = apply(valid, &m);
+        prop_assume!(&mutated != valid);
+        let result = read(&mutated);
+        prop_assert!(result.is_err(), "accepted {mutated:?} (from {valid:?} by {m:?})");
+    }
+
+    #[test]
+    fn what_an_issuer_signs_reads_back_unchanged(
+        which in 0usize..5,
+        name in "[\u{4e00}-\u{9fa5}a-zA-Z·]{1,20}",
+        label_ix in 0usize..4,
+        valid_secs in 60i64..(30 * 86_400),
+        serial in any::<u64>(),
+    ) {
+        let w = world();
+        let (region, _, _) = SIGNED_REGIONS[which];
+        let labels = vocabulary::vocabulary(region.as_str()).expect("vocab").labels;
+        let label = labels[label_ix % labels.len()].0;
+        let req = IssueRequest {
+            serial,
+            ..IssueRequest::new(
+                resident_id(),
+                &name,
+                IssueStatus::Label(label.into()),
+                NOW + time::Duration::seconds(valid_secs),
+            )
+        };
+        let payload = issue(region, &req, w.issuers.signer(region), NOW).expect("issue");
+        let reading = read(&payload).expect("read back");
+        prop_assert_eq!(reading.native_label, label);
+        prop_assert_eq!(reading.subject.name, name);
+        prop_assert_eq!(reading.region, region);
+        prop_assert_eq!(reading.valid_until, Some(req.valid_until));
+    }
+}
