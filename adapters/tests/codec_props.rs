@@ -32,7 +32,10 @@ fn world() -> &'static World {
         let valid = SIGNED_REGIONS
             .iter()
             .map(|(region, _, _)| {
-                let label = vocabulary::vocabulary(region.as_str()).expect("vocab").labels[0].0;
+                let label = vocabulary::vocabulary(region.as_str())
+                    .expect("vocab")
+                    .labels[0]
+                    .0;
                 let req = IssueRequest::new(
                     resident_id(),
                     "欧阳娜娜",
