@@ -1,1 +1,62 @@
-//! The signed trust registry.
+//! huren's signed trust registry: documents, the pure verifier, the transparency log, the store.
+//!
+//! # Manual
+//!
+//! **Documents.** `root` (national role keys and thresholds, region delegations, gateway nodes
+//! with their receipt keys), `regions/<code>` (issuers, revocations, status service, concept
+//! map, cache TTL), `agreements/<id>` (`national` or `<verifying>-<issuing>`), and `timestamp`
+//! (binds the version and SHA-256 of every current document). See [`doc`].
+//!
+//! **Canonical encoding.** Every document is canonical JSON: `serde_json` compact output of the
+//! document structs, fields in their declaration order, every map a `BTreeMap` with string keys
+//! (sorted by byte order), no floats anywhere (durations are integer seconds), times RFC 3339 in
+//! UTC to the second (`2020-02-20T08:00:00Z`), byte strings standard base64 with padding.
+//! The verifier re-encodes each decoded payload and refuses it unless the bytes are identical
+//! ([`canonical::decode`]), so a signature covers exactly one reading of a document.
+//!
+//! **Signatures.** A document travels in a DSSE envelope ([`envelope`]): payload type, payload
+//! bytes, signatures over `PAE(type, payload)`. Keys are Ed25519 or ECDSA P-256 (DER signatures);
+//! a key id is the lower-case hex SHA-256 of the raw public key (32 bytes, or the 65-byte
+//! uncompressed SEC1 point). A key set counts each key id once.
+//!
+//! **Rules** ([`verify_state`]): root chain walked forward from the root held (rotation N→N+1
+//! needs the old and the new root thresholds); region documents signed by their own delegation's
+//! threshold only; bilateral agreements by both regions, national ones by the root role; nothing
+//! expired; no document or timestamp goes backwards or changes content at the same version; the
+//! timestamp binds exactly the documents present; every issuer certificate chains to the region
+//! CA of its delegation (region scope comes from the delegation, not from X.509 name
+//! constraints); every current document is a leaf of the log, whose signed checkpoint is
+//! consistent with the one held. Issuer validity and revocation are judged per code at its
+//! signing time ([`Registry`]'s `TrustView::issuer_key`).
+//!
+//! **Log** ([`log`]): RFC 6962 tree over the DSSE PAE bytes of every accepted document version;
+//! checkpoints are envelopes over canonical `{origin, tree_size, root_hash}`; witnesses cosign the
+//! same envelope.
+//!
+//! **Store** ([`store`]): a registry directory holds `registry.json` (the whole signed state),
+//! replaced atomically (write temp, fsync, rename, fsync dir), `pending/` (documents awaiting
+//! signatures) and, for the dev registry only, `keys/` (PKCS#8 PEM, mode 0600).
+
+#![forbid(unsafe_code)]
+
+pub mod canonical;
+pub mod ceremony;
+pub mod dev;
+pub mod doc;
+pub mod envelope;
+pub mod error;
+pub mod keys;
+pub mod log;
+pub mod registry;
+pub mod state;
+pub mod store;
+pub mod verify;
+pub mod x509;
+
+pub use doc::{Agreement, AgreementKind, ConceptMap, Rule, Verdict};
+pub use envelope::{Envelope, KeySet};
+pub use error::VerifyError;
+pub use keys::{Algorithm, KeyId, PublicKey, SigningKey};
+pub use registry::Registry;
+pub use state::SignedState;
+pub use verify::verify_state;

@@ -1,0 +1,74 @@
+//! The root document: national role keys and thresholds, region delegations, gateway nodes.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::envelope::KeySet;
+use crate::keys::PublicKey;
+
+/// The national roles. Each is a set of keys and a threshold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Roles {
+    /// Signs the root itself and national agreements.
+    pub root: KeySet,
+    /// Signs the short-lived timestamp that binds every current document.
+    pub timestamp: KeySet,
+    /// Signs transparency-log checkpoints.
+    pub log: KeySet,
+    /// Regional witnesses that cosign checkpoints they have checked (k of n).
+    pub witnesses: KeySet,
+}
+
+/// What the root lets one region do: sign its own region document with these keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delegation {
+    /// Display name, e.g. "Zhejiang".
+    pub name: String,
+    pub keys: KeySet,
+    /// DER of the region CA every issuer certificate of the region must chain to.
+    #[serde(with = "crate::canonical::b64")]
+    pub ca_certificate: Vec<u8>,
+    #[serde(with = "crate::canonical::when")]
+    pub expires: OffsetDateTime,
+}
+
+/// A huren gateway node: the key that signs its recognition receipts and the regions it serves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    pub receipt_key: PublicKey,
+    /// Region codes whose adapters this node hosts (federation forwards the others).
+    pub regions: Vec<String>,
+    /// SPIFFE id of the node's TLS identity.
+    pub spiffe_id: String,
+    /// Where peers reach it, when known.
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Root {
+    pub version: u64,
+    #[serde(with = "crate::canonical::when")]
+    pub expires: OffsetDateTime,
+    pub roles: Roles,
+    /// Origin line of the transparency log's checkpoints.
+    pub log_origin: String,
+    /// Region code → delegation.
+    pub regions: BTreeMap<String, Delegation>,
+    /// Node id → node.
+    pub nodes: BTreeMap<String, Node>,
+}
+
+impl super::Document for Root {
+    const PAYLOAD_TYPE: &'static str = "application/vnd.huren.root+json";
+    fn name(&self) -> String {
+        super::ROOT.to_string()
+    }
+    fn version(&self) -> u64 {
+        self.version
+    }
+    fn expires(&self) -> OffsetDateTime {
+        self.expires
+    }
+}

@@ -1,0 +1,126 @@
+//! Why a registry was refused: one variant per rule, each naming what to fix.
+
+use time::OffsetDateTime;
+
+use crate::canonical::CanonicalError;
+use crate::log::{CheckpointError, ProofError};
+use crate::x509::CertProblem;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("the registry file is not a huren registry: {0}")]
+    Unreadable(String),
+    #[error("document {document}: {source}")]
+    Encoding {
+        document: String,
+        source: CanonicalError,
+    },
+    #[error("document {document} has payload type {found:?}, expected {expected:?}")]
+    WrongPayloadType {
+        document: String,
+        expected: &'static str,
+        found: String,
+    },
+    #[error("document {document} says it is {found}")]
+    NameMismatch { document: String, found: String },
+    #[error("the registry has no root document")]
+    NoRoot,
+    #[error("root version {found} follows version {previous}: root versions go up by exactly one")]
+    RootGap { previous: u64, found: u64 },
+    #[error(
+        "root version {version} is signed by {valid} of the previous root's keys, {needed} needed: a rotation needs the old keys as well as the new"
+    )]
+    RotationNotSignedByOld {
+        version: u64,
+        valid: usize,
+        needed: u32,
+    },
+    #[error(
+        "root version {version} differs from the root this node already trusts at that version"
+    )]
+    RootMismatch { version: u64 },
+    #[error("{role} key set is unusable: {reason}")]
+    BadKeySet { role: String, reason: String },
+    #[error("document {document} has {valid} valid signatures from {role}, {needed} needed")]
+    BelowThreshold {
+        document: String,
+        role: String,
+        valid: usize,
+        needed: u32,
+    },
+    #[error(
+        "document {document} reaches its threshold only by counting key {key_id} more than once ({valid} distinct of {needed})"
+    )]
+    DuplicateKeySignature {
+        document: String,
+        key_id: String,
+        valid: usize,
+        needed: u32,
+    },
+    #[error(
+        "document {document} is signed with region {signer}'s keys: a region signs only its own document"
+    )]
+    ForeignRegionKey { document: String, signer: String },
+    #[error(
+        "document {document} expired at {expires} (now {now}); a newer signed version is needed"
+    )]
+    Expired {
+        document: String,
+        expires: OffsetDateTime,
+        now: OffsetDateTime,
+    },
+    #[error("document {document} goes back from version {held} to {offered} (rollback)")]
+    Rollback {
+        document: String,
+        held: u64,
+        offered: u64,
+    },
+    #[error(
+        "document {document} version {version} has different content from the same version held"
+    )]
+    Equivocation { document: String, version: u64 },
+    #[error("document {document} is not bound by the timestamp: publish it with a new timestamp")]
+    Unbound { document: String },
+    #[error(
+        "document {document} version {found} does not match the timestamp, which binds version {bound} with another hash (mix-and-match)"
+    )]
+    MixAndMatch {
+        document: String,
+        bound: u64,
+        found: u64,
+    },
+    #[error("the timestamp binds document {document}, which is missing")]
+    Missing { document: String },
+    #[error("region {region} is not delegated by the root")]
+    RegionNotDelegated { region: String },
+    #[error("the root's delegation of region {region} expired at {expires}")]
+    DelegationExpired {
+        region: String,
+        expires: OffsetDateTime,
+    },
+    #[error("document {document} is not a document this registry knows")]
+    UnknownDocument { document: String },
+    #[error("agreement {document}: {reason}")]
+    BadAgreement { document: String, reason: String },
+    #[error("region {region} issuer {issuer}: {problem}")]
+    IssuerCertificate {
+        region: String,
+        issuer: String,
+        problem: CertProblem,
+    },
+    #[error("region {region} CA certificate in the root: {problem}")]
+    RegionCa {
+        region: String,
+        problem: CertProblem,
+    },
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    #[error("the log's checkpoint says size {checkpoint} but the log holds {entries} entries")]
+    LogSize { checkpoint: u64, entries: u64 },
+    #[error("the log's entries do not hash to the checkpoint's root: a leaf was altered")]
+    LogRootMismatch,
+    #[error("document {document} version {version} is not in the transparency log")]
+    NotLogged { document: String, version: u64 },
+    #[error("proof failed: {0}")]
+    Proof(#[from] ProofError),
+}

@@ -1,0 +1,290 @@
+//! Registry signing keys: Ed25519 and ECDSA P-256 public keys, their ids, and private keys in PKCS#8 PEM.
+
+use std::fmt;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ring::signature::{self as rsig, KeyPair as _};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Signature algorithm of a registry key or of an issuer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Algorithm {
+    Ed25519,
+    /// ECDSA over P-256 with SHA-256, signatures in ASN.1 DER.
+    EcdsaP256,
+}
+
+impl Algorithm {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Algorithm::Ed25519 => "ed25519",
+            Algorithm::EcdsaP256 => "ecdsa-p256",
+        }
+    }
+
+    pub fn to_adapter(self) -> huren_adapters::KeyAlgorithm {
+        match self {
+            Algorithm::Ed25519 => huren_adapters::KeyAlgorithm::Ed25519,
+            Algorithm::EcdsaP256 => huren_adapters::KeyAlgorithm::EcdsaP256Sha256,
+        }
+    }
+}
+
+/// Lower-case hex SHA-256 of a public key's bytes (raw 32 bytes for Ed25519, the uncompressed
+/// SEC1 point for P-256).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct KeyId(pub String);
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl KeyId {
+    /// The first 12 hex digits, for people reading a ceremony transcript.
+    pub fn short(&self) -> &str {
+        self.0.get(..12).unwrap_or(&self.0)
+    }
+}
+
+/// A public key as registry documents list it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PublicKey {
+    pub algorithm: Algorithm,
+    #[serde(with = "crate::canonical::b64")]
+    pub public: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("not a PEM private key (expected -----BEGIN PRIVATE KEY-----)")]
+    NotPem,
+    #[error("the PEM body is not base64: {0}")]
+    Base64(String),
+    #[error("PKCS#8 key is neither Ed25519 nor ECDSA P-256")]
+    UnsupportedKey,
+    #[error("public key of {algorithm} has {len} bytes, expected {expected}")]
+    BadPublicKey {
+        algorithm: &'static str,
+        len: usize,
+        expected: usize,
+    },
+    #[error("key generation failed")]
+    Generate,
+    #[error("signing failed")]
+    Sign,
+}
+
+impl PublicKey {
+    pub fn new(algorithm: Algorithm, public: Vec<u8>) -> Result<Self, KeyError> {
+        let expected = match algorithm {
+            Algorithm::Ed25519 => 32,
+            Algorithm::EcdsaP256 => 65,
+        };
+        if public.len() != expected {
+            return Err(KeyError::BadPublicKey {
+                algorithm: algorithm.as_str(),
+                len: public.len(),
+                expected,
+            });
+        }
+        Ok(Self { algorithm, public })
+    }
+
+    pub fn key_id(&self) -> KeyId {
+        KeyId(hex::encode(Sha256::digest(&self.public)))
+    }
+
+    /// True when `signature` over `message` verifies under this key. Never panics on bad input.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        match self.algorithm {
+            Algorithm::Ed25519 => {
+                let Ok(bytes) = <[u8; 32]>::try_from(self.public.as_slice()) else {
+                    return false;
+                };
+                let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&bytes) else {
+                    return false;
+                };
+                let Ok(sig) = ed25519_dalek::Signature::from_slice(signature) else {
+                    return false;
+                };
+                key.verify_strict(message, &sig).is_ok()
+            }
+            Algorithm::EcdsaP256 => {
+                rsig::UnparsedPublicKey::new(&rsig::ECDSA_P256_SHA256_ASN1, &self.public)
+                    .verify(message, signature)
+                    .is_ok()
+            }
+        }
+    }
+
+    pub fn to_adapter(&self) -> huren_adapters::IssuerKey {
+        huren_adapters::IssuerKey {
+            algorithm: self.algorithm.to_adapter(),
+            public_key: self.public.clone(),
+        }
+    }
+}
+
+/// A private key that signs registry documents, receipts or checkpoints.
+pub enum SigningKey {
+    Ed25519(ed25519_dalek::SigningKey),
+    EcdsaP256 {
+        pair: rsig::EcdsaKeyPair,
+        pkcs8: Vec<u8>,
+    },
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SigningKey({})", self.public_key().key_id())
+    }
+}
+
+const PEM_BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
+const PEM_END: &str = "-----END PRIVATE KEY-----";
+
+impl SigningKey {
+    pub fn generate(algorithm: Algorithm) -> Result<Self, KeyError> {
+        match algorithm {
+            Algorithm::Ed25519 => Ok(SigningKey::Ed25519(ed25519_dalek::SigningKey::generate(
+                &mut rand_core::OsRng,
+            ))),
+            Algorithm::EcdsaP256 => {
+                let rng = ring::rand::SystemRandom::new();
+                let doc =
+                    rsig::EcdsaKeyPair::generate_pkcs8(&rsig::ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
+                        .map_err(|_| KeyError::Generate)?;
+                Self::from_pkcs8_der(doc.as_ref())
+            }
+        }
+    }
+
+    pub fn algorithm(&self) -> Algorithm {
+        match self {
+            SigningKey::Ed25519(_) => Algorithm::Ed25519,
+            SigningKey::EcdsaP256 { .. } => Algorithm::EcdsaP256,
+        }
+    }
+
+    pub fn public_key(&self) -> PublicKey {
+        match self {
+            SigningKey::Ed25519(k) => PublicKey {
+                algorithm: Algorithm::Ed25519,
+                public: k.verifying_key().to_bytes().to_vec(),
+            },
+            SigningKey::EcdsaP256 { pair, .. } => PublicKey {
+                algorithm: Algorithm::EcdsaP256,
+                public: pair.public_key().as_ref().to_vec(),
+            },
+        }
+    }
+
+    pub fn key_id(&self) -> KeyId {
+        self.public_key().key_id()
+    }
+
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        match self {
+            SigningKey::Ed25519(k) => {
+                use ed25519_dalek::Signer;
+                Ok(k.sign(message).to_bytes().to_vec())
+            }
+            SigningKey::EcdsaP256 { pair, .. } => {
+                let rng = ring::rand::SystemRandom::new();
+                pair.sign(&rng, message)
+                    .map(|s| s.as_ref().to_vec())
+                    .map_err(|_| KeyError::Sign)
+            }
+        }
+    }
+
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, KeyError> {
+        if let Ok(k) = ed25519_dalek::SigningKey::from_pkcs8_der(der) {
+            return Ok(SigningKey::Ed25519(k));
+        }
+        let rng = ring::rand::SystemRandom::new();
+        rsig::EcdsaKeyPair::from_pkcs8(&rsig::ECDSA_P256_SHA256_ASN1_SIGNING, der, &rng)
+            .map(|pair| SigningKey::EcdsaP256 {
+                pair,
+                pkcs8: der.to_vec(),
+            })
+            .map_err(|_| KeyError::UnsupportedKey)
+    }
+
+    pub fn to_pkcs8_der(&self) -> Result<Vec<u8>, KeyError> {
+        match self {
+            SigningKey::Ed25519(k) => k
+                .to_pkcs8_der()
+                .map(|d| d.as_bytes().to_vec())
+                .map_err(|_| KeyError::Generate),
+            SigningKey::EcdsaP256 { pkcs8, .. } => Ok(pkcs8.clone()),
+        }
+    }
+
+    /// Reads a `-----BEGIN PRIVATE KEY-----` PKCS#8 PEM (as written by [`Self::to_pem`] or rcgen).
+    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
+        let start = pem.find(PEM_BEGIN).ok_or(KeyError::NotPem)? + PEM_BEGIN.len();
+        let end = pem[start..].find(PEM_END).ok_or(KeyError::NotPem)? + start;
+        let body: String = pem[start..end]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let der = B64
+            .decode(body)
+            .map_err(|e| KeyError::Base64(e.to_string()))?;
+        Self::from_pkcs8_der(&der)
+    }
+
+    pub fn to_pem(&self) -> Result<String, KeyError> {
+        let b64 = B64.encode(self.to_pkcs8_der()?);
+        let mut out = String::from(PEM_BEGIN);
+        out.push('\n');
+        for chunk in b64.as_bytes().chunks(64) {
+            out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+            out.push('\n');
+        }
+        out.push_str(PEM_END);
+        out.push('\n');
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_algorithms_sign_verify_and_round_trip_through_pem() {
+        for alg in [Algorithm::Ed25519, Algorithm::EcdsaP256] {
+            let key = SigningKey::generate(alg).unwrap();
+            let sig = key.sign(b"hello").unwrap();
+            assert!(key.public_key().verify(b"hello", &sig));
+            assert!(!key.public_key().verify(b"hellO", &sig));
+            let again = SigningKey::from_pem(&key.to_pem().unwrap()).unwrap();
+            assert_eq!(again.key_id(), key.key_id());
+            assert_eq!(key.key_id().0.len(), 64);
+        }
+    }
+
+    #[test]
+    fn garbage_pem_is_an_error_not_a_panic() {
+        assert_eq!(SigningKey::from_pem("nope").unwrap_err(), KeyError::NotPem);
+        let bad = format!("{PEM_BEGIN}\n!!!\n{PEM_END}\n");
+        assert!(matches!(
+            SigningKey::from_pem(&bad),
+            Err(KeyError::Base64(_))
+        ));
+        let wrong = format!("{PEM_BEGIN}\nAAAA\n{PEM_END}\n");
+        assert_eq!(
+            SigningKey::from_pem(&wrong).unwrap_err(),
+            KeyError::UnsupportedKey
+        );
+    }
+}

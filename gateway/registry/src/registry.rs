@@ -1,0 +1,300 @@
+//! A verified registry and the questions the gateway asks it: issuer keys, concept maps,
+//! agreements, status services, receipt keys, proofs.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use huren_adapters::{Colour, IssuerKey, RegionCode, StatusService, TrustError, TrustView};
+use time::OffsetDateTime;
+
+use crate::doc::{
+    Agreement, AgreementKind, ConceptMap, Delegation, IssuerStatus, Node, RegionDocument, Root,
+    Timestamp,
+};
+use crate::envelope::Envelope;
+use crate::keys::PublicKey;
+use crate::log::{Checkpoint, Hash, ProofError, consistency_proof, inclusion_proof};
+use crate::state::SignedState;
+use crate::x509::CertFacts;
+
+/// A region document that passed, with its delegation and what its issuer certificates say.
+#[derive(Debug, Clone)]
+pub struct VerifiedRegion {
+    pub code: RegionCode,
+    pub document: RegionDocument,
+    pub delegation: Delegation,
+    /// Issuer id → the key and validity its certificate (checked against the region CA) carries.
+    pub issuers: BTreeMap<String, CertFacts>,
+}
+
+/// Everything in a registry that passed [`crate::verify_state`]. Only the verifier builds one.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    state: SignedState,
+    root: Root,
+    timestamp: Timestamp,
+    regions: BTreeMap<RegionCode, VerifiedRegion>,
+    agreements: BTreeMap<String, Agreement>,
+    checkpoint: Checkpoint,
+    leaves: Vec<Hash>,
+    published_in: BTreeMap<String, u64>,
+}
+
+impl Registry {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        state: SignedState,
+        root: Root,
+        timestamp: Timestamp,
+        regions: BTreeMap<RegionCode, VerifiedRegion>,
+        agreements: BTreeMap<String, Agreement>,
+        checkpoint: Checkpoint,
+        leaves: Vec<Hash>,
+        published_in: BTreeMap<String, u64>,
+    ) -> Self {
+        Self {
+            state,
+            root,
+            timestamp,
+            regions,
+            agreements,
+            checkpoint,
+            leaves,
+            published_in,
+        }
+    }
+
+    /// The registry version (the timestamp's), reported with every verdict.
+    pub fn version(&self) -> u64 {
+        self.timestamp.version
+    }
+
+    pub fn root(&self) -> &Root {
+        &self.root
+    }
+
+    pub fn timestamp(&self) -> &Timestamp {
+        &self.timestamp
+    }
+
+    /// The exact signed state, to serve or store.
+    pub fn state(&self) -> &SignedState {
+        &self.state
+    }
+
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
+    }
+
+    /// The signed checkpoint envelope (log signature and any witness cosignatures).
+    pub fn signed_checkpoint(&self) -> Option<&Envelope> {
+        self.state.log.checkpoints.last()
+    }
+
+    pub fn regions(&self) -> impl Iterator<Item = &VerifiedRegion> {
+        self.regions.values()
+    }
+
+    /// The region document that governs `region` (a city or county is governed by its province).
+    pub fn region(&self, region: RegionCode) -> Option<&VerifiedRegion> {
+        self.regions
+            .get(&region)
+            .or_else(|| self.regions.get(&region.province()))
+    }
+
+    pub fn concept_map(&self, region: RegionCode) -> Option<&ConceptMap> {
+        self.region(region).map(|r| &r.document.concept_map)
+    }
+
+    /// `label` of `region` as a canonical colour `now`; UNKNOWN when the region or label is unknown.
+    pub fn translate(
+        &self,
+        region: RegionCode,
+        label: &str,
+        refreshed_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Colour {
+        self.concept_map(region)
+            .map(|m| m.translate(label, refreshed_at, now))
+            .unwrap_or(Colour::Unknown)
+    }
+
+    pub fn agreements(&self) -> impl Iterator<Item = &Agreement> {
+        self.agreements.values()
+    }
+
+    /// The agreement under which `verifying` judges `issuing`'s codes at `at`: an effective
+    /// bilateral agreement between the two provinces if there is one, else the most specific
+    /// effective national agreement. `None` means no agreement: the verdict is REVIEW.
+    pub fn agreement(
+        &self,
+        verifying: RegionCode,
+        issuing: RegionCode,
+        at: OffsetDateTime,
+    ) -> Option<&Agreement> {
+        let (v, i) = (verifying.province(), issuing.province());
+        self.agreements
+            .values()
+            .filter(|a| a.is_effective(at))
+            .filter_map(|a| {
+                let s = a.specificity(v.as_str(), i.as_str())?;
+                let bilateral = u8::from(a.kind == AgreementKind::Bilateral);
+                Some(((s, bilateral), a))
+            })
+            .max_by_key(|(rank, _)| *rank)
+            .map(|(_, a)| a)
+    }
+
+    /// Gateway nodes by id.
+    pub fn nodes(&self) -> &BTreeMap<String, Node> {
+        &self.root.nodes
+    }
+
+    /// The key node `node_id` signs recognition receipts with, as the root lists it.
+    pub fn receipt_key(&self, node_id: &str) -> Option<&PublicKey> {
+        self.root.nodes.get(node_id).map(|n| &n.receipt_key)
+    }
+
+    /// The node whose receipt key has this id, if any: how a receipt verifier finds its signer.
+    pub fn receipt_signer(&self, key_id: &crate::KeyId) -> Option<(&str, &PublicKey)> {
+        self.root
+            .nodes
+            .iter()
+            .find(|(_, n)| n.receipt_key.key_id() == *key_id)
+            .map(|(id, n)| (id.as_str(), &n.receipt_key))
+    }
+
+    /// The node that hosts `region`'s adapter.
+    pub fn node_for_region(&self, region: RegionCode) -> Option<(&str, &Node)> {
+        let code = region.province();
+        self.root
+            .nodes
+            .iter()
+            .find(|(_, n)| n.regions.iter().any(|r| r == code.as_str()))
+            .map(|(id, n)| (id.as_str(), n))
+    }
+
+    /// The registry version that published the current version of document `name`.
+    pub fn published_in(&self, name: &str) -> Option<u64> {
+        self.published_in.get(name).copied()
+    }
+
+    /// Current documents changed after registry version `since` (all of them for 0), root and
+    /// timestamp included, as (name, envelope).
+    pub fn documents_since(&self, since: u64) -> Vec<(String, &Envelope)> {
+        let changed = |name: &str| since == 0 || self.published_in(name).is_none_or(|v| v > since);
+        let mut out = Vec::new();
+        if let Some(root) = self.state.root()
+            && changed("root")
+        {
+            out.push(("root".to_string(), root));
+        }
+        for (name, env) in &self.state.documents {
+            if changed(name) {
+                out.push((name.clone(), env));
+            }
+        }
+        if changed("timestamp") {
+            out.push(("timestamp".to_string(), &self.state.timestamp));
+        }
+        out
+    }
+
+    pub fn leaves(&self) -> &[Hash] {
+        &self.leaves
+    }
+
+    /// Index and audit path of the leaf with hash `leaf` in the tree of `tree_size` leaves.
+    pub fn prove_inclusion(
+        &self,
+        leaf: &Hash,
+        tree_size: u64,
+    ) -> Result<(u64, Vec<Hash>), ProofError> {
+        let size = usize::try_from(tree_size).unwrap_or(usize::MAX);
+        if size > self.leaves.len() {
+            return Err(ProofError::IndexOutOfRange {
+                index: tree_size,
+                size: self.leaves.len() as u64,
+            });
+        }
+        let index = self.leaves[..size].iter().position(|l| l == leaf).ok_or(
+            ProofError::IndexOutOfRange {
+                index: u64::MAX,
+                size: tree_size,
+            },
+        )?;
+        Ok((index as u64, inclusion_proof(index, &self.leaves[..size])?))
+    }
+
+    /// Proof that the log at `first` leaves is a prefix of the log at `second`.
+    pub fn prove_consistency(&self, first: u64, second: u64) -> Result<Vec<Hash>, ProofError> {
+        let second = usize::try_from(second).unwrap_or(usize::MAX);
+        if second > self.leaves.len() {
+            return Err(ProofError::Shrunk {
+                first: second as u64,
+                second: self.leaves.len() as u64,
+            });
+        }
+        consistency_proof(
+            usize::try_from(first).unwrap_or(usize::MAX),
+            &self.leaves[..second],
+        )
+    }
+}
+
+impl TrustView for Registry {
+    fn issuer_key(
+        &self,
+        region: RegionCode,
+        issuer: &str,
+        signed_at: OffsetDateTime,
+    ) -> Result<IssuerKey, TrustError> {
+        let r = self
+            .region(region)
+            .ok_or(TrustError::UnknownRegion(region))?;
+        let unknown = || TrustError::UnknownIssuer {
+            region,
+            issuer: issuer.to_string(),
+        };
+        let entry = r.document.issuers.get(issuer).ok_or_else(unknown)?;
+        let facts = r.issuers.get(issuer).ok_or_else(unknown)?;
+        if let Some(rev) = r
+            .document
+            .revocations
+            .iter()
+            .filter(|rev| rev.issuer == issuer && rev.effective_from <= signed_at)
+            .min_by_key(|rev| rev.effective_from)
+        {
+            return Err(TrustError::Revoked {
+                issuer: issuer.to_string(),
+                effective_from: rev.effective_from,
+                reason: rev.reason.clone(),
+            });
+        }
+        let from = entry.not_before.max(facts.not_before);
+        let until = entry.not_after.min(facts.not_after);
+        if entry.status != IssuerStatus::Active || signed_at < from || signed_at > until {
+            return Err(TrustError::NotValidAt {
+                issuer: issuer.to_string(),
+                at: signed_at,
+            });
+        }
+        Ok(facts.key.to_adapter())
+    }
+
+    fn status_service(&self, region: RegionCode) -> Option<StatusService> {
+        let r = self.region(region)?;
+        let endpoint = r.document.status_service.as_ref()?;
+        Some(StatusService {
+            url: endpoint.url.clone(),
+            spiffe_id: endpoint.spiffe_id.clone(),
+            ca_der: r.delegation.ca_certificate.clone(),
+        })
+    }
+
+    fn cache_ttl(&self, region: RegionCode) -> Duration {
+        self.region(region)
+            .map(|r| Duration::from_secs(r.document.cache_ttl_secs))
+            .unwrap_or(Duration::ZERO)
+    }
+}
