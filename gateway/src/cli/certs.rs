@@ -1,11 +1,127 @@
-//! `huren certs …`: the dev PKI.
+//! `huren certs …`: create and inspect the dev PKI.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use x509_parser::extensions::GeneralName;
+use x509_parser::prelude::{FromDer, X509Certificate};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Not built yet: see the open issue for this capability.
-    Todo,
+    /// Create a dev PKI: a national root CA, a CA per region, the gateway's certificate, one
+    /// client certificate per caller role, and DIR/manifest.json naming them all.
+    ///
+    /// Every certificate gets its own subject CN and keys are written with mode 0600.
+    /// Refuses to overwrite an existing PKI unless --force is given.
+    Init(InitArgs),
+    /// List a PKI's certificates: subject, SPIFFE id, expiry.
+    Show(ShowArgs),
 }
 
-pub async fn run(_cmd: Command) -> anyhow::Result<()> {
-    anyhow::bail!("'certs' is not built yet")
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Directory to write the PKI into (created if missing).
+    #[arg(long, value_name = "DIR", default_value = crate::config::DEFAULT_DEV_PKI)]
+    pub out: PathBuf,
+    /// Replace an existing PKI in DIR (its keys are overwritten).
+    #[arg(long)]
+    pub force: bool,
+    /// SPIFFE trust domain of every identity.
+    #[arg(long, default_value = huren_certs::DEV_TRUST_DOMAIN)]
+    pub trust_domain: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// PKI directory (holding manifest.json).
+    #[arg(long, value_name = "DIR", default_value = crate::config::DEFAULT_DEV_PKI, env = "HUREN_PKI")]
+    pub pki: PathBuf,
+}
+
+pub async fn run(cmd: Command) -> anyhow::Result<()> {
+    match cmd {
+        Command::Init(args) => init(&args),
+        Command::Show(args) => show(&args.pki),
+    }
+}
+
+fn init(args: &InitArgs) -> anyhow::Result<()> {
+    let options = huren_certs::InitOptions {
+        trust_domain: args.trust_domain.clone(),
+        force: args.force,
+    };
+    let manifest = huren_certs::init(&args.out, &options)?;
+    println!(
+        "wrote a dev PKI for trust domain {} to {}",
+        manifest.trust_domain,
+        args.out.display()
+    );
+    println!("  national root      {}", manifest.root_ca.display());
+    println!("  gateway            {}", manifest.gateway.cert.display());
+    for client in &manifest.clients {
+        println!(
+            "  {:<10} {}  {}",
+            client.role,
+            client.region,
+            client.cert.display()
+        );
+    }
+    println!("serve with: huren serve --pki {}", args.out.display());
+    Ok(())
+}
+
+fn show(dir: &Path) -> anyhow::Result<()> {
+    let manifest = huren_certs::Manifest::load(dir)?;
+    println!(
+        "trust domain {}  ({})",
+        manifest.trust_domain,
+        dir.display()
+    );
+    let mut rows = vec![("root", manifest.root_ca.clone())];
+    rows.extend(manifest.regions.iter().map(|r| ("region CA", r.ca.clone())));
+    rows.push(("gateway", manifest.gateway.cert.clone()));
+    rows.extend(manifest.clients.iter().map(|c| ("client", c.cert.clone())));
+    for (kind, path) in rows {
+        let pem = std::fs::read(dir.join(&path))
+            .with_context(|| format!("cannot read {}", dir.join(&path).display()))?;
+        println!("{kind:<10} {}", describe(&pem)?);
+        println!("           {}", path.display());
+    }
+    Ok(())
+}
+
+/// One line about the first certificate in a PEM file.
+fn describe(pem: &[u8]) -> anyhow::Result<String> {
+    let (_, pem) = x509_parser::pem::parse_x509_pem(pem).context("not a PEM certificate")?;
+    let (_, cert) = X509Certificate::from_der(&pem.contents).context("not an X.509 certificate")?;
+    let cn = cert
+        .subject()
+        .iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok())
+        .unwrap_or("?");
+    let uris: Vec<String> = cert
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .map(|san| {
+            san.value
+                .general_names
+                .iter()
+                .filter_map(|n| match n {
+                    GeneralName::URI(u) => Some(u.to_string()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(format!(
+        "{cn}  {}  until {}",
+        if uris.is_empty() {
+            "-".to_string()
+        } else {
+            uris.join(" ")
+        },
+        cert.validity().not_after
+    ))
 }

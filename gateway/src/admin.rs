@@ -1,0 +1,72 @@
+//! The admin HTTP listener (loopback by default): Prometheus `/metrics`, `/healthz`, `/readyz`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+#[derive(Clone)]
+struct AdminState {
+    metrics: PrometheusHandle,
+    ready: Arc<AtomicBool>,
+}
+
+/// Starts the admin listener; it stops when `stop` turns true.
+pub async fn spawn(
+    addr: SocketAddr,
+    ready: Arc<AtomicBool>,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let state = AdminState {
+        metrics: crate::metrics::handle(),
+        ready,
+    };
+    let app = Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state);
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::warn!(error = %e, "admin listener failed");
+        }
+    });
+    Ok((local, task))
+}
+
+async fn metrics(State(state): State<AdminState>) -> String {
+    state.metrics.render()
+}
+
+/// The process is up: a supervisor restarts it when this fails.
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// The node takes calls: false before the listener is up and from the start of shutdown.
+async fn readyz(State(state): State<AdminState>) -> (StatusCode, &'static str) {
+    if state.ready.load(Ordering::Acquire) {
+        (StatusCode::OK, "ready\n")
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: starting or draining\n",
+        )
+    }
+}

@@ -1,0 +1,400 @@
+//! Authorisation: one role × method table enforced by one tower layer before any handler runs,
+//! and the request-content rule handlers apply once they have decoded the request.
+//!
+//! The layer also answers UNAUTHENTICATED for a connection whose certificate named nobody, and
+//! puts the caller's [`Peer`] (plus tonic's `TlsConnectInfo`, so `Request::peer_certs()` works)
+//! into the request extensions for handlers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::future::{BoxFuture, FutureExt};
+use huren_adapters::RegionCode;
+use tonic::body::Body;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::acceptor::PeerConnectInfo;
+use crate::error::Error;
+use crate::identity::{Peer, Role};
+
+use Role::{Carrier, Checkpoint, Gateway, National, Province};
+
+const EVERYONE: &[Role] = &Role::ALL;
+
+/// Who may call what (DESIGN.md, "Who uses it"). A method missing here is refused, so a new
+/// RPC is closed until someone decides who may call it.
+pub const TABLE: &[(&str, &[Role])] = &[
+    (
+        "/huren.v1.RecognitionService/VerifyCode",
+        &[Checkpoint, Province, Gateway],
+    ),
+    (
+        "/huren.v1.RecognitionService/VerifyCodes",
+        &[Checkpoint, Province, Gateway],
+    ),
+    (
+        "/huren.v1.RecognitionService/ConfirmWorkers",
+        &[Province, Gateway],
+    ),
+    (
+        "/huren.v1.ManifestsService/CheckManifest",
+        &[Carrier, Gateway],
+    ),
+    (
+        "/huren.v1.ManifestsService/WatchManifest",
+        &[Carrier, Gateway],
+    ),
+    (
+        "/huren.v1.CoordinationService/GetNationalSummary",
+        &[National, Gateway],
+    ),
+    (
+        "/huren.v1.CoordinationService/ListRegions",
+        &[National, Gateway],
+    ),
+    // Provinces witness the log, gateways sync from each other, national audits it.
+    (
+        "/huren.v1.RegistryService/GetRegistry",
+        &[Province, National, Gateway],
+    ),
+    (
+        "/huren.v1.RegistryService/WatchRegistry",
+        &[Province, National, Gateway],
+    ),
+    (
+        "/huren.v1.RegistryService/GetCheckpoint",
+        &[Province, National, Gateway],
+    ),
+    (
+        "/huren.v1.RegistryService/GetProofs",
+        &[Province, National, Gateway],
+    ),
+    ("/grpc.health.v1.Health/Check", EVERYONE),
+    ("/grpc.health.v1.Health/Watch", EVERYONE),
+    (
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        EVERYONE,
+    ),
+    (
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+        EVERYONE,
+    ),
+];
+
+/// The role × method table as the layer consults it; start from [`Policy::default`].
+#[derive(Debug, Clone)]
+pub struct Policy {
+    methods: HashMap<String, Vec<Role>>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        let methods = TABLE
+            .iter()
+            .map(|(path, roles)| (path.to_string(), roles.to_vec()))
+            .collect();
+        Self { methods }
+    }
+}
+
+impl Policy {
+    /// Opens `path` (e.g. "/pkg.Service/Method") to `roles`; for services added outside huren.v1.
+    pub fn allow(mut self, path: &str, roles: &[Role]) -> Self {
+        self.methods.insert(path.to_string(), roles.to_vec());
+        self
+    }
+
+    pub fn check(&self, peer: &Peer, path: &str) -> Result<(), Error> {
+        let Some(roles) = self.methods.get(path) else {
+            return Err(Denial::new(
+                "UNKNOWN_METHOD",
+                peer,
+                path,
+                format!("{path} is not a method this gateway serves"),
+            )
+            .into());
+        };
+        if roles.contains(&peer.role) {
+            return Ok(());
+        }
+        let allowed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        Err(Denial::new(
+            "ROLE_NOT_ALLOWED",
+            peer,
+            path,
+            format!(
+                "role {} ({}) may not call {path}; it is open to: {}",
+                peer.role,
+                peer.spiffe_id,
+                allowed.join(", ")
+            ),
+        )
+        .into())
+    }
+}
+
+/// A refusal of a known caller, with a stable reason for `ErrorInfo`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct Denial {
+    pub reason: &'static str,
+    pub role: Role,
+    pub method: String,
+    pub message: String,
+}
+
+impl Denial {
+    fn new(reason: &'static str, peer: &Peer, method: &str, message: String) -> Self {
+        Self {
+            reason,
+            role: peer.role,
+            method: method.to_string(),
+            message,
+        }
+    }
+}
+
+/// What a handler asks the request-content rule about.
+#[derive(Debug, Clone, Copy)]
+pub enum Ask<'a> {
+    /// VerifyCode / VerifyCodes: `verifying_region` may be empty (the caller's own province).
+    Verify { verifying_region: &'a str },
+    /// ConfirmWorkers: the destination province judges the workers.
+    ConfirmWorkers { destination_region: &'a str },
+    /// CheckManifest / WatchManifest: the route's destination judges every passenger.
+    Manifest { destination_region: &'a str },
+}
+
+/// The province whose rules apply to this request, or why the caller may not ask for them.
+///
+/// A checkpoint asks only under its own province's rules; only a province (or a federating
+/// gateway) may name another verifying region; a carrier asks only for manifests, under its
+/// route's destination. Agreements are between provinces, so the answer is a province code.
+pub fn verifying_region(peer: &Peer, ask: Ask<'_>) -> Result<RegionCode, Error> {
+    let (method, field, named) = match ask {
+        Ask::Verify { verifying_region } => ("VerifyCode", "verifying_region", verifying_region),
+        Ask::ConfirmWorkers { destination_region } => {
+            ("ConfirmWorkers", "destination_region", destination_region)
+        }
+        Ask::Manifest { destination_region } => (
+            "CheckManifest",
+            "manifest.destination_region",
+            destination_region,
+        ),
+    };
+    let named = if named.is_empty() {
+        None
+    } else {
+        Some(RegionCode::parse(named).map_err(|e| Error::invalid(field, e))?)
+    };
+    let deny =
+        |reason, message: String| -> Error { Denial::new(reason, peer, method, message).into() };
+    match (ask, peer.role, named) {
+        (Ask::Verify { .. }, Checkpoint, None) => Ok(peer.province()),
+        (Ask::Verify { .. }, Checkpoint, Some(r)) if r.province() == peer.province() => {
+            Ok(peer.province())
+        }
+        (Ask::Verify { .. }, Checkpoint, Some(r)) => Err(deny(
+            "CHECKPOINT_OUTSIDE_OWN_PROVINCE",
+            format!(
+                "a checkpoint in {} asks only under its own province's rules ({}), not {r}; \
+                 leave verifying_region empty or name {}",
+                peer.region,
+                peer.province(),
+                peer.province()
+            ),
+        )),
+        (Ask::Verify { .. }, Province | Gateway, r) => Ok(r.unwrap_or(peer.province()).province()),
+        (Ask::ConfirmWorkers { .. } | Ask::Manifest { .. }, _, None) => Err(Error::invalid(
+            field,
+            "name the destination province, e.g. 330000",
+        )),
+        (Ask::ConfirmWorkers { .. }, Province | Gateway, Some(r)) => Ok(r.province()),
+        (Ask::Manifest { .. }, Carrier | Gateway, Some(r)) => Ok(r.province()),
+        (_, role, _) => Err(deny(
+            "ROLE_NOT_ALLOWED",
+            format!("role {role} may not ask {method} under any region's rules"),
+        )),
+    }
+}
+
+/// The caller of a request, as the authorisation layer put it in the extensions.
+pub fn peer<T>(request: &tonic::Request<T>) -> Result<&Peer, Error> {
+    request
+        .extensions()
+        .get::<Arc<Peer>>()
+        .map(|p| p.as_ref())
+        .ok_or(Error::Identity(
+            crate::identity::IdentityError::NoCertificate,
+        ))
+}
+
+/// Applies [`Policy`] to every request.
+#[derive(Debug, Clone)]
+pub struct AuthzLayer {
+    policy: Arc<Policy>,
+}
+
+impl AuthzLayer {
+    pub fn new(policy: Policy) -> Self {
+        Self {
+            policy: Arc::new(policy),
+        }
+    }
+}
+
+impl<S> Layer<S> for AuthzLayer {
+    type Service = Authz<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Authz {
+            inner,
+            policy: self.policy.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Authz<S> {
+    inner: S,
+    policy: Arc<Policy>,
+}
+
+impl<S> Service<http::Request<Body>> for Authz<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
+        let decision = match request.extensions().get::<PeerConnectInfo>() {
+            None => Err(Error::Identity(
+                crate::identity::IdentityError::NoCertificate,
+            )),
+            Some(info) => match &info.identity {
+                Err(e) => Err(Error::Identity(e.clone())),
+                Ok(peer) => self
+                    .policy
+                    .check(peer, request.uri().path())
+                    .map(|()| (peer.clone(), info.tls.clone())),
+            },
+        };
+        match decision {
+            Ok((peer, tls)) => {
+                let extensions = request.extensions_mut();
+                extensions.insert(peer);
+                extensions.insert(tls.get_ref().clone());
+                extensions.insert(tls);
+                // Drive the clone that was made ready; leave a fresh clone for the next call.
+                let clone = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, clone);
+                inner.call(request).boxed()
+            }
+            Err(error) => {
+                let status = tonic::Status::from(error);
+                futures::future::ready(Ok(status.into_http())).boxed()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::parse_spiffe_id;
+
+    fn peer(uri: &str) -> Peer {
+        parse_spiffe_id(uri, "huren.dev").unwrap()
+    }
+
+    #[test]
+    fn every_huren_method_is_in_the_table() {
+        let policy = Policy::default();
+        for service in huren_proto::SERVICE_NAMES {
+            assert!(
+                policy
+                    .methods
+                    .keys()
+                    .any(|p| p.starts_with(&format!("/{service}/"))),
+                "{service} has no entry"
+            );
+        }
+    }
+
+    #[test]
+    fn checkpoint_stays_in_its_province() {
+        let cp = peer("spiffe://huren.dev/region/330110/role/checkpoint/g");
+        let own = |r| {
+            verifying_region(
+                &cp,
+                Ask::Verify {
+                    verifying_region: r,
+                },
+            )
+        };
+        assert_eq!(own("").unwrap().as_str(), "330000");
+        assert_eq!(own("330100").unwrap().as_str(), "330000");
+        let err = tonic::Status::from(own("510000").unwrap_err());
+        assert_eq!(err.code(), tonic::Code::PermissionDenied);
+        let err = tonic::Status::from(own("51").unwrap_err());
+        assert_eq!(err.code(), tonic::Code::InvalidArgument);
+    }
+
+    #[test]
+    fn only_provinces_name_other_regions_and_carriers_only_manifests() {
+        let prov = peer("spiffe://huren.dev/region/510000/role/province/p");
+        let r = verifying_region(
+            &prov,
+            Ask::Verify {
+                verifying_region: "330000",
+            },
+        );
+        assert_eq!(r.unwrap().as_str(), "330000");
+        let carrier = peer("spiffe://huren.dev/region/510000/role/carrier/c");
+        let m = verifying_region(
+            &carrier,
+            Ask::Manifest {
+                destination_region: "330100",
+            },
+        );
+        assert_eq!(m.unwrap().as_str(), "330000");
+        assert!(
+            verifying_region(
+                &carrier,
+                Ask::Verify {
+                    verifying_region: ""
+                }
+            )
+            .is_err()
+        );
+        assert!(
+            verifying_region(
+                &carrier,
+                Ask::Manifest {
+                    destination_region: ""
+                }
+            )
+            .is_err()
+        );
+        let national = peer("spiffe://huren.dev/region/000000/role/national/n");
+        assert!(
+            verifying_region(
+                &national,
+                Ask::Verify {
+                    verifying_region: ""
+                }
+            )
+            .is_err()
+        );
+    }
+}

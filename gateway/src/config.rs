@@ -1,0 +1,219 @@
+//! `huren.toml`: what a gateway listens on, which PKI it uses, and its limits; every field has a
+//! default so that an empty file (or none) is the embedded dev setup.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::tls::{TlsError, TlsFiles};
+
+/// Where `huren serve` keeps its dev PKI when nothing else is configured.
+pub const DEFAULT_DEV_PKI: &str = ".huren/dev";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7443";
+pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:9464";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// gRPC over mTLS.
+    pub listen: SocketAddr,
+    /// Admin HTTP (/metrics, /healthz, /readyz); keep it on loopback. Absent: no admin listener.
+    pub admin_listen: Option<SocketAddr>,
+    pub tls: TlsConfig,
+    pub limits: Limits,
+    pub shutdown: Shutdown,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7443)),
+            admin_listen: Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
+            tls: TlsConfig::default(),
+            limits: Limits::default(),
+            shutdown: Shutdown::default(),
+        }
+    }
+}
+
+/// Either a PKI directory made by `huren certs init`, or explicit files (which win over it).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    pub pki: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub client_roots: Option<PathBuf>,
+    pub trust_domain: Option<String>,
+    /// TLS 1.3 only unless set.
+    pub allow_tls12: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest request or response message, bytes.
+    pub max_message_bytes: usize,
+    /// HTTP/2 streams one connection may have open at once.
+    pub max_concurrent_streams: u32,
+    /// Calls in progress across the node before new ones get RESOURCE_EXHAUSTED.
+    pub max_in_flight: usize,
+    /// No call runs longer than this, whatever its grpc-timeout says.
+    pub request_timeout_cap_ms: u64,
+    pub handshake_timeout_ms: u64,
+    pub http2_keepalive_interval_secs: u64,
+    pub http2_keepalive_timeout_secs: u64,
+    pub tcp_keepalive_secs: u64,
+    pub listen_backlog: i32,
+    pub max_header_list_bytes: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 4 * 1024 * 1024,
+            max_concurrent_streams: 256,
+            max_in_flight: 10_000,
+            request_timeout_cap_ms: 30_000,
+            handshake_timeout_ms: 10_000,
+            http2_keepalive_interval_secs: 30,
+            http2_keepalive_timeout_secs: 10,
+            tcp_keepalive_secs: 60,
+            listen_backlog: 4096,
+            max_header_list_bytes: 16 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Shutdown {
+    /// How long NOT_SERVING is advertised before connections are asked to drain, so load
+    /// balancers stop sending new calls first.
+    pub not_serving_grace_ms: u64,
+    /// How long calls in flight may take to finish before the rest are cut.
+    pub drain_timeout_ms: u64,
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Self {
+            not_serving_grace_ms: 1_000,
+            drain_timeout_ms: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid huren config: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error(
+        "tls.{0} is set but not all of tls.cert, tls.key and tls.client_roots are: set all three, or tls.pki"
+    )]
+    PartialTls(&'static str),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+}
+
+impl Config {
+    /// Reads a `huren.toml`; relative PKI paths are taken relative to the file's directory.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config: Config = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in [
+            &mut config.tls.pki,
+            &mut config.tls.cert,
+            &mut config.tls.key,
+            &mut config.tls.client_roots,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        Ok(config)
+    }
+
+    /// Whether no TLS material is configured at all (then the dev PKI is used).
+    pub fn uses_dev_pki(&self) -> bool {
+        let t = &self.tls;
+        t.pki.is_none() && t.cert.is_none() && t.key.is_none() && t.client_roots.is_none()
+    }
+
+    /// The TLS files to serve with.
+    pub fn tls_files(&self) -> Result<TlsFiles, ConfigError> {
+        let t = &self.tls;
+        let mut files = match (&t.pki, &t.cert, &t.key, &t.client_roots) {
+            (Some(pki), ..) => TlsFiles::from_pki(pki)?,
+            (None, Some(cert), Some(key), Some(roots)) => TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_roots: roots.clone(),
+                trust_domain: huren_certs::DEV_TRUST_DOMAIN.to_string(),
+                allow_tls12: false,
+            },
+            (None, None, None, None) => TlsFiles::from_pki(Path::new(DEFAULT_DEV_PKI))?,
+            (None, Some(_), ..) => return Err(ConfigError::PartialTls("cert")),
+            (None, None, Some(_), _) => return Err(ConfigError::PartialTls("key")),
+            (None, None, None, Some(_)) => return Err(ConfigError::PartialTls("client_roots")),
+        };
+        if let Some(cert) = &t.cert {
+            files.cert = cert.clone();
+        }
+        if let Some(key) = &t.key {
+            files.key = key.clone();
+        }
+        if let Some(roots) = &t.client_roots {
+            files.client_roots = roots.clone();
+        }
+        if let Some(td) = &t.trust_domain {
+            files.trust_domain = td.clone();
+        }
+        files.allow_tls12 = t.allow_tls12;
+        Ok(files)
+    }
+}
+
+impl Limits {
+    pub fn request_timeout_cap(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_cap_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_file_is_the_dev_default_and_typos_are_refused() {
+        let config: Config = toml::from_str("").unwrap();
+        assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
+        assert!(config.uses_dev_pki());
+        assert!(toml::from_str::<Config>("listn = \"127.0.0.1:1\"").is_err());
+        let partial: Config = toml::from_str("[tls]\ncert = \"a.pem\"").unwrap();
+        assert!(matches!(
+            partial.tls_files(),
+            Err(ConfigError::PartialTls("cert"))
+        ));
+    }
+}

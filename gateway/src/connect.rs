@@ -1,0 +1,99 @@
+//! The client side of huren's mutual TLS: a tonic channel to a gateway, presenting a
+//! certificate from a PKI directory. Used by the CLI client commands, the demo and the tests.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+
+/// What a client trusts and who it says it is.
+#[derive(Debug, Clone)]
+pub struct ClientTls {
+    /// PEM of the CA the gateway's certificate must chain to (the national root).
+    pub ca_pem: String,
+    /// PEM certificate chain and key; `None` connects without a client certificate.
+    pub identity: Option<(String, String)>,
+    /// The name checked against the gateway certificate.
+    pub server_name: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(transparent)]
+    Manifest(#[from] huren_certs::ManifestError),
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot connect to {addr}: {source}")]
+    Transport {
+        addr: String,
+        source: tonic::transport::Error,
+    },
+}
+
+fn read(path: &Path) -> Result<String, ConnectError> {
+    std::fs::read_to_string(path).map_err(|source| ConnectError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+impl ClientTls {
+    /// The root of a PKI and the first client certificate with `role` (and `region`, if given).
+    pub fn from_pki(dir: &Path, role: &str, region: Option<&str>) -> Result<Self, ConnectError> {
+        let manifest = huren_certs::Manifest::load(dir)?;
+        let client = manifest.client(role, region)?;
+        Ok(Self {
+            ca_pem: read(&dir.join(&manifest.root_ca))?,
+            identity: Some((
+                read(&dir.join(&client.cert))?,
+                read(&dir.join(&client.key))?,
+            )),
+            server_name: "localhost".to_string(),
+        })
+    }
+
+    /// Trusts the PKI's root but presents no certificate: the gateway must refuse this.
+    pub fn anonymous(dir: &Path) -> Result<Self, ConnectError> {
+        let manifest = huren_certs::Manifest::load(dir)?;
+        Ok(Self {
+            ca_pem: read(&dir.join(&manifest.root_ca))?,
+            identity: None,
+            server_name: "localhost".to_string(),
+        })
+    }
+
+    /// Same trust, another certificate and key (PEM).
+    pub fn with_identity(mut self, cert_pem: String, key_pem: String) -> Self {
+        self.identity = Some((cert_pem, key_pem));
+        self
+    }
+
+    fn config(&self) -> ClientTlsConfig {
+        let config = ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(&self.ca_pem))
+            .domain_name(self.server_name.clone());
+        match &self.identity {
+            Some((cert, key)) => config.identity(Identity::from_pem(cert, key)),
+            None => config,
+        }
+    }
+}
+
+/// Connects (TCP and TLS) to the gateway at `addr`.
+pub async fn connect(addr: SocketAddr, tls: &ClientTls) -> Result<Channel, ConnectError> {
+    let uri = format!("https://{addr}");
+    let fail = |source| ConnectError::Transport {
+        addr: uri.clone(),
+        source,
+    };
+    let endpoint = Endpoint::from_shared(uri.clone())
+        .map_err(fail)?
+        .tls_config(tls.config())
+        .map_err(fail)?
+        .connect_timeout(Duration::from_secs(5));
+    endpoint.connect().await.map_err(fail)
+}

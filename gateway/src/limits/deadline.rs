@@ -1,0 +1,115 @@
+//! Bounds every call by the client's `grpc-timeout`, capped by the server, and answers
+//! DEADLINE_EXCEEDED when it passes.
+
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::future::{BoxFuture, FutureExt};
+use tonic::body::Body;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::error::Error;
+
+#[derive(Debug, Clone)]
+pub struct DeadlineLayer {
+    cap: Duration,
+}
+
+impl DeadlineLayer {
+    /// `cap` bounds calls whose client asks for longer, or sets no deadline at all.
+    pub fn new(cap: Duration) -> Self {
+        Self { cap }
+    }
+}
+
+impl<S> Layer<S> for DeadlineLayer {
+    type Service = Deadline<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Deadline {
+            inner,
+            cap: self.cap,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Deadline<S> {
+    inner: S,
+    cap: Duration,
+}
+
+impl<S> Service<http::Request<Body>> for Deadline<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let asked = request
+            .headers()
+            .get("grpc-timeout")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_grpc_timeout);
+        let limit = asked.map_or(self.cap, |d| d.min(self.cap));
+        let cap = self.cap;
+        let future = self.inner.call(request);
+        // Streams are bounded until their first response headers only: a Watch may run long.
+        async move {
+            match tokio::time::timeout(limit, future).await {
+                Ok(result) => result,
+                Err(_) => {
+                    let why = match asked {
+                        Some(d) if d <= cap => format!("the client's deadline of {d:?} passed"),
+                        _ => format!("the server caps every call at {cap:?}"),
+                    };
+                    Ok(tonic::Status::from(Error::DeadlineExceeded(why)).into_http())
+                }
+            }
+        }
+        .boxed()
+    }
+}
+
+/// Parses a `grpc-timeout` value: up to 8 digits and a unit (H, M, S, m, u, n).
+pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    if value.len() < 2 || value.len() > 9 || !value.is_ascii() {
+        return None;
+    }
+    let (digits, unit) = value.split_at(value.len() - 1);
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n.checked_mul(3600)?),
+        "M" => Duration::from_secs(n.checked_mul(60)?),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_grpc_timeout;
+    use std::time::Duration;
+
+    #[test]
+    fn parses_units_and_refuses_junk() {
+        assert_eq!(parse_grpc_timeout("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_grpc_timeout("2S"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_grpc_timeout("123456789S"), None);
+        assert_eq!(parse_grpc_timeout("5x"), None);
+        assert_eq!(parse_grpc_timeout("S"), None);
+    }
+}
