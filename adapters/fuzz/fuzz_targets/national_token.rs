@@ -1,0 +1,11 @@
+//! Fuzzes the national signed-token parser behind its prefix: no input may panic.
+
+#![no_main]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use huren_adapters::regions::national;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| common::fuzz_signed(&national::FORMAT, data));
