@@ -16,8 +16,10 @@ pub mod error;
 pub mod identity;
 pub mod limits;
 pub mod metrics;
+pub mod privacy;
 pub mod server;
 pub mod services;
+pub mod summary;
 pub mod tls;
 
 pub use error::Error;
