@@ -145,6 +145,9 @@ fn tls_error(e: std::io::Error) -> NetError {
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     {
+        Some(rustls::Error::InvalidCertificate(rustls::CertificateError::Other(why))) => {
+            NetError::Identity(why.to_string())
+        }
         Some(rustls::Error::InvalidCertificate(cert)) => NetError::Identity(cert.to_string()),
         Some(other) => NetError::Tls(other.to_string()),
         None => NetError::Connect(e.to_string()),

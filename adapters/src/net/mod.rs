@@ -40,8 +40,8 @@ use breaker::{Admission, Breaker};
 use cache::{CacheKey, StatusCache};
 use conn::Channel;
 
-/// The native label of a degraded reading: it means nothing, the source says so.
-pub const DEGRADED_LABEL: &str = "UNKNOWN";
+/// The native label of a degraded reading: empty, because it means nothing (the source says so).
+pub const DEGRADED_LABEL: &str = "";
 
 #[derive(Debug, Clone)]
 pub struct ClientConfig {

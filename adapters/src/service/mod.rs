@@ -245,7 +245,10 @@ async fn serve(
                 else {
                     return;
                 };
-                let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                let mut builder =
+                    hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                // A gateway multiplexes every lookup for the region over one connection.
+                builder.http2().max_concurrent_streams(1024);
                 let _ = builder.serve_connection(TokioIo::new(tls), service).await;
             };
             tokio::select! {
