@@ -38,3 +38,52 @@ pub fn fixture() -> Fixture {
 pub fn region(code: &str) -> huren_adapters::RegionCode {
     huren_adapters::RegionCode::parse(code).unwrap()
 }
+
+/// Publishes `changes` (already signed) over `current` with the dev timestamp and log keys.
+pub fn publish_raw(
+    dev: &DevRegistry,
+    current: &huren_registry::Registry,
+    changes: Vec<(String, huren_registry::Envelope)>,
+) -> Result<huren_registry::Registry, huren_registry::ceremony::PublishError> {
+    let ts = [&dev.keys.timestamp];
+    let log = [&dev.keys.log];
+    let keys = huren_registry::ceremony::PublishKeys {
+        timestamp: &ts,
+        log: &log,
+        witnesses: &[],
+        timestamp_lifetime: time::Duration::days(1),
+    };
+    huren_registry::ceremony::publish(Some(current), changes, &keys, now())
+}
+
+/// A code-signing certificate (DER) for `region`, issued by that region's dev CA or, with
+/// `foreign_ca`, by another region's CA.
+pub fn issuer_cert(
+    pki: &std::path::Path,
+    region: &str,
+    ca_region: &str,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> Vec<u8> {
+    let dir = pki.join("regions").join(ca_region);
+    let ca = huren_certs::Ca::load(
+        &std::fs::read_to_string(dir.join("ca.pem")).unwrap(),
+        &std::fs::read_to_string(dir.join("ca.key")).unwrap(),
+    )
+    .unwrap();
+    let spec = huren_certs::LeafSpec {
+        algorithm: huren_certs::IssuerAlgorithm::Ed25519,
+        client_auth: false,
+        code_signing: true,
+        not_before,
+        not_after,
+        ..huren_certs::LeafSpec::client(
+            &format!("test issuer for {region} from {ca_region}"),
+            &format!("spiffe://huren.dev/region/{region}/issuer/test"),
+        )
+    };
+    let (pem, _key) = ca.issue(&spec).unwrap();
+    huren_registry::x509::pem_to_der(pem.as_bytes())
+        .unwrap()
+        .remove(0)
+}
