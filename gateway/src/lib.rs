@@ -17,6 +17,7 @@ pub mod identity;
 pub mod limits;
 pub mod metrics;
 pub mod privacy;
+pub mod recognition;
 pub mod server;
 pub mod services;
 pub mod summary;

@@ -1,0 +1,364 @@
+//! The recognition engine: (reading, verifying region, agreement, now) → verdict with reasons.
+//!
+//! Rules, from DESIGN.md, in the order they are checked:
+//! 1. A payload that failed to read: forged, revoked code or issuer, untrusted issuer, malformed, unknown to
+//!    its region → REJECT; an issuing region the registry does not know, or a format the node
+//!    cannot judge → REVIEW.
+//! 2. No agreement, an agreement that does not cover this pair of provinces, or one outside its
+//!    effective window → REVIEW.
+//! 3. A degraded reading (the issuing region did not answer), a PENDING or UNKNOWN colour, a code
+//!    refreshed longer ago than the agreement's maximum age (screenshots, replays), a payload
+//!    past its own validity, a refresh time in the future, or an offline reading where the
+//!    agreement requires an online check → REVIEW, never PASS. Every such reason is listed.
+//! 4. Otherwise the agreement's rule for the colour, with its quarantine days.
+
+use std::fmt;
+
+use huren_adapters::{CodeError, Colour, RegionCode, Source, TrustError};
+use huren_registry::{Agreement, Verdict};
+use time::{Duration, OffsetDateTime};
+
+/// How far a region's clock may run ahead of ours before a refresh time is suspect.
+pub const CLOCK_SKEW: Duration = Duration::minutes(5);
+
+/// A code's status in the national vocabulary, as the adapter and concept map produced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CanonicalStatus {
+    pub colour: Colour,
+    pub issuing_region: RegionCode,
+    pub refreshed_at: OffsetDateTime,
+    pub valid_until: Option<OffsetDateTime>,
+    pub source: Source,
+}
+
+/// Why a payload could not be read, as far as the verdict is concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadFailure {
+    /// The signature does not verify: altered or not signed by the issuer it names.
+    Forged(String),
+    /// Signed by an issuer revoked before the signing time.
+    RevokedIssuer(String),
+    /// The issuing region revoked this one code.
+    RevokedCode(String),
+    /// Signed by an issuer the registry does not list for the region, or outside its
+    /// certificate's validity.
+    UntrustedIssuer(String),
+    /// Not a well-formed code of the region it claims.
+    Malformed(String),
+    /// The issuing region has no record of this code.
+    UnknownCode,
+    /// The registry does not delegate the issuing region.
+    UnknownRegion(RegionCode),
+    /// The payload's own validity has passed.
+    Expired(OffsetDateTime),
+    /// Something this node cannot judge (e.g. a format version it does not speak).
+    Unsupported(String),
+}
+
+impl From<&CodeError> for ReadFailure {
+    fn from(e: &CodeError) -> Self {
+        match e {
+            CodeError::BadSignature { .. } => ReadFailure::Forged(e.to_string()),
+            CodeError::Trust(TrustError::Revoked { .. }) => {
+                ReadFailure::RevokedIssuer(e.to_string())
+            }
+            CodeError::Trust(TrustError::UnknownRegion(r)) => ReadFailure::UnknownRegion(*r),
+            CodeError::Trust(TrustError::UnknownIssuer { .. } | TrustError::NotValidAt { .. }) => {
+                ReadFailure::UntrustedIssuer(e.to_string())
+            }
+            CodeError::NotClaimed
+            | CodeError::Malformed { .. }
+            | CodeError::InvalidResidentId(_) => ReadFailure::Malformed(e.to_string()),
+            CodeError::Expired(at) => ReadFailure::Expired(*at),
+            CodeError::CodeRevoked { .. } => ReadFailure::RevokedCode(e.to_string()),
+            CodeError::UnknownCode => ReadFailure::UnknownCode,
+            CodeError::Unsupported(s) => ReadFailure::Unsupported(s.clone()),
+        }
+    }
+}
+
+/// What the engine is asked to judge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reading {
+    Status(CanonicalStatus),
+    Failed(ReadFailure),
+}
+
+/// A machine-readable reason; the message says it for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReasonCode {
+    Forged,
+    RevokedIssuer,
+    RevokedCode,
+    UntrustedIssuer,
+    Malformed,
+    UnknownCode,
+    UnknownRegion,
+    Unsupported,
+    Expired,
+    NoAgreement,
+    AgreementNotForPair,
+    AgreementNotEffective,
+    Degraded,
+    Pending,
+    UnknownColour,
+    Stale,
+    FutureRefresh,
+    OnlineCheckRequired,
+    /// The agreement's rule for the colour decided.
+    AgreementRule,
+}
+
+impl ReasonCode {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ReasonCode::Forged => "FORGED",
+            ReasonCode::RevokedIssuer => "REVOKED_ISSUER",
+            ReasonCode::RevokedCode => "REVOKED_CODE",
+            ReasonCode::UntrustedIssuer => "UNTRUSTED_ISSUER",
+            ReasonCode::Malformed => "MALFORMED",
+            ReasonCode::UnknownCode => "UNKNOWN_CODE",
+            ReasonCode::UnknownRegion => "UNKNOWN_REGION",
+            ReasonCode::Unsupported => "UNSUPPORTED",
+            ReasonCode::Expired => "EXPIRED",
+            ReasonCode::NoAgreement => "NO_AGREEMENT",
+            ReasonCode::AgreementNotForPair => "AGREEMENT_NOT_FOR_PAIR",
+            ReasonCode::AgreementNotEffective => "AGREEMENT_NOT_EFFECTIVE",
+            ReasonCode::Degraded => "DEGRADED",
+            ReasonCode::Pending => "PENDING",
+            ReasonCode::UnknownColour => "UNKNOWN_COLOUR",
+            ReasonCode::Stale => "STALE",
+            ReasonCode::FutureRefresh => "FUTURE_REFRESH",
+            ReasonCode::OnlineCheckRequired => "ONLINE_CHECK_REQUIRED",
+            ReasonCode::AgreementRule => "AGREEMENT_RULE",
+        }
+    }
+}
+
+impl fmt::Display for ReasonCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    pub code: ReasonCode,
+    pub message: String,
+}
+
+impl Reason {
+    fn new(code: ReasonCode, message: impl Into<String>) -> Reason {
+        Reason {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub verdict: Verdict,
+    /// From the agreement's rule; 0 unless the verdict is a quarantine.
+    pub quarantine_days: u32,
+    pub reasons: Vec<Reason>,
+    /// The agreement the decision was made under, when one applied.
+    pub agreement_id: Option<String>,
+}
+
+impl Decision {
+    fn without_rule(verdict: Verdict, reasons: Vec<Reason>, agreement: Option<&Agreement>) -> Self {
+        Decision {
+            verdict,
+            quarantine_days: 0,
+            reasons,
+            agreement_id: agreement.map(|a| a.id.clone()),
+        }
+    }
+
+    pub fn has_reason(&self, code: ReasonCode) -> bool {
+        self.reasons.iter().any(|r| r.code == code)
+    }
+}
+
+/// Judges `reading` in `verifying`'s rules. `agreement` is what the registry returned for the
+/// pair at `now` (`Registry::agreement`); it is checked again here so a wrong one cannot pass.
+pub fn decide(
+    reading: &Reading,
+    verifying: RegionCode,
+    agreement: Option<&Agreement>,
+    now: OffsetDateTime,
+) -> Decision {
+    let status = match reading {
+        Reading::Failed(failure) => return judge_failure(failure, agreement),
+        Reading::Status(s) => s,
+    };
+    let (v, i) = (verifying.province(), status.issuing_region.province());
+    let Some(agreement) = agreement else {
+        return Decision::without_rule(
+            Verdict::Review,
+            vec![Reason::new(
+                ReasonCode::NoAgreement,
+                format!("{v} has no recognition agreement for codes of {i}"),
+            )],
+            None,
+        );
+    };
+    if agreement.specificity(v.as_str(), i.as_str()).is_none() {
+        return Decision::without_rule(
+            Verdict::Review,
+            vec![Reason::new(
+                ReasonCode::AgreementNotForPair,
+                format!(
+                    "agreement {} covers {} judging {}, not {v} judging {i}",
+                    agreement.id, agreement.verifying, agreement.issuing
+                ),
+            )],
+            Some(agreement),
+        );
+    }
+    if !agreement.is_effective(now) {
+        let until = agreement
+            .effective_until
+            .map_or_else(|| "open-ended".to_string(), |u| u.to_string());
+        return Decision::without_rule(
+            Verdict::Review,
+            vec![Reason::new(
+                ReasonCode::AgreementNotEffective,
+                format!(
+                    "agreement {} is effective from {} until {until}, not at {now}",
+                    agreement.id, agreement.effective_from
+                ),
+            )],
+            Some(agreement),
+        );
+    }
+
+    let review = review_reasons(status, agreement, now);
+    if !review.is_empty() {
+        return Decision::without_rule(Verdict::Review, review, Some(agreement));
+    }
+    let rule = agreement.rules.get(status.colour);
+    let quarantine_days = match rule.verdict {
+        Verdict::HomeQuarantine | Verdict::CentralQuarantine => rule.quarantine_days,
+        _ => 0,
+    };
+    Decision {
+        verdict: rule.verdict,
+        quarantine_days,
+        reasons: vec![Reason::new(
+            ReasonCode::AgreementRule,
+            format!(
+                "agreement {} v{}: {} from {i} → {}{}",
+                agreement.id,
+                agreement.version,
+                status.colour.as_str(),
+                rule.verdict.as_str(),
+                if quarantine_days > 0 {
+                    format!(" ({quarantine_days} days)")
+                } else {
+                    String::new()
+                }
+            ),
+        )],
+        agreement_id: Some(agreement.id.clone()),
+    }
+}
+
+/// Everything about a readable status that stops the agreement's rule from deciding.
+fn review_reasons(
+    status: &CanonicalStatus,
+    agreement: &Agreement,
+    now: OffsetDateTime,
+) -> Vec<Reason> {
+    let mut reasons = Vec::new();
+    let colour = status.colour.as_str();
+    if status.source == Source::Degraded {
+        reasons.push(Reason::new(
+            ReasonCode::Degraded,
+            format!(
+                "region {} did not answer in time; its status is not known",
+                status.issuing_region
+            ),
+        ));
+    }
+    match status.colour {
+        Colour::Pending => reasons.push(Reason::new(
+            ReasonCode::Pending,
+            "the issuing region has not decided this person's colour yet",
+        )),
+        Colour::Unknown => reasons.push(Reason::new(
+            ReasonCode::UnknownColour,
+            "the issuing region's status word has no canonical colour",
+        )),
+        _ => {}
+    }
+    let age = now - status.refreshed_at;
+    if age > agreement.max_code_age() {
+        reasons.push(Reason::new(
+            ReasonCode::Stale,
+            format!(
+                "{colour} refreshed {} h ago, over the {} h agreement {} allows",
+                age.whole_hours(),
+                agreement.max_code_age().whole_hours(),
+                agreement.id
+            ),
+        ));
+    }
+    if status.refreshed_at - now > CLOCK_SKEW {
+        reasons.push(Reason::new(
+            ReasonCode::FutureRefresh,
+            format!(
+                "refreshed at {}, later than now ({now})",
+                status.refreshed_at
+            ),
+        ));
+    }
+    if let Some(until) = status.valid_until.filter(|u| *u <= now) {
+        reasons.push(Reason::new(
+            ReasonCode::Expired,
+            format!("the code was valid until {until}"),
+        ));
+    }
+    // A cached status came from an online check within the region's TTL; an offline-signed one
+    // did not ask the region at all.
+    if agreement.online_check_required && status.source == Source::OfflineSigned {
+        reasons.push(Reason::new(
+            ReasonCode::OnlineCheckRequired,
+            format!(
+                "agreement {} requires the issuing region's live status; this was read offline",
+                agreement.id
+            ),
+        ));
+    }
+    reasons
+}
+
+fn judge_failure(failure: &ReadFailure, agreement: Option<&Agreement>) -> Decision {
+    let (verdict, code, message) = match failure {
+        ReadFailure::Forged(m) => (Verdict::Reject, ReasonCode::Forged, m.clone()),
+        ReadFailure::RevokedIssuer(m) => (Verdict::Reject, ReasonCode::RevokedIssuer, m.clone()),
+        ReadFailure::RevokedCode(m) => (Verdict::Reject, ReasonCode::RevokedCode, m.clone()),
+        ReadFailure::UntrustedIssuer(m) => {
+            (Verdict::Reject, ReasonCode::UntrustedIssuer, m.clone())
+        }
+        ReadFailure::Malformed(m) => (Verdict::Reject, ReasonCode::Malformed, m.clone()),
+        ReadFailure::UnknownCode => (
+            Verdict::Reject,
+            ReasonCode::UnknownCode,
+            "the issuing region has no record of this code".to_string(),
+        ),
+        ReadFailure::UnknownRegion(r) => (
+            Verdict::Review,
+            ReasonCode::UnknownRegion,
+            format!("region {r} is not in the trust registry"),
+        ),
+        ReadFailure::Expired(at) => (
+            Verdict::Review,
+            ReasonCode::Expired,
+            format!("the code was valid until {at}"),
+        ),
+        ReadFailure::Unsupported(m) => (Verdict::Review, ReasonCode::Unsupported, m.clone()),
+    };
+    Decision::without_rule(verdict, vec![Reason::new(code, message)], agreement)
+}
