@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http::{Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http2::SendRequest;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rustls_pki_types::ServerName;
 
 use crate::net::error::NetError;
@@ -16,6 +16,8 @@ use crate::trust::StatusService;
 
 /// Largest answer body read from a status service.
 const MAX_BODY: usize = 256 * 1024;
+const KEEPALIVE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+const KEEPALIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub struct Channel {
     /// The registry entry this channel was built for; a changed entry gets a new channel.
@@ -87,16 +89,28 @@ impl Channel {
             .connect(self.server_name.clone(), tcp)
             .await
             .map_err(tls_error)?;
-        let (sender, connection) =
-            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
-                .await
-                .map_err(|e| NetError::Protocol(e.to_string()))?;
+        // Pings find a connection whose peer vanished without closing it, so the next request
+        // opens a fresh one instead of waiting out its deadline on a dead socket.
+        let (sender, connection) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .keep_alive_interval(Some(KEEPALIVE_EVERY))
+            .keep_alive_timeout(KEEPALIVE_TIMEOUT)
+            .keep_alive_while_idle(true)
+            .handshake(TokioIo::new(tls))
+            .await
+            .map_err(|e| NetError::Protocol(e.to_string()))?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "status service connection closed");
             }
         });
         Ok(sender)
+    }
+
+    /// Drops the connection, so the next request opens a new one (after the breaker opened:
+    /// the probe that follows should not reuse a connection that may be wedged).
+    pub async fn reset(&self) {
+        *self.sender.lock().await = None;
     }
 
     /// One request; the answer's status and body (at most [`MAX_BODY`] bytes).

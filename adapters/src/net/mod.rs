@@ -304,6 +304,9 @@ impl StatusLookup for StatusClient {
             Err(e) => e.is_answer(),
         };
         state.breaker.record(answered, Instant::now());
+        if state.breaker.health() == Health::Down {
+            channel.reset().await;
+        }
         match result {
             Ok(reading) => {
                 let ttl = ctx.trust.cache_ttl(region);

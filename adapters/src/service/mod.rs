@@ -149,8 +149,16 @@ pub async fn spawn(config: ServiceConfig) -> Result<ServiceHandle, ServiceError>
         return Err(ServiceError::UnknownRegion(config.region));
     }
     let right = tls::server_config(&config.pki, config.region.as_str(), false)?;
-    // Minted up front so `set_faults` can switch identity while the service runs.
-    let wrong = tls::server_config(&config.pki, config.region.as_str(), true)?;
+    // Minted up front so `set_faults` can switch identity while the service runs; a PKI without
+    // the region CA's key cannot mint it, which matters only when the fault is asked for.
+    let wrong = match tls::server_config(&config.pki, config.region.as_str(), true) {
+        Ok(wrong) => Some(wrong),
+        Err(e) if config.faults.wrong_identity => return Err(e),
+        Err(e) => {
+            tracing::debug!(error = %e, "no wrong-identity certificate for fault injection");
+            None
+        }
+    };
     let data = config.data.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(data.as_deref()))
         .await
@@ -205,7 +213,7 @@ fn listen(addr: SocketAddr) -> Result<tokio::net::TcpListener, ServiceError> {
 async fn serve(
     listener: tokio::net::TcpListener,
     state: http::AppState,
-    (right, wrong): (Arc<rustls::ServerConfig>, Arc<rustls::ServerConfig>),
+    (right, wrong): (Arc<rustls::ServerConfig>, Option<Arc<rustls::ServerConfig>>),
     mut shutdown: watch::Receiver<bool>,
     rescan: bool,
 ) {
@@ -220,7 +228,11 @@ async fn serve(
             _ = shutdown.changed() => break,
             accepted = listener.accept() => accepted,
         };
-        let Ok((tcp, _peer)) = accepted else { continue };
+        let Ok((tcp, _peer)) = accepted else {
+            // Out of file descriptors or similar: pause rather than spin.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             continue; // over the connection limit: drop it
         };
@@ -230,10 +242,9 @@ async fn serve(
             .lock()
             .map(|f| f.wrong_identity)
             .unwrap_or(false);
-        let acceptor = tokio_rustls::TlsAcceptor::from(if wrong_identity {
-            wrong.clone()
-        } else {
-            right.clone()
+        let acceptor = tokio_rustls::TlsAcceptor::from(match (&wrong, wrong_identity) {
+            (Some(wrong), true) => wrong.clone(),
+            _ => right.clone(),
         });
         let service = TowerToHyperService::new(router.clone());
         let mut stop = shutdown.clone();
