@@ -115,35 +115,77 @@ async fn sichuans_live_check_sees_a_status_changed_after_signing() {
     assert_eq!(live.source, Source::Online);
 }
 
+/// How a region fails in [`every_online_region_degrades_through_its_adapter_in_every_failure`].
+#[derive(Debug, Clone, Copy)]
+enum Failure {
+    Down,
+    Slow,
+    Garbage,
+    WrongIdentity,
+}
+
 #[tokio::test]
-async fn an_online_region_that_is_slow_reads_as_degraded_through_its_adapter() {
+async fn every_online_region_degrades_through_its_adapter_in_every_failure() {
     let pki = pki();
-    let faults = Faults {
-        latency: Duration::from_secs(30),
-        ..Faults::default()
-    };
+    let adapters = default_adapters().unwrap();
     for region in [RegionCode::ZHEJIANG, RegionCode::HENAN, RegionCode::SICHUAN] {
-        let service = start(&pki, region, faults.clone()).await;
-        let ring = registry(&pki, region, service.status_service().unwrap());
-        let issued = service
-            .issue(IssueInput::new(resident(), "张三", Colour::Green))
-            .await
-            .unwrap();
-        let adapters = default_adapters().unwrap();
-        let client = StatusClient::new(ClientConfig::default());
-        let mut ctx = ReadContext::new(
-            &ring,
-            &client,
-            OffsetDateTime::now_utc(),
-            Instant::now() + Duration::from_millis(300),
-        );
-        ctx.require_online = true;
-        let reading = adapters
-            .claim(&issued.payload)
-            .unwrap()
-            .read(&issued.payload, &ctx)
-            .await
-            .unwrap();
-        assert_eq!(reading.source, Source::Degraded, "{region}");
+        for failure in [
+            Failure::Down,
+            Failure::Slow,
+            Failure::Garbage,
+            Failure::WrongIdentity,
+        ] {
+            let service = start(&pki, region, Faults::default()).await;
+            let ring = registry(&pki, region, service.status_service().unwrap());
+            let issued = service
+                .issue(IssueInput::new(resident(), "张三", Colour::Green))
+                .await
+                .unwrap();
+            let faults = match failure {
+                Failure::Down => None,
+                Failure::Slow => Some(Faults {
+                    latency: Duration::from_secs(30),
+                    ..Faults::default()
+                }),
+                Failure::Garbage => Some(Faults {
+                    garbage_bodies: true,
+                    ..Faults::default()
+                }),
+                Failure::WrongIdentity => Some(Faults {
+                    wrong_identity: true,
+                    ..Faults::default()
+                }),
+            };
+            let _running = match faults {
+                Some(f) => {
+                    service.set_faults(f);
+                    Some(service)
+                }
+                None => {
+                    service.shutdown().await;
+                    None
+                }
+            };
+            // A fresh client per case: no connection or cached answer from before the fault.
+            let client = StatusClient::new(ClientConfig::default());
+            let mut ctx = ReadContext::new(
+                &ring,
+                &client,
+                OffsetDateTime::now_utc(),
+                Instant::now() + Duration::from_millis(300),
+            );
+            ctx.require_online = true;
+            let reading = adapters
+                .claim(&issued.payload)
+                .unwrap()
+                .read(&issued.payload, &ctx)
+                .await
+                .unwrap();
+            assert_eq!(reading.source, Source::Degraded, "{region} {failure:?}");
+            assert!(
+                !reading.notes.is_empty(),
+                "{region} {failure:?}: a degraded reading says why"
+            );
+        }
     }
 }
