@@ -45,12 +45,15 @@
 //! ## Recovery on open
 //!
 //! [`AuditLog::open`] walks the chain. A crash can only damage the batch being written, at the
-//! end of the last segment: a partial line, a line whose hash does not match, a broken link.
-//! If the damage starts in the last segment and spans at most `max_batch_bytes`, the tail from
+//! end of the last segment: a partial line, or a garbled line (bad framing, a hash that does not
+//! match, a body that does not parse). If damage of that shape starts in the last segment and
+//! spans at most `max_batch_bytes`, the tail from
 //! there on is copied to `torn-….bin`, truncated away (a segment with nothing intact is
 //! removed), and reported in the [`RecoveryReport`]; the chain continues from the last intact
 //! record. No acknowledged record is in a torn tail: it was synced before it was acknowledged.
-//! Damage anywhere else is refused as [`OpenError::Corrupt`], and nothing is truncated.
+//! Anything else (damage earlier on, a longer tail, a missing or misnamed segment, a record
+//! linked to the wrong predecessor) no crash produces: it is refused as
+//! [`OpenError::Corrupt`], and nothing is truncated.
 //!
 //! ## Checking
 //!

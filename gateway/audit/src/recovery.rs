@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::OpenError;
 use crate::record::ChainHash;
-use crate::scan::{Problem, Scan, scan};
+use crate::scan::{Problem, ProblemKind, Scan, scan};
 use crate::segment;
 
 /// What opening the log found.
@@ -29,7 +29,8 @@ pub struct TornTail {
 }
 
 /// Scans `dir` and cuts a torn tail of at most `max_torn_bytes` off the last segment. Damage
-/// anywhere else is refused as corruption: a crash only ever tears the batch being written.
+/// anywhere else, or of another shape, is refused as corruption: a crash only ever tears the
+/// batch being written.
 pub(crate) fn recover(dir: &Path, max_torn_bytes: u64) -> Result<RecoveryReport, OpenError> {
     let io = |source| OpenError::Io {
         path: dir.to_path_buf(),
@@ -47,7 +48,13 @@ pub(crate) fn recover(dir: &Path, max_torn_bytes: u64) -> Result<RecoveryReport,
     let last_file = segment::list(dir).map_err(io)?.pop().map(|(_, p)| p);
     let file_len = found.segments.last().map_or(0, |s| s.file_len);
     let dropped = file_len.saturating_sub(problem.offset);
-    if last_file.as_ref() != Some(&problem.segment) || dropped > max_torn_bytes {
+    // A crash leaves a cut-short or garbled line; it cannot rename segments or re-link records,
+    // so a gap or a broken link is corruption even at the very end.
+    let crash_shaped = matches!(
+        problem.kind,
+        ProblemKind::PartialRecord { .. } | ProblemKind::Line(_)
+    );
+    if !crash_shaped || last_file.as_ref() != Some(&problem.segment) || dropped > max_torn_bytes {
         return Err(OpenError::Corrupt {
             problem: Box::new(problem),
             dropped,

@@ -304,6 +304,43 @@ async fn verify_finds_a_missing_segment() {
 }
 
 #[tokio::test]
+async fn deleted_segments_are_not_mistaken_for_a_torn_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    fill(dir.path(), 400).await;
+    let segs = segments(dir.path());
+    // Only the last, small segment is left: restarting the chain from seq 1 would hide this.
+    for s in &segs[..segs.len() - 1] {
+        std::fs::remove_file(s).unwrap();
+    }
+    let err = AuditLog::open(dir.path(), Config::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, OpenError::Corrupt { problem, .. } if matches!(problem.kind, ProblemKind::SegmentName { .. })),
+        "{err:?}"
+    );
+    assert_eq!(segments(dir.path()), segs[segs.len() - 1..].to_vec());
+}
+
+#[tokio::test]
+async fn a_relinked_last_record_is_corruption_not_a_torn_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let acks = fill(dir.path(), 10).await;
+    let last = segments(dir.path()).pop().unwrap();
+    // Well formed and self-consistent, but linked to the wrong predecessor: no crash writes that.
+    let forged = huren_audit::Record {
+        seq: 11,
+        prev: acks[3].hash,
+        entry: entry(10),
+    };
+    append_bytes(&last, &forged.encode().unwrap().0);
+    let err = AuditLog::open(dir.path(), Config::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, OpenError::Corrupt { .. }), "{err:?}");
+}
+
+#[tokio::test]
 async fn an_id_number_in_the_purpose_never_reaches_the_disk() {
     let dir = tempfile::tempdir().unwrap();
     let (log, _) = AuditLog::open(dir.path(), Config::default()).await.unwrap();
