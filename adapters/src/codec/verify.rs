@@ -1,5 +1,8 @@
 //! Signature verification against a registry key, with one accepted signature per message.
 
+use std::collections::HashMap;
+use std::sync::{OnceLock, RwLock};
+
 use ring::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
 
 use crate::trust::{IssuerKey, KeyAlgorithm};
@@ -36,11 +39,32 @@ pub fn verify_ed25519(public_key: &[u8], message: &[u8], signature: &[u8]) -> bo
     ) else {
         return false;
     };
-    let Ok(vk) = ed25519_dalek::VerifyingKey::from_bytes(&pk) else {
+    let Some(vk) = ed25519_key(&pk) else {
         return false;
     };
     vk.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&sig))
         .is_ok()
+}
+
+/// Registries list a handful of issuers, so their decompressed keys are kept: decompressing a
+/// point costs a sizeable fraction of a verification, and every read would repeat it.
+const ED25519_CACHE_MAX: usize = 1024;
+
+fn ed25519_key(bytes: &[u8; 32]) -> Option<ed25519_dalek::VerifyingKey> {
+    static CACHE: OnceLock<RwLock<HashMap<[u8; 32], ed25519_dalek::VerifyingKey>>> =
+        OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(vk) = cache.read().unwrap_or_else(|e| e.into_inner()).get(bytes) {
+        return Some(*vk);
+    }
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(bytes).ok()?;
+    let mut cache = cache.write().unwrap_or_else(|e| e.into_inner());
+    // A flood of distinct keys (only possible from a misbehaving registry) must not grow memory.
+    if cache.len() >= ED25519_CACHE_MAX {
+        cache.clear();
+    }
+    cache.insert(*bytes, vk);
+    Some(vk)
 }
 
 pub fn verify_p256(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
