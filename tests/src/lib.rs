@@ -21,6 +21,8 @@ use tonic::transport::Channel;
 
 pub use huren::connect::connect;
 
+pub mod probe;
+
 /// Installs rustls's ring provider once per process (tonic's client needs a default).
 pub fn init() {
     huren::tls::install_crypto_provider();

@@ -1,0 +1,94 @@
+//! Limits a misbehaving or overloaded client meets: message size, calls in progress, and the
+//! server's cap on how long a call may take. Each ends in a gRPC status, never a crash.
+
+use std::time::Duration;
+
+use huren_proto::v1::VerifyCodeRequest;
+use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
+use huren_tests::probe::{self, with_probe};
+use huren_tests::{Pki, TestGateway, reason};
+use tonic::Code;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_client::HealthClient;
+
+#[tokio::test]
+async fn an_oversize_request_is_resource_exhausted_and_the_node_keeps_serving() {
+    let gw = TestGateway::start_with_config(
+        Pki::new(),
+        |c| c.limits.max_message_bytes = 64 * 1024,
+        |b| b,
+    )
+    .await;
+    let channel = gw.channel_as("checkpoint", None).await;
+    let status = RecognitionServiceClient::new(channel.clone())
+        .verify_code(VerifyCodeRequest {
+            payload: "x".repeat(256 * 1024),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    // Same connection, next call: fine.
+    HealthClient::new(channel)
+        .check(HealthCheckRequest::default())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn past_the_concurrency_limit_calls_are_refused_at_once_but_health_answers() {
+    let gw = TestGateway::start_with_config(Pki::new(), |c| c.limits.max_in_flight = 1, with_probe)
+        .await;
+    let channel = gw.channel_as("checkpoint", None).await;
+    let busy = tokio::spawn(probe::call(channel.clone(), 800));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let status = probe::call(channel.clone(), 0).await.unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert_eq!(reason(&status).as_deref(), Some("OVERLOADED"));
+    HealthClient::new(channel.clone())
+        .check(HealthCheckRequest::default())
+        .await
+        .unwrap();
+    assert!(busy.await.unwrap().is_ok());
+    // The slot is free again.
+    probe::call(channel, 0).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_server_caps_how_long_a_call_may_take() {
+    let gw = TestGateway::start_with_config(
+        Pki::new(),
+        |c| c.limits.request_timeout_cap_ms = 200,
+        with_probe,
+    )
+    .await;
+    let channel = gw.channel_as("checkpoint", None).await;
+    // No client deadline at all: the cap applies.
+    let status = probe::call(channel.clone(), 3_000).await.unwrap_err();
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    assert!(status.message().contains("caps"), "{}", status.message());
+    // A client deadline longer than the cap: the cap still applies.
+    let mut request = tonic::Request::new(3_000);
+    request.set_timeout(Duration::from_secs(60));
+    let status = probe::call_request(channel.clone(), request)
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    // Calls within the cap are untouched.
+    probe::call(channel, 10).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_clients_grpc_timeout_is_honoured() {
+    let gw = TestGateway::start_with(Pki::new(), with_probe).await;
+    let channel = gw.channel_as("checkpoint", None).await;
+    let mut request = tonic::Request::new(5_000);
+    request.set_timeout(Duration::from_millis(150));
+    let started = std::time::Instant::now();
+    let status = probe::call_request(channel, request).await.unwrap_err();
+    assert!(
+        matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled),
+        "{status:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
