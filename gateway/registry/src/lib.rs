@@ -47,6 +47,7 @@ pub mod envelope;
 pub mod error;
 pub mod keys;
 pub mod log;
+pub mod pending;
 pub mod registry;
 pub mod state;
 pub mod store;
