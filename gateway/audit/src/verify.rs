@@ -63,6 +63,7 @@ impl fmt::Display for Report {
             Some((seq, hash)) => {
                 writeln!(f, "{} records intact; head seq {seq} {hash}", s.records)?
             }
+            None if s.problem.is_none() => writeln!(f, "no records yet")?,
             None => writeln!(f, "no intact records")?,
         }
         match &s.problem {

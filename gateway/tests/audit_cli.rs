@@ -1,0 +1,65 @@
+//! `huren audit verify` as an operator runs it: exit status and the line it names.
+
+use std::process::Command;
+
+use huren_audit::{AuditLog, Config, Entry};
+
+fn entry(n: u64) -> Entry {
+    Entry {
+        time: time::OffsetDateTime::now_utc(),
+        caller: "spiffe://huren.dev/region/330110/role/checkpoint/gate-1".into(),
+        method: "/huren.v1.Recognition/VerifyCode".into(),
+        purpose: "road checkpoint".into(),
+        issuing_region: "510000".into(),
+        subject_ref: format!("{n:064x}"),
+        verdict: "PASS".into(),
+        registry_version: 1,
+    }
+}
+
+#[tokio::test]
+async fn verify_exits_zero_on_an_intact_log_and_names_the_altered_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _) = AuditLog::open(dir.path(), Config::default()).await.unwrap();
+    for n in 0..20 {
+        log.append(entry(n)).await.unwrap();
+    }
+    log.close().await.unwrap();
+
+    let huren = env!("CARGO_BIN_EXE_huren");
+    let ok = Command::new(huren)
+        .args(["audit", "verify"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("20 records intact"));
+
+    let segment = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".log"))
+        .unwrap();
+    let text = std::fs::read_to_string(&segment).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let altered = lines[6].replacen("PASS", "FAIL", 1);
+    lines[6] = &altered;
+    std::fs::write(&segment, lines.join("\n") + "\n").unwrap();
+
+    let bad = Command::new(huren)
+        .args(["audit", "verify"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("line 7") && stderr.contains("seq 7"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("altered"), "{stderr}");
+}
