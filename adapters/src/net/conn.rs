@@ -113,12 +113,24 @@ impl Channel {
         *self.sender.lock().await = None;
     }
 
-    /// One request; the answer's status and body (at most [`MAX_BODY`] bytes).
+    /// One request; the answer's status and body (at most 256 KiB).
     pub async fn request(
         &self,
         method: Method,
         path_and_query: &str,
         body: Option<Vec<u8>>,
+    ) -> Result<(StatusCode, Bytes), NetError> {
+        self.request_limited(method, path_and_query, body, MAX_BODY)
+            .await
+    }
+
+    /// One request whose answer may be up to `limit` bytes.
+    pub async fn request_limited(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<Vec<u8>>,
+        limit: usize,
     ) -> Result<(StatusCode, Bytes), NetError> {
         let mut sender = self.sender().await?;
         let uri = format!("{}{path_and_query}", self.scheme_authority);
@@ -144,7 +156,7 @@ impl Channel {
             }
         };
         let status = response.status();
-        let body = Limited::new(response.into_body(), MAX_BODY)
+        let body = Limited::new(response.into_body(), limit)
             .collect()
             .await
             .map_err(|e| NetError::Garbage(format!("reading the body: {e}")))?

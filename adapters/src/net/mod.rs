@@ -11,6 +11,8 @@
 //!
 //! [`StatusClient::follow`] follows a region's change feed (see [`crate::service`] for the
 //! protocol) for the gateway's WatchManifest, and drops cached answers a change makes stale.
+//! [`StatusClient::keep_revocations_fresh`] fetches Guangdong's signed revocation list over the
+//! same pinned connection.
 
 pub mod bench;
 pub mod breaker;
@@ -18,6 +20,7 @@ pub mod cache;
 mod conn;
 pub mod error;
 pub mod feed;
+pub mod revocations;
 pub mod verify;
 
 use std::collections::HashMap;
@@ -35,6 +38,7 @@ use crate::trust::StatusService;
 pub use breaker::{BreakerConfig, Health};
 pub use error::NetError;
 pub use feed::{Change, FeedEvent, FeedFollower, FollowFrom};
+pub use revocations::{RefreshError, RevocationRefresher};
 
 use breaker::{Admission, Breaker};
 use cache::{CacheKey, StatusCache};

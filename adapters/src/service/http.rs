@@ -17,7 +17,7 @@ use crate::model::{RegionCode, ResidentId};
 use crate::service::Faults;
 use crate::service::protocol::{
     CHANGES_PATH, ChangesResponse, ErrorBody, HEALTH_PATH, LOOKUP_PATH, LookupRequest,
-    LookupResponse, MAX_CHANGES, MAX_WAIT_MS,
+    LookupResponse, MAX_CHANGES, MAX_WAIT_MS, REVOCATIONS_PATH,
 };
 use crate::service::store::{PersonRecord, Store};
 
@@ -37,6 +37,8 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub faults: Arc<Mutex<Faults>>,
     pub stats: Arc<Stats>,
+    /// The region's issuer, for regions that publish a signed revocation list.
+    pub signer: Option<Arc<crate::codec::IssuerSigner>>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -44,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route(LOOKUP_PATH, post(lookup))
         .route(CHANGES_PATH, get(changes))
         .route(HEALTH_PATH, get(health))
+        .route(REVOCATIONS_PATH, get(revocations))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
@@ -216,4 +219,37 @@ async fn health(State(state): State<AppState>) -> Response {
         "epoch": state.store.epoch(),
     }))
     .into_response()
+}
+
+/// The issuer's revocation list as of now, signed on every request (lists are small and a
+/// fresh signing time tells the gateway how current its copy is).
+async fn revocations(State(state): State<AppState>) -> Response {
+    if let Some(fault) = inject(&state).await {
+        return fault;
+    }
+    let Some(signer) = &state.signer else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "unknown_code",
+            format!("region {} publishes no revocation list", state.region),
+        );
+    };
+    let serials = state.store.revoked_serials();
+    match crate::regions::guangdong::revocations::sign_revocation_list(
+        signer,
+        &serials,
+        OffsetDateTime::now_utc(),
+    ) {
+        Ok(list) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            list,
+        )
+            .into_response(),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unavailable",
+            e.to_string(),
+        ),
+    }
 }

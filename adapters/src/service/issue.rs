@@ -102,3 +102,27 @@ pub fn issue(
         label: label.to_string(),
     })
 }
+
+/// Whether a status change withdraws the person's earlier codes: Guangdong's signed tokens carry
+/// the status and are revoked through its list; other regions' codes are checked online or
+/// re-issued.
+pub fn revokes_on_change(region: RegionCode) -> bool {
+    region == RegionCode::GUANGDONG
+}
+
+/// Changes a resident's status the way the region does (see [`revokes_on_change`]).
+pub fn set_status(
+    region: RegionCode,
+    store: &Store,
+    id: &ResidentId,
+    colour: Colour,
+    now: OffsetDateTime,
+) -> Result<crate::service::PersonRecord, ServiceError> {
+    let label = label(region, colour)?;
+    let record = if revokes_on_change(region) {
+        store.set_label_revoking(id, label, now)?
+    } else {
+        store.set_label(id, label, now)?
+    };
+    Ok(record)
+}

@@ -33,6 +33,10 @@
 //!
 //! `GET /v1/health` → `{"region","people","epoch"}`.
 //!
+//! `GET /v1/revocations` (Guangdong) → `text/plain`: the issuer's signed revocation list
+//! (`YKMRL1.…`, see [`crate::regions::guangdong::revocations`]) naming the serials of codes
+//! withdrawn because their holder's status changed; signed afresh on every request.
+//!
 //! # Faults, for tests
 //!
 //! [`Faults`] adds latency before every answer, answers a fraction of requests with 503, answers
@@ -163,6 +167,13 @@ pub async fn spawn(config: ServiceConfig) -> Result<ServiceHandle, ServiceError>
     let store = tokio::task::spawn_blocking(move || Store::open(data.as_deref()))
         .await
         .map_err(|e| ServiceError::Task(e.to_string()))??;
+    let signer = if issue::revokes_on_change(config.region) {
+        let signer = crate::codec::IssuerSigner::from_pki(&config.pki, config.region.as_str())
+            .map_err(|e| ServiceError::Pki(e.to_string()))?;
+        Some(Arc::new(signer))
+    } else {
+        None
+    };
     let listener = listen(config.listen)?;
     let addr = listener
         .local_addr()
@@ -175,6 +186,7 @@ pub async fn spawn(config: ServiceConfig) -> Result<ServiceHandle, ServiceError>
         store: Arc::new(store),
         faults: Arc::new(Mutex::new(config.faults.clone())),
         stats: Arc::new(http::Stats::default()),
+        signer,
     };
     let (shutdown, shutdown_rx) = watch::channel(false);
     let task = tokio::spawn(serve(
@@ -318,12 +330,12 @@ impl ServiceHandle {
         id: &ResidentId,
         colour: Colour,
     ) -> Result<PersonRecord, ServiceError> {
-        let label = issue::label(self.region, colour)?;
-        let (store, id) = (self.state.store.clone(), id.clone());
-        tokio::task::spawn_blocking(move || store.set_label(&id, label, OffsetDateTime::now_utc()))
-            .await
-            .map_err(|e| ServiceError::Task(e.to_string()))?
-            .map_err(ServiceError::from)
+        let (store, id, region) = (self.state.store.clone(), id.clone(), self.region);
+        tokio::task::spawn_blocking(move || {
+            issue::set_status(region, &store, &id, colour, OffsetDateTime::now_utc())
+        })
+        .await
+        .map_err(|e| ServiceError::Task(e.to_string()))?
     }
 
     /// Replaces the injected faults; a new identity applies to new connections.

@@ -83,6 +83,8 @@ pub struct ErrorBody {
 pub const LOOKUP_PATH: &str = "/v1/status/lookup";
 pub const CHANGES_PATH: &str = "/v1/changes";
 pub const HEALTH_PATH: &str = "/v1/health";
+/// Guangdong only: the issuer's signed revocation list (`text/plain`, `YKMRL1.…`).
+pub const REVOCATIONS_PATH: &str = "/v1/revocations";
 /// Longest a change long-poll is held open.
 pub const MAX_WAIT_MS: u64 = 30_000;
 /// Most changes in one answer.

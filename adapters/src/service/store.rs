@@ -33,6 +33,9 @@ pub struct PersonRecord {
     pub changed_at: OffsetDateTime,
     /// Online code ids and signed codes' serials the person holds.
     pub code_ids: Vec<String>,
+    /// Codes the region withdrew before they expired (Guangdong's revocation list names them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revoked: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +174,7 @@ impl Store {
             label: String::new(),
             changed_at: now,
             code_ids: Vec::new(),
+            revoked: Vec::new(),
         });
         record.name = name.to_string();
         if record.label != label {
@@ -192,13 +196,55 @@ impl Store {
         label: &str,
         now: OffsetDateTime,
     ) -> Result<PersonRecord, StoreError> {
+        self.change_label(id, label, now, false)
+    }
+
+    /// Changes the status word and, if it changed, revokes every code issued so far: a signed
+    /// code must not keep vouching for the old status until it expires.
+    pub fn set_label_revoking(
+        &self,
+        id: &ResidentId,
+        label: &str,
+        now: OffsetDateTime,
+    ) -> Result<PersonRecord, StoreError> {
+        self.change_label(id, label, now, true)
+    }
+
+    fn change_label(
+        &self,
+        id: &ResidentId,
+        label: &str,
+        now: OffsetDateTime,
+        revoke: bool,
+    ) -> Result<PersonRecord, StoreError> {
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut record = self.by_resident(id).ok_or(StoreError::NoSuchResident)?;
         if record.label != label {
             record.label = label.to_string();
             record.changed_at = now;
+            if revoke {
+                for code in &record.code_ids {
+                    if !record.revoked.contains(code) {
+                        record.revoked.push(code.clone());
+                    }
+                }
+            }
         }
         self.commit(record)
+    }
+
+    /// Every revoked code id that is a signed code's serial, ascending.
+    pub fn revoked_serials(&self) -> Vec<u64> {
+        let st = self.state();
+        let mut serials: Vec<u64> = st
+            .people
+            .values()
+            .flat_map(|e| e.record.revoked.iter())
+            .filter_map(|c| c.parse().ok())
+            .collect();
+        serials.sort_unstable();
+        serials.dedup();
+        serials
     }
 
     fn commit(&self, record: PersonRecord) -> Result<PersonRecord, StoreError> {

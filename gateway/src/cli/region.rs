@@ -270,11 +270,17 @@ async fn issue(args: IssueArgs) -> anyhow::Result<()> {
 async fn set_status(args: SetStatusArgs) -> anyhow::Result<()> {
     let region = args.region.region;
     let colour = parse_colour(region, &args.colour)?;
-    let label = service::issue::label(region, colour)?;
     let id = resident(&args.id)?;
     let dir = args.data.dir(region);
     let store = Store::open(Some(&dir)).with_context(|| format!("opening {}", dir.display()))?;
-    let record = store.set_label(&id, label, OffsetDateTime::now_utc())?;
+    let record =
+        service::issue::set_status(region, &store, &id, colour, OffsetDateTime::now_utc())?;
+    if !record.revoked.is_empty() {
+        println!(
+            "revoked {} earlier code(s); the service's revocation list names them",
+            record.revoked.len()
+        );
+    }
     println!(
         "{} in region {region} is now {} ({}); a running service publishes it on its feed",
         id.masked(),
