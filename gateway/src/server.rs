@@ -137,6 +137,8 @@ impl GatewayBuilder {
             tonic_reflection::server::Builder::configure()
                 .register_encoded_file_descriptor_set(huren_proto::FILE_DESCRIPTOR_SET)
                 .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                // google.rpc error details, so grpcurl can show ErrorInfo in plain words.
+                .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         };
         // grpcurl 1.8 only speaks v1alpha; newer tools ask v1.
         let reflection_v1 = reflection().build_v1()?;
