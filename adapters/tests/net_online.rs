@@ -266,6 +266,7 @@ async fn the_breaker_opens_after_repeated_failures_then_half_opens() {
         assert_eq!(r.source, Source::Degraded);
     }
     assert_eq!(client.health(zj.region), Health::Down);
+    assert_eq!(client.health_report(), vec![(zj.region, Health::Down)]);
     let refused = lookup(&client, &trust, zj.region, &q, SECOND)
         .await
         .unwrap();

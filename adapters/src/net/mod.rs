@@ -137,6 +137,14 @@ impl StatusClient {
             .map_or(Health::Healthy, |r| r.breaker.health())
     }
 
+    /// Every region this client has called, with its health, for health reporting.
+    pub fn health_report(&self) -> Vec<(RegionCode, Health)> {
+        let map = self.inner.regions.lock().unwrap_or_else(|p| p.into_inner());
+        let mut report: Vec<_> = map.iter().map(|(r, s)| (*r, s.breaker.health())).collect();
+        report.sort_by_key(|(r, _)| *r);
+        report
+    }
+
     /// Cached answers currently held.
     pub fn cached(&self) -> usize {
         self.inner.cache.len()
