@@ -4,8 +4,8 @@
 //! 1. A payload that failed to read: forged, revoked code or issuer, untrusted issuer, malformed, unknown to
 //!    its region → REJECT; an issuing region the registry does not know, or a format the node
 //!    cannot judge → REVIEW.
-//! 2. No agreement, an agreement that does not cover this pair of provinces, or one outside its
-//!    effective window → REVIEW.
+//! 2. No agreement, an agreement that does not cover this pair of provinces, one outside its
+//!    effective window, or one whose signed document has expired → REVIEW.
 //! 3. A degraded reading (the issuing region did not answer), a PENDING or UNKNOWN colour, a code
 //!    refreshed longer ago than the agreement's maximum age (screenshots, replays), a payload
 //!    past its own validity, a refresh time in the future, or an offline reading where the
@@ -212,6 +212,20 @@ pub fn decide(
                 format!(
                     "agreement {} covers {} judging {}, not {v} judging {i}",
                     agreement.id, agreement.verifying, agreement.issuing
+                ),
+            )],
+            Some(agreement),
+        );
+    }
+    if now >= agreement.expires {
+        // The registry refuses expired documents on load; one can still lapse while served.
+        return Decision::without_rule(
+            Verdict::Review,
+            vec![Reason::new(
+                ReasonCode::AgreementNotEffective,
+                format!(
+                    "agreement {} v{} expired at {}; the registry needs a newer version",
+                    agreement.id, agreement.version, agreement.expires
                 ),
             )],
             Some(agreement),
