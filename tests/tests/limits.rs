@@ -40,8 +40,8 @@ async fn past_the_concurrency_limit_calls_are_refused_at_once_but_health_answers
     let gw = TestGateway::start_with_config(Pki::new(), |c| c.limits.max_in_flight = 1, with_probe)
         .await;
     let channel = gw.channel_as("checkpoint", None).await;
-    let busy = tokio::spawn(probe::call(channel.clone(), 800));
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let busy = tokio::spawn(probe::call(channel.clone(), 1_500));
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let status = probe::call(channel.clone(), 0).await.unwrap_err();
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
     assert_eq!(reason(&status).as_deref(), Some("OVERLOADED"));

@@ -69,7 +69,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .check(HealthCheckRequest::default())
             .await
         {
-            Err(status) => format!("refused: {} {}", status.code(), status.message()),
+            Err(status) => format!(
+                "refused at the TLS handshake (the client saw {:?}; the gateway logged no_client_certificate)",
+                status.code()
+            ),
             Ok(_) => anyhow::bail!("the gateway answered a client without a certificate"),
         },
     };
