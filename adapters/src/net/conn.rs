@@ -109,8 +109,11 @@ impl Channel {
 
     /// Drops the connection, so the next request opens a new one (after the breaker opened:
     /// the probe that follows should not reuse a connection that may be wedged).
-    pub async fn reset(&self) {
-        *self.sender.lock().await = None;
+    /// Never waits: if another caller holds the slot it is opening a new connection anyway.
+    pub fn reset(&self) {
+        if let Ok(mut slot) = self.sender.try_lock() {
+            *slot = None;
+        }
     }
 
     /// One request; the answer's status and body (at most 256 KiB).
@@ -150,7 +153,7 @@ impl Channel {
             Err(e) => {
                 if sender.is_closed() {
                     // Let the next request open a fresh connection.
-                    *self.sender.lock().await = None;
+                    self.reset();
                 }
                 return Err(NetError::Protocol(e.to_string()));
             }

@@ -317,7 +317,7 @@ impl StatusLookup for StatusClient {
         };
         state.breaker.record(answered, Instant::now());
         if state.breaker.health() == Health::Down {
-            channel.reset().await;
+            channel.reset();
         }
         match result {
             Ok(reading) => {

@@ -346,3 +346,28 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     print!("{report}");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_colour_is_a_canonical_name_or_the_regions_own_word() {
+        let henan = RegionCode::HENAN;
+        assert_eq!(parse_colour(henan, "red").unwrap(), Colour::Red);
+        assert_eq!(parse_colour(henan, "中风险").unwrap(), Colour::Yellow);
+        assert!(
+            parse_colour(henan, "黄码").is_err(),
+            "Henan speaks in risk levels"
+        );
+    }
+
+    #[test]
+    fn records_default_to_a_directory_per_region() {
+        let args = DataArgs { data: None };
+        assert_eq!(
+            args.dir(RegionCode::ZHEJIANG),
+            Path::new(".huren/regions/330000")
+        );
+    }
+}
