@@ -10,7 +10,8 @@ use crate::model::RegionCode;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyAlgorithm {
     Ed25519,
-    /// ECDSA P-256 with SHA-256, signatures in ASN.1 DER.
+    /// ECDSA P-256 with SHA-256. The code formats carry 64-byte `r || s` signatures with a low
+    /// `s` (see `codec::verify`), so that each payload has exactly one accepted form.
     EcdsaP256Sha256,
 }
 
