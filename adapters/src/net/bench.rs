@@ -42,6 +42,9 @@ pub struct Figures {
     pub per_second: f64,
     pub p50: Duration,
     pub p99: Duration,
+    /// Process CPU (client and server together, both in this process) per call; the figure
+    /// that survives a noisy shared machine. `None` where /proc is not available.
+    pub cpu_per_call: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,10 +61,12 @@ impl std::fmt::Display for BenchReport {
         let row = |f: &mut std::fmt::Formatter<'_>, name: &str, x: &Figures| {
             writeln!(
                 f,
-                "{name:<28} {:>10.0}/s  p50 {:>8.2} ms  p99 {:>8.2} ms  ({} calls, {} failed)",
+                "{name:<28} {:>10.0}/s  p50 {:>8.2} ms  p99 {:>8.2} ms  cpu {:>6} µs/call  ({} calls, {} failed)",
                 x.per_second,
                 x.p50.as_secs_f64() * 1e3,
                 x.p99.as_secs_f64() * 1e3,
+                x.cpu_per_call
+                    .map_or("-".to_string(), |c| format!("{:.1}", c.as_secs_f64() * 1e6)),
                 x.calls,
                 x.failures
             )
@@ -168,6 +173,7 @@ where
     Fut: std::future::Future<Output = bool> + Send,
 {
     let start = Instant::now();
+    let cpu_start = process_cpu();
     let end = start + duration;
     let mut workers = Vec::with_capacity(in_flight);
     for w in 0..in_flight.max(1) {
@@ -197,6 +203,10 @@ where
         }
     }
     let elapsed = start.elapsed();
+    let cpu = match (cpu_start, process_cpu()) {
+        (Some(a), Some(b)) if !all.is_empty() => Some(b.saturating_sub(a) / all.len() as u32),
+        _ => None,
+    };
     all.sort_unstable();
     let pct = |p: f64| {
         all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
@@ -209,5 +219,17 @@ where
         per_second: all.len() as f64 / elapsed.as_secs_f64().max(1e-9),
         p50: pct(0.50),
         p99: pct(0.99),
+        cpu_per_call: cpu,
     }
+}
+
+/// User + system CPU time of this process, from /proc/self/stat (Linux; USER_HZ is 100).
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name may hold spaces; fields after its closing parenthesis are fixed.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
 }
