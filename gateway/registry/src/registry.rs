@@ -37,7 +37,7 @@ pub struct Registry {
     agreements: BTreeMap<String, Agreement>,
     checkpoint: Checkpoint,
     leaves: Vec<Hash>,
-    published_in: BTreeMap<String, u64>,
+    published_in: BTreeMap<(String, u64), u64>,
 }
 
 impl Registry {
@@ -50,7 +50,7 @@ impl Registry {
         agreements: BTreeMap<String, Agreement>,
         checkpoint: Checkpoint,
         leaves: Vec<Hash>,
-        published_in: BTreeMap<String, u64>,
+        published_in: BTreeMap<(String, u64), u64>,
     ) -> Self {
         Self {
             state,
@@ -174,29 +174,36 @@ impl Registry {
             .map(|(id, n)| (id.as_str(), n))
     }
 
-    /// The registry version that published the current version of document `name`.
-    pub fn published_in(&self, name: &str) -> Option<u64> {
-        self.published_in.get(name).copied()
+    /// The registry version that published version `version` of document `name`.
+    pub fn published_in(&self, name: &str, version: u64) -> Option<u64> {
+        self.published_in.get(&(name.to_string(), version)).copied()
     }
 
-    /// Current documents changed after registry version `since` (all of them for 0), root and
-    /// timestamp included, as (name, envelope).
-    pub fn documents_since(&self, since: u64) -> Vec<(String, &Envelope)> {
-        let changed = |name: &str| since == 0 || self.published_in(name).is_none_or(|v| v > since);
+    /// Documents published after registry version `since` (everything for 0) as (name, version,
+    /// envelope): every root version (a client walks the chain forward from the one it holds),
+    /// the current region documents and agreements, and the timestamp.
+    pub fn documents_since(&self, since: u64) -> Vec<(String, u64, &Envelope)> {
         let mut out = Vec::new();
-        if let Some(root) = self.state.root()
-            && changed("root")
-        {
-            out.push(("root".to_string(), root));
-        }
-        for (name, env) in &self.state.documents {
-            if changed(name) {
-                out.push((name.clone(), env));
+        let mut push = |name: &str, version: u64, env| {
+            if since == 0 || self.published_in(name, version).is_none_or(|v| v > since) {
+                out.push((name.to_string(), version, env));
+            }
+        };
+        for env in &self.state.roots {
+            if let Ok(v) = crate::ceremony::document_version(crate::doc::ROOT, env) {
+                push(crate::doc::ROOT, v, env);
             }
         }
-        if changed("timestamp") {
-            out.push(("timestamp".to_string(), &self.state.timestamp));
+        for (name, env) in &self.state.documents {
+            if let Ok(v) = crate::ceremony::document_version(name, env) {
+                push(name, v, env);
+            }
         }
+        push(
+            crate::doc::TIMESTAMP,
+            self.timestamp.version,
+            &self.state.timestamp,
+        );
         out
     }
 

@@ -398,9 +398,8 @@ pub fn verify_state(
         return Err(VerifyError::LogRootMismatch);
     }
     present.insert("timestamp".into(), (timestamp.version, &state.timestamp));
-    let mut published_in = BTreeMap::new();
     for (name, (version, env)) in &present {
-        let i = logged
+        logged
             .get(&(name.as_str(), *version))
             .copied()
             .filter(|i| leaves[*i] == leaf_hash(&env.signed_bytes()))
@@ -408,8 +407,13 @@ pub fn verify_state(
                 document: name.clone(),
                 version: *version,
             })?;
-        published_in.insert(name.clone(), state.log.entries[i].published_in);
     }
+    let published_in: BTreeMap<(String, u64), u64> = state
+        .log
+        .entries
+        .iter()
+        .map(|e| ((e.document.clone(), e.version), e.published_in))
+        .collect();
     if let Some(held) = held {
         let held_cp = held.checkpoint();
         let proof = consistency_proof(held_cp.tree_size as usize, &leaves).map_err(|reason| {

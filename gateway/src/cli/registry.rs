@@ -789,8 +789,8 @@ fn prove(args: &ProveArgs, now: OffsetDateTime) -> anyhow::Result<()> {
     let env = r
         .documents_since(0)
         .into_iter()
-        .find(|(name, _)| *name == args.doc)
-        .map(|(_, env)| env.clone())
+        .rfind(|(name, _, _)| *name == args.doc)
+        .map(|(_, _, env)| env.clone())
         .with_context(|| format!("no current document {}", args.doc))?;
     let leaf = log::leaf_hash(&env.signed_bytes());
     let cp = r.checkpoint();

@@ -1,0 +1,162 @@
+//! The node's current verified registry: one `Arc<Registry>` behind a watch channel, replaced
+//! whole when a newly published registry directory verifies against it.
+//!
+//! A call takes a snapshot (`current()`) and keeps it to the end, so a reload never changes a
+//! registry under a call in flight and never drops one. A refused reload is logged with its
+//! reason, counted in `huren_registry_reloads_total{outcome="refused"}`, and the node keeps
+//! serving the last good state.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use huren_adapters::{IssuerKey, RegionCode, StatusService, TrustError, TrustView};
+use huren_registry::Registry;
+use huren_registry::store::{self, StoreError};
+use time::OffsetDateTime;
+use tokio::sync::watch;
+
+pub const RELOADS: &str = "huren_registry_reloads_total";
+pub const VERSION: &str = "huren_registry_version";
+
+/// The current registry, shared by every service and adapter of a node.
+#[derive(Debug, Clone)]
+pub struct SharedRegistry {
+    tx: Arc<watch::Sender<Option<Arc<Registry>>>>,
+}
+
+impl Default for SharedRegistry {
+    fn default() -> Self {
+        Self {
+            tx: Arc::new(watch::channel(None).0),
+        }
+    }
+}
+
+impl SharedRegistry {
+    pub fn new(registry: Registry) -> Self {
+        let shared = Self::default();
+        shared.replace(registry);
+        shared
+    }
+
+    /// Loads and verifies `dir` (trusting its first root on first use).
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Ok(Self::new(store::load(
+            dir,
+            None,
+            OffsetDateTime::now_utc(),
+        )?))
+    }
+
+    /// A snapshot of the current registry; `None` before one is loaded.
+    pub fn current(&self) -> Option<Arc<Registry>> {
+        self.tx.borrow().clone()
+    }
+
+    /// Wakes on every accepted registry.
+    pub fn subscribe(&self) -> watch::Receiver<Option<Arc<Registry>>> {
+        self.tx.subscribe()
+    }
+
+    /// Installs an already verified registry.
+    pub fn replace(&self, registry: Registry) -> Arc<Registry> {
+        let next = Arc::new(registry);
+        metrics::gauge!(VERSION).set(next.version() as f64);
+        self.tx.send_replace(Some(next.clone()));
+        next
+    }
+
+    /// Re-reads `dir` and installs it if it verifies against the current registry (no rollback,
+    /// root chain forward, log consistent). Refused: the current registry stays.
+    pub fn reload_from(&self, dir: &Path) -> Result<Arc<Registry>, StoreError> {
+        let held = self.current();
+        match store::load(dir, held.as_deref(), OffsetDateTime::now_utc()) {
+            Ok(next) => {
+                if held
+                    .as_ref()
+                    .is_some_and(|h| h.version() == next.version() && h.state() == next.state())
+                {
+                    metrics::counter!(RELOADS, "outcome" => "unchanged").increment(1);
+                    return Ok(held.unwrap_or_else(|| Arc::new(next)));
+                }
+                metrics::counter!(RELOADS, "outcome" => "accepted").increment(1);
+                let installed = self.replace(next);
+                tracing::info!(
+                    version = installed.version(),
+                    dir = %dir.display(),
+                    "trust registry reloaded"
+                );
+                Ok(installed)
+            }
+            Err(e) => {
+                metrics::counter!(RELOADS, "outcome" => "refused").increment(1);
+                tracing::warn!(
+                    dir = %dir.display(),
+                    reason = %e,
+                    serving = held.as_ref().map(|h| h.version()),
+                    "refused a registry update; serving the last good state"
+                );
+                Err(e)
+            }
+        }
+    }
+
+    /// Polls `dir/registry.json` every `every` and reloads when it changes. The task ends when
+    /// every `SharedRegistry` clone is dropped.
+    pub fn watch_dir(&self, dir: PathBuf, every: Duration) -> tokio::task::JoinHandle<()> {
+        let weak = Arc::downgrade(&self.tx);
+        // Taken now, not when the task first runs, so a publish in between is not missed.
+        let mut seen = stamp(&dir);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let Some(tx) = weak.upgrade() else { return };
+                let now = stamp(&dir);
+                if now != seen {
+                    seen = now;
+                    let shared = SharedRegistry { tx };
+                    let d = dir.clone();
+                    // Verification is CPU work: keep it off the reactor.
+                    let _ = tokio::task::spawn_blocking(move || shared.reload_from(&d)).await;
+                }
+            }
+        })
+    }
+}
+
+/// What changes when `registry.json` is replaced by rename.
+fn stamp(dir: &Path) -> Option<(SystemTime, u64, u64)> {
+    let meta = std::fs::metadata(dir.join(store::STATE_FILE)).ok()?;
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some((meta.modified().ok()?, meta.len(), inode))
+}
+
+/// Adapters see the registry of the moment through the narrow trait they own.
+impl TrustView for SharedRegistry {
+    fn issuer_key(
+        &self,
+        region: RegionCode,
+        issuer: &str,
+        signed_at: OffsetDateTime,
+    ) -> Result<IssuerKey, TrustError> {
+        match self.current() {
+            Some(r) => r.issuer_key(region, issuer, signed_at),
+            None => Err(TrustError::UnknownRegion(region)),
+        }
+    }
+
+    fn status_service(&self, region: RegionCode) -> Option<StatusService> {
+        self.current()?.status_service(region)
+    }
+
+    fn cache_ttl(&self, region: RegionCode) -> Duration {
+        self.current()
+            .map(|r| r.cache_ttl(region))
+            .unwrap_or(Duration::ZERO)
+    }
+}
