@@ -179,4 +179,21 @@ mod tests {
         assert_eq!(sc.algorithm(), KeyAlgorithm::EcdsaP256Sha256);
         assert_eq!(sc.public_key().public_key.len(), 65);
     }
+
+    /// The registry takes issuer keys from their X.509 certificates: the key we sign with must be
+    /// the one the certificate certifies, in the same encoding, or no code would ever verify.
+    #[test]
+    fn the_signing_key_is_the_one_the_issuer_certificate_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = huren_certs::init(dir.path(), &huren_certs::InitOptions::default()).unwrap();
+        for region in ["440000", "510000"] {
+            let entry = manifest.region(region).unwrap();
+            let pem = std::fs::read(dir.path().join(&entry.issuer.cert)).unwrap();
+            let (_, pem) = x509_parser::pem::parse_x509_pem(&pem).unwrap();
+            let cert = pem.parse_x509().unwrap();
+            let certified = cert.public_key().subject_public_key.data.to_vec();
+            let signer = IssuerSigner::from_pki(dir.path(), region).unwrap();
+            assert_eq!(signer.public_key().public_key, certified, "region {region}");
+        }
+    }
 }
