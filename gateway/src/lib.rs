@@ -18,6 +18,7 @@ pub mod limits;
 pub mod metrics;
 pub mod privacy;
 pub mod recognition;
+pub mod report;
 pub mod server;
 pub mod services;
 pub mod summary;

@@ -1,0 +1,95 @@
+//! Who a client command connects as, and where: `--gateway`, `--pki`, `--role/--region` or
+//! `--cert/--key`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use tonic::transport::Channel;
+
+use crate::connect::{ClientTls, connect};
+
+/// Flags every client command shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CallerArgs {
+    /// The gateway to call.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://127.0.0.1:7443",
+        env = "HUREN_GATEWAY"
+    )]
+    pub gateway: String,
+    /// PKI directory from `huren certs init`: the root the gateway must chain to, and the
+    /// client certificates --role picks from.
+    #[arg(long, value_name = "DIR", default_value = crate::config::DEFAULT_DEV_PKI, env = "HUREN_PKI")]
+    pub pki: PathBuf,
+    /// Call as the PKI's first client certificate with this role (checkpoint, carrier,
+    /// province, national, gateway) [default: the command's usual caller].
+    #[arg(long)]
+    pub role: Option<String>,
+    /// With --role: the certificate of this region (e.g. 410000 for Henan's labour office).
+    #[arg(long, value_name = "CODE")]
+    pub region: Option<String>,
+    /// Present this client certificate (PEM) instead of one from the PKI; needs --key.
+    #[arg(long, value_name = "FILE", requires = "key", conflicts_with = "role")]
+    pub cert: Option<PathBuf>,
+    /// Private key (PKCS#8 PEM) of --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+}
+
+impl CallerArgs {
+    /// The TLS settings for this caller; `default_role` when neither --role nor --cert is given.
+    pub fn tls(&self, default_role: &str) -> anyhow::Result<ClientTls> {
+        if let (Some(cert), Some(key)) = (&self.cert, &self.key) {
+            let read = |p: &PathBuf| {
+                std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))
+            };
+            return Ok(ClientTls::anonymous(&self.pki)?.with_identity(read(cert)?, read(key)?));
+        }
+        let role = self.role.as_deref().unwrap_or(default_role);
+        ClientTls::from_pki(&self.pki, role, self.region.as_deref()).with_context(|| {
+            format!(
+                "no client certificate with role {role}{} in {}",
+                self.region
+                    .as_deref()
+                    .map(|r| format!(" and region {r}"))
+                    .unwrap_or_default(),
+                self.pki.display()
+            )
+        })
+    }
+
+    /// Connects (TCP + mutual TLS) as this caller.
+    pub async fn channel(&self, default_role: &str) -> anyhow::Result<Channel> {
+        crate::tls::install_crypto_provider();
+        let mut tls = self.tls(default_role)?;
+        let (addr, host) = resolve(&self.gateway).await?;
+        if host.parse::<std::net::IpAddr>().is_err() {
+            tls.server_name = host;
+        }
+        Ok(connect(addr, &tls).await?)
+    }
+}
+
+/// `https://HOST:PORT` (or `HOST:PORT`) → the first address it resolves to, and the host.
+pub async fn resolve(url: &str) -> anyhow::Result<(SocketAddr, String)> {
+    let rest = url
+        .strip_prefix("https://")
+        .unwrap_or(url)
+        .trim_end_matches('/');
+    if rest.starts_with("http://") {
+        bail!("{url}: huren speaks only mutual TLS; use https://");
+    }
+    let host = match rest.rsplit_once(':') {
+        Some((host, _port)) => host.trim_start_matches('[').trim_end_matches(']'),
+        None => bail!("{url}: give a port, e.g. https://127.0.0.1:7443"),
+    };
+    let addr = tokio::net::lookup_host(rest)
+        .await
+        .with_context(|| format!("cannot resolve {rest}"))?
+        .next()
+        .with_context(|| format!("{rest} resolves to no address"))?;
+    Ok((addr, host.to_string()))
+}

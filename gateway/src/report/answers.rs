@@ -1,0 +1,237 @@
+//! The API's answers as tables a person reads: one verification, a manifest, worker
+//! confirmations, the national summary.
+
+use std::collections::BTreeMap;
+
+use huren_proto::v1::{
+    CheckManifestResponse, ConfirmWorkersResponse, GetNationalSummaryResponse, PassengerDecision,
+    Verification,
+};
+
+use super::names;
+use super::table::Table;
+
+/// One verification, a field per line.
+pub fn verification(v: &Verification) -> String {
+    let mut t = Table::new(["field", "value"]);
+    t.row(["verdict", names::verdict(v.verdict)]);
+    if v.quarantine_days > 0 {
+        t.row(["quarantine", &format!("{} days", v.quarantine_days)]);
+    }
+    if let Some(s) = &v.status {
+        t.row([
+            "colour",
+            &format!("{} ({})", names::colour(s.colour), s.native_label),
+        ]);
+        t.row([
+            "issued by",
+            &format!(
+                "{} {} {}",
+                s.issuing_region,
+                names::region(&s.issuing_region),
+                s.issuer
+            ),
+        ]);
+        t.row(["refreshed", &names::time(s.refresh_time.as_ref())]);
+        t.row(["valid until", &names::time(s.expire_time.as_ref())]);
+    }
+    t.row(["source", names::source(v.source)]);
+    if let Some(s) = &v.subject {
+        if !s.masked_name.is_empty() {
+            t.row(["name", &s.masked_name]);
+        }
+        if !s.subject_ref.is_empty() {
+            t.row(["subject_ref", &s.subject_ref]);
+        }
+    }
+    t.row([
+        "rules of",
+        &format!(
+            "{} {}",
+            v.verifying_region,
+            names::region(&v.verifying_region)
+        ),
+    ]);
+    t.row(["agreement", &v.agreement]);
+    t.row(["registry", &format!("version {}", v.registry_version)]);
+    for r in &v.reasons {
+        t.row(["reason", &format!("{}: {}", r.code, r.message)]);
+    }
+    t.to_string()
+}
+
+/// The first reason's code, or "-".
+pub fn first_reason(v: Option<&Verification>) -> String {
+    v.and_then(|v| v.reasons.first())
+        .map_or_else(|| "-".to_string(), |r| r.code.clone())
+}
+
+/// A passenger's row: seat, boarding, verdict, colour, issuing region, name, reason or error.
+pub fn decision_row(d: &PassengerDecision) -> Vec<String> {
+    let v = d.verification.as_ref();
+    let status = v.and_then(|v| v.status.as_ref());
+    let why = match &d.error {
+        Some(e) => format!("error {}: {}", e.reason, e.message),
+        None => first_reason(v),
+    };
+    vec![
+        d.seat.clone(),
+        names::boarding(d.boarding).to_string(),
+        v.map_or("-", |v| names::verdict(v.verdict)).to_string(),
+        status.map_or("-", |s| names::colour(s.colour)).to_string(),
+        status.map_or_else(|| "-".to_string(), |s| s.issuing_region.clone()),
+        v.and_then(|v| v.subject.as_ref())
+            .map_or_else(|| "-".to_string(), |s| s.masked_name.clone()),
+        why,
+    ]
+}
+
+pub const DECISION_HEADER: [&str; 7] = [
+    "seat", "boarding", "verdict", "colour", "issuer", "name", "why",
+];
+
+/// Totals, then every passenger not boarding (all of them with `all`).
+pub fn manifest(resp: &CheckManifestResponse, all: bool) -> String {
+    let mut out = String::new();
+    if let Some(t) = &resp.totals {
+        out.push_str(&format!(
+            "train {}: {} passengers, {} BOARD, {} DENY, {} REVIEW (registry version {})\n",
+            resp.train_id, t.total, t.board, t.deny, t.review, resp.registry_version
+        ));
+    }
+    let mut table = Table::new(DECISION_HEADER);
+    for d in &resp.decisions {
+        if all || d.boarding != huren_proto::v1::Boarding::Board as i32 {
+            table.row(decision_row(d));
+        }
+    }
+    if !table.is_empty() {
+        out.push_str(&table.to_string());
+    }
+    out
+}
+
+/// Totals, then a row per worker.
+pub fn confirmations(resp: &ConfirmWorkersResponse) -> String {
+    let mut out = String::new();
+    if let Some(t) = &resp.totals {
+        out.push_str(&format!(
+            "{} confirmed, {} not confirmed, {} errors\n",
+            t.confirmed, t.not_confirmed, t.errors
+        ));
+    }
+    let mut table = Table::new([
+        "worker",
+        "verdict",
+        "colour",
+        "issuer",
+        "subject_ref",
+        "receipt",
+        "why",
+    ]);
+    for c in &resp.confirmations {
+        let v = c.verification.as_ref();
+        let status = v.and_then(|v| v.status.as_ref());
+        let subject_ref = v
+            .and_then(|v| v.subject.as_ref())
+            .map_or_else(|| "-".to_string(), |s| short(&s.subject_ref));
+        let why = match &c.error {
+            Some(e) => format!("error {}: {}", e.reason, e.message),
+            None => first_reason(v),
+        };
+        table.row([
+            c.worker_ref.clone(),
+            v.map_or("-", |v| names::verdict(v.verdict)).to_string(),
+            status.map_or("-", |s| names::colour(s.colour)).to_string(),
+            status.map_or_else(|| "-".to_string(), |s| s.issuing_region.clone()),
+            subject_ref,
+            if c.receipt.is_some() { "signed" } else { "-" }.to_string(),
+            why,
+        ]);
+    }
+    out.push_str(&table.to_string());
+    out
+}
+
+/// The first 12 characters of a long reference, for tables.
+pub fn short(s: &str) -> String {
+    if s.chars().count() > 12 {
+        format!("{}…", s.chars().take(12).collect::<String>())
+    } else if s.is_empty() {
+        "-".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Counts by verifying × issuing region and verdict, confirmations by route, region health.
+pub fn summary(resp: &GetNationalSummaryResponse) -> String {
+    let mut out = format!(
+        "national summary {} .. {} (registry version {})\n",
+        names::time(resp.start_time.as_ref()),
+        names::time(resp.end_time.as_ref()),
+        resp.registry_version
+    );
+    let verdicts = [
+        "PASS",
+        "HOME_QUARANTINE",
+        "CENTRAL_QUARANTINE",
+        "REVIEW",
+        "REJECT",
+    ];
+    let mut by_pair: BTreeMap<(String, String), BTreeMap<&str, u64>> = BTreeMap::new();
+    for v in &resp.verifications {
+        *by_pair
+            .entry((v.verifying_region.clone(), v.issuing_region.clone()))
+            .or_default()
+            .entry(names::verdict(v.verdict))
+            .or_default() += v.count;
+    }
+    let mut t = Table::new([
+        "verifying",
+        "issuing",
+        "PASS",
+        "HOME_Q",
+        "CENTRAL_Q",
+        "REVIEW",
+        "REJECT",
+        "total",
+    ]);
+    for ((verifying, issuing), counts) in &by_pair {
+        let mut row = vec![verifying.clone(), issuing.clone()];
+        for v in verdicts {
+            row.push(counts.get(v).copied().unwrap_or(0).to_string());
+        }
+        row.push(counts.values().sum::<u64>().to_string());
+        t.row(row);
+    }
+    out.push_str("decisions by verifying x issuing region:\n");
+    out.push_str(&t.to_string());
+    if !resp.confirmations.is_empty() {
+        let mut c = Table::new(["origin", "destination", "confirmed", "not_confirmed"]);
+        for row in &resp.confirmations {
+            c.row([
+                row.origin_region.clone(),
+                row.destination_region.clone(),
+                row.confirmed.to_string(),
+                row.not_confirmed.to_string(),
+            ]);
+        }
+        out.push_str("worker confirmations:\n");
+        out.push_str(&c.to_string());
+    }
+    if !resp.region_health.is_empty() {
+        let mut h = Table::new(["region", "", "health", "detail"]);
+        for r in &resp.region_health {
+            h.row([
+                r.region.clone(),
+                names::region(&r.region).to_string(),
+                names::health(r.health).to_string(),
+                r.detail.clone(),
+            ]);
+        }
+        out.push_str("adapter health:\n");
+        out.push_str(&h.to_string());
+    }
+    out
+}

@@ -1,0 +1,11 @@
+//! What the CLI prints: aligned tables, the API's enums in plain words, gRPC errors with their
+//! reason, and answers as JSON for machines. Shared by the client commands, the demo and benches.
+
+pub mod answers;
+pub mod json;
+pub mod names;
+pub mod status;
+pub mod table;
+
+pub use status::describe;
+pub use table::Table;
