@@ -8,8 +8,10 @@ use http::{Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http2::SendRequest;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use rustls_pki_types::ServerName;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 
+use crate::net::ClientIdentity;
 use crate::net::error::NetError;
 use crate::net::verify::PinnedVerifier;
 use crate::trust::StatusService;
@@ -31,7 +33,10 @@ pub struct Channel {
 }
 
 impl Channel {
-    pub fn new(service: StatusService) -> Result<Self, NetError> {
+    pub fn new(
+        service: StatusService,
+        identity: Option<&ClientIdentity>,
+    ) -> Result<Self, NetError> {
         let bad = |detail: &str| NetError::BadUrl {
             url: service.url.clone(),
             detail: detail.to_string(),
@@ -47,12 +52,25 @@ impl Channel {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let verifier = PinnedVerifier::new(&service.ca_der, &service.spiffe_id, provider.clone())
             .map_err(|e| NetError::Identity(e.to_string()))?;
-        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        let builder = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| NetError::Tls(e.to_string()))?
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier))
-            .with_no_client_auth();
+            .with_custom_certificate_verifier(Arc::new(verifier));
+        let mut config = match identity {
+            Some(id) => {
+                let bad = |e: String| NetError::Tls(format!("client identity: {e}"));
+                let chain = CertificateDer::pem_slice_iter(id.cert_pem.as_bytes())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| bad(e.to_string()))?;
+                let key = PrivateKeyDer::from_pem_slice(id.key_pem.as_bytes())
+                    .map_err(|e| bad(e.to_string()))?;
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| bad(e.to_string()))?
+            }
+            None => builder.with_no_client_auth(),
+        };
         config.alpn_protocols = vec![b"h2".to_vec()];
         Ok(Self {
             scheme_authority: format!("https://{authority}"),

@@ -47,6 +47,36 @@ use conn::Channel;
 /// The native label of a degraded reading: empty, because it means nothing (the source says so).
 pub const DEGRADED_LABEL: &str = "";
 
+/// The certificate the client presents to services that ask for one (the gateway's own).
+#[derive(Clone)]
+pub struct ClientIdentity {
+    /// Leaf first, then its CA, PEM.
+    pub cert_pem: String,
+    /// PKCS#8 PEM.
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientIdentity(<certificate and key>)")
+    }
+}
+
+impl ClientIdentity {
+    /// The gateway's certificate and key from a dev PKI directory.
+    pub fn from_pki_gateway(pki: &std::path::Path) -> Result<Self, NetError> {
+        let bad = |e: String| NetError::Tls(format!("gateway identity: {e}"));
+        let manifest = huren_certs::Manifest::load(pki).map_err(|e| bad(e.to_string()))?;
+        let read = |p: &std::path::Path| {
+            std::fs::read_to_string(pki.join(p)).map_err(|e| bad(format!("{}: {e}", p.display())))
+        };
+        Ok(Self {
+            cert_pem: read(&manifest.gateway.cert)?,
+            key_pem: read(&manifest.gateway.key)?,
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// Attempts per lookup, the first included (1 = no retry).
@@ -56,6 +86,8 @@ pub struct ClientConfig {
     pub breaker: BreakerConfig,
     /// Cached answers kept across all regions.
     pub cache_capacity: usize,
+    /// Presented to services that require a client certificate.
+    pub identity: Option<ClientIdentity>,
 }
 
 impl Default for ClientConfig {
@@ -65,6 +97,7 @@ impl Default for ClientConfig {
             min_attempt_time: Duration::from_millis(5),
             breaker: BreakerConfig::default(),
             cache_capacity: 100_000,
+            identity: None,
         }
     }
 }
@@ -124,7 +157,10 @@ impl StatusClient {
         {
             return Ok(channel.clone());
         }
-        let channel = Arc::new(Channel::new(service.clone())?);
+        let channel = Arc::new(Channel::new(
+            service.clone(),
+            self.inner.config.identity.as_ref(),
+        )?);
         *slot = Some(channel.clone());
         Ok(channel)
     }

@@ -37,6 +37,13 @@
 //! (`YKMRL1.…`, see [`crate::regions::guangdong::revocations`]) naming the serials of codes
 //! withdrawn because their holder's status changed; signed afresh on every request.
 //!
+//! # Who may ask
+//!
+//! With [`ServiceConfig::require_gateway`] the service asks for a client certificate chained to
+//! the national root and serves only connections whose single URI SAN names a huren gateway
+//! (`spiffe://<domain>/region/<code>/role/gateway/<name>`); the client presents one through
+//! [`crate::net::ClientConfig::identity`]. Off by default so tests and benches need no identity.
+//!
 //! # Faults, for tests
 //!
 //! [`Faults`] adds latency before every answer, answers a fraction of requests with 503, answers
@@ -119,6 +126,9 @@ pub struct ServiceConfig {
     pub pki: PathBuf,
     /// Loopback address; port 0 picks a free one.
     pub listen: SocketAddr,
+    /// Answer only callers whose client certificate chains to the national root and names a
+    /// huren gateway (`…/role/gateway/…`): resident lookups then reach no one else.
+    pub require_gateway: bool,
     /// Where per-person records live; `None` keeps them in memory.
     pub data: Option<PathBuf>,
     pub faults: Faults,
@@ -131,6 +141,7 @@ impl ServiceConfig {
             region,
             pki: pki.into(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            require_gateway: false,
             data: None,
             faults: Faults::default(),
         }
@@ -152,10 +163,15 @@ pub async fn spawn(config: ServiceConfig) -> Result<ServiceHandle, ServiceError>
     if crate::vocabulary::vocabulary(config.region.as_str()).is_none() {
         return Err(ServiceError::UnknownRegion(config.region));
     }
-    let right = tls::server_config(&config.pki, config.region.as_str(), false)?;
+    let (region, gate) = (config.region.as_str(), config.require_gateway);
+    let right = tls::server_config(&config.pki, region, false, gate)?;
+    let gateway_domain = match gate {
+        true => Some(tls::trust_domain(&config.pki)?),
+        false => None,
+    };
     // Minted up front so `set_faults` can switch identity while the service runs; a PKI without
     // the region CA's key cannot mint it, which matters only when the fault is asked for.
-    let wrong = match tls::server_config(&config.pki, config.region.as_str(), true) {
+    let wrong = match tls::server_config(&config.pki, region, true, gate) {
         Ok(wrong) => Some(wrong),
         Err(e) if config.faults.wrong_identity => return Err(e),
         Err(e) => {
@@ -193,6 +209,7 @@ pub async fn spawn(config: ServiceConfig) -> Result<ServiceHandle, ServiceError>
         listener,
         state.clone(),
         (right, wrong),
+        gateway_domain,
         shutdown_rx,
         config.data.is_some(),
     ));
@@ -226,6 +243,7 @@ async fn serve(
     listener: tokio::net::TcpListener,
     state: http::AppState,
     (right, wrong): (Arc<rustls::ServerConfig>, Option<Arc<rustls::ServerConfig>>),
+    gateway_domain: Option<String>,
     mut shutdown: watch::Receiver<bool>,
     rescan: bool,
 ) {
@@ -260,6 +278,7 @@ async fn serve(
         });
         let service = TowerToHyperService::new(router.clone());
         let mut stop = shutdown.clone();
+        let gateway_domain = gateway_domain.clone();
         tokio::spawn(async move {
             let _slot = slot;
             let conn = async {
@@ -268,6 +287,13 @@ async fn serve(
                 else {
                     return;
                 };
+                if let Some(domain) = &gateway_domain {
+                    let peer = tls.get_ref().1.peer_certificates().and_then(|c| c.first());
+                    if !peer.is_some_and(|cert| tls::is_gateway(cert, domain)) {
+                        tracing::debug!("refused a caller that is not a huren gateway");
+                        return;
+                    }
+                }
                 let mut builder =
                     hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
                 // A gateway multiplexes every lookup for the region over one connection.

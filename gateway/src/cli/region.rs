@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use huren_adapters::net::bench::{BenchConfig, bench_online};
-use huren_adapters::net::{ClientConfig, StatusClient};
+use huren_adapters::net::{ClientConfig, ClientIdentity, StatusClient};
 use huren_adapters::service::{self, DevServices, Faults, IssueInput, ServiceConfig, Store};
 use huren_adapters::{Colour, LookupQuery, ReadContext, RegionCode, ResidentId, StatusLookup};
 use time::OffsetDateTime;
@@ -76,6 +76,9 @@ pub struct ServeArgs {
     /// Keep records in memory only.
     #[arg(long, conflicts_with = "data")]
     pub memory: bool,
+    /// Serve only callers presenting a huren gateway certificate from the PKI (mutual TLS).
+    #[arg(long)]
+    pub require_gateway: bool,
     /// Fault: added latency before every answer.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
@@ -149,6 +152,9 @@ pub struct LookupArgs {
     /// The caller's deadline.
     #[arg(long, value_name = "MS", default_value_t = 2_000)]
     pub deadline_ms: u64,
+    /// Present the PKI's gateway certificate (for services run with --require-gateway).
+    #[arg(long)]
+    pub as_gateway: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -212,6 +218,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         region,
         pki: args.pki.clone(),
         listen: args.listen,
+        require_gateway: args.require_gateway,
         data: data.clone(),
         faults: Faults {
             latency: Duration::from_millis(args.latency_ms),
@@ -304,7 +311,14 @@ async fn lookup(args: LookupArgs) -> anyhow::Result<()> {
         },
         _ => bail!("give --code-id, or --id with --name"),
     };
-    let client = StatusClient::new(ClientConfig::default());
+    let identity = match args.as_gateway {
+        true => Some(ClientIdentity::from_pki_gateway(&args.pki)?),
+        false => None,
+    };
+    let client = StatusClient::new(ClientConfig {
+        identity,
+        ..ClientConfig::default()
+    });
     let started = Instant::now();
     let ctx = ReadContext::new(
         &trust,
