@@ -14,7 +14,7 @@ use std::time::Duration;
 use socket2::{Domain, Protocol, SockRef, Socket, TcpKeepalive, Type};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 use tokio_stream::wrappers::ReceiverStream;
@@ -30,6 +30,9 @@ pub struct AcceptOptions {
     pub backlog: i32,
     pub handshake_timeout: Duration,
     pub tcp_keepalive: Option<Duration>,
+    /// Handshakes in progress at once; past it the accept loop waits and new connections
+    /// queue in the kernel backlog, so a flood of idle sockets cannot exhaust memory.
+    pub max_handshakes: usize,
 }
 
 impl Default for AcceptOptions {
@@ -38,6 +41,7 @@ impl Default for AcceptOptions {
             backlog: 4096,
             handshake_timeout: Duration::from_secs(10),
             tcp_keepalive: Some(Duration::from_secs(60)),
+            max_handshakes: 1024,
         }
     }
 }
@@ -137,7 +141,13 @@ async fn accept_loop(
     options: AcceptOptions,
     tx: mpsc::Sender<Result<PeerStream, io::Error>>,
 ) {
+    let handshakes = Arc::new(Semaphore::new(options.max_handshakes.max(1)));
     loop {
+        let permit = tokio::select! {
+            _ = tx.closed() => break,
+            permit = handshakes.clone().acquire_owned() => permit,
+        };
+        let Ok(permit) = permit else { break };
         let accepted = tokio::select! {
             _ = tx.closed() => break,
             accepted = listener.accept() => accepted,
@@ -159,7 +169,9 @@ async fn accept_loop(
         let tx = tx.clone();
         let timeout = options.handshake_timeout;
         tokio::spawn(async move {
-            if let Some(stream) = handshake(tcp, remote, &state, timeout).await {
+            let stream = handshake(tcp, remote, &state, timeout).await;
+            drop(permit);
+            if let Some(stream) = stream {
                 let _ = tx.send(Ok(stream)).await;
             }
         });

@@ -13,6 +13,8 @@ use crate::tls::{TlsError, TlsFiles};
 pub const DEFAULT_DEV_PKI: &str = ".huren/dev";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7443";
 pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:9464";
+/// Where the node keeps its audit log and subject key when nothing else is configured.
+pub const DEFAULT_STATE: &str = ".huren/state";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -24,6 +26,42 @@ pub struct Config {
     pub tls: TlsConfig,
     pub limits: Limits,
     pub shutdown: Shutdown,
+    pub node: NodeSettings,
+}
+
+/// The recognition node: registry, state, receipt key, audit policy (see `huren::node`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NodeSettings {
+    /// Registry directory (`huren registry init`); default `.huren/registry`, created from the
+    /// dev PKI when the dev PKI is in use and it is missing.
+    pub registry: Option<PathBuf>,
+    /// Audit log and subject key; default `.huren/state`.
+    pub state: Option<PathBuf>,
+    /// This node's id in the registry's root; default the dev registry's `gateway-1`.
+    pub node_id: Option<String>,
+    /// PKCS#8 PEM receipt key; default `REGISTRY/keys/receipt.pem` (dev registry only).
+    pub receipt_key: Option<PathBuf>,
+    /// Audit sync policy: `every` (default), `interval(MS)` or `unsynced` (see huren-audit).
+    pub audit_sync: String,
+    /// Deadline of a call whose client sets none, milliseconds.
+    pub default_deadline_ms: u64,
+    /// How often the registry directory is checked for a newly published state, milliseconds.
+    pub registry_poll_ms: u64,
+}
+
+impl Default for NodeSettings {
+    fn default() -> Self {
+        Self {
+            registry: None,
+            state: None,
+            node_id: None,
+            receipt_key: None,
+            audit_sync: "every".to_string(),
+            default_deadline_ms: 2_000,
+            registry_poll_ms: 1_000,
+        }
+    }
 }
 
 impl Default for Config {
@@ -34,6 +72,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             limits: Limits::default(),
             shutdown: Shutdown::default(),
+            node: NodeSettings::default(),
         }
     }
 }
@@ -63,6 +102,8 @@ pub struct Limits {
     /// No call runs longer than this, whatever its grpc-timeout says.
     pub request_timeout_cap_ms: u64,
     pub handshake_timeout_ms: u64,
+    /// TLS handshakes in progress at once; more connections wait in the listen backlog.
+    pub max_handshakes: usize,
     pub http2_keepalive_interval_secs: u64,
     pub http2_keepalive_timeout_secs: u64,
     pub tcp_keepalive_secs: u64,
@@ -78,6 +119,7 @@ impl Default for Limits {
             max_in_flight: 10_000,
             request_timeout_cap_ms: 30_000,
             handshake_timeout_ms: 10_000,
+            max_handshakes: 1024,
             http2_keepalive_interval_secs: 30,
             http2_keepalive_timeout_secs: 10,
             tcp_keepalive_secs: 60,
@@ -143,6 +185,9 @@ impl Config {
             &mut config.tls.cert,
             &mut config.tls.key,
             &mut config.tls.client_roots,
+            &mut config.node.registry,
+            &mut config.node.state,
+            &mut config.node.receipt_key,
         ]
         .into_iter()
         .flatten()
@@ -215,5 +260,20 @@ mod tests {
             partial.tls_files(),
             Err(ConfigError::PartialTls("cert"))
         ));
+    }
+
+    #[test]
+    fn paths_in_a_config_file_are_relative_to_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huren.toml");
+        let text =
+            "listen = \"127.0.0.1:8443\"\n[tls]\npki = \"pki\"\n[limits]\nmax_in_flight = 7\n";
+        std::fs::write(&path, text).unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.tls.pki, Some(dir.path().join("pki")));
+        assert_eq!(config.listen.port(), 8443);
+        assert_eq!(config.limits.max_in_flight, 7);
+        // Unset fields keep their defaults.
+        assert_eq!(config.limits.max_concurrent_streams, 256);
     }
 }

@@ -123,6 +123,7 @@ impl GatewayBuilder {
             handshake_timeout: Duration::from_millis(limits.handshake_timeout_ms),
             tcp_keepalive: (limits.tcp_keepalive_secs > 0)
                 .then(|| Duration::from_secs(limits.tcp_keepalive_secs)),
+            max_handshakes: limits.max_handshakes,
         };
         let incoming = acceptor::incoming(listener, tls_rx, accept);
 

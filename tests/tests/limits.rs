@@ -92,3 +92,29 @@ async fn the_clients_grpc_timeout_is_honoured() {
     );
     assert!(started.elapsed() < Duration::from_secs(2));
 }
+
+#[tokio::test]
+async fn streams_per_connection_are_limited() {
+    // With one stream per connection, two calls on one connection run one after the other.
+    let gw = TestGateway::start_with_config(
+        Pki::new(),
+        |c| c.limits.max_concurrent_streams = 1,
+        with_probe,
+    )
+    .await;
+    let channel = gw.channel_as("checkpoint", None).await;
+    // Let the client see the server's SETTINGS before it opens two streams at once.
+    probe::call(channel.clone(), 0).await.unwrap();
+    let started = std::time::Instant::now();
+    let (a, b) = tokio::join!(
+        probe::call(channel.clone(), 400),
+        probe::call(channel.clone(), 400)
+    );
+    a.unwrap();
+    b.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(780),
+        "two 400 ms calls overlapped on one connection: {:?}",
+        started.elapsed()
+    );
+}
