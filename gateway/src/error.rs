@@ -46,6 +46,14 @@ pub enum Error {
     /// The node is shutting down or not ready.
     #[error("{0}")]
     Unavailable(String),
+    /// No region adapter recognises the payload: not a health code this node can read.
+    #[error(
+        "no region adapter recognises this payload (is it a health code of a region this node hosts?)"
+    )]
+    PayloadNotClaimed,
+    /// The audit log cannot take the decision's record, so the decision must not go out.
+    #[error("the audit log cannot record decisions ({0}); refusing to answer unrecorded")]
+    AuditUnavailable(String),
 }
 
 impl Error {
@@ -65,6 +73,18 @@ impl Error {
             Error::Overloaded(_) => (Code::ResourceExhausted, "OVERLOADED".into()),
             Error::DeadlineExceeded(_) => (Code::DeadlineExceeded, "DEADLINE_EXCEEDED".into()),
             Error::Unavailable(_) => (Code::Unavailable, "UNAVAILABLE".into()),
+            Error::PayloadNotClaimed => (Code::InvalidArgument, "PAYLOAD_NOT_CLAIMED".into()),
+            Error::AuditUnavailable(_) => (Code::Unavailable, "AUDIT_UNAVAILABLE".into()),
+        }
+    }
+
+    /// The same decision as [`Status`], for one entry of a batch that fails alone.
+    pub fn to_entry_error(&self) -> huren_proto::v1::EntryError {
+        let (code, reason) = self.code_and_reason();
+        huren_proto::v1::EntryError {
+            code: code as i32,
+            message: self.to_string(),
+            reason,
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod error;
 pub mod identity;
 pub mod limits;
 pub mod metrics;
+pub mod node;
 pub mod privacy;
 pub mod recognition;
 pub mod report;

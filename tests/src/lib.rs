@@ -21,6 +21,7 @@ use tonic::transport::Channel;
 
 pub use huren::connect::connect;
 
+pub mod node;
 pub mod probe;
 
 /// Installs rustls's ring provider once per process (tonic's client needs a default).

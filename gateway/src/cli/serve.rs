@@ -2,8 +2,11 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use crate::config::{Config, DEFAULT_DEV_PKI};
+use crate::cli::registry::DEFAULT_REGISTRY;
+use crate::config::{Config, DEFAULT_DEV_PKI, DEFAULT_STATE};
+use crate::node::{Node, NodeConfig, ensure_dev_registry};
 use crate::server::{Gateway, GatewayBuilder};
 
 #[derive(Debug, clap::Args)]
@@ -27,6 +30,22 @@ pub struct Args {
     /// SPIFFE trust domain client identities must be in (default: the PKI's).
     #[arg(long, env = "HUREN_TRUST_DOMAIN")]
     pub trust_domain: Option<String>,
+    /// Trust registry directory [default: .huren/registry; with the dev PKI it is created there
+    /// when missing].
+    #[arg(long, value_name = "REG", env = "HUREN_REGISTRY")]
+    pub registry: Option<PathBuf>,
+    /// Node state: the audit log and the subject key [default: .huren/state].
+    #[arg(long, value_name = "DIR", env = "HUREN_STATE")]
+    pub state: Option<PathBuf>,
+    /// This node's id in the registry [default: gateway-1].
+    #[arg(long, env = "HUREN_NODE_ID")]
+    pub node_id: Option<String>,
+    /// Receipt signing key, PKCS#8 PEM [default: REG/keys/receipt.pem].
+    #[arg(long, value_name = "PEM", env = "HUREN_RECEIPT_KEY")]
+    pub receipt_key: Option<PathBuf>,
+    /// Audit sync policy: every, interval(MS) or unsynced [default: every].
+    #[arg(long, value_name = "POLICY", env = "HUREN_AUDIT_SYNC")]
+    pub audit_sync: Option<String>,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -49,15 +68,89 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(td) = &args.trust_domain {
         config.tls.trust_domain = Some(td.clone());
     }
+    if let Some(reg) = &args.registry {
+        config.node.registry = Some(reg.clone());
+    }
+    if let Some(state) = &args.state {
+        config.node.state = Some(state.clone());
+    }
+    if let Some(id) = &args.node_id {
+        config.node.node_id = Some(id.clone());
+    }
+    if let Some(key) = &args.receipt_key {
+        config.node.receipt_key = Some(key.clone());
+    }
+    if let Some(sync) = &args.audit_sync {
+        config.node.audit_sync = sync.clone();
+    }
     let dev_pki = config
         .uses_dev_pki()
         .then(|| PathBuf::from(DEFAULT_DEV_PKI));
     if let Some(dir) = &dev_pki {
         ensure_dev_pki(dir)?;
     }
-    let gateway = GatewayBuilder::from_config(config)?.start().await?;
+    let node = assemble_node(&config, dev_pki.is_some()).await?;
+    let mut builder = GatewayBuilder::from_config(config)?;
+    if let Some(node) = &node {
+        builder = builder.services(node.services());
+    }
+    let gateway = builder.start().await?;
     print_how_to_connect(&gateway, dev_pki.as_deref());
-    run_until_signalled(gateway).await
+    let served = run_until_signalled(gateway).await;
+    // Last: the audit writer flushes what is queued once every service handle is gone.
+    drop(node);
+    served
+}
+
+/// The recognition node from `[node]`. A registry named explicitly must load; the default one
+/// is created from the dev PKI, or, with another PKI and none on disk, the node serves without
+/// recognition (those methods answer UNIMPLEMENTED) and says so.
+async fn assemble_node(config: &Config, dev: bool) -> anyhow::Result<Option<Node>> {
+    let settings = &config.node;
+    let registry = settings
+        .registry
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_REGISTRY));
+    let pki = config
+        .tls
+        .pki
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DEV_PKI));
+    let present = registry.join(huren_registry::store::STATE_FILE).exists();
+    if !present && !dev && settings.registry.is_none() {
+        eprintln!(
+            "no trust registry in {} (huren registry init): serving without recognition",
+            registry.display()
+        );
+        return Ok(None);
+    }
+    if dev && ensure_dev_registry(&pki, &registry)? {
+        eprintln!("created a dev trust registry in {}", registry.display());
+    }
+    let mut node = NodeConfig::new(
+        pki,
+        registry,
+        settings
+            .state
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE)),
+    );
+    node.audit.sync = settings
+        .audit_sync
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!("node.audit_sync: {e}"))?;
+    node.default_deadline = Duration::from_millis(settings.default_deadline_ms);
+    node.registry_poll =
+        (settings.registry_poll_ms > 0).then(|| Duration::from_millis(settings.registry_poll_ms));
+    if let Some(id) = &settings.node_id {
+        node.node_id = id.clone();
+    }
+    node.receipt_key = settings.receipt_key.clone();
+    let node = Node::assemble(node).await?;
+    if let Some(torn) = &node.audit_recovery.torn {
+        eprintln!("audit log: cut off a torn tail left by a crash: {torn:?}");
+    }
+    Ok(Some(node))
 }
 
 /// Creates the dev PKI on first use, so `huren serve` with no arguments just works.

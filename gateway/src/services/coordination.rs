@@ -9,10 +9,21 @@ use huren_proto::v1::{
 use tonic::{Request, Response, Status};
 
 use crate::error::Error;
+use crate::recognition::Recognizer;
 
-/// What the coordination service needs; counters and the registry join it later.
+/// What the service needs: the node's [`Recognizer`] (none: the methods answer UNIMPLEMENTED).
 #[derive(Debug, Default)]
-pub struct CoordinationState {}
+pub struct CoordinationState {
+    pub recognizer: Option<Arc<Recognizer>>,
+}
+
+impl CoordinationState {
+    pub fn new(recognizer: Arc<Recognizer>) -> Self {
+        Self {
+            recognizer: Some(recognizer),
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Coordination {

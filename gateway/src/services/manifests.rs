@@ -12,10 +12,21 @@ use tonic::{Request, Response, Status};
 
 use crate::authz::{self, Ask};
 use crate::error::Error;
+use crate::recognition::Recognizer;
 
-/// What the manifests service needs; the recognition capability joins it in issue 5.
+/// What the service needs: the node's [`Recognizer`] (none: the methods answer UNIMPLEMENTED).
 #[derive(Debug, Default)]
-pub struct ManifestsState {}
+pub struct ManifestsState {
+    pub recognizer: Option<Arc<Recognizer>>,
+}
+
+impl ManifestsState {
+    pub fn new(recognizer: Arc<Recognizer>) -> Self {
+        Self {
+            recognizer: Some(recognizer),
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Manifests {

@@ -2,19 +2,45 @@
 
 use std::sync::Arc;
 
+use futures::StreamExt;
 use huren_proto::v1::recognition_service_server::RecognitionService;
 use huren_proto::v1::{
     ConfirmWorkersRequest, ConfirmWorkersResponse, VerifyCodeRequest, VerifyCodeResponse,
-    VerifyCodesRequest, VerifyCodesResponse,
+    VerifyCodesRequest, VerifyCodesResponse, VerifyCodesResult, WorkerConfirmation, WorkerTotals,
+    verify_codes_result, worker,
 };
 use tonic::{Request, Response, Status};
 
 use crate::authz::{self, Ask};
 use crate::error::Error;
+use crate::recognition::{Recognizer, shaping};
 
-/// What the recognition service needs; adapters, registry and engine join it in issues 4/5.
+mod confirm;
+
+pub const VERIFY_CODE: &str = "/huren.v1.RecognitionService/VerifyCode";
+pub const VERIFY_CODES: &str = "/huren.v1.RecognitionService/VerifyCodes";
+pub const CONFIRM_WORKERS: &str = "/huren.v1.RecognitionService/ConfirmWorkers";
+
+/// Most payloads (or workers) in one batch call.
+pub const MAX_BATCH: usize = 10_000;
+/// Entries of one batch judged at once: enough to keep online regions and the audit log's
+/// group commit busy, few enough that one batch cannot take every connection to a region.
+pub const BATCH_CONCURRENCY: usize = 64;
+
+/// What the recognition service needs: the node's [`Recognizer`] (none: the methods answer
+/// UNIMPLEMENTED, as a gateway without adapters or registry).
 #[derive(Debug, Default)]
-pub struct RecognitionState {}
+pub struct RecognitionState {
+    pub recognizer: Option<Arc<Recognizer>>,
+}
+
+impl RecognitionState {
+    pub fn new(recognizer: Arc<Recognizer>) -> Self {
+        Self {
+            recognizer: Some(recognizer),
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Recognition {
@@ -25,6 +51,27 @@ impl Recognition {
     pub fn new(state: Arc<RecognitionState>) -> Self {
         Self { state }
     }
+
+    fn recognizer(&self, method: &'static str) -> Result<&Arc<Recognizer>, Error> {
+        self.state.recognizer.as_ref().ok_or(Error::Unimplemented {
+            method,
+            capability: "a node with adapters, a registry and an audit log (huren::node)",
+        })
+    }
+}
+
+/// Refuses an empty or oversized batch before any work.
+pub(crate) fn check_batch(field: &'static str, len: usize) -> Result<(), Error> {
+    if len == 0 {
+        return Err(Error::invalid(field, "the batch is empty"));
+    }
+    if len > MAX_BATCH {
+        return Err(Error::invalid(
+            field,
+            format!("{len} entries; at most {MAX_BATCH} per call, split the batch"),
+        ));
+    }
+    Ok(())
 }
 
 #[tonic::async_trait]
@@ -34,13 +81,25 @@ impl RecognitionService for Recognition {
         request: Request<VerifyCodeRequest>,
     ) -> Result<Response<VerifyCodeResponse>, Status> {
         let peer = authz::peer(&request)?;
-        let verifying_region = &request.get_ref().verifying_region;
-        let _rules = authz::verifying_region(peer, Ask::Verify { verifying_region })?;
-        Err(Error::Unimplemented {
-            method: "VerifyCode",
-            capability: "the region adapters and the recognition engine (issues 4 and 5)",
-        }
-        .into())
+        let req = request.get_ref();
+        let verifying = authz::verifying_region(
+            peer,
+            Ask::Verify {
+                verifying_region: &req.verifying_region,
+            },
+        )?;
+        let recognizer = self.recognizer("VerifyCode")?;
+        let call = recognizer.call(
+            peer,
+            request.metadata(),
+            VERIFY_CODE,
+            &req.purpose,
+            verifying,
+        )?;
+        let judged = recognizer.verify(&call, &req.payload).await?;
+        Ok(Response::new(VerifyCodeResponse {
+            verification: Some(shaping::verification(&call, &judged)),
+        }))
     }
 
     async fn verify_codes(
@@ -48,13 +107,47 @@ impl RecognitionService for Recognition {
         request: Request<VerifyCodesRequest>,
     ) -> Result<Response<VerifyCodesResponse>, Status> {
         let peer = authz::peer(&request)?;
-        let verifying_region = &request.get_ref().verifying_region;
-        let _rules = authz::verifying_region(peer, Ask::Verify { verifying_region })?;
-        Err(Error::Unimplemented {
-            method: "VerifyCodes",
-            capability: "the region adapters and the recognition engine (issues 4 and 5)",
+        let req = request.get_ref();
+        let verifying = authz::verifying_region(
+            peer,
+            Ask::Verify {
+                verifying_region: &req.verifying_region,
+            },
+        )?;
+        let recognizer = self.recognizer("VerifyCodes")?;
+        check_batch("payloads", req.payloads.len())?;
+        let call = recognizer.call(
+            peer,
+            request.metadata(),
+            VERIFY_CODES,
+            &req.purpose,
+            verifying,
+        )?;
+        let call = &call;
+        // `buffered` keeps request order while judging up to BATCH_CONCURRENCY at once.
+        // By index: a closure over `&String` trips the compiler's higher-ranked Send check.
+        let payloads = &req.payloads;
+        let outcomes: Vec<_> = futures::stream::iter(0..payloads.len())
+            .map(|i| recognizer.verify(call, &payloads[i]))
+            .buffered(BATCH_CONCURRENCY)
+            .collect()
+            .await;
+        let mut results = Vec::with_capacity(outcomes.len());
+        for (index, outcome) in outcomes.into_iter().enumerate() {
+            let outcome = match outcome {
+                Ok(judged) => {
+                    verify_codes_result::Outcome::Verification(shaping::verification(call, &judged))
+                }
+                // The node cannot account for decisions: the whole call fails closed.
+                Err(e @ Error::AuditUnavailable(_)) => return Err(e.into()),
+                Err(e) => verify_codes_result::Outcome::Error(e.to_entry_error()),
+            };
+            results.push(VerifyCodesResult {
+                index: i32::try_from(index).unwrap_or(i32::MAX),
+                outcome: Some(outcome),
+            });
         }
-        .into())
+        Ok(Response::new(VerifyCodesResponse { results }))
     }
 
     async fn confirm_workers(
@@ -62,12 +155,71 @@ impl RecognitionService for Recognition {
         request: Request<ConfirmWorkersRequest>,
     ) -> Result<Response<ConfirmWorkersResponse>, Status> {
         let peer = authz::peer(&request)?;
-        let destination_region = &request.get_ref().destination_region;
-        let _rules = authz::verifying_region(peer, Ask::ConfirmWorkers { destination_region })?;
-        Err(Error::Unimplemented {
-            method: "ConfirmWorkers",
-            capability: "the recognition engine and signed recognition receipts (issue 5)",
+        let req = request.get_ref();
+        let destination = authz::verifying_region(
+            peer,
+            Ask::ConfirmWorkers {
+                destination_region: &req.destination_region,
+            },
+        )?;
+        let recognizer = self.recognizer("ConfirmWorkers")?;
+        check_batch("workers", req.workers.len())?;
+        let call = recognizer.call(
+            peer,
+            request.metadata(),
+            CONFIRM_WORKERS,
+            &req.purpose,
+            destination,
+        )?;
+        let call = &call;
+        let workers = &req.workers;
+        let outcomes: Vec<_> = futures::stream::iter(0..workers.len())
+            .map(|i| confirm::confirm(recognizer, call, &workers[i]))
+            .buffered(BATCH_CONCURRENCY)
+            .collect()
+            .await;
+        let mut totals = WorkerTotals::default();
+        let mut confirmations = Vec::with_capacity(outcomes.len());
+        for (w, outcome) in req.workers.iter().zip(outcomes) {
+            let mut row = WorkerConfirmation {
+                worker_ref: w.worker_ref.clone(),
+                ..Default::default()
+            };
+            match outcome {
+                Ok((verification, receipt)) => {
+                    let confirmed = receipt.is_some();
+                    if confirmed {
+                        totals.confirmed += 1;
+                    } else {
+                        totals.not_confirmed += 1;
+                    }
+                    recognizer
+                        .summary
+                        .record_confirmation(peer.province(), destination, confirmed);
+                    row.verification = Some(verification);
+                    row.receipt = receipt;
+                }
+                Err(e @ Error::AuditUnavailable(_)) => return Err(e.into()),
+                Err(e) => {
+                    totals.errors += 1;
+                    row.error = Some(e.to_entry_error());
+                }
+            }
+            confirmations.push(row);
         }
-        .into())
+        Ok(Response::new(ConfirmWorkersResponse {
+            confirmations,
+            totals: Some(totals),
+        }))
     }
+}
+
+/// Which identity a worker row carries, or why it carries none.
+pub(crate) fn identity(w: &huren_proto::v1::Worker) -> Result<&worker::Identity, Error> {
+    w.identity.as_ref().ok_or_else(|| {
+        Error::invalid(
+            "workers.identity",
+            "give the worker's code payload, or ID number and name for your own residents",
+        )
+    })
 }

@@ -1,0 +1,275 @@
+//! Node assembly: from a registry directory and a state directory to the [`Services`] a gateway
+//! serves — the hot-reloaded registry, the adapters, the pinned status client, the audit log,
+//! the summary counters, the subject key and the receipt signer. `huren serve`, `huren demo` and
+//! the tests all build a node through [`Node::assemble`].
+//!
+//! ```ignore
+//! let node = Node::assemble(NodeConfig::new(pki, registry_dir, state_dir)).await?;
+//! let gateway = GatewayBuilder::from_config(config)?.services(node.services()).start().await?;
+//! ```
+//!
+//! State directory layout: `audit/` (the hash-chained audit log), `subject.key` (the node's
+//! 32-byte HMAC key for subject_refs, mode 0600; losing it changes every subject_ref).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use huren_adapters::net::{ClientConfig, ClientIdentity, RevocationRefresher, StatusClient};
+use huren_adapters::regions::guangdong::RevocationLists;
+use huren_adapters::{RegionCode, TrustView, default_adapters_with};
+use huren_audit::{AuditLog, RecoveryReport};
+use huren_registry::dev::{DEV_NODE_ID, DevOptions, DevRegistry};
+use huren_registry::store::{KEYS_DIR, STATE_FILE};
+use time::OffsetDateTime;
+
+use crate::privacy::SubjectKey;
+use crate::recognition::Recognizer;
+use crate::recognition::receipt::ReceiptSigner;
+use crate::services::Services;
+use crate::services::coordination::CoordinationState;
+use crate::services::manifests::ManifestsState;
+use crate::services::recognition::RecognitionState;
+use crate::services::registry::{RegistryState, SharedRegistry};
+use crate::summary::SummaryStore;
+
+/// File name of the dev receipt key under `REG/keys/`.
+pub const DEV_RECEIPT_KEY: &str = "receipt.pem";
+pub const AUDIT_DIR: &str = "audit";
+pub const SUBJECT_KEY_FILE: &str = "subject.key";
+
+/// What a node is built from. [`NodeConfig::new`] fills in the defaults.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// The PKI (`huren certs init`); used to create a dev registry when asked to.
+    pub pki_dir: PathBuf,
+    /// A registry directory (`registry.json`); watched for newly published states.
+    pub registry_dir: PathBuf,
+    /// Where the node keeps its own state: the audit log and the subject key.
+    pub state_dir: PathBuf,
+    /// Sync policy and sizes of the audit log.
+    pub audit: huren_audit::Config,
+    /// How long a call may take when the caller sets no deadline.
+    pub default_deadline: Duration,
+    /// This node's id in the registry's root (`nodes`).
+    pub node_id: String,
+    /// The receipt signing key (PKCS#8 PEM); default `REGISTRY/keys/receipt.pem` (dev registry).
+    pub receipt_key: Option<PathBuf>,
+    /// How often the registry directory is checked for a new state; `None`: never reloaded.
+    pub registry_poll: Option<Duration>,
+    pub status_client: ClientConfig,
+    /// How often Guangdong's signed revocation list is fetched (when it has a status service).
+    pub revocations_every: Duration,
+    /// Build and save a dev registry from `pki_dir` when `registry_dir` holds none.
+    pub create_dev_registry: bool,
+}
+
+impl NodeConfig {
+    pub fn new(
+        pki_dir: impl Into<PathBuf>,
+        registry_dir: impl Into<PathBuf>,
+        state_dir: impl Into<PathBuf>,
+    ) -> Self {
+        Self {
+            pki_dir: pki_dir.into(),
+            registry_dir: registry_dir.into(),
+            state_dir: state_dir.into(),
+            audit: huren_audit::Config::default(),
+            default_deadline: Duration::from_secs(2),
+            node_id: DEV_NODE_ID.to_string(),
+            receipt_key: None,
+            registry_poll: Some(Duration::from_secs(1)),
+            status_client: ClientConfig::default(),
+            revocations_every: Duration::from_secs(30),
+            create_dev_registry: false,
+        }
+    }
+
+    fn receipt_key_path(&self) -> PathBuf {
+        self.receipt_key
+            .clone()
+            .unwrap_or_else(|| self.registry_dir.join(KEYS_DIR).join(DEV_RECEIPT_KEY))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error("trust registry {path}: {source}")]
+    Registry {
+        path: PathBuf,
+        source: Box<huren_registry::store::StoreError>,
+    },
+    #[error("creating the dev registry in {path}: {source}")]
+    DevRegistry {
+        path: PathBuf,
+        source: Box<huren_registry::dev::DevError>,
+    },
+    #[error("receipt key: {0}")]
+    ReceiptKey(Box<huren_registry::dev::DevError>),
+    #[error(
+        "the registry lists no node {0:?}; set the node id to one of its nodes (huren registry show)"
+    )]
+    UnknownNode(String),
+    #[error(
+        "receipt key {path} is not the key the registry lists for node {node} ({listed}); receipts it signed would not verify"
+    )]
+    ReceiptKeyMismatch {
+        path: PathBuf,
+        node: String,
+        listed: String,
+    },
+    #[error("adapters: {0}")]
+    Adapters(#[from] huren_adapters::ConfigError),
+    #[error(transparent)]
+    Audit(#[from] huren_audit::OpenError),
+    #[error(transparent)]
+    SubjectKey(#[from] crate::privacy::KeyFileError),
+    #[error("state directory {path}: {source}")]
+    State {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// A running node's parts. Dropping it stops its background tasks (registry watch, revocation
+/// refresher); the services keep what they hold.
+pub struct Node {
+    recognizer: Arc<Recognizer>,
+    services: Services,
+    /// What opening the audit log found (and cut off) after the last run.
+    pub audit_recovery: RecoveryReport,
+    watch: Option<tokio::task::JoinHandle<()>>,
+    _revocations: Option<RevocationRefresher>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("recognizer", &self.recognizer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Some(task) = self.watch.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Builds the dev registry (no status services listed) in `registry_dir` if it holds none;
+/// whether one was created.
+pub fn ensure_dev_registry(pki_dir: &Path, registry_dir: &Path) -> Result<bool, NodeError> {
+    if registry_dir.join(STATE_FILE).exists() {
+        return Ok(false);
+    }
+    DevRegistry::init(
+        pki_dir,
+        registry_dir,
+        &DevOptions::default(),
+        false,
+        OffsetDateTime::now_utc(),
+    )
+    .map_err(|source| NodeError::DevRegistry {
+        path: registry_dir.to_path_buf(),
+        source: Box::new(source),
+    })?;
+    Ok(true)
+}
+
+impl Node {
+    /// Opens everything the services need; fails on anything a node must not serve without.
+    pub async fn assemble(config: NodeConfig) -> Result<Node, NodeError> {
+        if config.create_dev_registry {
+            ensure_dev_registry(&config.pki_dir, &config.registry_dir)?;
+        }
+        let registry =
+            SharedRegistry::open(&config.registry_dir).map_err(|source| NodeError::Registry {
+                path: config.registry_dir.clone(),
+                source: Box::new(source),
+            })?;
+        let receipts = receipt_signer(&config, &registry)?;
+
+        std::fs::create_dir_all(&config.state_dir).map_err(|source| NodeError::State {
+            path: config.state_dir.clone(),
+            source,
+        })?;
+        let subject_key = SubjectKey::load_or_generate(&config.state_dir.join(SUBJECT_KEY_FILE))?;
+        let (audit, audit_recovery) =
+            AuditLog::open(config.state_dir.join(AUDIT_DIR), config.audit.clone()).await?;
+
+        let lists = Arc::new(RevocationLists::default());
+        let adapters = default_adapters_with(lists.clone())?;
+        let mut client = config.status_client.clone();
+        if client.identity.is_none() {
+            // Regions that require mutual TLS see this node as the PKI's gateway.
+            client.identity = ClientIdentity::from_pki_gateway(&config.pki_dir).ok();
+        }
+        let status = StatusClient::new(client);
+        let trust: Arc<dyn TrustView> = Arc::new(registry.clone());
+        let revocations = trust
+            .status_service(RegionCode::GUANGDONG)
+            .is_some()
+            .then(|| status.keep_revocations_fresh(trust.clone(), lists, config.revocations_every));
+        let watch = config
+            .registry_poll
+            .map(|every| registry.watch_dir(config.registry_dir.clone(), every));
+
+        let recognizer = Arc::new(Recognizer {
+            registry: registry.clone(),
+            adapters,
+            status,
+            audit,
+            summary: Arc::new(SummaryStore::new()),
+            subject_key,
+            receipts,
+            default_deadline: config.default_deadline,
+        });
+        let services = Services {
+            recognition: Arc::new(RecognitionState::new(recognizer.clone())),
+            manifests: Arc::new(ManifestsState::new(recognizer.clone())),
+            coordination: Arc::new(CoordinationState::new(recognizer.clone())),
+            registry: Arc::new(RegistryState::new(registry)),
+        };
+        Ok(Node {
+            recognizer,
+            services,
+            audit_recovery,
+            watch,
+            _revocations: revocations,
+        })
+    }
+
+    /// The services to hand to `GatewayBuilder::services`.
+    pub fn services(&self) -> Services {
+        self.services.clone()
+    }
+
+    /// The shared parts: registry, adapters, status client, audit log, counters.
+    pub fn recognizer(&self) -> &Arc<Recognizer> {
+        &self.recognizer
+    }
+}
+
+/// The node's receipt key, checked against the key the registry lists for the node.
+fn receipt_signer(
+    config: &NodeConfig,
+    registry: &SharedRegistry,
+) -> Result<ReceiptSigner, NodeError> {
+    let path = config.receipt_key_path();
+    let key = huren_registry::dev::read_key(&path).map_err(|e| NodeError::ReceiptKey(Box::new(e)))?;
+    let current = registry.current();
+    let listed = current
+        .as_ref()
+        .and_then(|r| r.receipt_key(&config.node_id))
+        .ok_or_else(|| NodeError::UnknownNode(config.node_id.clone()))?;
+    if *listed != key.public_key() {
+        return Err(NodeError::ReceiptKeyMismatch {
+            path,
+            node: config.node_id.clone(),
+            listed: listed.key_id().to_string(),
+        });
+    }
+    Ok(ReceiptSigner::new(config.node_id.clone(), key))
+}

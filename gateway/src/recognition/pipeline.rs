@@ -1,0 +1,317 @@
+//! The verification pipeline every service shares: payload → adapter → concept map → engine,
+//! then the audit record (awaited: no answer goes out unrecorded) and the summary counters.
+//!
+//! A call takes one registry snapshot ([`Call`]) and judges every entry under it, so a registry
+//! reload never changes the rules half-way through a batch or a manifest. What the caller may
+//! see of a [`Judged`] is decided in [`crate::recognition::shaping`].
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use huren_adapters::net::StatusClient;
+use huren_adapters::{
+    AdapterSet, CodeError, Colour, NativeReading, Person, ReadContext, RegionCode, ResidentId,
+    Source, signed_format,
+};
+use huren_audit::{AuditLog, Entry, MAX_TEXT_BYTES};
+use huren_registry::{Agreement, Registry, Verdict};
+use time::OffsetDateTime;
+
+use crate::error::Error;
+use crate::identity::Peer;
+use crate::limits::parse_grpc_timeout;
+use crate::privacy::{SubjectKey, subject_handle, subject_ref};
+use crate::recognition::engine::{CanonicalStatus, Decision, ReadFailure, Reading, decide};
+use crate::recognition::receipt::ReceiptSigner;
+use crate::services::registry::SharedRegistry;
+use crate::summary::{DecisionKey, SummaryStore};
+
+/// The subject_ref audited for a payload that names nobody readable (forged, malformed).
+pub const UNIDENTIFIED: &str = "unidentified";
+
+/// Share of the caller's deadline adapters may spend reading; the rest is for the audit sync
+/// and the reply, so a slow region degrades the answer instead of timing the call out.
+const READ_SHARE: f64 = 0.8;
+
+/// Everything a node judges with; one per node, shared by the services.
+pub struct Recognizer {
+    pub registry: SharedRegistry,
+    pub adapters: AdapterSet,
+    pub status: StatusClient,
+    pub audit: AuditLog,
+    pub summary: Arc<SummaryStore>,
+    pub subject_key: SubjectKey,
+    pub receipts: ReceiptSigner,
+    /// How long a call may take when the caller sets no deadline.
+    pub default_deadline: Duration,
+}
+
+impl std::fmt::Debug for Recognizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recognizer")
+            .field("node_id", &self.receipts.node_id())
+            .field("audit", &self.audit.dir())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One gRPC call's fixed facts: who asks, why, under whose rules, which registry, until when.
+pub struct Call<'a> {
+    pub peer: &'a Peer,
+    /// Full gRPC path, as audited, e.g. `/huren.v1.RecognitionService/VerifyCode`.
+    pub method: &'static str,
+    pub purpose: &'a str,
+    /// The province whose rules apply (from `authz::verifying_region`).
+    pub verifying: RegionCode,
+    pub registry: Arc<Registry>,
+    /// Adapters must answer (or degrade) by then.
+    pub read_by: Instant,
+}
+
+/// A readable status, in the national vocabulary, with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub canonical: CanonicalStatus,
+    pub issuer: Option<String>,
+    pub native_label: String,
+}
+
+/// One person's decision, before it is shaped for a caller. Holds the person as the adapter
+/// read them (possibly with an ID number): never put it on the wire, shape it.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    pub issuing: RegionCode,
+    pub decision: Decision,
+    /// `None` when the payload could not be read (forged, malformed, unknown...).
+    pub status: Option<Status>,
+    /// Colour and source as counted in the summary (UNKNOWN and the format's source on failure).
+    pub colour: Colour,
+    pub source: Source,
+    /// Keyed reference to the person for the verifying region, or [`UNIDENTIFIED`].
+    pub subject_ref: String,
+    /// Until when the verifying region may rely on a PASS: the earlier of the code's own expiry
+    /// and the agreement's maximum age from its refresh.
+    pub relied_until: Option<OffsetDateTime>,
+    pub judged_at: OffsetDateTime,
+    pub(crate) person: Option<Person>,
+}
+
+impl Judged {
+    /// The region's stable handle for the person, used to match change-feed events.
+    pub fn region_handle(&self) -> Option<&str> {
+        self.person.as_ref()?.region_handle.as_deref()
+    }
+
+    /// Surname + `*`, when the code names someone.
+    pub fn masked_name(&self) -> Option<String> {
+        self.person
+            .as_ref()
+            .filter(|p| !p.name.is_empty())
+            .map(|p| crate::privacy::mask_name(&p.name))
+    }
+}
+
+impl Recognizer {
+    /// Takes the call's registry snapshot and deadline. The caller's `grpc-timeout` bounds the
+    /// reads (the server's cap already bounds the whole call); without one the node default does.
+    pub fn call<'a>(
+        &self,
+        peer: &'a Peer,
+        metadata: &tonic::metadata::MetadataMap,
+        method: &'static str,
+        purpose: &'a str,
+        verifying: RegionCode,
+    ) -> Result<Call<'a>, Error> {
+        if purpose.len() > MAX_TEXT_BYTES {
+            return Err(Error::invalid(
+                "purpose",
+                format!("at most {MAX_TEXT_BYTES} bytes"),
+            ));
+        }
+        let registry = self
+            .registry
+            .current()
+            .ok_or_else(|| Error::Unavailable("no trust registry is loaded on this node".into()))?;
+        let asked = metadata
+            .get("grpc-timeout")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_grpc_timeout);
+        let budget = asked.unwrap_or(self.default_deadline);
+        Ok(Call {
+            peer,
+            method,
+            purpose,
+            verifying,
+            registry,
+            read_by: Instant::now() + budget.mul_f64(READ_SHARE),
+        })
+    }
+
+    /// Judges one payload, audits the decision (durably) and counts it.
+    pub async fn verify(&self, call: &Call<'_>, payload: &str) -> Result<Judged, Error> {
+        let judged = self.judge_payload(call, payload).await?;
+        self.record(call, &judged).await?;
+        Ok(judged)
+    }
+
+    /// Judges one of the calling province's own residents by ID and name (转码互认), audits
+    /// and counts it. The ID goes only to the province's own adapter.
+    pub async fn verify_resident(
+        &self,
+        call: &Call<'_>,
+        id_number: &str,
+        name: &str,
+    ) -> Result<Judged, Error> {
+        let id = ResidentId::parse(id_number)
+            .map_err(|e| Error::invalid("workers.resident.id_number", e.to_string()))?;
+        if name.trim().is_empty() {
+            return Err(Error::invalid(
+                "workers.resident.name",
+                "the resident's name is required",
+            ));
+        }
+        let home = call.peer.province();
+        let adapter = self.adapters.for_region(home).ok_or_else(|| {
+            Error::invalid(
+                "workers.resident",
+                format!("this node hosts no adapter for {home}; send the worker's code instead"),
+            )
+        })?;
+        let now = OffsetDateTime::now_utc();
+        let agreement = call.registry.agreement(call.verifying, home, now);
+        let ctx = ReadContext::new(call.registry.as_ref(), &self.status, now, call.read_by);
+        let read = match adapter.read_resident(&id, name, &ctx).await {
+            Err(CodeError::Unsupported(why)) => {
+                return Err(Error::invalid("workers.resident", why));
+            }
+            other => other,
+        };
+        let judged = self.judge(call, home, agreement, read, now);
+        self.record(call, &judged).await?;
+        Ok(judged)
+    }
+
+    /// Claims and reads the payload under the agreement that applies, and decides. No I/O other
+    /// than the adapter's read; nothing is recorded.
+    pub async fn judge_payload(&self, call: &Call<'_>, payload: &str) -> Result<Judged, Error> {
+        let adapter = self
+            .adapters
+            .claim(payload)
+            .map_err(|_| Error::PayloadNotClaimed)?;
+        let issuing = adapter.region();
+        let now = OffsetDateTime::now_utc();
+        let agreement = call.registry.agreement(call.verifying, issuing, now);
+        let mut ctx = ReadContext::new(call.registry.as_ref(), &self.status, now, call.read_by);
+        // Hybrid formats (Sichuan) ask the issuing region live only when the agreement says so.
+        ctx.require_online = agreement.is_some_and(|a| a.online_check_required);
+        let read = adapter.read(payload, &ctx).await;
+        Ok(self.judge(call, issuing, agreement, read, now))
+    }
+
+    fn judge(
+        &self,
+        call: &Call<'_>,
+        issuing: RegionCode,
+        agreement: Option<&Agreement>,
+        read: Result<NativeReading, CodeError>,
+        now: OffsetDateTime,
+    ) -> Judged {
+        let native = match read {
+            Ok(native) => native,
+            Err(e) => {
+                let failure = ReadFailure::from(&e);
+                let decision = decide(&Reading::Failed(failure), call.verifying, agreement, now);
+                // Where the failure was found: in the signature offline, or at the region.
+                let source = if signed_format(issuing).is_some() {
+                    Source::OfflineSigned
+                } else {
+                    Source::Online
+                };
+                return Judged {
+                    issuing,
+                    decision,
+                    status: None,
+                    colour: Colour::Unknown,
+                    source,
+                    subject_ref: UNIDENTIFIED.to_string(),
+                    relied_until: None,
+                    judged_at: now,
+                    person: None,
+                };
+            }
+        };
+        // A degraded reading's label means nothing; the concept map must not be asked about it.
+        let colour = if native.source == Source::Degraded {
+            Colour::Unknown
+        } else {
+            // Hubei's green lapses from the last check-in, other regions' from the refresh.
+            let lapse_from = native.checked_in_at.unwrap_or(native.refreshed_at);
+            call.registry
+                .translate(issuing, &native.native_label, lapse_from, now)
+        };
+        let canonical = CanonicalStatus {
+            colour,
+            issuing_region: issuing,
+            refreshed_at: native.refreshed_at,
+            valid_until: native.valid_until,
+            source: native.source,
+        };
+        let decision = decide(
+            &Reading::Status(canonical.clone()),
+            call.verifying,
+            agreement,
+            now,
+        );
+        let subject_ref = subject_handle(&native.subject)
+            .map(|h| subject_ref(&self.subject_key, call.verifying, issuing, &h))
+            .unwrap_or_else(|| UNIDENTIFIED.to_string());
+        let relied_until = (decision.verdict == Verdict::Pass)
+            .then(|| {
+                let by_age = agreement.map(|a| native.refreshed_at + a.max_code_age());
+                [by_age, native.valid_until].into_iter().flatten().min()
+            })
+            .flatten();
+        Judged {
+            issuing,
+            decision,
+            status: Some(Status {
+                canonical,
+                issuer: native.issuer_id.clone(),
+                native_label: native.native_label.clone(),
+            }),
+            colour,
+            source: native.source,
+            subject_ref,
+            relied_until,
+            judged_at: now,
+            person: Some(native.subject),
+        }
+    }
+
+    /// Appends the decision to the audit log and waits until it is durable, then counts it.
+    /// An audit failure fails the call closed: a decision nobody can account for is not given.
+    pub async fn record(&self, call: &Call<'_>, judged: &Judged) -> Result<(), Error> {
+        let entry = Entry {
+            time: judged.judged_at,
+            caller: call.peer.spiffe_id.clone(),
+            method: call.method.to_string(),
+            purpose: call.purpose.to_string(),
+            issuing_region: judged.issuing.to_string(),
+            subject_ref: judged.subject_ref.clone(),
+            verdict: judged.decision.verdict.as_str().to_string(),
+            registry_version: call.registry.version(),
+        };
+        self.audit.append(entry).await.map_err(|e| {
+            tracing::error!(error = %e, "audit append failed; refusing to answer");
+            Error::AuditUnavailable(e.to_string())
+        })?;
+        self.summary.record_decision(DecisionKey {
+            verifying: call.verifying,
+            issuing: judged.issuing,
+            colour: judged.colour,
+            verdict: judged.decision.verdict,
+            source: judged.source.into(),
+        });
+        Ok(())
+    }
+}
