@@ -284,4 +284,18 @@ mod tests {
             assert_eq!(err.reason(), reason, "{uri}: {err}");
         }
     }
+
+    proptest::proptest! {
+        // The parsers face whatever a certificate holds: they may refuse, never panic.
+        #[test]
+        fn any_uri_is_parsed_or_refused(uri in "\\PC{0,80}", tail in "[a-z0-9/]{0,40}") {
+            let _ = parse_spiffe_id(&uri, TD);
+            let _ = parse_spiffe_id(&format!("spiffe://huren.dev/{tail}"), TD);
+        }
+
+        #[test]
+        fn any_der_is_parsed_or_refused(der in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let _ = peer_from_der(&der, TD);
+        }
+    }
 }
