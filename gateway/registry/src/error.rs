@@ -49,6 +49,10 @@ pub enum VerifyError {
         needed: u32,
     },
     #[error(
+        "document {document} carries a signature by key {key_id} that does not verify: the document was altered after signing or the signature is corrupt"
+    )]
+    BadSignature { document: String, key_id: String },
+    #[error(
         "document {document} reaches its threshold only by counting key {key_id} more than once ({valid} distinct of {needed})"
     )]
     DuplicateKeySignature {

@@ -49,6 +49,12 @@ pub fn require(
     set: &KeySet,
 ) -> Result<(), VerifyError> {
     let tally = env.tally(set);
+    if let Some(bad) = tally.invalid.first() {
+        return Err(VerifyError::BadSignature {
+            document: document.to_string(),
+            key_id: bad.0.clone(),
+        });
+    }
     let valid = tally.valid.len();
     if valid >= set.threshold as usize {
         return Ok(());
@@ -139,7 +145,14 @@ fn verify_roots(state: &SignedState, held: Option<&Registry>) -> Result<Root, Ve
                 found: new.version,
             });
         }
-        let valid_old = state.roots[i].tally(&old.roles.root).valid.len();
+        let tally_old = state.roots[i].tally(&old.roles.root);
+        if let Some(bad) = tally_old.invalid.first() {
+            return Err(VerifyError::BadSignature {
+                document: format!("root v{}", new.version),
+                key_id: bad.0.clone(),
+            });
+        }
+        let valid_old = tally_old.valid.len();
         if valid_old < old.roles.root.threshold as usize {
             return Err(VerifyError::RotationNotSignedByOld {
                 version: new.version,
@@ -205,8 +218,8 @@ fn verify_region(
                 });
             }
         }
-        require(name, &format!("region {code} keys"), env, &delegation.keys)?;
     }
+    require(name, &format!("region {code} keys"), env, &delegation.keys)?;
     not_expired(name, doc.expires, now)?;
     // Certificate checks dominate a load; an unchanged document under an unchanged region CA
     // was checked when the held state was accepted. Signatures and expiry are still checked.
@@ -395,6 +408,14 @@ pub fn verify_state(
         ))
     })?;
     let checkpoint = Checkpoint::verify(cp_env, &root.roles.log, &root.log_origin)?;
+    // Cosignatures are not required yet (federation wires the witnesses), but a corrupt one is
+    // tampering.
+    if let Some(bad) = cp_env.tally(&root.roles.witnesses).invalid.first() {
+        return Err(crate::log::CheckpointError::BadSignature {
+            key_id: bad.0.clone(),
+        }
+        .into());
+    }
     let mut leaves: Vec<Hash> = Vec::with_capacity(state.log.entries.len());
     let mut logged: BTreeMap<(&str, u64), usize> = BTreeMap::new();
     for (i, e) in state.log.entries.iter().enumerate() {

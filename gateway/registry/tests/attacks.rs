@@ -455,11 +455,17 @@ fn a_tampered_leaf_does_not_verify_with_its_proof() {
         verify_inclusion(&forged, index, size, &proof, &root),
         Err(huren_registry::log::ProofError::RootMismatch)
     );
-    // The same tampering inside a state is caught before the log: its signature is gone.
+    // The same tampering inside a state is caught before the log: its signature no longer holds.
     let mut state = r.state().clone();
     state.documents.insert("regions/510000".into(), tampered);
     let err = verify_state(&state, None, now()).unwrap_err();
-    assert!(matches!(err, VerifyError::BelowThreshold { .. }), "{err}");
+    assert_eq!(
+        err,
+        VerifyError::BadSignature {
+            document: "regions/510000".into(),
+            key_id: f.dev.keys.regions["510000"][0].key_id().0
+        }
+    );
 }
 
 #[test]

@@ -26,6 +26,8 @@ pub enum CheckpointError {
     Unsigned { valid: usize, needed: u32 },
     #[error("the checkpoint is for log \"{found}\", this registry's log is \"{expected}\"")]
     WrongOrigin { expected: String, found: String },
+    #[error("the checkpoint carries a signature by key {key_id} that does not verify")]
+    BadSignature { key_id: String },
     #[error("{valid} witnesses cosigned the checkpoint, {needed} needed")]
     TooFewWitnesses { valid: usize, needed: u32 },
     #[error(
@@ -75,7 +77,13 @@ impl Checkpoint {
         let cp: Checkpoint = canonical::decode(&env.payload)
             .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
         cp.root()?;
-        let valid = env.tally(log).valid.len();
+        let tally = env.tally(log);
+        if let Some(bad) = tally.invalid.first() {
+            return Err(CheckpointError::BadSignature {
+                key_id: bad.0.clone(),
+            });
+        }
+        let valid = tally.valid.len();
         if valid < log.threshold as usize {
             return Err(CheckpointError::Unsigned {
                 valid,
@@ -96,7 +104,13 @@ impl Checkpoint {
         env: &Envelope,
         witnesses: &KeySet,
     ) -> Result<usize, CheckpointError> {
-        let valid = env.tally(witnesses).valid.len();
+        let tally = env.tally(witnesses);
+        if let Some(bad) = tally.invalid.first() {
+            return Err(CheckpointError::BadSignature {
+                key_id: bad.0.clone(),
+            });
+        }
+        let valid = tally.valid.len();
         if valid < witnesses.threshold as usize {
             return Err(CheckpointError::TooFewWitnesses {
                 valid,
