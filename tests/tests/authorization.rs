@@ -28,10 +28,16 @@ fn assert_denied(status: Status, why: &str) {
     assert_eq!(info.domain, "huren.dev");
 }
 
-/// Allowed through authorisation: the method answers, and says which capability is missing.
+/// Allowed through authorisation: whatever the service then answers (these gateways have no
+/// registry or adapters behind them), it is not a refusal of the caller.
 fn assert_passed_authz(status: Status) {
-    assert_eq!(status.code(), Code::Unimplemented, "{status:?}");
-    assert!(status.message().contains("issue"), "{}", status.message());
+    let refused = [
+        Code::PermissionDenied,
+        Code::Unauthenticated,
+        Code::InvalidArgument,
+    ];
+    assert!(!refused.contains(&status.code()), "refused: {status:?}");
+    assert_ne!(reason(&status).as_deref(), Some("ROLE_NOT_ALLOWED"));
 }
 
 #[tokio::test]
