@@ -122,6 +122,23 @@ impl Recognizer {
         purpose: &'a str,
         verifying: RegionCode,
     ) -> Result<Call<'a>, Error> {
+        let asked = metadata
+            .get("grpc-timeout")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_grpc_timeout);
+        let budget = asked.unwrap_or(self.default_deadline);
+        self.call_within(peer, method, purpose, verifying, budget)
+    }
+
+    /// Like [`Recognizer::call`], with an explicit time budget (a stream's later rounds).
+    pub fn call_within<'a>(
+        &self,
+        peer: &'a Peer,
+        method: &'static str,
+        purpose: &'a str,
+        verifying: RegionCode,
+        budget: Duration,
+    ) -> Result<Call<'a>, Error> {
         if purpose.len() > MAX_TEXT_BYTES {
             return Err(Error::invalid(
                 "purpose",
@@ -132,11 +149,6 @@ impl Recognizer {
             .registry
             .current()
             .ok_or_else(|| Error::Unavailable("no trust registry is loaded on this node".into()))?;
-        let asked = metadata
-            .get("grpc-timeout")
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_grpc_timeout);
-        let budget = asked.unwrap_or(self.default_deadline);
         Ok(Call {
             peer,
             method,

@@ -8,11 +8,24 @@ use huren_proto::v1::{
     CheckManifestRequest, CheckManifestResponse, Manifest, WatchManifestRequest,
     WatchManifestResponse,
 };
+use time::OffsetDateTime;
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use crate::authz::{self, Ask};
 use crate::error::Error;
-use crate::recognition::Recognizer;
+use crate::recognition::{Recognizer, wire};
+use crate::services::recognition::check_batch;
+
+pub mod boarding;
+pub mod watch;
+
+pub const CHECK_MANIFEST: &str = "/huren.v1.ManifestsService/CheckManifest";
+
+/// How far ahead a watched departure may be.
+pub const MAX_WATCH_AHEAD: time::Duration = time::Duration::hours(48);
+/// Longest train id accepted (it goes into the audit log's purpose).
+const MAX_TRAIN_ID: usize = 64;
 
 /// What the service needs: the node's [`Recognizer`] (none: the methods answer UNIMPLEMENTED).
 #[derive(Debug, Default)]
@@ -37,10 +50,34 @@ impl Manifests {
     pub fn new(state: Arc<ManifestsState>) -> Self {
         Self { state }
     }
+
+    fn recognizer(&self, method: &'static str) -> Result<&Arc<Recognizer>, Error> {
+        self.state.recognizer.as_ref().ok_or(Error::Unimplemented {
+            method,
+            capability: "a node with adapters, a registry and an audit log (huren::node)",
+        })
+    }
 }
 
 fn destination(manifest: Option<&Manifest>) -> &str {
     manifest.map_or("", |m| m.destination_region.as_str())
+}
+
+/// The manifest, checked, and the purpose its decisions are audited under.
+fn checked(manifest: Option<&Manifest>) -> Result<(&Manifest, String), Error> {
+    let m = manifest.ok_or_else(|| Error::invalid("manifest", "the manifest is required"))?;
+    check_batch("manifest.passengers", m.passengers.len())?;
+    if m.train_id.is_empty() || m.train_id.len() > MAX_TRAIN_ID {
+        return Err(Error::invalid(
+            "manifest.train_id",
+            format!("1 to {MAX_TRAIN_ID} bytes, e.g. G1234"),
+        ));
+    }
+    let purpose = format!(
+        "charter-train {} {}->{}",
+        m.train_id, m.origin_region, m.destination_region
+    );
+    Ok((m, purpose))
 }
 
 #[tonic::async_trait]
@@ -50,13 +87,31 @@ impl ManifestsService for Manifests {
         request: Request<CheckManifestRequest>,
     ) -> Result<Response<CheckManifestResponse>, Status> {
         let peer = authz::peer(&request)?;
-        let destination_region = destination(request.get_ref().manifest.as_ref());
-        let _rules = authz::verifying_region(peer, Ask::Manifest { destination_region })?;
-        Err(Error::Unimplemented {
-            method: "CheckManifest",
-            capability: "the recognition capability for manifests (issue 5)",
-        }
-        .into())
+        let manifest = request.get_ref().manifest.as_ref();
+        let verifying = authz::verifying_region(
+            peer,
+            Ask::Manifest {
+                destination_region: destination(manifest),
+            },
+        )?;
+        let recognizer = self.recognizer("CheckManifest")?;
+        let (m, purpose) = checked(manifest)?;
+        let call = recognizer.call(
+            peer,
+            request.metadata(),
+            CHECK_MANIFEST,
+            &purpose,
+            verifying,
+        )?;
+        let everyone: Vec<usize> = (0..m.passengers.len()).collect();
+        let boarded = boarding::board_all(recognizer, &call, &m.passengers, &everyone).await?;
+        let decisions: Vec<_> = boarded.into_iter().map(|b| b.decision).collect();
+        Ok(Response::new(CheckManifestResponse {
+            train_id: m.train_id.clone(),
+            totals: Some(boarding::totals(&decisions)),
+            decisions,
+            registry_version: call.registry.version(),
+        }))
     }
 
     type WatchManifestStream = BoxStream<'static, Result<WatchManifestResponse, Status>>;
@@ -66,12 +121,47 @@ impl ManifestsService for Manifests {
         request: Request<WatchManifestRequest>,
     ) -> Result<Response<Self::WatchManifestStream>, Status> {
         let peer = authz::peer(&request)?;
-        let destination_region = destination(request.get_ref().manifest.as_ref());
-        let _rules = authz::verifying_region(peer, Ask::Manifest { destination_region })?;
-        Err(Error::Unimplemented {
-            method: "WatchManifest",
-            capability: "the recognition capability for manifests (issue 5)",
+        let manifest = request.get_ref().manifest.as_ref();
+        let verifying = authz::verifying_region(
+            peer,
+            Ask::Manifest {
+                destination_region: destination(manifest),
+            },
+        )?;
+        let recognizer = self.recognizer("WatchManifest")?;
+        let (m, purpose) = checked(manifest)?;
+        let departure = m
+            .departure_time
+            .as_ref()
+            .and_then(wire::from_timestamp)
+            .ok_or_else(|| {
+                Error::invalid("manifest.departure_time", "the departure time is required")
+            })?;
+        let now = OffsetDateTime::now_utc();
+        if departure <= now {
+            return Err(Error::invalid(
+                "manifest.departure_time",
+                format!("departure {departure} has passed; nothing is left to watch"),
+            )
+            .into());
         }
-        .into())
+        if departure > now + MAX_WATCH_AHEAD {
+            return Err(Error::invalid(
+                "manifest.departure_time",
+                "at most 48 hours ahead; start watching closer to departure",
+            )
+            .into());
+        }
+        let watch = watch::Watch {
+            recognizer: recognizer.clone(),
+            peer: peer.clone(),
+            purpose,
+            verifying,
+            passengers: m.passengers.clone(),
+            departure,
+        };
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        tokio::spawn(watch.run(tx));
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 }

@@ -1,0 +1,114 @@
+//! Boarding decisions for a manifest's passengers: each judged under the destination's agreement
+//! through the shared pipeline, turned into BOARD / DENY / REVIEW, and totalled.
+
+use futures::StreamExt;
+use huren_adapters::RegionCode;
+use huren_proto::v1::{Boarding, ManifestTotals, Passenger, PassengerDecision, Verdict};
+
+use crate::error::Error;
+use crate::recognition::pipeline::Call;
+use crate::recognition::{Recognizer, shaping};
+use crate::services::recognition::BATCH_CONCURRENCY;
+
+/// One passenger's decision and what a change feed needs to find them again.
+#[derive(Debug, Clone)]
+pub struct Boarded {
+    pub decision: PassengerDecision,
+    /// The region whose adapter claimed the payload (none when no adapter did).
+    pub issuing: Option<RegionCode>,
+    /// The issuing region's handle for the person, when its service gave one.
+    pub handle: Option<String>,
+}
+
+impl Boarded {
+    /// What a carrier acts on; a new refresh time or reason wording is not a change.
+    pub fn outcome(&self) -> (i32, i32, i32, i32, i32) {
+        let d = &self.decision;
+        let v = d.verification.as_ref();
+        (
+            d.boarding,
+            v.map_or(0, |v| v.verdict),
+            v.map_or(0, |v| v.quarantine_days),
+            v.and_then(|v| v.status.as_ref()).map_or(0, |s| s.colour),
+            d.error.as_ref().map_or(0, |e| e.code),
+        )
+    }
+}
+
+/// PASS boards; a quarantine or a rejection does not; anything a person must look at is REVIEW.
+pub fn boarding(verdict: Verdict) -> Boarding {
+    match verdict {
+        Verdict::Pass => Boarding::Board,
+        Verdict::HomeQuarantine | Verdict::CentralQuarantine | Verdict::Reject => Boarding::Deny,
+        Verdict::Review | Verdict::Unspecified => Boarding::Review,
+    }
+}
+
+/// Judges (and audits) one passenger. A payload no adapter reads fails alone, as REVIEW: staff
+/// at the platform must look at it.
+pub async fn board(
+    recognizer: &Recognizer,
+    call: &Call<'_>,
+    passenger: &Passenger,
+) -> Result<Boarded, Error> {
+    match recognizer.verify(call, &passenger.payload).await {
+        Ok(judged) => {
+            let verification = shaping::verification(call, &judged);
+            Ok(Boarded {
+                decision: PassengerDecision {
+                    seat: passenger.seat.clone(),
+                    boarding: boarding(verification.verdict()) as i32,
+                    verification: Some(verification),
+                    error: None,
+                },
+                issuing: Some(judged.issuing),
+                handle: judged.region_handle().map(str::to_string),
+            })
+        }
+        Err(e @ Error::AuditUnavailable(_)) => Err(e),
+        Err(e) => Ok(Boarded {
+            decision: PassengerDecision {
+                seat: passenger.seat.clone(),
+                boarding: Boarding::Review as i32,
+                verification: None,
+                error: Some(e.to_entry_error()),
+            },
+            issuing: recognizer
+                .adapters
+                .claim(&passenger.payload)
+                .ok()
+                .map(|a| a.region()),
+            handle: None,
+        }),
+    }
+}
+
+/// Judges the passengers at `indices`, in that order, a bounded number at once.
+pub async fn board_all(
+    recognizer: &Recognizer,
+    call: &Call<'_>,
+    passengers: &[Passenger],
+    indices: &[usize],
+) -> Result<Vec<Boarded>, Error> {
+    // By index: a closure over `&Passenger` trips the compiler's higher-ranked Send check.
+    futures::stream::iter(0..indices.len())
+        .map(|i| board(recognizer, call, &passengers[indices[i]]))
+        .buffered(BATCH_CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect()
+}
+
+pub fn totals<'a>(decisions: impl IntoIterator<Item = &'a PassengerDecision>) -> ManifestTotals {
+    let mut t = ManifestTotals::default();
+    for d in decisions {
+        t.total += 1;
+        match d.boarding() {
+            Boarding::Board => t.board += 1,
+            Boarding::Deny => t.deny += 1,
+            Boarding::Review | Boarding::Unspecified => t.review += 1,
+        }
+    }
+    t
+}

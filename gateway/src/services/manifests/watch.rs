@@ -1,0 +1,198 @@
+//! WatchManifest: every passenger's decision first, then only the decisions that change, fed by
+//! the issuing regions' change feeds, until departure; then one `departed` message and the end.
+//!
+//! The feeds are followed from their beginning and before the first decisions are made, so a
+//! change that lands between the two is never missed (at worst a passenger is judged twice and
+//! nothing is sent). A burst of feed events is settled for [`SETTLE`] and answered with one
+//! re-verification of the passengers it may concern. Each round takes a fresh registry snapshot:
+//! a watch may last up to 48 hours, longer than one registry version.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use huren_adapters::net::{FeedEvent, FollowFrom};
+use huren_adapters::{RegionCode, TrustView};
+use huren_proto::v1::{Passenger, WatchManifestResponse};
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+use tonic::Status;
+
+use crate::error::Error;
+use crate::identity::Peer;
+use crate::recognition::{Recognizer, wire};
+use crate::services::manifests::boarding::{self, Boarded};
+
+/// How long a burst of feed events is collected before the passengers it concerns are re-judged.
+pub const SETTLE: Duration = Duration::from_millis(200);
+
+pub const WATCH_MANIFEST: &str = "/huren.v1.ManifestsService/WatchManifest";
+
+/// One watch, owned by its task.
+pub struct Watch {
+    pub recognizer: Arc<Recognizer>,
+    pub peer: Peer,
+    pub purpose: String,
+    pub verifying: RegionCode,
+    pub passengers: Vec<Passenger>,
+    pub departure: OffsetDateTime,
+}
+
+type Events = BoxStream<'static, (RegionCode, FeedEvent)>;
+
+impl Watch {
+    /// Runs the watch, sending into `tx`, until departure or until the client goes away.
+    pub async fn run(self, tx: mpsc::Sender<Result<WatchManifestResponse, Status>>) {
+        if let Err(e) = self.serve(&tx).await {
+            let _ = tx.send(Err(e.into())).await;
+        }
+    }
+
+    async fn serve(
+        &self,
+        tx: &mpsc::Sender<Result<WatchManifestResponse, Status>>,
+    ) -> Result<(), Error> {
+        let claimed: Vec<Option<RegionCode>> = self
+            .passengers
+            .iter()
+            .map(|p| {
+                self.recognizer
+                    .adapters
+                    .claim(&p.payload)
+                    .ok()
+                    .map(|a| a.region())
+            })
+            .collect();
+        let mut events = self.follow(&claimed);
+        let everyone: Vec<usize> = (0..self.passengers.len()).collect();
+        let mut state = self.round(&everyone).await?;
+        let first = self.message(state.iter().map(|b| b.decision.clone()).collect(), &state);
+        if tx.send(Ok(first)).await.is_err() {
+            return Ok(());
+        }
+        let left = (self.departure - OffsetDateTime::now_utc()).max(time::Duration::ZERO);
+        let departs =
+            tokio::time::Instant::now() + Duration::try_from(left).unwrap_or(Duration::ZERO);
+        // Ends at departure (at most 48 h away) or when the client goes away.
+        loop {
+            let event = tokio::select! {
+                _ = tokio::time::sleep_until(departs) => {
+                    let mut last = self.message(Vec::new(), &state);
+                    last.departed = true;
+                    let _ = tx.send(Ok(last)).await;
+                    return Ok(());
+                }
+                _ = tx.closed() => return Ok(()),
+                event = events.next() => event,
+            };
+            let Some(event) = event else {
+                // No feed to follow (or every follower stopped): only departure is left.
+                events = futures::stream::pending().boxed();
+                continue;
+            };
+            let mut affected = BTreeSet::new();
+            concerns(&state, event, &mut affected);
+            let settle = tokio::time::sleep(SETTLE);
+            tokio::pin!(settle);
+            loop {
+                tokio::select! {
+                    _ = &mut settle => break,
+                    Some(more) = events.next() => concerns(&state, more, &mut affected),
+                }
+            }
+            if affected.is_empty() {
+                continue;
+            }
+            let indices: Vec<usize> = affected.into_iter().collect();
+            let fresh = self.round(&indices).await?;
+            let mut changes = Vec::new();
+            for (i, b) in indices.into_iter().zip(fresh) {
+                if state[i].outcome() != b.outcome() {
+                    changes.push(b.decision.clone());
+                }
+                state[i] = b;
+            }
+            if !changes.is_empty() && tx.send(Ok(self.message(changes, &state))).await.is_err() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Judges the passengers at `indices` under the registry of the moment.
+    async fn round(&self, indices: &[usize]) -> Result<Vec<Boarded>, Error> {
+        let r = &self.recognizer;
+        let call = r.call_within(
+            &self.peer,
+            WATCH_MANIFEST,
+            &self.purpose,
+            self.verifying,
+            r.default_deadline,
+        )?;
+        boarding::board_all(r, &call, &self.passengers, indices).await
+    }
+
+    fn message(
+        &self,
+        changes: Vec<huren_proto::v1::PassengerDecision>,
+        state: &[Boarded],
+    ) -> WatchManifestResponse {
+        WatchManifestResponse {
+            changes,
+            totals: Some(boarding::totals(state.iter().map(|b| &b.decision))),
+            event_time: Some(wire::timestamp(OffsetDateTime::now_utc())),
+            departed: false,
+        }
+    }
+
+    /// One follower per issuing region that has a status service, merged into one stream.
+    fn follow(&self, claimed: &[Option<RegionCode>]) -> Events {
+        let r = &self.recognizer;
+        let trust: Arc<dyn TrustView> = Arc::new(r.registry.clone());
+        let regions: BTreeSet<RegionCode> = claimed
+            .iter()
+            .flatten()
+            .map(|c| c.province())
+            .filter(|c| trust.status_service(*c).is_some())
+            .collect();
+        let streams: Vec<Events> = regions
+            .into_iter()
+            .map(|region| {
+                let follower = r
+                    .status
+                    .follow(region, trust.clone(), FollowFrom::Beginning);
+                futures::stream::unfold(follower, move |mut f| async move {
+                    let event = f.recv().await?;
+                    Some(((region, event), f))
+                })
+                .boxed()
+            })
+            .collect();
+        if streams.is_empty() {
+            return futures::stream::pending().boxed();
+        }
+        futures::stream::select_all(streams).boxed()
+    }
+}
+
+/// Adds the passengers a feed event may concern: the person it names (by the region's handle),
+/// everyone of the region whose handle is not known, and everyone of the region after a reset
+/// or an outage.
+fn concerns(
+    state: &[Boarded],
+    (region, event): (RegionCode, FeedEvent),
+    out: &mut BTreeSet<usize>,
+) {
+    let of_region = |b: &Boarded| b.issuing.is_some_and(|i| i.province() == region.province());
+    for (i, b) in state.iter().enumerate().filter(|(_, b)| of_region(b)) {
+        let hit = match &event {
+            FeedEvent::Change(c) => b.handle.as_deref().is_none_or(|h| h == c.handle),
+            FeedEvent::Reset | FeedEvent::Recovered => true,
+            FeedEvent::Unreachable(_) => false,
+        };
+        if hit {
+            out.insert(i);
+        }
+    }
+}
