@@ -454,9 +454,10 @@ impl DevRegistry {
         Ok(dev)
     }
 
-    /// Opens a dev registry directory written by [`Self::init`] (verifying it) with its keys.
+    /// Opens a dev registry directory written by [`Self::init`] (verifying it, an expired
+    /// timestamp aside) with its keys.
     pub fn open(reg_dir: &Path, now: OffsetDateTime) -> Result<Self, DevError> {
-        let registry = store::load(reg_dir, None, now)?;
+        let registry = store::load_for_publisher(reg_dir, now)?;
         let keys = DevKeys::load(reg_dir, registry.root())?;
         Ok(Self {
             registry,
@@ -558,6 +559,18 @@ impl DevRegistry {
             docs.push((doc.name(), crate::ceremony::envelope(&doc)));
         }
         self.publish(docs, now)
+    }
+
+    /// Renews the timestamp of the dev registry in `reg_dir` when it has expired or expires
+    /// within an hour (a dev registry left for a day would otherwise refuse to load); whether it did.
+    pub fn renew_if_stale(reg_dir: &Path, now: OffsetDateTime) -> Result<bool, DevError> {
+        let mut dev = Self::open(reg_dir, now)?;
+        if dev.registry.timestamp().expires > now + Duration::hours(1) {
+            return Ok(false);
+        }
+        dev.refresh(now)?;
+        store::save(reg_dir, &dev.registry)?;
+        Ok(true)
     }
 
     /// A new timestamp and checkpoint, nothing else: keeps a dev registry from freezing.

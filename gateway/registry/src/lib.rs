@@ -60,4 +60,4 @@ pub use error::VerifyError;
 pub use keys::{Algorithm, KeyId, PublicKey, SigningKey};
 pub use registry::Registry;
 pub use state::SignedState;
-pub use verify::verify_state;
+pub use verify::{Policy, verify_state, verify_state_with};

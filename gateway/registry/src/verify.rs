@@ -295,12 +295,29 @@ fn verify_agreement(
     Ok(a)
 }
 
+/// What a caller may relax. Nodes never relax anything.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// The publisher's own view: an expired timestamp is what `publish` exists to renew.
+    pub allow_expired_timestamp: bool,
+}
+
 /// Verifies every rule of the registry. `held` is the state this node already trusts (rollback,
 /// root chain and log consistency are judged against it); `None` trusts the first root on first use.
 pub fn verify_state(
     state: &SignedState,
     held: Option<&Registry>,
     now: OffsetDateTime,
+) -> Result<Registry, VerifyError> {
+    verify_state_with(state, held, now, Policy::default())
+}
+
+/// [`verify_state`] under a [`Policy`].
+pub fn verify_state_with(
+    state: &SignedState,
+    held: Option<&Registry>,
+    now: OffsetDateTime,
+    policy: Policy,
 ) -> Result<Registry, VerifyError> {
     let root = verify_roots(state, held)?;
     let root_env = state.root().ok_or(VerifyError::NoRoot)?;
@@ -313,7 +330,9 @@ pub fn verify_state(
         &state.timestamp,
         &root.roles.timestamp,
     )?;
-    not_expired("timestamp", timestamp.expires, now)?;
+    if !policy.allow_expired_timestamp {
+        not_expired("timestamp", timestamp.expires, now)?;
+    }
     if let Some(held) = held {
         let hv = held.timestamp().version;
         if timestamp.version < hv {

@@ -61,3 +61,18 @@ fn reload_refuses_a_directory_rolled_back_behind_the_node() {
     assert_eq!(store.current().version(), 2);
     assert!(verify_state(store.current().state(), None, now()).is_ok());
 }
+
+#[test]
+fn a_frozen_dev_registry_is_renewed_by_its_publisher_not_by_a_node() {
+    let f = fixture();
+    let later = now() + time::Duration::days(2);
+    let err = store::load(f.reg.path(), None, later).unwrap_err();
+    assert!(
+        matches!(err.verify_error(), Some(VerifyError::Expired { document, .. }) if document == "timestamp"),
+        "{err}"
+    );
+    assert!(huren_registry::dev::DevRegistry::renew_if_stale(f.reg.path(), later).unwrap());
+    let renewed = store::load(f.reg.path(), None, later).unwrap();
+    assert_eq!(renewed.version(), 2);
+    assert!(!huren_registry::dev::DevRegistry::renew_if_stale(f.reg.path(), later).unwrap());
+}
