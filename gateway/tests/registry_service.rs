@@ -49,6 +49,14 @@ async fn serves_full_and_delta_registries_checkpoints_and_proofs() {
     assert!(!full.delta);
     assert_eq!(full.documents.len(), 12); // root, 7 regions, 3 agreements, timestamp
     let size1 = full.checkpoint.unwrap().tree_size;
+    // A peer verifies a full response with the same verifier a node runs on its own disk.
+    let peer_state = huren_registry::SignedState::from_bytes(&full.signed_state).unwrap();
+    assert_eq!(
+        huren_registry::verify_state(&peer_state, None, now())
+            .unwrap()
+            .version(),
+        1
+    );
 
     dev.edit_region("510000", |d| d.cache_ttl_secs = 5, now())
         .unwrap();

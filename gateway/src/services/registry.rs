@@ -119,6 +119,11 @@ fn registry_response(
         delta: since_version > 0,
         checkpoint: checkpoint(reg, None),
         consistency_proof,
+        signed_state: if since_version == 0 {
+            reg.state().to_bytes()
+        } else {
+            Vec::new()
+        },
     })
 }
 
