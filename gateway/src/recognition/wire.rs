@@ -5,6 +5,9 @@ use huren_proto::v1;
 use huren_registry::Verdict;
 use time::OffsetDateTime;
 
+/// The wire's timestamp type, for callers without a `prost-types` dependency of their own.
+pub use prost_types::Timestamp;
+
 use crate::recognition::engine::Reason;
 
 pub fn colour(c: Colour) -> v1::Colour {

@@ -1,15 +1,26 @@
-//! `huren.v1.CoordinationService`: national aggregates and the list of regions.
+//! `huren.v1.CoordinationService`: national aggregates and the list of regions; never a person.
 
 use std::sync::Arc;
 
 use huren_proto::v1::coordination_service_server::CoordinationService;
 use huren_proto::v1::{
-    GetNationalSummaryRequest, GetNationalSummaryResponse, ListRegionsRequest, ListRegionsResponse,
+    ConfirmationCount, GetNationalSummaryRequest, GetNationalSummaryResponse, ListRegionsRequest,
+    ListRegionsResponse, Region, VerificationCount,
 };
+use huren_registry::Registry;
+use time::OffsetDateTime;
 use tonic::{Request, Response, Status};
 
 use crate::error::Error;
-use crate::recognition::Recognizer;
+use crate::recognition::{Recognizer, wire};
+use crate::summary::Source;
+
+mod health;
+mod page;
+
+/// Longest summary window: the counters keep one day.
+pub const MAX_WINDOW: time::Duration = time::Duration::hours(24);
+pub const DEFAULT_WINDOW: time::Duration = time::Duration::hours(1);
 
 /// What the service needs: the node's [`Recognizer`] (none: the methods answer UNIMPLEMENTED).
 #[derive(Debug, Default)]
@@ -34,29 +45,136 @@ impl Coordination {
     pub fn new(state: Arc<CoordinationState>) -> Self {
         Self { state }
     }
+
+    fn recognizer(&self, method: &'static str) -> Result<&Arc<Recognizer>, Error> {
+        self.state.recognizer.as_ref().ok_or(Error::Unimplemented {
+            method,
+            capability: "a node with a registry and counters (huren::node)",
+        })
+    }
+}
+
+fn registry(recognizer: &Recognizer) -> Result<Arc<Registry>, Error> {
+    recognizer
+        .registry
+        .current()
+        .ok_or_else(|| Error::Unavailable("no trust registry is loaded on this node".into()))
+}
+
+/// `[start, end)` from the request: defaults to the last hour, at most 24 hours long.
+fn window(req: &GetNationalSummaryRequest) -> Result<(OffsetDateTime, OffsetDateTime), Error> {
+    let time = |field: &'static str, t: &Option<prost_types::Timestamp>| {
+        t.as_ref()
+            .map(|t| wire::from_timestamp(t).ok_or_else(|| Error::invalid(field, "out of range")))
+            .transpose()
+    };
+    let end = time("end_time", &req.end_time)?.unwrap_or_else(OffsetDateTime::now_utc);
+    let start = time("start_time", &req.start_time)?.unwrap_or(end - DEFAULT_WINDOW);
+    if start >= end {
+        return Err(Error::invalid("start_time", "must be before end_time"));
+    }
+    if end - start > MAX_WINDOW {
+        return Err(Error::invalid(
+            "start_time",
+            "the window is at most 24 hours (counters are kept one day)",
+        ));
+    }
+    Ok((start, end))
+}
+
+fn source(s: Source) -> huren_adapters::Source {
+    match s {
+        Source::Online => huren_adapters::Source::Online,
+        Source::OfflineSigned => huren_adapters::Source::OfflineSigned,
+        Source::Cached => huren_adapters::Source::Cached,
+        Source::Degraded => huren_adapters::Source::Degraded,
+    }
 }
 
 #[tonic::async_trait]
 impl CoordinationService for Coordination {
     async fn get_national_summary(
         &self,
-        _request: Request<GetNationalSummaryRequest>,
+        request: Request<GetNationalSummaryRequest>,
     ) -> Result<Response<GetNationalSummaryResponse>, Status> {
-        Err(Error::Unimplemented {
-            method: "GetNationalSummary",
-            capability: "verification counters from the recognition capability (issue 5)",
-        }
-        .into())
+        let recognizer = self.recognizer("GetNationalSummary")?;
+        let (start, end) = window(request.get_ref())?;
+        let reg = registry(recognizer)?;
+        let summary = recognizer.summary.query(start, end);
+        let verifications = summary
+            .decisions
+            .iter()
+            .map(|row| VerificationCount {
+                verifying_region: row.key.verifying.to_string(),
+                issuing_region: row.key.issuing.to_string(),
+                colour: wire::colour(row.key.colour) as i32,
+                verdict: wire::verdict(row.key.verdict) as i32,
+                source: wire::source(source(row.key.source)) as i32,
+                count: row.count,
+            })
+            .collect();
+        let confirmations = summary
+            .confirmations
+            .iter()
+            .map(|row| ConfirmationCount {
+                origin_region: row.route.origin.to_string(),
+                destination_region: row.route.destination.to_string(),
+                confirmed: row.counts.confirmed,
+                not_confirmed: row.counts.not_confirmed,
+            })
+            .collect();
+        let region_health = reg
+            .regions()
+            .map(|r| health::region_health(r, &recognizer.status))
+            .collect();
+        Ok(Response::new(GetNationalSummaryResponse {
+            start_time: Some(wire::timestamp(summary.start)),
+            end_time: Some(wire::timestamp(summary.end)),
+            verifications,
+            confirmations,
+            region_health,
+            registry_version: reg.version(),
+        }))
     }
 
     async fn list_regions(
         &self,
-        _request: Request<ListRegionsRequest>,
+        request: Request<ListRegionsRequest>,
     ) -> Result<Response<ListRegionsResponse>, Status> {
-        Err(Error::Unimplemented {
-            method: "ListRegions",
-            capability: "the signed trust registry (issue 3)",
-        }
-        .into())
+        let recognizer = self.recognizer("ListRegions")?;
+        let req = request.get_ref();
+        let size = page::size(req.page_size)?;
+        let after = page::after(&req.page_token)?;
+        let reg = registry(recognizer)?;
+        // Regions come in code order, so "after the last code served" survives a registry
+        // reload between pages.
+        let mut rest = reg.regions().filter(|r| after.is_none_or(|a| r.code > a));
+        let served: Vec<_> = rest.by_ref().take(size).collect();
+        let next_page_token = match (rest.next(), served.last()) {
+            (Some(_), Some(last)) => page::token(last.code),
+            _ => String::new(),
+        };
+        let regions = served
+            .into_iter()
+            .map(|r| Region {
+                name: format!("regions/{}", r.code),
+                code: r.code.to_string(),
+                display_name: r.delegation.name.clone(),
+                issuers: r
+                    .document
+                    .issuers
+                    .keys()
+                    .map(|id| format!("regions/{}/issuers/{id}", r.code))
+                    .collect(),
+                native_labels: r.document.concept_map.labels.keys().cloned().collect(),
+                online: r.document.status_service.is_some(),
+                document_version: r.document.version,
+                health: Some(health::region_health(r, &recognizer.status)),
+            })
+            .collect();
+        Ok(Response::new(ListRegionsResponse {
+            regions,
+            next_page_token,
+        }))
     }
 }
