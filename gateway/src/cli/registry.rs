@@ -51,6 +51,15 @@ pub enum Command {
     Show(RegArg),
     /// Print the transparency log: entries and checkpoints.
     Log(RegArg),
+    /// Make a signing key: FILE (PKCS#8 PEM, mode 0600) and FILE.pub (its public key, to hand
+    /// to whoever prepares the document that lists it).
+    Keygen(KeygenArgs),
+    /// Prepare root version N+1 with other root keys or threshold; it needs the threshold of
+    /// the current root keys and of the new ones.
+    RotateRoot(RotateArgs),
+    /// Re-issue a current document unchanged as version N+1, to be signed again (e.g. national
+    /// agreements after a root rotation).
+    Bump(BumpArgs),
     /// Prove a document's inclusion in the log (and consistency from an older size).
     Prove(ProveArgs),
 }
@@ -218,6 +227,41 @@ pub struct PublishArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct KeygenArgs {
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[arg(long, value_parser = parse_algorithm, default_value = "ed25519")]
+    pub algorithm: Algorithm,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RotateArgs {
+    #[command(flatten)]
+    pub reg: RegOpt,
+    /// A public key file written by `keygen` (FILE.pub) to add to the root role (repeatable).
+    #[arg(long = "add-key", value_name = "FILE.pub")]
+    pub add: Vec<PathBuf>,
+    /// Key id to remove from the root role (repeatable).
+    #[arg(long = "remove-key", value_name = "KEY_ID")]
+    pub remove: Vec<String>,
+    /// New root threshold (default: unchanged).
+    #[arg(long)]
+    pub threshold: Option<u32>,
+    /// Days until the new root expires.
+    #[arg(long, default_value_t = 365)]
+    pub expires_days: i64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BumpArgs {
+    #[command(flatten)]
+    pub reg: RegOpt,
+    /// Document name, e.g. agreements/national.
+    #[arg(long)]
+    pub doc: String,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct ProveArgs {
     #[command(flatten)]
     pub reg: RegOpt,
@@ -243,6 +287,9 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Verify(args) => verify(&args.reg, now),
         Command::Show(args) => show(&args.reg, now),
         Command::Log(args) => print_log(&args.reg, now),
+        Command::Keygen(args) => keygen(&args),
+        Command::RotateRoot(args) => rotate_root(&args, now),
+        Command::Bump(args) => bump(&args, now),
         Command::Prove(args) => prove(&args, now),
     }
 }
@@ -478,16 +525,36 @@ fn add_agreement(args: &AgreementArgs, now: OffsetDateTime) -> anyhow::Result<()
     Ok(())
 }
 
+/// Who must sign `doc`: a new root is judged by the current root (and itself); everything else
+/// by the root it will be published under — the pending root when a rotation is under way.
+fn signers_of(
+    registry: &Registry,
+    pending: &[PendingDoc],
+    doc: &PendingDoc,
+) -> anyhow::Result<Vec<(String, huren_registry::KeySet)>> {
+    let pending_root = pending
+        .iter()
+        .find(|d| d.name == huren_registry::doc::ROOT)
+        .map(|d| huren_registry::verify::decode::<huren_registry::doc::Root>(&d.name, &d.envelope))
+        .transpose()?;
+    let root = match (&pending_root, doc.name == huren_registry::doc::ROOT) {
+        (Some(new_root), false) => new_root,
+        _ => registry.root(),
+    };
+    Ok(required_signers(root, &doc.name, &doc.envelope)?)
+}
+
 fn sign(args: &SignArgs, now: OffsetDateTime) -> anyhow::Result<()> {
     let reg = &args.reg.reg;
     let registry = load(reg, now)?;
     let key = read_key(&args.key)?;
     let mut signed_any = false;
-    for mut doc in PendingDoc::list(reg)? {
+    let all = PendingDoc::list(reg)?;
+    for mut doc in all.clone() {
         if args.doc.as_ref().is_some_and(|d| *d != doc.name) {
             continue;
         }
-        let signers = required_signers(registry.root(), &doc.name, &doc.envelope)?;
+        let signers = signers_of(&registry, &all, &doc)?;
         if !signers
             .iter()
             .any(|(_, set)| set.keys.contains_key(&key.key_id()))
@@ -542,7 +609,7 @@ fn publish_pending(args: &PublishArgs, now: OffsetDateTime) -> anyhow::Result<()
         .collect::<Result<_, _>>()?;
     let pending = PendingDoc::list(reg)?;
     for doc in &pending {
-        for (role, set) in required_signers(current.root(), &doc.name, &doc.envelope)? {
+        for (role, set) in signers_of(&current, &pending, doc)? {
             let valid = doc.envelope.tally(&set).valid.len();
             if valid < set.threshold as usize {
                 bail!(
@@ -826,5 +893,90 @@ fn prove(args: &ProveArgs, now: OffsetDateTime) -> anyhow::Result<()> {
             println!("  {}", hex::encode(h));
         }
     }
+    Ok(())
+}
+
+fn keygen(args: &KeygenArgs) -> anyhow::Result<()> {
+    if args.out.exists() {
+        bail!("{} exists; choose another file", args.out.display());
+    }
+    let key = SigningKey::generate(args.algorithm)?;
+    store::atomic_write(&args.out, key.to_pem()?.as_bytes(), true)?;
+    let public = args.out.with_extension("pub");
+    let public_json = serde_json::to_vec_pretty(&key.public_key())?;
+    store::atomic_write(&public, &public_json, false)?;
+    println!(
+        "key {} ({}) in {} (mode 0600), public key in {}",
+        key.key_id(),
+        args.algorithm.as_str(),
+        args.out.display(),
+        public.display()
+    );
+    Ok(())
+}
+
+fn rotate_root(args: &RotateArgs, now: OffsetDateTime) -> anyhow::Result<()> {
+    let reg = &args.reg.reg;
+    let registry = load(reg, now)?;
+    let mut root = registry.root().clone();
+    root.version += 1;
+    root.expires =
+        huren_registry::canonical::whole_seconds(now + Duration::days(args.expires_days));
+    for id in &args.remove {
+        let key_id = huren_registry::KeyId(id.clone());
+        if root.roles.root.keys.remove(&key_id).is_none() {
+            bail!("{id} is not a root key");
+        }
+    }
+    for path in &args.add {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let key: huren_registry::PublicKey = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a public key file from keygen", path.display()))?;
+        let key = huren_registry::PublicKey::new(key.algorithm, key.public)?;
+        root.roles.root.keys.insert(key.key_id(), key);
+    }
+    if let Some(t) = args.threshold {
+        root.roles.root.threshold = t;
+    }
+    root.roles
+        .root
+        .check()
+        .map_err(|e| anyhow::anyhow!("the new root role is unusable: {e}"))?;
+    let pending = PendingDoc::new(&root);
+    let signers = required_signers(registry.root(), &pending.name, &pending.envelope)?;
+    let path = pending.save(reg)?;
+    println!(
+        "pending root version {} written to {}",
+        root.version,
+        path.display()
+    );
+    for (role, set) in signers {
+        println!("  needs {} of {}", set.threshold, role);
+    }
+    println!(
+        "  national agreements are signed by the root role: bump and re-sign them with the new keys"
+    );
+    Ok(())
+}
+
+fn bump(args: &BumpArgs, now: OffsetDateTime) -> anyhow::Result<()> {
+    let reg = &args.reg.reg;
+    let registry = load(reg, now)?;
+    let pending = if let Some(code) = args.doc.strip_prefix(huren_registry::doc::REGION_PREFIX) {
+        PendingDoc::new(&region_to_edit(reg, &registry, code)?)
+    } else if let Some(id) = args.doc.strip_prefix(huren_registry::doc::AGREEMENT_PREFIX) {
+        let mut a = registry
+            .agreements()
+            .find(|a| a.id == id)
+            .cloned()
+            .with_context(|| format!("no agreement {id}"))?;
+        a.version += 1;
+        PendingDoc::new(&a)
+    } else {
+        bail!("bump works on regions/<code> and agreements/<id>; use rotate-root for the root");
+    };
+    let path = pending.save(reg)?;
+    println!("pending {} written to {}", pending.name, path.display());
     Ok(())
 }

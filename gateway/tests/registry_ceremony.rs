@@ -1,0 +1,101 @@
+//! The offline ceremony through the real binary: a root rotation signed by old and new keys is
+//! published and verifies; signed only by the new keys it is refused with the reason.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_huren"))
+        .args(args)
+        .output()
+        .expect("run huren")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "huren {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn root_rotation_needs_the_old_and_the_new_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pki, reg) = (dir.path().join("pki"), dir.path().join("reg"));
+    ok(&["certs", "init", "--out", p(&pki)]);
+    ok(&["registry", "init", "--pki", p(&pki), "--out", p(&reg)]);
+    let new: Vec<_> = (1..=3)
+        .map(|i| dir.path().join(format!("new-root-{i}.pem")))
+        .collect();
+    for k in &new {
+        ok(&["registry", "keygen", "--out", p(k)]);
+    }
+    let root_key_ids: Vec<String> = ["root-1", "root-2", "root-3"]
+        .iter()
+        .map(|n| {
+            let key = huren_registry::dev::read_key(&reg.join(format!("keys/{n}.pem"))).unwrap();
+            key.key_id().0
+        })
+        .collect();
+    let mut rotate = vec!["registry", "rotate-root", "--reg", p(&reg)];
+    let pubs: Vec<String> = new
+        .iter()
+        .map(|k| p(&k.with_extension("pub")).to_string())
+        .collect();
+    for pubkey in &pubs {
+        rotate.extend(["--add-key", pubkey.as_str()]);
+    }
+    for id in &root_key_ids {
+        rotate.extend(["--remove-key", id.as_str()]);
+    }
+    ok(&rotate);
+    ok(&[
+        "registry",
+        "bump",
+        "--reg",
+        p(&reg),
+        "--doc",
+        "agreements/national",
+    ]);
+
+    // Only the new keys: refused, with the reason, and nothing published.
+    for k in &new[..2] {
+        ok(&["registry", "sign", "--reg", p(&reg), "--key", p(k)]);
+    }
+    let out = run(&["registry", "publish", "--reg", p(&reg)]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("root has 0 of the 2 signatures needed from the current root role"),
+        "{err}"
+    );
+
+    // The old keys sign too (the root; the bumped national agreement is for the new keys only).
+    for n in ["root-1", "root-3"] {
+        ok(&[
+            "registry",
+            "sign",
+            "--reg",
+            p(&reg),
+            "--doc",
+            "root",
+            "--key",
+            p(&reg.join(format!("keys/{n}.pem"))),
+        ]);
+    }
+    let published = ok(&["registry", "publish", "--reg", p(&reg)]);
+    assert!(
+        published.contains("published registry version 2"),
+        "{published}"
+    );
+    let verified = ok(&["registry", "verify", p(&reg)]);
+    assert!(verified.contains("root chain v1..v2"), "{verified}");
+}
