@@ -9,9 +9,11 @@
 pub mod acceptor;
 pub mod admin;
 pub mod authz;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod connect;
+pub mod demo;
 pub mod error;
 pub mod identity;
 pub mod limits;

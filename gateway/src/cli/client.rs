@@ -20,6 +20,7 @@ use time::format_description::well_known::Rfc3339;
 
 pub use caller::CallerArgs;
 
+use crate::recognition::{receipt, wire};
 use crate::report::status::CallError;
 use crate::report::{answers, json};
 
@@ -111,11 +112,11 @@ pub struct SummaryArgs {
 pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
     let mut client = RecognitionServiceClient::new(args.caller.channel("checkpoint").await?);
     let response = client
-        .verify_code(VerifyCodeRequest {
+        .verify_code(args.caller.request(VerifyCodeRequest {
             payload: args.payload,
             verifying_region: args.verifying_region.unwrap_or_default(),
             purpose: args.purpose,
-        })
+        }))
         .await
         .map_err(|s| CallError::context("VerifyCode", s))?
         .into_inner();
@@ -168,9 +169,9 @@ async fn manifest_check(args: ManifestArgs) -> anyhow::Result<()> {
     let manifest = read_manifest(&args)?;
     let mut client = ManifestsServiceClient::new(args.caller.channel("carrier").await?);
     let response = client
-        .check_manifest(CheckManifestRequest {
+        .check_manifest(args.caller.request(CheckManifestRequest {
             manifest: Some(manifest),
-        })
+        }))
         .await
         .map_err(|s| CallError::context("CheckManifest", s))?
         .into_inner();
@@ -257,11 +258,11 @@ pub async fn workers(cmd: WorkersCommand) -> anyhow::Result<()> {
     }
     let mut client = RecognitionServiceClient::new(args.caller.channel("province").await?);
     let response = client
-        .confirm_workers(ConfirmWorkersRequest {
+        .confirm_workers(args.caller.request(ConfirmWorkersRequest {
             destination_region: args.to.clone(),
             workers,
             purpose: args.purpose.clone(),
-        })
+        }))
         .await
         .map_err(|s| CallError::context("ConfirmWorkers", s))?
         .into_inner();
@@ -280,7 +281,8 @@ pub async fn workers(cmd: WorkersCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes each receipt as `DIR/<worker_ref>.json`; returns how many.
+/// Writes each receipt as `DIR/<worker_ref>.json` in the format `huren receipt verify` reads
+/// (JSON of the signed envelope); returns how many.
 pub fn write_receipts(
     dir: &Path,
     response: &huren_proto::v1::ConfirmWorkersResponse,
@@ -288,7 +290,9 @@ pub fn write_receipts(
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut n = 0;
     for c in &response.confirmations {
-        let Some(receipt) = &c.receipt else { continue };
+        let Some(envelope) = c.receipt.as_ref().and_then(|r| r.envelope.as_ref()) else {
+            continue;
+        };
         let name: String = c
             .worker_ref
             .chars()
@@ -301,8 +305,7 @@ pub fn write_receipts(
             })
             .collect();
         let path = dir.join(format!("{name}.json"));
-        let text = serde_json::to_string_pretty(&json::receipt(receipt))?;
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        receipt::write_file(&path, &wire::from_envelope(envelope))?;
         n += 1;
     }
     Ok(n)
@@ -312,10 +315,10 @@ pub async fn summary(args: SummaryArgs) -> anyhow::Result<()> {
     let mut client = CoordinationServiceClient::new(args.caller.channel("national").await?);
     let end = OffsetDateTime::now_utc();
     let response = client
-        .get_national_summary(GetNationalSummaryRequest {
+        .get_national_summary(args.caller.request(GetNationalSummaryRequest {
             start_time: Some(timestamp(end - args.since)),
             end_time: Some(timestamp(end)),
-        })
+        }))
         .await
         .map_err(|s| CallError::context("GetNationalSummary", s))?
         .into_inner();

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use tonic::transport::Channel;
@@ -37,6 +38,10 @@ pub struct CallerArgs {
     /// Private key (PKCS#8 PEM) of --cert.
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
+    /// Deadline of the call in seconds (sent as grpc-timeout; a big manifest needs more than
+    /// the gateway's default of 2 s when regions are checked online).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub timeout: f64,
 }
 
 impl CallerArgs {
@@ -59,6 +64,15 @@ impl CallerArgs {
                 self.pki.display()
             )
         })
+    }
+
+    /// `message` as a request carrying this caller's deadline.
+    pub fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        if self.timeout.is_finite() && self.timeout > 0.0 {
+            request.set_timeout(Duration::from_secs_f64(self.timeout.min(3600.0)));
+        }
+        request
     }
 
     /// Connects (TCP + mutual TLS) as this caller.

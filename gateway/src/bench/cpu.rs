@@ -1,0 +1,68 @@
+//! CPU time of the server's threads only: the gateway runs on its own runtime whose threads carry
+//! a name prefix, and Linux reports each thread's CPU time under /proc/self/task. Client and
+//! server share the machine's cores, so server CPU per call is the figure that survives noise.
+
+use std::time::Duration;
+
+/// Thread name prefix of the runtime the benchmarked gateway runs on.
+pub const SERVER_THREADS: &str = "huren-srv";
+
+/// Total CPU time of this process's threads whose name starts with `prefix`; `None` where
+/// /proc is not available (not Linux).
+pub fn threads_cpu(prefix: &str) -> Option<Duration> {
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    let mut total = Duration::ZERO;
+    // Bounded by the number of threads of this process.
+    for task in tasks.flatten() {
+        let dir = task.path();
+        let Ok(comm) = std::fs::read_to_string(dir.join("comm")) else {
+            continue;
+        };
+        if !comm.trim_end().starts_with(prefix) {
+            continue;
+        }
+        total += thread_cpu(&dir).unwrap_or_default();
+    }
+    Some(total)
+}
+
+/// One thread's CPU time: nanoseconds from `schedstat`, else clock ticks from `stat`.
+fn thread_cpu(dir: &std::path::Path) -> Option<Duration> {
+    if let Ok(s) = std::fs::read_to_string(dir.join("schedstat"))
+        && let Some(ns) = s.split_whitespace().next().and_then(|n| n.parse().ok())
+    {
+        return Some(Duration::from_nanos(ns));
+    }
+    let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+    // Fields after the parenthesised name: utime and stime are the 12th and 13th.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_named_thread_is_counted() {
+        let handle = std::thread::Builder::new()
+            .name("cpu-test-busy".into())
+            .spawn(|| {
+                let start = std::time::Instant::now();
+                let mut x = 0u64;
+                while start.elapsed() < Duration::from_millis(50) {
+                    x = x.wrapping_add(1);
+                }
+                std::hint::black_box(x);
+                std::thread::sleep(Duration::from_millis(200));
+            })
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        if let Some(cpu) = threads_cpu("cpu-test-busy") {
+            assert!(cpu >= Duration::from_millis(20), "{cpu:?}");
+        }
+        handle.join().unwrap();
+    }
+}

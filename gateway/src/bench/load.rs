@@ -1,0 +1,128 @@
+//! A closed-loop load generator: N calls in flight, each issued again as soon as it returns,
+//! until the duration or the request budget runs out; latencies in an HDR histogram and the
+//! server threads' CPU over the same window.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+
+use super::cpu::{SERVER_THREADS, threads_cpu};
+
+/// When a run stops: whichever comes first.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    pub duration: Duration,
+    /// Calls started in all (0: no budget).
+    pub requests: u64,
+}
+
+/// What one run measured.
+#[derive(Debug, Clone)]
+pub struct Figures {
+    pub calls: u64,
+    pub failed: u64,
+    /// Items per call (codes in a batch, passengers in a manifest); 1 for plain calls.
+    pub items_per_call: u64,
+    pub elapsed: Duration,
+    pub p50: Duration,
+    pub p99: Duration,
+    /// Server threads' CPU over the run.
+    pub server_cpu: Option<Duration>,
+    /// The first failure, to say why.
+    pub first_error: Option<String>,
+}
+
+impl Figures {
+    pub fn calls_per_sec(&self) -> f64 {
+        self.calls as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    pub fn items_per_sec(&self) -> f64 {
+        self.calls_per_sec() * self.items_per_call as f64
+    }
+
+    /// Server CPU per item, µs.
+    pub fn cpu_us_per_item(&self) -> Option<f64> {
+        let items = (self.calls * self.items_per_call) as f64;
+        self.server_cpu
+            .filter(|_| items > 0.0)
+            .map(|cpu| cpu.as_secs_f64() * 1e6 / items)
+    }
+}
+
+/// Runs `call(i)` with `in_flight` calls outstanding until `bounds` end. `call` returns
+/// `Err(why)` for a failed call.
+pub async fn run<F, Fut>(in_flight: usize, bounds: Bounds, items_per_call: u64, call: F) -> Figures
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), String>> + Send + 'static,
+{
+    let call = Arc::new(call);
+    let started = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + bounds.duration;
+    let cpu_start = threads_cpu(SERVER_THREADS);
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(in_flight);
+    for _ in 0..in_flight.max(1) {
+        let call = call.clone();
+        let started = started.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).ok();
+            let (mut ok, mut failed, mut first_error) = (0u64, 0u64, None);
+            // Each pass makes one call; bounded by the deadline and the request budget.
+            while Instant::now() < deadline {
+                let i = started.fetch_add(1, Ordering::Relaxed);
+                if bounds.requests > 0 && i >= bounds.requests {
+                    break;
+                }
+                let t = Instant::now();
+                match call(i).await {
+                    Ok(()) => {
+                        ok += 1;
+                        if let Some(h) = hist.as_mut() {
+                            let _ = h.record(t.elapsed().as_micros().max(1) as u64);
+                        }
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+            (hist, ok, failed, first_error)
+        }));
+    }
+    let mut merged = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).ok();
+    let (mut calls, mut failed, mut first_error) = (0, 0, None);
+    for task in tasks {
+        if let Ok((hist, ok, f, e)) = task.await {
+            if let (Some(m), Some(h)) = (merged.as_mut(), hist.as_ref()) {
+                let _ = m.add(h);
+            }
+            calls += ok;
+            failed += f;
+            if first_error.is_none() {
+                first_error = e;
+            }
+        }
+    }
+    let elapsed = start.elapsed();
+    let server_cpu = match (cpu_start, threads_cpu(SERVER_THREADS)) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+        _ => None,
+    };
+    let q = |q: f64| Duration::from_micros(merged.as_ref().map_or(0, |h| h.value_at_quantile(q)));
+    Figures {
+        calls,
+        failed,
+        items_per_call,
+        elapsed,
+        p50: q(0.5),
+        p99: q(0.99),
+        server_cpu,
+        first_error,
+    }
+}

@@ -1,0 +1,68 @@
+//! The system under test on its own tokio runtime (threads named [`SERVER_THREADS`]), so its CPU
+//! can be told apart from the load generator's; the clients run on the caller's runtime.
+
+use anyhow::Context as _;
+use tonic::transport::Channel;
+
+use super::cpu::SERVER_THREADS;
+use crate::demo::stack::{Dirs, Regions, Stack};
+
+/// A running stack and the runtime it runs on.
+pub struct Server {
+    runtime: tokio::runtime::Runtime,
+    stack: Option<Stack>,
+}
+
+impl Server {
+    /// PKI, registry, the seven reference services and a gateway, on a fresh runtime.
+    pub async fn start() -> anyhow::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .thread_name(SERVER_THREADS)
+            .enable_all()
+            .build()
+            .context("cannot start the server runtime")?;
+        let dirs = Dirs::fresh("bench")?;
+        let stack = runtime
+            .spawn(async move { Regions::start(dirs).await?.start_gateway().await })
+            .await
+            .context("the server start task failed")??;
+        Ok(Self {
+            runtime,
+            stack: Some(stack),
+        })
+    }
+
+    pub fn stack(&self) -> anyhow::Result<&Stack> {
+        self.stack.as_ref().context("the server has stopped")
+    }
+
+    /// `n` separate mutual-TLS connections as `role` (HTTP/2 multiplexes calls on each).
+    pub async fn channels(
+        &self,
+        role: &str,
+        region: Option<&str>,
+        n: usize,
+    ) -> anyhow::Result<Vec<Channel>> {
+        let stack = self.stack()?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n.max(1) {
+            out.push(stack.channel(role, region).await?);
+        }
+        Ok(out)
+    }
+
+    /// Stops the gateway and services and removes the temp directory.
+    pub async fn stop(mut self) {
+        if let Some(stack) = self.stack.take() {
+            let root = stack.regions.dirs.root.clone();
+            let _ = self.runtime.spawn(stack.shutdown()).await;
+            let _ = std::fs::remove_dir_all(root);
+        }
+        self.runtime.shutdown_background();
+    }
+}
+
+/// Connections for `in_flight` calls: HTTP/2 allows 256 streams on one, so one per 64.
+pub fn connections_for(in_flight: usize) -> usize {
+    in_flight.div_ceil(64).max(1)
+}

@@ -1,0 +1,289 @@
+//! `huren bench verify`: VerifyCode (unary) and VerifyCodes (batches) of offline-signed codes —
+//! Guangdong's Ed25519 and Sichuan's P-256 — at N calls in flight, beside the raw verify rate of
+//! the same algorithm on one core and a bare mTLS round trip (health Check) against the same
+//! gateway at the same concurrency, all measured in this run.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use huren_adapters::{Colour, IssuerSigner, KeyAlgorithm, RegionCode};
+use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
+use huren_proto::v1::{Verdict, VerifyCodeRequest, VerifyCodesRequest, verify_codes_result};
+use tonic::transport::Channel;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_client::HealthClient;
+
+use super::figures::{count, ms, percent, ratio, us};
+use super::load::{self, Bounds, Figures};
+use super::raw;
+use super::server::{Server, connections_for};
+use crate::demo::codes::Codes;
+use crate::demo::people::People;
+use crate::report::Table;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub bounds: Bounds,
+    pub in_flight: Vec<usize>,
+    /// Codes per VerifyCodes call.
+    pub batch: usize,
+    /// Distinct codes per algorithm, used round robin.
+    pub codes: usize,
+}
+
+/// One offline-signed region under test.
+struct Algo {
+    label: &'static str,
+    algorithm: KeyAlgorithm,
+    payloads: Arc<Vec<String>>,
+    raw_per_sec: f64,
+}
+
+pub async fn run(options: Options) -> anyhow::Result<()> {
+    println!("huren bench verify — {}", super::machine::describe());
+    println!(
+        "each run: {:?}{}; offline-signed codes judged for a province caller (Henan, national agreement)",
+        options.bounds.duration,
+        if options.bounds.requests > 0 {
+            format!(" or {} calls", options.bounds.requests)
+        } else {
+            String::new()
+        }
+    );
+    let server = Server::start().await?;
+    let result = measure(&server, &options).await;
+    server.stop().await;
+    result
+}
+
+async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
+    let stack = server.stack()?;
+    let codes = Codes::load(stack.pki())?;
+    let mut people = People::new(7);
+    let signed_at = time::OffsetDateTime::now_utc() - time::Duration::minutes(10);
+    let mut algos = Vec::new();
+    for (region, label) in [
+        (RegionCode::GUANGDONG, "440000 Ed25519"),
+        (RegionCode::SICHUAN, "510000 P-256"),
+    ] {
+        let mut payloads = Vec::with_capacity(options.codes);
+        for _ in 0..options.codes.max(1) {
+            let who = people.resident(region);
+            payloads.push(
+                codes
+                    .issue(&stack.regions, region, &who, Colour::Green, signed_at)
+                    .await?,
+            );
+        }
+        let signer = IssuerSigner::from_pki(stack.pki(), region.as_str())?;
+        let algorithm = signer.algorithm();
+        let raw_per_sec =
+            tokio::task::spawn_blocking(move || raw::rate(&signer, Duration::from_secs(1)))
+                .await??;
+        algos.push(Algo {
+            label,
+            algorithm,
+            payloads: Arc::new(payloads),
+            raw_per_sec,
+        });
+    }
+    println!("\nbaselines measured in this run");
+    for a in &algos {
+        println!(
+            "  raw verify on one core, {}: {}/s ({:.1} µs each)",
+            raw::algorithm_name(a.algorithm),
+            count(a.raw_per_sec),
+            1e6 / a.raw_per_sec
+        );
+    }
+
+    let mut bare_table = Table::new(["in flight", "calls/s", "p50 ms", "p99 ms", "server µs/call"]);
+    let mut huren_table = Table::new([
+        "call",
+        "code",
+        "in flight",
+        "codes/s",
+        "÷ bare calls/s",
+        "p50 ms",
+        "p99 ms",
+        "server µs/code",
+        "÷ bare µs",
+        "verify share",
+    ]);
+    let mut failures = Vec::new();
+    for &in_flight in &options.in_flight {
+        let channels = Arc::new(
+            server
+                .channels("province", Some("410000"), connections_for(in_flight))
+                .await?,
+        );
+        let bare = health(&channels, in_flight, options.bounds).await;
+        bare_table.row([
+            in_flight.to_string(),
+            count(bare.calls_per_sec()),
+            ms(bare.p50),
+            ms(bare.p99),
+            us(bare.cpu_us_per_item()),
+        ]);
+        note_failures(&mut failures, "health", &bare);
+        for a in &algos {
+            for batch in [1, options.batch] {
+                let f = if batch == 1 {
+                    unary(&channels, a, in_flight, options.bounds).await
+                } else {
+                    batched(&channels, a, batch, in_flight, options.bounds).await
+                };
+                note_failures(&mut failures, a.label, &f);
+                let raw_us = 1e6 / a.raw_per_sec;
+                huren_table.row([
+                    if batch == 1 {
+                        "VerifyCode".to_string()
+                    } else {
+                        format!("VerifyCodes×{batch}")
+                    },
+                    a.label.to_string(),
+                    in_flight.to_string(),
+                    count(f.items_per_sec()),
+                    ratio(Some(f.items_per_sec()), Some(bare.calls_per_sec())),
+                    ms(f.p50),
+                    ms(f.p99),
+                    us(f.cpu_us_per_item()),
+                    ratio(f.cpu_us_per_item(), bare.cpu_us_per_item()),
+                    percent(Some(raw_us), f.cpu_us_per_item()),
+                ]);
+            }
+        }
+    }
+    println!(
+        "  bare mTLS round trip (grpc.health.v1.Health/Check, same gateway, same connections):"
+    );
+    print!("{bare_table}");
+    println!("\nhuren (p50/p99 per call; a batch call carries all its codes)");
+    print!("{huren_table}");
+    println!(
+        "\n  ÷ bare calls/s: huren codes/s over bare mTLS calls/s at the same in flight.\n  \
+         ÷ bare µs: server CPU per code over server CPU per bare mTLS call.\n  \
+         verify share: the raw signature check's cost as a share of huren's server CPU per code."
+    );
+    if !failures.is_empty() {
+        anyhow::bail!("some calls failed: {}", failures.join("; "));
+    }
+    Ok(())
+}
+
+fn note_failures(failures: &mut Vec<String>, what: &str, f: &Figures) {
+    if f.failed > 0 || f.calls == 0 {
+        failures.push(format!(
+            "{what}: {} of {} failed ({})",
+            f.failed,
+            f.calls + f.failed,
+            f.first_error.clone().unwrap_or_default()
+        ));
+    }
+}
+
+pub(crate) async fn health(
+    channels: &Arc<Vec<Channel>>,
+    in_flight: usize,
+    bounds: Bounds,
+) -> Figures {
+    let channels = channels.clone();
+    load::run(in_flight, bounds, 1, move |i| {
+        let channel = channels[i as usize % channels.len()].clone();
+        async move {
+            HealthClient::new(channel)
+                .check(HealthCheckRequest::default())
+                .await
+                .map(drop)
+                .map_err(|s| crate::report::describe(&s))
+        }
+    })
+    .await
+}
+
+async fn unary(
+    channels: &Arc<Vec<Channel>>,
+    a: &Algo,
+    in_flight: usize,
+    bounds: Bounds,
+) -> Figures {
+    let channels = channels.clone();
+    let payloads = a.payloads.clone();
+    load::run(in_flight, bounds, 1, move |i| {
+        let channel = channels[i as usize % channels.len()].clone();
+        let payload = payloads[i as usize % payloads.len()].clone();
+        async move {
+            let v = RecognitionServiceClient::new(channel)
+                .verify_code(VerifyCodeRequest {
+                    payload,
+                    verifying_region: String::new(),
+                    purpose: "bench".into(),
+                })
+                .await
+                .map_err(|s| crate::report::describe(&s))?
+                .into_inner()
+                .verification
+                .unwrap_or_default();
+            pass(v.verdict)
+        }
+    })
+    .await
+}
+
+async fn batched(
+    channels: &Arc<Vec<Channel>>,
+    a: &Algo,
+    batch: usize,
+    in_flight: usize,
+    bounds: Bounds,
+) -> Figures {
+    let channels = channels.clone();
+    let payloads = a.payloads.clone();
+    load::run(in_flight, bounds, batch as u64, move |i| {
+        let channel = channels[i as usize % channels.len()].clone();
+        let start = (i as usize * batch) % payloads.len();
+        let chunk: Vec<String> = (0..batch)
+            .map(|k| payloads[(start + k) % payloads.len()].clone())
+            .collect();
+        async move {
+            let results = RecognitionServiceClient::new(channel)
+                .verify_codes(VerifyCodesRequest {
+                    payloads: chunk,
+                    verifying_region: String::new(),
+                    purpose: "bench".into(),
+                })
+                .await
+                .map_err(|s| crate::report::describe(&s))?
+                .into_inner()
+                .results;
+            if results.len() != batch {
+                return Err(format!("{} results for {batch} codes", results.len()));
+            }
+            for r in results {
+                match r.outcome {
+                    Some(verify_codes_result::Outcome::Verification(v)) => pass(v.verdict)?,
+                    Some(verify_codes_result::Outcome::Error(e)) => {
+                        return Err(format!("entry {}: {} {}", r.index, e.reason, e.message));
+                    }
+                    None => return Err(format!("entry {}: no outcome", r.index)),
+                }
+            }
+            Ok(())
+        }
+    })
+    .await
+}
+
+/// Every benchmarked code is green and genuine: anything but PASS means the path measured is
+/// not the one meant.
+fn pass(verdict: i32) -> Result<(), String> {
+    if verdict == Verdict::Pass as i32 {
+        Ok(())
+    } else {
+        Err(format!(
+            "verdict {} instead of PASS",
+            crate::report::names::verdict(verdict)
+        ))
+    }
+}

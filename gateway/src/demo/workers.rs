@@ -1,0 +1,259 @@
+//! Scenario (b): Henan's labour office confirms 500 workers to Zhejiang (转码互认): Zhejiang's
+//! verdict for each, a signed recognition receipt for every PASS written to disk, and every
+//! receipt checked offline against the registry alone — one altered receipt must fail.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use huren_adapters::service::issue::label;
+use huren_adapters::{Colour, RegionCode};
+use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
+use huren_proto::v1::{ConfirmWorkersRequest, ResidentIdentity, Verdict, Worker, worker};
+use time::OffsetDateTime;
+
+use super::check::{Checks, Timer};
+use super::people::People;
+use super::stack::Stack;
+use crate::report::status::CallError;
+use crate::report::{answers, names};
+
+pub const WORKERS: usize = 500;
+/// Workers sent by ID number and name (Henan's own residents); the rest by their code.
+const BY_ID: usize = 400;
+
+pub async fn run(
+    stack: &Stack,
+    people: &mut People,
+    receipts_dir: &Path,
+    checks: &mut Checks,
+) -> anyhow::Result<u64> {
+    let henan = stack.regions.service(RegionCode::HENAN)?;
+    let mix = [
+        (Colour::Green, 950),
+        (Colour::Yellow, 35),
+        (Colour::Red, 15),
+    ];
+    let mut workers = Vec::with_capacity(WORKERS);
+    let mut greens = 0;
+    let now = OffsetDateTime::now_utc();
+    for i in 0..WORKERS {
+        let who = people.resident(RegionCode::HENAN);
+        let colour = people.colour(&mix);
+        greens += usize::from(colour == Colour::Green);
+        let identity = if i < BY_ID {
+            henan.store().upsert(
+                &who.id,
+                &who.name,
+                label(RegionCode::HENAN, colour)?,
+                None,
+                now,
+            )?;
+            worker::Identity::Resident(ResidentIdentity {
+                id_number: who.id.expose().to_string(),
+                name: who.name.clone(),
+            })
+        } else {
+            let issued = henan
+                .issue(huren_adapters::service::IssueInput::new(
+                    who.id.clone(),
+                    &who.name,
+                    colour,
+                ))
+                .await?;
+            worker::Identity::Payload(issued.payload)
+        };
+        workers.push(Worker {
+            worker_ref: format!("HA-{:04}", i + 1),
+            identity: Some(identity),
+        });
+    }
+    println!(
+        "  {WORKERS} workers ({BY_ID} by ID number + name, looked up at Henan's service; {} by their Henan code), {greens} of them 低风险 (green)",
+        WORKERS - BY_ID
+    );
+    let mut client =
+        RecognitionServiceClient::new(stack.channel("province", Some("410000")).await?);
+    let timer = Timer::start();
+    let response = client
+        .confirm_workers(super::check::bulk(ConfirmWorkersRequest {
+            destination_region: "330000".into(),
+            workers,
+            purpose: "labour-export".into(),
+        }))
+        .await
+        .map_err(|s| CallError::context("ConfirmWorkers", s))?
+        .into_inner();
+    let took = timer.show();
+    let totals = response.totals.unwrap_or_default();
+    println!(
+        "  ConfirmWorkers answered in {took}: {} confirmed, {} not confirmed, {} errors",
+        totals.confirmed, totals.not_confirmed, totals.errors
+    );
+    let first_rows: Vec<String> = answers::confirmations(&response)
+        .lines()
+        .skip(1)
+        .take(6)
+        .map(String::from)
+        .collect();
+    println!("{}", first_rows.join("\n"));
+    println!("  …");
+    checks.equal(
+        "every green worker confirmed, the others not, none in error",
+        (
+            totals.confirmed as usize,
+            totals.not_confirmed as usize,
+            totals.errors,
+        ),
+        (greens, WORKERS - greens, 0),
+    );
+    let with_receipt = response
+        .confirmations
+        .iter()
+        .filter(|c| c.receipt.is_some())
+        .count();
+    let pass = response
+        .confirmations
+        .iter()
+        .filter(|c| c.verification.as_ref().map(|v| v.verdict) == Some(Verdict::Pass as i32))
+        .count();
+    checks.expect(
+        "a signed receipt for every PASS and only for a PASS",
+        with_receipt == pass && pass == greens,
+        format!("{with_receipt} receipts, {pass} PASS, {greens} green"),
+    );
+    let refs = response
+        .confirmations
+        .iter()
+        .filter_map(|c| c.verification.as_ref()?.subject.as_ref())
+        .filter(|s| s.subject_ref.len() >= 32)
+        .count();
+    let example = response
+        .confirmations
+        .iter()
+        .find_map(|c| c.verification.as_ref()?.subject.as_ref())
+        .map(|s| answers::short(&s.subject_ref))
+        .unwrap_or_default();
+    checks.expect(
+        format!("province sees a keyed subject_ref for every worker (e.g. {example}), never an ID number"),
+        refs == WORKERS,
+        format!("{refs} of {WORKERS} carry a subject_ref"),
+    );
+
+    let written = crate::cli::client::write_receipts(receipts_dir, &response)?;
+    println!("  {written} receipts written to {}", receipts_dir.display());
+    offline(stack, receipts_dir, written, checks).await?;
+    Ok(greens as u64)
+}
+
+/// Checks every receipt file against the registry on disk, then alters one and checks again.
+async fn offline(
+    stack: &Stack,
+    dir: &Path,
+    written: usize,
+    checks: &mut Checks,
+) -> anyhow::Result<()> {
+    use crate::recognition::receipt;
+    let timer = Timer::start();
+    let now = OffsetDateTime::now_utc();
+    let registry = Arc::new(
+        huren_registry::store::load(&stack.regions.dirs.registry, None, now)
+            .context("loading the registry to check receipts")?,
+    );
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    // One blocking task per core: the checks are pure CPU.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut tasks = Vec::new();
+    for chunk in files.chunks(files.len().div_ceil(cores).max(1)) {
+        let (chunk, registry) = (chunk.to_vec(), registry.clone());
+        tasks.push(tokio::task::spawn_blocking(move || {
+            chunk
+                .into_iter()
+                .map(|path| {
+                    let checked = receipt::read_file(&path)
+                        .and_then(|env| receipt::verify(&env, &registry, now))
+                        .map_err(|e| format!("{}: {e}", path.display()));
+                    (path, checked)
+                })
+                .collect::<Vec<_>>()
+        }));
+    }
+    let mut good = 0;
+    let mut first_error = None;
+    let mut example = None;
+    for task in tasks {
+        for (path, checked) in task.await? {
+            match checked {
+                Ok(checked) => {
+                    good += 1;
+                    example.get_or_insert((path, checked));
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+    }
+    println!(
+        "  checked {} receipt files offline against the registry in {} (no gateway involved)",
+        files.len(),
+        timer.show()
+    );
+    if let Some((path, checked)) = &example {
+        println!(
+            "  e.g. {}: subject_ref {}, {} → {} {}, valid until {}, agreement {}, signed by node {}",
+            path.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default(),
+            answers::short(&checked.body.subject_ref),
+            checked.body.origin_region,
+            checked.body.destination_region,
+            checked.body.destination_verdict.as_str(),
+            names::time(Some(&crate::cli::client::timestamp(
+                checked.body.valid_until
+            ))),
+            checked.body.agreement,
+            checked.node_id
+        );
+    }
+    checks.expect(
+        format!("all {written} receipts verify offline"),
+        good == written && files.len() == written,
+        first_error.unwrap_or_else(|| format!("{good} of {written}")),
+    );
+
+    let Some((path, _)) = example else {
+        return Ok(());
+    };
+    let mut env = receipt::read_file(&path)?;
+    let text = String::from_utf8_lossy(&env.payload).replace("\"PASS\"", "\"REVIEW\"");
+    let altered = if text.as_bytes() == env.payload.as_slice() {
+        let mut p = env.payload.clone();
+        if let Some(b) = p.last_mut() {
+            *b ^= 1;
+        }
+        p
+    } else {
+        text.into_bytes()
+    };
+    env.payload = altered;
+    let tampered = dir.join("tampered.json");
+    receipt::write_file(&tampered, &env)?;
+    let refused = receipt::verify(&receipt::read_file(&tampered)?, &registry, now);
+    println!(
+        "  the same receipt with its verdict edited: {}",
+        match &refused {
+            Ok(_) => "ACCEPTED".to_string(),
+            Err(e) => format!("refused: {e}"),
+        }
+    );
+    checks.expect(
+        "an altered receipt is refused",
+        refused.is_err(),
+        "it verified",
+    );
+    Ok(())
+}
