@@ -285,3 +285,146 @@ async fn roles_that_do_not_verify_codes_are_refused() {
     assert_eq!(status.code(), Code::PermissionDenied);
     assert!(node.audit_records().is_empty(), "no decision was made");
 }
+
+#[tokio::test]
+async fn when_the_audit_log_cannot_record_no_decision_goes_out() {
+    let node = TestNode::start().await;
+    let code = node
+        .issue(
+            RegionCode::HUNAN,
+            &resident_id("430102", 1),
+            "周九",
+            Colour::Green,
+        )
+        .await;
+    let mut checkpoint = RecognitionServiceClient::new(node.channel_as("checkpoint", None).await);
+    checkpoint
+        .verify_code(verify(&code.payload))
+        .await
+        .expect("recorded and answered");
+    // Stop the writer, as a failed fsync would.
+    node.node
+        .recognizer()
+        .audit
+        .clone()
+        .close()
+        .await
+        .expect("closed");
+    let status = checkpoint
+        .verify_code(verify(&code.payload))
+        .await
+        .expect_err("fails closed");
+    assert_eq!(status.code(), Code::Unavailable);
+    assert_eq!(
+        huren_tests::reason(&status).as_deref(),
+        Some("AUDIT_UNAVAILABLE")
+    );
+    let status = checkpoint
+        .verify_codes(VerifyCodesRequest {
+            payloads: vec![code.payload.clone(), "unclaimed".into()],
+            ..Default::default()
+        })
+        .await
+        .expect_err("the whole batch fails closed");
+    assert_eq!(status.code(), Code::Unavailable);
+    assert_eq!(node.audit_records().len(), 1);
+}
+
+#[tokio::test]
+async fn a_slow_region_degrades_within_the_callers_deadline_instead_of_timing_out() {
+    let node = TestNode::start().await;
+    let code = node
+        .issue(
+            RegionCode::ZHEJIANG,
+            &resident_id("330106", 1),
+            "钱七",
+            Colour::Green,
+        )
+        .await;
+    node.service(RegionCode::ZHEJIANG)
+        .set_faults(huren_adapters::service::Faults {
+            latency: std::time::Duration::from_secs(5),
+            ..Default::default()
+        });
+    let mut checkpoint = RecognitionServiceClient::new(node.channel_as("checkpoint", None).await);
+    let mut request = tonic::Request::new(verify(&code.payload));
+    request.set_timeout(std::time::Duration::from_millis(1500));
+    let started = std::time::Instant::now();
+    let v = checkpoint
+        .verify_code(request)
+        .await
+        .expect("answered before the deadline")
+        .into_inner()
+        .verification
+        .expect("verification");
+    assert!(started.elapsed() < std::time::Duration::from_millis(1500));
+    assert_eq!(v.source(), StatusSource::Degraded);
+    assert_eq!(v.verdict(), Verdict::Review, "never PASS without Zhejiang");
+    assert!(v.reasons.iter().any(|r| r.code == "DEGRADED"));
+}
+
+#[tokio::test]
+async fn a_newly_published_registry_applies_to_the_next_call_without_a_restart() {
+    let mut node = TestNode::start().await;
+    let code = node
+        .issue(
+            RegionCode::HUBEI,
+            &resident_id("420106", 1),
+            "孙八",
+            Colour::Green,
+        )
+        .await;
+    let mut checkpoint = RecognitionServiceClient::new(node.channel_as("checkpoint", None).await);
+    let before = checkpoint
+        .verify_code(verify(&code.payload))
+        .await
+        .expect("verified")
+        .into_inner()
+        .verification
+        .expect("verification");
+    assert_eq!(before.verdict(), Verdict::Pass);
+
+    // Hubei revokes the issuer that signed the code, effective before it was signed.
+    let issuer = node
+        .pki()
+        .manifest
+        .region("420000")
+        .expect("Hubei")
+        .issuer
+        .id
+        .clone();
+    let now = time::OffsetDateTime::now_utc();
+    node.dev
+        .edit_region(
+            "420000",
+            |doc| {
+                doc.revocations
+                    .push(huren_registry::doc::region::Revocation {
+                        issuer,
+                        effective_from: now - time::Duration::days(1),
+                        reason: "key compromise".into(),
+                    })
+            },
+            now,
+        )
+        .expect("published");
+    node.dev.save(&node.registry_dir()).expect("saved");
+
+    let mut after = before.clone();
+    for _ in 0..50 {
+        after = checkpoint
+            .verify_code(verify(&code.payload))
+            .await
+            .expect("verified")
+            .into_inner()
+            .verification
+            .expect("verification");
+        if after.registry_version > before.registry_version {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(after.registry_version > before.registry_version, "reloaded");
+    assert_eq!(after.verdict(), Verdict::Reject);
+    assert_eq!(after.reasons[0].code, "REVOKED_ISSUER");
+}

@@ -146,10 +146,26 @@ async fn assemble_node(config: &Config, dev: bool) -> anyhow::Result<Option<Node
         node.node_id = id.clone();
     }
     node.receipt_key = settings.receipt_key.clone();
+    let (registry_dir, state_dir, node_id) = (
+        node.registry_dir.clone(),
+        node.state_dir.clone(),
+        node.node_id.clone(),
+    );
     let node = Node::assemble(node).await?;
     if let Some(torn) = &node.audit_recovery.torn {
         eprintln!("audit log: cut off a torn tail left by a crash: {torn:?}");
     }
+    let version = node
+        .recognizer()
+        .registry
+        .current()
+        .map_or(0, |r| r.version());
+    eprintln!(
+        "node {node_id}: trust registry v{version} from {} (reloaded on publish); audit log and subject key in {} ({} records kept)",
+        registry_dir.display(),
+        state_dir.display(),
+        node.audit_recovery.records
+    );
     Ok(Some(node))
 }
 
