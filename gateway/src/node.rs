@@ -158,23 +158,22 @@ impl Drop for Node {
     }
 }
 
-/// Builds the dev registry (no status services listed) in `registry_dir` if it holds none;
-/// whether one was created.
+/// Builds the dev registry (no status services listed) in `registry_dir` if it holds none, or
+/// renews its timestamp if it is about to expire (a dev registry left for a day would otherwise
+/// refuse to load); whether one was created.
 pub fn ensure_dev_registry(pki_dir: &Path, registry_dir: &Path) -> Result<bool, NodeError> {
-    if registry_dir.join(STATE_FILE).exists() {
-        return Ok(false);
-    }
-    DevRegistry::init(
-        pki_dir,
-        registry_dir,
-        &DevOptions::default(),
-        false,
-        OffsetDateTime::now_utc(),
-    )
-    .map_err(|source| NodeError::DevRegistry {
+    let now = OffsetDateTime::now_utc();
+    let failed = |source| NodeError::DevRegistry {
         path: registry_dir.to_path_buf(),
         source: Box::new(source),
-    })?;
+    };
+    if registry_dir.join(STATE_FILE).exists() {
+        if DevRegistry::renew_if_stale(registry_dir, now).map_err(failed)? {
+            tracing::info!(dir = %registry_dir.display(), "renewed the dev registry's timestamp");
+        }
+        return Ok(false);
+    }
+    DevRegistry::init(pki_dir, registry_dir, &DevOptions::default(), false, now).map_err(failed)?;
     Ok(true)
 }
 
@@ -258,7 +257,8 @@ fn receipt_signer(
     registry: &SharedRegistry,
 ) -> Result<ReceiptSigner, NodeError> {
     let path = config.receipt_key_path();
-    let key = huren_registry::dev::read_key(&path).map_err(|e| NodeError::ReceiptKey(Box::new(e)))?;
+    let key =
+        huren_registry::dev::read_key(&path).map_err(|e| NodeError::ReceiptKey(Box::new(e)))?;
     let current = registry.current();
     let listed = current
         .as_ref()

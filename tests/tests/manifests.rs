@@ -236,4 +236,6 @@ async fn watch_manifest_sees_a_passenger_turn_red_and_ends_at_departure() {
         OffsetDateTime::now_utc() >= departure,
         "not before the departure time"
     );
+    // Two first decisions and two changes went out; re-judgements that changed nothing did not.
+    assert_eq!(node.audit_records().len(), 4);
 }

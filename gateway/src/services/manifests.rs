@@ -104,7 +104,13 @@ impl ManifestsService for Manifests {
             verifying,
         )?;
         let everyone: Vec<usize> = (0..m.passengers.len()).collect();
-        let boarded = boarding::board_all(recognizer, &call, &m.passengers, &everyone).await?;
+        let mut boarded = boarding::board_all(recognizer, &call, &m.passengers, &everyone).await?;
+        boarding::record(
+            recognizer,
+            &call,
+            &mut boarded.iter_mut().collect::<Vec<_>>(),
+        )
+        .await?;
         let decisions: Vec<_> = boarded.into_iter().map(|b| b.decision).collect();
         Ok(Response::new(CheckManifestResponse {
             train_id: m.train_id.clone(),

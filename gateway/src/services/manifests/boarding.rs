@@ -1,12 +1,16 @@
 //! Boarding decisions for a manifest's passengers: each judged under the destination's agreement
 //! through the shared pipeline, turned into BOARD / DENY / REVIEW, and totalled.
+//!
+//! Judging and recording are separate steps here: a watch re-judges passengers whenever a feed
+//! says something may have changed, and only the decisions that change go out — so only those
+//! are audited and counted ([`record`]).
 
 use futures::StreamExt;
 use huren_adapters::RegionCode;
 use huren_proto::v1::{Boarding, ManifestTotals, Passenger, PassengerDecision, Verdict};
 
 use crate::error::Error;
-use crate::recognition::pipeline::Call;
+use crate::recognition::pipeline::{Call, Judged};
 use crate::recognition::{Recognizer, shaping};
 use crate::services::recognition::BATCH_CONCURRENCY;
 
@@ -18,6 +22,8 @@ pub struct Boarded {
     pub issuing: Option<RegionCode>,
     /// The issuing region's handle for the person, when its service gave one.
     pub handle: Option<String>,
+    /// The decision before shaping, until [`record`] has audited it.
+    pub judged: Option<Judged>,
 }
 
 impl Boarded {
@@ -44,14 +50,14 @@ pub fn boarding(verdict: Verdict) -> Boarding {
     }
 }
 
-/// Judges (and audits) one passenger. A payload no adapter reads fails alone, as REVIEW: staff
-/// at the platform must look at it.
+/// Judges one passenger (nothing is recorded yet). A payload no adapter reads fails alone, as
+/// REVIEW: staff at the platform must look at it.
 pub async fn board(
     recognizer: &Recognizer,
     call: &Call<'_>,
     passenger: &Passenger,
 ) -> Result<Boarded, Error> {
-    match recognizer.verify(call, &passenger.payload).await {
+    match recognizer.judge_payload(call, &passenger.payload).await {
         Ok(judged) => {
             let verification = shaping::verification(call, &judged);
             Ok(Boarded {
@@ -63,6 +69,7 @@ pub async fn board(
                 },
                 issuing: Some(judged.issuing),
                 handle: judged.region_handle().map(str::to_string),
+                judged: Some(judged),
             })
         }
         Err(e @ Error::AuditUnavailable(_)) => Err(e),
@@ -79,6 +86,7 @@ pub async fn board(
                 .ok()
                 .map(|a| a.region()),
             handle: None,
+            judged: None,
         }),
     }
 }
@@ -93,6 +101,23 @@ pub async fn board_all(
     // By index: a closure over `&Passenger` trips the compiler's higher-ranked Send check.
     futures::stream::iter(0..indices.len())
         .map(|i| board(recognizer, call, &passengers[indices[i]]))
+        .buffered(BATCH_CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect()
+}
+
+/// Audits (durably) and counts the decisions about to go out, a bounded number at once so the
+/// audit log's group commit can batch them; each is recorded once.
+pub async fn record(
+    recognizer: &Recognizer,
+    call: &Call<'_>,
+    boarded: &mut [&mut Boarded],
+) -> Result<(), Error> {
+    let judged: Vec<Judged> = boarded.iter_mut().filter_map(|b| b.judged.take()).collect();
+    futures::stream::iter(0..judged.len())
+        .map(|i| recognizer.record(call, &judged[i]))
         .buffered(BATCH_CONCURRENCY)
         .collect::<Vec<_>>()
         .await

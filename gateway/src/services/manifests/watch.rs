@@ -3,7 +3,7 @@
 //!
 //! The feeds are followed from their beginning and before the first decisions are made, so a
 //! change that lands between the two is never missed (at worst a passenger is judged twice and
-//! nothing is sent). A burst of feed events is settled for [`SETTLE`] and answered with one
+//! nothing is sent or audited: only decisions that go out are recorded). A burst of feed events is settled for [`SETTLE`] and answered with one
 //! re-verification of the passengers it may concern. Each round takes a fresh registry snapshot:
 //! a watch may last up to 48 hours, longer than one registry version.
 
@@ -22,6 +22,7 @@ use tonic::Status;
 
 use crate::error::Error;
 use crate::identity::Peer;
+use crate::recognition::pipeline::Call;
 use crate::recognition::{Recognizer, wire};
 use crate::services::manifests::boarding::{self, Boarded};
 
@@ -66,8 +67,14 @@ impl Watch {
             })
             .collect();
         let mut events = self.follow(&claimed);
+        let r = &self.recognizer;
         let everyone: Vec<usize> = (0..self.passengers.len()).collect();
-        let mut state = self.round(&everyone).await?;
+        let mut state = {
+            let call = self.call()?;
+            let mut all = boarding::board_all(r, &call, &self.passengers, &everyone).await?;
+            boarding::record(r, &call, &mut all.iter_mut().collect::<Vec<_>>()).await?;
+            all
+        };
         let first = self.message(state.iter().map(|b| b.decision.clone()).collect(), &state);
         if tx.send(Ok(first)).await.is_err() {
             return Ok(());
@@ -106,31 +113,43 @@ impl Watch {
                 continue;
             }
             let indices: Vec<usize> = affected.into_iter().collect();
-            let fresh = self.round(&indices).await?;
-            let mut changes = Vec::new();
-            for (i, b) in indices.into_iter().zip(fresh) {
-                if state[i].outcome() != b.outcome() {
-                    changes.push(b.decision.clone());
-                }
+            let call = self.call()?;
+            let fresh = boarding::board_all(r, &call, &self.passengers, &indices).await?;
+            // Only what changed goes out, so only that is audited and counted.
+            let mut changed: Vec<(usize, Boarded)> = indices
+                .into_iter()
+                .zip(fresh)
+                .filter(|(i, b)| state[*i].outcome() != b.outcome())
+                .collect();
+            if changed.is_empty() {
+                continue;
+            }
+            boarding::record(
+                r,
+                &call,
+                &mut changed.iter_mut().map(|(_, b)| b).collect::<Vec<_>>(),
+            )
+            .await?;
+            let changes = changed.iter().map(|(_, b)| b.decision.clone()).collect();
+            for (i, b) in changed {
                 state[i] = b;
             }
-            if !changes.is_empty() && tx.send(Ok(self.message(changes, &state))).await.is_err() {
+            if tx.send(Ok(self.message(changes, &state))).await.is_err() {
                 return Ok(());
             }
         }
     }
 
-    /// Judges the passengers at `indices` under the registry of the moment.
-    async fn round(&self, indices: &[usize]) -> Result<Vec<Boarded>, Error> {
+    /// A round's call: the registry of the moment, the node's default time budget.
+    fn call(&self) -> Result<Call<'_>, Error> {
         let r = &self.recognizer;
-        let call = r.call_within(
+        r.call_within(
             &self.peer,
             WATCH_MANIFEST,
             &self.purpose,
             self.verifying,
             r.default_deadline,
-        )?;
-        boarding::board_all(r, &call, &self.passengers, indices).await
+        )
     }
 
     fn message(
