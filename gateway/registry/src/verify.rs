@@ -12,7 +12,7 @@ use crate::doc::{
     AGREEMENT_PREFIX, Agreement, AgreementKind, Document, REGION_PREFIX, RegionDocument, Root,
     Timestamp, agreement::ANY_REGION,
 };
-use crate::envelope::{Envelope, KeySet};
+use crate::envelope::{Envelope, KeySet, Tally};
 use crate::error::VerifyError;
 use crate::log::{Checkpoint, Hash, consistency_proof, leaf_hash, root_hash};
 use crate::registry::{Registry, VerifiedRegion};
@@ -48,7 +48,12 @@ pub fn require(
     env: &Envelope,
     set: &KeySet,
 ) -> Result<(), VerifyError> {
-    let tally = env.tally(set);
+    judge(document, role, &env.tally(set), set)
+}
+
+/// [`require`] on a tally already made: no valid signature by a listed key may fail, and the
+/// distinct valid ones must reach the threshold.
+fn judge(document: &str, role: &str, tally: &Tally, set: &KeySet) -> Result<(), VerifyError> {
     if let Some(bad) = tally.invalid.first() {
         return Err(VerifyError::BadSignature {
             document: document.to_string(),
@@ -190,7 +195,7 @@ fn verify_region(
     code: &str,
     env: &Envelope,
     root: &Root,
-    held: Option<&VerifiedRegion>,
+    held: Option<(&VerifiedRegion, &Envelope)>,
     now: OffsetDateTime,
 ) -> Result<VerifiedRegion, VerifyError> {
     let region = RegionCode::parse(code).map_err(|_| VerifyError::UnknownDocument {
@@ -208,8 +213,25 @@ fn verify_region(
             expires: delegation.expires,
         });
     }
+    // The very envelope the held state accepted, under the same keys and CA: its signatures and
+    // certificates were checked then. Expiry is judged again.
+    if let Some((h, held_env)) = held
+        && held_env == env
+        && h.delegation.keys == delegation.keys
+        && h.delegation.ca_certificate == delegation.ca_certificate
+    {
+        not_expired(name, h.document.expires, now)?;
+        return Ok(VerifiedRegion {
+            code: region,
+            document: h.document.clone(),
+            delegation: delegation.clone(),
+            issuers: h.issuers.clone(),
+        });
+    }
+    let held = held.map(|(h, _)| h);
     let doc: RegionDocument = decode(name, env)?;
-    if env.tally(&delegation.keys).valid.len() < delegation.keys.threshold as usize {
+    let tally = env.tally(&delegation.keys);
+    if tally.valid.len() < delegation.keys.threshold as usize {
         for (other, d) in &root.regions {
             if other != code && !env.tally(&d.keys).valid.is_empty() {
                 return Err(VerifyError::ForeignRegionKey {
@@ -219,7 +241,12 @@ fn verify_region(
             }
         }
     }
-    require(name, &format!("region {code} keys"), env, &delegation.keys)?;
+    judge(
+        name,
+        &format!("region {code} keys"),
+        &tally,
+        &delegation.keys,
+    )?;
     not_expired(name, doc.expires, now)?;
     // Certificate checks dominate a load; an unchanged document under an unchanged region CA
     // was checked when the held state was accepted. Signatures and expiry are still checked.
@@ -256,12 +283,35 @@ fn verify_region(
     })
 }
 
+/// The key sets an agreement must be signed by under `root`.
+fn agreement_signers<'r>(a: &Agreement, root: &'r Root) -> Vec<Option<&'r KeySet>> {
+    match a.kind {
+        AgreementKind::National => vec![Some(&root.roles.root)],
+        AgreementKind::Bilateral => [&a.verifying, &a.issuing]
+            .into_iter()
+            .map(|c| root.regions.get(c).map(|d| &d.keys))
+            .collect(),
+    }
+}
+
 fn verify_agreement(
     name: &str,
     env: &Envelope,
     root: &Root,
+    held: Option<&Registry>,
     now: OffsetDateTime,
 ) -> Result<Agreement, VerifyError> {
+    // The very envelope the held state accepted, under the same signing keys.
+    if let Some(h) = held
+        && h.state().documents.get(name) == Some(env)
+        && let Some(prev) = h
+            .agreements()
+            .find(|a| Agreement::document_name(&a.id) == name)
+        && agreement_signers(prev, h.root()) == agreement_signers(prev, root)
+    {
+        not_expired(name, prev.expires, now)?;
+        return Ok(prev.clone());
+    }
     let a: Agreement = decode(name, env)?;
     let bad = |reason: String| VerifyError::BadAgreement {
         document: name.to_string(),
@@ -358,16 +408,16 @@ pub fn verify_state_with(
     for (name, env) in &state.documents {
         let version = if let Some(code) = name.strip_prefix(REGION_PREFIX) {
             let held_region = held.and_then(|h| {
-                RegionCode::parse(code)
-                    .ok()
-                    .and_then(|c| h.region(c).filter(|r| r.code == c))
+                let c = RegionCode::parse(code).ok()?;
+                let r = h.region(c).filter(|r| r.code == c)?;
+                Some((r, h.state().documents.get(name)?))
             });
             let r = verify_region(name, code, env, &root, held_region, now)?;
             let v = r.document.version;
             regions.insert(r.code, r);
             v
         } else if name.strip_prefix(AGREEMENT_PREFIX).is_some() {
-            let a = verify_agreement(name, env, &root, now)?;
+            let a = verify_agreement(name, env, &root, held, now)?;
             let v = a.version;
             agreements.insert(a.id.clone(), a);
             v

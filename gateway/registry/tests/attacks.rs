@@ -533,3 +533,47 @@ fn an_envelope_of_another_type_cannot_pass_as_a_region_document() {
         VerifyError::WrongPayloadType { .. }
     ));
 }
+
+#[test]
+fn a_region_document_is_checked_again_when_the_root_replaces_its_keys() {
+    let f = fixture();
+    let mut root = f.dev.registry.root().clone();
+    root.version += 1;
+    let new_key = SigningKey::generate(Algorithm::EcdsaP256).unwrap();
+    root.regions.get_mut("510000").unwrap().keys = KeySet::new([new_key.public_key()], 1);
+    let env = signed(&root, &[&f.dev.keys.root[0], &f.dev.keys.root[1]]).unwrap();
+    let current = f.dev.registry.clone();
+    // Unchanged documents signed with Sichuan's old key (its agreement with Zhejiang, then its
+    // region document) no longer pass under the new root, though the node accepted them before.
+    let err = publish_raw(&f.dev, &current, vec![("root".into(), env)]).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            PublishError::Refused(VerifyError::BelowThreshold { document, role, valid: 0, needed: 1 })
+                if document == "agreements/330000-510000" && role == "region 510000 keys"
+        ),
+        "{err}"
+    );
+    let mut bilateral = current
+        .agreements()
+        .find(|a| a.id == "330000-510000")
+        .unwrap()
+        .clone();
+    bilateral.version += 1;
+    let bilateral_env = signed(&bilateral, &[&f.dev.keys.regions["330000"][0], &new_key]).unwrap();
+    let env = signed(&root, &[&f.dev.keys.root[0], &f.dev.keys.root[1]]).unwrap();
+    let err = publish_raw(
+        &f.dev,
+        &current,
+        vec![("root".into(), env), (bilateral.name(), bilateral_env)],
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            PublishError::Refused(VerifyError::BelowThreshold { document, valid: 0, .. })
+                if document == "regions/510000"
+        ),
+        "{err}"
+    );
+}

@@ -254,9 +254,12 @@ fn bench(args: &Args) -> anyhow::Result<()> {
         st.apply(v2.state(), now)?;
         apply_disk.push(start.elapsed());
     }
-    let delta_floor = args.issuers as f64 / p256 + signatures as f64 / ed;
+    // On a delta only the changed document, the timestamp and the checkpoint are new; the
+    // envelopes the held state already accepted are not verified again.
+    let delta_signatures = 3;
+    let delta_floor = args.issuers as f64 / p256 + delta_signatures as f64 / ed;
     println!(
-        "delta     publish one revocation {}; verify against the held state {} ({:.2}× its floor: {} certificate checks + {signatures} signatures, unchanged regions reuse the held checks); apply (verify + atomic write + fsync) {}",
+        "delta     publish one revocation {}; verify against the held state {} ({:.2}× its floor: {} certificate checks + {delta_signatures} signatures; unchanged envelopes keep the held checks); apply (verify + atomic write + fsync) {}",
         ms(publish_time),
         ms(apply_verify),
         apply_verify.as_secs_f64() / delta_floor,
