@@ -19,6 +19,21 @@ pub struct Bounds {
     pub requests: u64,
 }
 
+impl Bounds {
+    /// The longest one call may take: a run ends at most this long after its duration.
+    pub fn call_timeout(&self) -> Duration {
+        self.duration + Duration::from_secs(10)
+    }
+
+    /// `message` as a request whose grpc-timeout is [`Bounds::call_timeout`], so the server
+    /// also gives up on it.
+    pub fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        request.set_timeout(self.call_timeout());
+        request
+    }
+}
+
 /// What one run measured.
 #[derive(Debug, Clone)]
 pub struct Figures {
@@ -63,6 +78,7 @@ where
     let call = Arc::new(call);
     let started = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + bounds.duration;
+    let call_timeout = bounds.call_timeout();
     let cpu_start = threads_cpu(SERVER_THREADS);
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(in_flight);
@@ -79,7 +95,10 @@ where
                     break;
                 }
                 let t = Instant::now();
-                match call(i).await {
+                let outcome = tokio::time::timeout(call_timeout, call(i))
+                    .await
+                    .unwrap_or_else(|_| Err(format!("no answer within {call_timeout:?}")));
+                match outcome {
                     Ok(()) => {
                         ok += 1;
                         if let Some(h) = hist.as_mut() {

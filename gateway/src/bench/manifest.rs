@@ -100,12 +100,13 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
         let bare = super::verify::health(&channels, in_flight, options.bounds).await;
         let m = manifest.clone();
         let ch = channels.clone();
+        let bounds = options.bounds;
         let f = load::run(in_flight, options.bounds, n, move |i| {
             let channel = ch[i as usize % ch.len()].clone();
             let manifest = (*m).clone();
             async move {
                 let response = ManifestsServiceClient::new(channel)
-                    .check_manifest(crate::demo::check::bulk(CheckManifestRequest {
+                    .check_manifest(bounds.request(CheckManifestRequest {
                         manifest: Some(manifest),
                     }))
                     .await

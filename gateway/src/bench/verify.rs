@@ -193,7 +193,7 @@ pub(crate) async fn health(
         let channel = channels[i as usize % channels.len()].clone();
         async move {
             HealthClient::new(channel)
-                .check(HealthCheckRequest::default())
+                .check(bounds.request(HealthCheckRequest::default()))
                 .await
                 .map(drop)
                 .map_err(|s| crate::report::describe(&s))
@@ -215,11 +215,11 @@ async fn unary(
         let payload = payloads[i as usize % payloads.len()].clone();
         async move {
             let v = RecognitionServiceClient::new(channel)
-                .verify_code(VerifyCodeRequest {
+                .verify_code(bounds.request(VerifyCodeRequest {
                     payload,
                     verifying_region: String::new(),
                     purpose: "bench".into(),
-                })
+                }))
                 .await
                 .map_err(|s| crate::report::describe(&s))?
                 .into_inner()
@@ -248,11 +248,11 @@ async fn batched(
             .collect();
         async move {
             let results = RecognitionServiceClient::new(channel)
-                .verify_codes(VerifyCodesRequest {
+                .verify_codes(bounds.request(VerifyCodesRequest {
                     payloads: chunk,
                     verifying_region: String::new(),
                     purpose: "bench".into(),
-                })
+                }))
                 .await
                 .map_err(|s| crate::report::describe(&s))?
                 .into_inner()

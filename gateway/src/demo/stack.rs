@@ -120,7 +120,6 @@ impl Regions {
             NodeConfig::new(&self.dirs.pki, &self.dirs.registry, &self.dirs.state);
         // The demo edits its registry before the gateway starts; nothing to poll for.
         node_config.registry_poll = None;
-        node_config.revocations_every = std::time::Duration::from_secs(1);
         let node = Node::assemble(node_config)
             .await
             .context("assembling the gateway node")?;

@@ -1,0 +1,164 @@
+//! The thin client commands as an operator runs them against a live gateway: the real binary,
+//! a table for people, JSON for machines, and a refusal that names its gRPC code and reason.
+
+use std::path::Path;
+
+use huren::demo::codes::{Codes, forge};
+use huren::demo::people::People;
+use huren::demo::stack::{Dirs, Regions, Stack};
+use huren_adapters::{Colour, RegionCode};
+
+async fn huren(args: &[&str], stack: &Stack) -> (bool, String, String) {
+    let gateway = format!("https://{}", stack.addr().unwrap());
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_huren"))
+        .args(args)
+        .args(["--gateway", &gateway, "--pki"])
+        .arg(stack.pki())
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn write(path: &Path, text: &str) -> String {
+    std::fs::write(path, text).unwrap();
+    path.display().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_manifest_workers_and_summary_from_the_command_line() {
+    let dirs = Dirs::fresh("client-cli").unwrap();
+    let root = dirs.root.clone();
+    let stack = Regions::start(dirs)
+        .await
+        .unwrap()
+        .start_gateway()
+        .await
+        .unwrap();
+    let codes = Codes::load(stack.pki()).unwrap();
+    let mut people = People::new(1);
+    let signed_at = time::OffsetDateTime::now_utc() - time::Duration::minutes(5);
+    let gd = RegionCode::GUANGDONG;
+    let green = codes
+        .issue(
+            &stack.regions,
+            gd,
+            &people.resident(gd),
+            Colour::Green,
+            signed_at,
+        )
+        .await
+        .unwrap();
+
+    // One scan as the default caller, the Yuhang checkpoint.
+    let (ok, out, err) = huren(&["verify", &green], &stack).await;
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("verdict      PASS"), "{out}");
+    assert!(out.contains("GREEN (绿码)"), "{out}");
+    assert!(out.contains("rules of     330000 Zhejiang"), "{out}");
+    let (ok, out, _) = huren(&["verify", "--json", &forge(&green)], &stack).await;
+    assert!(ok);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["verdict"], "REJECT");
+
+    // A manifest from a CSV file, as the carrier.
+    let csv = write(
+        &root.join("train.csv"),
+        &format!("seat,payload\n01A,{green}\n01B,{}\n", forge(&green)),
+    );
+    let (ok, out, err) = huren(
+        &[
+            "manifest",
+            "check",
+            &csv,
+            "--train",
+            "D1",
+            "--from",
+            "510000",
+            "--to",
+            "330100",
+            "--departs",
+            "2030-01-01T08:00:00+08:00",
+        ],
+        &stack,
+    )
+    .await;
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("train D1: 2 passengers, 1 BOARD, 1 DENY, 0 REVIEW"),
+        "{out}"
+    );
+    assert!(out.contains("01B   DENY      REJECT"), "{out}");
+
+    // Workers by ID number and name, as Henan's labour office, receipts to a directory.
+    let henan = stack.regions.service(RegionCode::HENAN).unwrap();
+    let who = people.resident(RegionCode::HENAN);
+    henan
+        .store()
+        .upsert(
+            &who.id,
+            &who.name,
+            "低风险",
+            None,
+            time::OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+    let csv = write(
+        &root.join("workers.csv"),
+        &format!(
+            "worker_ref,id_number,name\nW1,{},{}\n",
+            who.id.expose(),
+            who.name
+        ),
+    );
+    let receipts = root.join("receipts");
+    let (ok, out, err) = huren(
+        &[
+            "workers",
+            "confirm",
+            &csv,
+            "--to",
+            "330000",
+            "--role",
+            "province",
+            "--region",
+            "410000",
+            "--receipts",
+            &receipts.display().to_string(),
+        ],
+        &stack,
+    )
+    .await;
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("1 confirmed, 0 not confirmed, 0 errors"),
+        "{out}"
+    );
+    assert!(receipts.join("W1.json").exists());
+    assert!(
+        !out.contains(who.id.expose()),
+        "an ID number was printed: {out}"
+    );
+
+    // The national summary counts what was asked, as the national office.
+    let (ok, out, err) = huren(&["summary", "--since", "15m"], &stack).await;
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("330000      440000"), "{out}");
+    assert!(out.contains("410000       330000          1"), "{out}");
+
+    // Asked by the wrong role: non-zero exit, the code and the reason in plain words.
+    let (ok, _, err) = huren(&["summary", "--role", "checkpoint"], &stack).await;
+    assert!(!ok);
+    assert!(
+        err.contains("GetNationalSummary: PERMISSION_DENIED (ROLE_NOT_ALLOWED)"),
+        "{err}"
+    );
+
+    stack.shutdown().await;
+    let _ = std::fs::remove_dir_all(root);
+}
