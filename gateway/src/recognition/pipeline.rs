@@ -64,8 +64,20 @@ pub struct Call<'a> {
     /// The province whose rules apply (from `authz::verifying_region`).
     pub verifying: RegionCode,
     pub registry: Arc<Registry>,
-    /// Adapters must answer (or degrade) by then.
-    pub read_by: Instant,
+    /// The caller's deadline, less time for the audit sync and the reply: every read of the
+    /// call answers (or degrades) by then. `None` when the caller set no deadline.
+    pub read_by: Option<Instant>,
+    /// Without a caller deadline, each read gets this long from when it starts, so the last
+    /// entries of a big batch get the same chance as the first.
+    pub read_budget: Duration,
+}
+
+impl Call<'_> {
+    /// When a read starting now must answer (or degrade).
+    pub fn read_deadline(&self) -> Instant {
+        self.read_by
+            .unwrap_or_else(|| Instant::now() + self.read_budget)
+    }
 }
 
 /// A readable status, in the national vocabulary, with where it came from.
@@ -113,7 +125,8 @@ impl Judged {
 
 impl Recognizer {
     /// Takes the call's registry snapshot and deadline. The caller's `grpc-timeout` bounds the
-    /// reads (the server's cap already bounds the whole call); without one the node default does.
+    /// reads (the server's cap already bounds the whole call); without one, each read gets the
+    /// node's default.
     pub fn call<'a>(
         &self,
         peer: &'a Peer,
@@ -126,18 +139,18 @@ impl Recognizer {
             .get("grpc-timeout")
             .and_then(|v| v.to_str().ok())
             .and_then(parse_grpc_timeout);
-        let budget = asked.unwrap_or(self.default_deadline);
-        self.call_within(peer, method, purpose, verifying, budget)
+        let mut call = self.call_within(peer, method, purpose, verifying)?;
+        call.read_by = asked.map(|d| Instant::now() + d.mul_f64(READ_SHARE));
+        Ok(call)
     }
 
-    /// Like [`Recognizer::call`], with an explicit time budget (a stream's later rounds).
+    /// Like [`Recognizer::call`] for a call with no caller deadline (a stream's later rounds).
     pub fn call_within<'a>(
         &self,
         peer: &'a Peer,
         method: &'static str,
         purpose: &'a str,
         verifying: RegionCode,
-        budget: Duration,
     ) -> Result<Call<'a>, Error> {
         if purpose.len() > MAX_TEXT_BYTES {
             return Err(Error::invalid(
@@ -155,7 +168,8 @@ impl Recognizer {
             purpose,
             verifying,
             registry,
-            read_by: Instant::now() + budget.mul_f64(READ_SHARE),
+            read_by: None,
+            read_budget: self.default_deadline.mul_f64(READ_SHARE),
         })
     }
 
@@ -191,7 +205,12 @@ impl Recognizer {
         })?;
         let now = OffsetDateTime::now_utc();
         let agreement = call.registry.agreement(call.verifying, home, now);
-        let ctx = ReadContext::new(call.registry.as_ref(), &self.status, now, call.read_by);
+        let ctx = ReadContext::new(
+            call.registry.as_ref(),
+            &self.status,
+            now,
+            call.read_deadline(),
+        );
         let read = match adapter.read_resident(&id, name, &ctx).await {
             Err(CodeError::Unsupported(why)) => {
                 return Err(Error::invalid("workers.resident", why));
@@ -213,7 +232,12 @@ impl Recognizer {
         let issuing = adapter.region();
         let now = OffsetDateTime::now_utc();
         let agreement = call.registry.agreement(call.verifying, issuing, now);
-        let mut ctx = ReadContext::new(call.registry.as_ref(), &self.status, now, call.read_by);
+        let mut ctx = ReadContext::new(
+            call.registry.as_ref(),
+            &self.status,
+            now,
+            call.read_deadline(),
+        );
         // Hybrid formats (Sichuan) ask the issuing region live only when the agreement says so.
         ctx.require_online = agreement.is_some_and(|a| a.online_check_required);
         let read = adapter.read(payload, &ctx).await;

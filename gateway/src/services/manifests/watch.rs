@@ -140,16 +140,10 @@ impl Watch {
         }
     }
 
-    /// A round's call: the registry of the moment, the node's default time budget.
+    /// A round's call: the registry of the moment, the node's default time per read.
     fn call(&self) -> Result<Call<'_>, Error> {
-        let r = &self.recognizer;
-        r.call_within(
-            &self.peer,
-            WATCH_MANIFEST,
-            &self.purpose,
-            self.verifying,
-            r.default_deadline,
-        )
+        self.recognizer
+            .call_within(&self.peer, WATCH_MANIFEST, &self.purpose, self.verifying)
     }
 
     fn message(
