@@ -27,7 +27,11 @@
 //! CA of its delegation (region scope comes from the delegation, not from X.509 name
 //! constraints); every current document is a leaf of the log, whose signed checkpoint is
 //! consistent with the one held. Issuer validity and revocation are judged per code at its
-//! signing time ([`Registry`]'s `TrustView::issuer_key`).
+//! signing time ([`Registry`]'s `TrustView::issuer_key`). A signature by a listed key that does
+//! not verify is refused as tampering, even when the threshold is met without it. Against a held
+//! state, an envelope byte-identical to one already accepted under unchanged keys (and CA) is not
+//! verified again; its expiry is. Only the publisher's own tools may load an expired timestamp
+//! ([`Policy`], `store::load_for_publisher`), to renew it.
 //!
 //! **Log** ([`log`]): RFC 6962 tree over the DSSE PAE bytes of every accepted document version;
 //! checkpoints are envelopes over canonical `{origin, tree_size, root_hash}`; witnesses cosign the
