@@ -21,10 +21,17 @@ use crate::error::Error;
 use crate::identity::Peer;
 use crate::limits::parse_grpc_timeout;
 use crate::privacy::{SubjectKey, subject_handle, subject_ref};
-use crate::recognition::engine::{CanonicalStatus, Decision, ReadFailure, Reading, decide};
+use crate::recognition::engine::{
+    CanonicalStatus, Decision, ReadFailure, Reading, ReasonCode, decide,
+};
 use crate::recognition::receipt::ReceiptSigner;
 use crate::services::registry::SharedRegistry;
 use crate::summary::{DecisionKey, SummaryStore};
+
+/// Decisions recorded (and so answered), by verdict and issuing region.
+pub const DECISIONS: &str = "huren_decisions_total";
+/// Appends the audit log refused: each one is a call answered UNAVAILABLE.
+pub const AUDIT_FAILURES: &str = "huren_audit_failures_total";
 
 /// The subject_ref audited for a payload that names nobody readable (forged, malformed).
 pub const UNIDENTIFIED: &str = "unidentified";
@@ -292,12 +299,13 @@ impl Recognizer {
             valid_until: native.valid_until,
             source: native.source,
         };
-        let decision = decide(
+        let mut decision = decide(
             &Reading::Status(canonical.clone()),
             call.verifying,
             agreement,
             now,
         );
+        explain_degraded(&mut decision, &native.notes);
         let subject_ref = subject_handle(&native.subject)
             .map(|h| subject_ref(&self.subject_key, call.verifying, issuing, &h))
             .unwrap_or_else(|| UNIDENTIFIED.to_string());
@@ -338,9 +346,16 @@ impl Recognizer {
             registry_version: call.registry.version(),
         };
         self.audit.append(entry).await.map_err(|e| {
+            metrics::counter!(AUDIT_FAILURES).increment(1);
             tracing::error!(error = %e, "audit append failed; refusing to answer");
             Error::AuditUnavailable(e.to_string())
         })?;
+        metrics::counter!(
+            DECISIONS,
+            "verdict" => judged.decision.verdict.as_str(),
+            "issuing_region" => judged.issuing.to_string()
+        )
+        .increment(1);
         self.summary.record_decision(DecisionKey {
             verifying: call.verifying,
             issuing: judged.issuing,
@@ -349,5 +364,20 @@ impl Recognizer {
             source: judged.source.into(),
         });
         Ok(())
+    }
+}
+
+/// Says on the DEGRADED reason why the region was not reached (the adapter's notes: down, slow,
+/// wrong identity...), so the person at the checkpoint knows it is not the holder's fault.
+fn explain_degraded(decision: &mut Decision, notes: &[String]) {
+    if notes.is_empty() {
+        return;
+    }
+    for reason in decision
+        .reasons
+        .iter_mut()
+        .filter(|r| r.code == ReasonCode::Degraded)
+    {
+        reason.message = format!("{} ({})", reason.message, notes.join("; "));
     }
 }
