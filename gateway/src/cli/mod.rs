@@ -70,7 +70,9 @@ pub enum Command {
 /// Entry point of the `huren` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.log_format);
+    // The demo and the benchmarks print a report on stdout; routine info logs would bury it.
+    let quiet = matches!(cli.command, Command::Demo(_) | Command::Bench(_));
+    init_tracing(cli.log_format, if quiet { "warn" } else { "info" });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -107,9 +109,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
-fn init_tracing(format: LogFormat) {
+/// Logs to stderr; `RUST_LOG` wins over `default_level`.
+fn init_tracing(format: LogFormat, default_level: &str) {
     use tracing_subscriber::{EnvFilter, fmt};
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Human => builder.try_init(),

@@ -83,9 +83,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         println!("stopping");
     }
     stack.shutdown().await;
-    if !options.keep {
-        let _ = std::fs::remove_dir_all(&dirs.root);
-    }
+    let _ = std::fs::remove_dir_all(&dirs.root);
     if let Err(e) = outcome {
         return Err(e.context("the demo did not complete"));
     }
@@ -332,7 +330,7 @@ fn print_how_to_connect(stack: &Stack, sample: Option<&str>) -> anyhow::Result<(
     let addr = stack.addr()?;
     let pki = stack.pki().display().to_string();
     let root = stack.regions.dirs.root.display().to_string();
-    println!("\neverything keeps serving until Ctrl-C:");
+    println!("\neverything keeps serving until Ctrl-C (which stops it and removes {root}):");
     println!("  gateway   https://{addr}");
     if let Some(admin) = stack.admin_addr() {
         println!("  metrics   http://{admin}/metrics");
