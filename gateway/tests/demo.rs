@@ -55,6 +55,7 @@ fn the_demo_runs_every_scenario_and_checks_its_own_results() {
     }
     expect("HOME_QUARANTINE     7");
     expect("#1 REJECT (FORGED), #2 error PAYLOAD_NOT_CLAIMED");
+    expect("[ok]   a withdrawn Guangdong token is refused");
     // (d) a passenger turned red mid-watch, (e) the national summary.
     expect("[ok]   the passenger turned red is seen as DENY before departure");
     expect("[ok]   the stream ends cleanly with a departure message");

@@ -104,6 +104,8 @@ async fn setup(dirs: Dirs) -> anyhow::Result<(Stack, Vec<String>)> {
     let mut lines = vec!["setup".to_string()];
     let now = OffsetDateTime::now_utc();
     let mut regions = Regions::start(dirs).await?;
+    // So that scenario (c) sees a Guangdong token withdrawn within a second or two.
+    regions.revocations_every = Some(checkpoint::REVOCATION_REFRESH);
     lines.push(format!(
         "  dev PKI: national root, 7 region CAs, gateway and {} client certificates in {}",
         regions.manifest.clients.len(),

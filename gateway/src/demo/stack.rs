@@ -64,6 +64,8 @@ pub struct Regions {
     pub manifest: huren_certs::Manifest,
     pub services: BTreeMap<RegionCode, ServiceHandle>,
     pub dev: DevRegistry,
+    /// How often the node fetches Guangdong's signed revocation list (the node's default: 30 s).
+    pub revocations_every: Option<std::time::Duration>,
 }
 
 impl Regions {
@@ -92,6 +94,7 @@ impl Regions {
             manifest,
             services,
             dev,
+            revocations_every: None,
         })
     }
 
@@ -120,6 +123,9 @@ impl Regions {
             NodeConfig::new(&self.dirs.pki, &self.dirs.registry, &self.dirs.state);
         // The demo edits its registry before the gateway starts; nothing to poll for.
         node_config.registry_poll = None;
+        if let Some(every) = self.revocations_every {
+            node_config.revocations_every = every;
+        }
         let node = Node::assemble(node_config)
             .await
             .context("assembling the gateway node")?;
