@@ -206,6 +206,17 @@ async fn watch_manifest_sees_a_passenger_turn_red_and_ends_at_departure() {
     );
     assert!(!first.departed);
 
+    // A second train, watched while the first one's feeds already run, shares them.
+    let mut second = carrier
+        .watch_manifest(WatchManifestRequest {
+            manifest: Some(manifest(vec![("9F", zj.payload.as_str())], departure)),
+        })
+        .await
+        .expect("watching")
+        .into_inner();
+    let first_of_second = second.message().await.expect("stream").expect("first");
+    assert_eq!(first_of_second.changes[0].boarding(), Boarding::Board);
+
     node.set_status(RegionCode::SICHUAN, &sc_id, Colour::Red)
         .await;
     node.set_status(RegionCode::ZHEJIANG, &zj_id, Colour::Yellow)
@@ -236,6 +247,15 @@ async fn watch_manifest_sees_a_passenger_turn_red_and_ends_at_departure() {
         OffsetDateTime::now_utc() >= departure,
         "not before the departure time"
     );
-    // Two first decisions and two changes went out; re-judgements that changed nothing did not.
-    assert_eq!(node.audit_records().len(), 4);
+    let mut second_saw = Vec::new();
+    while let Some(event) = second.message().await.expect("second stream") {
+        second_saw.extend(event.changes.iter().map(|c| (c.seat.clone(), c.boarding())));
+        if event.departed {
+            break;
+        }
+    }
+    assert_eq!(second_saw, [("9F".to_string(), Boarding::Deny)]);
+    // Three first decisions and three changes went out; re-judgements that changed nothing
+    // did not.
+    assert_eq!(node.audit_records().len(), 6);
 }

@@ -18,7 +18,10 @@ use crate::recognition::{Recognizer, wire};
 use crate::services::recognition::check_batch;
 
 pub mod boarding;
+pub mod feeds;
 pub mod watch;
+
+use feeds::FeedHub;
 
 pub const CHECK_MANIFEST: &str = "/huren.v1.ManifestsService/CheckManifest";
 
@@ -27,16 +30,23 @@ pub const MAX_WATCH_AHEAD: time::Duration = time::Duration::hours(48);
 /// Longest train id accepted (it goes into the audit log's purpose).
 const MAX_TRAIN_ID: usize = 64;
 
-/// What the service needs: the node's [`Recognizer`] (none: the methods answer UNIMPLEMENTED).
+/// What the service needs: the node's [`Recognizer`] (none: the methods answer UNIMPLEMENTED)
+/// and the change feeds every watch shares.
 #[derive(Debug, Default)]
 pub struct ManifestsState {
     pub recognizer: Option<Arc<Recognizer>>,
+    pub feeds: Option<Arc<FeedHub>>,
 }
 
 impl ManifestsState {
     pub fn new(recognizer: Arc<Recognizer>) -> Self {
+        let feeds = FeedHub::new(
+            recognizer.status.clone(),
+            Arc::new(recognizer.registry.clone()),
+        );
         Self {
             recognizer: Some(recognizer),
+            feeds: Some(Arc::new(feeds)),
         }
     }
 }
@@ -158,8 +168,13 @@ impl ManifestsService for Manifests {
             )
             .into());
         }
+        let feeds = self.state.feeds.clone().ok_or(Error::Unimplemented {
+            method: "WatchManifest",
+            capability: "the regions' change feeds (huren::node)",
+        })?;
         let watch = watch::Watch {
             recognizer: recognizer.clone(),
+            feeds,
             peer: peer.clone(),
             purpose,
             verifying,

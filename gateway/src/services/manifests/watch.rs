@@ -1,9 +1,9 @@
 //! WatchManifest: every passenger's decision first, then only the decisions that change, fed by
 //! the issuing regions' change feeds, until departure; then one `departed` message and the end.
 //!
-//! The feeds are followed from their beginning and before the first decisions are made, so a
-//! change that lands between the two is never missed (at worst a passenger is judged twice and
-//! nothing is sent or audited: only decisions that go out are recorded). A burst of feed events is settled for [`SETTLE`] and answered with one
+//! The watch subscribes to the node's shared feeds ([`FeedHub`]) before it makes the first
+//! decisions, so a change that lands between the two is never missed (at worst a passenger is
+//! judged twice and nothing is sent or audited: only decisions that go out are recorded). A burst of feed events is settled for [`SETTLE`] and answered with one
 //! re-verification of the passengers it may concern. Each round takes a fresh registry snapshot:
 //! a watch may last up to 48 hours, longer than one registry version.
 
@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use huren_adapters::net::{FeedEvent, FollowFrom};
+use huren_adapters::net::FeedEvent;
 use huren_adapters::{RegionCode, TrustView};
+
 use huren_proto::v1::{Passenger, WatchManifestResponse};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
@@ -25,6 +26,7 @@ use crate::identity::Peer;
 use crate::recognition::pipeline::Call;
 use crate::recognition::{Recognizer, wire};
 use crate::services::manifests::boarding::{self, Boarded};
+use crate::services::manifests::feeds::FeedHub;
 
 /// How long a burst of feed events is collected before the passengers it concerns are re-judged.
 pub const SETTLE: Duration = Duration::from_millis(200);
@@ -34,6 +36,7 @@ pub const WATCH_MANIFEST: &str = "/huren.v1.ManifestsService/WatchManifest";
 /// One watch, owned by its task.
 pub struct Watch {
     pub recognizer: Arc<Recognizer>,
+    pub feeds: Arc<FeedHub>,
     pub peer: Peer,
     pub purpose: String,
     pub verifying: RegionCode,
@@ -159,33 +162,23 @@ impl Watch {
         }
     }
 
-    /// One follower per issuing region that has a status service, merged into one stream.
+    /// The node's feed of every issuing region that has a status service, merged into one.
     fn follow(&self, claimed: &[Option<RegionCode>]) -> Events {
-        let r = &self.recognizer;
-        let trust: Arc<dyn TrustView> = Arc::new(r.registry.clone());
+        let registry = self.recognizer.registry.current();
         let regions: BTreeSet<RegionCode> = claimed
             .iter()
             .flatten()
             .map(|c| c.province())
-            .filter(|c| trust.status_service(*c).is_some())
-            .collect();
-        let streams: Vec<Events> = regions
-            .into_iter()
-            .map(|region| {
-                let follower = r
-                    .status
-                    .follow(region, trust.clone(), FollowFrom::Beginning);
-                futures::stream::unfold(follower, move |mut f| async move {
-                    let event = f.recv().await?;
-                    Some(((region, event), f))
-                })
-                .boxed()
+            .filter(|c| {
+                registry
+                    .as_ref()
+                    .is_some_and(|r| r.status_service(*c).is_some())
             })
             .collect();
-        if streams.is_empty() {
+        if regions.is_empty() {
             return futures::stream::pending().boxed();
         }
-        futures::stream::select_all(streams).boxed()
+        futures::stream::select_all(regions.into_iter().map(|r| self.feeds.subscribe(r))).boxed()
     }
 }
 

@@ -1,0 +1,82 @@
+//! One change-feed follower per region for the whole node, shared by every WatchManifest: a
+//! thousand trains watched means one long poll per region, not a thousand.
+//!
+//! A region's follower starts with the first watch that needs it, from the beginning of the
+//! feed (that first watch re-judges its passengers once, harmlessly), and then runs for the
+//! node's life. A watch subscribes before it makes its first decisions, so any change after
+//! that reaches it; a change before it has already emptied the status client's cache. A watch
+//! that falls too far behind is told `Reset` and re-judges the region's passengers.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use huren_adapters::net::{FeedEvent, FollowFrom, StatusClient};
+use huren_adapters::{RegionCode, TrustView};
+use tokio::sync::broadcast;
+use tokio_stream::wrappers::BroadcastStream;
+
+/// Events a slow watch may fall behind by before it is told to start over.
+const LAG: usize = 4096;
+
+/// A region's running follower and the channel it fans out on.
+struct Follower {
+    tx: broadcast::Sender<FeedEvent>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+pub struct FeedHub {
+    status: StatusClient,
+    trust: Arc<dyn TrustView>,
+    regions: Mutex<HashMap<RegionCode, Follower>>,
+}
+
+impl std::fmt::Debug for FeedHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FeedHub").finish_non_exhaustive()
+    }
+}
+
+impl Drop for FeedHub {
+    fn drop(&mut self) {
+        let regions = self.regions.get_mut().unwrap_or_else(|p| p.into_inner());
+        for (_, follower) in regions.drain() {
+            follower.task.abort();
+        }
+    }
+}
+
+impl FeedHub {
+    pub fn new(status: StatusClient, trust: Arc<dyn TrustView>) -> Self {
+        Self {
+            status,
+            trust,
+            regions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `region`'s feed from now on, tagged with the region; starts its follower if none runs.
+    pub fn subscribe(&self, region: RegionCode) -> BoxStream<'static, (RegionCode, FeedEvent)> {
+        let region = region.province();
+        let mut regions = self.regions.lock().unwrap_or_else(|p| p.into_inner());
+        let follower = regions.entry(region).or_insert_with(|| {
+            let (tx, _) = broadcast::channel(LAG);
+            let mut follower =
+                self.status
+                    .follow(region, self.trust.clone(), FollowFrom::Beginning);
+            let out = tx.clone();
+            let task = tokio::spawn(async move {
+                // Runs for the node's life; `recv` ends only if the follower stops.
+                while let Some(event) = follower.recv().await {
+                    // No watch listening right now is fine: the next one judges afresh.
+                    let _ = out.send(event);
+                }
+            });
+            Follower { tx, task }
+        });
+        BroadcastStream::new(follower.tx.subscribe())
+            .map(move |event| (region, event.unwrap_or(FeedEvent::Reset)))
+            .boxed()
+    }
+}
