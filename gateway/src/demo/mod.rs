@@ -9,18 +9,22 @@
 //! passenger turning red before departure, (e) [`national`] the national summary, and [`roles`]
 //! one refused call per role. [`check`] judges every expectation; any failure exits non-zero.
 
+pub mod audit;
+pub mod batch;
 pub mod check;
 pub mod checkpoint;
 pub mod codes;
+pub mod keep;
 pub mod national;
+pub mod passengers;
 pub mod people;
+pub mod receipts;
 pub mod roles;
 pub mod stack;
 pub mod train;
 pub mod watch;
+pub mod withdrawn;
 pub mod workers;
-
-use std::path::Path;
 
 use anyhow::Context as _;
 use time::OffsetDateTime;
@@ -53,12 +57,12 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     }
     let mut checks = Checks::default();
     let outcome = scenarios(&stack, options.seed, &mut checks).await;
-    audit(
+    audit::run(
         &stack,
         outcome.as_ref().ok().and_then(|o| o.counted),
         &mut checks,
     );
-    print_roles(&stack);
+    roles::print_visibility(&stack);
 
     println!(
         "\n{} checks passed, {} failed; demo took {}",
@@ -73,7 +77,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         }
     }
     if options.keep {
-        print_how_to_connect(
+        keep::print_how_to_connect(
             &stack,
             outcome.as_ref().ok().and_then(|o| o.sample.as_deref()),
         )?;
@@ -105,7 +109,7 @@ async fn setup(dirs: Dirs) -> anyhow::Result<(Stack, Vec<String>)> {
     let now = OffsetDateTime::now_utc();
     let mut regions = Regions::start(dirs).await?;
     // So that scenario (c) sees a Guangdong token withdrawn within a second or two.
-    regions.revocations_every = Some(checkpoint::REVOCATION_REFRESH);
+    regions.revocations_every = Some(withdrawn::REVOCATION_REFRESH);
     lines.push(format!(
         "  dev PKI: national root, 7 region CAs, gateway and {} client certificates in {}",
         regions.manifest.clients.len(),
@@ -164,7 +168,7 @@ async fn scenarios(stack: &Stack, seed: u64, checks: &mut Checks) -> anyhow::Res
     let timer = Timer::start();
     let riders = train::make_riders(&stack.regions, &codes, &mut people, now).await?;
     println!("  issued 1,000 codes in {}", timer.show());
-    write_manifest_csv(&stack.regions.dirs.root.join("train.csv"), &riders)?;
+    keep::write_manifest_csv(&stack.regions.dirs.root.join("train.csv"), &riders)?;
     let mut decisions = 0u64;
     scenario(
         "a",
@@ -247,116 +251,4 @@ fn scenario(name: &str, result: anyhow::Result<()>, checks: &mut Checks, timer: 
     };
     println!("  ({name} took {})", timer.show());
     ran
-}
-
-/// The audit log of the node, checked like an operator would (`huren audit verify`).
-fn audit(stack: &Stack, counted: Option<u64>, checks: &mut Checks) {
-    println!("\naudit log");
-    let dir = stack.regions.dirs.state.join(crate::node::AUDIT_DIR);
-    match huren_audit::verify(&dir) {
-        Ok(report) => {
-            println!(
-                "  {}: {} records, one per decision about a person, each hash-chained to the one before",
-                dir.display(),
-                report.scan.records
-            );
-            checks.expect(
-                "the audit log verifies (what `huren audit verify` checks)",
-                report.is_ok(),
-                report.to_string(),
-            );
-            if let Some(counted) = counted {
-                checks.equal(
-                    "every decision the national summary counted has its audit record",
-                    report.scan.records,
-                    counted,
-                );
-            }
-        }
-        Err(e) => checks.expect("the audit log verifies", false, e.to_string()),
-    }
-}
-
-/// What each role was allowed to see, as the scenarios found it.
-fn print_roles(stack: &Stack) {
-    println!("\nwho saw what");
-    let mut t = Table::new(["role", "certificate (SPIFFE id)", "may ask", "was told"]);
-    let rows = [
-        (
-            "checkpoint",
-            None,
-            "VerifyCode(s), own province's rules",
-            "verdict, colour, masked name (王*)",
-        ),
-        (
-            "carrier",
-            None,
-            "Check/WatchManifest",
-            "boarding, verdict, masked name",
-        ),
-        (
-            "province",
-            Some("410000"),
-            "VerifyCode(s), ConfirmWorkers",
-            "verdict, keyed subject_ref, signed receipts",
-        ),
-        (
-            "national",
-            None,
-            "GetNationalSummary, ListRegions",
-            "counts and health only",
-        ),
-    ];
-    for (role, region, asks, told) in rows {
-        let id = stack
-            .regions
-            .manifest
-            .client(role, region)
-            .map(|c| c.spiffe_id.clone())
-            .unwrap_or_default();
-        t.row([role, &id, asks, told]);
-    }
-    print!("{t}");
-    println!("  nobody but the issuing region's adapter ever handles a resident ID number");
-}
-
-fn write_manifest_csv(path: &Path, riders: &[train::Rider]) -> anyhow::Result<()> {
-    let mut text = String::from("seat,payload\n");
-    for r in riders {
-        text.push_str(&format!("{},{}\n", r.seat, r.payload));
-    }
-    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
-}
-
-fn print_how_to_connect(stack: &Stack, sample: Option<&str>) -> anyhow::Result<()> {
-    let addr = stack.addr()?;
-    let pki = stack.pki().display().to_string();
-    let root = stack.regions.dirs.root.display().to_string();
-    println!("\neverything keeps serving until Ctrl-C (which stops it and removes {root}):");
-    println!("  gateway   https://{addr}");
-    if let Some(admin) = stack.admin_addr() {
-        println!("  metrics   http://{admin}/metrics");
-    }
-    println!("  PKI       {pki}");
-    println!("  registry  {}", stack.regions.dirs.registry.display());
-    let g = format!("--gateway https://{addr} --pki {pki}");
-    if let Some(payload) = sample {
-        println!("try, in another terminal:");
-        println!("  huren verify {g} '{payload}'");
-        let c = format!("{pki}/clients/checkpoint-330110-yuhang-gate-1");
-        println!(
-            "  grpcurl -cacert {pki}/root/ca.pem -cert {c}.pem -key {c}.key -d '{{\"payload\":\"{payload}\"}}' localhost:{} huren.v1.RecognitionService/VerifyCode",
-            addr.port()
-        );
-    }
-    println!(
-        "  huren manifest check {root}/train.csv --train {} --from 510000 --to 330100 --departs 2030-01-01T08:00:00Z {g}",
-        train::TRAIN
-    );
-    println!("  huren summary {g}");
-    println!(
-        "  huren receipt verify {root}/receipts/HA-0001.json --registry {}",
-        stack.regions.dirs.registry.display()
-    );
-    Ok(())
 }

@@ -1,5 +1,6 @@
-//! What each role may not do: one refused call per role, answered PERMISSION_DENIED by the
-//! authorisation layer with a stable `ErrorInfo` reason, before any handler runs.
+//! What each role may not do — one refused call per role, answered PERMISSION_DENIED by the
+//! authorisation layer with a stable `ErrorInfo` reason before any handler runs — and what each
+//! role was told.
 
 use huren_proto::v1::coordination_service_client::CoordinationServiceClient;
 use huren_proto::v1::manifests_service_client::ManifestsServiceClient;
@@ -75,4 +76,47 @@ pub async fn run(stack: &Stack, checks: &mut Checks) -> anyhow::Result<()> {
         "a call was answered or refused otherwise",
     );
     Ok(())
+}
+
+/// What each role was allowed to see, as the scenarios found it.
+pub fn print_visibility(stack: &Stack) {
+    println!("\nwho saw what");
+    let mut t = Table::new(["role", "certificate (SPIFFE id)", "may ask", "was told"]);
+    let rows = [
+        (
+            "checkpoint",
+            None,
+            "VerifyCode(s), own province's rules",
+            "verdict, colour, masked name (王*)",
+        ),
+        (
+            "carrier",
+            None,
+            "Check/WatchManifest",
+            "boarding, verdict, masked name",
+        ),
+        (
+            "province",
+            Some("410000"),
+            "VerifyCode(s), ConfirmWorkers",
+            "verdict, keyed subject_ref, signed receipts",
+        ),
+        (
+            "national",
+            None,
+            "GetNationalSummary, ListRegions",
+            "counts and health only",
+        ),
+    ];
+    for (role, region, asks, told) in rows {
+        let id = stack
+            .regions
+            .manifest
+            .client(role, region)
+            .map(|c| c.spiffe_id.clone())
+            .unwrap_or_default();
+        t.row([role, &id, asks, told]);
+    }
+    print!("{t}");
+    println!("  nobody but the issuing region's adapter ever handles a resident ID number");
 }
