@@ -137,3 +137,39 @@ pub fn totals<'a>(decisions: impl IntoIterator<Item = &'a PassengerDecision>) ->
     }
     t
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_pass_boards_and_a_person_looks_at_what_is_unclear() {
+        assert_eq!(boarding(Verdict::Pass), Boarding::Board);
+        for v in [
+            Verdict::HomeQuarantine,
+            Verdict::CentralQuarantine,
+            Verdict::Reject,
+        ] {
+            assert_eq!(boarding(v), Boarding::Deny, "{v:?}");
+        }
+        assert_eq!(boarding(Verdict::Review), Boarding::Review);
+        assert_eq!(boarding(Verdict::Unspecified), Boarding::Review);
+    }
+
+    #[test]
+    fn totals_count_every_passenger_once() {
+        let d = |b: Boarding| PassengerDecision {
+            boarding: b as i32,
+            ..Default::default()
+        };
+        let all = [
+            d(Boarding::Board),
+            d(Boarding::Board),
+            d(Boarding::Deny),
+            d(Boarding::Review),
+            d(Boarding::Unspecified),
+        ];
+        let t = totals(&all);
+        assert_eq!((t.total, t.board, t.deny, t.review), (5, 2, 1, 2));
+    }
+}
