@@ -209,7 +209,8 @@ async fn handshake(
         }
     };
     let identity = match stream.get_ref().1.peer_certificates() {
-        Some([leaf, ..]) => peer_from_der(leaf, &state.trust_domain),
+        Some([leaf, ..]) => peer_from_der(leaf, &state.trust_domain)
+            .and_then(|peer| state.region_cas.check(&peer, leaf).map(|()| peer)),
         _ => Err(IdentityError::NoCertificate),
     };
     match &identity {

@@ -88,6 +88,9 @@ pub struct TlsConfig {
     pub trust_domain: Option<String>,
     /// TLS 1.3 only unless set.
     pub allow_tls12: bool,
+    /// Province code → PEM of the only CA that may issue identities in that province. Filled from
+    /// the PKI manifest when `pki` is set; without either, any CA under the root may name any region.
+    pub region_cas: std::collections::BTreeMap<String, PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -216,6 +219,7 @@ impl Config {
                 client_roots: roots.clone(),
                 trust_domain: huren_certs::DEV_TRUST_DOMAIN.to_string(),
                 allow_tls12: false,
+                region_cas: Vec::new(),
             },
             (None, None, None, None) => TlsFiles::from_pki(Path::new(DEFAULT_DEV_PKI))?,
             (None, Some(_), ..) => return Err(ConfigError::PartialTls("cert")),
@@ -235,6 +239,10 @@ impl Config {
             files.trust_domain = td.clone();
         }
         files.allow_tls12 = t.allow_tls12;
+        for (region, ca) in &t.region_cas {
+            files.region_cas.retain(|(r, _)| r != region);
+            files.region_cas.push((region.clone(), ca.clone()));
+        }
         Ok(files)
     }
 }

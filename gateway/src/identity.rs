@@ -115,6 +115,10 @@ pub enum IdentityError {
         region: String,
         need: &'static str,
     },
+    #[error(
+        "the certificate names region {region}, but it was not issued by the CA of province {province}; get it from that province's CA"
+    )]
+    RegionCaMismatch { region: String, province: String },
     #[error("caller name {0:?} must be 1-64 characters of A-Z a-z 0-9 . _ -")]
     BadName(String),
 }
@@ -133,6 +137,7 @@ impl IdentityError {
             IdentityError::UnknownRole(_) => "UNKNOWN_ROLE",
             IdentityError::RoleRegionMismatch { .. } => "ROLE_REGION_MISMATCH",
             IdentityError::BadName(_) => "BAD_CALLER_NAME",
+            IdentityError::RegionCaMismatch { .. } => "REGION_CA_MISMATCH",
         }
     }
 }

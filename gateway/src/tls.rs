@@ -11,6 +11,8 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::sync::watch;
 
+pub use crate::region_ca::RegionCas;
+
 /// Where the gateway's TLS material lives and how strict the handshake is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsFiles {
@@ -24,6 +26,8 @@ pub struct TlsFiles {
     pub trust_domain: String,
     /// Accept TLS 1.2 as well as 1.3.
     pub allow_tls12: bool,
+    /// Province code → PEM of the CA that alone may issue identities in it (see [`RegionCas`]).
+    pub region_cas: Vec<(String, PathBuf)>,
 }
 
 impl TlsFiles {
@@ -34,6 +38,11 @@ impl TlsFiles {
             cert: dir.join(&manifest.gateway.cert),
             key: dir.join(&manifest.gateway.key),
             client_roots: dir.join(&manifest.root_ca),
+            region_cas: manifest
+                .regions
+                .iter()
+                .map(|r| (r.region.clone(), dir.join(&r.ca)))
+                .collect(),
             trust_domain: manifest.trust_domain,
             allow_tls12: false,
         })
@@ -50,6 +59,12 @@ pub enum TlsError {
     NoCertificate(PathBuf),
     #[error("the client trust roots in {path} are unusable: {detail}")]
     Roots { path: PathBuf, detail: String },
+    #[error("region CA for {region} in {path} is unusable: {detail}")]
+    RegionCa {
+        region: String,
+        path: PathBuf,
+        detail: String,
+    },
     #[error("the gateway certificate or key is unusable: {0}")]
     Config(#[from] rustls::Error),
 }
@@ -59,6 +74,7 @@ pub enum TlsError {
 pub struct TlsState {
     pub config: Arc<ServerConfig>,
     pub trust_domain: String,
+    pub region_cas: RegionCas,
     pub files: TlsFiles,
 }
 
@@ -121,6 +137,7 @@ pub fn load(files: &TlsFiles) -> Result<TlsState, TlsError> {
     Ok(TlsState {
         config: Arc::new(config),
         trust_domain: files.trust_domain.clone(),
+        region_cas: RegionCas::load(&files.region_cas)?,
         files: files.clone(),
     })
 }

@@ -91,8 +91,18 @@ async fn a_not_yet_valid_certificate_is_refused() {
 
 /// A certificate that chains to the root but names nobody: UNAUTHENTICATED, with the reason.
 async fn assert_unauthenticated(leaf: LeafSpec, expected_reason: &str, words: &str) {
+    assert_unauthenticated_from("330000", leaf, expected_reason, words).await;
+}
+
+/// As [`assert_unauthenticated`], with the leaf issued by the CA of `province`.
+async fn assert_unauthenticated_from(
+    province: &str,
+    leaf: LeafSpec,
+    expected_reason: &str,
+    words: &str,
+) {
     let gw = TestGateway::start().await;
-    let tls = gw.pki.client_leaf("330000", &leaf);
+    let tls = gw.pki.client_leaf(province, &leaf);
     let channel = gw
         .try_channel(&tls)
         .await
@@ -179,4 +189,26 @@ async fn the_common_name_is_ignored() {
             .await
             .expect_err("a checkpoint may not confirm workers");
     assert_eq!(status.code(), Code::PermissionDenied);
+}
+
+#[tokio::test]
+async fn a_region_named_by_another_provinces_ca_is_unauthenticated() {
+    // Henan's CA chains to the national root, so rustls accepts the chain; it still may not
+    // speak for a Zhejiang province caller.
+    let leaf = LeafSpec::client(
+        "huren forged zhejiang province",
+        "spiffe://huren.dev/region/330000/role/province/zhejiang-health",
+    );
+    assert_unauthenticated_from("410000", leaf, "REGION_CA_MISMATCH", "province 330000").await;
+}
+
+#[tokio::test]
+async fn a_city_caller_issued_by_its_provinces_ca_is_served() {
+    let gw = TestGateway::start().await;
+    let leaf = LeafSpec::client(
+        "huren hangzhou gate",
+        "spiffe://huren.dev/region/330100/role/checkpoint/hangzhou-east",
+    );
+    let tls = gw.pki.client_leaf("330000", &leaf);
+    assert_eq!(health_call(&gw, &tls).await, Ok(()));
 }
