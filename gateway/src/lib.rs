@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod node;
 pub mod privacy;
 pub mod recognition;
+pub mod region_ca;
 pub mod report;
 pub mod server;
 pub mod services;
