@@ -4,23 +4,21 @@
 
 mod caller;
 mod csv;
+mod manifest;
+mod workers;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use huren_proto::v1::coordination_service_client::CoordinationServiceClient;
-use huren_proto::v1::manifests_service_client::ManifestsServiceClient;
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
-use huren_proto::v1::{
-    CheckManifestRequest, ConfirmWorkersRequest, GetNationalSummaryRequest, Manifest, Passenger,
-    ResidentIdentity, VerifyCodeRequest, WatchManifestRequest, Worker, worker,
-};
+use huren_proto::v1::{GetNationalSummaryRequest, VerifyCodeRequest};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 pub use caller::CallerArgs;
+pub use manifest::manifest;
+pub use workers::{workers, write_receipts};
 
-use crate::recognition::{receipt, wire};
 use crate::report::status::CallError;
 use crate::report::{answers, json};
 
@@ -129,186 +127,6 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
         print!("{}", answers::verification(&v));
     }
     Ok(())
-}
-
-pub async fn manifest(cmd: ManifestCommand) -> anyhow::Result<()> {
-    match cmd {
-        ManifestCommand::Check(args) => manifest_check(args).await,
-        ManifestCommand::Watch(args) => manifest_watch(args).await,
-    }
-}
-
-fn read_manifest(args: &ManifestArgs) -> anyhow::Result<Manifest> {
-    let rows = csv::read(&args.file, "seat")?;
-    let mut passengers = Vec::with_capacity(rows.len());
-    for row in rows {
-        let [seat, payload] = row.fields.as_slice() else {
-            bail!(
-                "{} line {}: expected seat,payload",
-                args.file.display(),
-                row.line
-            );
-        };
-        passengers.push(Passenger {
-            seat: seat.clone(),
-            payload: payload.clone(),
-        });
-    }
-    let departs = OffsetDateTime::parse(&args.departs, &Rfc3339)
-        .with_context(|| format!("--departs {}: not an RFC 3339 time", args.departs))?;
-    Ok(Manifest {
-        train_id: args.train.clone(),
-        origin_region: args.from.clone(),
-        destination_region: args.to.clone(),
-        departure_time: Some(timestamp(departs)),
-        passengers,
-    })
-}
-
-async fn manifest_check(args: ManifestArgs) -> anyhow::Result<()> {
-    let manifest = read_manifest(&args)?;
-    let mut client = ManifestsServiceClient::new(args.caller.channel("carrier").await?);
-    let response = client
-        .check_manifest(args.caller.request(CheckManifestRequest {
-            manifest: Some(manifest),
-        }))
-        .await
-        .map_err(|s| CallError::context("CheckManifest", s))?
-        .into_inner();
-    if args.json {
-        println!("{}", json::manifest(&response));
-    } else {
-        print!("{}", answers::manifest(&response, args.all));
-    }
-    Ok(())
-}
-
-async fn manifest_watch(args: ManifestArgs) -> anyhow::Result<()> {
-    let manifest = read_manifest(&args)?;
-    let mut client = ManifestsServiceClient::new(args.caller.channel("carrier").await?);
-    let mut stream = client
-        .watch_manifest(WatchManifestRequest {
-            manifest: Some(manifest),
-        })
-        .await
-        .map_err(|s| CallError::context("WatchManifest", s))?
-        .into_inner();
-    let mut first = true;
-    // Ends when the server sends the departure message or closes the stream.
-    while let Some(event) = stream
-        .message()
-        .await
-        .map_err(|s| CallError::context("WatchManifest", s))?
-    {
-        if args.json {
-            println!("{}", json::watch_event(&event));
-        } else {
-            let when = crate::report::names::time(event.event_time.as_ref());
-            if let Some(t) = &event.totals {
-                println!(
-                    "{when} {} {}: {} BOARD, {} DENY, {} REVIEW",
-                    if first { "initial" } else { "change" },
-                    event.changes.len(),
-                    t.board,
-                    t.deny,
-                    t.review
-                );
-            }
-            let mut table = crate::report::Table::new(answers::DECISION_HEADER);
-            for d in &event.changes {
-                if !first || args.all || d.boarding != huren_proto::v1::Boarding::Board as i32 {
-                    table.row(answers::decision_row(d));
-                }
-            }
-            if !table.is_empty() {
-                print!("{table}");
-            }
-            if event.departed {
-                println!("{when} departed: watch ended");
-            }
-        }
-        first = false;
-        if event.departed {
-            break;
-        }
-    }
-    Ok(())
-}
-
-pub async fn workers(cmd: WorkersCommand) -> anyhow::Result<()> {
-    let WorkersCommand::Confirm(args) = cmd;
-    let mut workers = Vec::new();
-    for row in csv::read(&args.file, "worker_ref")? {
-        let identity = match row.fields.as_slice() {
-            [_, payload] => worker::Identity::Payload(payload.clone()),
-            [_, id_number, name] => worker::Identity::Resident(ResidentIdentity {
-                id_number: id_number.clone(),
-                name: name.clone(),
-            }),
-            _ => bail!(
-                "{} line {}: expected worker_ref,payload or worker_ref,id_number,name",
-                args.file.display(),
-                row.line
-            ),
-        };
-        workers.push(Worker {
-            worker_ref: row.fields[0].clone(),
-            identity: Some(identity),
-        });
-    }
-    let mut client = RecognitionServiceClient::new(args.caller.channel("province").await?);
-    let response = client
-        .confirm_workers(args.caller.request(ConfirmWorkersRequest {
-            destination_region: args.to.clone(),
-            workers,
-            purpose: args.purpose.clone(),
-        }))
-        .await
-        .map_err(|s| CallError::context("ConfirmWorkers", s))?
-        .into_inner();
-    let written = match &args.receipts {
-        Some(dir) => write_receipts(dir, &response)?,
-        None => 0,
-    };
-    if args.json {
-        println!("{}", json::confirmations(&response));
-    } else {
-        print!("{}", answers::confirmations(&response));
-        if let Some(dir) = &args.receipts {
-            println!("{written} receipts written to {}", dir.display());
-        }
-    }
-    Ok(())
-}
-
-/// Writes each receipt as `DIR/<worker_ref>.json` in the format `huren receipt verify` reads
-/// (JSON of the signed envelope); returns how many.
-pub fn write_receipts(
-    dir: &Path,
-    response: &huren_proto::v1::ConfirmWorkersResponse,
-) -> anyhow::Result<usize> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut n = 0;
-    for c in &response.confirmations {
-        let Some(envelope) = c.receipt.as_ref().and_then(|r| r.envelope.as_ref()) else {
-            continue;
-        };
-        let name: String = c
-            .worker_ref
-            .chars()
-            .map(|ch| {
-                if ch.is_alphanumeric() || ch == '-' || ch == '_' {
-                    ch
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let path = dir.join(format!("{name}.json"));
-        receipt::write_file(&path, &wire::from_envelope(envelope))?;
-        n += 1;
-    }
-    Ok(n)
 }
 
 pub async fn summary(args: SummaryArgs) -> anyhow::Result<()> {

@@ -1,0 +1,116 @@
+//! `huren manifest check|watch FILE.csv`: a charter train's passengers from a CSV file, decided
+//! once or followed until departure, as a carrier.
+
+use anyhow::{Context as _, bail};
+use huren_proto::v1::manifests_service_client::ManifestsServiceClient;
+use huren_proto::v1::{CheckManifestRequest, Manifest, Passenger, WatchManifestRequest};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{ManifestArgs, ManifestCommand, csv, timestamp};
+use crate::report::status::CallError;
+use crate::report::{answers, json};
+
+pub async fn manifest(cmd: ManifestCommand) -> anyhow::Result<()> {
+    match cmd {
+        ManifestCommand::Check(args) => manifest_check(args).await,
+        ManifestCommand::Watch(args) => manifest_watch(args).await,
+    }
+}
+
+fn read_manifest(args: &ManifestArgs) -> anyhow::Result<Manifest> {
+    let rows = csv::read(&args.file, "seat")?;
+    let mut passengers = Vec::with_capacity(rows.len());
+    for row in rows {
+        let [seat, payload] = row.fields.as_slice() else {
+            bail!(
+                "{} line {}: expected seat,payload",
+                args.file.display(),
+                row.line
+            );
+        };
+        passengers.push(Passenger {
+            seat: seat.clone(),
+            payload: payload.clone(),
+        });
+    }
+    let departs = OffsetDateTime::parse(&args.departs, &Rfc3339)
+        .with_context(|| format!("--departs {}: not an RFC 3339 time", args.departs))?;
+    Ok(Manifest {
+        train_id: args.train.clone(),
+        origin_region: args.from.clone(),
+        destination_region: args.to.clone(),
+        departure_time: Some(timestamp(departs)),
+        passengers,
+    })
+}
+
+async fn manifest_check(args: ManifestArgs) -> anyhow::Result<()> {
+    let manifest = read_manifest(&args)?;
+    let mut client = ManifestsServiceClient::new(args.caller.channel("carrier").await?);
+    let response = client
+        .check_manifest(args.caller.request(CheckManifestRequest {
+            manifest: Some(manifest),
+        }))
+        .await
+        .map_err(|s| CallError::context("CheckManifest", s))?
+        .into_inner();
+    if args.json {
+        println!("{}", json::manifest(&response));
+    } else {
+        print!("{}", answers::manifest(&response, args.all));
+    }
+    Ok(())
+}
+
+async fn manifest_watch(args: ManifestArgs) -> anyhow::Result<()> {
+    let manifest = read_manifest(&args)?;
+    let mut client = ManifestsServiceClient::new(args.caller.channel("carrier").await?);
+    let mut stream = client
+        .watch_manifest(WatchManifestRequest {
+            manifest: Some(manifest),
+        })
+        .await
+        .map_err(|s| CallError::context("WatchManifest", s))?
+        .into_inner();
+    let mut first = true;
+    // Ends when the server sends the departure message or closes the stream.
+    while let Some(event) = stream
+        .message()
+        .await
+        .map_err(|s| CallError::context("WatchManifest", s))?
+    {
+        if args.json {
+            println!("{}", json::watch_event(&event));
+        } else {
+            let when = crate::report::names::time(event.event_time.as_ref());
+            if let Some(t) = &event.totals {
+                println!(
+                    "{when} {} {}: {} BOARD, {} DENY, {} REVIEW",
+                    if first { "initial" } else { "change" },
+                    event.changes.len(),
+                    t.board,
+                    t.deny,
+                    t.review
+                );
+            }
+            let mut table = crate::report::Table::new(answers::DECISION_HEADER);
+            for d in &event.changes {
+                if !first || args.all || d.boarding != huren_proto::v1::Boarding::Board as i32 {
+                    table.row(answers::decision_row(d));
+                }
+            }
+            if !table.is_empty() {
+                print!("{table}");
+            }
+            if event.departed {
+                println!("{when} departed: watch ended");
+            }
+        }
+        first = false;
+        if event.departed {
+            break;
+        }
+    }
+    Ok(())
+}
