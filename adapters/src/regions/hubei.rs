@@ -12,9 +12,8 @@
 //! last check-in and the adapter reports it as a fact ([`crate::NativeReading::checked_in_at`]);
 //! the lapse itself is a rule of Hubei's concept map in the registry, not code here.
 
-use crate::adapter::{ReadContext, RegionAdapter};
 use crate::codec::{Armor, Field, SignedFormat};
-use crate::model::{CodeError, NativeReading, RegionCode};
+use crate::model::RegionCode;
 use crate::trust::KeyAlgorithm;
 
 pub const FORMAT: SignedFormat = SignedFormat {
@@ -35,31 +34,16 @@ pub const FORMAT: SignedFormat = SignedFormat {
     ],
 };
 
-pub struct HubeiAdapter;
-
-#[async_trait::async_trait]
-impl RegionAdapter for HubeiAdapter {
-    fn region(&self) -> RegionCode {
-        FORMAT.region
-    }
-
-    fn prefix(&self) -> &'static str {
-        FORMAT.prefix
-    }
-
-    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<NativeReading, CodeError> {
-        Ok(FORMAT.reading(FORMAT.read(payload, ctx)?))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::adapter::RegionAdapter;
+    use crate::model::CodeError;
     use crate::regions::test_kit;
 
     #[tokio::test]
     async fn meets_the_signed_region_contract() {
-        test_kit::signed_region_contract(&HubeiAdapter, &FORMAT, "红码", "绿码").await;
+        test_kit::signed_region_contract(&FORMAT, &FORMAT, "红码", "绿码").await;
     }
 
     use crate::issue::{IssueRequest, issue};
@@ -82,8 +66,7 @@ mod tests {
             NOW,
         )
         .unwrap();
-        let reading = HubeiAdapter
-            .read(&payload, &context(&issuers.ring, &lookup, NOW))
+        let reading = RegionAdapter::read(&FORMAT, &payload, &context(&issuers.ring, &lookup, NOW))
             .await
             .unwrap();
         assert_eq!(reading.native_label, "灰码");

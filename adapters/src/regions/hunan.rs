@@ -10,9 +10,8 @@
 //! Times are Unix seconds; `status` is 绿码 / 黄码 / 红码. The signature is ECDSA P-256 with
 //! SHA-256 over the ASCII text `EHC1:430000:<HEX(body)>`, 64 bytes `r || s` with low `s`.
 
-use crate::adapter::{ReadContext, RegionAdapter};
 use crate::codec::{Armor, Field, SignedFormat};
-use crate::model::{CodeError, NativeReading, RegionCode};
+use crate::model::RegionCode;
 use crate::trust::KeyAlgorithm;
 
 pub const FORMAT: SignedFormat = SignedFormat {
@@ -32,31 +31,15 @@ pub const FORMAT: SignedFormat = SignedFormat {
     ],
 };
 
-pub struct HunanAdapter;
-
-#[async_trait::async_trait]
-impl RegionAdapter for HunanAdapter {
-    fn region(&self) -> RegionCode {
-        FORMAT.region
-    }
-
-    fn prefix(&self) -> &'static str {
-        FORMAT.prefix
-    }
-
-    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<NativeReading, CodeError> {
-        Ok(FORMAT.reading(FORMAT.read(payload, ctx)?))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::CodeError;
     use crate::regions::test_kit;
 
     #[tokio::test]
     async fn meets_the_signed_region_contract() {
-        test_kit::signed_region_contract(&HunanAdapter, &FORMAT, "红码", "绿码").await;
+        test_kit::signed_region_contract(&FORMAT, &FORMAT, "红码", "绿码").await;
     }
 
     use crate::issue::issue;

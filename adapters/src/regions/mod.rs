@@ -23,6 +23,7 @@ pub mod hunan;
 pub mod national;
 mod online;
 pub mod sichuan;
+mod signed;
 #[cfg(test)]
 mod test_kit;
 pub mod zhejiang;
@@ -53,10 +54,10 @@ pub fn default_adapters_with(
         Arc::new(zhejiang::ZhejiangAdapter),
         Arc::new(guangdong::GuangdongAdapter::new(revocations)),
         Arc::new(sichuan::SichuanAdapter),
-        Arc::new(hunan::HunanAdapter),
+        Arc::new(hunan::FORMAT),
         Arc::new(henan::HenanAdapter),
-        Arc::new(hubei::HubeiAdapter),
-        Arc::new(national::NationalAdapter),
+        Arc::new(hubei::FORMAT),
+        Arc::new(national::FORMAT),
     ];
     AdapterSet::new(adapters)
 }
@@ -142,10 +143,8 @@ mod tests {
             AdapterSet::new(adapters),
             Err(ConfigError::OverlappingPrefixes { .. })
         ));
-        let twice: Vec<Arc<dyn RegionAdapter>> = vec![
-            Arc::new(national::NationalAdapter),
-            Arc::new(national::NationalAdapter),
-        ];
+        let twice: Vec<Arc<dyn RegionAdapter>> =
+            vec![Arc::new(national::FORMAT), Arc::new(national::FORMAT)];
         assert!(matches!(
             AdapterSet::new(twice),
             Err(ConfigError::DuplicateRegion(_))

@@ -10,9 +10,8 @@
 //! Times are Unix seconds; `status` is 未见异常 / 居家观察 / 集中观察. The Ed25519 signature
 //! (64 bytes) covers the ASCII text `FYJKXXM1.<base64url(body)>`.
 
-use crate::adapter::{ReadContext, RegionAdapter};
 use crate::codec::{Armor, Field, SignedFormat};
-use crate::model::{CodeError, NativeReading, RegionCode};
+use crate::model::RegionCode;
 use crate::trust::KeyAlgorithm;
 
 pub const FORMAT: SignedFormat = SignedFormat {
@@ -32,23 +31,6 @@ pub const FORMAT: SignedFormat = SignedFormat {
     ],
 };
 
-pub struct NationalAdapter;
-
-#[async_trait::async_trait]
-impl RegionAdapter for NationalAdapter {
-    fn region(&self) -> RegionCode {
-        FORMAT.region
-    }
-
-    fn prefix(&self) -> &'static str {
-        FORMAT.prefix
-    }
-
-    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<NativeReading, CodeError> {
-        Ok(FORMAT.reading(FORMAT.read(payload, ctx)?))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,6 +38,6 @@ mod tests {
 
     #[tokio::test]
     async fn meets_the_signed_region_contract() {
-        test_kit::signed_region_contract(&NationalAdapter, &FORMAT, "集中观察", "未见异常").await;
+        test_kit::signed_region_contract(&FORMAT, &FORMAT, "集中观察", "未见异常").await;
     }
 }
