@@ -52,7 +52,8 @@ async fn henan_confirms_workers_to_zhejiang_and_each_pass_carries_a_receipt() {
         resident_id("410102", 2),
         resident_id("510104", 3),
     );
-    node.issue(RegionCode::HENAN, &green, "刘一", Colour::Green)
+    let green_code = node
+        .issue(RegionCode::HENAN, &green, "刘一", Colour::Green)
         .await;
     node.issue(RegionCode::HENAN, &red, "陈二", Colour::Red)
         .await;
@@ -71,6 +72,7 @@ async fn henan_confirms_workers_to_zhejiang_and_each_pass_carries_a_receipt() {
                 worker_ref: "w5".into(),
                 identity: None,
             },
+            by_code("w6", &green_code.payload),
         ],
     )
     .await;
@@ -84,14 +86,19 @@ async fn henan_confirms_workers_to_zhejiang_and_each_pass_carries_a_receipt() {
     let totals = response.totals.expect("totals");
     assert_eq!(
         (totals.confirmed, totals.not_confirmed, totals.errors),
-        (2, 1, 2)
+        (3, 1, 2)
     );
     let rows = &response.confirmations;
     assert_eq!(
         rows.iter()
             .map(|r| r.worker_ref.as_str())
             .collect::<Vec<_>>(),
-        ["w1", "w2", "w3", "w4", "w5"]
+        ["w1", "w2", "w3", "w4", "w5", "w6"]
+    );
+    assert_eq!(
+        rows[5].receipt.as_ref().expect("receipt").subject_ref,
+        rows[0].receipt.as_ref().expect("receipt").subject_ref,
+        "the same worker by code or by ID is the same subject for Zhejiang"
     );
     let v1 = rows[0].verification.as_ref().expect("judged");
     assert_eq!(v1.verdict(), Verdict::Pass);
@@ -159,8 +166,8 @@ async fn henan_confirms_workers_to_zhejiang_and_each_pass_carries_a_receipt() {
         Err(ReceiptError::Expired(_))
     ));
 
-    // Three workers were judged (the two bad rows judged nobody), each on record.
-    assert_eq!(node.audit_records().len(), 3);
+    // Four rows were judged (the two bad rows judged nobody), each on record.
+    assert_eq!(node.audit_records().len(), 4);
 }
 
 #[tokio::test]

@@ -306,7 +306,7 @@ impl Recognizer {
             now,
         );
         explain_degraded(&mut decision, &native.notes);
-        let subject_ref = subject_handle(&native.subject)
+        let subject_ref = person_key(issuing, &native.subject)
             .map(|h| subject_ref(&self.subject_key, call.verifying, issuing, &h))
             .unwrap_or_else(|| UNIDENTIFIED.to_string());
         let relied_until = (decision.verdict == Verdict::Pass)
@@ -379,5 +379,15 @@ fn explain_degraded(decision: &mut Decision, notes: &[String]) {
         .filter(|r| r.code == ReasonCode::Degraded)
     {
         reason.message = format!("{} ({})", reason.message, notes.join("; "));
+    }
+}
+
+/// What a person's subject_ref is keyed on, the same whichever way they were read: the ID number
+/// for regions whose signed codes carry it, the region's own handle for online-only regions
+/// (their codes carry no ID, and their resident lookups return the same handle).
+fn person_key(issuing: RegionCode, person: &Person) -> Option<String> {
+    match &person.region_handle {
+        Some(handle) if signed_format(issuing).is_none() => Some(format!("handle:{handle}")),
+        _ => subject_handle(person),
     }
 }
