@@ -210,7 +210,13 @@ impl Node {
         let revocations = trust
             .status_service(RegionCode::GUANGDONG)
             .is_some()
-            .then(|| status.keep_revocations_fresh(trust.clone(), lists, config.revocations_every));
+            .then(|| {
+                status.keep_revocations_fresh(
+                    trust.clone(),
+                    lists.clone(),
+                    config.revocations_every,
+                )
+            });
         let watch = config
             .registry_poll
             .map(|every| registry.watch_dir(config.registry_dir.clone(), every));
@@ -224,6 +230,7 @@ impl Node {
             subject_key,
             receipts,
             default_deadline: config.default_deadline,
+            revocations: lists,
         });
         let services = Services {
             recognition: Arc::new(RecognitionState::new(recognizer.clone())),

@@ -48,12 +48,19 @@ pub fn resident_id(prefix: &str, n: u32) -> String {
 pub struct NodeOptions {
     /// Changes the node config before assembly (audit policy, deadline...).
     pub configure: Box<dyn FnOnce(&mut NodeConfig) + Send>,
+    /// Regions whose reference service the registry lists (default: the online ones; add
+    /// 440000 for Guangdong's revocation lists).
+    pub listed_services: Vec<RegionCode>,
 }
 
 impl Default for NodeOptions {
     fn default() -> Self {
         Self {
             configure: Box::new(|_| {}),
+            listed_services: ONLINE_REGIONS
+                .iter()
+                .filter_map(|c| RegionCode::parse(c).ok())
+                .collect(),
         }
     }
 }
@@ -84,12 +91,10 @@ impl TestNode {
                     .expect("reference service starts");
             services.insert(region, handle);
         }
-        let status_urls = ONLINE_REGIONS
+        let status_urls = options
+            .listed_services
             .iter()
-            .filter_map(|code| {
-                let region = RegionCode::parse(code).ok()?;
-                Some((code.to_string(), services.get(&region)?.url()))
-            })
+            .filter_map(|region| Some((region.to_string(), services.get(region)?.url())))
             .collect();
         let options_dev = DevOptions {
             status_urls,

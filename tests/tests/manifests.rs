@@ -259,3 +259,43 @@ async fn watch_manifest_sees_a_passenger_turn_red_and_ends_at_departure() {
     // did not.
     assert_eq!(node.audit_records().len(), 6);
 }
+
+#[tokio::test]
+async fn a_guangdong_token_withdrawn_after_its_holder_turns_red_is_seen_by_the_watch() {
+    let mut options = huren_tests::node::NodeOptions::default();
+    options.listed_services.push(RegionCode::GUANGDONG);
+    let node = TestNode::start_with(options).await;
+    let id = resident_id("440106", 1);
+    let token = node
+        .issue(RegionCode::GUANGDONG, &id, "王五", Colour::Green)
+        .await;
+    let departure = OffsetDateTime::now_utc() + time::Duration::seconds(6);
+    let mut carrier = ManifestsServiceClient::new(node.channel_as("carrier", None).await);
+    let mut stream = carrier
+        .watch_manifest(WatchManifestRequest {
+            manifest: Some(manifest(vec![("5C", token.payload.as_str())], departure)),
+        })
+        .await
+        .expect("watching")
+        .into_inner();
+    let first = stream.message().await.expect("stream").expect("first");
+    assert_eq!(first.changes[0].boarding(), Boarding::Board);
+
+    // Lists are dated to the second and a list replaces only an older one: let the list the
+    // node fetched at start-up be from an earlier second than the one that withdraws the token.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Guangdong withdraws the holder's signed token through its revocation list.
+    node.set_status(RegionCode::GUANGDONG, &id, Colour::Red)
+        .await;
+    let mut seen = Vec::new();
+    while let Some(event) = stream.message().await.expect("stream") {
+        for change in &event.changes {
+            let v = change.verification.as_ref().expect("judged");
+            seen.push((change.boarding(), v.reasons[0].code.clone()));
+        }
+        if event.departed {
+            break;
+        }
+    }
+    assert_eq!(seen, [(Boarding::Deny, "REVOKED_CODE".to_string())]);
+}

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use huren_adapters::net::StatusClient;
+use huren_adapters::regions::guangdong::RevocationLists;
 use huren_adapters::{
     AdapterSet, CodeError, Colour, NativeReading, Person, ReadContext, RegionCode, ResidentId,
     Source, signed_format,
@@ -51,6 +52,8 @@ pub struct Recognizer {
     pub receipts: ReceiptSigner,
     /// How long a call may take when the caller sets no deadline.
     pub default_deadline: Duration,
+    /// Guangdong's signed revocation lists, shared with its adapter.
+    pub revocations: Arc<RevocationLists>,
 }
 
 impl std::fmt::Debug for Recognizer {

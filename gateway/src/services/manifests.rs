@@ -43,6 +43,7 @@ impl ManifestsState {
         let feeds = FeedHub::new(
             recognizer.status.clone(),
             Arc::new(recognizer.registry.clone()),
+            recognizer.revocations.clone(),
         );
         Self {
             recognizer: Some(recognizer),
