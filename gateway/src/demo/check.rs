@@ -10,6 +10,8 @@ pub struct Checks {
     failed: Vec<String>,
     /// Scenarios this gateway cannot run yet (a method answered UNIMPLEMENTED).
     skipped: Vec<String>,
+    /// Role → an example of what it was shown about a person, for the closing table.
+    seen: std::collections::BTreeMap<&'static str, String>,
 }
 
 impl Checks {
@@ -55,6 +57,16 @@ impl Checks {
         let line = format!("scenario {scenario} did not complete: {error:#}");
         println!("  [FAIL] {line}");
         self.failed.push(line);
+    }
+
+    /// Remembers an example of what `role` was shown (the first one wins).
+    pub fn saw(&mut self, role: &'static str, example: impl Into<String>) {
+        self.seen.entry(role).or_insert_with(|| example.into());
+    }
+
+    /// What `role` was shown, if a scenario recorded it.
+    pub fn seen(&self, role: &str) -> Option<&str> {
+        self.seen.get(role).map(String::as_str)
     }
 
     pub fn skipped(&self) -> &[String] {
@@ -105,4 +117,35 @@ pub fn bulk<T>(message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request.set_timeout(BULK_DEADLINE);
     request
+}
+
+/// Whether `text` contains any of `ids` (resident ID numbers): a linear scan for 18-character
+/// runs of 17 digits and a digit or X, each looked up in the set.
+pub fn shows_an_id(text: &str, ids: &std::collections::HashSet<String>) -> bool {
+    let b = text.as_bytes();
+    let mut run = 0;
+    for (i, c) in b.iter().enumerate() {
+        if c.is_ascii_digit() || *c == b'X' {
+            run += 1;
+            if run >= 18 && ids.contains(&text[i + 1 - 18..=i]) {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_is_found_anywhere_in_a_text() {
+        let ids: std::collections::HashSet<String> = ["11010519491231002X".to_string()].into();
+        assert!(shows_an_id("subject 11010519491231002X here", &ids));
+        assert!(shows_an_id("x911010519491231002X", &ids));
+        assert!(!shows_an_id("11**************2X 110105194912310021", &ids));
+    }
 }

@@ -68,6 +68,10 @@ pub async fn run(
         let ms = timer.elapsed().as_millis();
         let status = v.status.clone().unwrap_or_default();
         let subject = v.subject.clone().unwrap_or_default();
+        checks.saw(
+            "checkpoint",
+            format!("verdict, colour, masked name \"{}\"", subject.masked_name),
+        );
         if !subject.subject_ref.is_empty() {
             leaks += 1;
         }

@@ -62,7 +62,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         outcome.as_ref().ok().and_then(|o| o.counted),
         &mut checks,
     );
-    roles::print_visibility(&stack);
+    roles::print_visibility(&stack, &checks);
 
     println!(
         "\n{} checks passed, {} failed; demo took {}",

@@ -39,6 +39,15 @@ pub async fn run(stack: &Stack, expected: Expected, checks: &mut Checks) -> anyh
         println!("  {line}");
     }
     let total: u64 = summary.verifications.iter().map(|v| v.count).sum();
+    checks.saw(
+        "national",
+        format!(
+            "{} count rows, {} confirmation routes, {} regions' health; no person",
+            summary.verifications.len(),
+            summary.confirmations.len(),
+            summary.region_health.len()
+        ),
+    );
     checks.expect(
         format!(
             "the summary counts every decision the demo asked for ({total} ≥ {})",

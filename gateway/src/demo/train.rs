@@ -118,6 +118,19 @@ pub async fn run(stack: &Stack, riders: &[Rider], checks: &mut Checks) -> anyhow
         .first()
         .map(|s| s.masked_name.clone())
         .unwrap_or_default();
+    let ids: std::collections::HashSet<String> = riders
+        .iter()
+        .map(|r| r.resident.id.expose().to_string())
+        .collect();
+    checks.expect(
+        "no resident ID number anywhere in the carrier's answer",
+        !super::check::shows_an_id(&format!("{response:?}"), &ids),
+        "an ID number was sent to the carrier",
+    );
+    checks.saw(
+        "carrier",
+        format!("boarding, verdict, masked name \"{example}\""),
+    );
     checks.expect(
         format!(
             "carrier sees masked names only (e.g. \"{example}\"), no subject_ref, no ID number"

@@ -33,10 +33,12 @@ pub async fn run(
         (Colour::Red, 15),
     ];
     let mut workers = Vec::with_capacity(WORKERS);
+    let mut ids = std::collections::HashSet::new();
     let mut greens = 0;
     let now = OffsetDateTime::now_utc();
     for i in 0..WORKERS {
         let who = people.resident(RegionCode::HENAN);
+        ids.insert(who.id.expose().to_string());
         let colour = people.colour(&mix);
         greens += usize::from(colour == Colour::Green);
         let identity = if i < BY_ID {
@@ -132,6 +134,15 @@ pub async fn run(
         .find_map(|c| c.verification.as_ref()?.subject.as_ref())
         .map(|s| answers::short(&s.subject_ref))
         .unwrap_or_default();
+    checks.expect(
+        "no resident ID number anywhere in the province's answer (the IDs it sent included)",
+        !super::check::shows_an_id(&format!("{response:?}"), &ids),
+        "an ID number came back",
+    );
+    checks.saw(
+        "province",
+        format!("verdict, subject_ref {example}, signed receipts"),
+    );
     checks.expect(
         format!("province sees a keyed subject_ref for every worker (e.g. {example}), never an ID number"),
         refs == WORKERS,
