@@ -95,6 +95,34 @@ async fn verify_manifest_workers_and_summary_from_the_command_line() {
     );
     assert!(out.contains("01B   DENY      REJECT"), "{out}");
 
+    // The same manifest followed until a departure two seconds ahead: the stream ends itself.
+    let departs = (time::OffsetDateTime::now_utc() + time::Duration::seconds(2))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let (ok, out, err) = huren(
+        &[
+            "manifest",
+            "watch",
+            &csv,
+            "--train",
+            "D1",
+            "--from",
+            "510000",
+            "--to",
+            "330100",
+            "--departs",
+            &departs,
+        ],
+        &stack,
+    )
+    .await;
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("initial 2: 1 BOARD, 1 DENY, 0 REVIEW"),
+        "{out}"
+    );
+    assert!(out.contains("departed: watch ended"), "{out}");
+
     // Workers by ID number and name, as Henan's labour office, receipts to a directory.
     let henan = stack.regions.service(RegionCode::HENAN).unwrap();
     let who = people.resident(RegionCode::HENAN);
