@@ -51,7 +51,13 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         "huren demo — mutual recognition of regional health codes (互认), end to end on loopback\n"
     );
     let dirs = Dirs::fresh("demo")?;
-    let (stack, setup_lines) = setup(dirs.clone()).await?;
+    let (stack, setup_lines) = match setup(dirs.clone()).await {
+        Ok(started) => started,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dirs.root);
+            return Err(e.context("setting up the demo system"));
+        }
+    };
     for line in setup_lines {
         println!("{line}");
     }
