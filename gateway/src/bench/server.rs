@@ -22,10 +22,20 @@ impl Server {
             .build()
             .context("cannot start the server runtime")?;
         let dirs = Dirs::fresh("bench")?;
-        let stack = runtime
+        let root = dirs.root.clone();
+        let started = runtime
             .spawn(async move { Regions::start(dirs).await?.start_gateway().await })
             .await
-            .context("the server start task failed")??;
+            .context("the server start task failed")
+            .and_then(|started| started);
+        let stack = match started {
+            Ok(stack) => stack,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(root);
+                runtime.shutdown_background();
+                return Err(e);
+            }
+        };
         Ok(Self {
             runtime,
             stack: Some(stack),
