@@ -298,4 +298,20 @@ async fn a_guangdong_token_withdrawn_after_its_holder_turns_red_is_seen_by_the_w
         }
     }
     assert_eq!(seen, [(Boarding::Deny, "REVOKED_CODE".to_string())]);
+
+    // Its service only publishes lists: for the national office Guangdong stays offline-signed.
+    let mut national = huren_proto::v1::coordination_service_client::CoordinationServiceClient::new(
+        node.channel_as("national", None).await,
+    );
+    let summary = national
+        .get_national_summary(huren_proto::v1::GetNationalSummaryRequest::default())
+        .await
+        .expect("summary")
+        .into_inner();
+    let gd = summary
+        .region_health
+        .iter()
+        .find(|h| h.region == "440000")
+        .expect("Guangdong");
+    assert_eq!(gd.health(), huren_proto::v1::AdapterHealth::Offline);
 }

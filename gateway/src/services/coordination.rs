@@ -125,7 +125,7 @@ impl CoordinationService for Coordination {
             .collect();
         let region_health = reg
             .regions()
-            .map(|r| health::region_health(r, &recognizer.status))
+            .map(|r| health::region_health(&reg, r, &recognizer.status))
             .collect();
         Ok(Response::new(GetNationalSummaryResponse {
             start_time: Some(wire::timestamp(summary.start)),
@@ -169,7 +169,7 @@ impl CoordinationService for Coordination {
                 native_labels: r.document.concept_map.labels.keys().cloned().collect(),
                 online: r.document.status_service.is_some(),
                 document_version: r.document.version,
-                health: Some(health::region_health(r, &recognizer.status)),
+                health: Some(health::region_health(&reg, r, &recognizer.status)),
             })
             .collect();
         Ok(Response::new(ListRegionsResponse {
