@@ -434,3 +434,36 @@ async fn a_newly_published_registry_applies_to_the_next_call_without_a_restart()
     assert_eq!(after.verdict(), Verdict::Reject);
     assert_eq!(after.reasons[0].code, "REVOKED_ISSUER");
 }
+
+#[tokio::test]
+async fn a_full_batch_of_ten_thousand_codes_is_answered_in_order() {
+    let node = TestNode::start().await;
+    let mut payloads = Vec::new();
+    for (n, region, prefix) in [
+        (1, RegionCode::GUANGDONG, "440106"),
+        (2, RegionCode::HUNAN, "430102"),
+        (3, RegionCode::HUBEI, "420106"),
+        (4, RegionCode::NATIONAL, "110105"),
+    ] {
+        let code = node
+            .issue(region, &resident_id(prefix, n), "张三", Colour::Green)
+            .await;
+        payloads.push(code.payload);
+    }
+    let batch: Vec<String> = (0..10_000).map(|i| payloads[i % 4].clone()).collect();
+    let mut checkpoint = RecognitionServiceClient::new(node.channel_as("checkpoint", None).await);
+    let response = checkpoint
+        .verify_codes(VerifyCodesRequest {
+            payloads: batch,
+            ..Default::default()
+        })
+        .await
+        .expect("the largest batch allowed is answered")
+        .into_inner();
+    assert_eq!(response.results.len(), 10_000);
+    assert!(response.results.iter().enumerate().all(|(i, r)| {
+        r.index == i as i32
+            && matches!(&r.outcome, Some(verify_codes_result::Outcome::Verification(v)) if v.verdict() == Verdict::Pass)
+    }));
+    assert_eq!(node.audit_records().len(), 10_000);
+}
