@@ -66,11 +66,13 @@ impl std::fmt::Debug for Recognizer {
 }
 
 /// One gRPC call's fixed facts: who asks, why, under whose rules, which registry, until when.
-pub struct Call<'a> {
-    pub peer: &'a Peer,
+/// Owned, so a batch can be judged on several worker threads under the same facts.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub peer: Peer,
     /// Full gRPC path, as audited, e.g. `/huren.v1.RecognitionService/VerifyCode`.
     pub method: &'static str,
-    pub purpose: &'a str,
+    pub purpose: String,
     /// The province whose rules apply (from `authz::verifying_region`).
     pub verifying: RegionCode,
     pub registry: Arc<Registry>,
@@ -82,7 +84,7 @@ pub struct Call<'a> {
     pub read_budget: Duration,
 }
 
-impl Call<'_> {
+impl Call {
     /// When a read starting now must answer (or degrade).
     pub fn read_deadline(&self) -> Instant {
         self.read_by
@@ -137,14 +139,14 @@ impl Recognizer {
     /// Takes the call's registry snapshot and deadline. The caller's `grpc-timeout` bounds the
     /// reads (the server's cap already bounds the whole call); without one, each read gets the
     /// node's default.
-    pub fn call<'a>(
+    pub fn call(
         &self,
-        peer: &'a Peer,
+        peer: &Peer,
         metadata: &tonic::metadata::MetadataMap,
         method: &'static str,
-        purpose: &'a str,
+        purpose: &str,
         verifying: RegionCode,
-    ) -> Result<Call<'a>, Error> {
+    ) -> Result<Call, Error> {
         let asked = metadata
             .get("grpc-timeout")
             .and_then(|v| v.to_str().ok())
@@ -155,13 +157,13 @@ impl Recognizer {
     }
 
     /// Like [`Recognizer::call`] for a call with no caller deadline (a stream's later rounds).
-    pub fn call_within<'a>(
+    pub fn call_within(
         &self,
-        peer: &'a Peer,
+        peer: &Peer,
         method: &'static str,
-        purpose: &'a str,
+        purpose: &str,
         verifying: RegionCode,
-    ) -> Result<Call<'a>, Error> {
+    ) -> Result<Call, Error> {
         if purpose.len() > MAX_TEXT_BYTES {
             return Err(Error::invalid(
                 "purpose",
@@ -173,9 +175,9 @@ impl Recognizer {
             .current()
             .ok_or_else(|| Error::Unavailable("no trust registry is loaded on this node".into()))?;
         Ok(Call {
-            peer,
+            peer: peer.clone(),
             method,
-            purpose,
+            purpose: purpose.to_string(),
             verifying,
             registry,
             read_by: None,
@@ -184,7 +186,7 @@ impl Recognizer {
     }
 
     /// Judges one payload, audits the decision (durably) and counts it.
-    pub async fn verify(&self, call: &Call<'_>, payload: &str) -> Result<Judged, Error> {
+    pub async fn verify(&self, call: &Call, payload: &str) -> Result<Judged, Error> {
         let judged = self.judge_payload(call, payload).await?;
         self.record(call, &judged).await?;
         Ok(judged)
@@ -194,7 +196,7 @@ impl Recognizer {
     /// and counts it. The ID goes only to the province's own adapter.
     pub async fn verify_resident(
         &self,
-        call: &Call<'_>,
+        call: &Call,
         id_number: &str,
         name: &str,
     ) -> Result<Judged, Error> {
@@ -234,7 +236,7 @@ impl Recognizer {
 
     /// Claims and reads the payload under the agreement that applies, and decides. No I/O other
     /// than the adapter's read; nothing is recorded.
-    pub async fn judge_payload(&self, call: &Call<'_>, payload: &str) -> Result<Judged, Error> {
+    pub async fn judge_payload(&self, call: &Call, payload: &str) -> Result<Judged, Error> {
         let adapter = self
             .adapters
             .claim(payload)
@@ -256,7 +258,7 @@ impl Recognizer {
 
     fn judge(
         &self,
-        call: &Call<'_>,
+        call: &Call,
         issuing: RegionCode,
         agreement: Option<&Agreement>,
         read: Result<NativeReading, CodeError>,
@@ -337,12 +339,12 @@ impl Recognizer {
 
     /// Appends the decision to the audit log and waits until it is durable, then counts it.
     /// An audit failure fails the call closed: a decision nobody can account for is not given.
-    pub async fn record(&self, call: &Call<'_>, judged: &Judged) -> Result<(), Error> {
+    pub async fn record(&self, call: &Call, judged: &Judged) -> Result<(), Error> {
         let entry = Entry {
             time: judged.judged_at,
             caller: call.peer.spiffe_id.clone(),
             method: call.method.to_string(),
-            purpose: call.purpose.to_string(),
+            purpose: call.purpose.clone(),
             issuing_region: judged.issuing.to_string(),
             subject_ref: judged.subject_ref.clone(),
             verdict: judged.decision.verdict.as_str().to_string(),

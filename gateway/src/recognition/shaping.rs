@@ -16,7 +16,7 @@ use crate::recognition::pipeline::{Call, Judged, UNIDENTIFIED};
 use crate::recognition::wire;
 
 /// The decision as `role` may see it.
-pub fn verification(call: &Call<'_>, judged: &Judged) -> v1::Verification {
+pub fn verification(call: &Call, judged: &Judged) -> v1::Verification {
     let role = call.peer.role;
     let d = &judged.decision;
     v1::Verification {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use futures::stream::BoxStream;
 use huren_proto::v1::manifests_service_server::ManifestsService;
 use huren_proto::v1::{
-    CheckManifestRequest, CheckManifestResponse, Manifest, WatchManifestRequest,
+    CheckManifestRequest, CheckManifestResponse, Manifest, Passenger, WatchManifestRequest,
     WatchManifestResponse,
 };
 use time::OffsetDateTime;
@@ -15,6 +15,7 @@ use tonic::{Request, Response, Status};
 use crate::authz::{self, Ask};
 use crate::error::Error;
 use crate::recognition::{Recognizer, wire};
+use crate::services::batch;
 use crate::services::recognition::check_batch;
 
 pub mod boarding;
@@ -114,8 +115,17 @@ impl ManifestsService for Manifests {
             &purpose,
             verifying,
         )?;
-        let everyone: Vec<usize> = (0..m.passengers.len()).collect();
-        let mut boarded = boarding::board_all(recognizer, &call, &m.passengers, &everyone).await?;
+        let train_id = m.train_id.clone();
+        let passengers = request.into_inner().manifest.map(|m| m.passengers);
+        let mut boarded: Vec<_> = batch::judge_all(
+            recognizer,
+            &call,
+            passengers.unwrap_or_default(),
+            |r, call, p: Passenger| async move { boarding::board(&r, &call, &p).await },
+        )
+        .await?
+        .into_iter()
+        .collect::<Result<_, _>>()?;
         boarding::record(
             recognizer,
             &call,
@@ -124,7 +134,7 @@ impl ManifestsService for Manifests {
         .await?;
         let decisions: Vec<_> = boarded.into_iter().map(|b| b.decision).collect();
         Ok(Response::new(CheckManifestResponse {
-            train_id: m.train_id.clone(),
+            train_id,
             totals: Some(boarding::totals(&decisions)),
             decisions,
             registry_version: call.registry.version(),

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+pub mod batch;
 pub mod coordination;
 pub mod manifests;
 pub mod recognition;

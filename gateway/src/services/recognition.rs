@@ -2,18 +2,18 @@
 
 use std::sync::Arc;
 
-use futures::StreamExt;
 use huren_proto::v1::recognition_service_server::RecognitionService;
 use huren_proto::v1::{
     ConfirmWorkersRequest, ConfirmWorkersResponse, VerifyCodeRequest, VerifyCodeResponse,
-    VerifyCodesRequest, VerifyCodesResponse, VerifyCodesResult, WorkerConfirmation, WorkerTotals,
-    verify_codes_result, worker,
+    VerifyCodesRequest, VerifyCodesResponse, VerifyCodesResult, Worker, WorkerConfirmation,
+    WorkerTotals, verify_codes_result, worker,
 };
 use tonic::{Request, Response, Status};
 
 use crate::authz::{self, Ask};
 use crate::error::Error;
 use crate::recognition::{Recognizer, shaping};
+use crate::services::batch;
 
 mod confirm;
 
@@ -123,15 +123,15 @@ impl RecognitionService for Recognition {
             &req.purpose,
             verifying,
         )?;
+        let payloads = request.into_inner().payloads;
+        let outcomes = batch::judge_all(
+            recognizer,
+            &call,
+            payloads,
+            |r, call, p: String| async move { r.verify(&call, &p).await },
+        )
+        .await?;
         let call = &call;
-        // `buffered` keeps request order while judging up to BATCH_CONCURRENCY at once.
-        // By index: a closure over `&String` trips the compiler's higher-ranked Send check.
-        let payloads = &req.payloads;
-        let outcomes: Vec<_> = futures::stream::iter(0..payloads.len())
-            .map(|i| recognizer.verify(call, &payloads[i]))
-            .buffered(BATCH_CONCURRENCY)
-            .collect()
-            .await;
         let mut results = Vec::with_capacity(outcomes.len());
         for (index, outcome) in outcomes.into_iter().enumerate() {
             let outcome = match outcome {
@@ -171,18 +171,20 @@ impl RecognitionService for Recognition {
             &req.purpose,
             destination,
         )?;
-        let call = &call;
-        let workers = &req.workers;
-        let outcomes: Vec<_> = futures::stream::iter(0..workers.len())
-            .map(|i| confirm::confirm(recognizer, call, &workers[i]))
-            .buffered(BATCH_CONCURRENCY)
-            .collect()
-            .await;
+        let workers = request.into_inner().workers;
+        let refs: Vec<String> = workers.iter().map(|w| w.worker_ref.clone()).collect();
+        let outcomes = batch::judge_all(
+            recognizer,
+            &call,
+            workers,
+            |r, call, w: Worker| async move { confirm::confirm(&r, &call, &w).await },
+        )
+        .await?;
         let mut totals = WorkerTotals::default();
         let mut confirmations = Vec::with_capacity(outcomes.len());
-        for (w, outcome) in req.workers.iter().zip(outcomes) {
+        for (worker_ref, outcome) in refs.into_iter().zip(outcomes) {
             let mut row = WorkerConfirmation {
-                worker_ref: w.worker_ref.clone(),
+                worker_ref,
                 ..Default::default()
             };
             match outcome {
@@ -193,9 +195,11 @@ impl RecognitionService for Recognition {
                     } else {
                         totals.not_confirmed += 1;
                     }
-                    recognizer
-                        .summary
-                        .record_confirmation(peer.province(), destination, confirmed);
+                    recognizer.summary.record_confirmation(
+                        call.peer.province(),
+                        destination,
+                        confirmed,
+                    );
                     row.verification = Some(verification);
                     row.receipt = receipt;
                 }

@@ -54,7 +54,7 @@ pub fn boarding(verdict: Verdict) -> Boarding {
 /// REVIEW: staff at the platform must look at it.
 pub async fn board(
     recognizer: &Recognizer,
-    call: &Call<'_>,
+    call: &Call,
     passenger: &Passenger,
 ) -> Result<Boarded, Error> {
     match recognizer.judge_payload(call, &passenger.payload).await {
@@ -94,7 +94,7 @@ pub async fn board(
 /// Judges the passengers at `indices`, in that order, a bounded number at once.
 pub async fn board_all(
     recognizer: &Recognizer,
-    call: &Call<'_>,
+    call: &Call,
     passengers: &[Passenger],
     indices: &[usize],
 ) -> Result<Vec<Boarded>, Error> {
@@ -112,7 +112,7 @@ pub async fn board_all(
 /// audit log's group commit can batch them; each is recorded once.
 pub async fn record(
     recognizer: &Recognizer,
-    call: &Call<'_>,
+    call: &Call,
     boarded: &mut [&mut Boarded],
 ) -> Result<(), Error> {
     let judged: Vec<Judged> = boarded.iter_mut().filter_map(|b| b.judged.take()).collect();

@@ -144,7 +144,7 @@ impl Watch {
     }
 
     /// A round's call: the registry of the moment, the node's default time per read.
-    fn call(&self) -> Result<Call<'_>, Error> {
+    fn call(&self) -> Result<Call, Error> {
         self.recognizer
             .call_within(&self.peer, WATCH_MANIFEST, &self.purpose, self.verifying)
     }

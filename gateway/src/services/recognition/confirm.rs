@@ -12,7 +12,7 @@ use crate::recognition::{Recognizer, shaping, wire};
 /// Judges (and audits) one worker; a PASS comes with its receipt.
 pub async fn confirm(
     recognizer: &Recognizer,
-    call: &Call<'_>,
+    call: &Call,
     w: &Worker,
 ) -> Result<(Verification, Option<RecognitionReceipt>), Error> {
     let judged = match super::identity(w)? {
@@ -34,7 +34,7 @@ pub async fn confirm(
 /// refer to, or no date to rely on it until).
 fn receipt(
     recognizer: &Recognizer,
-    call: &Call<'_>,
+    call: &Call,
     judged: &Judged,
 ) -> Result<Option<RecognitionReceipt>, Error> {
     let (Some(valid_until), Some(agreement)) = (judged.relied_until, &judged.decision.agreement_id)
