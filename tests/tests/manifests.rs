@@ -315,3 +315,35 @@ async fn a_guangdong_token_withdrawn_after_its_holder_turns_red_is_seen_by_the_w
         .expect("Guangdong");
     assert_eq!(gd.health(), huren_proto::v1::AdapterHealth::Offline);
 }
+
+#[tokio::test]
+async fn a_watch_whose_carrier_went_away_stops_judging() {
+    let node = TestNode::start().await;
+    let id = resident_id("330106", 9);
+    let zj = node
+        .issue(RegionCode::ZHEJIANG, &id, "钱九", Colour::Green)
+        .await;
+    let departure = OffsetDateTime::now_utc() + time::Duration::hours(1);
+    let mut carrier = ManifestsServiceClient::new(node.channel_as("carrier", None).await);
+    let mut stream = carrier
+        .watch_manifest(WatchManifestRequest {
+            manifest: Some(manifest(vec![("7A", zj.payload.as_str())], departure)),
+        })
+        .await
+        .expect("watching")
+        .into_inner();
+    stream.message().await.expect("stream").expect("first");
+    drop(stream);
+    drop(carrier);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = node.audit_records().len();
+    node.set_status(RegionCode::ZHEJIANG, &id, Colour::Red)
+        .await;
+    // Long enough for a live watch to see the change and judge it (it settles for 200 ms).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        node.audit_records().len(),
+        before,
+        "nobody is watching, so nothing is judged or recorded"
+    );
+}
