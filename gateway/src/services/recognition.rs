@@ -131,13 +131,12 @@ impl RecognitionService for Recognition {
             |r, call, p: String| async move { r.verify(&call, &p).await },
         )
         .await?;
-        let call = &call;
         let mut results = Vec::with_capacity(outcomes.len());
         for (index, outcome) in outcomes.into_iter().enumerate() {
             let outcome = match outcome {
-                Ok(judged) => {
-                    verify_codes_result::Outcome::Verification(shaping::verification(call, &judged))
-                }
+                Ok(judged) => verify_codes_result::Outcome::Verification(shaping::verification(
+                    &call, &judged,
+                )),
                 // The node cannot account for decisions: the whole call fails closed.
                 Err(e @ Error::AuditUnavailable(_)) => return Err(e.into()),
                 Err(e) => verify_codes_result::Outcome::Error(e.to_entry_error()),
