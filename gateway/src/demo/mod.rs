@@ -125,7 +125,8 @@ async fn setup(dirs: Dirs) -> anyhow::Result<(Stack, Vec<String>)> {
         "region",
         "",
         "system",
-        "status service (HTTPS, pinned identity)",
+        "status service (HTTPS)",
+        "the registry lists it for",
     ]);
     for (code, service) in &regions.services {
         t.row([
@@ -135,6 +136,9 @@ async fn setup(dirs: Dirs) -> anyhow::Result<(Stack, Vec<String>)> {
                 .map_or("", |v| v.system)
                 .to_string(),
             service.url(),
+            stack::role(*code)
+                .unwrap_or("- (offline-signed codes only)")
+                .to_string(),
         ]);
     }
     lines.push("  seven reference regional services:".to_string());

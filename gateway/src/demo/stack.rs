@@ -29,6 +29,17 @@ pub const REGIONS: [RegionCode; 7] = [
     RegionCode::NATIONAL,
 ];
 
+/// What the registry uses a region's reference service for; `None`: nothing, its codes are
+/// offline-signed and judged without asking it (the service still runs and issues codes).
+pub fn role(region: RegionCode) -> Option<&'static str> {
+    match region.as_str() {
+        "330000" | "410000" => Some("status lookups (online codes)"),
+        "510000" => Some("live checks (Zhejiang's agreement asks for them)"),
+        "440000" => Some("signed revocation list of withdrawn tokens"),
+        _ => None,
+    }
+}
+
 /// Where a stack keeps its files.
 #[derive(Debug, Clone)]
 pub struct Dirs {
@@ -80,7 +91,9 @@ impl Regions {
             let handle = service::spawn(ServiceConfig::loopback(region, &dirs.pki))
                 .await
                 .with_context(|| format!("starting {region}'s reference service"))?;
-            urls.insert(region.as_str().to_string(), handle.url());
+            if role(region).is_some() {
+                urls.insert(region.as_str().to_string(), handle.url());
+            }
             services.insert(region, handle);
         }
         let options = DevOptions {
