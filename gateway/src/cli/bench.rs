@@ -11,6 +11,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// CheckManifest of a 1,000-passenger train, beside the same baselines.
     Manifest(ManifestArgs),
+    /// Verify and load a large registry, apply a one-change delta, proof sizes; beside the raw
+    /// signature-verify rate measured in the same run.
+    Registry(super::bench_registry::Args),
 }
 
 #[derive(Debug, clap::Args)]
@@ -97,5 +100,6 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
             })
             .await
         }
+        Command::Registry(args) => super::bench_registry::run(args).await,
     }
 }

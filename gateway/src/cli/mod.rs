@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 pub mod audit;
 pub mod bench;
+pub mod bench_registry;
 pub mod certs;
 pub mod client;
 pub mod demo;
