@@ -2,8 +2,6 @@
 
 use std::path::Path;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use ring::rand::SystemRandom;
 use ring::signature::{
     ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _,
@@ -56,8 +54,11 @@ impl std::fmt::Debug for IssuerSigner {
 impl IssuerSigner {
     /// Loads a PKCS#8 PEM private key (Ed25519 or ECDSA P-256), as `huren certs init` writes them.
     pub fn from_pkcs8_pem(issuer_id: &str, pem: &str) -> Result<Self, SignerError> {
-        let der = pem_private_key_der(pem).ok_or(SignerError::NotPem)?;
-        Self::from_pkcs8_der(issuer_id, &der)
+        use rustls_pki_types::PrivatePkcs8KeyDer;
+        use rustls_pki_types::pem::PemObject;
+        let der =
+            PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes()).map_err(|_| SignerError::NotPem)?;
+        Self::from_pkcs8_der(issuer_id, der.secret_pkcs8_der())
     }
 
     pub fn from_pkcs8_der(issuer_id: &str, der: &[u8]) -> Result<Self, SignerError> {
@@ -139,19 +140,6 @@ impl IssuerSigner {
             }
         }
     }
-}
-
-/// The DER inside a `-----BEGIN PRIVATE KEY-----` PEM block.
-fn pem_private_key_der(pem: &str) -> Option<Vec<u8>> {
-    const BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
-    const END: &str = "-----END PRIVATE KEY-----";
-    let start = pem.find(BEGIN)? + BEGIN.len();
-    let len = pem[start..].find(END)?;
-    let body: String = pem[start..start + len]
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
-    STANDARD.decode(body).ok()
 }
 
 #[cfg(test)]

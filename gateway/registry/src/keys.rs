@@ -63,7 +63,7 @@ pub struct PublicKey {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
-    #[error("not a PEM private key (expected -----BEGIN PRIVATE KEY-----)")]
+    #[error("not a PEM private key (expected a PKCS#8 block labelled PRIVATE KEY)")]
     NotPem,
     #[error("the PEM body is not base64: {0}")]
     Base64(String),
@@ -147,8 +147,13 @@ impl fmt::Debug for SigningKey {
     }
 }
 
-const PEM_BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
-const PEM_END: &str = "-----END PRIVATE KEY-----";
+/// The PEM label of a PKCS#8 private key.
+const PEM_LABEL: &str = "PRIVATE KEY";
+
+/// Wraps `body` (already base64) in PEM armour with [`PEM_LABEL`].
+fn pem_armour(body: &str) -> String {
+    format!("-----BEGIN {PEM_LABEL}-----\n{body}-----END {PEM_LABEL}-----\n")
+}
 
 impl SigningKey {
     pub fn generate(algorithm: Algorithm) -> Result<Self, KeyError> {
@@ -228,31 +233,25 @@ impl SigningKey {
         }
     }
 
-    /// Reads a `-----BEGIN PRIVATE KEY-----` PKCS#8 PEM (as written by [`Self::to_pem`] or rcgen).
+    /// Reads a PKCS#8 PEM private key (as written by [`Self::to_pem`] or rcgen).
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        let start = pem.find(PEM_BEGIN).ok_or(KeyError::NotPem)? + PEM_BEGIN.len();
-        let end = pem[start..].find(PEM_END).ok_or(KeyError::NotPem)? + start;
-        let body: String = pem[start..end]
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        let der = B64
-            .decode(body)
-            .map_err(|e| KeyError::Base64(e.to_string()))?;
-        Self::from_pkcs8_der(&der)
+        use rustls_pki_types::PrivatePkcs8KeyDer;
+        use rustls_pki_types::pem::{Error as PemError, PemObject};
+        let der = PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes()).map_err(|e| match e {
+            PemError::Base64Decode(detail) => KeyError::Base64(detail),
+            _ => KeyError::NotPem,
+        })?;
+        Self::from_pkcs8_der(der.secret_pkcs8_der())
     }
 
     pub fn to_pem(&self) -> Result<String, KeyError> {
         let b64 = B64.encode(self.to_pkcs8_der()?);
-        let mut out = String::from(PEM_BEGIN);
-        out.push('\n');
+        let mut body = String::with_capacity(b64.len() + b64.len() / 64 + 1);
         for chunk in b64.as_bytes().chunks(64) {
-            out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
-            out.push('\n');
+            body.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+            body.push('\n');
         }
-        out.push_str(PEM_END);
-        out.push('\n');
-        Ok(out)
+        Ok(pem_armour(&body))
     }
 }
 
@@ -276,12 +275,12 @@ mod tests {
     #[test]
     fn garbage_pem_is_an_error_not_a_panic() {
         assert_eq!(SigningKey::from_pem("nope").unwrap_err(), KeyError::NotPem);
-        let bad = format!("{PEM_BEGIN}\n!!!\n{PEM_END}\n");
+        let bad = pem_armour("!!!\n");
         assert!(matches!(
             SigningKey::from_pem(&bad),
             Err(KeyError::Base64(_))
         ));
-        let wrong = format!("{PEM_BEGIN}\nAAAA\n{PEM_END}\n");
+        let wrong = pem_armour("AAAA\n");
         assert_eq!(
             SigningKey::from_pem(&wrong).unwrap_err(),
             KeyError::UnsupportedKey
