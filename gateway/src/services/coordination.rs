@@ -47,10 +47,7 @@ impl Coordination {
     }
 
     fn recognizer(&self, method: &'static str) -> Result<&Arc<Recognizer>, Error> {
-        self.state.recognizer.as_ref().ok_or(Error::Unimplemented {
-            method,
-            capability: "a node with a registry and counters (huren::node)",
-        })
+        super::node(self.state.recognizer.as_ref(), method)
     }
 }
 

@@ -64,10 +64,7 @@ impl Manifests {
     }
 
     fn recognizer(&self, method: &'static str) -> Result<&Arc<Recognizer>, Error> {
-        self.state.recognizer.as_ref().ok_or(Error::Unimplemented {
-            method,
-            capability: "a node with adapters, a registry and an audit log (huren::node)",
-        })
+        super::node(self.state.recognizer.as_ref(), method)
     }
 }
 

@@ -2,6 +2,9 @@
 
 use std::sync::Arc;
 
+use crate::error::Error;
+use crate::recognition::Recognizer;
+
 pub mod batch;
 pub mod coordination;
 pub mod manifests;
@@ -16,4 +19,16 @@ pub struct Services {
     pub manifests: Arc<manifests::ManifestsState>,
     pub coordination: Arc<coordination::CoordinationState>,
     pub registry: Arc<registry::RegistryState>,
+}
+
+/// The node behind a service method, or UNIMPLEMENTED naming what is missing: a gateway started
+/// without adapters, a registry and an audit log (e.g. with a bare PKI) serves no decisions.
+pub(crate) fn node<'a>(
+    recognizer: Option<&'a Arc<Recognizer>>,
+    method: &'static str,
+) -> Result<&'a Arc<Recognizer>, Error> {
+    recognizer.ok_or(Error::Unimplemented {
+        method,
+        capability: "a node with adapters, a registry, an audit log and counters (huren::node)",
+    })
 }

@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status};
 
 use crate::authz::{self, Ask};
 use crate::error::Error;
-use crate::recognition::{Recognizer, shaping};
+use crate::recognition::{Call, Recognizer, shaping};
 use crate::services::batch;
 
 mod confirm;
@@ -53,10 +53,23 @@ impl Recognition {
     }
 
     fn recognizer(&self, method: &'static str) -> Result<&Arc<Recognizer>, Error> {
-        self.state.recognizer.as_ref().ok_or(Error::Unimplemented {
-            method,
-            capability: "a node with adapters, a registry and an audit log (huren::node)",
-        })
+        super::node(self.state.recognizer.as_ref(), method)
+    }
+
+    /// What every method does first: who asks, under which region's rules, on which node, within
+    /// which deadline. `method` is the full gRPC path, as the audit log records it.
+    fn begin<T>(
+        &self,
+        request: &Request<T>,
+        method: &'static str,
+        ask: Ask<'_>,
+        purpose: &str,
+    ) -> Result<(&Arc<Recognizer>, Call), Status> {
+        let peer = authz::peer(request)?;
+        let verifying = authz::verifying_region(peer, ask)?;
+        let recognizer = self.recognizer(method.rsplit('/').next().unwrap_or(method))?;
+        let call = recognizer.call(peer, request.metadata(), method, purpose, verifying)?;
+        Ok((recognizer, call))
     }
 }
 
@@ -80,22 +93,11 @@ impl RecognitionService for Recognition {
         &self,
         request: Request<VerifyCodeRequest>,
     ) -> Result<Response<VerifyCodeResponse>, Status> {
-        let peer = authz::peer(&request)?;
         let req = request.get_ref();
-        let verifying = authz::verifying_region(
-            peer,
-            Ask::Verify {
-                verifying_region: &req.verifying_region,
-            },
-        )?;
-        let recognizer = self.recognizer("VerifyCode")?;
-        let call = recognizer.call(
-            peer,
-            request.metadata(),
-            VERIFY_CODE,
-            &req.purpose,
-            verifying,
-        )?;
+        let ask = Ask::Verify {
+            verifying_region: &req.verifying_region,
+        };
+        let (recognizer, call) = self.begin(&request, VERIFY_CODE, ask, &req.purpose)?;
         let judged = recognizer.verify(&call, &req.payload).await?;
         Ok(Response::new(VerifyCodeResponse {
             verification: Some(shaping::verification(&call, &judged)),
@@ -106,23 +108,12 @@ impl RecognitionService for Recognition {
         &self,
         request: Request<VerifyCodesRequest>,
     ) -> Result<Response<VerifyCodesResponse>, Status> {
-        let peer = authz::peer(&request)?;
         let req = request.get_ref();
-        let verifying = authz::verifying_region(
-            peer,
-            Ask::Verify {
-                verifying_region: &req.verifying_region,
-            },
-        )?;
-        let recognizer = self.recognizer("VerifyCodes")?;
+        let ask = Ask::Verify {
+            verifying_region: &req.verifying_region,
+        };
+        let (recognizer, call) = self.begin(&request, VERIFY_CODES, ask, &req.purpose)?;
         check_batch("payloads", req.payloads.len())?;
-        let call = recognizer.call(
-            peer,
-            request.metadata(),
-            VERIFY_CODES,
-            &req.purpose,
-            verifying,
-        )?;
         let payloads = request.into_inner().payloads;
         let outcomes = batch::judge_all(
             recognizer,
@@ -153,23 +144,12 @@ impl RecognitionService for Recognition {
         &self,
         request: Request<ConfirmWorkersRequest>,
     ) -> Result<Response<ConfirmWorkersResponse>, Status> {
-        let peer = authz::peer(&request)?;
         let req = request.get_ref();
-        let destination = authz::verifying_region(
-            peer,
-            Ask::ConfirmWorkers {
-                destination_region: &req.destination_region,
-            },
-        )?;
-        let recognizer = self.recognizer("ConfirmWorkers")?;
+        let ask = Ask::ConfirmWorkers {
+            destination_region: &req.destination_region,
+        };
+        let (recognizer, call) = self.begin(&request, CONFIRM_WORKERS, ask, &req.purpose)?;
         check_batch("workers", req.workers.len())?;
-        let call = recognizer.call(
-            peer,
-            request.metadata(),
-            CONFIRM_WORKERS,
-            &req.purpose,
-            destination,
-        )?;
         let workers = request.into_inner().workers;
         let refs: Vec<String> = workers.iter().map(|w| w.worker_ref.clone()).collect();
         let outcomes = batch::judge_all(
@@ -196,7 +176,7 @@ impl RecognitionService for Recognition {
                     }
                     recognizer.summary.record_confirmation(
                         call.peer.province(),
-                        destination,
+                        call.verifying,
                         confirmed,
                     );
                     row.verification = Some(verification);
