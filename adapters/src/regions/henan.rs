@@ -9,10 +9,9 @@
 //! `code id` is 32 lower-case hex characters. The province's status service answers a risk
 //! level — 低风险 / 中风险 / 高风险 — which the gateway maps to colours through Henan's concept map.
 
-use crate::adapter::{ReadContext, RegionAdapter};
 use crate::codec::{CodeId, MAX_PAYLOAD_LEN};
-use crate::model::{CodeError, NativeReading, RegionCode, ResidentId};
-use crate::regions::online;
+use crate::model::{CodeError, RegionCode};
+use crate::regions::online::OnlineAdapter;
 
 pub const PREFIX: &str = "https://yushiban.huren.dev/jkm/q?code=";
 
@@ -36,36 +35,18 @@ pub fn parse(payload: &str) -> Result<CodeId, CodeError> {
     CodeId::parse(id).ok_or_else(|| malformed("code id is not 32 lower-case hex"))
 }
 
-pub struct HenanAdapter;
-
-#[async_trait::async_trait]
-impl RegionAdapter for HenanAdapter {
-    fn region(&self) -> RegionCode {
-        RegionCode::HENAN
-    }
-
-    fn prefix(&self) -> &'static str {
-        PREFIX
-    }
-
-    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<NativeReading, CodeError> {
-        online::read_code(RegionCode::HENAN, parse(payload)?, None, ctx).await
-    }
-
-    async fn read_resident(
-        &self,
-        id: &ResidentId,
-        name: &str,
-        ctx: &ReadContext<'_>,
-    ) -> Result<NativeReading, CodeError> {
-        online::read_resident(RegionCode::HENAN, id, name, ctx).await
-    }
-}
+/// The Henan adapter: the URL carries no city.
+pub const ADAPTER: OnlineAdapter = OnlineAdapter {
+    region: RegionCode::HENAN,
+    prefix: PREFIX,
+    parse: |payload| Ok((parse(payload)?, None)),
+};
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::adapter::LookupQuery;
+    use crate::adapter::RegionAdapter;
     use crate::regions::test_kit::NOW;
     use crate::testing::{FakeLookup, KeyRing, context, online_reading, resident_id};
 
@@ -81,7 +62,7 @@ mod tests {
             },
             Ok(online_reading(RegionCode::HENAN, "中风险", NOW)),
         );
-        let reading = HenanAdapter
+        let reading = ADAPTER
             .read(&payload(&id), &context(&ring, &lookup, NOW))
             .await
             .unwrap();
@@ -99,7 +80,7 @@ mod tests {
             },
             Ok(online_reading(RegionCode::HENAN, "低风险", NOW)),
         );
-        let reading = HenanAdapter
+        let reading = ADAPTER
             .read_resident(&resident_id(), "张三", &context(&ring, &lookup, NOW))
             .await
             .unwrap();
@@ -118,7 +99,7 @@ mod tests {
             },
             Ok(online_reading(RegionCode::ZHEJIANG, "绿码", NOW)),
         );
-        let err = HenanAdapter
+        let err = ADAPTER
             .read(&payload(&id), &context(&ring, &lookup, NOW))
             .await
             .unwrap_err();

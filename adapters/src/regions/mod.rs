@@ -21,7 +21,7 @@ pub mod henan;
 pub mod hubei;
 pub mod hunan;
 pub mod national;
-mod online;
+pub mod online;
 pub mod sichuan;
 mod signed;
 #[cfg(test)]
@@ -51,11 +51,11 @@ pub fn default_adapters_with(
     revocations: Arc<guangdong::RevocationLists>,
 ) -> Result<AdapterSet, ConfigError> {
     let adapters: Vec<Arc<dyn RegionAdapter>> = vec![
-        Arc::new(zhejiang::ZhejiangAdapter),
+        Arc::new(zhejiang::ADAPTER),
         Arc::new(guangdong::GuangdongAdapter::new(revocations)),
         Arc::new(sichuan::SichuanAdapter),
         Arc::new(hunan::FORMAT),
-        Arc::new(henan::HenanAdapter),
+        Arc::new(henan::ADAPTER),
         Arc::new(hubei::FORMAT),
         Arc::new(national::FORMAT),
     ];

@@ -11,10 +11,9 @@
 //! QR is signed or personal: the status (绿码/黄码/红码), refresh time and masked name come from
 //! the province's HTTPS status service, whose TLS identity the registry pins.
 
-use crate::adapter::{ReadContext, RegionAdapter};
 use crate::codec::{CodeId, MAX_PAYLOAD_LEN};
-use crate::model::{CodeError, NativeReading, RegionCode, ResidentId};
-use crate::regions::online;
+use crate::model::{CodeError, RegionCode};
+use crate::regions::online::OnlineAdapter;
 
 pub const PREFIX: &str = "https://hzgov.huren.dev/healthAct/index.html?stateCouncilBarCode=";
 const CITY_PARAM: &str = "&cityCode=";
@@ -58,37 +57,17 @@ pub fn parse(payload: &str) -> Result<(CodeId, Option<RegionCode>), CodeError> {
     Ok((code_id, city))
 }
 
-pub struct ZhejiangAdapter;
-
-#[async_trait::async_trait]
-impl RegionAdapter for ZhejiangAdapter {
-    fn region(&self) -> RegionCode {
-        RegionCode::ZHEJIANG
-    }
-
-    fn prefix(&self) -> &'static str {
-        PREFIX
-    }
-
-    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<NativeReading, CodeError> {
-        let (code_id, city) = parse(payload)?;
-        online::read_code(RegionCode::ZHEJIANG, code_id, city, ctx).await
-    }
-
-    async fn read_resident(
-        &self,
-        id: &ResidentId,
-        name: &str,
-        ctx: &ReadContext<'_>,
-    ) -> Result<NativeReading, CodeError> {
-        online::read_resident(RegionCode::ZHEJIANG, id, name, ctx).await
-    }
-}
+pub const ADAPTER: OnlineAdapter = OnlineAdapter {
+    region: RegionCode::ZHEJIANG,
+    prefix: PREFIX,
+    parse,
+};
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::adapter::LookupQuery;
+    use crate::adapter::RegionAdapter;
     use crate::model::Source;
     use crate::regions::test_kit::NOW;
     use crate::testing::{FakeLookup, KeyRing, context, degraded_reading, online_reading};
@@ -110,7 +89,7 @@ mod tests {
             query(&id, Some("330100")),
             Ok(online_reading(RegionCode::ZHEJIANG, "黄码", NOW)),
         );
-        let reading = ZhejiangAdapter
+        let reading = ADAPTER
             .read(&payload(&id, Some(hangzhou)), &context(&ring, &lookup, NOW))
             .await
             .unwrap();
@@ -129,7 +108,7 @@ mod tests {
             query(&id, None),
             Ok(degraded_reading(RegionCode::ZHEJIANG, NOW)),
         );
-        let reading = ZhejiangAdapter
+        let reading = ADAPTER
             .read(&payload(&id, None), &context(&ring, &lookup, NOW))
             .await
             .unwrap();
@@ -139,7 +118,7 @@ mod tests {
     #[tokio::test]
     async fn a_code_the_province_does_not_know_is_unknown() {
         let (ring, lookup) = (KeyRing::new(), FakeLookup::new());
-        let err = ZhejiangAdapter
+        let err = ADAPTER
             .read(
                 &payload(&CodeId::random(), None),
                 &context(&ring, &lookup, NOW),
@@ -164,7 +143,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    ZhejiangAdapter.read(&bad, &ctx).await,
+                    ADAPTER.read(&bad, &ctx).await,
                     Err(CodeError::Malformed { .. })
                 ),
                 "accepted {bad}"
