@@ -71,13 +71,8 @@ impl ResidentId {
                 "the first 17 characters of a resident ID number are digits",
             ));
         }
-        const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-        let sum: u32 = b[..17]
-            .iter()
-            .zip(WEIGHTS)
-            .map(|(d, w)| u32::from(d - b'0') * w)
-            .sum();
-        let expected = b"10X98765432"[(sum % 11) as usize];
+        let expected = check_character(&b[..17])
+            .ok_or_else(|| bad("the first 17 characters of a resident ID number are digits"))?;
         let got = b[17].to_ascii_uppercase();
         if got != expected {
             return Err(bad(
@@ -87,6 +82,13 @@ impl ResidentId {
         let mut id = s.to_string();
         id.make_ascii_uppercase();
         Ok(Self(id))
+    }
+
+    /// Completes the first 17 digits with their check character (test data, demo residents).
+    pub fn from_first17(first17: &str) -> Result<Self, CodeError> {
+        let check = check_character(first17.as_bytes())
+            .ok_or_else(|| CodeError::InvalidResidentId(format!("{first17:?} is not 17 digits")))?;
+        Self::parse(&format!("{first17}{}", char::from(check)))
     }
 
     /// The full number, for the issuing region's own adapter and the keyed subject reference only.
@@ -104,6 +106,21 @@ impl fmt::Debug for ResidentId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ResidentId({})", self.masked())
     }
+}
+
+/// The ISO 7064 MOD 11-2 check character (`0`-`9` or `X`) of a resident ID number's first 17
+/// digits, or `None` when they are not 17 ASCII digits.
+pub fn check_character(first17: &[u8]) -> Option<u8> {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    if first17.len() != 17 || !first17.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let sum: u32 = first17
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    Some(b"10X98765432"[(sum % 11) as usize])
 }
 
 /// A person as a code names them.
@@ -221,4 +238,27 @@ pub enum CodeError {
     UnknownCode,
     #[error("{0}")]
     Unsupported(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_check_character_completes_a_known_id() {
+        assert_eq!(check_character(b"11010519491231002"), Some(b'X'));
+        let id = ResidentId::from_first17("11010519491231002").unwrap();
+        assert_eq!(id.expose(), "11010519491231002X");
+        assert_eq!(id.masked(), "11**************2X");
+        assert_eq!(format!("{id:?}"), "ResidentId(11**************2X)");
+    }
+
+    #[test]
+    fn a_wrong_check_character_or_a_short_body_is_refused() {
+        assert!(ResidentId::parse("110105194912310021").is_err());
+        assert!(ResidentId::parse("11010519491231002x").is_ok());
+        assert_eq!(check_character(b"1101051949123100"), None);
+        assert_eq!(check_character(b"1101051949123100A"), None);
+        assert!(ResidentId::from_first17("not digits at all").is_err());
+    }
 }

@@ -33,15 +33,11 @@ pub const REGIONS: [RegionCode; 7] = [
 
 /// A valid 18-character resident ID: `prefix` (six digits), a 1990 birth date, serial `n`.
 pub fn resident_id(prefix: &str, n: u32) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     let body = format!("{prefix}19900101{:03}", n % 1000);
-    let sum: u32 = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    format!("{body}{check}")
+    ResidentId::from_first17(&body)
+        .expect("a six-digit prefix makes 17 digits")
+        .expose()
+        .to_string()
 }
 
 /// How to build the node under test.

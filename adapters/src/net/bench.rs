@@ -156,14 +156,7 @@ pub async fn bench_online(pki: &Path, config: BenchConfig) -> Result<BenchReport
 /// A valid resident ID number for bench person `i`.
 fn bench_resident(i: usize) -> Result<ResidentId, ServiceError> {
     let body = format!("3301021990010{:04}", i % 10_000);
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
-    let check = char::from(b"10X98765432"[(sum % 11) as usize]);
-    ResidentId::parse(&format!("{body}{check}")).map_err(|e| ServiceError::Task(e.to_string()))
+    ResidentId::from_first17(&body).map_err(|e| ServiceError::Task(e.to_string()))
 }
 
 /// Runs `in_flight` workers calling `call(n)` until `duration` has passed.
