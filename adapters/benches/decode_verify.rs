@@ -13,11 +13,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group};
 use huren_adapters::regions::{henan, zhejiang};
-use huren_adapters::testing::{FakeLookup, SIGNED_REGIONS, TestIssuers, context, resident_id};
-use huren_adapters::{
-    CodeId, IssueRequest, IssueStatus, KeyAlgorithm, RegionCode, default_adapters, issue,
-    vocabulary,
-};
+use huren_adapters::testing::{FakeLookup, SIGNED_REGIONS, TestIssuers, context};
+use huren_adapters::{CodeId, KeyAlgorithm, RegionCode, default_adapters};
 use ring::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
 use time::OffsetDateTime;
 
@@ -39,23 +36,7 @@ struct Fixture {
 fn fixture() -> Fixture {
     let issuers = TestIssuers::generate().expect("keys");
     let now = OffsetDateTime::now_utc();
-    let payloads = SIGNED_REGIONS
-        .iter()
-        .map(|(region, _, _)| {
-            let label = vocabulary::vocabulary(region.as_str())
-                .expect("vocab")
-                .labels[0]
-                .0;
-            let req = IssueRequest::new(
-                resident_id(),
-                "张三",
-                IssueStatus::Label(label.into()),
-                now + time::Duration::days(1),
-            );
-            let p = issue(*region, &req, issuers.signer(*region), now).expect("issue");
-            (*region, p)
-        })
-        .collect();
+    let payloads = issuers.sample_payloads("张三", now);
     Fixture {
         issuers,
         now,

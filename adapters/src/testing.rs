@@ -170,6 +170,30 @@ impl TestIssuers {
         Ok(Self { ring, signers })
     }
 
+    /// One valid code per signed region for `name`, in the region's first status word, signed at
+    /// `now` and valid for a day.
+    pub fn sample_payloads(&self, name: &str, now: OffsetDateTime) -> Vec<(RegionCode, String)> {
+        use crate::issue::{IssueRequest, IssueStatus, issue};
+        SIGNED_REGIONS
+            .iter()
+            .map(|(region, _, _)| {
+                let label = crate::vocabulary::vocabulary(region.as_str())
+                    .and_then(|v| v.labels.first())
+                    .map_or("绿码", |(label, _)| *label);
+                let req = IssueRequest::new(
+                    resident_id(),
+                    name,
+                    IssueStatus::Label(label.into()),
+                    now + time::Duration::days(1),
+                );
+                match issue(*region, &req, self.signer(*region), now) {
+                    Ok(payload) => (*region, payload),
+                    Err(e) => panic!("test code for {region} not issued: {e}"),
+                }
+            })
+            .collect()
+    }
+
     /// The signer of a signed region. Panics for a region without one: test code only.
     pub fn signer(&self, region: RegionCode) -> &IssuerSigner {
         match self.signers.iter().find(|(r, _)| *r == region) {

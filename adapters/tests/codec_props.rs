@@ -29,23 +29,7 @@ fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
     WORLD.get_or_init(|| {
         let issuers = TestIssuers::generate().expect("test keys");
-        let valid = SIGNED_REGIONS
-            .iter()
-            .map(|(region, _, _)| {
-                let label = vocabulary::vocabulary(region.as_str())
-                    .expect("vocab")
-                    .labels[0]
-                    .0;
-                let req = IssueRequest::new(
-                    resident_id(),
-                    "欧阳娜娜",
-                    IssueStatus::Label(label.into()),
-                    NOW + time::Duration::days(1),
-                );
-                let payload = issue(*region, &req, issuers.signer(*region), NOW).expect("issue");
-                (*region, payload)
-            })
-            .collect();
+        let valid = issuers.sample_payloads("欧阳娜娜", NOW);
         World {
             issuers,
             set: default_adapters().expect("default adapters"),
