@@ -1,6 +1,6 @@
 //! huren (互认): the federated interop gateway between regional health-code systems.
 //!
-//! The binary is a thin shell over this library; `cli` wires subcommands to the parts.
+//! The `huren` binary (the `huren-cli` crate) is a thin shell over this library.
 //! The request path: [`acceptor`] (TLS, [`identity`]) → [`server`]'s pipeline ([`metrics`],
 //! [`authz`], [`limits`]) → [`services`]; [`error`] decides what callers see.
 
@@ -9,11 +9,8 @@
 pub mod acceptor;
 pub mod admin;
 pub mod authz;
-pub mod bench;
-pub mod cli;
 pub mod config;
 pub mod connect;
-pub mod demo;
 pub mod error;
 pub mod identity;
 pub mod limits;
@@ -22,7 +19,6 @@ pub mod node;
 pub mod privacy;
 pub mod recognition;
 pub mod region_ca;
-pub mod report;
 pub mod server;
 pub mod services;
 pub mod summary;

@@ -13,10 +13,10 @@ use huren_registry::dev::{DevOptions, DevRegistry};
 use time::OffsetDateTime;
 use tonic::transport::Channel;
 
-use crate::config::Config;
-use crate::connect::{ClientTls, connect};
-use crate::node::{Node, NodeConfig};
-use crate::server::{Gateway, GatewayBuilder};
+use huren::config::Config;
+use huren::connect::{ClientTls, connect};
+use huren::node::{Node, NodeConfig};
+use huren::server::{Gateway, GatewayBuilder};
 
 /// The seven reference regions, in the order reports list them.
 pub const REGIONS: [RegionCode; 7] = [
@@ -82,7 +82,7 @@ pub struct Regions {
 impl Regions {
     /// Makes the PKI, starts the seven services and builds a dev registry that points at them.
     pub async fn start(dirs: Dirs) -> anyhow::Result<Self> {
-        crate::tls::install_crypto_provider();
+        huren::tls::install_crypto_provider();
         let manifest = huren_certs::init(&dirs.pki, &huren_certs::InitOptions::default())
             .context("creating the dev PKI")?;
         let mut services = BTreeMap::new();

@@ -1,7 +1,7 @@
 //! `huren certs init` as an operator meets it: a complete PKI with private keys, no silent
 //! overwrite, and a manifest that names everything.
 
-use huren::cli::certs::{Command, InitArgs, ShowArgs, run};
+use huren_cli::cli::certs::{Command, InitArgs, ShowArgs, run};
 
 fn init_args(out: &std::path::Path, force: bool) -> Command {
     Command::Init(InitArgs {

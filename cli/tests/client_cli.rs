@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use huren::demo::codes::{Codes, forge};
-use huren::demo::people::People;
-use huren::demo::stack::{Dirs, Regions, Stack};
+use huren_cli::demo::codes::{Codes, forge};
+use huren_cli::demo::people::People;
+use huren_cli::demo::stack::{Dirs, Regions, Stack};
 use huren_adapters::{Colour, RegionCode};
 
 async fn huren(args: &[&str], stack: &Stack) -> (bool, String, String) {

@@ -6,7 +6,7 @@ use anyhow::Context;
 use time::OffsetDateTime;
 
 use crate::cli::registry::DEFAULT_REGISTRY;
-use crate::recognition::receipt;
+use huren::recognition::receipt;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {

@@ -3,5 +3,5 @@
 #![forbid(unsafe_code)]
 
 fn main() -> std::process::ExitCode {
-    huren::cli::main()
+    huren_cli::cli::main()
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use tonic::transport::Channel;
 
-use crate::connect::{ClientTls, connect};
+use huren::connect::{ClientTls, connect};
 
 /// Flags every client command shares.
 #[derive(Debug, Clone, clap::Args)]
@@ -23,7 +23,7 @@ pub struct CallerArgs {
     pub gateway: String,
     /// PKI directory from `huren certs init`: the root the gateway must chain to, and the
     /// client certificates --role picks from.
-    #[arg(long, value_name = "DIR", default_value = crate::config::DEFAULT_DEV_PKI, env = "HUREN_PKI")]
+    #[arg(long, value_name = "DIR", default_value = huren::config::DEFAULT_DEV_PKI, env = "HUREN_PKI")]
     pub pki: PathBuf,
     /// Call as the PKI's first client certificate with this role (checkpoint, carrier,
     /// province, national, gateway) [default: the command's usual caller].
@@ -77,7 +77,7 @@ impl CallerArgs {
 
     /// Connects (TCP + mutual TLS) as this caller.
     pub async fn channel(&self, default_role: &str) -> anyhow::Result<Channel> {
-        crate::tls::install_crypto_provider();
+        huren::tls::install_crypto_provider();
         let mut tls = self.tls(default_role)?;
         let (addr, host) = resolve(&self.gateway).await?;
         if host.parse::<std::net::IpAddr>().is_err() {

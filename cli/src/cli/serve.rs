@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::registry::DEFAULT_REGISTRY;
-use crate::config::{Config, DEFAULT_DEV_PKI, DEFAULT_STATE};
-use crate::node::{Node, NodeConfig, ensure_dev_registry};
-use crate::server::{Gateway, GatewayBuilder};
+use huren::config::{Config, DEFAULT_DEV_PKI, DEFAULT_STATE};
+use huren::node::{Node, NodeConfig, ensure_dev_registry};
+use huren::server::{Gateway, GatewayBuilder};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -18,7 +18,7 @@ pub async fn check_offline(
     written: usize,
     checks: &mut Checks,
 ) -> anyhow::Result<()> {
-    use crate::recognition::receipt;
+    use huren::recognition::receipt;
     let timer = Timer::start();
     let now = OffsetDateTime::now_utc();
     let registry = Arc::new(

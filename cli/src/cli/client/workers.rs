@@ -8,7 +8,7 @@ use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
 use huren_proto::v1::{ConfirmWorkersRequest, ResidentIdentity, Worker, worker};
 
 use super::{WorkersCommand, csv};
-use crate::recognition::{receipt, wire};
+use huren::recognition::{receipt, wire};
 use crate::report::status::CallError;
 use crate::report::{answers, json};
 

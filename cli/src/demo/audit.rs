@@ -7,7 +7,7 @@ use super::stack::Stack;
 /// The audit log of the node, checked like an operator would (`huren audit verify`).
 pub fn run(stack: &Stack, counted: Option<u64>, checks: &mut Checks) {
     println!("\naudit log");
-    let dir = stack.regions.dirs.state.join(crate::node::AUDIT_DIR);
+    let dir = stack.regions.dirs.state.join(huren::node::AUDIT_DIR);
     match huren_audit::verify(&dir) {
         Ok(report) => {
             println!(
