@@ -6,4 +6,6 @@
 pub mod bench;
 pub mod cli;
 pub mod demo;
+pub mod loopback;
+pub mod receipt_files;
 pub mod report;

@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use huren_cli::demo::codes::{Codes, forge};
-use huren_cli::demo::people::People;
-use huren_cli::demo::stack::{Dirs, Regions, Stack};
 use huren_adapters::{Colour, RegionCode};
+use huren_cli::loopback::codes::{Codes, forge};
+use huren_cli::loopback::people::People;
+use huren_cli::loopback::stack::{Dirs, Regions, Stack};
 
 async fn huren(args: &[&str], stack: &Stack) -> (bool, String, String) {
     let gateway = format!("https://{}", stack.addr().unwrap());

@@ -13,10 +13,10 @@ use super::figures::{count, ms, percent, ratio, us};
 use super::load::{self, Bounds};
 use super::raw;
 use super::server::{Server, connections_for};
-use crate::cli::client::timestamp;
-use crate::demo::codes::Codes;
-use crate::demo::people::People;
+use crate::loopback::codes::Codes;
+use crate::loopback::people::People;
 use crate::report::Table;
+use huren::recognition::wire::timestamp;
 
 #[derive(Debug, Clone)]
 pub struct Options {

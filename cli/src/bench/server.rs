@@ -5,7 +5,7 @@ use anyhow::Context as _;
 use tonic::transport::Channel;
 
 use super::cpu::SERVER_THREADS;
-use crate::demo::stack::{Dirs, Regions, Stack};
+use crate::loopback::stack::{Dirs, Regions, Stack};
 
 /// A running stack and the runtime it runs on.
 pub struct Server {

@@ -17,8 +17,8 @@ use super::figures::{count, ms, percent, ratio, us};
 use super::load::{self, Bounds, Figures};
 use super::raw;
 use super::server::{Server, connections_for};
-use crate::demo::codes::Codes;
-use crate::demo::people::People;
+use crate::loopback::codes::Codes;
+use crate::loopback::people::People;
 use crate::report::Table;
 
 /// What to run.

@@ -10,6 +10,7 @@ mod workers;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use huren::recognition::wire::timestamp;
 use huren_proto::v1::coordination_service_client::CoordinationServiceClient;
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
 use huren_proto::v1::{GetNationalSummaryRequest, VerifyCodeRequest};
@@ -17,7 +18,7 @@ use time::OffsetDateTime;
 
 pub use caller::CallerArgs;
 pub use manifest::manifest;
-pub use workers::{workers, write_receipts};
+pub use workers::workers;
 
 use crate::report::status::CallError;
 use crate::report::{answers, json};
@@ -146,13 +147,6 @@ pub async fn summary(args: SummaryArgs) -> anyhow::Result<()> {
         print!("{}", answers::summary(&response));
     }
     Ok(())
-}
-
-pub fn timestamp(t: OffsetDateTime) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.unix_timestamp(),
-        nanos: i32::try_from(t.nanosecond()).unwrap_or(0),
-    }
 }
 
 /// `90s`, `15m`, `1h`, `24h` → a duration of at most 24 hours.

@@ -2,7 +2,7 @@
 //! compared with what the national summary counted.
 
 use super::check::Checks;
-use super::stack::Stack;
+use crate::loopback::stack::Stack;
 
 /// The audit log of the node, checked like an operator would (`huren audit verify`).
 pub fn run(stack: &Stack, counted: Option<u64>, checks: &mut Checks) {

@@ -7,9 +7,9 @@ use huren_proto::v1::{Verdict, VerifyCodesRequest, verify_codes_result};
 use time::{Duration, OffsetDateTime};
 
 use super::check::Checks;
-use super::codes::{Codes, forge};
-use super::people::People;
-use super::stack::Stack;
+use crate::loopback::codes::{Codes, forge};
+use crate::loopback::people::People;
+use crate::loopback::stack::Stack;
 use crate::report::status::CallError;
 use crate::report::{answers, names};
 

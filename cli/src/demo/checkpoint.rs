@@ -8,9 +8,9 @@ use huren_proto::v1::{StatusSource, Verdict, VerifyCodeRequest};
 use time::{Duration, OffsetDateTime};
 
 use super::check::{Checks, Timer};
-use super::codes::Codes;
-use super::people::People;
-use super::stack::{REGIONS, Stack};
+use crate::loopback::codes::Codes;
+use crate::loopback::people::People;
+use crate::loopback::stack::{REGIONS, Stack};
 use crate::report::status::CallError;
 use crate::report::{Table, names};
 

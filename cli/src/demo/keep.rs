@@ -5,8 +5,8 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use super::stack::Stack;
 use super::train;
+use crate::loopback::stack::Stack;
 
 pub fn write_manifest_csv(path: &Path, riders: &[train::Rider]) -> anyhow::Result<()> {
     let mut text = String::from("seat,payload\n");

@@ -1,7 +1,7 @@
 //! `huren demo`: the whole system on loopback, used the way its users use it, with a report of
 //! what each role asked, was told and was refused — and a check of every result.
 //!
-//! Setup ([`stack`]): a dev PKI and signed registry in a fresh temp directory, the seven
+//! Setup ([`crate::loopback::stack`]): a dev PKI and signed registry in a fresh temp directory, the seven
 //! reference regional services and a gateway over real mutual TLS on 127.0.0.1:0. Then, as real
 //! gRPC clients with the dev role certificates: (a) [`train`] a charter train checked by its
 //! carrier, (b) [`workers`] Henan confirming workers to Zhejiang with receipts checked offline,
@@ -13,14 +13,11 @@ pub mod audit;
 pub mod batch;
 pub mod check;
 pub mod checkpoint;
-pub mod codes;
 pub mod keep;
 pub mod national;
 pub mod passengers;
-pub mod people;
 pub mod receipts;
 pub mod roles;
-pub mod stack;
 pub mod train;
 pub mod watch;
 pub mod withdrawn;
@@ -29,9 +26,10 @@ pub mod workers;
 use anyhow::Context as _;
 use time::OffsetDateTime;
 
+use crate::loopback::people::People;
+use crate::loopback::stack::{Dirs, Regions, Stack};
+use crate::loopback::{codes, stack};
 use check::{Checks, Timer};
-use people::People;
-use stack::{Dirs, Regions, Stack};
 
 use crate::report::{Table, names};
 

@@ -7,10 +7,10 @@ use huren_proto::v1::{GetNationalSummaryRequest, ListRegionsRequest};
 use time::OffsetDateTime;
 
 use super::check::{Checks, Timer};
-use super::stack::Stack;
-use crate::cli::client::timestamp;
+use crate::loopback::stack::Stack;
 use crate::report::status::CallError;
 use crate::report::{Table, answers, names};
+use huren::recognition::wire::timestamp;
 
 /// What the demo did before asking, to compare with the counts.
 #[derive(Debug, Default, Clone, Copy)]

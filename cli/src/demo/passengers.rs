@@ -8,11 +8,11 @@ use huren_proto::v1::{Boarding, Manifest, Passenger, Verdict};
 use huren_registry::doc::{Agreement, AgreementKind, Revocation};
 use time::{Duration, OffsetDateTime};
 
-use super::codes::{Codes, forge};
-use super::people::{People, Resident};
-use super::stack::Regions;
-use crate::cli::client::timestamp;
+use crate::loopback::codes::{Codes, forge};
+use crate::loopback::people::{People, Resident};
+use crate::loopback::stack::Regions;
 use crate::report::names;
+use huren::recognition::wire::timestamp;
 
 pub const TRAIN: &str = "D8808";
 pub const ORIGIN: &str = "510000";

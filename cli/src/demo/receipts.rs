@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use time::OffsetDateTime;
 
 use super::check::{Checks, Timer};
-use super::stack::Stack;
+use crate::loopback::stack::Stack;
 use crate::report::{answers, names};
 
 /// Checks every receipt file against the registry on disk, then alters one and checks again.
@@ -77,7 +77,7 @@ pub async fn check_offline(
             checked.body.origin_region,
             checked.body.destination_region,
             checked.body.destination_verdict.as_str(),
-            names::time(Some(&crate::cli::client::timestamp(
+            names::time(Some(&huren::recognition::wire::timestamp(
                 checked.body.valid_until
             ))),
             checked.body.agreement,

@@ -10,7 +10,7 @@ use huren_proto::v1::{
 };
 
 use super::check::Checks;
-use super::stack::Stack;
+use crate::loopback::stack::Stack;
 use crate::report::Table;
 use crate::report::status::{code_name, reason};
 

@@ -11,7 +11,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::check::{Checks, Timer};
 pub use super::passengers::{Kind, Rider, TRAIN, edit_registry, make_riders, manifest};
-use super::stack::Stack;
+use crate::loopback::stack::Stack;
 use crate::report::{Table, answers, names};
 
 /// Runs the check as the carrier and judges the answer.

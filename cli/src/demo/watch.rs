@@ -11,8 +11,8 @@ use huren_proto::v1::{Boarding, WatchManifestRequest};
 use time::OffsetDateTime;
 
 use super::check::{Checks, Timer};
-use super::stack::Stack;
 use super::train::{Kind, Rider, manifest};
+use crate::loopback::stack::Stack;
 use crate::report::names;
 use crate::report::status::CallError;
 

@@ -7,9 +7,9 @@ use huren_proto::v1::{Verdict, VerifyCodeRequest};
 use time::{Duration, OffsetDateTime};
 
 use super::check::{Checks, Timer};
-use super::codes::Codes;
-use super::people::People;
-use super::stack::Stack;
+use crate::loopback::codes::Codes;
+use crate::loopback::people::People;
+use crate::loopback::stack::Stack;
 use crate::report::status::CallError;
 use crate::report::{answers, names};
 

@@ -11,8 +11,8 @@ use huren_proto::v1::{ConfirmWorkersRequest, ResidentIdentity, Verdict, Worker, 
 use time::OffsetDateTime;
 
 use super::check::{Checks, Timer};
-use super::people::People;
-use super::stack::Stack;
+use crate::loopback::people::People;
+use crate::loopback::stack::Stack;
 use crate::report::answers;
 use crate::report::status::CallError;
 
@@ -149,7 +149,7 @@ pub async fn run(
         format!("{refs} of {WORKERS} carry a subject_ref"),
     );
 
-    let written = crate::cli::client::write_receipts(receipts_dir, &response)?;
+    let written = crate::receipt_files::write_receipts(receipts_dir, &response)?;
     println!("  {written} receipts written to {}", receipts_dir.display());
     super::receipts::check_offline(stack, receipts_dir, written, checks).await?;
     Ok(greens as u64)
