@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use huren::connect::{ClientTls, connect};
+use huren::connect::connect;
 use huren_adapters::{IssueRequest, IssueStatus, IssuerSigner, RegionCode, ResidentId};
 use huren_proto::v1::VerifyCodeRequest;
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
@@ -98,7 +98,7 @@ async fn every_answered_decision_survives_a_sigkill_mid_load() {
     // Keep reading stdout so the child never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
 
-    let tls = ClientTls::from_pki(&pki, "checkpoint", None).unwrap();
+    let tls = huren_cli::pki::client_tls(&pki, "checkpoint", None).unwrap();
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
     let mut workers = Vec::new();
     for w in 0..16 {

@@ -5,7 +5,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use huren::connect::{ClientTls, connect};
+use huren::connect::connect;
 use huren_adapters::{IssueRequest, IssueStatus, IssuerSigner, RegionCode, ResidentId};
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
 use huren_proto::v1::{Verdict, VerifyCodeRequest};
@@ -59,7 +59,7 @@ async fn an_unconfigured_serve_creates_the_dev_setup_and_verifies_at_once() {
         now + time::Duration::days(1),
     );
     let payload = huren_adapters::issue(RegionCode::HUNAN, &request, &signer, now).unwrap();
-    let tls = ClientTls::from_pki(&pki, "checkpoint", None).unwrap();
+    let tls = huren_cli::pki::client_tls(&pki, "checkpoint", None).unwrap();
     let mut client = RecognitionServiceClient::new(connect(addr, &tls).await.expect("connects"));
     let v = client
         .verify_code(VerifyCodeRequest {

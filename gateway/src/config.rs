@@ -9,12 +9,13 @@ use serde::Deserialize;
 
 use crate::tls::{TlsError, TlsFiles};
 
-/// Where `huren serve` keeps its dev PKI when nothing else is configured.
-pub const DEFAULT_DEV_PKI: &str = ".huren/dev";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7443";
 pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:9464";
 /// Where the node keeps its audit log and subject key when nothing else is configured.
 pub const DEFAULT_STATE: &str = ".huren/state";
+/// The SPIFFE trust domain client identities must be in when `tls.trust_domain` is unset (the
+/// one `huren certs init` uses).
+pub const DEFAULT_TRUST_DOMAIN: &str = "huren.dev";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -81,6 +82,8 @@ impl Default for Config {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TlsConfig {
+    /// A PKI directory; the `huren` tool resolves it into the fields below before the gateway
+    /// starts. The library itself serves only from explicit files.
     pub pki: Option<PathBuf>,
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
@@ -167,6 +170,8 @@ pub enum ConfigError {
         "tls.{0} is set but not all of tls.cert, tls.key and tls.client_roots are: set all three, or tls.pki"
     )]
     PartialTls(&'static str),
+    #[error("no TLS material: set tls.cert, tls.key and tls.client_roots, or tls.pki")]
+    NoTls,
     #[error(transparent)]
     Tls(#[from] TlsError),
 }
@@ -208,42 +213,32 @@ impl Config {
         t.pki.is_none() && t.cert.is_none() && t.key.is_none() && t.client_roots.is_none()
     }
 
-    /// The TLS files to serve with.
+    /// The TLS files to serve with: `tls.cert`, `tls.key` and `tls.client_roots` must all be set
+    /// (the `huren` tool fills them from `tls.pki`).
     pub fn tls_files(&self) -> Result<TlsFiles, ConfigError> {
         let t = &self.tls;
-        let mut files = match (&t.pki, &t.cert, &t.key, &t.client_roots) {
-            (Some(pki), ..) => TlsFiles::from_pki(pki)?,
-            (None, Some(cert), Some(key), Some(roots)) => TlsFiles {
-                cert: cert.clone(),
-                key: key.clone(),
-                client_roots: roots.clone(),
-                trust_domain: huren_certs::DEV_TRUST_DOMAIN.to_string(),
-                allow_tls12: false,
-                region_cas: Vec::new(),
-            },
-            (None, None, None, None) => TlsFiles::from_pki(Path::new(DEFAULT_DEV_PKI))?,
-            (None, Some(_), ..) => return Err(ConfigError::PartialTls("cert")),
-            (None, None, Some(_), _) => return Err(ConfigError::PartialTls("key")),
-            (None, None, None, Some(_)) => return Err(ConfigError::PartialTls("client_roots")),
+        let (cert, key, client_roots) = match (&t.cert, &t.key, &t.client_roots) {
+            (Some(cert), Some(key), Some(roots)) => (cert.clone(), key.clone(), roots.clone()),
+            (Some(_), ..) => return Err(ConfigError::PartialTls("cert")),
+            (None, Some(_), _) => return Err(ConfigError::PartialTls("key")),
+            (None, None, Some(_)) => return Err(ConfigError::PartialTls("client_roots")),
+            (None, None, None) => return Err(ConfigError::NoTls),
         };
-        if let Some(cert) = &t.cert {
-            files.cert = cert.clone();
-        }
-        if let Some(key) = &t.key {
-            files.key = key.clone();
-        }
-        if let Some(roots) = &t.client_roots {
-            files.client_roots = roots.clone();
-        }
-        if let Some(td) = &t.trust_domain {
-            files.trust_domain = td.clone();
-        }
-        files.allow_tls12 = t.allow_tls12;
-        for (region, ca) in &t.region_cas {
-            files.region_cas.retain(|(r, _)| r != region);
-            files.region_cas.push((region.clone(), ca.clone()));
-        }
-        Ok(files)
+        Ok(TlsFiles {
+            cert,
+            key,
+            client_roots,
+            trust_domain: t
+                .trust_domain
+                .clone()
+                .unwrap_or_else(|| DEFAULT_TRUST_DOMAIN.to_string()),
+            allow_tls12: t.allow_tls12,
+            region_cas: t
+                .region_cas
+                .iter()
+                .map(|(region, ca)| (region.clone(), ca.clone()))
+                .collect(),
+        })
     }
 }
 

@@ -1,8 +1,7 @@
-//! The client side of huren's mutual TLS: a tonic channel to a gateway, presenting a
-//! certificate from a PKI directory. Used by the CLI client commands, the demo and the tests.
+//! The client side of huren's mutual TLS: a tonic channel to a gateway, presenting a client
+//! certificate given as PEM. Used by the `huren` client commands, the demo and the tests.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
@@ -20,13 +19,6 @@ pub struct ClientTls {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error(transparent)]
-    Manifest(#[from] huren_certs::ManifestError),
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: std::path::PathBuf,
-        source: std::io::Error,
-    },
     #[error("cannot connect to {addr}: {source}")]
     Transport {
         addr: String,
@@ -34,36 +26,15 @@ pub enum ConnectError {
     },
 }
 
-fn read(path: &Path) -> Result<String, ConnectError> {
-    std::fs::read_to_string(path).map_err(|source| ConnectError::Read {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
 impl ClientTls {
-    /// The root of a PKI and the first client certificate with `role` (and `region`, if given).
-    pub fn from_pki(dir: &Path, role: &str, region: Option<&str>) -> Result<Self, ConnectError> {
-        let manifest = huren_certs::Manifest::load(dir)?;
-        let client = manifest.client(role, region)?;
-        Ok(Self {
-            ca_pem: read(&dir.join(&manifest.root_ca))?,
-            identity: Some((
-                read(&dir.join(&client.cert))?,
-                read(&dir.join(&client.key))?,
-            )),
-            server_name: "localhost".to_string(),
-        })
-    }
-
-    /// Trusts the PKI's root but presents no certificate: the gateway must refuse this.
-    pub fn anonymous(dir: &Path) -> Result<Self, ConnectError> {
-        let manifest = huren_certs::Manifest::load(dir)?;
-        Ok(Self {
-            ca_pem: read(&dir.join(&manifest.root_ca))?,
+    /// Trusts `ca_pem` (the national root) and presents no certificate until
+    /// [`with_identity`](Self::with_identity) gives one.
+    pub fn trusting(ca_pem: String) -> Self {
+        Self {
+            ca_pem,
             identity: None,
             server_name: "localhost".to_string(),
-        })
+        }
     }
 
     /// Same trust, another certificate and key (PEM).

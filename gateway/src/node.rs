@@ -11,7 +11,7 @@
 //! State directory layout: `audit/` (the hash-chained audit log), `subject.key` (the node's
 //! 32-byte HMAC key for subject_refs, mode 0600; losing it changes every subject_ref).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,9 +19,8 @@ use huren_adapters::net::{ClientConfig, ClientIdentity, RevocationRefresher, Sta
 use huren_adapters::regions::guangdong::RevocationLists;
 use huren_adapters::{RegionCode, TrustView, default_adapters_with};
 use huren_audit::{AuditLog, RecoveryReport};
-use huren_registry::dev::{DEV_NODE_ID, DevOptions, DevRegistry};
-use huren_registry::store::{KEYS_DIR, STATE_FILE};
-use time::OffsetDateTime;
+use huren_registry::dev::DEV_NODE_ID;
+use huren_registry::store::KEYS_DIR;
 
 use crate::privacy::SubjectKey;
 use crate::recognition::Recognizer;
@@ -41,7 +40,7 @@ pub const SUBJECT_KEY_FILE: &str = "subject.key";
 /// What a node is built from. [`NodeConfig::new`] fills in the defaults.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
-    /// The PKI (`huren certs init`); used to create a dev registry when asked to.
+    /// The PKI (`huren certs init`); its gateway identity is presented to status services.
     pub pki_dir: PathBuf,
     /// A registry directory (`registry.json`); watched for newly published states.
     pub registry_dir: PathBuf,
@@ -60,8 +59,6 @@ pub struct NodeConfig {
     pub status_client: ClientConfig,
     /// How often Guangdong's signed revocation list is fetched (when it has a status service).
     pub revocations_every: Duration,
-    /// Build and save a dev registry from `pki_dir` when `registry_dir` holds none.
-    pub create_dev_registry: bool,
 }
 
 impl NodeConfig {
@@ -81,7 +78,6 @@ impl NodeConfig {
             registry_poll: Some(Duration::from_secs(1)),
             status_client: ClientConfig::default(),
             revocations_every: Duration::from_secs(30),
-            create_dev_registry: false,
         }
     }
 
@@ -98,11 +94,6 @@ pub enum NodeError {
     Registry {
         path: PathBuf,
         source: Box<huren_registry::store::StoreError>,
-    },
-    #[error("creating the dev registry in {path}: {source}")]
-    DevRegistry {
-        path: PathBuf,
-        source: Box<huren_registry::dev::DevError>,
     },
     #[error("receipt key: {0}")]
     ReceiptKey(Box<huren_registry::dev::DevError>),
@@ -158,31 +149,9 @@ impl Drop for Node {
     }
 }
 
-/// Builds the dev registry (no status services listed) in `registry_dir` if it holds none, or
-/// renews its timestamp if it is about to expire (a dev registry left for a day would otherwise
-/// refuse to load); whether one was created.
-pub fn ensure_dev_registry(pki_dir: &Path, registry_dir: &Path) -> Result<bool, NodeError> {
-    let now = OffsetDateTime::now_utc();
-    let failed = |source| NodeError::DevRegistry {
-        path: registry_dir.to_path_buf(),
-        source: Box::new(source),
-    };
-    if registry_dir.join(STATE_FILE).exists() {
-        if DevRegistry::renew_if_stale(registry_dir, now).map_err(failed)? {
-            tracing::info!(dir = %registry_dir.display(), "renewed the dev registry's timestamp");
-        }
-        return Ok(false);
-    }
-    DevRegistry::init(pki_dir, registry_dir, &DevOptions::default(), false, now).map_err(failed)?;
-    Ok(true)
-}
-
 impl Node {
     /// Opens everything the services need; fails on anything a node must not serve without.
     pub async fn assemble(config: NodeConfig) -> Result<Node, NodeError> {
-        if config.create_dev_registry {
-            ensure_dev_registry(&config.pki_dir, &config.registry_dir)?;
-        }
         let registry =
             SharedRegistry::open(&config.registry_dir).map_err(|source| NodeError::Registry {
                 path: config.registry_dir.clone(),

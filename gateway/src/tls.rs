@@ -30,29 +30,8 @@ pub struct TlsFiles {
     pub region_cas: Vec<(String, PathBuf)>,
 }
 
-impl TlsFiles {
-    /// The gateway identity and national root of a PKI made by `huren certs init`.
-    pub fn from_pki(dir: &Path) -> Result<Self, TlsError> {
-        let manifest = huren_certs::Manifest::load(dir).map_err(TlsError::Manifest)?;
-        Ok(Self {
-            cert: dir.join(&manifest.gateway.cert),
-            key: dir.join(&manifest.gateway.key),
-            client_roots: dir.join(&manifest.root_ca),
-            region_cas: manifest
-                .regions
-                .iter()
-                .map(|r| (r.region.clone(), dir.join(&r.ca)))
-                .collect(),
-            trust_domain: manifest.trust_domain,
-            allow_tls12: false,
-        })
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
-    #[error(transparent)]
-    Manifest(huren_certs::ManifestError),
     #[error("cannot read {path}: {detail}")]
     Pem { path: PathBuf, detail: String },
     #[error("{0} holds no certificate")]

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use huren::config::Config;
 use huren::connect::{ClientTls, ConnectError};
+use huren::tls::TlsFiles;
 use huren::{Gateway, GatewayBuilder};
 use huren_certs::{Ca, LeafSpec, Manifest};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -58,12 +59,36 @@ impl Pki {
 
     /// Client TLS with the first dev certificate of `role` (and `region`, if given).
     pub fn client(&self, role: &str, region: Option<&str>) -> ClientTls {
-        ClientTls::from_pki(self.path(), role, region).expect("client certificate in PKI")
+        let client = self
+            .manifest
+            .client(role, region)
+            .expect("client certificate in PKI");
+        self.anonymous()
+            .with_identity(self.read(&client.cert), self.read(&client.key))
     }
 
     /// Trusts the gateway but presents no certificate.
     pub fn anonymous(&self) -> ClientTls {
-        ClientTls::anonymous(self.path()).expect("root CA")
+        ClientTls::trusting(self.read(&self.manifest.root_ca))
+    }
+
+    /// The gateway's certificate, key and trust roots in this PKI, as the library takes them.
+    pub fn tls_files(&self) -> TlsFiles {
+        let at = |p: &Path| self.path().join(p);
+        TlsFiles {
+            cert: at(&self.manifest.gateway.cert),
+            key: at(&self.manifest.gateway.key),
+            client_roots: at(&self.manifest.root_ca),
+            trust_domain: self.manifest.trust_domain.clone(),
+            allow_tls12: false,
+            region_cas: (self.manifest.regions.iter())
+                .map(|r| (r.region.clone(), at(&r.ca)))
+                .collect(),
+        }
+    }
+
+    fn read(&self, file: &Path) -> String {
+        std::fs::read_to_string(self.path().join(file)).expect("PKI file")
     }
 
     /// Trusts the gateway and presents a leaf issued by `ca` (chain: leaf + `ca`).
@@ -91,13 +116,18 @@ impl Default for Pki {
 }
 
 /// The config tests start from: ephemeral ports, loopback admin, no shutdown grace.
-pub fn test_config(pki: &Path) -> Config {
+pub fn test_config(pki: &Pki) -> Config {
     let mut config = Config {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         admin_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         ..Config::default()
     };
-    config.tls.pki = Some(pki.to_path_buf());
+    let files = pki.tls_files();
+    config.tls.cert = Some(files.cert);
+    config.tls.key = Some(files.key);
+    config.tls.client_roots = Some(files.client_roots);
+    config.tls.trust_domain = Some(files.trust_domain);
+    config.tls.region_cas = files.region_cas.into_iter().collect();
     config.shutdown.not_serving_grace_ms = 0;
     config.shutdown.drain_timeout_ms = 5_000;
     config
@@ -130,7 +160,7 @@ impl TestGateway {
         configure: impl FnOnce(&mut Config),
         customise: impl FnOnce(GatewayBuilder) -> GatewayBuilder,
     ) -> Self {
-        let mut config = test_config(pki.path());
+        let mut config = test_config(&pki);
         configure(&mut config);
         let builder = GatewayBuilder::from_config(config).expect("config");
         let gateway = customise(builder).start().await.expect("gateway starts");

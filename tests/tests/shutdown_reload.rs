@@ -108,10 +108,7 @@ async fn swapped_certificates_serve_the_next_connection_while_the_old_one_keeps_
 
     // A whole new PKI: new root, new gateway certificate, new clients.
     let next = Pki::new();
-    gw.gateway()
-        .tls()
-        .reload(&TlsFiles::from_pki(next.path()).unwrap())
-        .unwrap();
+    gw.gateway().tls().reload(&next.tls_files()).unwrap();
 
     // The connection made before the swap keeps working...
     let answer = old.check(HealthCheckRequest::default()).await.unwrap();
@@ -149,7 +146,7 @@ async fn a_bad_reload_keeps_the_current_certificates() {
     let gw = TestGateway::start().await;
     let broken = TlsFiles {
         cert: gw.pki.path().join("does-not-exist.pem"),
-        ..TlsFiles::from_pki(gw.pki.path()).unwrap()
+        ..gw.pki.tls_files()
     };
     assert!(gw.gateway().tls().reload(&broken).is_err());
     let channel = gw.channel_as("checkpoint", None).await;

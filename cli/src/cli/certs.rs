@@ -21,7 +21,7 @@ pub enum Command {
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
     /// Directory to write the PKI into (created if missing).
-    #[arg(long, value_name = "DIR", default_value = huren::config::DEFAULT_DEV_PKI)]
+    #[arg(long, value_name = "DIR", default_value = crate::pki::DEFAULT_DEV_PKI)]
     pub out: PathBuf,
     /// Replace an existing PKI in DIR (its keys are overwritten).
     #[arg(long)]
@@ -34,7 +34,7 @@ pub struct InitArgs {
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
     /// PKI directory (holding manifest.json).
-    #[arg(long, value_name = "DIR", default_value = huren::config::DEFAULT_DEV_PKI, env = "HUREN_PKI")]
+    #[arg(long, value_name = "DIR", default_value = crate::pki::DEFAULT_DEV_PKI, env = "HUREN_PKI")]
     pub pki: PathBuf,
 }
 

@@ -81,7 +81,7 @@ pub struct RegOpt {
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
     /// PKI directory made by `huren certs init`.
-    #[arg(long, value_name = "DIR", default_value = huren::config::DEFAULT_DEV_PKI, env = "HUREN_PKI")]
+    #[arg(long, value_name = "DIR", default_value = crate::pki::DEFAULT_DEV_PKI, env = "HUREN_PKI")]
     pub pki: PathBuf,
     /// Registry directory to create.
     #[arg(long, value_name = "REG", default_value = DEFAULT_REGISTRY)]

@@ -5,9 +5,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::registry::DEFAULT_REGISTRY;
-use huren::config::{Config, DEFAULT_DEV_PKI, DEFAULT_STATE};
-use huren::node::{Node, NodeConfig, ensure_dev_registry};
+use crate::pki::DEFAULT_DEV_PKI;
+use anyhow::Context as _;
+use huren::config::{Config, DEFAULT_STATE};
+use huren::node::{Node, NodeConfig};
 use huren::server::{Gateway, GatewayBuilder};
+use huren_registry::dev::{DevOptions, DevRegistry};
+use huren_registry::store::STATE_FILE;
+use time::OffsetDateTime;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -90,6 +95,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         ensure_dev_pki(dir)?;
     }
     let node = assemble_node(&config, dev_pki.is_some()).await?;
+    crate::pki::resolve(&mut config.tls)?;
     let mut builder = GatewayBuilder::from_config(config)?;
     if let Some(node) = &node {
         builder = builder.services(node.services());
@@ -225,4 +231,21 @@ async fn run_until_signalled(gateway: Gateway) -> anyhow::Result<()> {
     tokio::signal::ctrl_c().await?;
     gateway.shutdown().await;
     Ok(())
+}
+
+/// Builds the dev registry (no status services listed) in `registry_dir` if it holds none, or
+/// renews its timestamp if it is about to expire (a dev registry left for a day would otherwise
+/// refuse to load); whether one was created.
+fn ensure_dev_registry(pki_dir: &Path, registry_dir: &Path) -> anyhow::Result<bool> {
+    let now = OffsetDateTime::now_utc();
+    let failed = || format!("creating the dev registry in {}", registry_dir.display());
+    if registry_dir.join(STATE_FILE).exists() {
+        if DevRegistry::renew_if_stale(registry_dir, now).with_context(failed)? {
+            tracing::info!(dir = %registry_dir.display(), "renewed the dev registry's timestamp");
+        }
+        return Ok(false);
+    }
+    DevRegistry::init(pki_dir, registry_dir, &DevOptions::default(), false, now)
+        .with_context(failed)?;
+    Ok(true)
 }

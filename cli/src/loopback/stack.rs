@@ -130,6 +130,7 @@ impl Regions {
             ..Config::default()
         };
         config.tls.pki = Some(self.dirs.pki.clone());
+        crate::pki::resolve(&mut config.tls)?;
         config.shutdown.not_serving_grace_ms = 0;
         config.shutdown.drain_timeout_ms = 5_000;
         let mut node_config =
@@ -180,7 +181,7 @@ impl Stack {
 
     /// Client TLS with the PKI's certificate of `role` (in `region`, when given).
     pub fn tls(&self, role: &str, region: Option<&str>) -> anyhow::Result<ClientTls> {
-        Ok(ClientTls::from_pki(self.pki(), role, region)?)
+        Ok(crate::pki::client_tls(self.pki(), role, region)?)
     }
 
     /// A new mutual-TLS connection as `role`.

@@ -23,7 +23,7 @@ pub struct CallerArgs {
     pub gateway: String,
     /// PKI directory from `huren certs init`: the root the gateway must chain to, and the
     /// client certificates --role picks from.
-    #[arg(long, value_name = "DIR", default_value = huren::config::DEFAULT_DEV_PKI, env = "HUREN_PKI")]
+    #[arg(long, value_name = "DIR", default_value = crate::pki::DEFAULT_DEV_PKI, env = "HUREN_PKI")]
     pub pki: PathBuf,
     /// Call as the PKI's first client certificate with this role (checkpoint, carrier,
     /// province, national, gateway) [default: the command's usual caller].
@@ -51,10 +51,10 @@ impl CallerArgs {
             let read = |p: &PathBuf| {
                 std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))
             };
-            return Ok(ClientTls::anonymous(&self.pki)?.with_identity(read(cert)?, read(key)?));
+            return Ok(crate::pki::anonymous(&self.pki)?.with_identity(read(cert)?, read(key)?));
         }
         let role = self.role.as_deref().unwrap_or(default_role);
-        ClientTls::from_pki(&self.pki, role, self.region.as_deref()).with_context(|| {
+        crate::pki::client_tls(&self.pki, role, self.region.as_deref()).with_context(|| {
             format!(
                 "no client certificate with role {role}{} in {}",
                 self.region
