@@ -1,8 +1,16 @@
 //! huren (互认): the federated interop gateway between regional health-code systems.
 //!
-//! The `huren` binary (the `huren-cli` crate) is a thin shell over this library.
-//! The request path: [`acceptor`] (TLS, [`identity`]) → [`server`]'s pipeline ([`metrics`],
-//! [`authz`], [`limits`]) → [`services`]; [`error`] decides what callers see.
+//! This library is what a node runs; the `huren` binary (crate `huren-cli`) is a thin shell over
+//! it and the only place that reads a dev PKI directory. The request path: [`acceptor`] (TLS,
+//! [`identity`]) → [`server`]'s pipeline ([`metrics`], [`authz`], [`limits`]) → [`services`];
+//! [`error`] decides what callers see.
+//!
+//! - Set-up: [`config`] (`huren.toml`, explicit TLS files), [`tls`] and [`region_ca`] (the
+//!   server's rustls configuration, swappable while serving), [`node`] (registry, adapters,
+//!   audit log and keys assembled into the services), [`admin`] (health and metrics port).
+//! - Judging: [`recognition`] (the pure engine, the pipeline around it, receipts, wire values),
+//!   [`privacy`] (subject refs), [`summary`] (national counters).
+//! - Calling a gateway: [`connect`] (a mutual-TLS channel from PEM).
 
 #![forbid(unsafe_code)]
 
