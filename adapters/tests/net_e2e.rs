@@ -6,7 +6,7 @@ mod net_support;
 use std::time::{Duration, Instant};
 
 use huren_adapters::net::{ClientConfig, StatusClient};
-use huren_adapters::service::{Faults, IssueInput};
+use huren_adapters::sim::{Faults, IssueInput};
 use huren_adapters::testing::KeyRing;
 use huren_adapters::{
     Colour, IssuerSigner, ReadContext, RegionCode, Source, default_adapters, vocabulary,

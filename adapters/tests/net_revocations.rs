@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use huren_adapters::net::{NetError, RefreshError, StatusClient};
 use huren_adapters::regions::guangdong::revocations::RevocationLists;
-use huren_adapters::service::{Faults, IssueInput};
+use huren_adapters::sim::{Faults, IssueInput};
 use huren_adapters::testing::KeyRing;
 use huren_adapters::{
     CodeError, Colour, IssuerSigner, ReadContext, RegionCode, default_adapters_with,

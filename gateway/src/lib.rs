@@ -9,10 +9,13 @@
 pub mod acceptor;
 pub mod admin;
 pub mod authz;
+#[cfg(feature = "sim")]
 pub mod bench;
+#[cfg(feature = "sim")]
 pub mod cli;
 pub mod config;
 pub mod connect;
+#[cfg(feature = "sim")]
 pub mod demo;
 pub mod error;
 pub mod identity;

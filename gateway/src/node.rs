@@ -203,7 +203,9 @@ impl Node {
         let mut client = config.status_client.clone();
         if client.identity.is_none() {
             // Regions that require mutual TLS see this node as the PKI's gateway.
-            client.identity = ClientIdentity::from_pki_gateway(&config.pki_dir).ok();
+            client.identity = crate::tls::TlsFiles::from_pki(&config.pki_dir)
+                .ok()
+                .and_then(|files| ClientIdentity::from_files(&files.cert, &files.key).ok());
         }
         let status = StatusClient::new(client);
         let trust: Arc<dyn TrustView> = Arc::new(registry.clone());

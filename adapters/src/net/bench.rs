@@ -10,9 +10,9 @@ use time::OffsetDateTime;
 
 use crate::adapter::{LookupQuery, ReadContext, StatusLookup};
 use crate::model::{Colour, RegionCode, ResidentId, Source};
+use crate::net::wire::HEALTH_PATH;
 use crate::net::{ClientConfig, StatusClient};
-use crate::service::protocol::HEALTH_PATH;
-use crate::service::{self, DevServices, IssueInput, ServiceConfig, ServiceError};
+use crate::sim::{self, DevServices, IssueInput, ServiceConfig, ServiceError};
 
 #[derive(Debug, Clone)]
 pub struct BenchConfig {
@@ -92,7 +92,7 @@ impl std::fmt::Display for BenchReport {
 /// Starts `config.region`'s reference service from the dev PKI in `pki`, issues codes, and
 /// measures both phases.
 pub async fn bench_online(pki: &Path, config: BenchConfig) -> Result<BenchReport, ServiceError> {
-    let handle = service::spawn(ServiceConfig::loopback(config.region, pki)).await?;
+    let handle = sim::spawn(ServiceConfig::loopback(config.region, pki)).await?;
     let mut codes = Vec::with_capacity(config.people);
     for i in 0..config.people.max(1) {
         let id = bench_resident(i)?;

@@ -9,11 +9,12 @@
 //! failed attempt that may not have reached a healthy server is retried, at most
 //! [`ClientConfig::max_attempts`] times in all and only while the deadline leaves room.
 //!
-//! [`StatusClient::follow`] follows a region's change feed (see [`crate::service`] for the
+//! [`StatusClient::follow`] follows a region's change feed (see [`crate::sim`] for the
 //! protocol) for the gateway's WatchManifest, and drops cached answers a change makes stale.
 //! [`StatusClient::keep_revocations_fresh`] fetches Guangdong's signed revocation list over the
 //! same pinned connection.
 
+#[cfg(any(test, feature = "sim"))]
 pub mod bench;
 pub mod breaker;
 pub mod cache;
@@ -22,6 +23,7 @@ pub mod error;
 pub mod feed;
 pub mod revocations;
 pub mod verify;
+pub mod wire;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -32,7 +34,7 @@ use time::OffsetDateTime;
 
 use crate::adapter::{LookupQuery, ReadContext, StatusLookup};
 use crate::model::{CodeError, NativeReading, Person, RegionCode, Source};
-use crate::service::protocol::{ErrorBody, LOOKUP_PATH, LookupRequest, LookupResponse};
+use crate::net::wire::{ErrorBody, LOOKUP_PATH, LookupRequest, LookupResponse};
 use crate::trust::StatusService;
 
 pub use breaker::{BreakerConfig, Health};
@@ -63,17 +65,27 @@ impl std::fmt::Debug for ClientIdentity {
 }
 
 impl ClientIdentity {
-    /// The gateway's certificate and key from a dev PKI directory.
-    pub fn from_pki_gateway(pki: &std::path::Path) -> Result<Self, NetError> {
-        let bad = |e: String| NetError::Tls(format!("gateway identity: {e}"));
-        let manifest = huren_certs::Manifest::load(pki).map_err(|e| bad(e.to_string()))?;
+    /// The certificate chain (leaf first) and PKCS#8 key from two PEM files.
+    pub fn from_files(cert: &std::path::Path, key: &std::path::Path) -> Result<Self, NetError> {
         let read = |p: &std::path::Path| {
-            std::fs::read_to_string(pki.join(p)).map_err(|e| bad(format!("{}: {e}", p.display())))
+            std::fs::read_to_string(p)
+                .map_err(|e| NetError::Tls(format!("gateway identity: {}: {e}", p.display())))
         };
         Ok(Self {
-            cert_pem: read(&manifest.gateway.cert)?,
-            key_pem: read(&manifest.gateway.key)?,
+            cert_pem: read(cert)?,
+            key_pem: read(key)?,
         })
+    }
+
+    /// The gateway's certificate and key from a dev PKI directory (`huren certs init`).
+    #[cfg(any(test, feature = "sim"))]
+    pub fn from_pki_gateway(pki: &std::path::Path) -> Result<Self, NetError> {
+        let manifest = huren_certs::Manifest::load(pki)
+            .map_err(|e| NetError::Tls(format!("gateway identity: {e}")))?;
+        Self::from_files(
+            &pki.join(&manifest.gateway.cert),
+            &pki.join(&manifest.gateway.key),
+        )
     }
 }
 

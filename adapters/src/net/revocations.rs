@@ -9,9 +9,9 @@ use http::{Method, StatusCode};
 use time::OffsetDateTime;
 
 use crate::model::{CodeError, RegionCode};
+use crate::net::wire::REVOCATIONS_PATH;
 use crate::net::{NetError, StatusClient};
 use crate::regions::guangdong::revocations::{MAX_LIST_LEN, RevocationLists};
-use crate::service::protocol::REVOCATIONS_PATH;
 use crate::trust::TrustView;
 
 /// Why a refresh did not install a list.

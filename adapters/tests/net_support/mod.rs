@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use huren_adapters::net::{ClientConfig, StatusClient};
-use huren_adapters::service::{self, DevServices, Faults, ServiceConfig, ServiceHandle};
+use huren_adapters::sim::{self, DevServices, Faults, ServiceConfig, ServiceHandle};
 use huren_adapters::{
     LookupQuery, NativeReading, ReadContext, RegionCode, ResidentId, StatusLookup,
 };
@@ -21,9 +21,7 @@ pub fn pki() -> tempfile::TempDir {
 pub async fn start(pki: &tempfile::TempDir, region: RegionCode, faults: Faults) -> ServiceHandle {
     let mut config = ServiceConfig::loopback(region, pki.path());
     config.faults = faults;
-    service::spawn(config)
-        .await
-        .expect("reference service starts")
+    sim::spawn(config).await.expect("reference service starts")
 }
 
 /// The registry view pointing at `handle`, with a cache TTL.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use huren_adapters::RegionCode;
-use huren_adapters::service::{self, ServiceConfig, ServiceHandle};
+use huren_adapters::sim::{self, ServiceConfig, ServiceHandle};
 use huren_registry::dev::{DevOptions, DevRegistry};
 use time::OffsetDateTime;
 use tonic::transport::Channel;
@@ -88,7 +88,7 @@ impl Regions {
         let mut services = BTreeMap::new();
         let mut urls = BTreeMap::new();
         for region in REGIONS {
-            let handle = service::spawn(ServiceConfig::loopback(region, &dirs.pki))
+            let handle = sim::spawn(ServiceConfig::loopback(region, &dirs.pki))
                 .await
                 .with_context(|| format!("starting {region}'s reference service"))?;
             if role(region).is_some() {

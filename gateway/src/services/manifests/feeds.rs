@@ -19,7 +19,7 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use huren_adapters::net::{FeedEvent, FollowFrom, StatusClient};
 use huren_adapters::regions::guangdong::RevocationLists;
-use huren_adapters::service::issue::revokes_on_change;
+use huren_adapters::sim::issue::revokes_on_change;
 use huren_adapters::{RegionCode, TrustView};
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;

@@ -9,8 +9,8 @@ use crate::codec::{CodeId, IssuerSigner};
 use crate::issue::{IssueRequest, IssueStatus};
 use crate::model::{Colour, RegionCode, ResidentId};
 use crate::regions::{henan, zhejiang};
-use crate::service::ServiceError;
-use crate::service::store::Store;
+use crate::sim::ServiceError;
+use crate::sim::store::Store;
 
 /// How long a signed code is valid when the caller does not say.
 pub const DEFAULT_VALIDITY: time::Duration = time::Duration::days(7);
@@ -117,7 +117,7 @@ pub fn set_status(
     id: &ResidentId,
     colour: Colour,
     now: OffsetDateTime,
-) -> Result<crate::service::PersonRecord, ServiceError> {
+) -> Result<crate::sim::PersonRecord, ServiceError> {
     let label = label(region, colour)?;
     let record = if revokes_on_change(region) {
         store.set_label_revoking(id, label, now)?
