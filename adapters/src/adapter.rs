@@ -1,12 +1,12 @@
 //! The [`RegionAdapter`] trait and the [`AdapterSet`] that hands a payload to exactly one adapter.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
-use crate::model::{CodeError, NativeReading, RegionCode, ResidentId};
-use crate::trust::TrustView;
+use crate::model::{CodeError, ReadOutcome, RegionCode, ResidentId};
+use crate::trust::{StatusService, TrustView};
 
 /// What a read may use: the registry view, the clock, the caller's deadline, the online client.
 pub struct ReadContext<'a> {
@@ -36,20 +36,36 @@ impl<'a> ReadContext<'a> {
             require_online: false,
         }
     }
+
+    /// Asks `region`'s status service, as the registry pins it, by this read's deadline.
+    pub async fn ask(
+        &self,
+        region: RegionCode,
+        query: &LookupQuery,
+    ) -> Result<ReadOutcome, CodeError> {
+        let service = self.trust.status_service(region);
+        let ttl = self.trust.cache_ttl(region);
+        self.lookup
+            .lookup(region, query, service.as_ref(), ttl, self.deadline)
+            .await
+    }
 }
 
 /// Reaches a region's status service. Implemented by the pooled client in `net`.
 #[async_trait::async_trait]
 pub trait StatusLookup: Send + Sync {
     /// Asks `region`'s status service about one code id (online regions) or resident.
-    /// Never waits past `deadline`: a region that is down or slow yields a reading with
-    /// [`crate::Source::Degraded`].
+    /// `service` is the registry's pinned entry for it (`None`: the registry lists none), `ttl`
+    /// how long an answer may be served from cache. Never waits past `deadline`: a region that is
+    /// down or slow yields [`ReadOutcome::Degraded`].
     async fn lookup(
         &self,
         region: RegionCode,
         query: &LookupQuery,
-        ctx: &ReadContext<'_>,
-    ) -> Result<NativeReading, CodeError>;
+        service: Option<&StatusService>,
+        ttl: Duration,
+        deadline: Instant,
+    ) -> Result<ReadOutcome, CodeError>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,8 +94,9 @@ pub trait RegionAdapter: Send + Sync {
     }
 
     /// Decodes and checks the payload (signature against the registry's key, and/or an online
-    /// lookup) and returns the region's own status words.
-    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<NativeReading, CodeError>;
+    /// lookup) and returns the region's own status words, or [`ReadOutcome::Degraded`] when the
+    /// region could not be asked in time.
+    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<ReadOutcome, CodeError>;
 
     /// Looks up one of the region's own residents by ID and name (转码互认). Regions whose
     /// service cannot do that say so.
@@ -88,7 +105,7 @@ pub trait RegionAdapter: Send + Sync {
         id: &ResidentId,
         name: &str,
         ctx: &ReadContext<'_>,
-    ) -> Result<NativeReading, CodeError> {
+    ) -> Result<ReadOutcome, CodeError> {
         let _ = (id, name, ctx);
         Err(CodeError::Unsupported(format!(
             "region {} cannot look residents up by ID",

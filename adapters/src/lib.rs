@@ -35,6 +35,8 @@ pub mod vocabulary;
 pub use adapter::{AdapterSet, ConfigError, LookupQuery, ReadContext, RegionAdapter, StatusLookup};
 pub use codec::{CodeId, IssuerSigner, SignerError};
 pub use issue::{IssueRequest, IssueStatus, issue, native_label};
-pub use model::{CodeError, Colour, NativeReading, Person, RegionCode, ResidentId, Source};
+pub use model::{
+    CodeError, Colour, Degraded, NativeReading, Person, ReadOutcome, RegionCode, ResidentId, Source,
+};
 pub use regions::{default_adapters, default_adapters_with, signed_format};
 pub use trust::{IssuerKey, KeyAlgorithm, StatusService, TrustError, TrustView};

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use huren_adapters::net::{NetError, RefreshError, StatusClient};
 use huren_adapters::regions::guangdong::revocations::RevocationLists;
 use huren_adapters::sim::{Faults, IssueInput};
-use huren_adapters::testing::KeyRing;
+use huren_adapters::testing::{KeyRing, flat};
 use huren_adapters::{
     CodeError, Colour, IssuerSigner, ReadContext, RegionCode, default_adapters_with,
 };
@@ -48,7 +48,7 @@ async fn a_code_revoked_after_a_status_change_is_refused_once_the_list_is_fetche
         .unwrap()
         .read(&green.payload, &ctx)
         .await;
-    assert_eq!(read.unwrap().native_label, "绿码");
+    assert_eq!(flat(read.unwrap()).native_label, "绿码");
 
     gd.set_status(&resident(), Colour::Red).await.unwrap();
     // Lists are signed with one-second timestamps; a newer list must carry a later time.
@@ -75,7 +75,7 @@ async fn a_code_revoked_after_a_status_change_is_refused_once_the_list_is_fetche
         .read(&other.payload, &ctx)
         .await;
     assert_eq!(
-        still.unwrap().native_label,
+        flat(still.unwrap()).native_label,
         "绿码",
         "only the changed holder's code is revoked"
     );

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use http::Method;
 use time::OffsetDateTime;
 
-use crate::adapter::{LookupQuery, ReadContext, StatusLookup};
-use crate::model::{Colour, RegionCode, ResidentId, Source};
+use crate::adapter::{LookupQuery, ReadContext};
+use crate::model::{Colour, ReadOutcome, RegionCode, ResidentId, Source};
 use crate::net::wire::HEALTH_PATH;
 use crate::net::{ClientConfig, StatusClient};
 use crate::sim::{self, DevServices, IssueInput, ServiceConfig, ServiceError};
@@ -141,7 +141,7 @@ pub async fn bench_online(pki: &Path, config: BenchConfig) -> Result<BenchReport
                 OffsetDateTime::now_utc(),
                 Instant::now() + Duration::from_secs(5),
             );
-            matches!(client.lookup(region, &query, &ctx).await, Ok(r) if r.source == Source::Online)
+            matches!(ctx.ask(region, &query).await, Ok(ReadOutcome::Read(r)) if r.source == Source::Online)
         }
     })
     .await;

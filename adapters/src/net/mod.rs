@@ -4,8 +4,8 @@
 //! connection over TLS pinned to the registry's [`StatusService`] entry (chain to the region's
 //! CA and exactly the registered SPIFFE id), a circuit breaker and a short-TTL cache (TTL from
 //! [`TrustView::cache_ttl`]). Every call ends by the caller's deadline: a region that is down,
-//! slow, answers garbage or proves the wrong identity yields a reading with
-//! [`Source::Degraded`] and a note saying why, never a hang. Lookups are idempotent reads, so a
+//! slow, answers garbage or proves the wrong identity yields [`ReadOutcome::Degraded`] saying
+//! why, never a hang. Lookups are idempotent reads, so a
 //! failed attempt that may not have reached a healthy server is retried, at most
 //! [`ClientConfig::max_attempts`] times in all and only while the deadline leaves room.
 //!
@@ -30,10 +30,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use http::{Method, StatusCode};
-use time::OffsetDateTime;
 
-use crate::adapter::{LookupQuery, ReadContext, StatusLookup};
-use crate::model::{CodeError, NativeReading, Person, RegionCode, Source};
+use crate::adapter::{LookupQuery, StatusLookup};
+use crate::model::{CodeError, Degraded, NativeReading, Person, ReadOutcome, RegionCode, Source};
 use crate::net::wire::{ErrorBody, LOOKUP_PATH, LookupRequest, LookupResponse};
 use crate::trust::StatusService;
 
@@ -45,9 +44,6 @@ pub use revocations::{RefreshError, RevocationRefresher};
 use breaker::{Admission, Breaker};
 use cache::{CacheKey, StatusCache};
 use conn::Channel;
-
-/// The native label of a degraded reading: empty, because it means nothing (the source says so).
-pub const DEGRADED_LABEL: &str = "";
 
 /// The certificate the client presents to services that ask for one (the gateway's own).
 #[derive(Clone)]
@@ -286,31 +282,23 @@ fn reading(
     })
 }
 
-/// A reading that says the region could not be asked, and why.
-pub fn degraded(
-    region: RegionCode,
-    query: &LookupQuery,
-    now: OffsetDateTime,
-    why: &NetError,
-) -> NativeReading {
+/// What a lookup that could not ask the region knows: who it was about, and why.
+pub fn degraded(region: RegionCode, query: &LookupQuery, why: &NetError) -> Degraded {
     let (id, handle) = match query {
         LookupQuery::Resident { id, .. } => (Some(id.clone()), None),
         LookupQuery::CodeId { code_id, .. } => (None, Some(code_id.clone())),
     };
-    NativeReading {
+    Degraded {
         region,
-        issuer_id: None,
-        native_label: DEGRADED_LABEL.to_string(),
         subject: Person {
             id,
             name: String::new(),
             region_handle: handle,
         },
-        refreshed_at: now,
+        issuer_id: None,
+        signed_at: None,
         valid_until: None,
-        source: Source::Degraded,
-        checked_in_at: None,
-        notes: vec![format!("region {region} status service: {why}")],
+        why: vec![format!("region {region} status service: {why}")],
     }
 }
 
@@ -334,21 +322,23 @@ impl StatusLookup for StatusClient {
         &self,
         region: RegionCode,
         query: &LookupQuery,
-        ctx: &ReadContext<'_>,
-    ) -> Result<NativeReading, CodeError> {
+        service: Option<&StatusService>,
+        ttl: Duration,
+        deadline: Instant,
+    ) -> Result<ReadOutcome, CodeError> {
         let now = Instant::now();
-        let degrade = |why: NetError| Ok(degraded(region, query, ctx.now, &why));
-        if now >= ctx.deadline {
+        let degrade = |why: NetError| Ok(ReadOutcome::Degraded(degraded(region, query, &why)));
+        if now >= deadline {
             return degrade(NetError::Deadline);
         }
         let key = CacheKey::of(query);
         if let Some(hit) = self.inner.cache.get(region, &key, now) {
-            return Ok(hit);
+            return Ok(ReadOutcome::Read(hit));
         }
-        let Some(service) = ctx.trust.status_service(region) else {
+        let Some(service) = service else {
             return degrade(NetError::NoService(region));
         };
-        let channel = match self.channel(region, &service) {
+        let channel = match self.channel(region, service) {
             Ok(c) => c,
             Err(e) => return degrade(e),
         };
@@ -356,7 +346,7 @@ impl StatusLookup for StatusClient {
         if state.breaker.admit(now) == Admission::Refused {
             return degrade(NetError::CircuitOpen);
         }
-        let deadline = tokio::time::Instant::from_std(ctx.deadline);
+        let deadline = tokio::time::Instant::from_std(deadline);
         let result = self.ask(&channel, &request_body(query), deadline).await;
         let result = result.and_then(|answer| reading(region, query, answer));
         let answered = match &result {
@@ -369,11 +359,10 @@ impl StatusLookup for StatusClient {
         }
         match result {
             Ok(reading) => {
-                let ttl = ctx.trust.cache_ttl(region);
                 self.inner
                     .cache
                     .put(region, key, &reading, ttl, Instant::now());
-                Ok(reading)
+                Ok(ReadOutcome::Read(reading))
             }
             Err(NetError::UnknownCode) => Err(CodeError::UnknownCode),
             Err(NetError::BadRequest(detail)) => Err(CodeError::Malformed { region, detail }),

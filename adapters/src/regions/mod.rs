@@ -67,7 +67,7 @@ mod tests {
     use super::*;
     use crate::codec::CodeId;
     use crate::issue::issue;
-    use crate::model::{CodeError, NativeReading};
+    use crate::model::CodeError;
     use crate::regions::test_kit::{NOW, request};
     use crate::testing::TestIssuers;
 
@@ -128,7 +128,7 @@ mod tests {
             &self,
             _: &str,
             _: &crate::adapter::ReadContext<'_>,
-        ) -> Result<NativeReading, CodeError> {
+        ) -> Result<crate::model::ReadOutcome, CodeError> {
             Err(CodeError::NotClaimed)
         }
     }

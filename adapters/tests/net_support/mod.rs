@@ -7,9 +7,8 @@ use std::time::{Duration, Instant};
 
 use huren_adapters::net::{ClientConfig, StatusClient};
 use huren_adapters::sim::{self, DevServices, Faults, ServiceConfig, ServiceHandle};
-use huren_adapters::{
-    LookupQuery, NativeReading, ReadContext, RegionCode, ResidentId, StatusLookup,
-};
+use huren_adapters::testing::flat;
+use huren_adapters::{LookupQuery, NativeReading, ReadContext, RegionCode, ResidentId};
 use time::OffsetDateTime;
 
 pub fn pki() -> tempfile::TempDir {
@@ -66,5 +65,5 @@ pub async fn lookup(
         OffsetDateTime::now_utc(),
         Instant::now() + within,
     );
-    client.lookup(region, query, &ctx).await
+    ctx.ask(region, query).await.map(flat)
 }

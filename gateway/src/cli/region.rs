@@ -10,7 +10,9 @@ use anyhow::{Context as _, bail};
 use huren_adapters::net::bench::{BenchConfig, bench_online};
 use huren_adapters::net::{ClientConfig, ClientIdentity, StatusClient};
 use huren_adapters::sim::{self, DevServices, Faults, IssueInput, ServiceConfig, Store};
-use huren_adapters::{Colour, LookupQuery, ReadContext, RegionCode, ResidentId, StatusLookup};
+use huren_adapters::{
+    Colour, LookupQuery, ReadContext, ReadOutcome, RegionCode, ResidentId, Source,
+};
 use time::OffsetDateTime;
 
 /// Where a region's records live when --data is not given: `.huren/regions/<CODE>`.
@@ -324,17 +326,30 @@ async fn lookup(args: LookupArgs) -> anyhow::Result<()> {
         OffsetDateTime::now_utc(),
         started + Duration::from_millis(args.deadline_ms),
     );
-    let reading = client.lookup(region, &query, &ctx).await?;
-    println!("source       {:?}", reading.source);
-    println!("status       {}", reading.native_label);
-    println!("name         {}", reading.subject.name);
-    println!(
-        "handle       {}",
-        reading.subject.region_handle.as_deref().unwrap_or("-")
-    );
-    println!("refreshed at {}", reading.refreshed_at);
-    for note in &reading.notes {
-        println!("note         {note}");
+    match ctx.ask(region, &query).await? {
+        ReadOutcome::Read(reading) => {
+            println!("source       {:?}", reading.source);
+            println!("status       {}", reading.native_label);
+            println!("name         {}", reading.subject.name);
+            println!(
+                "handle       {}",
+                reading.subject.region_handle.as_deref().unwrap_or("-")
+            );
+            println!("refreshed at {}", reading.refreshed_at);
+            for note in &reading.notes {
+                println!("note         {note}");
+            }
+        }
+        ReadOutcome::Degraded(degraded) => {
+            println!("source       {:?}", Source::Degraded);
+            println!(
+                "handle       {}",
+                degraded.subject.region_handle.as_deref().unwrap_or("-")
+            );
+            for why in &degraded.why {
+                println!("note         {why}");
+            }
+        }
     }
     println!(
         "took         {:.1} ms",

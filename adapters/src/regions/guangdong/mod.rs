@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use crate::adapter::{ReadContext, RegionAdapter};
 use crate::codec::{Armor, Field, SignedFormat};
-use crate::model::{CodeError, NativeReading, RegionCode};
+use crate::model::{CodeError, ReadOutcome, RegionCode};
 use crate::trust::KeyAlgorithm;
 
 pub mod revocations;
@@ -67,7 +67,7 @@ impl RegionAdapter for GuangdongAdapter {
         FORMAT.prefix
     }
 
-    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<NativeReading, CodeError> {
+    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<ReadOutcome, CodeError> {
         let claims = FORMAT.read(payload, ctx)?;
         let serial = claims.serial;
         let check = self.revocations.check(&claims.issuer, serial);
@@ -86,7 +86,7 @@ impl RegionAdapter for GuangdongAdapter {
                 .notes
                 .push("no Guangdong revocation list loaded: revocation not checked".to_string()),
         }
-        Ok(reading)
+        Ok(ReadOutcome::Read(reading))
     }
 }
 
@@ -109,7 +109,7 @@ mod tests {
     use crate::issue::{IssueStatus, issue};
     use crate::model::Colour;
     use crate::regions::test_kit::{NOW, request};
-    use crate::testing::{FakeLookup, TestIssuers, context};
+    use crate::testing::{FakeLookup, TestIssuers, context, flat};
 
     #[tokio::test]
     async fn a_code_on_the_issuers_revocation_list_is_refused() {
@@ -120,7 +120,7 @@ mod tests {
         let adapter = GuangdongAdapter::new(Default::default());
         let payload = issue(RegionCode::GUANGDONG, &request("绿码"), signer, NOW).unwrap();
 
-        let before = adapter.read(&payload, &ctx).await.unwrap();
+        let before = adapter.read(&payload, &ctx).await.map(flat).unwrap();
         assert!(before.notes[0].contains("no Guangdong revocation list"));
 
         let list = sign_revocation_list(signer, &[7, 42], NOW + time::Duration::hours(1)).unwrap();
@@ -140,7 +140,7 @@ mod tests {
             ..request("绿码")
         };
         let ok = issue(RegionCode::GUANGDONG, &other, signer, NOW).unwrap();
-        assert!(adapter.read(&ok, &later).await.unwrap().notes[0].contains("not in"));
+        assert!(adapter.read(&ok, &later).await.map(flat).unwrap().notes[0].contains("not in"));
     }
 
     #[test]
