@@ -1,11 +1,14 @@
 //! The [`RegionAdapter`] trait and the [`AdapterSet`] that hands a payload to exactly one adapter.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
 use crate::model::{CodeError, ReadOutcome, RegionCode, ResidentId};
+use crate::net::StatusClient;
 use crate::trust::{StatusService, TrustView};
 
 /// What a read may use: the registry view, the clock, the caller's deadline, the online client.
@@ -49,6 +52,21 @@ impl<'a> ReadContext<'a> {
             .lookup(region, query, service.as_ref(), ttl, self.deadline)
             .await
     }
+}
+
+/// A background task an adapter needs while the node runs; the node spawns it and aborts it on
+/// shutdown.
+pub type Task = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// What an adapter's background tasks may use.
+#[derive(Clone)]
+pub struct Upkeep {
+    /// The node's pinned status client.
+    pub status: StatusClient,
+    /// The node's registry view (follows registry reloads).
+    pub trust: Arc<dyn TrustView>,
+    /// How often periodic refreshes run.
+    pub every: Duration,
 }
 
 /// Reaches a region's status service. Implemented by the pooled client in `net`.
@@ -112,6 +130,31 @@ pub trait RegionAdapter: Send + Sync {
             self.region()
         )))
     }
+
+    /// Background tasks the adapter needs while the node runs (Guangdong: keeping its issuer's
+    /// revocation list fresh). None by default.
+    fn background(&self, upkeep: &Upkeep) -> Vec<Task> {
+        let _ = upkeep;
+        Vec::new()
+    }
+
+    /// Whether a status change withdraws the holder's earlier codes (Guangdong revokes its signed
+    /// tokens through its list), rather than the codes being checked online or re-issued.
+    fn withdraws_on_change(&self) -> bool {
+        false
+    }
+
+    /// Called when the region's change feed reports a status change, before anyone re-judges the
+    /// holder: the adapter brings what it holds up to date by `deadline` (Guangdong fetches its
+    /// revocation list). Never fails the change; a failure is logged and the next refresh retries.
+    async fn on_status_change(
+        &self,
+        status: &StatusClient,
+        trust: &dyn TrustView,
+        deadline: Instant,
+    ) {
+        let _ = (status, trust, deadline);
+    }
 }
 
 /// Every configured adapter; a payload goes to the one that claims it.
@@ -164,6 +207,14 @@ impl AdapterSet {
 
     pub fn for_region(&self, region: RegionCode) -> Option<&Arc<dyn RegionAdapter>> {
         self.adapters.iter().find(|a| a.region() == region)
+    }
+
+    /// Every adapter's background tasks, for the node to spawn.
+    pub fn background(&self, upkeep: &Upkeep) -> Vec<Task> {
+        self.adapters
+            .iter()
+            .flat_map(|a| a.background(upkeep))
+            .collect()
     }
 
     pub fn regions(&self) -> impl Iterator<Item = RegionCode> + '_ {

@@ -32,7 +32,9 @@ pub mod testing;
 pub mod trust;
 pub mod vocabulary;
 
-pub use adapter::{AdapterSet, ConfigError, LookupQuery, ReadContext, RegionAdapter, StatusLookup};
+pub use adapter::{
+    AdapterSet, ConfigError, LookupQuery, ReadContext, RegionAdapter, StatusLookup, Task, Upkeep,
+};
 pub use codec::{CodeId, IssuerSigner, SignerError};
 pub use issue::{IssueRequest, IssueStatus, issue, native_label};
 pub use model::{

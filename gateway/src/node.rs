@@ -15,9 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use huren_adapters::net::{ClientConfig, ClientIdentity, RevocationRefresher, StatusClient};
-use huren_adapters::regions::guangdong::RevocationLists;
-use huren_adapters::{RegionCode, TrustView, default_adapters_with};
+use huren_adapters::net::{ClientConfig, ClientIdentity, StatusClient};
+use huren_adapters::{TrustView, Upkeep, default_adapters};
 use huren_audit::{AuditLog, RecoveryReport};
 use huren_registry::dev::{DEV_NODE_ID, DevOptions, DevRegistry};
 use huren_registry::store::{KEYS_DIR, STATE_FILE};
@@ -58,7 +57,8 @@ pub struct NodeConfig {
     /// How often the registry directory is checked for a new state; `None`: never reloaded.
     pub registry_poll: Option<Duration>,
     pub status_client: ClientConfig,
-    /// How often Guangdong's signed revocation list is fetched (when it has a status service).
+    /// How often adapters refresh what they follow in the background (signed revocation lists,
+    /// for regions with a status service to fetch them from).
     pub revocations_every: Duration,
     /// Build and save a dev registry from `pki_dir` when `registry_dir` holds none.
     pub create_dev_registry: bool,
@@ -131,15 +131,16 @@ pub enum NodeError {
     },
 }
 
-/// A running node's parts. Dropping it stops its background tasks (registry watch, revocation
-/// refresher); the services keep what they hold.
+/// A running node's parts. Dropping it stops its background tasks (registry watch, the adapters'
+/// own tasks); the services keep what they hold.
 pub struct Node {
     recognizer: Arc<Recognizer>,
     services: Services,
     /// What opening the audit log found (and cut off) after the last run.
     pub audit_recovery: RecoveryReport,
     watch: Option<tokio::task::JoinHandle<()>>,
-    _revocations: Option<RevocationRefresher>,
+    /// The adapters' background tasks ([`huren_adapters::RegionAdapter::background`]).
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Node {
@@ -153,6 +154,9 @@ impl std::fmt::Debug for Node {
 impl Drop for Node {
     fn drop(&mut self) {
         if let Some(task) = self.watch.take() {
+            task.abort();
+        }
+        for task in self.background.drain(..) {
             task.abort();
         }
     }
@@ -198,8 +202,7 @@ impl Node {
         let (audit, audit_recovery) =
             AuditLog::open(config.state_dir.join(AUDIT_DIR), config.audit.clone()).await?;
 
-        let lists = Arc::new(RevocationLists::default());
-        let adapters = default_adapters_with(lists.clone())?;
+        let adapters = default_adapters()?;
         let mut client = config.status_client.clone();
         if client.identity.is_none() {
             // Regions that require mutual TLS see this node as the PKI's gateway.
@@ -209,16 +212,16 @@ impl Node {
         }
         let status = StatusClient::new(client);
         let trust: Arc<dyn TrustView> = Arc::new(registry.clone());
-        let revocations = trust
-            .status_service(RegionCode::GUANGDONG)
-            .is_some()
-            .then(|| {
-                status.keep_revocations_fresh(
-                    trust.clone(),
-                    lists.clone(),
-                    config.revocations_every,
-                )
-            });
+        let upkeep = Upkeep {
+            status: status.clone(),
+            trust,
+            every: config.revocations_every,
+        };
+        let background = adapters
+            .background(&upkeep)
+            .into_iter()
+            .map(tokio::spawn)
+            .collect();
         let watch = config
             .registry_poll
             .map(|every| registry.watch_dir(config.registry_dir.clone(), every));
@@ -232,7 +235,6 @@ impl Node {
             subject_key,
             receipts,
             default_deadline: config.default_deadline,
-            revocations: lists,
         });
         let services = Services {
             recognition: Arc::new(RecognitionState::new(recognizer.clone())),
@@ -245,7 +247,7 @@ impl Node {
             services,
             audit_recovery,
             watch,
-            _revocations: revocations,
+            background,
         })
     }
 

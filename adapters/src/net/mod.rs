@@ -11,8 +11,8 @@
 //!
 //! [`StatusClient::follow`] follows a region's change feed (see [`crate::sim`] for the
 //! protocol) for the gateway's WatchManifest, and drops cached answers a change makes stale.
-//! [`StatusClient::keep_revocations_fresh`] fetches Guangdong's signed revocation list over the
-//! same pinned connection.
+//! [`StatusClient::fetch_revocation_list`] fetches a region's signed revocation list over the
+//! same pinned connection, for the adapter that checks and installs it.
 
 #[cfg(any(test, feature = "sim"))]
 pub mod bench;
@@ -39,7 +39,6 @@ use crate::trust::StatusService;
 pub use breaker::{BreakerConfig, Health};
 pub use error::NetError;
 pub use feed::{Change, FeedEvent, FeedFollower, FollowFrom};
-pub use revocations::{RefreshError, RevocationRefresher};
 
 use breaker::{Admission, Breaker};
 use cache::{CacheKey, StatusCache};

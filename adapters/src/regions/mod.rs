@@ -62,6 +62,15 @@ pub fn default_adapters_with(
     AdapterSet::new(adapters)
 }
 
+/// Whether a status change in `region` withdraws the holder's earlier codes, as its reference
+/// adapter says ([`RegionAdapter::withdraws_on_change`]).
+pub fn withdraws_on_change(region: RegionCode) -> bool {
+    default_adapters()
+        .ok()
+        .and_then(|set| set.for_region(region).map(|a| a.withdraws_on_change()))
+        .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -103,11 +103,11 @@ pub fn issue(
     })
 }
 
-/// Whether a status change withdraws the person's earlier codes: Guangdong's signed tokens carry
-/// the status and are revoked through its list; other regions' codes are checked online or
+/// Whether a status change withdraws the person's earlier codes, as the region's adapter says
+/// ([`crate::RegionAdapter::withdraws_on_change`]); other regions' codes are checked online or
 /// re-issued.
 pub fn revokes_on_change(region: RegionCode) -> bool {
-    region == RegionCode::GUANGDONG
+    crate::regions::withdraws_on_change(region)
 }
 
 /// Changes a resident's status the way the region does (see [`revokes_on_change`]).

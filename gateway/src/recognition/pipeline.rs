@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use huren_adapters::net::StatusClient;
-use huren_adapters::regions::guangdong::RevocationLists;
 use huren_adapters::{
     AdapterSet, CodeError, Colour, Person, ReadContext, ReadOutcome, RegionCode, ResidentId,
     Source, signed_format,
@@ -52,8 +51,6 @@ pub struct Recognizer {
     pub receipts: ReceiptSigner,
     /// How long a call may take when the caller sets no deadline.
     pub default_deadline: Duration,
-    /// Guangdong's signed revocation lists, shared with its adapter.
-    pub revocations: Arc<RevocationLists>,
 }
 
 impl std::fmt::Debug for Recognizer {

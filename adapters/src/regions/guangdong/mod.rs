@@ -15,14 +15,18 @@
 //! [`revocations`]; the adapter refuses a token whose serial its current list names.
 
 use std::sync::Arc;
+use std::time::Instant;
 
-use crate::adapter::{ReadContext, RegionAdapter};
+use crate::adapter::{ReadContext, RegionAdapter, Task, Upkeep};
 use crate::codec::{Armor, Field, SignedFormat};
 use crate::model::{CodeError, ReadOutcome, RegionCode};
-use crate::trust::KeyAlgorithm;
+use crate::net::StatusClient;
+use crate::trust::{KeyAlgorithm, TrustView};
 
+pub mod follow;
 pub mod revocations;
 
+pub use follow::{RefreshError, refresh_revocations};
 pub use revocations::{RevocationCheck, RevocationLists, sign_revocation_list};
 
 pub const FORMAT: SignedFormat = SignedFormat {
@@ -87,6 +91,37 @@ impl RegionAdapter for GuangdongAdapter {
                 .push("no Guangdong revocation list loaded: revocation not checked".to_string()),
         }
         Ok(ReadOutcome::Read(reading))
+    }
+
+    /// Follows the issuer's revocation list, when the registry lists a status service to fetch
+    /// it from.
+    fn background(&self, upkeep: &Upkeep) -> Vec<Task> {
+        if upkeep.trust.status_service(self.region()).is_none() {
+            return Vec::new();
+        }
+        vec![follow::keep_fresh(
+            upkeep.status.clone(),
+            upkeep.trust.clone(),
+            self.revocations.clone(),
+            upkeep.every,
+        )]
+    }
+
+    fn withdraws_on_change(&self) -> bool {
+        true
+    }
+
+    /// A changed holder's token is withdrawn through the list: fetch it now, so the re-judgement
+    /// sees the withdrawal rather than waiting for the next scheduled refresh.
+    async fn on_status_change(
+        &self,
+        status: &StatusClient,
+        trust: &dyn TrustView,
+        deadline: Instant,
+    ) {
+        if let Err(e) = refresh_revocations(status, trust, &self.revocations, deadline).await {
+            tracing::warn!(region = %self.region(), error = %e, "revocation list not refreshed");
+        }
     }
 }
 
