@@ -1,12 +1,15 @@
 //! The [`RegionAdapter`] trait and the [`AdapterSet`] that hands a payload to exactly one adapter.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
-use crate::model::{CodeError, NativeReading, RegionCode, ResidentId};
-use crate::trust::TrustView;
+use crate::model::{CodeError, ReadOutcome, RegionCode, ResidentId};
+use crate::net::StatusClient;
+use crate::trust::{StatusService, TrustView};
 
 /// What a read may use: the registry view, the clock, the caller's deadline, the online client.
 pub struct ReadContext<'a> {
@@ -36,20 +39,51 @@ impl<'a> ReadContext<'a> {
             require_online: false,
         }
     }
+
+    /// Asks `region`'s status service, as the registry pins it, by this read's deadline.
+    pub async fn ask(
+        &self,
+        region: RegionCode,
+        query: &LookupQuery,
+    ) -> Result<ReadOutcome, CodeError> {
+        let service = self.trust.status_service(region);
+        let ttl = self.trust.cache_ttl(region);
+        self.lookup
+            .lookup(region, query, service.as_ref(), ttl, self.deadline)
+            .await
+    }
+}
+
+/// A background task an adapter needs while the node runs; the node spawns it and aborts it on
+/// shutdown.
+pub type Task = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// What an adapter's background tasks may use.
+#[derive(Clone)]
+pub struct Upkeep {
+    /// The node's pinned status client.
+    pub status: StatusClient,
+    /// The node's registry view (follows registry reloads).
+    pub trust: Arc<dyn TrustView>,
+    /// How often periodic refreshes run.
+    pub every: Duration,
 }
 
 /// Reaches a region's status service. Implemented by the pooled client in `net`.
 #[async_trait::async_trait]
 pub trait StatusLookup: Send + Sync {
     /// Asks `region`'s status service about one code id (online regions) or resident.
-    /// Never waits past `deadline`: a region that is down or slow yields a reading with
-    /// [`crate::Source::Degraded`].
+    /// `service` is the registry's pinned entry for it (`None`: the registry lists none), `ttl`
+    /// how long an answer may be served from cache. Never waits past `deadline`: a region that is
+    /// down or slow yields [`ReadOutcome::Degraded`].
     async fn lookup(
         &self,
         region: RegionCode,
         query: &LookupQuery,
-        ctx: &ReadContext<'_>,
-    ) -> Result<NativeReading, CodeError>;
+        service: Option<&StatusService>,
+        ttl: Duration,
+        deadline: Instant,
+    ) -> Result<ReadOutcome, CodeError>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,8 +112,9 @@ pub trait RegionAdapter: Send + Sync {
     }
 
     /// Decodes and checks the payload (signature against the registry's key, and/or an online
-    /// lookup) and returns the region's own status words.
-    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<NativeReading, CodeError>;
+    /// lookup) and returns the region's own status words, or [`ReadOutcome::Degraded`] when the
+    /// region could not be asked in time.
+    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<ReadOutcome, CodeError>;
 
     /// Looks up one of the region's own residents by ID and name (转码互认). Regions whose
     /// service cannot do that say so.
@@ -88,12 +123,37 @@ pub trait RegionAdapter: Send + Sync {
         id: &ResidentId,
         name: &str,
         ctx: &ReadContext<'_>,
-    ) -> Result<NativeReading, CodeError> {
+    ) -> Result<ReadOutcome, CodeError> {
         let _ = (id, name, ctx);
         Err(CodeError::Unsupported(format!(
             "region {} cannot look residents up by ID",
             self.region()
         )))
+    }
+
+    /// Background tasks the adapter needs while the node runs (Guangdong: keeping its issuer's
+    /// revocation list fresh). None by default.
+    fn background(&self, upkeep: &Upkeep) -> Vec<Task> {
+        let _ = upkeep;
+        Vec::new()
+    }
+
+    /// Whether a status change withdraws the holder's earlier codes (Guangdong revokes its signed
+    /// tokens through its list), rather than the codes being checked online or re-issued.
+    fn withdraws_on_change(&self) -> bool {
+        false
+    }
+
+    /// Called when the region's change feed reports a status change, before anyone re-judges the
+    /// holder: the adapter brings what it holds up to date by `deadline` (Guangdong fetches its
+    /// revocation list). Never fails the change; a failure is logged and the next refresh retries.
+    async fn on_status_change(
+        &self,
+        status: &StatusClient,
+        trust: &dyn TrustView,
+        deadline: Instant,
+    ) {
+        let _ = (status, trust, deadline);
     }
 }
 
@@ -147,6 +207,14 @@ impl AdapterSet {
 
     pub fn for_region(&self, region: RegionCode) -> Option<&Arc<dyn RegionAdapter>> {
         self.adapters.iter().find(|a| a.region() == region)
+    }
+
+    /// Every adapter's background tasks, for the node to spawn.
+    pub fn background(&self, upkeep: &Upkeep) -> Vec<Task> {
+        self.adapters
+            .iter()
+            .flat_map(|a| a.background(upkeep))
+            .collect()
     }
 
     pub fn regions(&self) -> impl Iterator<Item = RegionCode> + '_ {

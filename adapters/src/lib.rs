@@ -8,9 +8,14 @@
 //! - [`codec`]: what the signed formats share: armor, issuer signing, verification, tokens.
 //! - [`regions`]: the seven reference regions and [`default_adapters`].
 //! - [`issue`]: the issuing side, for the reference services and `huren region issue`.
-//! - [`service`]: the reference regional status services (HTTPS) the demo, tests and benches use.
-//! - [`net`]: the pooled, pinned, deadline-bound client that reaches regions' status services.
-//! - [`testing`]: an in-memory key ring and a scripted status lookup for tests.
+//! - [`net`]: the pooled, pinned, deadline-bound client that reaches regions' status services,
+//!   and the wire protocol they speak ([`net::wire`]).
+//! - `sim` (feature `sim`): the reference regional status services (HTTPS) the demo, tests and
+//!   benches use as the regions' own systems, and what they read from the dev PKI.
+//! - `testing` (feature `sim`): an in-memory key ring and a scripted status lookup for tests.
+//!
+//! The `sim` feature is for tools and tests; a served build leaves it off, so nothing on the
+//! served path can reach a simulator or the dev PKI layout.
 
 #![forbid(unsafe_code)]
 
@@ -20,14 +25,20 @@ pub mod issue;
 pub mod model;
 pub mod net;
 pub mod regions;
-pub mod service;
+#[cfg(any(test, feature = "sim"))]
+pub mod sim;
+#[cfg(any(test, feature = "sim"))]
 pub mod testing;
 pub mod trust;
 pub mod vocabulary;
 
-pub use adapter::{AdapterSet, ConfigError, LookupQuery, ReadContext, RegionAdapter, StatusLookup};
+pub use adapter::{
+    AdapterSet, ConfigError, LookupQuery, ReadContext, RegionAdapter, StatusLookup, Task, Upkeep,
+};
 pub use codec::{CodeId, IssuerSigner, SignerError};
 pub use issue::{IssueRequest, IssueStatus, issue, native_label};
-pub use model::{CodeError, Colour, NativeReading, Person, RegionCode, ResidentId, Source};
+pub use model::{
+    CodeError, Colour, Degraded, NativeReading, Person, ReadOutcome, RegionCode, ResidentId, Source,
+};
 pub use regions::{default_adapters, default_adapters_with, signed_format};
 pub use trust::{IssuerKey, KeyAlgorithm, StatusService, TrustError, TrustView};

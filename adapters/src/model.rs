@@ -190,7 +190,8 @@ pub enum Source {
     Online,
     OfflineSigned,
     Cached,
-    /// The issuing region could not be reached within the deadline; the label is meaningless.
+    /// The issuing region could not be reached within the deadline: how the gateway labels a
+    /// status made from a [`ReadOutcome::Degraded`]. No [`NativeReading`] carries it.
     Degraded,
 }
 
@@ -212,8 +213,48 @@ pub struct NativeReading {
     /// The holder's last check-in, for formats that record one (Hubei). The region's concept map
     /// decides what an old check-in means (Hubei: green lapses to yellow after 3 days).
     pub checked_in_at: Option<OffsetDateTime>,
-    /// Why the reading is degraded, or other facts worth a reason line.
+    /// Facts worth a reason line (which revocation list was checked, ...).
     pub notes: Vec<String>,
+}
+
+/// What reading a code yields: the region's own words, or why they could not be had in time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadOutcome {
+    Read(NativeReading),
+    /// The issuing region could not be asked by the deadline (down, slow, garbage, wrong
+    /// identity, no service listed): there is no status, only who the code names and why.
+    Degraded(Degraded),
+}
+
+impl ReadOutcome {
+    /// The reading, when the region answered.
+    pub fn into_reading(self) -> Option<NativeReading> {
+        match self {
+            ReadOutcome::Read(reading) => Some(reading),
+            ReadOutcome::Degraded(_) => None,
+        }
+    }
+
+    pub fn is_degraded(&self) -> bool {
+        matches!(self, ReadOutcome::Degraded(_))
+    }
+}
+
+/// A read that could not reach the issuing region. It carries no status word, so nothing
+/// downstream can mistake it for one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Degraded {
+    pub region: RegionCode,
+    /// Who the code names as far as known without the region: the code id as the handle, the
+    /// resident asked about, or a signed payload's subject (hybrid formats).
+    pub subject: Person,
+    /// A signed payload's issuer, signing time and expiry, when one was read before the live
+    /// check failed (hybrid formats).
+    pub issuer_id: Option<String>,
+    pub signed_at: Option<OffsetDateTime>,
+    pub valid_until: Option<OffsetDateTime>,
+    /// Why, one line per fact, for the reason the person at the checkpoint reads.
+    pub why: Vec<String>,
 }
 
 /// Why a payload could not be read. The gateway turns these into REJECT or an error.

@@ -9,7 +9,9 @@ use time::OffsetDateTime;
 
 use crate::adapter::{LookupQuery, ReadContext, StatusLookup};
 use crate::codec::IssuerSigner;
-use crate::model::{CodeError, NativeReading, Person, RegionCode, ResidentId, Source};
+use crate::model::{
+    CodeError, Degraded, NativeReading, Person, ReadOutcome, RegionCode, ResidentId, Source,
+};
 use crate::trust::{IssuerKey, KeyAlgorithm, StatusService, TrustError, TrustView};
 
 #[derive(Debug, Clone)]
@@ -204,7 +206,7 @@ impl TestIssuers {
 }
 
 /// One scripted answer: region, question, answer.
-type Scripted = (RegionCode, LookupQuery, Result<NativeReading, CodeError>);
+type Scripted = (RegionCode, LookupQuery, Result<ReadOutcome, CodeError>);
 
 /// A [`StatusLookup`] that answers from a script and records every question.
 #[derive(Default)]
@@ -223,7 +225,7 @@ impl FakeLookup {
         &self,
         region: RegionCode,
         query: LookupQuery,
-        answer: Result<NativeReading, CodeError>,
+        answer: Result<ReadOutcome, CodeError>,
     ) {
         if let Ok(mut a) = self.answers.lock() {
             a.push((region, query, answer));
@@ -243,8 +245,10 @@ impl StatusLookup for FakeLookup {
         &self,
         region: RegionCode,
         query: &LookupQuery,
-        _ctx: &ReadContext<'_>,
-    ) -> Result<NativeReading, CodeError> {
+        _service: Option<&StatusService>,
+        _ttl: Duration,
+        _deadline: Instant,
+    ) -> Result<ReadOutcome, CodeError> {
         if let Ok(mut c) = self.calls.lock() {
             c.push((region, query.clone()));
         }
@@ -262,8 +266,8 @@ impl StatusLookup for FakeLookup {
 }
 
 /// What an online status service might answer: `label` for a masked name, refreshed at `at`.
-pub fn online_reading(region: RegionCode, label: &str, at: OffsetDateTime) -> NativeReading {
-    NativeReading {
+pub fn online_reading(region: RegionCode, label: &str, at: OffsetDateTime) -> ReadOutcome {
+    ReadOutcome::Read(NativeReading {
         region,
         issuer_id: None,
         native_label: label.to_string(),
@@ -277,18 +281,25 @@ pub fn online_reading(region: RegionCode, label: &str, at: OffsetDateTime) -> Na
         source: Source::Online,
         checked_in_at: None,
         notes: Vec::new(),
-    }
+    })
 }
 
 /// What a region that cannot be reached yields.
-pub fn degraded_reading(region: RegionCode, at: OffsetDateTime) -> NativeReading {
-    NativeReading {
-        source: Source::Degraded,
-        notes: vec![format!(
+pub fn degraded_reading(region: RegionCode) -> ReadOutcome {
+    ReadOutcome::Degraded(Degraded {
+        region,
+        subject: Person {
+            id: None,
+            name: "张*".to_string(),
+            region_handle: None,
+        },
+        issuer_id: None,
+        signed_at: None,
+        valid_until: None,
+        why: vec![format!(
             "region {region} did not answer within the deadline"
         )],
-        ..online_reading(region, "", at)
-    }
+    })
 }
 
 /// A read context with a one-second deadline.
@@ -305,5 +316,25 @@ pub fn resident_id() -> ResidentId {
     match ResidentId::parse("11010519491231002X") {
         Ok(id) => id,
         Err(e) => panic!("test resident ID is invalid: {e}"),
+    }
+}
+
+/// One shape for both outcomes, so a test can assert on a read whichever way it went: a degraded
+/// read shows as [`Source::Degraded`] with an empty label and its `why` as notes. Tests only: served
+/// code matches on [`ReadOutcome`].
+pub fn flat(outcome: ReadOutcome) -> NativeReading {
+    match outcome {
+        ReadOutcome::Read(reading) => reading,
+        ReadOutcome::Degraded(d) => NativeReading {
+            region: d.region,
+            issuer_id: d.issuer_id,
+            native_label: String::new(),
+            subject: d.subject,
+            refreshed_at: d.signed_at.unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            valid_until: d.valid_until,
+            source: Source::Degraded,
+            checked_in_at: None,
+            notes: d.why,
+        },
     }
 }

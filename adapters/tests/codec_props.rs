@@ -6,7 +6,9 @@
 
 use std::sync::OnceLock;
 
-use huren_adapters::testing::{FakeLookup, SIGNED_REGIONS, TestIssuers, context, resident_id};
+use huren_adapters::testing::{
+    FakeLookup, SIGNED_REGIONS, TestIssuers, context, flat, resident_id,
+};
 use huren_adapters::{
     AdapterSet, CodeError, IssueRequest, IssueStatus, RegionCode, default_adapters, issue,
     vocabulary,
@@ -47,7 +49,7 @@ fn read(payload: &str) -> Result<huren_adapters::NativeReading, CodeError> {
     let lookup = FakeLookup::new();
     let ctx = context(&w.issuers.ring, &lookup, NOW);
     let adapter = w.set.claim(payload)?;
-    w.rt.block_on(adapter.read(payload, &ctx))
+    w.rt.block_on(adapter.read(payload, &ctx)).map(flat)
 }
 
 #[derive(Debug, Clone)]

@@ -6,8 +6,8 @@ mod net_support;
 use std::time::{Duration, Instant};
 
 use huren_adapters::net::{ClientConfig, StatusClient};
-use huren_adapters::service::{Faults, IssueInput};
-use huren_adapters::testing::KeyRing;
+use huren_adapters::sim::{Faults, IssueInput};
+use huren_adapters::testing::{KeyRing, flat};
 use huren_adapters::{
     Colour, IssuerSigner, ReadContext, RegionCode, Source, default_adapters, vocabulary,
 };
@@ -65,7 +65,7 @@ async fn every_region_issues_and_reads_back_its_own_status_word() {
             Instant::now() + Duration::from_secs(2),
         );
         ctx.require_online = region == RegionCode::SICHUAN;
-        let reading = adapter.read(&issued.payload, &ctx).await.unwrap();
+        let reading = adapter.read(&issued.payload, &ctx).await.map(flat).unwrap();
         assert_eq!(
             reading.native_label,
             vocab.label_for(Colour::Red).unwrap(),
@@ -104,13 +104,13 @@ async fn sichuans_live_check_sees_a_status_changed_after_signing() {
         OffsetDateTime::now_utc(),
         Instant::now() + Duration::from_secs(2),
     );
-    let offline = adapter.read(&issued.payload, &ctx).await.unwrap();
+    let offline = adapter.read(&issued.payload, &ctx).await.map(flat).unwrap();
     assert_eq!(
         offline.native_label, "绿码",
         "the signature vouches for green"
     );
     ctx.require_online = true;
-    let live = adapter.read(&issued.payload, &ctx).await.unwrap();
+    let live = adapter.read(&issued.payload, &ctx).await.map(flat).unwrap();
     assert_eq!(live.native_label, "红码", "the live check wins");
     assert_eq!(live.source, Source::Online);
 }
@@ -180,6 +180,7 @@ async fn every_online_region_degrades_through_its_adapter_in_every_failure() {
                 .unwrap()
                 .read(&issued.payload, &ctx)
                 .await
+                .map(flat)
                 .unwrap();
             assert_eq!(reading.source, Source::Degraded, "{region} {failure:?}");
             assert!(

@@ -6,7 +6,7 @@ mod net_support;
 use std::time::Duration;
 
 use huren_adapters::net::{FeedEvent, FeedFollower, FollowFrom};
-use huren_adapters::service::{Faults, IssueInput};
+use huren_adapters::sim::{Faults, IssueInput};
 use huren_adapters::{Colour, RegionCode, Source};
 use net_support::*;
 
@@ -102,12 +102,9 @@ async fn from_the_beginning_replays_every_current_status() {
 async fn a_restarted_service_sends_the_follower_back_to_the_start() {
     let pki = pki();
     let data = tempfile::tempdir().unwrap();
-    let mut config =
-        huren_adapters::service::ServiceConfig::loopback(RegionCode::ZHEJIANG, pki.path());
+    let mut config = huren_adapters::sim::ServiceConfig::loopback(RegionCode::ZHEJIANG, pki.path());
     config.data = Some(data.path().to_path_buf());
-    let first = huren_adapters::service::spawn(config.clone())
-        .await
-        .unwrap();
+    let first = huren_adapters::sim::spawn(config.clone()).await.unwrap();
     first
         .issue(IssueInput::new(resident(), "张三", Colour::Green))
         .await
@@ -119,7 +116,7 @@ async fn a_restarted_service_sends_the_follower_back_to_the_start() {
     // Same address and records, new run: the feed's numbering restarts.
     config.listen = first.addr;
     first.shutdown().await;
-    let Ok(second) = huren_adapters::service::spawn(config).await else {
+    let Ok(second) = huren_adapters::sim::spawn(config).await else {
         return; // the port was taken meanwhile; nothing to test
     };
     let mut saw_reset = false;

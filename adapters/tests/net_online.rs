@@ -6,7 +6,7 @@ mod net_support;
 use std::time::Duration;
 
 use huren_adapters::net::{BreakerConfig, ClientConfig, Health, StatusClient};
-use huren_adapters::service::{Faults, IssueInput};
+use huren_adapters::sim::{Faults, IssueInput};
 use huren_adapters::{CodeError, Colour, LookupQuery, RegionCode, Source};
 use net_support::*;
 
@@ -193,9 +193,9 @@ async fn a_service_chained_to_another_regions_ca_is_refused() {
     // The registry pins Henan's CA for Zhejiang's service (as if Zhejiang's entry were forged).
     let mut entry = zj.status_service().unwrap();
     let henan =
-        huren_adapters::service::status_service(pki.path(), RegionCode::HENAN, &zj.url()).unwrap();
+        huren_adapters::sim::status_service(pki.path(), RegionCode::HENAN, &zj.url()).unwrap();
     entry.ca_der = henan.ca_der;
-    let trust = huren_adapters::service::DevServices::new(Duration::ZERO)
+    let trust = huren_adapters::sim::DevServices::new(Duration::ZERO)
         .with_entry(RegionCode::ZHEJIANG, entry);
     let reading = lookup(&client(), &trust, zj.region, &code(&issued.code_id), SECOND)
         .await

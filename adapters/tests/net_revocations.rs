@@ -6,10 +6,11 @@ mod net_support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use huren_adapters::net::{NetError, RefreshError, StatusClient};
+use huren_adapters::net::{NetError, StatusClient};
 use huren_adapters::regions::guangdong::revocations::RevocationLists;
-use huren_adapters::service::{Faults, IssueInput};
-use huren_adapters::testing::KeyRing;
+use huren_adapters::regions::guangdong::{RefreshError, refresh_revocations};
+use huren_adapters::sim::{Faults, IssueInput};
+use huren_adapters::testing::{KeyRing, flat};
 use huren_adapters::{
     CodeError, Colour, IssuerSigner, ReadContext, RegionCode, default_adapters_with,
 };
@@ -37,8 +38,7 @@ async fn a_code_revoked_after_a_status_change_is_refused_once_the_list_is_fetche
         .await
         .unwrap();
     assert!(
-        client
-            .refresh_revocations(&ring, &lists, deadline())
+        refresh_revocations(&client, &ring, &lists, deadline())
             .await
             .unwrap()
     );
@@ -48,14 +48,13 @@ async fn a_code_revoked_after_a_status_change_is_refused_once_the_list_is_fetche
         .unwrap()
         .read(&green.payload, &ctx)
         .await;
-    assert_eq!(read.unwrap().native_label, "绿码");
+    assert_eq!(flat(read.unwrap()).native_label, "绿码");
 
     gd.set_status(&resident(), Colour::Red).await.unwrap();
     // Lists are signed with one-second timestamps; a newer list must carry a later time.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert!(
-        client
-            .refresh_revocations(&ring, &lists, deadline())
+        refresh_revocations(&client, &ring, &lists, deadline())
             .await
             .unwrap()
     );
@@ -75,7 +74,7 @@ async fn a_code_revoked_after_a_status_change_is_refused_once_the_list_is_fetche
         .read(&other.payload, &ctx)
         .await;
     assert_eq!(
-        still.unwrap().native_label,
+        flat(still.unwrap()).native_label,
         "绿码",
         "only the changed holder's code is revoked"
     );
@@ -93,9 +92,13 @@ async fn a_list_from_an_impostor_is_never_fetched() {
     let mut ring = KeyRing::new().with_signer(RegionCode::GUANGDONG, &signer);
     ring.set_status_service(RegionCode::GUANGDONG, gd.status_service().unwrap());
     let lists = RevocationLists::default();
-    let err = StatusClient::new(Default::default())
-        .refresh_revocations(&ring, &lists, Instant::now() + Duration::from_secs(2))
-        .await;
+    let err = refresh_revocations(
+        &StatusClient::new(Default::default()),
+        &ring,
+        &lists,
+        Instant::now() + Duration::from_secs(2),
+    )
+    .await;
     assert!(
         matches!(err, Err(RefreshError::Net(NetError::Identity(_)))),
         "{err:?}"

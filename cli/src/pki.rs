@@ -83,3 +83,10 @@ pub fn resolve(tls: &mut TlsConfig) -> Result<(), PkiError> {
     }
     Ok(())
 }
+
+/// The identity the node presents to regional status services that require mutual TLS: the
+/// gateway certificate `[tls]` resolved to. `None` when it names no certificate and key.
+pub fn gateway_identity(tls: &TlsConfig) -> Option<huren_adapters::net::ClientIdentity> {
+    let (cert, key) = (tls.cert.as_ref()?, tls.key.as_ref()?);
+    huren_adapters::net::ClientIdentity::from_files(cert, key).ok()
+}

@@ -4,7 +4,7 @@
 //! the tests all build a node through [`Node::assemble`].
 //!
 //! ```ignore
-//! let node = Node::assemble(NodeConfig::new(pki, registry_dir, state_dir)).await?;
+//! let node = Node::assemble(NodeConfig::new(registry_dir, state_dir)).await?;
 //! let gateway = GatewayBuilder::from_config(config)?.services(node.services()).start().await?;
 //! ```
 //!
@@ -15,9 +15,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use huren_adapters::net::{ClientConfig, ClientIdentity, RevocationRefresher, StatusClient};
-use huren_adapters::regions::guangdong::RevocationLists;
-use huren_adapters::{RegionCode, TrustView, default_adapters_with};
+use huren_adapters::net::{ClientConfig, StatusClient};
+use huren_adapters::{TrustView, Upkeep, default_adapters};
 use huren_audit::{AuditLog, RecoveryReport};
 use huren_registry::dev::DEV_NODE_ID;
 use huren_registry::store::KEYS_DIR;
@@ -40,8 +39,6 @@ pub const SUBJECT_KEY_FILE: &str = "subject.key";
 /// What a node is built from. [`NodeConfig::new`] fills in the defaults.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
-    /// The PKI (`huren certs init`); its gateway identity is presented to status services.
-    pub pki_dir: PathBuf,
     /// A registry directory (`registry.json`); watched for newly published states.
     pub registry_dir: PathBuf,
     /// Where the node keeps its own state: the audit log and the subject key.
@@ -57,18 +54,17 @@ pub struct NodeConfig {
     /// How often the registry directory is checked for a new state; `None`: never reloaded.
     pub registry_poll: Option<Duration>,
     pub status_client: ClientConfig,
-    /// How often Guangdong's signed revocation list is fetched (when it has a status service).
+    /// How often adapters refresh what they follow in the background (signed revocation lists,
+    /// for regions with a status service to fetch them from).
     pub revocations_every: Duration,
 }
 
 impl NodeConfig {
     pub fn new(
-        pki_dir: impl Into<PathBuf>,
         registry_dir: impl Into<PathBuf>,
         state_dir: impl Into<PathBuf>,
     ) -> Self {
         Self {
-            pki_dir: pki_dir.into(),
             registry_dir: registry_dir.into(),
             state_dir: state_dir.into(),
             audit: huren_audit::Config::default(),
@@ -122,15 +118,16 @@ pub enum NodeError {
     },
 }
 
-/// A running node's parts. Dropping it stops its background tasks (registry watch, revocation
-/// refresher); the services keep what they hold.
+/// A running node's parts. Dropping it stops its background tasks (registry watch, the adapters'
+/// own tasks); the services keep what they hold.
 pub struct Node {
     recognizer: Arc<Recognizer>,
     services: Services,
     /// What opening the audit log found (and cut off) after the last run.
     pub audit_recovery: RecoveryReport,
     watch: Option<tokio::task::JoinHandle<()>>,
-    _revocations: Option<RevocationRefresher>,
+    /// The adapters' background tasks ([`huren_adapters::RegionAdapter::background`]).
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Node {
@@ -144,6 +141,9 @@ impl std::fmt::Debug for Node {
 impl Drop for Node {
     fn drop(&mut self) {
         if let Some(task) = self.watch.take() {
+            task.abort();
+        }
+        for task in self.background.drain(..) {
             task.abort();
         }
     }
@@ -167,25 +167,19 @@ impl Node {
         let (audit, audit_recovery) =
             AuditLog::open(config.state_dir.join(AUDIT_DIR), config.audit.clone()).await?;
 
-        let lists = Arc::new(RevocationLists::default());
-        let adapters = default_adapters_with(lists.clone())?;
-        let mut client = config.status_client.clone();
-        if client.identity.is_none() {
-            // Regions that require mutual TLS see this node as the PKI's gateway.
-            client.identity = ClientIdentity::from_pki_gateway(&config.pki_dir).ok();
-        }
-        let status = StatusClient::new(client);
+        let adapters = default_adapters()?;
+        let status = StatusClient::new(config.status_client.clone());
         let trust: Arc<dyn TrustView> = Arc::new(registry.clone());
-        let revocations = trust
-            .status_service(RegionCode::GUANGDONG)
-            .is_some()
-            .then(|| {
-                status.keep_revocations_fresh(
-                    trust.clone(),
-                    lists.clone(),
-                    config.revocations_every,
-                )
-            });
+        let upkeep = Upkeep {
+            status: status.clone(),
+            trust,
+            every: config.revocations_every,
+        };
+        let background = adapters
+            .background(&upkeep)
+            .into_iter()
+            .map(tokio::spawn)
+            .collect();
         let watch = config
             .registry_poll
             .map(|every| registry.watch_dir(config.registry_dir.clone(), every));
@@ -199,7 +193,6 @@ impl Node {
             subject_key,
             receipts,
             default_deadline: config.default_deadline,
-            revocations: lists,
         });
         let services = Services {
             recognition: Arc::new(RecognitionState::new(recognizer.clone())),
@@ -212,7 +205,7 @@ impl Node {
             services,
             audit_recovery,
             watch,
-            _revocations: revocations,
+            background,
         })
     }
 

@@ -24,7 +24,7 @@ fn setup() -> tempfile::TempDir {
 
 fn config(dir: &tempfile::TempDir) -> NodeConfig {
     let d = dir.path();
-    NodeConfig::new(d.join("pki"), d.join("reg"), d.join("state"))
+    NodeConfig::new(d.join("reg"), d.join("state"))
 }
 
 #[tokio::test]

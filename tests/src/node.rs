@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use huren::node::{Node, NodeConfig};
-use huren_adapters::service::{IssueInput, Issued, ServiceConfig, ServiceHandle};
+use huren_adapters::sim::{IssueInput, Issued, ServiceConfig, ServiceHandle};
 use huren_adapters::{Colour, RegionCode, ResidentId};
 use huren_registry::dev::{DevOptions, DevRegistry, ONLINE_REGIONS};
 use tonic::transport::Channel;
@@ -81,10 +81,9 @@ impl TestNode {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut services = BTreeMap::new();
         for region in REGIONS {
-            let handle =
-                huren_adapters::service::spawn(ServiceConfig::loopback(region, pki.path()))
-                    .await
-                    .expect("reference service starts");
+            let handle = huren_adapters::sim::spawn(ServiceConfig::loopback(region, pki.path()))
+                .await
+                .expect("reference service starts");
             services.insert(region, handle);
         }
         let status_urls = options
@@ -105,7 +104,7 @@ impl TestNode {
             time::OffsetDateTime::now_utc(),
         )
         .expect("dev registry");
-        let mut config = NodeConfig::new(pki.path(), &registry_dir, dir.path().join("state"));
+        let mut config = NodeConfig::new(&registry_dir, dir.path().join("state"));
         config.registry_poll = Some(Duration::from_millis(100));
         (options.configure)(&mut config);
         let node = Node::assemble(config).await.expect("node assembles");

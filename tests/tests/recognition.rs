@@ -342,7 +342,7 @@ async fn a_slow_region_degrades_within_the_callers_deadline_instead_of_timing_ou
         )
         .await;
     node.service(RegionCode::ZHEJIANG)
-        .set_faults(huren_adapters::service::Faults {
+        .set_faults(huren_adapters::sim::Faults {
             latency: std::time::Duration::from_secs(5),
             ..Default::default()
         });

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use huren_adapters::codec::SignedFormat;
 use huren_adapters::testing::TestIssuers;
 use huren_adapters::{
-    CodeError, LookupQuery, NativeReading, ReadContext, RegionCode, StatusLookup,
+    CodeError, LookupQuery, ReadContext, ReadOutcome, RegionCode, StatusLookup, StatusService,
 };
 use time::OffsetDateTime;
 
@@ -25,8 +25,10 @@ impl StatusLookup for NullLookup {
         &self,
         _: RegionCode,
         _: &LookupQuery,
-        _: &ReadContext<'_>,
-    ) -> Result<NativeReading, CodeError> {
+        _: Option<&StatusService>,
+        _: Duration,
+        _: Instant,
+    ) -> Result<ReadOutcome, CodeError> {
         Err(CodeError::UnknownCode)
     }
 }

@@ -1,4 +1,4 @@
-//! An issuer's signing key, loaded from the dev PKI's PKCS#8 PEM: the issuing side of the codecs.
+//! An issuer's signing key, loaded from PKCS#8 PEM: the issuing side of the codecs.
 
 use std::path::Path;
 
@@ -23,6 +23,8 @@ pub enum SignerError {
     UnsupportedKey,
     #[error("signing failed")]
     Sign,
+    /// The dev PKI's manifest could not be read (tools and tests only).
+    #[cfg(any(test, feature = "sim"))]
     #[error(transparent)]
     Pki(#[from] huren_certs::ManifestError),
 }
@@ -79,16 +81,21 @@ impl IssuerSigner {
         })
     }
 
-    /// The issuer of `region` in a dev PKI directory made by `huren certs init`.
+    /// Reads the issuer's PKCS#8 PEM private key from `path`.
+    pub fn from_pem_file(issuer_id: &str, path: &Path) -> Result<Self, SignerError> {
+        let pem = std::fs::read_to_string(path).map_err(|source| SignerError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_pkcs8_pem(issuer_id, &pem)
+    }
+
+    /// The issuer of `region` in a dev PKI directory made by `huren certs init` (tools and tests).
+    #[cfg(any(test, feature = "sim"))]
     pub fn from_pki(dir: &Path, region: &str) -> Result<Self, SignerError> {
         let manifest = huren_certs::Manifest::load(dir)?;
         let entry = manifest.region(region)?;
-        let path = dir.join(&entry.issuer.key);
-        let pem = std::fs::read_to_string(&path).map_err(|source| SignerError::Read {
-            path: path.clone(),
-            source,
-        })?;
-        Self::from_pkcs8_pem(&entry.issuer.id, &pem)
+        Self::from_pem_file(&entry.issuer.id, &dir.join(&entry.issuer.key))
     }
 
     /// A fresh random key, for tests and benchmarks.

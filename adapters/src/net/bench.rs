@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 use http::Method;
 use time::OffsetDateTime;
 
-use crate::adapter::{LookupQuery, ReadContext, StatusLookup};
-use crate::model::{Colour, RegionCode, ResidentId, Source};
+use crate::adapter::{LookupQuery, ReadContext};
+use crate::model::{Colour, ReadOutcome, RegionCode, ResidentId, Source};
+use crate::net::wire::HEALTH_PATH;
 use crate::net::{ClientConfig, StatusClient};
-use crate::service::protocol::HEALTH_PATH;
-use crate::service::{self, DevServices, IssueInput, ServiceConfig, ServiceError};
+use crate::sim::{self, DevServices, IssueInput, ServiceConfig, ServiceError};
 
 #[derive(Debug, Clone)]
 pub struct BenchConfig {
@@ -92,7 +92,7 @@ impl std::fmt::Display for BenchReport {
 /// Starts `config.region`'s reference service from the dev PKI in `pki`, issues codes, and
 /// measures both phases.
 pub async fn bench_online(pki: &Path, config: BenchConfig) -> Result<BenchReport, ServiceError> {
-    let handle = service::spawn(ServiceConfig::loopback(config.region, pki)).await?;
+    let handle = sim::spawn(ServiceConfig::loopback(config.region, pki)).await?;
     let mut codes = Vec::with_capacity(config.people);
     for i in 0..config.people.max(1) {
         let id = bench_resident(i)?;
@@ -141,7 +141,7 @@ pub async fn bench_online(pki: &Path, config: BenchConfig) -> Result<BenchReport
                 OffsetDateTime::now_utc(),
                 Instant::now() + Duration::from_secs(5),
             );
-            matches!(client.lookup(region, &query, &ctx).await, Ok(r) if r.source == Source::Online)
+            matches!(ctx.ask(region, &query).await, Ok(ReadOutcome::Read(r)) if r.source == Source::Online)
         }
     })
     .await;

@@ -9,8 +9,8 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
 use crate::model::RegionCode;
+use crate::net::wire::{CHANGES_PATH, ChangesResponse};
 use crate::net::{NetError, StatusClient};
-use crate::service::protocol::{CHANGES_PATH, ChangesResponse};
 use crate::trust::TrustView;
 
 /// How long one long poll waits at the service.

@@ -4,16 +4,17 @@
 //! connection over TLS pinned to the registry's [`StatusService`] entry (chain to the region's
 //! CA and exactly the registered SPIFFE id), a circuit breaker and a short-TTL cache (TTL from
 //! [`TrustView::cache_ttl`]). Every call ends by the caller's deadline: a region that is down,
-//! slow, answers garbage or proves the wrong identity yields a reading with
-//! [`Source::Degraded`] and a note saying why, never a hang. Lookups are idempotent reads, so a
+//! slow, answers garbage or proves the wrong identity yields [`ReadOutcome::Degraded`] saying
+//! why, never a hang. Lookups are idempotent reads, so a
 //! failed attempt that may not have reached a healthy server is retried, at most
 //! [`ClientConfig::max_attempts`] times in all and only while the deadline leaves room.
 //!
-//! [`StatusClient::follow`] follows a region's change feed (see [`crate::service`] for the
+//! [`StatusClient::follow`] follows a region's change feed (see [`crate::sim`] for the
 //! protocol) for the gateway's WatchManifest, and drops cached answers a change makes stale.
-//! [`StatusClient::keep_revocations_fresh`] fetches Guangdong's signed revocation list over the
-//! same pinned connection.
+//! [`StatusClient::fetch_revocation_list`] fetches a region's signed revocation list over the
+//! same pinned connection, for the adapter that checks and installs it.
 
+#[cfg(any(test, feature = "sim"))]
 pub mod bench;
 pub mod breaker;
 pub mod cache;
@@ -22,30 +23,26 @@ pub mod error;
 pub mod feed;
 pub mod revocations;
 pub mod verify;
+pub mod wire;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use http::{Method, StatusCode};
-use time::OffsetDateTime;
 
-use crate::adapter::{LookupQuery, ReadContext, StatusLookup};
-use crate::model::{CodeError, NativeReading, Person, RegionCode, Source};
-use crate::service::protocol::{ErrorBody, LOOKUP_PATH, LookupRequest, LookupResponse};
+use crate::adapter::{LookupQuery, StatusLookup};
+use crate::model::{CodeError, Degraded, NativeReading, Person, ReadOutcome, RegionCode, Source};
+use crate::net::wire::{ErrorBody, LOOKUP_PATH, LookupRequest, LookupResponse};
 use crate::trust::StatusService;
 
 pub use breaker::{BreakerConfig, Health};
 pub use error::NetError;
 pub use feed::{Change, FeedEvent, FeedFollower, FollowFrom};
-pub use revocations::{RefreshError, RevocationRefresher};
 
 use breaker::{Admission, Breaker};
 use cache::{CacheKey, StatusCache};
 use conn::Channel;
-
-/// The native label of a degraded reading: empty, because it means nothing (the source says so).
-pub const DEGRADED_LABEL: &str = "";
 
 /// The certificate the client presents to services that ask for one (the gateway's own).
 #[derive(Clone)]
@@ -63,17 +60,27 @@ impl std::fmt::Debug for ClientIdentity {
 }
 
 impl ClientIdentity {
-    /// The gateway's certificate and key from a dev PKI directory.
-    pub fn from_pki_gateway(pki: &std::path::Path) -> Result<Self, NetError> {
-        let bad = |e: String| NetError::Tls(format!("gateway identity: {e}"));
-        let manifest = huren_certs::Manifest::load(pki).map_err(|e| bad(e.to_string()))?;
+    /// The certificate chain (leaf first) and PKCS#8 key from two PEM files.
+    pub fn from_files(cert: &std::path::Path, key: &std::path::Path) -> Result<Self, NetError> {
         let read = |p: &std::path::Path| {
-            std::fs::read_to_string(pki.join(p)).map_err(|e| bad(format!("{}: {e}", p.display())))
+            std::fs::read_to_string(p)
+                .map_err(|e| NetError::Tls(format!("gateway identity: {}: {e}", p.display())))
         };
         Ok(Self {
-            cert_pem: read(&manifest.gateway.cert)?,
-            key_pem: read(&manifest.gateway.key)?,
+            cert_pem: read(cert)?,
+            key_pem: read(key)?,
         })
+    }
+
+    /// The gateway's certificate and key from a dev PKI directory (`huren certs init`).
+    #[cfg(any(test, feature = "sim"))]
+    pub fn from_pki_gateway(pki: &std::path::Path) -> Result<Self, NetError> {
+        let manifest = huren_certs::Manifest::load(pki)
+            .map_err(|e| NetError::Tls(format!("gateway identity: {e}")))?;
+        Self::from_files(
+            &pki.join(&manifest.gateway.cert),
+            &pki.join(&manifest.gateway.key),
+        )
     }
 }
 
@@ -274,31 +281,23 @@ fn reading(
     })
 }
 
-/// A reading that says the region could not be asked, and why.
-pub fn degraded(
-    region: RegionCode,
-    query: &LookupQuery,
-    now: OffsetDateTime,
-    why: &NetError,
-) -> NativeReading {
+/// What a lookup that could not ask the region knows: who it was about, and why.
+pub fn degraded(region: RegionCode, query: &LookupQuery, why: &NetError) -> Degraded {
     let (id, handle) = match query {
         LookupQuery::Resident { id, .. } => (Some(id.clone()), None),
         LookupQuery::CodeId { code_id, .. } => (None, Some(code_id.clone())),
     };
-    NativeReading {
+    Degraded {
         region,
-        issuer_id: None,
-        native_label: DEGRADED_LABEL.to_string(),
         subject: Person {
             id,
             name: String::new(),
             region_handle: handle,
         },
-        refreshed_at: now,
+        issuer_id: None,
+        signed_at: None,
         valid_until: None,
-        source: Source::Degraded,
-        checked_in_at: None,
-        notes: vec![format!("region {region} status service: {why}")],
+        why: vec![format!("region {region} status service: {why}")],
     }
 }
 
@@ -322,21 +321,23 @@ impl StatusLookup for StatusClient {
         &self,
         region: RegionCode,
         query: &LookupQuery,
-        ctx: &ReadContext<'_>,
-    ) -> Result<NativeReading, CodeError> {
+        service: Option<&StatusService>,
+        ttl: Duration,
+        deadline: Instant,
+    ) -> Result<ReadOutcome, CodeError> {
         let now = Instant::now();
-        let degrade = |why: NetError| Ok(degraded(region, query, ctx.now, &why));
-        if now >= ctx.deadline {
+        let degrade = |why: NetError| Ok(ReadOutcome::Degraded(degraded(region, query, &why)));
+        if now >= deadline {
             return degrade(NetError::Deadline);
         }
         let key = CacheKey::of(query);
         if let Some(hit) = self.inner.cache.get(region, &key, now) {
-            return Ok(hit);
+            return Ok(ReadOutcome::Read(hit));
         }
-        let Some(service) = ctx.trust.status_service(region) else {
+        let Some(service) = service else {
             return degrade(NetError::NoService(region));
         };
-        let channel = match self.channel(region, &service) {
+        let channel = match self.channel(region, service) {
             Ok(c) => c,
             Err(e) => return degrade(e),
         };
@@ -344,7 +345,7 @@ impl StatusLookup for StatusClient {
         if state.breaker.admit(now) == Admission::Refused {
             return degrade(NetError::CircuitOpen);
         }
-        let deadline = tokio::time::Instant::from_std(ctx.deadline);
+        let deadline = tokio::time::Instant::from_std(deadline);
         let result = self.ask(&channel, &request_body(query), deadline).await;
         let result = result.and_then(|answer| reading(region, query, answer));
         let answered = match &result {
@@ -357,11 +358,10 @@ impl StatusLookup for StatusClient {
         }
         match result {
             Ok(reading) => {
-                let ttl = ctx.trust.cache_ttl(region);
                 self.inner
                     .cache
                     .put(region, key, &reading, ttl, Instant::now());
-                Ok(reading)
+                Ok(ReadOutcome::Read(reading))
             }
             Err(NetError::UnknownCode) => Err(CodeError::UnknownCode),
             Err(NetError::BadRequest(detail)) => Err(CodeError::Malformed { region, detail }),

@@ -48,7 +48,7 @@ mod tests {
     use crate::adapter::LookupQuery;
     use crate::adapter::RegionAdapter;
     use crate::regions::test_kit::NOW;
-    use crate::testing::{FakeLookup, KeyRing, context, online_reading, resident_id};
+    use crate::testing::{FakeLookup, KeyRing, context, flat, online_reading, resident_id};
 
     #[tokio::test]
     async fn reports_the_risk_level_the_province_answers() {
@@ -65,6 +65,7 @@ mod tests {
         let reading = ADAPTER
             .read(&payload(&id), &context(&ring, &lookup, NOW))
             .await
+            .map(flat)
             .unwrap();
         assert_eq!(reading.native_label, "中风险");
     }
@@ -83,6 +84,7 @@ mod tests {
         let reading = ADAPTER
             .read_resident(&resident_id(), "张三", &context(&ring, &lookup, NOW))
             .await
+            .map(flat)
             .unwrap();
         assert_eq!(reading.native_label, "低风险");
     }

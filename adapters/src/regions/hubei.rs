@@ -48,7 +48,7 @@ mod tests {
 
     use crate::issue::{IssueRequest, issue};
     use crate::regions::test_kit::{NOW, request};
-    use crate::testing::{FakeLookup, TestIssuers, context};
+    use crate::testing::{FakeLookup, TestIssuers, context, flat};
 
     #[tokio::test]
     async fn reports_grey_codes_and_the_last_check_in() {
@@ -68,6 +68,7 @@ mod tests {
         .unwrap();
         let reading = RegionAdapter::read(&FORMAT, &payload, &context(&issuers.ring, &lookup, NOW))
             .await
+            .map(flat)
             .unwrap();
         assert_eq!(reading.native_label, "灰码");
         // A fact for the concept map's lapse rule, not a decision made here.

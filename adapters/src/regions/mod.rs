@@ -62,12 +62,21 @@ pub fn default_adapters_with(
     AdapterSet::new(adapters)
 }
 
+/// Whether a status change in `region` withdraws the holder's earlier codes, as its reference
+/// adapter says ([`RegionAdapter::withdraws_on_change`]).
+pub fn withdraws_on_change(region: RegionCode) -> bool {
+    default_adapters()
+        .ok()
+        .and_then(|set| set.for_region(region).map(|a| a.withdraws_on_change()))
+        .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::codec::CodeId;
     use crate::issue::issue;
-    use crate::model::{CodeError, NativeReading};
+    use crate::model::CodeError;
     use crate::regions::test_kit::{NOW, request};
     use crate::testing::TestIssuers;
 
@@ -128,7 +137,7 @@ mod tests {
             &self,
             _: &str,
             _: &crate::adapter::ReadContext<'_>,
-        ) -> Result<NativeReading, CodeError> {
+        ) -> Result<crate::model::ReadOutcome, CodeError> {
             Err(CodeError::NotClaimed)
         }
     }

@@ -2,7 +2,7 @@
 
 use crate::adapter::{LookupQuery, ReadContext, RegionAdapter};
 use crate::codec::CodeId;
-use crate::model::{CodeError, NativeReading, RegionCode, ResidentId};
+use crate::model::{CodeError, NativeReading, ReadOutcome, RegionCode, ResidentId};
 
 /// Takes the code id, and the city when the URL names one, out of a payload.
 pub type ParseUrl = fn(&str) -> Result<(CodeId, Option<RegionCode>), CodeError>;
@@ -25,7 +25,7 @@ impl RegionAdapter for OnlineAdapter {
         self.prefix
     }
 
-    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<NativeReading, CodeError> {
+    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<ReadOutcome, CodeError> {
         let (code_id, city) = (self.parse)(payload)?;
         read_code(self.region, code_id, city, ctx).await
     }
@@ -35,7 +35,7 @@ impl RegionAdapter for OnlineAdapter {
         id: &ResidentId,
         name: &str,
         ctx: &ReadContext<'_>,
-    ) -> Result<NativeReading, CodeError> {
+    ) -> Result<ReadOutcome, CodeError> {
         read_resident(self.region, id, name, ctx).await
     }
 }
@@ -47,17 +47,23 @@ async fn read_code(
     code_id: CodeId,
     city: Option<RegionCode>,
     ctx: &ReadContext<'_>,
-) -> Result<NativeReading, CodeError> {
+) -> Result<ReadOutcome, CodeError> {
     let query = LookupQuery::CodeId {
         code_id: code_id.as_str().to_string(),
         city: city.map(|c| c.to_string()),
     };
-    let mut reading = ctx.lookup.lookup(region, &query, ctx).await?;
-    check_region(region, &reading)?;
-    if reading.subject.region_handle.is_none() {
-        reading.subject.region_handle = Some(code_id.to_string());
+    let mut outcome = ctx.ask(region, &query).await?;
+    let subject = match &mut outcome {
+        ReadOutcome::Read(reading) => {
+            check_region(region, reading)?;
+            &mut reading.subject
+        }
+        ReadOutcome::Degraded(degraded) => &mut degraded.subject,
+    };
+    if subject.region_handle.is_none() {
+        subject.region_handle = Some(code_id.to_string());
     }
-    Ok(reading)
+    Ok(outcome)
 }
 
 /// Asks `region`'s status service about one of its residents (转码互认).
@@ -66,14 +72,16 @@ pub(crate) async fn read_resident(
     id: &ResidentId,
     name: &str,
     ctx: &ReadContext<'_>,
-) -> Result<NativeReading, CodeError> {
+) -> Result<ReadOutcome, CodeError> {
     let query = LookupQuery::Resident {
         id: id.clone(),
         name: name.to_string(),
     };
-    let reading = ctx.lookup.lookup(region, &query, ctx).await?;
-    check_region(region, &reading)?;
-    Ok(reading)
+    let outcome = ctx.ask(region, &query).await?;
+    if let ReadOutcome::Read(reading) = &outcome {
+        check_region(region, reading)?;
+    }
+    Ok(outcome)
 }
 
 /// A lookup client that answers for another region is a wiring bug, never a status.

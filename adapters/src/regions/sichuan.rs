@@ -17,7 +17,7 @@
 
 use crate::adapter::{ReadContext, RegionAdapter};
 use crate::codec::{Armor, Field, SignedFormat};
-use crate::model::{CodeError, NativeReading, RegionCode, ResidentId, Source};
+use crate::model::{CodeError, Degraded, NativeReading, ReadOutcome, RegionCode, ResidentId};
 use crate::regions::online;
 use crate::trust::KeyAlgorithm;
 
@@ -50,20 +50,23 @@ impl RegionAdapter for SichuanAdapter {
         FORMAT.prefix
     }
 
-    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<NativeReading, CodeError> {
+    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<ReadOutcome, CodeError> {
         // The signature is checked even when the live status will win: a forged payload must not
         // make huren ask Sichuan about anyone.
         let signed = FORMAT.reading(FORMAT.read(payload, ctx)?);
         if !ctx.require_online {
-            return Ok(signed);
+            return Ok(ReadOutcome::Read(signed));
         }
         let id = match &signed.subject.id {
             Some(id) => id.clone(),
-            None => return Ok(signed),
+            None => return Ok(ReadOutcome::Read(signed)),
         };
         let live =
             online::read_resident(RegionCode::SICHUAN, &id, &signed.subject.name, ctx).await?;
-        Ok(merge(signed, live))
+        Ok(match live {
+            ReadOutcome::Read(live) => ReadOutcome::Read(merge(signed, live)),
+            ReadOutcome::Degraded(failed) => ReadOutcome::Degraded(still_degraded(signed, failed)),
+        })
     }
 
     async fn read_resident(
@@ -71,34 +74,48 @@ impl RegionAdapter for SichuanAdapter {
         id: &ResidentId,
         name: &str,
         ctx: &ReadContext<'_>,
-    ) -> Result<NativeReading, CodeError> {
+    ) -> Result<ReadOutcome, CodeError> {
         online::read_resident(RegionCode::SICHUAN, id, name, ctx).await
     }
 }
 
-/// The signed subject and issuer with the live status. A degraded lookup stays degraded: the
-/// agreement asked for a live status and there is none, so the signed label must not pass for one.
+/// The signed subject and issuer with the live status.
 fn merge(signed: NativeReading, live: NativeReading) -> NativeReading {
     let mut notes = live.notes;
-    notes.push(format!(
-        "signed status {} at {}; live status from Sichuan's service",
-        signed.native_label, signed.refreshed_at
-    ));
+    notes.push(signed_note(&signed));
     NativeReading {
         region: signed.region,
         issuer_id: signed.issuer_id,
         native_label: live.native_label,
         subject: signed.subject,
-        refreshed_at: if live.source == Source::Degraded {
-            signed.refreshed_at
-        } else {
-            live.refreshed_at
-        },
+        refreshed_at: live.refreshed_at,
         valid_until: signed.valid_until,
         source: live.source,
         checked_in_at: None,
         notes,
     }
+}
+
+/// A failed live check stays degraded: the agreement asked for a live status and there is none,
+/// so the signed label must not pass for one. The signed subject and issuer still say who it is.
+fn still_degraded(signed: NativeReading, failed: Degraded) -> Degraded {
+    let mut why = failed.why;
+    why.push(signed_note(&signed));
+    Degraded {
+        region: signed.region,
+        subject: signed.subject,
+        issuer_id: signed.issuer_id,
+        signed_at: Some(signed.refreshed_at),
+        valid_until: signed.valid_until,
+        why,
+    }
+}
+
+fn signed_note(signed: &NativeReading) -> String {
+    format!(
+        "signed status {} at {}; live status from Sichuan's service",
+        signed.native_label, signed.refreshed_at
+    )
 }
 
 #[cfg(test)]
@@ -113,9 +130,10 @@ mod tests {
 
     use crate::adapter::LookupQuery;
     use crate::issue::issue;
+    use crate::model::Source;
     use crate::regions::test_kit::{NOW, forge_label, request};
     use crate::testing::{
-        FakeLookup, TestIssuers, context, degraded_reading, online_reading, resident_id,
+        FakeLookup, TestIssuers, context, degraded_reading, flat, online_reading, resident_id,
     };
 
     fn resident() -> LookupQuery {
@@ -141,13 +159,14 @@ mod tests {
         let offline = SichuanAdapter
             .read(&payload, &context(&issuers.ring, &lookup, later))
             .await
+            .map(flat)
             .unwrap();
         assert_eq!(offline.native_label, "绿码");
         assert!(lookup.calls().is_empty());
 
         let mut ctx = context(&issuers.ring, &lookup, later);
         ctx.require_online = true;
-        let live = SichuanAdapter.read(&payload, &ctx).await.unwrap();
+        let live = SichuanAdapter.read(&payload, &ctx).await.map(flat).unwrap();
         assert_eq!(live.native_label, "黄码");
         assert_eq!(live.source, Source::Online);
         assert_eq!(live.refreshed_at, later);
@@ -162,7 +181,7 @@ mod tests {
         lookup.answer(
             RegionCode::SICHUAN,
             resident(),
-            Ok(degraded_reading(RegionCode::SICHUAN, NOW)),
+            Ok(degraded_reading(RegionCode::SICHUAN)),
         );
         let payload = issue(
             RegionCode::SICHUAN,
@@ -173,7 +192,7 @@ mod tests {
         .unwrap();
         let mut ctx = context(&issuers.ring, &lookup, NOW);
         ctx.require_online = true;
-        let reading = SichuanAdapter.read(&payload, &ctx).await.unwrap();
+        let reading = SichuanAdapter.read(&payload, &ctx).await.map(flat).unwrap();
         assert_eq!(reading.source, Source::Degraded);
     }
 

@@ -2,7 +2,7 @@
 
 use crate::adapter::{ReadContext, RegionAdapter};
 use crate::codec::SignedFormat;
-use crate::model::{CodeError, NativeReading, RegionCode};
+use crate::model::{CodeError, ReadOutcome, RegionCode};
 
 #[async_trait::async_trait]
 impl RegionAdapter for SignedFormat {
@@ -14,7 +14,9 @@ impl RegionAdapter for SignedFormat {
         self.prefix
     }
 
-    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<NativeReading, CodeError> {
-        Ok(self.reading(SignedFormat::read(self, payload, ctx)?))
+    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<ReadOutcome, CodeError> {
+        Ok(ReadOutcome::Read(
+            self.reading(SignedFormat::read(self, payload, ctx)?),
+        ))
     }
 }

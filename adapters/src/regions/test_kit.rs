@@ -7,7 +7,7 @@ use crate::adapter::RegionAdapter;
 use crate::codec::SignedFormat;
 use crate::issue::{IssueRequest, IssueStatus, issue};
 use crate::model::{CodeError, Source};
-use crate::testing::{FakeLookup, KeyRing, TestIssuers, context, resident_id};
+use crate::testing::{FakeLookup, KeyRing, TestIssuers, context, flat, resident_id};
 use crate::trust::TrustError;
 
 pub(crate) const NOW: OffsetDateTime = datetime!(2020-03-01 08:00 UTC);
@@ -53,7 +53,7 @@ pub(crate) async fn signed_region_contract(
         adapter.claims(&payload),
         "own payload not claimed: {payload}"
     );
-    let reading = adapter.read(&payload, &ctx).await.unwrap();
+    let reading = adapter.read(&payload, &ctx).await.map(flat).unwrap();
     assert_eq!(reading.native_label, red);
     assert_eq!(reading.region, region);
     assert_eq!(reading.issuer_id.as_deref(), Some(signer.issuer_id()));

@@ -70,7 +70,7 @@ mod tests {
     use crate::adapter::RegionAdapter;
     use crate::model::Source;
     use crate::regions::test_kit::NOW;
-    use crate::testing::{FakeLookup, KeyRing, context, degraded_reading, online_reading};
+    use crate::testing::{FakeLookup, KeyRing, context, degraded_reading, flat, online_reading};
 
     fn query(code_id: &CodeId, city: Option<&str>) -> LookupQuery {
         LookupQuery::CodeId {
@@ -92,6 +92,7 @@ mod tests {
         let reading = ADAPTER
             .read(&payload(&id, Some(hangzhou)), &context(&ring, &lookup, NOW))
             .await
+            .map(flat)
             .unwrap();
         assert_eq!(reading.native_label, "黄码");
         assert_eq!(reading.source, Source::Online);
@@ -106,11 +107,12 @@ mod tests {
         lookup.answer(
             RegionCode::ZHEJIANG,
             query(&id, None),
-            Ok(degraded_reading(RegionCode::ZHEJIANG, NOW)),
+            Ok(degraded_reading(RegionCode::ZHEJIANG)),
         );
         let reading = ADAPTER
             .read(&payload(&id, None), &context(&ring, &lookup, NOW))
             .await
+            .map(flat)
             .unwrap();
         assert_eq!(reading.source, Source::Degraded);
     }

@@ -6,10 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use huren_adapters::net::{ClientConfig, StatusClient};
-use huren_adapters::service::{self, DevServices, Faults, ServiceConfig, ServiceHandle};
-use huren_adapters::{
-    LookupQuery, NativeReading, ReadContext, RegionCode, ResidentId, StatusLookup,
-};
+use huren_adapters::sim::{self, DevServices, Faults, ServiceConfig, ServiceHandle};
+use huren_adapters::testing::flat;
+use huren_adapters::{LookupQuery, NativeReading, ReadContext, RegionCode, ResidentId};
 use time::OffsetDateTime;
 
 pub fn pki() -> tempfile::TempDir {
@@ -21,9 +20,7 @@ pub fn pki() -> tempfile::TempDir {
 pub async fn start(pki: &tempfile::TempDir, region: RegionCode, faults: Faults) -> ServiceHandle {
     let mut config = ServiceConfig::loopback(region, pki.path());
     config.faults = faults;
-    service::spawn(config)
-        .await
-        .expect("reference service starts")
+    sim::spawn(config).await.expect("reference service starts")
 }
 
 /// The registry view pointing at `handle`, with a cache TTL.
@@ -68,5 +65,5 @@ pub async fn lookup(
         OffsetDateTime::now_utc(),
         Instant::now() + within,
     );
-    client.lookup(region, query, &ctx).await
+    ctx.ask(region, query).await.map(flat)
 }

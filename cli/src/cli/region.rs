@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use huren_adapters::net::bench::{BenchConfig, bench_online};
 use huren_adapters::net::{ClientConfig, ClientIdentity, StatusClient};
-use huren_adapters::service::{self, DevServices, Faults, IssueInput, ServiceConfig, Store};
-use huren_adapters::{Colour, LookupQuery, ReadContext, RegionCode, ResidentId, StatusLookup};
+use huren_adapters::sim::{self, DevServices, Faults, IssueInput, ServiceConfig, Store};
+use huren_adapters::{
+    Colour, LookupQuery, ReadContext, ReadOutcome, RegionCode, ResidentId, Source,
+};
 use time::OffsetDateTime;
 
 /// Where a region's records live when --data is not given: `.huren/regions/<CODE>`.
@@ -227,7 +229,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             wrong_identity: args.wrong_identity,
         },
     };
-    let handle = service::spawn(config)
+    let handle = sim::spawn(config)
         .await
         .with_context(|| format!("starting region {region}'s reference service"))?;
     let entry = handle.status_service()?;
@@ -260,8 +262,7 @@ async fn issue(args: IssueArgs) -> anyhow::Result<()> {
     };
     let dir = args.data.dir(region);
     let store = Store::open(Some(&dir)).with_context(|| format!("opening {}", dir.display()))?;
-    let issued =
-        service::issue::issue(region, &store, &args.pki, &input, OffsetDateTime::now_utc())?;
+    let issued = sim::issue::issue(region, &store, &args.pki, &input, OffsetDateTime::now_utc())?;
     eprintln!(
         "issued {} ({}) for {} in region {region}; code id {}; records in {}",
         issued.label,
@@ -280,8 +281,7 @@ async fn set_status(args: SetStatusArgs) -> anyhow::Result<()> {
     let id = resident(&args.id)?;
     let dir = args.data.dir(region);
     let store = Store::open(Some(&dir)).with_context(|| format!("opening {}", dir.display()))?;
-    let record =
-        service::issue::set_status(region, &store, &id, colour, OffsetDateTime::now_utc())?;
+    let record = sim::issue::set_status(region, &store, &id, colour, OffsetDateTime::now_utc())?;
     if !record.revoked.is_empty() {
         println!(
             "revoked {} earlier code(s); the service's revocation list names them",
@@ -326,17 +326,30 @@ async fn lookup(args: LookupArgs) -> anyhow::Result<()> {
         OffsetDateTime::now_utc(),
         started + Duration::from_millis(args.deadline_ms),
     );
-    let reading = client.lookup(region, &query, &ctx).await?;
-    println!("source       {:?}", reading.source);
-    println!("status       {}", reading.native_label);
-    println!("name         {}", reading.subject.name);
-    println!(
-        "handle       {}",
-        reading.subject.region_handle.as_deref().unwrap_or("-")
-    );
-    println!("refreshed at {}", reading.refreshed_at);
-    for note in &reading.notes {
-        println!("note         {note}");
+    match ctx.ask(region, &query).await? {
+        ReadOutcome::Read(reading) => {
+            println!("source       {:?}", reading.source);
+            println!("status       {}", reading.native_label);
+            println!("name         {}", reading.subject.name);
+            println!(
+                "handle       {}",
+                reading.subject.region_handle.as_deref().unwrap_or("-")
+            );
+            println!("refreshed at {}", reading.refreshed_at);
+            for note in &reading.notes {
+                println!("note         {note}");
+            }
+        }
+        ReadOutcome::Degraded(degraded) => {
+            println!("source       {:?}", Source::Degraded);
+            println!(
+                "handle       {}",
+                degraded.subject.region_handle.as_deref().unwrap_or("-")
+            );
+            for why in &degraded.why {
+                println!("note         {why}");
+            }
+        }
     }
     println!(
         "took         {:.1} ms",

@@ -94,8 +94,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(dir) = &dev_pki {
         ensure_dev_pki(dir)?;
     }
-    let node = assemble_node(&config, dev_pki.is_some()).await?;
     crate::pki::resolve(&mut config.tls)?;
+    let node = assemble_node(&config, dev_pki.is_some()).await?;
     let mut builder = GatewayBuilder::from_config(config)?;
     if let Some(node) = &node {
         builder = builder.services(node.services());
@@ -134,7 +134,6 @@ async fn assemble_node(config: &Config, dev: bool) -> anyhow::Result<Option<Node
         eprintln!("created a dev trust registry in {}", registry.display());
     }
     let mut node = NodeConfig::new(
-        pki,
         registry,
         settings
             .state
@@ -152,6 +151,7 @@ async fn assemble_node(config: &Config, dev: bool) -> anyhow::Result<Option<Node
         node.node_id = id.clone();
     }
     node.receipt_key = settings.receipt_key.clone();
+    node.status_client.identity = crate::pki::gateway_identity(&config.tls);
     let (registry_dir, state_dir, node_id) = (
         node.registry_dir.clone(),
         node.state_dir.clone(),

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use huren_adapters::service::issue::label;
+use huren_adapters::sim::issue::label;
 use huren_adapters::{Colour, RegionCode};
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
 use huren_proto::v1::{ConfirmWorkersRequest, ResidentIdentity, Verdict, Worker, worker};
@@ -55,7 +55,7 @@ pub async fn run(
             })
         } else {
             let issued = henan
-                .issue(huren_adapters::service::IssueInput::new(
+                .issue(huren_adapters::sim::IssueInput::new(
                     who.id.clone(),
                     &who.name,
                     colour,

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::Context as _;
-use huren_adapters::service::IssueInput;
-use huren_adapters::service::issue::{is_online_only, label};
+use huren_adapters::sim::IssueInput;
+use huren_adapters::sim::issue::{is_online_only, label};
 use huren_adapters::{Colour, IssueRequest, IssueStatus, IssuerSigner, RegionCode};
 use time::{Duration, OffsetDateTime};
 

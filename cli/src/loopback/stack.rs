@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use huren_adapters::RegionCode;
-use huren_adapters::service::{self, ServiceConfig, ServiceHandle};
+use huren_adapters::sim::{self, ServiceConfig, ServiceHandle};
 use huren_registry::dev::{DevOptions, DevRegistry};
 use time::OffsetDateTime;
 use tonic::transport::Channel;
@@ -88,7 +88,7 @@ impl Regions {
         let mut services = BTreeMap::new();
         let mut urls = BTreeMap::new();
         for region in REGIONS {
-            let handle = service::spawn(ServiceConfig::loopback(region, &dirs.pki))
+            let handle = sim::spawn(ServiceConfig::loopback(region, &dirs.pki))
                 .await
                 .with_context(|| format!("starting {region}'s reference service"))?;
             if role(region).is_some() {
@@ -133,8 +133,8 @@ impl Regions {
         crate::pki::resolve(&mut config.tls)?;
         config.shutdown.not_serving_grace_ms = 0;
         config.shutdown.drain_timeout_ms = 5_000;
-        let mut node_config =
-            NodeConfig::new(&self.dirs.pki, &self.dirs.registry, &self.dirs.state);
+        let mut node_config = NodeConfig::new(&self.dirs.registry, &self.dirs.state);
+        node_config.status_client.identity = crate::pki::gateway_identity(&config.tls);
         // The demo edits its registry before the gateway starts; nothing to poll for.
         node_config.registry_poll = None;
         if let Some(every) = self.revocations_every {

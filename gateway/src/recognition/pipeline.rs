@@ -9,9 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use huren_adapters::net::StatusClient;
-use huren_adapters::regions::guangdong::RevocationLists;
 use huren_adapters::{
-    AdapterSet, CodeError, Colour, NativeReading, Person, ReadContext, RegionCode, ResidentId,
+    AdapterSet, CodeError, Colour, Person, ReadContext, ReadOutcome, RegionCode, ResidentId,
     Source, signed_format,
 };
 use huren_audit::{AuditLog, Entry, MAX_TEXT_BYTES};
@@ -52,8 +51,6 @@ pub struct Recognizer {
     pub receipts: ReceiptSigner,
     /// How long a call may take when the caller sets no deadline.
     pub default_deadline: Duration,
-    /// Guangdong's signed revocation lists, shared with its adapter.
-    pub revocations: Arc<RevocationLists>,
 }
 
 impl std::fmt::Debug for Recognizer {
@@ -261,11 +258,20 @@ impl Recognizer {
         call: &Call,
         issuing: RegionCode,
         agreement: Option<&Agreement>,
-        read: Result<NativeReading, CodeError>,
+        read: Result<ReadOutcome, CodeError>,
         now: OffsetDateTime,
     ) -> Judged {
-        let native = match read {
-            Ok(native) => native,
+        let seen = match read {
+            Ok(outcome) => Seen::of(
+                outcome,
+                |native| {
+                    // Hubei's green lapses from the last check-in, other regions' from the refresh.
+                    let lapse_from = native.checked_in_at.unwrap_or(native.refreshed_at);
+                    call.registry
+                        .translate(issuing, &native.native_label, lapse_from, now)
+                },
+                now,
+            ),
             Err(e) => {
                 let failure = ReadFailure::from(&e);
                 let decision = decide(&Reading::Failed(failure), call.verifying, agreement, now);
@@ -288,21 +294,12 @@ impl Recognizer {
                 };
             }
         };
-        // A degraded reading's label means nothing; the concept map must not be asked about it.
-        let colour = if native.source == Source::Degraded {
-            Colour::Unknown
-        } else {
-            // Hubei's green lapses from the last check-in, other regions' from the refresh.
-            let lapse_from = native.checked_in_at.unwrap_or(native.refreshed_at);
-            call.registry
-                .translate(issuing, &native.native_label, lapse_from, now)
-        };
         let canonical = CanonicalStatus {
-            colour,
+            colour: seen.colour,
             issuing_region: issuing,
-            refreshed_at: native.refreshed_at,
-            valid_until: native.valid_until,
-            source: native.source,
+            refreshed_at: seen.refreshed_at,
+            valid_until: seen.valid_until,
+            source: seen.source,
         };
         let mut decision = decide(
             &Reading::Status(canonical.clone()),
@@ -310,14 +307,14 @@ impl Recognizer {
             agreement,
             now,
         );
-        explain_degraded(&mut decision, &native.notes);
-        let subject_ref = person_key(issuing, &native.subject)
+        explain_degraded(&mut decision, &seen.why);
+        let subject_ref = person_key(issuing, &seen.subject)
             .map(|h| subject_ref(&self.subject_key, call.verifying, issuing, &h))
             .unwrap_or_else(|| UNIDENTIFIED.to_string());
         let relied_until = (decision.verdict == Verdict::Pass)
             .then(|| {
-                let by_age = agreement.map(|a| native.refreshed_at + a.max_code_age());
-                [by_age, native.valid_until].into_iter().flatten().min()
+                let by_age = agreement.map(|a| seen.refreshed_at + a.max_code_age());
+                [by_age, seen.valid_until].into_iter().flatten().min()
             })
             .flatten();
         Judged {
@@ -325,15 +322,15 @@ impl Recognizer {
             decision,
             status: Some(Status {
                 canonical,
-                issuer: native.issuer_id.clone(),
-                native_label: native.native_label.clone(),
+                issuer: seen.issuer_id,
+                native_label: seen.native_label,
             }),
-            colour,
-            source: native.source,
+            colour: seen.colour,
+            source: seen.source,
             subject_ref,
             relied_until,
             judged_at: now,
-            person: Some(native.subject),
+            person: Some(seen.subject),
         }
     }
 
@@ -372,10 +369,55 @@ impl Recognizer {
     }
 }
 
-/// Says on the DEGRADED reason why the region was not reached (the adapter's notes: down, slow,
-/// wrong identity...), so the person at the checkpoint knows it is not the holder's fault.
-fn explain_degraded(decision: &mut Decision, notes: &[String]) {
-    if notes.is_empty() {
+/// What a read gave the pipeline, whichever way it went: a status in the national vocabulary, or
+/// a degraded read with no status (UNKNOWN, never asked of the concept map) and why.
+struct Seen {
+    colour: Colour,
+    source: Source,
+    native_label: String,
+    issuer_id: Option<String>,
+    subject: Person,
+    refreshed_at: OffsetDateTime,
+    valid_until: Option<OffsetDateTime>,
+    /// Why the region was not reached; empty for a read.
+    why: Vec<String>,
+}
+
+impl Seen {
+    fn of(
+        outcome: ReadOutcome,
+        translate: impl FnOnce(&huren_adapters::NativeReading) -> Colour,
+        now: OffsetDateTime,
+    ) -> Self {
+        match outcome {
+            ReadOutcome::Read(native) => Self {
+                colour: translate(&native),
+                source: native.source,
+                native_label: native.native_label,
+                issuer_id: native.issuer_id,
+                subject: native.subject,
+                refreshed_at: native.refreshed_at,
+                valid_until: native.valid_until,
+                why: Vec::new(),
+            },
+            ReadOutcome::Degraded(d) => Self {
+                colour: Colour::Unknown,
+                source: Source::Degraded,
+                native_label: String::new(),
+                issuer_id: d.issuer_id,
+                subject: d.subject,
+                refreshed_at: d.signed_at.unwrap_or(now),
+                valid_until: d.valid_until,
+                why: d.why,
+            },
+        }
+    }
+}
+
+/// Says on the DEGRADED reason why the region was not reached (down, slow, wrong identity...), so
+/// the person at the checkpoint knows it is not the holder's fault.
+fn explain_degraded(decision: &mut Decision, why: &[String]) {
+    if why.is_empty() {
         return;
     }
     for reason in decision
@@ -383,7 +425,7 @@ fn explain_degraded(decision: &mut Decision, notes: &[String]) {
         .iter_mut()
         .filter(|r| r.code == ReasonCode::Degraded)
     {
-        reason.message = format!("{} ({})", reason.message, notes.join("; "));
+        reason.message = format!("{} ({})", reason.message, why.join("; "));
     }
 }
 

@@ -44,7 +44,7 @@ impl ManifestsState {
         let feeds = FeedHub::new(
             recognizer.status.clone(),
             Arc::new(recognizer.registry.clone()),
-            recognizer.revocations.clone(),
+            recognizer.adapters.clone(),
         );
         Self {
             recognizer: Some(recognizer),

@@ -15,14 +15,18 @@
 //! [`revocations`]; the adapter refuses a token whose serial its current list names.
 
 use std::sync::Arc;
+use std::time::Instant;
 
-use crate::adapter::{ReadContext, RegionAdapter};
+use crate::adapter::{ReadContext, RegionAdapter, Task, Upkeep};
 use crate::codec::{Armor, Field, SignedFormat};
-use crate::model::{CodeError, NativeReading, RegionCode};
-use crate::trust::KeyAlgorithm;
+use crate::model::{CodeError, ReadOutcome, RegionCode};
+use crate::net::StatusClient;
+use crate::trust::{KeyAlgorithm, TrustView};
 
+pub mod follow;
 pub mod revocations;
 
+pub use follow::{RefreshError, refresh_revocations};
 pub use revocations::{RevocationCheck, RevocationLists, sign_revocation_list};
 
 pub const FORMAT: SignedFormat = SignedFormat {
@@ -67,7 +71,7 @@ impl RegionAdapter for GuangdongAdapter {
         FORMAT.prefix
     }
 
-    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<NativeReading, CodeError> {
+    async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<ReadOutcome, CodeError> {
         let claims = FORMAT.read(payload, ctx)?;
         let serial = claims.serial;
         let check = self.revocations.check(&claims.issuer, serial);
@@ -86,7 +90,38 @@ impl RegionAdapter for GuangdongAdapter {
                 .notes
                 .push("no Guangdong revocation list loaded: revocation not checked".to_string()),
         }
-        Ok(reading)
+        Ok(ReadOutcome::Read(reading))
+    }
+
+    /// Follows the issuer's revocation list, when the registry lists a status service to fetch
+    /// it from.
+    fn background(&self, upkeep: &Upkeep) -> Vec<Task> {
+        if upkeep.trust.status_service(self.region()).is_none() {
+            return Vec::new();
+        }
+        vec![follow::keep_fresh(
+            upkeep.status.clone(),
+            upkeep.trust.clone(),
+            self.revocations.clone(),
+            upkeep.every,
+        )]
+    }
+
+    fn withdraws_on_change(&self) -> bool {
+        true
+    }
+
+    /// A changed holder's token is withdrawn through the list: fetch it now, so the re-judgement
+    /// sees the withdrawal rather than waiting for the next scheduled refresh.
+    async fn on_status_change(
+        &self,
+        status: &StatusClient,
+        trust: &dyn TrustView,
+        deadline: Instant,
+    ) {
+        if let Err(e) = refresh_revocations(status, trust, &self.revocations, deadline).await {
+            tracing::warn!(region = %self.region(), error = %e, "revocation list not refreshed");
+        }
     }
 }
 
@@ -109,7 +144,7 @@ mod tests {
     use crate::issue::{IssueStatus, issue};
     use crate::model::Colour;
     use crate::regions::test_kit::{NOW, request};
-    use crate::testing::{FakeLookup, TestIssuers, context};
+    use crate::testing::{FakeLookup, TestIssuers, context, flat};
 
     #[tokio::test]
     async fn a_code_on_the_issuers_revocation_list_is_refused() {
@@ -120,7 +155,7 @@ mod tests {
         let adapter = GuangdongAdapter::new(Default::default());
         let payload = issue(RegionCode::GUANGDONG, &request("绿码"), signer, NOW).unwrap();
 
-        let before = adapter.read(&payload, &ctx).await.unwrap();
+        let before = adapter.read(&payload, &ctx).await.map(flat).unwrap();
         assert!(before.notes[0].contains("no Guangdong revocation list"));
 
         let list = sign_revocation_list(signer, &[7, 42], NOW + time::Duration::hours(1)).unwrap();
@@ -140,7 +175,7 @@ mod tests {
             ..request("绿码")
         };
         let ok = issue(RegionCode::GUANGDONG, &other, signer, NOW).unwrap();
-        assert!(adapter.read(&ok, &later).await.unwrap().notes[0].contains("not in"));
+        assert!(adapter.read(&ok, &later).await.map(flat).unwrap().notes[0].contains("not in"));
     }
 
     #[test]

@@ -7,9 +7,10 @@
 //! that reaches it; a change before it has already emptied the status client's cache. A watch
 //! that falls too far behind is told `Reset` and re-judges the region's passengers.
 //!
-//! A region that withdraws a changed holder's signed codes through a revocation list
-//! (Guangdong) has its list fetched before the change is passed on, so the re-judgement sees the
-//! withdrawal rather than waiting for the next scheduled refresh.
+//! Each change is first handed to the region's adapter ([`huren_adapters::RegionAdapter::on_status_change`]):
+//! one that withdraws a changed holder's signed codes through a revocation list fetches it
+//! before the change is passed on, so the re-judgement sees the withdrawal rather than waiting
+//! for the next scheduled refresh.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,16 +19,15 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use huren_adapters::net::{FeedEvent, FollowFrom, StatusClient};
-use huren_adapters::regions::guangdong::RevocationLists;
-use huren_adapters::service::issue::revokes_on_change;
-use huren_adapters::{RegionCode, TrustView};
+use huren_adapters::{AdapterSet, RegionCode, TrustView};
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 
 /// Events a slow watch may fall behind by before it is told to start over.
 const LAG: usize = 4096;
-/// How long a change waits for its region's revocation list before it is passed on anyway.
-const REVOCATIONS_WITHIN: Duration = Duration::from_secs(2);
+/// How long a change waits for its region's adapter to catch up (a revocation list) before it
+/// is passed on anyway.
+const CATCH_UP_WITHIN: Duration = Duration::from_secs(2);
 
 /// A region's running follower and the channel it fans out on.
 struct Follower {
@@ -38,7 +38,7 @@ struct Follower {
 pub struct FeedHub {
     status: StatusClient,
     trust: Arc<dyn TrustView>,
-    revocations: Arc<RevocationLists>,
+    adapters: AdapterSet,
     regions: Mutex<HashMap<RegionCode, Follower>>,
 }
 
@@ -58,15 +58,11 @@ impl Drop for FeedHub {
 }
 
 impl FeedHub {
-    pub fn new(
-        status: StatusClient,
-        trust: Arc<dyn TrustView>,
-        revocations: Arc<RevocationLists>,
-    ) -> Self {
+    pub fn new(status: StatusClient, trust: Arc<dyn TrustView>, adapters: AdapterSet) -> Self {
         Self {
             status,
             trust,
-            revocations,
+            adapters,
             regions: Mutex::new(HashMap::new()),
         }
     }
@@ -82,18 +78,15 @@ impl FeedHub {
                     .follow(region, self.trust.clone(), FollowFrom::Beginning);
             let out = tx.clone();
             let (status, trust) = (self.status.clone(), self.trust.clone());
-            let lists = revokes_on_change(region).then(|| self.revocations.clone());
+            let adapter = self.adapters.for_region(region).cloned();
             let task = tokio::spawn(async move {
                 // Runs for the node's life; `recv` ends only if the follower stops.
                 while let Some(event) = follower.recv().await {
-                    if let Some(lists) = &lists
+                    if let Some(adapter) = &adapter
                         && !matches!(event, FeedEvent::Unreachable(_))
                     {
-                        let by = Instant::now() + REVOCATIONS_WITHIN;
-                        if let Err(e) = status.refresh_revocations(trust.as_ref(), lists, by).await
-                        {
-                            tracing::warn!(%region, error = %e, "revocation list not refreshed");
-                        }
+                        let by = Instant::now() + CATCH_UP_WITHIN;
+                        adapter.on_status_change(&status, trust.as_ref(), by).await;
                     }
                     // No watch listening right now is fine: the next one judges afresh.
                     let _ = out.send(event);

@@ -6,7 +6,7 @@ mod net_support;
 use std::time::Duration;
 
 use huren_adapters::net::{FeedEvent, FollowFrom};
-use huren_adapters::service::{self, IssueInput, ServiceConfig, Store};
+use huren_adapters::sim::{self, IssueInput, ServiceConfig, Store};
 use huren_adapters::{Colour, RegionCode, Source};
 use net_support::*;
 use time::OffsetDateTime;
@@ -18,14 +18,14 @@ async fn records_survive_a_restart_and_outside_changes_are_picked_up() {
     let mut config = ServiceConfig::loopback(RegionCode::HENAN, pki.path());
     config.data = Some(data.path().to_path_buf());
 
-    let first = service::spawn(config.clone()).await.unwrap();
+    let first = sim::spawn(config.clone()).await.unwrap();
     let issued = first
         .issue(IssueInput::new(resident(), "张三", Colour::Green))
         .await
         .unwrap();
     first.shutdown().await;
 
-    let second = service::spawn(config).await.unwrap();
+    let second = sim::spawn(config).await.unwrap();
     let trust = trust(&pki, &second, Duration::ZERO);
     let client = client();
     let reading = lookup(

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::model::ResidentId;
-use crate::service::protocol::ChangeEntry;
+use crate::net::wire::ChangeEntry;
 
 /// Most records one reference service loads: a bound on start-up and rescans.
 const MAX_PEOPLE: usize = 5_000_000;

@@ -14,12 +14,12 @@ use axum::routing::{get, post};
 use time::OffsetDateTime;
 
 use crate::model::{RegionCode, ResidentId};
-use crate::service::Faults;
-use crate::service::protocol::{
+use crate::net::wire::{
     CHANGES_PATH, ChangesResponse, ErrorBody, HEALTH_PATH, LOOKUP_PATH, LookupRequest,
     LookupResponse, MAX_CHANGES, MAX_WAIT_MS, REVOCATIONS_PATH,
 };
-use crate::service::store::{PersonRecord, Store};
+use crate::sim::Faults;
+use crate::sim::store::{PersonRecord, Store};
 
 /// Largest request body the service reads.
 const MAX_BODY: usize = 4 * 1024;

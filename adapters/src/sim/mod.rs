@@ -6,36 +6,7 @@
 //! or one JSON file per person under `--data`, replaced atomically and fsynced), issues codes,
 //! changes statuses, answers lookups and publishes a change feed.
 //!
-//! # Protocol (JSON over HTTPS, h2 or http/1.1)
-//!
-//! `POST /v1/status/lookup` — idempotent read; POST only so ID numbers never sit in a URL.
-//!
-//! ```json
-//! {"code_id": "9f…32 hex", "city": "330100"}          // an online code (city optional)
-//! {"resident_id": "11010519491231002X", "name": "张三"} // one of the region's residents
-//! ```
-//!
-//! 200 → `{"region","handle","code_id","label","refreshed_at","changed_at","masked_name"}`:
-//! `label` is the region's own word (绿码, 中风险, 居家观察 …), `handle` a stable random handle
-//! for the person (the same for all their codes), `refreshed_at` when the service evaluated the
-//! answer, `changed_at` when the status last changed, `masked_name` surname + `*`.
-//! 404 `unknown_code` when the region has no such code or resident (a wrong name answers the
-//! same), 400 `bad_request` for malformed input or a city outside the region, 503 `unavailable`.
-//! Every error body is `{"error","message"}`.
-//!
-//! `GET /v1/changes?since=SEQ&epoch=EPOCH&wait_ms=N` — the change feed, a long poll held up to
-//! `wait_ms` (at most 30 s) until something changes after `SEQ`. Answer:
-//! `{"epoch","reset","seq","more","changes":[{"seq","handle","code_ids","label","changed_at"}]}`.
-//! The feed holds each person's latest change only. Sequence numbers belong to one run of the
-//! service (its `epoch`); a caller that sends another epoch gets `reset: true` and the feed from
-//! the start. Resident ID numbers never appear in the feed: a follower matches changes by code
-//! id, or by the handle a resident lookup returned.
-//!
-//! `GET /v1/health` → `{"region","people","epoch"}`.
-//!
-//! `GET /v1/revocations` (Guangdong) → `text/plain`: the issuer's signed revocation list
-//! (`YKMRL1.…`, see [`crate::regions::guangdong::revocations`]) naming the serials of codes
-//! withdrawn because their holder's status changed; signed afresh on every request.
+//! The wire protocol they speak is the status client's: see [`crate::net::wire`].
 //!
 //! # Who may ask
 //!
@@ -53,7 +24,6 @@
 pub mod dev_trust;
 mod http;
 pub mod issue;
-pub mod protocol;
 pub mod store;
 mod tls;
 

@@ -9,8 +9,8 @@ use crate::codec::{CodeId, IssuerSigner};
 use crate::issue::{IssueRequest, IssueStatus};
 use crate::model::{Colour, RegionCode, ResidentId};
 use crate::regions::{henan, zhejiang};
-use crate::service::ServiceError;
-use crate::service::store::Store;
+use crate::sim::ServiceError;
+use crate::sim::store::Store;
 
 /// How long a signed code is valid when the caller does not say.
 pub const DEFAULT_VALIDITY: time::Duration = time::Duration::days(7);
@@ -103,11 +103,11 @@ pub fn issue(
     })
 }
 
-/// Whether a status change withdraws the person's earlier codes: Guangdong's signed tokens carry
-/// the status and are revoked through its list; other regions' codes are checked online or
+/// Whether a status change withdraws the person's earlier codes, as the region's adapter says
+/// ([`crate::RegionAdapter::withdraws_on_change`]); other regions' codes are checked online or
 /// re-issued.
 pub fn revokes_on_change(region: RegionCode) -> bool {
-    region == RegionCode::GUANGDONG
+    crate::regions::withdraws_on_change(region)
 }
 
 /// Changes a resident's status the way the region does (see [`revokes_on_change`]).
@@ -117,7 +117,7 @@ pub fn set_status(
     id: &ResidentId,
     colour: Colour,
     now: OffsetDateTime,
-) -> Result<crate::service::PersonRecord, ServiceError> {
+) -> Result<crate::sim::PersonRecord, ServiceError> {
     let label = label(region, colour)?;
     let record = if revokes_on_change(region) {
         store.set_label_revoking(id, label, now)?

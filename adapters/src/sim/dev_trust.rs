@@ -8,7 +8,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::model::RegionCode;
-use crate::service::ServiceError;
+use crate::sim::ServiceError;
 use crate::trust::{IssuerKey, StatusService, TrustError, TrustView};
 
 #[derive(Debug, Clone, Default)]
@@ -33,7 +33,7 @@ impl DevServices {
         region: RegionCode,
         url: &str,
     ) -> Result<Self, ServiceError> {
-        let service = crate::service::status_service(pki, region, url)?;
+        let service = crate::sim::status_service(pki, region, url)?;
         self.services.insert(region, service);
         Ok(self)
     }

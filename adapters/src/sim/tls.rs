@@ -7,7 +7,7 @@ use rustls::ServerConfig;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::service::ServiceError;
+use crate::sim::ServiceError;
 
 /// The service's rustls config: its certificate chain and key from the PKI, ALPN h2 and
 /// http/1.1. With `wrong_identity`, a certificate from the right region CA naming another
