@@ -4,7 +4,9 @@
 //! - [`model`]: regions, resident IDs, the native reading an adapter returns.
 //! - [`trust`]: the narrow view of the trust registry adapters are allowed to see.
 //! - [`adapter`]: the [`RegionAdapter`] trait and the [`AdapterSet`] that dispatches a payload to
-//!   exactly one adapter.
+//!   exactly one adapter. A read yields a [`ReadOutcome`]: the region's words, or degraded with
+//!   why. A region's quirks (background tasks, what a status change withdraws) are hooks of its
+//!   adapter, so node assembly stays generic.
 //! - [`codec`]: what the signed formats share: armor, issuer signing, verification, tokens.
 //! - [`regions`]: the seven reference regions and [`default_adapters`].
 //! - [`issue`]: the issuing side, for the reference services and `huren region issue`.
