@@ -9,6 +9,7 @@
 //! - [`regions`]: the seven reference regions and [`default_adapters`].
 //! - [`issue`]: the issuing side, for the reference services and `huren region issue`.
 //! - [`service`]: the reference regional status services (HTTPS) the demo, tests and benches use.
+//! - [`status_list`]: signed per-issuer status lists that withdraw or suspend single offline codes.
 //! - [`net`]: the pooled, pinned, deadline-bound client that reaches regions' status services.
 //! - [`testing`]: an in-memory key ring and a scripted status lookup for tests.
 
@@ -21,6 +22,7 @@ pub mod model;
 pub mod net;
 pub mod regions;
 pub mod service;
+pub mod status_list;
 pub mod testing;
 pub mod trust;
 pub mod vocabulary;
