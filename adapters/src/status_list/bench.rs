@@ -48,6 +48,8 @@ pub struct StatusListFigures {
 pub enum BenchError {
     #[error(transparent)]
     Sign(#[from] SignerError),
+    #[error(transparent)]
+    Issue(#[from] super::IssueError),
     #[error("a list the benchmark made was refused: {0}")]
     Refused(#[from] super::StatusListError),
     #[error("the benchmark's lists are not consecutive versions")]

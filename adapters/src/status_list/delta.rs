@@ -22,6 +22,10 @@ use super::signed::{SIGNATURE_LEN, StatusList, VERSION, verify_header};
 use crate::trust::TrustView;
 
 pub const DELTA_MAGIC: &[u8; 4] = b"HRSD";
+/// Most changes one delta carries. The change count is not signed (only the result is), so it
+/// bounds what a replayed header with a forged body can make a node allocate: about 4 MiB of
+/// entries. An issuer with more changes publishes the whole list, which is then about as small.
+pub const MAX_DELTA_CHANGES: u32 = 1 << 20;
 /// Longest LEB128 entry: a gap below 2^26 shifted by two fits in 28 bits, 4 bytes.
 const MAX_ENTRY_LEN: usize = 4;
 
@@ -36,10 +40,15 @@ pub struct StatusDelta {
 }
 
 impl StatusDelta {
-    /// What turns `from` into `to`; `None` if they are not two versions of one list, in order.
+    /// What turns `from` into `to`; `None` if they are not two versions of one list, in order,
+    /// or differ in more than [`MAX_DELTA_CHANGES`] codes (send `to` whole).
     pub fn between(from: &StatusList, to: &StatusList) -> Option<Self> {
         let (f, t) = (from.header(), to.header());
         if !same_list(f, t) || t.sequence <= f.sequence {
+            return None;
+        }
+        let changes = to.bits().changes_from(from.bits());
+        if changes.len() > MAX_DELTA_CHANGES as usize {
             return None;
         }
         Some(Self {
@@ -47,7 +56,7 @@ impl StatusDelta {
             from_digest: f.digest,
             target: t.clone(),
             signature: *to.signature(),
-            changes: to.bits().changes_from(from.bits()),
+            changes,
         })
     }
 
@@ -82,8 +91,8 @@ impl StatusDelta {
         let target = ListHeader::read(&mut r)?;
         let signature = r.array::<SIGNATURE_LEN>("signature")?;
         let count = r.u32("change count")?;
-        if count > target.count {
-            return Err(bad("change count", "more changes than codes").into());
+        if count > target.count.min(MAX_DELTA_CHANGES) {
+            return Err(bad("change count", "more changes than a delta may carry").into());
         }
         let max_entries = count as usize * MAX_ENTRY_LEN;
         let compressed = r.sized(max_entries + 1024, "compressed entries")?;
@@ -173,6 +182,11 @@ fn read_entries(
     count: u32,
     codes: u32,
 ) -> Result<Vec<(u32, CodeStatus)>, FormatError> {
+    // Every entry takes at least one byte: a count the bytes cannot hold is refused before
+    // anything is reserved for it.
+    if count as usize > bytes.len() {
+        return Err(FormatError::Truncated("delta entries"));
+    }
     let mut out = Vec::with_capacity(count as usize);
     let mut next = 0u64;
     for _ in 0..count {

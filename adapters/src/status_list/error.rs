@@ -3,6 +3,7 @@
 
 use time::OffsetDateTime;
 
+use crate::codec::SignerError;
 use crate::trust::TrustError;
 
 /// Any refusal of a list or delta a node received.
@@ -62,4 +63,14 @@ pub enum Refusal {
     DeltaBaseMismatch { from: u64, held: Option<u64> },
     #[error("delta names a different issuer or list than its base")]
     DeltaWrongList,
+}
+
+/// Why an issuer could not sign a list.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    /// The list would be refused by every reader (issuer id, or expiry not after issue).
+    #[error("status list would be malformed: {0}")]
+    Format(#[from] FormatError),
+    #[error(transparent)]
+    Sign(#[from] SignerError),
 }

@@ -15,6 +15,7 @@
 //! - [`header`]: the signed fields and the domain-separated message.
 //! - [`signed`]: a whole list on the wire: issue, open under the registry.
 //! - [`delta`]: the changes from one sequence to the next, checked against the next's digest.
+//! - [`reference`]: a code's (list id, index), packed into its signed serial.
 //! - [`store`]: the held lists ([`StatusLists`]) and the scan-path lookup.
 //! - [`bench`]: sizes and times at 1, 10 and 30 million codes.
 //!
@@ -59,6 +60,15 @@
 //! - **Domain separation**: the signed message starts with [`header::SIGNING_DOMAIN`], which no
 //!   code payload starts with, so one issuer key signs codes and lists without either signature
 //!   being usable as the other.
+//!
+//! # How a code points into a list
+//!
+//! A code's status reference is (issuing region, issuer id, list id, index). The region and the
+//! issuer id are already signed fields of every offline format; list id and index travel in the
+//! code's signed serial as `list_id << 32 | index` (index below [`MAX_CODES`]), in a new version
+//! of each format, so codes issued before keep today's behaviour. Issuers should hand out
+//! indices at random within a list, never in issue order, so that neither the list nor a delta
+//! says when a given code was issued.
 
 pub mod bench;
 pub mod bits;
@@ -67,6 +77,7 @@ pub mod delta;
 pub mod error;
 pub mod header;
 mod reader;
+pub mod reference;
 pub mod signed;
 pub mod store;
 #[cfg(test)]
@@ -74,7 +85,8 @@ mod tests;
 
 pub use bits::{CodeStatus, MAX_CODES, StatusBits};
 pub use delta::StatusDelta;
-pub use error::{FormatError, Refusal, StatusListError};
+pub use error::{FormatError, IssueError, Refusal, StatusListError};
 pub use header::ListHeader;
+pub use reference::StatusRef;
 pub use signed::{Issuance, StatusList};
 pub use store::{Applied, ListStatus, StatusLists};

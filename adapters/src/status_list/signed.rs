@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use super::bits::{StatusBits, byte_len};
 use super::compress::{deflate, inflate_exact};
-use super::error::{FormatError, StatusListError};
+use super::error::{FormatError, IssueError, StatusListError};
 use super::header::ListHeader;
 use super::reader::Reader;
 use crate::codec::{IssuerSigner, SignerError, verify};
@@ -51,7 +51,7 @@ impl StatusList {
         signer: &IssuerSigner,
         what: &Issuance,
         bits: StatusBits,
-    ) -> Result<Self, SignerError> {
+    ) -> Result<Self, IssueError> {
         let header = ListHeader {
             region: what.region,
             issuer: signer.issuer_id().to_string(),
@@ -62,7 +62,7 @@ impl StatusList {
             count: bits.count(),
             digest: bits.digest(),
         };
-        header.check().map_err(|_| SignerError::Sign)?;
+        header.check()?;
         let signature = sign_header(signer, &header)?;
         Ok(Self {
             header,
@@ -79,8 +79,9 @@ impl StatusList {
         r.preamble(LIST_MAGIC, VERSION)?;
         let header = ListHeader::read(&mut r)?;
         let signature = r.array::<SIGNATURE_LEN>("signature")?;
-        // Compressed bits can never usefully exceed the raw size by more than zlib's framing.
-        let compressed = r.sized(byte_len(header.count) + 1024, "compressed bits")?;
+        // Even incompressible bits grow by no more than zlib's framing: 5 bytes per 64 KiB block.
+        let raw_len = byte_len(header.count);
+        let compressed = r.sized(raw_len + raw_len / 8192 + 1024, "compressed bits")?;
         r.finish()?;
         verify_header(&header, &signature, trust)?;
         let raw = inflate_exact(compressed, byte_len(header.count))?;

@@ -110,6 +110,20 @@ impl StatusLists {
         trust: &dyn TrustView,
         now: OffsetDateTime,
     ) -> Result<Applied, StatusListError> {
+        match self.list_from_delta(bytes, trust)? {
+            Some(next) => Ok(self.apply(next, now)?),
+            None => Ok(Applied::Unchanged),
+        }
+    }
+
+    /// The list a delta leads to from the held one (`None`: already held), computed with shared
+    /// access only, so a node behind a lock can do the work under a read lock and take the write
+    /// lock just for [`StatusLists::apply`].
+    pub fn list_from_delta(
+        &self,
+        bytes: &[u8],
+        trust: &dyn TrustView,
+    ) -> Result<Option<StatusList>, StatusListError> {
         let delta = StatusDelta::open(bytes, trust)?;
         let t = delta.target();
         let Some(base) = self.held(t.region, &t.issuer, t.list_id) else {
@@ -119,11 +133,18 @@ impl StatusLists {
             }
             .into());
         };
-        if base.header() == t {
-            return Ok(Applied::Unchanged);
+        let held = base.header();
+        if held == t {
+            return Ok(None);
         }
-        let next = delta.apply(base)?;
-        Ok(self.apply(next, now)?)
+        if held.sequence > t.sequence {
+            return Err(Refusal::Rollback {
+                held: held.sequence,
+                offered: t.sequence,
+            }
+            .into());
+        }
+        Ok(Some(delta.apply(base)?))
     }
 
     pub fn held(&self, region: RegionCode, issuer: &str, list_id: u32) -> Option<&StatusList> {

@@ -336,6 +336,41 @@ fn a_status_delta_for_another_base_is_refused() {
 }
 
 #[test]
+fn a_status_delta_to_an_older_list_is_a_rollback() {
+    let f = fixture(KeyAlgorithm::Ed25519);
+    let a = list(&f, 1, StatusBits::new(1000));
+    let b = list(&f, 2, sample_bits(1000));
+    let c = list(&f, 3, changed(sample_bits(1000)));
+    let wire = StatusDelta::between(&a, &b).unwrap().to_bytes();
+    let mut store = StatusLists::new();
+    store.apply(c.clone(), now()).unwrap();
+    assert_eq!(
+        store.apply_delta_bytes(&wire, &f.trust, now()),
+        Err(Refusal::Rollback {
+            held: 3,
+            offered: 2
+        }
+        .into())
+    );
+    assert_eq!(store.held(RegionCode::HUNAN, "hn-2020-01", 7), Some(&c));
+}
+
+#[test]
+fn a_status_delta_whose_target_has_expired_is_refused() {
+    let f = fixture(KeyAlgorithm::Ed25519);
+    let a = list(&f, 1, StatusBits::new(1000));
+    let b = list(&f, 2, sample_bits(1000));
+    let wire = StatusDelta::between(&a, &b).unwrap().to_bytes();
+    let mut store = StatusLists::new();
+    store.apply(a, now()).unwrap();
+    let late = now() + time::Duration::hours(25);
+    assert!(matches!(
+        store.apply_delta_bytes(&wire, &f.trust, late),
+        Err(StatusListError::Refused(Refusal::Expired(_)))
+    ));
+}
+
+#[test]
 fn a_status_delta_with_wrong_changes_never_yields_a_list() {
     let f = fixture(KeyAlgorithm::Ed25519);
     let a = list(&f, 1, sample_bits(1000));
