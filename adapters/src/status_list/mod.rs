@@ -17,7 +17,14 @@
 //! - [`delta`]: the changes from one sequence to the next, checked against the next's digest.
 //! - [`reference`]: a code's (list id, index), packed into its signed serial.
 //! - [`store`]: the held lists ([`StatusLists`]) and the scan-path lookup.
-//! - [`bench`]: sizes and times at 1, 10 and 30 million codes.
+//! - [`bench`]: sizes and times at 1, 10 and 30 million codes. One run on the shared 2-core
+//!   build machine (P-256 issuer, 1 % withdrawn, 0.2 % suspended):
+//!
+//! | codes | raw | signed list | build | open | 0.1 % delta | delta apply | lookup |
+//! |---|---|---|---|---|---|---|---|
+//! | 1 M | 250 KB | 20.7 KB | 19 ms | 9 ms | 1.5 KB | 0.3 ms | 290 ns |
+//! | 10 M | 2.5 MB | 206 KB | 260 ms | 13 ms | 12.9 KB | 6.5 ms | 151 ns |
+//! | 30 M | 7.5 MB | 618 KB | 530 ms | 66 ms | 38.2 KB | 27 ms | 367 ns |
 //!
 //! # What was taken from the field, and what was done differently
 //!
@@ -39,8 +46,8 @@
 //! downloads only what changed. The DCC partitions hashes by key id and hash prefix; here a list
 //! is already per issuer (key id) and issuers split further by list id, each capped at
 //! [`MAX_CODES`] (2^26) codes. Hashes of revoked certificates are not used: with an index in
-//! every code a bit array is far smaller (2.5 MB for 10 M codes raw, a few hundred KB
-//! compressed at a 1 % withdrawal rate) and has a constant-time lookup.
+//! every code a bit array is far smaller (2.5 MB for 10 M codes raw, about 200 KB compressed
+//! with 1.2 % of codes withdrawn or suspended) and has a constant-time lookup.
 //!
 //! Done better than all three:
 //! - **Rollback and equivocation**: a strictly increasing sequence per list, so an older list is
@@ -51,8 +58,8 @@
 //!   still checked against the issuer's signature.
 //! - **Signed deltas**: neither the IETF draft nor W3C has them; here a delta from sequence A to B
 //!   carries B's signed header, and applying it must reproduce B's signed digest, so a bad delta
-//!   can only be refused, never yield a wrong list. 0.1 % of 10 M codes changing is a ~20 KB
-//!   delta instead of a whole list.
+//!   can only be refused, never yield a wrong list. 0.1 % of 10 M codes changing is a ~13 KB
+//!   delta instead of a ~200 KB list.
 //! - **Cheap and safe on arrival**: the signature is checked before the bits are inflated, and
 //!   they inflate into exactly the signed size, so an unsigned or bomb-shaped list costs no
 //!   memory; the reserved value and stray padding bits are refused once, on arrival, so the
