@@ -10,6 +10,7 @@
 //! - [`codec`]: what the signed formats share: armor, issuer signing, verification, tokens.
 //! - [`regions`]: the seven reference regions and [`default_adapters`].
 //! - [`issue`]: the issuing side, for the reference services and `huren region issue`.
+//! - [`status_list`]: signed per-issuer status lists that withdraw or suspend single offline codes.
 //! - [`net`]: the pooled, pinned, deadline-bound client that reaches regions' status services,
 //!   and the wire protocol they speak ([`net::wire`]).
 //! - `sim` (feature `sim`): the reference regional status services (HTTPS) the demo, tests and
@@ -29,6 +30,7 @@ pub mod net;
 pub mod regions;
 #[cfg(any(test, feature = "sim"))]
 pub mod sim;
+pub mod status_list;
 #[cfg(any(test, feature = "sim"))]
 pub mod testing;
 pub mod trust;

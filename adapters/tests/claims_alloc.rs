@@ -1,31 +1,16 @@
 //! Claiming a payload must not allocate: the gateway offers every scanned payload to every
 //! adapter, and at tens of thousands of scans a second the claim must cost next to nothing.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use huren_adapters::testing::{SIGNED_REGIONS, TestIssuers, resident_id};
 use huren_adapters::{
     CodeId, IssueRequest, IssueStatus, RegionCode, default_adapters, issue, regions, vocabulary,
 };
 
-/// Counts allocations; the only test in this binary, so no other thread disturbs the count.
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 #[test]
 fn claiming_any_payload_allocates_nothing() {
@@ -49,12 +34,12 @@ fn claiming_any_payload_allocates_nothing() {
         payloads.push(issue(region, &req, issuers.signer(region), now).unwrap());
     }
 
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = counting_alloc::allocations();
     let mut claimed: [Option<RegionCode>; 16] = [None; 16];
     for (slot, payload) in claimed.iter_mut().zip(&payloads) {
         *slot = set.claim(payload).ok().map(|a| a.region());
     }
-    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    let after = counting_alloc::allocations();
 
     assert_eq!(after - before, 0, "claim() allocated");
     assert_eq!(claimed.iter().filter(|c| c.is_some()).count(), 7);
