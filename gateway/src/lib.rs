@@ -22,6 +22,7 @@ pub mod node;
 pub mod privacy;
 pub mod recognition;
 pub mod region_ca;
+pub mod registry_handle;
 pub mod report;
 pub mod server;
 pub mod services;

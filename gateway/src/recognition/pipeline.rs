@@ -26,7 +26,7 @@ use crate::recognition::engine::{
     CanonicalStatus, Decision, ReadFailure, Reading, ReasonCode, decide,
 };
 use crate::recognition::receipt::ReceiptSigner;
-use crate::services::registry::SharedRegistry;
+use crate::registry_handle::SharedRegistry;
 use crate::summary::{DecisionKey, SummaryStore};
 
 /// Decisions recorded (and so answered), by verdict and issuing region.
