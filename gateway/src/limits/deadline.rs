@@ -1,8 +1,9 @@
 //! Bounds every call by the client's `grpc-timeout`, capped by the server, and answers
-//! DEADLINE_EXCEEDED when it passes.
+//! DEADLINE_EXCEEDED when it passes. The one place that reads `grpc-timeout`: it leaves the
+//! caller's [`Deadline`] in the request's extensions for the handlers.
 
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::{BoxFuture, FutureExt};
 use tonic::body::Body;
@@ -10,6 +11,27 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::error::Error;
+
+/// The caller's deadline as the client sent it, read once on arrival.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    /// When the call reached the pipeline; the client's time runs from (before) here.
+    pub received: Instant,
+    /// The client's `grpc-timeout`; `None` when it sent none (or one that does not parse).
+    pub asked: Option<Duration>,
+}
+
+impl Deadline {
+    /// The deadline the layer left on `request`; `None` for a request that did not pass it.
+    pub fn of<T>(request: &tonic::Request<T>) -> Option<Deadline> {
+        request.extensions().get::<Deadline>().copied()
+    }
+
+    /// When `share` of the client's time is spent; `None` without a client deadline.
+    pub fn share_by(&self, share: f64) -> Option<Instant> {
+        self.asked.map(|d| self.received + d.mul_f64(share))
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct DeadlineLayer {
@@ -24,10 +46,10 @@ impl DeadlineLayer {
 }
 
 impl<S> Layer<S> for DeadlineLayer {
-    type Service = Deadline<S>;
+    type Service = Bounded<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Deadline {
+        Bounded {
             inner,
             cap: self.cap,
         }
@@ -35,12 +57,12 @@ impl<S> Layer<S> for DeadlineLayer {
 }
 
 #[derive(Debug, Clone)]
-pub struct Deadline<S> {
+pub struct Bounded<S> {
     inner: S,
     cap: Duration,
 }
 
-impl<S> Service<http::Request<Body>> for Deadline<S>
+impl<S> Service<http::Request<Body>> for Bounded<S>
 where
     S: Service<http::Request<Body>, Response = http::Response<Body>> + Send + 'static,
     S::Future: Send + 'static,
@@ -54,12 +76,16 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
         let asked = request
             .headers()
             .get("grpc-timeout")
             .and_then(|v| v.to_str().ok())
             .and_then(parse_grpc_timeout);
+        request.extensions_mut().insert(Deadline {
+            received: Instant::now(),
+            asked,
+        });
         let limit = asked.map_or(self.cap, |d| d.min(self.cap));
         let cap = self.cap;
         let future = self.inner.call(request);
@@ -81,7 +107,7 @@ where
 }
 
 /// Parses a `grpc-timeout` value: up to 8 digits and a unit (H, M, S, m, u, n).
-pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     if value.len() < 2 || value.len() > 9 || !value.is_ascii() {
         return None;
     }

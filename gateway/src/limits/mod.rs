@@ -7,5 +7,5 @@ mod oversize;
 mod refusal;
 
 pub use concurrency::{Concurrency, ConcurrencyLayer};
-pub use deadline::{Deadline, DeadlineLayer, parse_grpc_timeout};
+pub use deadline::{Bounded, Deadline, DeadlineLayer};
 pub use oversize::{Oversize, OversizeLayer};
