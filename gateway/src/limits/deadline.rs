@@ -126,8 +126,48 @@ fn parse_grpc_timeout(value: &str) -> Option<Duration> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_grpc_timeout;
-    use std::time::Duration;
+    use super::*;
+
+    use std::convert::Infallible;
+
+    use tower::ServiceExt;
+
+    /// What the layer left in the request's extensions, as a handler would read it.
+    async fn seen(timeout: Option<&str>) -> Option<Deadline> {
+        let handler = tower::service_fn(|request: http::Request<Body>| async move {
+            let mut response = http::Response::new(Body::empty());
+            if let Some(d) = request.extensions().get::<Deadline>() {
+                response.extensions_mut().insert(*d);
+            }
+            Ok::<_, Infallible>(response)
+        });
+        let mut request = http::Request::new(Body::empty());
+        if let Some(t) = timeout {
+            request
+                .headers_mut()
+                .insert("grpc-timeout", http::HeaderValue::from_str(t).ok()?);
+        }
+        let bounded = DeadlineLayer::new(Duration::from_secs(30)).layer(handler);
+        let response = bounded.oneshot(request).await.ok()?;
+        response.extensions().get::<Deadline>().copied()
+    }
+
+    #[tokio::test]
+    async fn handlers_find_the_clients_deadline_read_once() {
+        let d = seen(Some("250m"))
+            .await
+            .expect("the layer leaves a deadline");
+        assert_eq!(d.asked, Some(Duration::from_millis(250)));
+        let by = d
+            .share_by(0.8)
+            .expect("a client deadline gives a read-by time");
+        assert_eq!(by - d.received, Duration::from_millis(200));
+        let none = seen(None)
+            .await
+            .expect("a deadline even without grpc-timeout");
+        assert_eq!(none.asked, None);
+        assert_eq!(none.share_by(0.8), None);
+    }
 
     #[test]
     fn parses_units_and_refuses_junk() {

@@ -20,3 +20,28 @@ pub fn answer(
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tonic_types::StatusExt;
+
+    use super::*;
+
+    #[test]
+    fn a_shed_call_is_resource_exhausted_with_reason_overloaded() {
+        let refused = answer(Err(Box::new(Overloaded::new())), 3).expect("answered");
+        let status = tonic::Status::from_header_map(refused.headers()).expect("a gRPC status");
+        assert_eq!(status.code(), tonic::Code::ResourceExhausted);
+        assert!(
+            status.message().contains("limit of 3 calls"),
+            "{}",
+            status.message()
+        );
+        let reason = status
+            .get_error_details()
+            .error_info()
+            .map(|i| i.reason.clone());
+        assert_eq!(reason.as_deref(), Some("OVERLOADED"));
+        assert!(answer(Err("the connection broke".into()), 3).is_err());
+    }
+}
