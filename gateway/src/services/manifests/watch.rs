@@ -89,14 +89,15 @@ impl Watch {
             .collect();
         let mut events = self.follow(&claimed);
         let r = &self.recognizer;
-        let (first, mut state) = {
+        let (decisions, mut state) = {
             let call = self.call()?;
             let all = boarding::board_all(r, &call, self.passengers.clone()).await?;
             let decisions = all.iter().map(|b| b.decision(&call)).collect();
             let state: Vec<Standing> = all.iter().map(Standing::from).collect();
             boarding::record(r, &call, all).await?;
-            (self.message(decisions, &state), state)
+            (decisions, state)
         };
+        let first = self.message(decisions, &state);
         if tx.send(Ok(first)).await.is_err() {
             return Ok(());
         }
