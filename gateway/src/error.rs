@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use crate::authz::Denial;
 use crate::identity::IdentityError;
+use crate::policy::Denial;
 
 /// `ErrorInfo.domain` of every huren error.
 pub const ERROR_DOMAIN: &str = "huren.dev";
@@ -62,6 +62,11 @@ impl Error {
             field,
             description: description.into(),
         }
+    }
+
+    /// The gRPC code a caller gets for this error.
+    pub fn code(&self) -> Code {
+        self.code_and_reason().0
     }
 
     fn code_and_reason(&self) -> (Code, String) {

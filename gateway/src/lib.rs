@@ -1,16 +1,23 @@
 //! huren (互认): the federated interop gateway between regional health-code systems.
 //!
 //! This library is what a node runs; the `huren` binary (crate `huren-cli`) is a thin shell over
-//! it and the only place that reads a dev PKI directory. The request path: [`acceptor`] (TLS,
-//! [`identity`]) → [`server`]'s pipeline ([`metrics`], [`authz`], [`limits`]) → [`services`];
-//! [`error`] decides what callers see.
+//! it and the only place that reads a dev PKI directory.
 //!
-//! - Set-up: [`config`] (`huren.toml`, explicit TLS files), [`tls`] and [`region_ca`] (the
-//!   server's rustls configuration, swappable while serving), [`node`] (registry, adapters,
-//!   audit log and keys assembled into the services), [`admin`] (health and metrics port).
-//! - Judging: [`recognition`] (the pure engine, the pipeline around it, receipts, wire values),
-//!   [`privacy`] (subject refs), [`summary`] (national counters).
-//! - Calling a gateway: [`connect`] (a mutual-TLS channel from PEM).
+//! # Map
+//!
+//! **A call, outside in.** [`acceptor`] takes TLS connections ([`tls`], with [`region_ca`]
+//! binding each province to its CA) and reads the caller's [`identity`] once per connection.
+//! [`server`] stacks the pipeline in one place: [`metrics`] counts every call, [`authz`] applies
+//! the role × method [`policy`], [`limits`] bound time, load and message size. Then the
+//! [`services`] answer; [`error`] decides what a caller sees of any failure.
+//!
+//! **Judging.** [`recognition`]: the pure engine, the pipeline around it (adapters, audit,
+//! counters), what each role sees, recognition receipts. It reads the node's registry through
+//! [`registry_handle`], keys people with [`privacy`] and counts into [`summary`].
+//!
+//! **A node.** [`node`] assembles registry, adapters, audit log, counters and keys into the
+//! services; [`config`] is `huren.toml`; [`admin`] serves `/metrics`, `/healthz`, `/readyz`;
+//! [`connect`] is the client side of the mutual TLS.
 
 #![forbid(unsafe_code)]
 
@@ -24,9 +31,11 @@ pub mod identity;
 pub mod limits;
 pub mod metrics;
 pub mod node;
+pub mod policy;
 pub mod privacy;
 pub mod recognition;
 pub mod region_ca;
+pub mod registry_handle;
 pub mod server;
 pub mod services;
 pub mod summary;

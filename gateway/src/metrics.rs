@@ -109,7 +109,7 @@ where
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
         let path = request.uri().path();
         // Only known methods become labels: a client must not be able to mint label values.
-        let method = crate::authz::TABLE
+        let method = crate::policy::TABLE
             .iter()
             .find(|(p, _)| *p == path)
             .map_or("other", |(p, _)| p);

@@ -24,11 +24,12 @@ use huren_registry::store::KEYS_DIR;
 use crate::privacy::SubjectKey;
 use crate::recognition::Recognizer;
 use crate::recognition::receipt::ReceiptSigner;
+use crate::registry_handle::SharedRegistry;
 use crate::services::Services;
 use crate::services::coordination::CoordinationState;
 use crate::services::manifests::ManifestsState;
 use crate::services::recognition::RecognitionState;
-use crate::services::registry::{RegistryState, SharedRegistry};
+use crate::services::registry::RegistryState;
 use crate::summary::SummaryStore;
 
 /// File name of the dev receipt key under `REG/keys/`.

@@ -13,7 +13,15 @@ use rustls_pki_types::pem::PemObject;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::identity::{IdentityError, Peer};
-use crate::tls::TlsError;
+
+/// A region CA file that cannot serve as its province's CA.
+#[derive(Debug, thiserror::Error)]
+#[error("region CA for {region} in {path} is unusable: {detail}")]
+pub struct RegionCaError {
+    pub region: String,
+    pub path: PathBuf,
+    pub detail: String,
+}
 
 /// Province → DER of its CA. Empty means unbound: any CA under the root may name any region.
 #[derive(Debug, Clone, Default)]
@@ -23,10 +31,10 @@ pub struct RegionCas {
 
 impl RegionCas {
     /// Reads one PEM certificate per province (leaf-first chains take their first certificate).
-    pub fn load(entries: &[(String, PathBuf)]) -> Result<Self, TlsError> {
+    pub fn load(entries: &[(String, PathBuf)]) -> Result<Self, RegionCaError> {
         let mut cas = Vec::with_capacity(entries.len());
         for (region, path) in entries {
-            let bad = |detail: String| TlsError::RegionCa {
+            let bad = |detail: String| RegionCaError {
                 region: region.clone(),
                 path: path.clone(),
                 detail,

@@ -21,10 +21,11 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 use crate::acceptor::{self, AcceptOptions};
-use crate::authz::{AuthzLayer, Policy};
+use crate::authz::AuthzLayer;
 use crate::config::{Config, ConfigError};
 use crate::limits::{ConcurrencyLayer, DeadlineLayer, OversizeLayer};
 use crate::metrics::MetricsLayer;
+use crate::policy::Policy;
 use crate::services::{Services, coordination, manifests, recognition, registry};
 use crate::tls::{self, TlsError, TlsFiles, TlsReloader};
 

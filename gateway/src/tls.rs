@@ -11,7 +11,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::sync::watch;
 
-pub use crate::region_ca::RegionCas;
+pub use crate::region_ca::{RegionCaError, RegionCas};
 
 /// Where the gateway's TLS material lives and how strict the handshake is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,12 +38,8 @@ pub enum TlsError {
     NoCertificate(PathBuf),
     #[error("the client trust roots in {path} are unusable: {detail}")]
     Roots { path: PathBuf, detail: String },
-    #[error("region CA for {region} in {path} is unusable: {detail}")]
-    RegionCa {
-        region: String,
-        path: PathBuf,
-        detail: String,
-    },
+    #[error(transparent)]
+    RegionCa(#[from] RegionCaError),
     #[error("the gateway certificate or key is unusable: {0}")]
     Config(#[from] rustls::Error),
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use huren::services::registry::{Registry, RegistryState, SharedRegistry};
+use huren::registry_handle::SharedRegistry;
+use huren::services::registry::{Registry, RegistryState};
 use huren_proto::v1::registry_service_server::RegistryService;
 use huren_proto::v1::{
     GetCheckpointRequest, GetProofsRequest, GetRegistryRequest, WatchRegistryRequest,

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use http::uri::PathAndQuery;
-use huren::authz::Policy;
+use huren::policy::Policy;
 use huren::{GatewayBuilder, Peer, Role};
 use tonic::body::Body;
 use tonic::server::NamedService;

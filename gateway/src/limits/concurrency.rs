@@ -1,17 +1,25 @@
-//! A node-wide limit on calls in progress: past it a call is refused at once with
-//! RESOURCE_EXHAUSTED (queueing would only turn overload into timeouts).
+//! A node-wide limit on calls in progress, from tower's `ConcurrencyLimit` and `LoadShed`: past
+//! it a call is refused at once with the [`refusal`](super::refusal) answer (queueing would only
+//! turn overload into timeouts).
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures::future::{BoxFuture, FutureExt};
+use futures::future::{BoxFuture, FutureExt, TryFutureExt};
 use tokio::sync::Semaphore;
 use tonic::body::Body;
+use tower::limit::ConcurrencyLimit;
+use tower::load_shed::LoadShed;
+use tower::{BoxError, ServiceExt};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::error::Error;
+use super::refusal;
 
+/// Health stays answerable under load, or a busy node would look dead to its balancer.
+const UNLIMITED: &str = "/grpc.health.v1.Health/";
+
+/// One pool of permits for the whole node, shared by every service the layer wraps.
 #[derive(Debug, Clone)]
 pub struct ConcurrencyLayer {
     permits: Arc<Semaphore>,
@@ -27,57 +35,51 @@ impl ConcurrencyLayer {
     }
 }
 
-impl<S> Layer<S> for ConcurrencyLayer {
-    type Service = ConcurrencyLimit<S>;
+impl<S: Clone> Layer<S> for ConcurrencyLayer {
+    type Service = Concurrency<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        ConcurrencyLimit {
-            inner,
-            permits: self.permits.clone(),
+        Concurrency {
+            limited: LoadShed::new(ConcurrencyLimit::with_semaphore(
+                inner.clone(),
+                self.permits.clone(),
+            )),
+            open: inner,
             limit: self.limit,
         }
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct ConcurrencyLimit<S> {
-    inner: S,
-    permits: Arc<Semaphore>,
+pub struct Concurrency<S> {
+    /// The same service, without a permit: for health only.
+    open: S,
+    limited: LoadShed<ConcurrencyLimit<S>>,
     limit: usize,
 }
 
-impl<S> Service<http::Request<Body>> for ConcurrencyLimit<S>
+impl<S> Service<http::Request<Body>> for Concurrency<S>
 where
-    S: Service<http::Request<Body>, Response = http::Response<Body>> + Send + 'static,
+    S: Service<http::Request<Body>, Response = http::Response<Body>> + Clone + Send + 'static,
     S::Future: Send + 'static,
-    S::Error: Send + 'static,
+    S::Error: Into<BoxError>,
 {
     type Response = http::Response<Body>;
-    type Error = S::Error;
+    type Error = BoxError;
     type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+        self.open.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        // Health stays answerable under load, or a busy node would look dead to its balancer.
-        if request.uri().path().starts_with("/grpc.health.v1.Health/") {
-            return self.inner.call(request).boxed();
+        if request.uri().path().starts_with(UNLIMITED) {
+            return self.open.call(request).map_err(Into::into).boxed();
         }
-        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
-            let status = tonic::Status::from(Error::Overloaded(format!(
-                "this node is at its limit of {} calls in progress; retry with backoff",
-                self.limit
-            )));
-            return futures::future::ready(Ok(status.into_http())).boxed();
-        };
-        let future = self.inner.call(request);
-        async move {
-            let response = future.await;
-            drop(permit);
-            response
-        }
-        .boxed()
+        // A permit is asked for per call, not in `poll_ready`, so a health call never holds one;
+        // `LoadShed` answers at once when none is free.
+        let limited = self.limited.clone();
+        let limit = self.limit;
+        async move { refusal::answer(limited.oneshot(request).await, limit) }.boxed()
     }
 }

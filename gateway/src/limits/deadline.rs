@@ -1,8 +1,9 @@
 //! Bounds every call by the client's `grpc-timeout`, capped by the server, and answers
-//! DEADLINE_EXCEEDED when it passes.
+//! DEADLINE_EXCEEDED when it passes. The one place that reads `grpc-timeout`: it leaves the
+//! caller's [`Deadline`] in the request's extensions for the handlers.
 
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::{BoxFuture, FutureExt};
 use tonic::body::Body;
@@ -10,6 +11,27 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::error::Error;
+
+/// The caller's deadline as the client sent it, read once on arrival.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    /// When the call reached the pipeline; the client's time runs from (before) here.
+    pub received: Instant,
+    /// The client's `grpc-timeout`; `None` when it sent none (or one that does not parse).
+    pub asked: Option<Duration>,
+}
+
+impl Deadline {
+    /// The deadline the layer left on `request`; `None` for a request that did not pass it.
+    pub fn of<T>(request: &tonic::Request<T>) -> Option<Deadline> {
+        request.extensions().get::<Deadline>().copied()
+    }
+
+    /// When `share` of the client's time is spent; `None` without a client deadline.
+    pub fn share_by(&self, share: f64) -> Option<Instant> {
+        self.asked.map(|d| self.received + d.mul_f64(share))
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct DeadlineLayer {
@@ -24,10 +46,10 @@ impl DeadlineLayer {
 }
 
 impl<S> Layer<S> for DeadlineLayer {
-    type Service = Deadline<S>;
+    type Service = Bounded<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Deadline {
+        Bounded {
             inner,
             cap: self.cap,
         }
@@ -35,12 +57,12 @@ impl<S> Layer<S> for DeadlineLayer {
 }
 
 #[derive(Debug, Clone)]
-pub struct Deadline<S> {
+pub struct Bounded<S> {
     inner: S,
     cap: Duration,
 }
 
-impl<S> Service<http::Request<Body>> for Deadline<S>
+impl<S> Service<http::Request<Body>> for Bounded<S>
 where
     S: Service<http::Request<Body>, Response = http::Response<Body>> + Send + 'static,
     S::Future: Send + 'static,
@@ -54,12 +76,16 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
         let asked = request
             .headers()
             .get("grpc-timeout")
             .and_then(|v| v.to_str().ok())
             .and_then(parse_grpc_timeout);
+        request.extensions_mut().insert(Deadline {
+            received: Instant::now(),
+            asked,
+        });
         let limit = asked.map_or(self.cap, |d| d.min(self.cap));
         let cap = self.cap;
         let future = self.inner.call(request);
@@ -81,7 +107,7 @@ where
 }
 
 /// Parses a `grpc-timeout` value: up to 8 digits and a unit (H, M, S, m, u, n).
-pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     if value.len() < 2 || value.len() > 9 || !value.is_ascii() {
         return None;
     }
@@ -100,8 +126,48 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_grpc_timeout;
-    use std::time::Duration;
+    use super::*;
+
+    use std::convert::Infallible;
+
+    use tower::ServiceExt;
+
+    /// What the layer left in the request's extensions, as a handler would read it.
+    async fn seen(timeout: Option<&str>) -> Option<Deadline> {
+        let handler = tower::service_fn(|request: http::Request<Body>| async move {
+            let mut response = http::Response::new(Body::empty());
+            if let Some(d) = request.extensions().get::<Deadline>() {
+                response.extensions_mut().insert(*d);
+            }
+            Ok::<_, Infallible>(response)
+        });
+        let mut request = http::Request::new(Body::empty());
+        if let Some(t) = timeout {
+            request
+                .headers_mut()
+                .insert("grpc-timeout", http::HeaderValue::from_str(t).ok()?);
+        }
+        let bounded = DeadlineLayer::new(Duration::from_secs(30)).layer(handler);
+        let response = bounded.oneshot(request).await.ok()?;
+        response.extensions().get::<Deadline>().copied()
+    }
+
+    #[tokio::test]
+    async fn handlers_find_the_clients_deadline_read_once() {
+        let d = seen(Some("250m"))
+            .await
+            .expect("the layer leaves a deadline");
+        assert_eq!(d.asked, Some(Duration::from_millis(250)));
+        let by = d
+            .share_by(0.8)
+            .expect("a client deadline gives a read-by time");
+        assert_eq!(by - d.received, Duration::from_millis(200));
+        let none = seen(None)
+            .await
+            .expect("a deadline even without grpc-timeout");
+        assert_eq!(none.asked, None);
+        assert_eq!(none.share_by(0.8), None);
+    }
 
     #[test]
     fn parses_units_and_refuses_junk() {

@@ -1,9 +1,11 @@
-//! Request limits, one tower layer per file: deadline cap, concurrency, oversize messages.
+//! Request limits, one tower layer per file: deadline cap, concurrency, oversize messages; and
+//! the one answer every load refusal gets.
 
 mod concurrency;
 mod deadline;
 mod oversize;
+mod refusal;
 
-pub use concurrency::{ConcurrencyLayer, ConcurrencyLimit};
-pub use deadline::{Deadline, DeadlineLayer, parse_grpc_timeout};
+pub use concurrency::{Concurrency, ConcurrencyLayer};
+pub use deadline::{Bounded, Deadline, DeadlineLayer};
 pub use oversize::{Oversize, OversizeLayer};

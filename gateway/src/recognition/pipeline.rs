@@ -19,13 +19,13 @@ use time::OffsetDateTime;
 
 use crate::error::Error;
 use crate::identity::Peer;
-use crate::limits::parse_grpc_timeout;
+use crate::limits::Deadline;
 use crate::privacy::{SubjectKey, subject_handle, subject_ref};
 use crate::recognition::engine::{
     CanonicalStatus, Decision, ReadFailure, Reading, ReasonCode, decide,
 };
 use crate::recognition::receipt::ReceiptSigner;
-use crate::services::registry::SharedRegistry;
+use crate::registry_handle::SharedRegistry;
 use crate::summary::{DecisionKey, SummaryStore};
 
 /// Decisions recorded (and so answered), by verdict and issuing region.
@@ -133,23 +133,19 @@ impl Judged {
 }
 
 impl Recognizer {
-    /// Takes the call's registry snapshot and deadline. The caller's `grpc-timeout` bounds the
-    /// reads (the server's cap already bounds the whole call); without one, each read gets the
-    /// node's default.
+    /// Takes the call's registry snapshot and deadline. The caller's deadline (as the deadline
+    /// layer read it) bounds the reads (the server's cap already bounds the whole call); without
+    /// one, each read gets the node's default.
     pub fn call(
         &self,
         peer: &Peer,
-        metadata: &tonic::metadata::MetadataMap,
+        deadline: Option<Deadline>,
         method: &'static str,
         purpose: &str,
         verifying: RegionCode,
     ) -> Result<Call, Error> {
-        let asked = metadata
-            .get("grpc-timeout")
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_grpc_timeout);
         let mut call = self.call_within(peer, method, purpose, verifying)?;
-        call.read_by = asked.map(|d| Instant::now() + d.mul_f64(READ_SHARE));
+        call.read_by = deadline.and_then(|d| d.share_by(READ_SHARE));
         Ok(call)
     }
 

@@ -1,4 +1,5 @@
-//! Judging a batch on every worker thread, answers in request order.
+//! The one batch engine: every entry of a batch (codes, workers, passengers, the records of a
+//! manifest's decisions) on every worker thread, answers in request order.
 //!
 //! Reading a signed code is CPU work (a signature check); a 10,000-code batch judged on one task
 //! keeps one core busy while the others idle. Entries are split into contiguous chunks, one task
@@ -15,10 +16,28 @@ use tokio::task::JoinSet;
 use crate::error::Error;
 use crate::recognition::Recognizer;
 use crate::recognition::pipeline::Call;
-use crate::services::recognition::BATCH_CONCURRENCY;
 
+/// Most entries (payloads, workers, passengers) in one batch call.
+pub const MAX_BATCH: usize = 10_000;
+/// Entries of one batch judged at once: enough to keep online regions and the audit log's
+/// group commit busy, few enough that one batch cannot take every connection to a region.
+pub const BATCH_CONCURRENCY: usize = 64;
 /// Entries below which a batch is not worth splitting.
 const MIN_CHUNK: usize = 256;
+
+/// Refuses an empty or oversized batch before any work.
+pub fn check_batch(field: &'static str, len: usize) -> Result<(), Error> {
+    if len == 0 {
+        return Err(Error::invalid(field, "the batch is empty"));
+    }
+    if len > MAX_BATCH {
+        return Err(Error::invalid(
+            field,
+            format!("{len} entries; at most {MAX_BATCH} per call, split the batch"),
+        ));
+    }
+    Ok(())
+}
 
 /// `judge(recognizer, call, item)` for every item, the results in the items' order.
 pub async fn judge_all<T, O, F, Fut>(

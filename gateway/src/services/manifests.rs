@@ -5,24 +5,25 @@ use std::sync::Arc;
 use futures::stream::BoxStream;
 use huren_proto::v1::manifests_service_server::ManifestsService;
 use huren_proto::v1::{
-    CheckManifestRequest, CheckManifestResponse, Manifest, Passenger, WatchManifestRequest,
+    CheckManifestRequest, CheckManifestResponse, Manifest, WatchManifestRequest,
     WatchManifestResponse,
 };
 use time::OffsetDateTime;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use crate::authz::{self, Ask};
+use crate::authz::Ask;
 use crate::error::Error;
 use crate::recognition::{Recognizer, wire};
-use crate::services::batch;
-use crate::services::recognition::check_batch;
+use crate::services::batch::check_batch;
+use crate::services::start::{self, Start};
 
 pub mod boarding;
 pub mod feeds;
 pub mod watch;
 
 use feeds::FeedHub;
+use watch::WATCH_MANIFEST;
 
 pub const CHECK_MANIFEST: &str = "/huren.v1.ManifestsService/CheckManifest";
 
@@ -63,8 +64,17 @@ impl Manifests {
         Self { state }
     }
 
-    fn recognizer(&self, method: &'static str) -> Result<&Arc<Recognizer>, Error> {
-        super::node(self.state.recognizer.as_ref(), method)
+    /// The common start of both methods: a manifest is judged under its destination's rules.
+    fn begin<T>(
+        &self,
+        request: &Request<T>,
+        method: &'static str,
+        manifest: Option<&Manifest>,
+    ) -> Result<Start<'_>, Error> {
+        let ask = Ask::Manifest {
+            destination_region: destination(manifest),
+        };
+        start::begin(self.state.recognizer.as_ref(), request, method, ask)
     }
 }
 
@@ -95,44 +105,21 @@ impl ManifestsService for Manifests {
         &self,
         request: Request<CheckManifestRequest>,
     ) -> Result<Response<CheckManifestResponse>, Status> {
-        let peer = authz::peer(&request)?;
         let manifest = request.get_ref().manifest.as_ref();
-        let verifying = authz::verifying_region(
-            peer,
-            Ask::Manifest {
-                destination_region: destination(manifest),
-            },
-        )?;
-        let recognizer = self.recognizer("CheckManifest")?;
+        let start = self.begin(&request, CHECK_MANIFEST, manifest)?;
         let (m, purpose) = checked(manifest)?;
-        let call = recognizer.call(
-            peer,
-            request.metadata(),
-            CHECK_MANIFEST,
-            &purpose,
-            verifying,
-        )?;
+        let call = start.call(&purpose)?;
         let train_id = m.train_id.clone();
         let passengers = request.into_inner().manifest.map(|m| m.passengers);
-        let mut boarded: Vec<_> = batch::judge_all(
-            recognizer,
-            &call,
-            passengers.unwrap_or_default(),
-            |r, call, p: Passenger| async move { boarding::board(&r, &call, &p).await },
-        )
-        .await?
-        .into_iter()
-        .collect::<Result<_, _>>()?;
-        boarding::record(
-            recognizer,
-            &call,
-            &mut boarded.iter_mut().collect::<Vec<_>>(),
-        )
-        .await?;
-        let decisions: Vec<_> = boarded.into_iter().map(|b| b.decision).collect();
+        let boarded =
+            boarding::board_all(start.recognizer, &call, passengers.unwrap_or_default()).await?;
+        // Shaped for the carrier here, at the edge; sent only once recorded.
+        let decisions = boarded.iter().map(|b| b.decision(&call)).collect();
+        let totals = boarding::totals(boarded.iter().map(|b| b.outcome().boarding));
+        boarding::record(start.recognizer, &call, boarded).await?;
         Ok(Response::new(CheckManifestResponse {
             train_id,
-            totals: Some(boarding::totals(&decisions)),
+            totals: Some(totals),
             decisions,
             registry_version: call.registry.version(),
         }))
@@ -144,15 +131,8 @@ impl ManifestsService for Manifests {
         &self,
         request: Request<WatchManifestRequest>,
     ) -> Result<Response<Self::WatchManifestStream>, Status> {
-        let peer = authz::peer(&request)?;
         let manifest = request.get_ref().manifest.as_ref();
-        let verifying = authz::verifying_region(
-            peer,
-            Ask::Manifest {
-                destination_region: destination(manifest),
-            },
-        )?;
-        let recognizer = self.recognizer("WatchManifest")?;
+        let start = self.begin(&request, WATCH_MANIFEST, manifest)?;
         let (m, purpose) = checked(manifest)?;
         let departure = m
             .departure_time
@@ -181,11 +161,11 @@ impl ManifestsService for Manifests {
             capability: "the regions' change feeds (huren::node)",
         })?;
         let watch = watch::Watch {
-            recognizer: recognizer.clone(),
+            recognizer: start.recognizer.clone(),
             feeds,
-            peer: peer.clone(),
+            peer: start.peer,
             purpose,
-            verifying,
+            verifying: start.verifying,
             passengers: m.passengers.clone(),
             departure,
         };

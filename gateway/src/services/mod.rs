@@ -10,6 +10,7 @@ pub mod coordination;
 pub mod manifests;
 pub mod recognition;
 pub mod registry;
+pub mod start;
 
 /// The state every service is built from; extend a service's state struct in its own file and
 /// construct it here (or hand a filled `Services` to `GatewayBuilder::services`).

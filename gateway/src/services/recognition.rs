@@ -10,22 +10,17 @@ use huren_proto::v1::{
 };
 use tonic::{Request, Response, Status};
 
-use crate::authz::{self, Ask};
+use crate::authz::Ask;
 use crate::error::Error;
-use crate::recognition::{Call, Recognizer, shaping};
-use crate::services::batch;
+use crate::recognition::{Recognizer, shaping};
+use crate::services::batch::{self, check_batch};
+use crate::services::start::{self, Start};
 
 mod confirm;
 
 pub const VERIFY_CODE: &str = "/huren.v1.RecognitionService/VerifyCode";
 pub const VERIFY_CODES: &str = "/huren.v1.RecognitionService/VerifyCodes";
 pub const CONFIRM_WORKERS: &str = "/huren.v1.RecognitionService/ConfirmWorkers";
-
-/// Most payloads (or workers) in one batch call.
-pub const MAX_BATCH: usize = 10_000;
-/// Entries of one batch judged at once: enough to keep online regions and the audit log's
-/// group commit busy, few enough that one batch cannot take every connection to a region.
-pub const BATCH_CONCURRENCY: usize = 64;
 
 /// What the recognition service needs: the node's [`Recognizer`] (none: the methods answer
 /// UNIMPLEMENTED, as a gateway without adapters or registry).
@@ -52,39 +47,15 @@ impl Recognition {
         Self { state }
     }
 
-    fn recognizer(&self, method: &'static str) -> Result<&Arc<Recognizer>, Error> {
-        super::node(self.state.recognizer.as_ref(), method)
-    }
-
-    /// What every method does first: who asks, under which region's rules, on which node, within
-    /// which deadline. `method` is the full gRPC path, as the audit log records it.
+    /// The common start of every method, under `ask`.
     fn begin<T>(
         &self,
         request: &Request<T>,
         method: &'static str,
         ask: Ask<'_>,
-        purpose: &str,
-    ) -> Result<(&Arc<Recognizer>, Call), Status> {
-        let peer = authz::peer(request)?;
-        let verifying = authz::verifying_region(peer, ask)?;
-        let recognizer = self.recognizer(method.rsplit('/').next().unwrap_or(method))?;
-        let call = recognizer.call(peer, request.metadata(), method, purpose, verifying)?;
-        Ok((recognizer, call))
+    ) -> Result<Start<'_>, Error> {
+        start::begin(self.state.recognizer.as_ref(), request, method, ask)
     }
-}
-
-/// Refuses an empty or oversized batch before any work.
-pub(crate) fn check_batch(field: &'static str, len: usize) -> Result<(), Error> {
-    if len == 0 {
-        return Err(Error::invalid(field, "the batch is empty"));
-    }
-    if len > MAX_BATCH {
-        return Err(Error::invalid(
-            field,
-            format!("{len} entries; at most {MAX_BATCH} per call, split the batch"),
-        ));
-    }
-    Ok(())
 }
 
 #[tonic::async_trait]
@@ -97,7 +68,8 @@ impl RecognitionService for Recognition {
         let ask = Ask::Verify {
             verifying_region: &req.verifying_region,
         };
-        let (recognizer, call) = self.begin(&request, VERIFY_CODE, ask, &req.purpose)?;
+        let start = self.begin(&request, VERIFY_CODE, ask)?;
+        let (recognizer, call) = (start.recognizer, start.call(&req.purpose)?);
         let judged = recognizer.verify(&call, &req.payload).await?;
         Ok(Response::new(VerifyCodeResponse {
             verification: Some(shaping::verification(&call, &judged)),
@@ -112,7 +84,8 @@ impl RecognitionService for Recognition {
         let ask = Ask::Verify {
             verifying_region: &req.verifying_region,
         };
-        let (recognizer, call) = self.begin(&request, VERIFY_CODES, ask, &req.purpose)?;
+        let start = self.begin(&request, VERIFY_CODES, ask)?;
+        let (recognizer, call) = (start.recognizer, start.call(&req.purpose)?);
         check_batch("payloads", req.payloads.len())?;
         let payloads = request.into_inner().payloads;
         let outcomes = batch::judge_all(
@@ -148,7 +121,8 @@ impl RecognitionService for Recognition {
         let ask = Ask::ConfirmWorkers {
             destination_region: &req.destination_region,
         };
-        let (recognizer, call) = self.begin(&request, CONFIRM_WORKERS, ask, &req.purpose)?;
+        let start = self.begin(&request, CONFIRM_WORKERS, ask)?;
+        let (recognizer, call) = (start.recognizer, start.call(&req.purpose)?);
         check_batch("workers", req.workers.len())?;
         let workers = request.into_inner().workers;
         let refs: Vec<String> = workers.iter().map(|w| w.worker_ref.clone()).collect();

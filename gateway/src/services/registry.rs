@@ -1,8 +1,6 @@
 //! `huren.v1.RegistryService`: the signed registry (full or delta), a stream of new signed
 //! states, checkpoints and proofs — all served from the node's current verified registry.
 
-pub mod state;
-
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -18,7 +16,7 @@ use huren_registry::{Envelope, Registry as Verified};
 use tonic::{Request, Response, Status};
 
 use crate::error::Error;
-pub use state::SharedRegistry;
+use crate::registry_handle::SharedRegistry;
 
 /// What the registry service needs: the node's shared, hot-reloaded registry.
 #[derive(Debug, Default)]

@@ -25,7 +25,7 @@ use crate::error::Error;
 use crate::identity::Peer;
 use crate::recognition::pipeline::Call;
 use crate::recognition::{Recognizer, wire};
-use crate::services::manifests::boarding::{self, Boarded};
+use crate::services::manifests::boarding::{self, Boarded, Outcome};
 use crate::services::manifests::feeds::FeedHub;
 
 /// How long a burst of feed events is collected before the passengers it concerns are re-judged.
@@ -45,6 +45,24 @@ pub struct Watch {
 }
 
 type Events = BoxStream<'static, (RegionCode, FeedEvent)>;
+
+/// What a watch keeps of a passenger between rounds: what the carrier was last told, and what a
+/// feed event needs to find them again. Not the person read.
+struct Standing {
+    outcome: Outcome,
+    issuing: Option<RegionCode>,
+    handle: Option<String>,
+}
+
+impl From<&Boarded> for Standing {
+    fn from(b: &Boarded) -> Self {
+        Standing {
+            outcome: b.outcome(),
+            issuing: b.issuing(),
+            handle: b.handle().map(str::to_string),
+        }
+    }
+}
 
 impl Watch {
     /// Runs the watch, sending into `tx`, until departure or until the client goes away.
@@ -71,14 +89,15 @@ impl Watch {
             .collect();
         let mut events = self.follow(&claimed);
         let r = &self.recognizer;
-        let everyone: Vec<usize> = (0..self.passengers.len()).collect();
-        let mut state = {
+        let (decisions, mut state) = {
             let call = self.call()?;
-            let mut all = boarding::board_all(r, &call, &self.passengers, &everyone).await?;
-            boarding::record(r, &call, &mut all.iter_mut().collect::<Vec<_>>()).await?;
-            all
+            let all = boarding::board_all(r, &call, self.passengers.clone()).await?;
+            let decisions = all.iter().map(|b| b.decision(&call)).collect();
+            let state: Vec<Standing> = all.iter().map(Standing::from).collect();
+            boarding::record(r, &call, all).await?;
+            (decisions, state)
         };
-        let first = self.message(state.iter().map(|b| b.decision.clone()).collect(), &state);
+        let first = self.message(decisions, &state);
         if tx.send(Ok(first)).await.is_err() {
             return Ok(());
         }
@@ -117,26 +136,25 @@ impl Watch {
             }
             let indices: Vec<usize> = affected.into_iter().collect();
             let call = self.call()?;
-            let fresh = boarding::board_all(r, &call, &self.passengers, &indices).await?;
+            let again = indices
+                .iter()
+                .map(|&i| self.passengers[i].clone())
+                .collect();
+            let fresh = boarding::board_all(r, &call, again).await?;
             // Only what changed goes out, so only that is audited and counted.
-            let mut changed: Vec<(usize, Boarded)> = indices
+            let changed: Vec<(usize, Boarded)> = indices
                 .into_iter()
                 .zip(fresh)
-                .filter(|(i, b)| state[*i].outcome() != b.outcome())
+                .filter(|(i, b)| state[*i].outcome != b.outcome())
                 .collect();
             if changed.is_empty() {
                 continue;
             }
-            boarding::record(
-                r,
-                &call,
-                &mut changed.iter_mut().map(|(_, b)| b).collect::<Vec<_>>(),
-            )
-            .await?;
-            let changes = changed.iter().map(|(_, b)| b.decision.clone()).collect();
-            for (i, b) in changed {
-                state[i] = b;
+            let changes = changed.iter().map(|(_, b)| b.decision(&call)).collect();
+            for (i, b) in &changed {
+                state[*i] = Standing::from(b);
             }
+            boarding::record(r, &call, changed.into_iter().map(|(_, b)| b).collect()).await?;
             if tx.send(Ok(self.message(changes, &state))).await.is_err() {
                 return Ok(());
             }
@@ -152,11 +170,11 @@ impl Watch {
     fn message(
         &self,
         changes: Vec<huren_proto::v1::PassengerDecision>,
-        state: &[Boarded],
+        state: &[Standing],
     ) -> WatchManifestResponse {
         WatchManifestResponse {
             changes,
-            totals: Some(boarding::totals(state.iter().map(|b| &b.decision))),
+            totals: Some(boarding::totals(state.iter().map(|s| s.outcome.boarding))),
             event_time: Some(wire::timestamp(OffsetDateTime::now_utc())),
             departed: false,
         }
@@ -186,11 +204,11 @@ impl Watch {
 /// everyone of the region whose handle is not known, and everyone of the region after a reset
 /// or an outage.
 fn concerns(
-    state: &[Boarded],
+    state: &[Standing],
     (region, event): (RegionCode, FeedEvent),
     out: &mut BTreeSet<usize>,
 ) {
-    let of_region = |b: &Boarded| b.issuing.is_some_and(|i| i.province() == region.province());
+    let of_region = |b: &Standing| b.issuing.is_some_and(|i| i.province() == region.province());
     for (i, b) in state.iter().enumerate().filter(|(_, b)| of_region(b)) {
         let hit = match &event {
             FeedEvent::Change(c) => b.handle.as_deref().is_none_or(|h| h == c.handle),
