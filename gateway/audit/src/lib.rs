@@ -44,16 +44,21 @@
 //!
 //! ## Recovery on open
 //!
-//! [`AuditLog::open`] walks the chain. A crash can only damage the batch being written, at the
-//! end of the last segment: a partial line, or a garbled line (bad framing, a hash that does not
-//! match, a body that does not parse). If damage of that shape starts in the last segment and
-//! spans at most `max_batch_bytes`, the tail from
-//! there on is copied to `torn-….bin`, truncated away (a segment with nothing intact is
-//! removed), and reported in the [`RecoveryReport`]; the chain continues from the last intact
-//! record. No acknowledged record is in a torn tail: it was synced before it was acknowledged.
-//! Anything else (damage earlier on, a longer tail, a missing or misnamed segment, a record
-//! linked to the wrong predecessor) no crash produces: it is refused as
-//! [`OpenError::Corrupt`], and nothing is truncated.
+//! [`AuditLog::open`] walks the chain. A crash can only tear the batch being written, at the
+//! end of the last segment, and a torn write is an incomplete frame: bytes after the last
+//! newline, a line whose end never reached the disk. If the chain stops at such an unfinished
+//! line in the last segment and it spans at most `max_batch_bytes`, the tail from there on is
+//! copied to `torn-….bin`, truncated away (a segment with nothing intact is removed), and
+//! reported in the [`RecoveryReport`]; the chain continues from the last intact record. No
+//! acknowledged record is in a torn tail: it was synced before it was acknowledged.
+//!
+//! A complete line (it ends in a newline) whose framing, hash or body fails is damage, not a
+//! torn write, even when it is the last line of the log: it is refused exactly like a damaged
+//! record in the middle. So is anything else no crash produces (damage earlier on, a longer
+//! tail, a missing or misnamed segment, a record linked to the wrong predecessor): it is
+//! refused as [`OpenError::Corrupt`], nothing is truncated, and `huren audit verify` names it.
+//! (A file system that exposes unwritten blocks after a power loss can leave a garbled line
+//! ending in a newline; that too is refused, for an operator to look at, rather than guessed.)
 //!
 //! ## Checking
 //!
