@@ -29,8 +29,9 @@ pub enum AppendError {
     Invalid(#[from] EntryError),
     #[error("audit record is {0} bytes, over the limit")]
     TooLarge(usize),
-    /// A write or sync failed. The writer stops: after a failed fsync the kernel may have dropped
-    /// the data, so nothing after it could honestly be acknowledged. Reopen to recover.
+    /// A write or sync failed, now or earlier. The writer stops: after a failed fsync the kernel
+    /// may have dropped the data, so nothing could honestly be acknowledged. It retries on its
+    /// own and continues the chain in a new segment once the disk takes writes again.
     #[error("audit log stopped after a write failure: {0}")]
     Failed(String),
     #[error("audit log is closed")]

@@ -37,10 +37,19 @@
 //!   corruption. For benchmarks and throw-away demos only.
 //!
 //! A batch is at most [`Config::max_batch_records`] records and [`Config::max_batch_bytes`]
-//! bytes. If a write or sync fails the writer stops for good and every later append fails
-//! ([`AppendError::Failed`]): after a failed `fsync` the kernel may have dropped the data, so
-//! nothing could honestly be acknowledged. The gateway must then fail closed; reopening
-//! recovers.
+//! bytes.
+//!
+//! ## A stopped writer
+//!
+//! If a write or sync fails (a full disk) the writer stops and every append fails
+//! ([`AppendError::Failed`]) until it resumes: after a failed `fsync` the kernel may have
+//! dropped the data, so nothing could honestly be acknowledged. The gateway fails closed and
+//! reports itself not ready ([`AuditLog::stopped`], [`AuditLog::watch_stopped`]). Every
+//! [`Config::retry_every`] the writer writes and syncs a batch-sized `PROBE` file; once that
+//! succeeds it cuts what the failed batch left in the open segment back to the last
+//! acknowledged record, opens a new segment named for the next seq, and takes appends again:
+//! the chain continues with no gap and no restart. Tests stop a writer with the
+//! `fault-injection` feature (`fail_writes`) instead of filling a disk.
 //!
 //! ## Recovery on open
 //!
@@ -72,7 +81,9 @@
 #![forbid(unsafe_code)]
 
 mod config;
+mod disk;
 mod error;
+pub mod fault;
 mod log;
 mod record;
 mod recovery;

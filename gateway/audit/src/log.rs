@@ -2,20 +2,23 @@
 
 use std::path::{Path, PathBuf};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::Config;
+use crate::disk::Disk;
 use crate::error::{AppendError, OpenError};
 use crate::record::Entry;
 use crate::recovery::{RecoveryReport, recover};
 use crate::segment;
-use crate::writer::{self, Ack, Disk, Head, Msg};
+use crate::writer::{self, Ack, Head, Msg};
 
 /// A handle to an open audit log. Cheap to clone; every clone feeds the same writer task.
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     tx: mpsc::Sender<Msg>,
     dir: PathBuf,
+    /// Why the writer is stopped (a write failed), or `None` while it writes.
+    stopped: watch::Receiver<Option<String>>,
 }
 
 impl AuditLog {
@@ -37,8 +40,9 @@ impl AuditLog {
             })??;
         let (disk, head, report) = opened;
         let (tx, rx) = mpsc::channel(config.queue);
-        tokio::spawn(writer::run(rx, disk, head, config));
-        Ok((AuditLog { tx, dir }, report))
+        let (state, stopped) = watch::channel(None);
+        tokio::spawn(writer::run(rx, disk, head, config, state));
+        Ok((AuditLog { tx, dir, stopped }, report))
     }
 
     /// Appends one decision and returns once it is durable under the configured policy. The
@@ -66,6 +70,18 @@ impl AuditLog {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Why the writer is stopped, or `None` while it takes appends. While stopped every append
+    /// fails with [`AppendError::Failed`]; the writer retries every [`Config::retry_every`] and
+    /// clears this once the disk takes writes again.
+    pub fn stopped(&self) -> Option<String> {
+        self.stopped.borrow().clone()
+    }
+
+    /// The same as [`AuditLog::stopped`], to be told of every change (readiness, health).
+    pub fn watch_stopped(&self) -> watch::Receiver<Option<String>> {
+        self.stopped.clone()
     }
 }
 
@@ -111,6 +127,7 @@ fn open_blocking(dir: &Path, max_torn: u64) -> Result<(Disk, Head, RecoveryRepor
         dir: dir.to_path_buf(),
         file,
         seg_len,
+        good_len: seg_len,
         _lock: lock,
     };
     Ok((disk, head, report))
