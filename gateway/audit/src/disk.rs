@@ -32,15 +32,7 @@ impl Disk {
         cfg: &Config,
     ) -> std::io::Result<()> {
         if self.seg_len >= cfg.segment_bytes {
-            let path = self.dir.join(segment::file_name(first_seq));
-            let file = std::fs::OpenOptions::new()
-                .create_new(true)
-                .append(true)
-                .open(&path)?;
-            segment::sync_dir(&self.dir)?;
-            self.file = file;
-            self.seg_len = 0;
-            self.good_len = 0;
+            self.start_segment(first_seq)?;
         }
         fault::check(&self.dir)?;
         self.seg_len += buf.len() as u64;
@@ -73,13 +65,19 @@ impl Disk {
             // Nothing acknowledged in it: it is already named for `next_seq`.
             return Ok(());
         }
-        let path = self.dir.join(segment::file_name(next_seq));
         // Only a rotation that failed half-way leaves a file of this name, and it holds no
         // acknowledged record.
-        match std::fs::remove_file(&path) {
+        match std::fs::remove_file(self.dir.join(segment::file_name(next_seq))) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
             _ => {}
         }
+        self.start_segment(next_seq)
+    }
+
+    /// Creates the segment whose first record is `first_seq`, makes its name durable, and
+    /// writes to it from now on.
+    fn start_segment(&mut self, first_seq: u64) -> std::io::Result<()> {
+        let path = self.dir.join(segment::file_name(first_seq));
         let file = std::fs::OpenOptions::new()
             .create_new(true)
             .append(true)
