@@ -20,6 +20,7 @@ pub mod limits;
 pub mod metrics;
 pub mod node;
 pub mod privacy;
+pub mod readiness;
 pub mod recognition;
 pub mod region_ca;
 pub mod report;
