@@ -74,6 +74,10 @@ pub struct Config {
     /// After a failed write, how often the stopped writer checks whether the disk takes writes
     /// again (and then resumes in a new segment).
     pub retry_every: Duration,
+    /// With a checkpoint key: a signed checkpoint after at most this many new records...
+    pub checkpoint_every_records: u64,
+    /// ...or this long after the last one when records were added since; and at close.
+    pub checkpoint_every: Duration,
 }
 
 impl Default for Config {
@@ -85,6 +89,8 @@ impl Default for Config {
             max_batch_bytes: 1 << 20,
             queue: 65_536,
             retry_every: Duration::from_secs(1),
+            checkpoint_every_records: 10_000,
+            checkpoint_every: Duration::from_secs(10),
         }
     }
 }
@@ -101,9 +107,13 @@ impl Config {
             || self.queue == 0
             || self.segment_bytes == 0
             || self.retry_every.is_zero()
+            || self.checkpoint_every_records == 0
+            || self.checkpoint_every.is_zero()
         {
             return Err(
-                "max_batch_records, queue, segment_bytes and retry_every must be positive".into(),
+                "max_batch_records, queue, segment_bytes, retry_every and the checkpoint \
+                 intervals must be positive"
+                    .into(),
             );
         }
         Ok(())

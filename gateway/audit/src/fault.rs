@@ -1,6 +1,6 @@
 //! Test-only fault injection: makes every write of a log directory fail as a full disk would.
 //!
-//! Compiled in only with the `fault-injection` feature; without it [`check`] is a no-op. Tests
+//! Compiled in only with the `fault-injection` feature; without it the writer's check is a no-op. Tests
 //! of a served node use it to stop the writer without filling a real disk.
 
 use std::path::Path;

@@ -75,11 +75,31 @@
 //! chain, every line matches its own hash, sequence numbers have no gaps and every `prev` is the
 //! hash of the record before; the [`Report`] names the file, line, byte offset and seq where it
 //! breaks and why. Altering a record breaks its own hash; rewriting its hash too breaks the next
-//! record's `prev`. The head hash in the report can be anchored elsewhere (e.g. in a registry
-//! checkpoint) to catch a rewrite of the whole tail.
+//! record's `prev`. A rewrite of the whole chain (every hash recomputed) passes this check:
+//! that is what anchoring is for.
+//!
+//! ## Anchoring: signed checkpoints
+//!
+//! Opened with [`AuditLog::open_anchored`] and the node's audit-checkpoint key (any
+//! [`CheckpointSigner`]; an Ed25519 `SigningKey` is one), the writer signs a [`Checkpoint`] of
+//! the acknowledged chain (record count and head hash, in a domain-separated message) every
+//! [`Config::checkpoint_every_records`] records, [`Config::checkpoint_every`] after records were
+//! added without one, and at close. Each is `checkpoint-<count>.json` beside the segments
+//! (written atomically; the newest 16 are kept), small enough to hand to another node or the
+//! national office.
+//!
+//! [`verify_anchored`] (`huren audit verify DIR --key PUBKEY`) checks the chain as [`verify`]
+//! does, then that every checkpoint file is signed by the given key and that the chain holds the
+//! newest one's count of intact records, the last with the signed hash. What that proves: no
+//! record up to the newest checkpoint was changed, removed (even as a "torn tail") or rewritten
+//! by anyone without the node's key. What it does not: records after the newest checkpoint are
+//! only hash-chained, and someone who deletes the newest checkpoints locally rolls the anchor
+//! back to an older one; checkpoints kept elsewhere close that gap.
 
 #![forbid(unsafe_code)]
 
+mod anchor;
+mod checkpoint;
 mod config;
 mod disk;
 mod error;
@@ -89,9 +109,12 @@ mod record;
 mod recovery;
 mod scan;
 mod segment;
+mod signing;
 mod verify;
 mod writer;
 
+pub use anchor::{AnchorProblem, AnchoredReport, verify_anchored};
+pub use checkpoint::{Checkpoint, CheckpointSigner, CheckpointVerifier, read as read_checkpoint};
 pub use config::{Config, SyncPolicy};
 pub use error::{AppendError, OpenError};
 pub use log::AuditLog;

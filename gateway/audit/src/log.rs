@@ -1,15 +1,18 @@
 //! `AuditLog`: opens (and recovers) a log directory and hands appends to the writer task.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::checkpoint::{self, CheckpointSigner};
 use crate::config::Config;
 use crate::disk::Disk;
 use crate::error::{AppendError, OpenError};
 use crate::record::Entry;
 use crate::recovery::{RecoveryReport, recover};
 use crate::segment;
+use crate::signing::Anchoring;
 use crate::writer::{self, Ack, Head, Msg};
 
 /// A handle to an open audit log. Cheap to clone; every clone feeds the same writer task.
@@ -28,6 +31,26 @@ impl AuditLog {
         dir: impl AsRef<Path>,
         config: Config,
     ) -> Result<(AuditLog, RecoveryReport), OpenError> {
+        AuditLog::open_with(dir, config, None).await
+    }
+
+    /// Like [`AuditLog::open`], and signs checkpoints of the chain with `signer` (the node's
+    /// audit-checkpoint key): every [`Config::checkpoint_every_records`] records or
+    /// [`Config::checkpoint_every`], and at close. [`crate::verify_anchored`] checks a chain
+    /// against them.
+    pub async fn open_anchored(
+        dir: impl AsRef<Path>,
+        config: Config,
+        signer: Arc<dyn CheckpointSigner>,
+    ) -> Result<(AuditLog, RecoveryReport), OpenError> {
+        AuditLog::open_with(dir, config, Some(signer)).await
+    }
+
+    async fn open_with(
+        dir: impl AsRef<Path>,
+        config: Config,
+        signer: Option<Arc<dyn CheckpointSigner>>,
+    ) -> Result<(AuditLog, RecoveryReport), OpenError> {
         config.check().map_err(OpenError::Config)?;
         let dir = dir.as_ref().to_path_buf();
         let d = dir.clone();
@@ -41,7 +64,17 @@ impl AuditLog {
         let (disk, head, report) = opened;
         let (tx, rx) = mpsc::channel(config.queue);
         let (state, stopped) = watch::channel(None);
-        tokio::spawn(writer::run(rx, disk, head, config, state));
+        let anchoring = match signer {
+            None => None,
+            Some(signer) => {
+                let d = dir.clone();
+                let anchored = tokio::task::spawn_blocking(move || newest_count(&d))
+                    .await
+                    .unwrap_or(0);
+                Some(Anchoring::new(signer, dir.clone(), anchored))
+            }
+        };
+        tokio::spawn(writer::run(rx, disk, head, config, state, anchoring));
         Ok((AuditLog { tx, dir, stopped }, report))
     }
 
@@ -83,6 +116,14 @@ impl AuditLog {
     pub fn watch_stopped(&self) -> watch::Receiver<Option<String>> {
         self.stopped.clone()
     }
+}
+
+/// The record count the newest checkpoint file names (its signature is the verifier's business).
+fn newest_count(dir: &Path) -> u64 {
+    checkpoint::list(dir)
+        .ok()
+        .and_then(|l| l.last().map(|(n, _)| *n))
+        .unwrap_or(0)
 }
 
 fn open_blocking(dir: &Path, max_torn: u64) -> Result<(Disk, Head, RecoveryReport), OpenError> {

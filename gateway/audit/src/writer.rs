@@ -7,6 +7,7 @@ use crate::config::{Config, SyncPolicy};
 use crate::disk::Disk;
 use crate::error::AppendError;
 use crate::record::{ChainHash, Entry, MAX_LINE_BYTES, Record};
+use crate::signing::Anchoring;
 
 /// What a caller gets back once its record is as durable as the policy promises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,7 @@ pub(crate) async fn run(
     head: Head,
     cfg: Config,
     state: StateTx,
+    mut anchoring: Option<Anchoring>,
 ) {
     let mut disk = Some(disk);
     // The last acknowledged record: a failed batch's records are given back to the chain.
@@ -47,8 +49,19 @@ pub(crate) async fn run(
     let mut failed: Option<String> = None;
     let mut retry_at = tokio::time::Instant::now();
     loop {
+        let records = durable.next_seq - 1;
+        let checkpoint_due = anchoring.as_ref().and_then(|a| a.due_at(records, &cfg));
         let first = match failed.is_some() {
-            false => rx.recv().await,
+            false => tokio::select! {
+                m = rx.recv() => m,
+                // Records were added and then nothing for a while: anchor them anyway.
+                () = sleep_until_some(checkpoint_due) => {
+                    if let Some(a) = anchoring.as_mut() {
+                        a.checkpoint(records, durable.prev).await;
+                    }
+                    continue;
+                }
+            },
             // Stopped: appends are refused at once, and the writer tries to resume on its own.
             true => tokio::select! {
                 m = rx.recv() => m,
@@ -129,6 +142,10 @@ pub(crate) async fn run(
                     for (tx, ack) in waiters {
                         let _ = tx.send(Ok(ack));
                     }
+                    let records = durable.next_seq - 1;
+                    if let Some(a) = anchoring.as_mut().filter(|a| a.is_due(records, &cfg)) {
+                        a.checkpoint(records, durable.prev).await;
+                    }
                 }
                 Err(why) => {
                     tracing::error!("audit log stopped: {why}");
@@ -145,6 +162,10 @@ pub(crate) async fn run(
             }
         }
         if let Some(tx) = closer {
+            // At shutdown the whole acknowledged chain is anchored.
+            if let Some(a) = anchoring.as_mut() {
+                a.checkpoint(durable.next_seq - 1, durable.prev).await;
+            }
             let result = match (disk.take(), &failed) {
                 // An unsynced log is synced once on a clean close.
                 (Some(d), None) => tokio::task::spawn_blocking(move || d.file.sync_data())
@@ -159,6 +180,17 @@ pub(crate) async fn run(
     }
     if let Some(d) = disk {
         let _ = tokio::task::spawn_blocking(move || d.file.sync_data()).await;
+    }
+    if let Some(a) = anchoring.as_mut() {
+        a.checkpoint(durable.next_seq - 1, durable.prev).await;
+    }
+}
+
+/// Sleeps until `at`, or forever when there is nothing to wait for.
+async fn sleep_until_some(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
