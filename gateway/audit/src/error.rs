@@ -19,6 +19,17 @@ pub enum OpenError {
     /// batch. Nothing is truncated; run `huren audit verify` and investigate.
     #[error("audit log is corrupt, not torn (refusing to truncate {dropped} bytes): {problem}")]
     Corrupt { problem: Box<Problem>, dropped: u64 },
+    /// What looks like a torn write would cut off records that a checkpoint counts. A
+    /// checkpoint only covers acknowledged, synced records, which no crash tears: it is damage.
+    #[error(
+        "audit log: a checkpoint counts {anchored} records but the chain stops at seq {} \
+         (refusing to cut off signed records): {problem}",
+        problem.expected_seq
+    )]
+    BelowCheckpoint {
+        problem: Box<Problem>,
+        anchored: u64,
+    },
     #[error("audit log config: {0}")]
     Config(String),
 }

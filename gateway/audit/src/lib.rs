@@ -68,6 +68,8 @@
 //! refused as [`OpenError::Corrupt`], nothing is truncated, and `huren audit verify` names it.
 //! (A file system that exposes unwritten blocks after a power loss can leave a garbled line
 //! ending in a newline; that too is refused, for an operator to look at, rather than guessed.)
+//! Nor is a torn tail cut off if a checkpoint (below) counts any record in it
+//! ([`OpenError::BelowCheckpoint`]): checkpoints cover only synced records, which no crash tears.
 //!
 //! ## Checking
 //!

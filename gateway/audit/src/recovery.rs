@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::checkpoint;
 use crate::error::OpenError;
 use crate::record::ChainHash;
 use crate::scan::{Problem, ProblemKind, Scan, scan};
@@ -61,6 +62,17 @@ pub(crate) fn recover(dir: &Path, max_torn_bytes: u64) -> Result<RecoveryReport,
         return Err(OpenError::Corrupt {
             problem: Box::new(problem),
             dropped,
+        });
+    }
+    // A torn write never reaches a record a checkpoint counts: those were synced first.
+    let anchored = checkpoint::list(dir)
+        .map_err(io)?
+        .last()
+        .map_or(0, |(n, _)| *n);
+    if problem.expected_seq <= anchored {
+        return Err(OpenError::BelowCheckpoint {
+            problem: Box::new(problem),
+            anchored,
         });
     }
     let io_at = |path: &Path| {

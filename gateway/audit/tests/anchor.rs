@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use huren_audit::{
-    AnchorProblem, AuditLog, ChainHash, Checkpoint, Config, verify, verify_anchored, walk,
+    AnchorProblem, AuditLog, ChainHash, Checkpoint, Config, OpenError, verify, verify_anchored,
+    walk,
 };
 use support::{entry, segments};
 
@@ -142,19 +143,29 @@ async fn a_wrong_key_or_no_checkpoint_is_not_an_anchor() {
 }
 
 #[tokio::test]
-async fn a_signed_record_cut_off_as_a_torn_tail_fails_the_anchor() {
+async fn a_signed_record_made_to_look_torn_is_not_cut_off_and_fails_the_anchor() {
     let dir = tempfile::tempdir().unwrap();
     fill_anchored(dir.path(), 12, key(1)).await;
-    // Chop the newline off the last (signed) record: recovery now sees a torn write...
+    // Chop the newline off the last (signed) record: it now looks like a torn write...
     let last = segments(dir.path()).pop().unwrap();
     let len = std::fs::metadata(&last).unwrap().len();
     let f = std::fs::OpenOptions::new().write(true).open(&last).unwrap();
     f.set_len(len - 1).unwrap();
     drop(f);
-    let (log, report) = AuditLog::open(dir.path(), Config::default()).await.unwrap();
-    log.close().await.unwrap();
-    assert_eq!(report.records, 11);
-    // ...but the checkpoint signed at close counted 12.
+    // ...which opening refuses to cut off, since the checkpoint signed at close counted it...
+    let err = AuditLog::open(dir.path(), Config::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, OpenError::BelowCheckpoint { anchored: 12, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        std::fs::metadata(&last).unwrap().len(),
+        len - 1,
+        "nothing cut"
+    );
+    // ...and the anchored check names the missing signed record.
     let report = verify_anchored(dir.path(), &key(1).verifying_key()).unwrap();
     assert_eq!(
         report.problem,
