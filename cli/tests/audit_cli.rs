@@ -63,3 +63,56 @@ async fn verify_exits_zero_on_an_intact_log_and_names_the_altered_record() {
     );
     assert!(stderr.contains("altered"), "{stderr}");
 }
+
+#[tokio::test]
+async fn verify_with_a_key_checks_the_chain_against_its_signed_checkpoints() {
+    use ed25519_dalek::pkcs8::EncodePublicKey;
+
+    let dir = tempfile::tempdir().unwrap();
+    let signer = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
+    let pem = signer
+        .verifying_key()
+        .to_public_key_pem(Default::default())
+        .unwrap();
+    let key_file = dir.path().join("audit-checkpoint.pub.pem");
+    std::fs::write(&key_file, pem).unwrap();
+    let log_dir = dir.path().join("audit");
+    let (log, _) =
+        AuditLog::open_anchored(&log_dir, Config::default(), std::sync::Arc::new(signer))
+            .await
+            .unwrap();
+    for n in 0..12 {
+        log.append(entry(n)).await.unwrap();
+    }
+    log.close().await.unwrap();
+
+    let huren = env!("CARGO_BIN_EXE_huren");
+    let verify = || {
+        Command::new(huren)
+            .args(["audit", "verify"])
+            .arg(&log_dir)
+            .arg("--key")
+            .arg(&key_file)
+            .output()
+            .unwrap()
+    };
+    let ok = verify();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("signed checkpoint of 12 records"));
+
+    // Another node's key (or a forger's) does not vouch for this chain.
+    let other = ed25519_dalek::SigningKey::from_bytes(&[6; 32]);
+    let other_pem = other
+        .verifying_key()
+        .to_public_key_pem(Default::default())
+        .unwrap();
+    std::fs::write(&key_file, other_pem).unwrap();
+    let bad = verify();
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("not signed by this key"), "{stderr}");
+}

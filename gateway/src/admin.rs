@@ -1,4 +1,7 @@
 //! The admin HTTP listener (loopback by default): Prometheus `/metrics`, `/healthz`, `/readyz`.
+//!
+//! `/healthz` is 200 while the process runs. `/readyz` is 200 only while the node can answer:
+//! 503 with the reason while starting, draining, or while a [`Readiness`] condition holds.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,16 +16,20 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::readiness::Readiness;
+
 #[derive(Clone)]
 struct AdminState {
     metrics: PrometheusHandle,
     ready: Arc<AtomicBool>,
+    readiness: Readiness,
 }
 
 /// Starts the admin listener; it stops when `stop` turns true.
 pub async fn spawn(
     addr: SocketAddr,
     ready: Arc<AtomicBool>,
+    readiness: Readiness,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
@@ -30,6 +37,7 @@ pub async fn spawn(
     let state = AdminState {
         metrics: crate::metrics::handle(),
         ready,
+        readiness,
     };
     let app = Router::new()
         .route("/metrics", get(metrics))
@@ -59,14 +67,20 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// The node takes calls: false before the listener is up and from the start of shutdown.
-async fn readyz(State(state): State<AdminState>) -> (StatusCode, &'static str) {
-    if state.ready.load(Ordering::Acquire) {
-        (StatusCode::OK, "ready\n")
-    } else {
-        (
+/// The node takes calls: not before the listener is up, not from the start of shutdown, and
+/// not while a [`Readiness`] condition holds (a stopped audit writer); the body says why.
+async fn readyz(State(state): State<AdminState>) -> (StatusCode, String) {
+    if !state.ready.load(Ordering::Acquire) {
+        return (
             StatusCode::SERVICE_UNAVAILABLE,
-            "not ready: starting or draining\n",
-        )
+            "not ready: starting or draining\n".to_string(),
+        );
+    }
+    match state.readiness.blocked() {
+        None => (StatusCode::OK, "ready\n".to_string()),
+        Some(why) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {why}\n"),
+        ),
     }
 }

@@ -33,6 +33,7 @@ pub mod metrics;
 pub mod node;
 pub mod policy;
 pub mod privacy;
+pub mod readiness;
 pub mod recognition;
 pub mod region_ca;
 pub mod registry_handle;

@@ -22,6 +22,7 @@ use huren_registry::dev::DEV_NODE_ID;
 use huren_registry::store::KEYS_DIR;
 
 use crate::privacy::SubjectKey;
+use crate::readiness::Readiness;
 use crate::recognition::Recognizer;
 use crate::recognition::receipt::ReceiptSigner;
 use crate::registry_handle::SharedRegistry;
@@ -200,6 +201,11 @@ impl Node {
             manifests: Arc::new(ManifestsState::new(recognizer.clone())),
             coordination: Arc::new(CoordinationState::new(recognizer.clone())),
             registry: Arc::new(RegistryState::new(registry)),
+            // A stopped audit writer refuses every decision, so the node is not ready then.
+            readiness: Readiness::default().with(
+                "the audit log writer is stopped, calls fail with AUDIT_UNAVAILABLE",
+                recognizer.audit.watch_stopped(),
+            ),
         };
         Ok(Node {
             recognizer,

@@ -3,12 +3,28 @@
 //! A resident ID number has too little entropy to hide behind a plain hash (18 characters with a
 //! region prefix, a birth date and a check digit: an unkeyed SHA-256 is brute-forced in minutes).
 //! So a person is referred to across regions by an HMAC-SHA256 under a secret key that never
-//! leaves the node, and the key is first narrowed to the verifying region: two destinations
-//! receive unrelated refs for the same person and cannot join their records.
+//! leaves the node, and the key is first narrowed to the pair (verifying region, calling
+//! province).
+//!
+//! # What a ref links, and what it does not
+//!
+//! - **The same caller under the same rules always gets the same ref** for one person, so a
+//!   province can de-duplicate its own records across calls, batches and restarts (as long as
+//!   the node keeps `subject.key`).
+//! - **Two different callers never get the same ref** for one person (barring an HMAC-SHA256
+//!   collision), even when both name the same verifying region: Sichuan asking under Zhejiang's
+//!   rules receives a ref unrelated to the one Zhejiang's own caller receives, so naming another
+//!   region's rules does not let a province compute that region's refs and join its records.
+//! - Nobody without the node key can test a guessed ID against a ref.
+//!
+//! The narrowed key of each pair is derived once and cached (see [`SubjectKey`]), so a call
+//! costs one HMAC over the subject, as before.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use hmac::{Hmac, Mac};
 use huren_adapters::{Person, RegionCode};
@@ -17,12 +33,31 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// Bumped if the derivation ever changes, so old and new refs never collide silently.
-const DOMAIN: &[u8] = b"huren subject_ref v1";
+/// Bumped if the derivation ever changes, so old and new refs never collide silently. v1 was
+/// keyed on the verifying region alone, which let any province compute another's refs.
+const DOMAIN: &[u8] = b"huren subject_ref v2";
 
-/// The node's secret for subject references. `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SubjectKey([u8; 32]);
+/// Most (verifying region, calling province) pairs whose narrowed key is kept. Both are
+/// provinces, so a node sees at most a few thousand pairs; past the cap a key is derived per
+/// call instead of growing the cache without bound.
+const MAX_CACHED_PAIRS: usize = 4096;
+
+/// The node's secret for subject references, with the keys it derived per caller pair.
+/// `Debug` never shows it; clones share the cache.
+#[derive(Clone)]
+pub struct SubjectKey {
+    key: [u8; 32],
+    /// HMAC state already keyed with each pair's narrowed key: a ref is then one HMAC update.
+    pairs: Arc<RwLock<HashMap<(RegionCode, RegionCode), HmacSha256>>>,
+}
+
+impl PartialEq for SubjectKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for SubjectKey {}
 
 impl std::fmt::Debug for SubjectKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -48,14 +83,17 @@ pub enum KeyFileError {
 
 impl SubjectKey {
     pub fn from_bytes(bytes: [u8; 32]) -> SubjectKey {
-        SubjectKey(bytes)
+        SubjectKey {
+            key: bytes,
+            pairs: Arc::default(),
+        }
     }
 
     /// A fresh key from the operating system's random source.
     pub fn generate() -> SubjectKey {
         let mut k = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut k);
-        SubjectKey(k)
+        SubjectKey::from_bytes(k)
     }
 
     /// Reads a 32-byte key file, refusing one that group or others may read.
@@ -79,7 +117,7 @@ impl SubjectKey {
                 path: path.to_path_buf(),
                 len: bytes.len(),
             })?;
-        Ok(SubjectKey(key))
+        Ok(SubjectKey::from_bytes(key))
     }
 
     /// Loads the key at `path`, or creates it (mode 0600) if there is none. The new key is
@@ -108,7 +146,7 @@ impl SubjectKey {
             .mode(0o600)
             .open(&tmp)
             .and_then(|mut f| {
-                f.write_all(&key.0)?;
+                f.write_all(&key.key)?;
                 f.sync_all()
             });
         if let Err(e) = written {
@@ -139,6 +177,41 @@ impl SubjectKey {
         block[..32].copy_from_slice(key);
         <HmacSha256 as hmac::digest::KeyInit>::new(&block.into())
     }
+
+    /// The key for refs that `calling` receives under `verifying`'s rules, in the shape of
+    /// HKDF-Expand with the node key as PRK: `HMAC(key, DOMAIN ‖ 0 ‖ verifying ‖ 0 ‖ calling ‖ 1)`.
+    /// Region codes are six digits and separated, so no two pairs share an input.
+    fn derive_pair(&self, verifying: RegionCode, calling: RegionCode) -> [u8; 32] {
+        let mut expand = SubjectKey::mac(&self.key);
+        expand.update(DOMAIN);
+        expand.update(&[0]);
+        expand.update(verifying.as_str().as_bytes());
+        expand.update(&[0]);
+        expand.update(calling.as_str().as_bytes());
+        expand.update(&[1]);
+        expand.finalize().into_bytes().into()
+    }
+
+    /// A keyed HMAC for the pair, from the cache or derived (and cached while there is room).
+    fn pair_mac(&self, verifying: RegionCode, calling: RegionCode) -> HmacSha256 {
+        // A poisoned lock only means another thread panicked mid-insert; the map is still a
+        // valid cache of correct keys, so it is used as is.
+        let cached = self
+            .pairs
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(verifying, calling))
+            .cloned();
+        if let Some(mac) = cached {
+            return mac;
+        }
+        let mac = SubjectKey::mac(&self.derive_pair(verifying, calling));
+        let mut pairs = self.pairs.write().unwrap_or_else(|p| p.into_inner());
+        if pairs.len() < MAX_CACHED_PAIRS {
+            pairs.insert((verifying, calling), mac.clone());
+        }
+        mac
+    }
 }
 
 /// The handle a subject_ref is keyed on: the resident ID when the code carries it, else the
@@ -151,25 +224,21 @@ pub fn subject_handle(person: &Person) -> Option<String> {
     }
 }
 
-/// The reference to one person that `verifying_region` may see: 64 hex characters.
+/// The reference to one person that the `calling` province receives under `verifying_region`'s
+/// rules: 64 hex characters.
 ///
-/// The node key is first narrowed to the verifying region
-/// (`k_v = HMAC(key, DOMAIN ‖ 0 ‖ verifying_region)`), then
-/// `ref = HMAC(k_v, issuing_region ‖ 0 ‖ subject_handle)`. Without the key nobody can test a
-/// guessed ID; with one region's refs nobody can match another region's.
+/// The node key is first narrowed to the pair ([`SubjectKey::derive_pair`], cached), then
+/// `ref = HMAC(k_pair, issuing_region ‖ 0 ‖ subject_handle)`. Without the key nobody can test a
+/// guessed ID; with one caller's refs nobody can match another caller's, even under the same
+/// verifying region.
 pub fn subject_ref(
     key: &SubjectKey,
     verifying_region: RegionCode,
+    calling: RegionCode,
     issuing_region: RegionCode,
     subject_handle: &str,
 ) -> String {
-    let mut narrow = SubjectKey::mac(&key.0);
-    narrow.update(DOMAIN);
-    narrow.update(&[0]);
-    narrow.update(verifying_region.as_str().as_bytes());
-    let k_v: [u8; 32] = narrow.finalize().into_bytes().into();
-
-    let mut mac = SubjectKey::mac(&k_v);
+    let mut mac = key.pair_mac(verifying_region, calling);
     mac.update(issuing_region.as_str().as_bytes());
     mac.update(&[0]);
     mac.update(subject_handle.as_bytes());
@@ -233,8 +302,11 @@ mod tests {
     #[test]
     fn the_same_person_gets_the_same_ref_at_the_same_destination() {
         let h = format!("id:{ID}");
-        let a = subject_ref(&key(1), r("330000"), r("510000"), &h);
-        assert_eq!(a, subject_ref(&key(1), r("330000"), r("510000"), &h));
+        let a = subject_ref(&key(1), r("330000"), r("330000"), r("510000"), &h);
+        assert_eq!(
+            a,
+            subject_ref(&key(1), r("330000"), r("330000"), r("510000"), &h)
+        );
         assert_eq!(a.len(), 64);
         assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
     }
@@ -242,36 +314,71 @@ mod tests {
     #[test]
     fn two_destinations_cannot_join_their_refs() {
         let h = format!("id:{ID}");
-        let zj = subject_ref(&key(1), r("330000"), r("510000"), &h);
-        let gd = subject_ref(&key(1), r("440000"), r("510000"), &h);
+        let zj = subject_ref(&key(1), r("330000"), r("330000"), r("510000"), &h);
+        let gd = subject_ref(&key(1), r("440000"), r("440000"), r("510000"), &h);
         assert_ne!(zj, gd);
+    }
+
+    #[test]
+    fn two_callers_under_the_same_rules_cannot_join_their_refs() {
+        let h = format!("id:{ID}");
+        let zj = r("330000");
+        let own = subject_ref(&key(1), zj, zj, r("510000"), &h);
+        let sichuan = subject_ref(&key(1), zj, r("510000"), r("510000"), &h);
+        let henan = subject_ref(&key(1), zj, r("410000"), r("510000"), &h);
+        assert_ne!(own, sichuan);
+        assert_ne!(own, henan);
+        assert_ne!(sichuan, henan);
+        // Nor does a caller's own region line up with the rules it names.
+        assert_ne!(
+            subject_ref(&key(1), r("510000"), zj, r("510000"), &h),
+            sichuan
+        );
+    }
+
+    #[test]
+    fn a_cached_pair_key_gives_the_ref_a_fresh_key_gives() {
+        let h = "handle:abc";
+        let warm = key(3);
+        let first = subject_ref(&warm, r("330000"), r("510000"), r("410000"), h);
+        let again = subject_ref(&warm.clone(), r("330000"), r("510000"), r("410000"), h);
+        let cold = subject_ref(&key(3), r("330000"), r("510000"), r("410000"), h);
+        assert_eq!(first, again);
+        assert_eq!(first, cold);
+        assert_eq!(warm.pairs.read().unwrap().len(), 1);
     }
 
     #[test]
     fn different_keys_give_different_refs() {
         let h = format!("id:{ID}");
         assert_ne!(
-            subject_ref(&key(1), r("330000"), r("510000"), &h),
-            subject_ref(&key(2), r("330000"), r("510000"), &h)
+            subject_ref(&key(1), r("330000"), r("330000"), r("510000"), &h),
+            subject_ref(&key(2), r("330000"), r("330000"), r("510000"), &h)
         );
     }
 
     #[test]
     fn the_issuing_region_is_part_of_the_ref() {
         assert_ne!(
-            subject_ref(&key(1), r("330000"), r("510000"), "handle:abc"),
-            subject_ref(&key(1), r("330000"), r("410000"), "handle:abc")
+            subject_ref(&key(1), r("330000"), r("330000"), r("510000"), "handle:abc"),
+            subject_ref(&key(1), r("330000"), r("330000"), r("410000"), "handle:abc")
         );
     }
 
     #[test]
     fn an_unkeyed_hash_of_the_id_is_never_the_ref() {
-        let reference = subject_ref(&key(1), r("330000"), r("510000"), &format!("id:{ID}"));
+        let reference = subject_ref(
+            &key(1),
+            r("330000"),
+            r("330000"),
+            r("510000"),
+            &format!("id:{ID}"),
+        );
         for candidate in [ID.to_string(), format!("id:{ID}")] {
             let plain = hex::encode(Sha256::digest(candidate.as_bytes()));
             assert_ne!(plain, reference);
         }
-        // Nor an HMAC under the raw node key, i.e. without the per-destination narrowing.
+        // Nor an HMAC under the raw node key, i.e. without the per-pair narrowing.
         let mut direct = SubjectKey::mac(&[1; 32]);
         direct.update(format!("510000\0id:{ID}").as_bytes());
         assert_ne!(hex::encode(direct.finalize().into_bytes()), reference);

@@ -26,6 +26,7 @@ use crate::config::{Config, ConfigError};
 use crate::limits::{ConcurrencyLayer, DeadlineLayer, OversizeLayer};
 use crate::metrics::MetricsLayer;
 use crate::policy::Policy;
+use crate::readiness::Readiness;
 use crate::services::{Services, coordination, manifests, recognition, registry};
 use crate::tls::{self, TlsError, TlsFiles, TlsReloader};
 
@@ -128,6 +129,7 @@ impl GatewayBuilder {
         };
         let incoming = acceptor::incoming(listener, tls_rx, accept);
 
+        let readiness = services.readiness.clone();
         let (health, health_service) = tonic_health::server::health_reporter();
         for name in huren_proto::SERVICE_NAMES {
             health
@@ -195,12 +197,13 @@ impl GatewayBuilder {
         let (admin_stop_tx, admin_stop_rx) = watch::channel(false);
         let (admin_addr, admin_task) = match config.admin_listen {
             Some(admin) => {
-                let (a, t) = crate::admin::spawn(admin, ready.clone(), admin_stop_rx)
-                    .await
-                    .map_err(|source| ServeError::Bind {
-                        addr: admin,
-                        source,
-                    })?;
+                let (a, t) =
+                    crate::admin::spawn(admin, ready.clone(), readiness.clone(), admin_stop_rx)
+                        .await
+                        .map_err(|source| ServeError::Bind {
+                            addr: admin,
+                            source,
+                        })?;
                 (Some(a), Some(t))
             }
             None => (None, None),
@@ -212,6 +215,7 @@ impl GatewayBuilder {
         }));
         ready.store(true, Ordering::Release);
         tracing::info!(%addr, admin = ?admin_addr, "huren gateway serving over mutual TLS");
+        let follow = tokio::spawn(follow_readiness(readiness, health.clone()));
 
         let driver = tokio::spawn(drive_shutdown(Shutdown {
             stop: stop_rx,
@@ -223,6 +227,7 @@ impl GatewayBuilder {
             bound: Duration::from_millis(config.shutdown.drain_timeout_ms),
             admin_stop: admin_stop_tx,
             admin_task,
+            follow,
         }));
         Ok(Gateway {
             addr,
@@ -245,6 +250,8 @@ struct Shutdown {
     bound: Duration,
     admin_stop: watch::Sender<bool>,
     admin_task: Option<JoinHandle<()>>,
+    /// Keeps health in step with [`Readiness`]; stopped before shutdown reports NOT_SERVING.
+    follow: JoinHandle<()>,
 }
 
 async fn drive_shutdown(mut s: Shutdown) {
@@ -252,6 +259,7 @@ async fn drive_shutdown(mut s: Shutdown) {
         _ = s.stop.wait_for(|stop| *stop) => {}
         ended = &mut s.serve => {
             tracing::error!(?ended, "gRPC server stopped on its own");
+            s.follow.abort();
             s.ready.store(false, Ordering::Release);
             let _ = s.admin_stop.send(true);
             return;
@@ -259,14 +267,10 @@ async fn drive_shutdown(mut s: Shutdown) {
     }
     s.ready.store(false, Ordering::Release);
     tracing::info!("shutting down: reporting NOT_SERVING");
-    s.health
-        .set_service_status("", ServingStatus::NotServing)
-        .await;
-    for name in huren_proto::SERVICE_NAMES {
-        s.health
-            .set_service_status(name, ServingStatus::NotServing)
-            .await;
-    }
+    // Stopped first, so it cannot report SERVING again once shutdown has begun.
+    s.follow.abort();
+    let _ = (&mut s.follow).await;
+    set_health(&s.health, ServingStatus::NotServing).await;
     tokio::time::sleep(s.grace).await;
     tracing::info!(bound = ?s.bound, "draining calls in flight");
     let _ = s.drain.send(());
@@ -282,6 +286,29 @@ async fn drive_shutdown(mut s: Shutdown) {
     let _ = s.admin_stop.send(true);
     if let Some(task) = s.admin_task {
         let _ = task.await;
+    }
+}
+
+/// The whole server and every service: SERVING or NOT_SERVING together.
+async fn set_health(health: &HealthReporter, status: ServingStatus) {
+    health.set_service_status("", status).await;
+    for name in huren_proto::SERVICE_NAMES {
+        health.set_service_status(name, status).await;
+    }
+}
+
+/// While serving, reports NOT_SERVING for as long as a readiness condition holds (a stopped
+/// audit writer) and SERVING again once it clears.
+async fn follow_readiness(mut readiness: Readiness, health: HealthReporter) {
+    loop {
+        match readiness.blocked() {
+            None => set_health(&health, ServingStatus::Serving).await,
+            Some(why) => {
+                tracing::warn!("not ready, reporting NOT_SERVING: {why}");
+                set_health(&health, ServingStatus::NotServing).await;
+            }
+        }
+        readiness.changed().await;
     }
 }
 

@@ -12,6 +12,10 @@ pub enum Command {
     Verify {
         /// The audit log directory (as given to `huren serve`).
         dir: PathBuf,
+        /// The node's audit-checkpoint public key (PEM, or 64 hex characters): also check the
+        /// chain against the newest checkpoint it signed, so a rewritten chain fails.
+        #[arg(long, value_name = "PUBKEY_FILE")]
+        key: Option<PathBuf>,
     },
     /// Print the last records of the log, oldest first.
     Show {
@@ -24,7 +28,11 @@ pub enum Command {
 
 pub async fn run(cmd: Command) -> anyhow::Result<()> {
     match cmd {
-        Command::Verify { dir } => verify(dir).await,
+        Command::Verify { dir, key: None } => verify(dir).await,
+        Command::Verify {
+            dir,
+            key: Some(key),
+        } => verify_anchored(dir, key).await,
         Command::Show { dir, limit } => show(dir, limit).await,
     }
 }
@@ -44,6 +52,51 @@ async fn verify(dir: PathBuf) -> anyhow::Result<()> {
         ),
         Some(p) => anyhow::bail!("audit chain broken at {p}"),
     }
+}
+
+async fn verify_anchored(dir: PathBuf, key_file: PathBuf) -> anyhow::Result<()> {
+    let key = read_checkpoint_key(&key_file)?;
+    let d = dir.clone();
+    let report = tokio::task::spawn_blocking(move || huren_audit::verify_anchored(&d, &key))
+        .await?
+        .with_context(|| format!("cannot read audit log {}", dir.display()))?;
+    println!(
+        "audit log {} against key {}",
+        dir.display(),
+        key_file.display()
+    );
+    println!("{report}");
+    if let Some(p) = report.chain.problem() {
+        anyhow::bail!("audit chain broken at {p}");
+    }
+    match &report.problem {
+        None => Ok(()),
+        Some(p) => anyhow::bail!("audit chain does not match its signed checkpoints: {p}"),
+    }
+}
+
+/// An Ed25519 public key from a PEM (`BEGIN PUBLIC KEY`) or a 64-hex-character file.
+fn read_checkpoint_key(path: &std::path::Path) -> anyhow::Result<ed25519_dalek::VerifyingKey> {
+    use ed25519_dalek::pkcs8::DecodePublicKey;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read key file {}", path.display()))?;
+    let text = text.trim();
+    let key = if text.starts_with("-----BEGIN") {
+        ed25519_dalek::VerifyingKey::from_public_key_pem(text).map_err(|e| anyhow::anyhow!(e))
+    } else {
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(text, &mut bytes)
+            .map_err(|e| anyhow::anyhow!(e))
+            .and_then(|()| {
+                ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|e| anyhow::anyhow!(e))
+            })
+    };
+    key.with_context(|| {
+        format!(
+            "{}: not an Ed25519 public key (PEM or 64 hex characters)",
+            path.display()
+        )
+    })
 }
 
 async fn show(dir: PathBuf, limit: usize) -> anyhow::Result<()> {

@@ -71,6 +71,13 @@ pub struct Config {
     pub max_batch_bytes: usize,
     /// Appends waiting for the writer before `append` itself waits (back-pressure).
     pub queue: usize,
+    /// After a failed write, how often the stopped writer checks whether the disk takes writes
+    /// again (and then resumes in a new segment).
+    pub retry_every: Duration,
+    /// With a checkpoint key: a signed checkpoint after at most this many new records...
+    pub checkpoint_every_records: u64,
+    /// ...or this long after the last one when records were added since; and at close.
+    pub checkpoint_every: Duration,
 }
 
 impl Default for Config {
@@ -81,6 +88,9 @@ impl Default for Config {
             max_batch_records: 4096,
             max_batch_bytes: 1 << 20,
             queue: 65_536,
+            retry_every: Duration::from_secs(1),
+            checkpoint_every_records: 10_000,
+            checkpoint_every: Duration::from_secs(10),
         }
     }
 }
@@ -93,8 +103,18 @@ impl Config {
                 2 * MAX_LINE_BYTES
             ));
         }
-        if self.max_batch_records == 0 || self.queue == 0 || self.segment_bytes == 0 {
-            return Err("max_batch_records, queue and segment_bytes must be positive".into());
+        if self.max_batch_records == 0
+            || self.queue == 0
+            || self.segment_bytes == 0
+            || self.retry_every.is_zero()
+            || self.checkpoint_every_records == 0
+            || self.checkpoint_every.is_zero()
+        {
+            return Err(
+                "max_batch_records, queue, segment_bytes, retry_every and the checkpoint \
+                 intervals must be positive"
+                    .into(),
+            );
         }
         Ok(())
     }

@@ -37,23 +37,39 @@
 //!   corruption. For benchmarks and throw-away demos only.
 //!
 //! A batch is at most [`Config::max_batch_records`] records and [`Config::max_batch_bytes`]
-//! bytes. If a write or sync fails the writer stops for good and every later append fails
-//! ([`AppendError::Failed`]): after a failed `fsync` the kernel may have dropped the data, so
-//! nothing could honestly be acknowledged. The gateway must then fail closed; reopening
-//! recovers.
+//! bytes.
+//!
+//! ## A stopped writer
+//!
+//! If a write or sync fails (a full disk) the writer stops and every append fails
+//! ([`AppendError::Failed`]) until it resumes: after a failed `fsync` the kernel may have
+//! dropped the data, so nothing could honestly be acknowledged. The gateway fails closed and
+//! reports itself not ready ([`AuditLog::stopped`], [`AuditLog::watch_stopped`]). Every
+//! [`Config::retry_every`] the writer writes and syncs a batch-sized `PROBE` file; once that
+//! succeeds it cuts what the failed batch left in the open segment back to the last
+//! acknowledged record, opens a new segment named for the next seq, and takes appends again:
+//! the chain continues with no gap and no restart. Tests stop a writer with the
+//! `fault-injection` feature (`fail_writes`) instead of filling a disk.
 //!
 //! ## Recovery on open
 //!
-//! [`AuditLog::open`] walks the chain. A crash can only damage the batch being written, at the
-//! end of the last segment: a partial line, or a garbled line (bad framing, a hash that does not
-//! match, a body that does not parse). If damage of that shape starts in the last segment and
-//! spans at most `max_batch_bytes`, the tail from
-//! there on is copied to `torn-….bin`, truncated away (a segment with nothing intact is
-//! removed), and reported in the [`RecoveryReport`]; the chain continues from the last intact
-//! record. No acknowledged record is in a torn tail: it was synced before it was acknowledged.
-//! Anything else (damage earlier on, a longer tail, a missing or misnamed segment, a record
-//! linked to the wrong predecessor) no crash produces: it is refused as
-//! [`OpenError::Corrupt`], and nothing is truncated.
+//! [`AuditLog::open`] walks the chain. A crash can only tear the batch being written, at the
+//! end of the last segment, and a torn write is an incomplete frame: bytes after the last
+//! newline, a line whose end never reached the disk. If the chain stops at such an unfinished
+//! line in the last segment and it spans at most `max_batch_bytes`, the tail from there on is
+//! copied to `torn-….bin`, truncated away (a segment with nothing intact is removed), and
+//! reported in the [`RecoveryReport`]; the chain continues from the last intact record. No
+//! acknowledged record is in a torn tail: it was synced before it was acknowledged.
+//!
+//! A complete line (it ends in a newline) whose framing, hash or body fails is damage, not a
+//! torn write, even when it is the last line of the log: it is refused exactly like a damaged
+//! record in the middle. So is anything else no crash produces (damage earlier on, a longer
+//! tail, a missing or misnamed segment, a record linked to the wrong predecessor): it is
+//! refused as [`OpenError::Corrupt`], nothing is truncated, and `huren audit verify` names it.
+//! (A file system that exposes unwritten blocks after a power loss can leave a garbled line
+//! ending in a newline; that too is refused, for an operator to look at, rather than guessed.)
+//! Nor is a torn tail cut off if a checkpoint (below) counts any record in it
+//! ([`OpenError::BelowCheckpoint`]): checkpoints cover only synced records, which no crash tears.
 //!
 //! ## Checking
 //!
@@ -61,21 +77,46 @@
 //! chain, every line matches its own hash, sequence numbers have no gaps and every `prev` is the
 //! hash of the record before; the [`Report`] names the file, line, byte offset and seq where it
 //! breaks and why. Altering a record breaks its own hash; rewriting its hash too breaks the next
-//! record's `prev`. The head hash in the report can be anchored elsewhere (e.g. in a registry
-//! checkpoint) to catch a rewrite of the whole tail.
+//! record's `prev`. A rewrite of the whole chain (every hash recomputed) passes this check:
+//! that is what anchoring is for.
+//!
+//! ## Anchoring: signed checkpoints
+//!
+//! Opened with [`AuditLog::open_anchored`] and the node's audit-checkpoint key (any
+//! [`CheckpointSigner`]; an Ed25519 `SigningKey` is one), the writer signs a [`Checkpoint`] of
+//! the acknowledged chain (record count and head hash, in a domain-separated message) every
+//! [`Config::checkpoint_every_records`] records, [`Config::checkpoint_every`] after records were
+//! added without one, and at close. Each is `checkpoint-<count>.json` beside the segments
+//! (written atomically; the newest 16 are kept), small enough to hand to another node or the
+//! national office.
+//!
+//! [`verify_anchored`] (`huren audit verify DIR --key PUBKEY`) checks the chain as [`verify`]
+//! does, then that every checkpoint file is signed by the given key and that the chain holds the
+//! newest one's count of intact records, the last with the signed hash. What that proves: no
+//! record up to the newest checkpoint was changed, removed (even as a "torn tail") or rewritten
+//! by anyone without the node's key. What it does not: records after the newest checkpoint are
+//! only hash-chained, and someone who deletes the newest checkpoints locally rolls the anchor
+//! back to an older one; checkpoints kept elsewhere close that gap.
 
 #![forbid(unsafe_code)]
 
+mod anchor;
+mod checkpoint;
 mod config;
+mod disk;
 mod error;
+pub mod fault;
 mod log;
 mod record;
 mod recovery;
 mod scan;
 mod segment;
+mod signing;
 mod verify;
 mod writer;
 
+pub use anchor::{AnchorProblem, AnchoredReport, verify_anchored};
+pub use checkpoint::{Checkpoint, CheckpointSigner, CheckpointVerifier, read as read_checkpoint};
 pub use config::{Config, SyncPolicy};
 pub use error::{AppendError, OpenError};
 pub use log::AuditLog;

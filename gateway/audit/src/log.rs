@@ -1,21 +1,27 @@
 //! `AuditLog`: opens (and recovers) a log directory and hands appends to the writer task.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::checkpoint::{self, CheckpointSigner};
 use crate::config::Config;
+use crate::disk::Disk;
 use crate::error::{AppendError, OpenError};
 use crate::record::Entry;
 use crate::recovery::{RecoveryReport, recover};
 use crate::segment;
-use crate::writer::{self, Ack, Disk, Head, Msg};
+use crate::signing::Anchoring;
+use crate::writer::{self, Ack, Head, Msg};
 
 /// A handle to an open audit log. Cheap to clone; every clone feeds the same writer task.
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     tx: mpsc::Sender<Msg>,
     dir: PathBuf,
+    /// Why the writer is stopped (a write failed), or `None` while it writes.
+    stopped: watch::Receiver<Option<String>>,
 }
 
 impl AuditLog {
@@ -24,6 +30,26 @@ impl AuditLog {
     pub async fn open(
         dir: impl AsRef<Path>,
         config: Config,
+    ) -> Result<(AuditLog, RecoveryReport), OpenError> {
+        AuditLog::open_with(dir, config, None).await
+    }
+
+    /// Like [`AuditLog::open`], and signs checkpoints of the chain with `signer` (the node's
+    /// audit-checkpoint key): every [`Config::checkpoint_every_records`] records or
+    /// [`Config::checkpoint_every`], and at close. [`crate::verify_anchored`] checks a chain
+    /// against them.
+    pub async fn open_anchored(
+        dir: impl AsRef<Path>,
+        config: Config,
+        signer: Arc<dyn CheckpointSigner>,
+    ) -> Result<(AuditLog, RecoveryReport), OpenError> {
+        AuditLog::open_with(dir, config, Some(signer)).await
+    }
+
+    async fn open_with(
+        dir: impl AsRef<Path>,
+        config: Config,
+        signer: Option<Arc<dyn CheckpointSigner>>,
     ) -> Result<(AuditLog, RecoveryReport), OpenError> {
         config.check().map_err(OpenError::Config)?;
         let dir = dir.as_ref().to_path_buf();
@@ -37,8 +63,19 @@ impl AuditLog {
             })??;
         let (disk, head, report) = opened;
         let (tx, rx) = mpsc::channel(config.queue);
-        tokio::spawn(writer::run(rx, disk, head, config));
-        Ok((AuditLog { tx, dir }, report))
+        let (state, stopped) = watch::channel(None);
+        let anchoring = match signer {
+            None => None,
+            Some(signer) => {
+                let d = dir.clone();
+                let anchored = tokio::task::spawn_blocking(move || newest_count(&d))
+                    .await
+                    .unwrap_or(0);
+                Some(Anchoring::new(signer, dir.clone(), anchored))
+            }
+        };
+        tokio::spawn(writer::run(rx, disk, head, config, state, anchoring));
+        Ok((AuditLog { tx, dir, stopped }, report))
     }
 
     /// Appends one decision and returns once it is durable under the configured policy. The
@@ -67,6 +104,26 @@ impl AuditLog {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+
+    /// Why the writer is stopped, or `None` while it takes appends. While stopped every append
+    /// fails with [`AppendError::Failed`]; the writer retries every [`Config::retry_every`] and
+    /// clears this once the disk takes writes again.
+    pub fn stopped(&self) -> Option<String> {
+        self.stopped.borrow().clone()
+    }
+
+    /// The same as [`AuditLog::stopped`], to be told of every change (readiness, health).
+    pub fn watch_stopped(&self) -> watch::Receiver<Option<String>> {
+        self.stopped.clone()
+    }
+}
+
+/// The record count the newest checkpoint file names (its signature is the verifier's business).
+fn newest_count(dir: &Path) -> u64 {
+    checkpoint::list(dir)
+        .ok()
+        .and_then(|l| l.last().map(|(n, _)| *n))
+        .unwrap_or(0)
 }
 
 fn open_blocking(dir: &Path, max_torn: u64) -> Result<(Disk, Head, RecoveryReport), OpenError> {
@@ -111,6 +168,7 @@ fn open_blocking(dir: &Path, max_torn: u64) -> Result<(Disk, Head, RecoveryRepor
         dir: dir.to_path_buf(),
         file,
         seg_len,
+        good_len: seg_len,
         _lock: lock,
     };
     Ok((disk, head, report))

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::checkpoint;
 use crate::error::OpenError;
 use crate::record::ChainHash;
 use crate::scan::{Problem, ProblemKind, Scan, scan};
@@ -31,6 +32,12 @@ pub struct TornTail {
 /// Scans `dir` and cuts a torn tail of at most `max_torn_bytes` off the last segment. Damage
 /// anywhere else, or of another shape, is refused as corruption: a crash only ever tears the
 /// batch being written.
+///
+/// A torn write is an incomplete frame: a last line whose closing newline never reached the
+/// disk. A complete line (newline-terminated) that fails its framing, its own hash or its body
+/// is damage even when it is the very last one: every complete line was written whole, and the
+/// last one may have been synced and acknowledged, so cutting it off would let one changed byte
+/// make an answered decision vanish.
 pub(crate) fn recover(dir: &Path, max_torn_bytes: u64) -> Result<RecoveryReport, OpenError> {
     let io = |source| OpenError::Io {
         path: dir.to_path_buf(),
@@ -48,16 +55,24 @@ pub(crate) fn recover(dir: &Path, max_torn_bytes: u64) -> Result<RecoveryReport,
     let last_file = segment::list(dir).map_err(io)?.pop().map(|(_, p)| p);
     let file_len = found.segments.last().map_or(0, |s| s.file_len);
     let dropped = file_len.saturating_sub(problem.offset);
-    // A crash leaves a cut-short or garbled line; it cannot rename segments or re-link records,
-    // so a gap or a broken link is corruption even at the very end.
-    let crash_shaped = matches!(
-        problem.kind,
-        ProblemKind::PartialRecord { .. } | ProblemKind::Line(_)
-    );
+    // A crash leaves a line cut short; it cannot garble a whole line, rename segments or
+    // re-link records, so those are corruption even at the very end.
+    let crash_shaped = matches!(problem.kind, ProblemKind::PartialRecord { .. });
     if !crash_shaped || last_file.as_ref() != Some(&problem.segment) || dropped > max_torn_bytes {
         return Err(OpenError::Corrupt {
             problem: Box::new(problem),
             dropped,
+        });
+    }
+    // A torn write never reaches a record a checkpoint counts: those were synced first.
+    let anchored = checkpoint::list(dir)
+        .map_err(io)?
+        .last()
+        .map_or(0, |(n, _)| *n);
+    if problem.expected_seq <= anchored {
+        return Err(OpenError::BelowCheckpoint {
+            problem: Box::new(problem),
+            anchored,
         });
     }
     let io_at = |path: &Path| {

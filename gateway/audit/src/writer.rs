@@ -1,15 +1,13 @@
-//! The writer task: batches queued appends into one write + sync, then acknowledges them.
+//! The writer task: batches queued appends into one write + sync, then acknowledges them; after
+//! a failed write it refuses appends and retries until the disk takes writes again.
 
-use std::fs::File;
-use std::io::Write;
-use std::path::PathBuf;
-
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::{Config, SyncPolicy};
+use crate::disk::Disk;
 use crate::error::AppendError;
 use crate::record::{ChainHash, Entry, MAX_LINE_BYTES, Record};
-use crate::segment;
+use crate::signing::Anchoring;
 
 /// What a caller gets back once its record is as durable as the policy promises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,37 +21,8 @@ pub(crate) enum Msg {
     Close(oneshot::Sender<Result<(), AppendError>>),
 }
 
-/// The open segment and the lock; used only from blocking threads.
-pub(crate) struct Disk {
-    pub dir: PathBuf,
-    pub file: File,
-    pub seg_len: u64,
-    /// Held for as long as the writer lives: one writer per directory.
-    pub _lock: File,
-}
-
-impl Disk {
-    fn write_batch(&mut self, first_seq: u64, buf: &[u8], cfg: &Config) -> std::io::Result<()> {
-        if self.seg_len >= cfg.segment_bytes {
-            let path = self.dir.join(segment::file_name(first_seq));
-            let file = std::fs::OpenOptions::new()
-                .create_new(true)
-                .append(true)
-                .open(&path)?;
-            segment::sync_dir(&self.dir)?;
-            self.file = file;
-            self.seg_len = 0;
-        }
-        self.file.write_all(buf)?;
-        self.seg_len += buf.len() as u64;
-        if cfg.sync != SyncPolicy::Unsynced {
-            self.file.sync_data()?;
-        }
-        Ok(())
-    }
-}
-
 /// The chain position the next record takes.
+#[derive(Clone)]
 pub(crate) struct Head {
     pub next_seq: u64,
     pub prev: ChainHash,
@@ -61,11 +30,63 @@ pub(crate) struct Head {
 
 type Waiter = oneshot::Sender<Result<Ack, AppendError>>;
 
-pub(crate) async fn run(mut rx: mpsc::Receiver<Msg>, disk: Disk, mut head: Head, cfg: Config) {
+/// Why the writer is stopped, shared with every [`crate::AuditLog`] handle: `None` while it
+/// writes.
+pub(crate) type StateTx = watch::Sender<Option<String>>;
+
+pub(crate) async fn run(
+    mut rx: mpsc::Receiver<Msg>,
+    disk: Disk,
+    head: Head,
+    cfg: Config,
+    state: StateTx,
+    mut anchoring: Option<Anchoring>,
+) {
     let mut disk = Some(disk);
+    // The last acknowledged record: a failed batch's records are given back to the chain.
+    let mut durable = head.clone();
+    let mut head = head;
     let mut failed: Option<String> = None;
+    let mut retry_at = tokio::time::Instant::now();
     loop {
-        let Some(first) = rx.recv().await else { break };
+        let records = durable.next_seq - 1;
+        let checkpoint_due = anchoring.as_ref().and_then(|a| a.due_at(records, &cfg));
+        let first = match failed.is_some() {
+            false => tokio::select! {
+                m = rx.recv() => m,
+                // Records were added and then nothing for a while: anchor them anyway.
+                () = sleep_until_some(checkpoint_due) => {
+                    if let Some(a) = anchoring.as_mut() {
+                        a.checkpoint(records, durable.prev).await;
+                    }
+                    continue;
+                }
+            },
+            // Stopped: appends are refused at once, and the writer tries to resume on its own.
+            true => tokio::select! {
+                m = rx.recv() => m,
+                () = tokio::time::sleep_until(retry_at) => {
+                    retry_at = tokio::time::Instant::now() + cfg.retry_every;
+                    if let Some(d) = disk.take() {
+                        let (d, resumed) = resume(d, durable.next_seq, &cfg).await;
+                        disk = d;
+                        match resumed {
+                            Ok(()) => {
+                                tracing::warn!(
+                                    next_seq = durable.next_seq,
+                                    "audit log resumed: the chain continues in a new segment"
+                                );
+                                failed = None;
+                                state.send_replace(None);
+                            }
+                            Err(why) => tracing::debug!("audit log still stopped: {why}"),
+                        }
+                    }
+                    continue;
+                }
+            },
+        };
+        let Some(first) = first else { break };
         let mut batch = Batch::default();
         let first_seq = head.next_seq;
         batch.take(first, &mut head, failed.as_deref());
@@ -107,19 +128,23 @@ pub(crate) async fn run(mut rx: mpsc::Receiver<Msg>, disk: Disk, mut head: Head,
                     })
                     .await;
                     match joined {
-                        Ok((d, Ok(()))) => {
+                        Ok((d, r)) => {
                             disk = Some(d);
-                            Ok(())
+                            r.map_err(|e| format!("write or sync failed: {e}"))
                         }
-                        Ok((_, Err(e))) => Err(format!("write or sync failed: {e}")),
                         Err(e) => Err(format!("writer thread failed: {e}")),
                     }
                 }
             };
             match outcome {
                 Ok(()) => {
+                    durable = head.clone();
                     for (tx, ack) in waiters {
                         let _ = tx.send(Ok(ack));
+                    }
+                    let records = durable.next_seq - 1;
+                    if let Some(a) = anchoring.as_mut().filter(|a| a.is_due(records, &cfg)) {
+                        a.checkpoint(records, durable.prev).await;
                     }
                 }
                 Err(why) => {
@@ -127,18 +152,27 @@ pub(crate) async fn run(mut rx: mpsc::Receiver<Msg>, disk: Disk, mut head: Head,
                     for (tx, _) in waiters {
                         let _ = tx.send(Err(AppendError::Failed(why.clone())));
                     }
+                    // Nothing of the batch was acknowledged: the chain goes on from the last
+                    // record that was, once the writer resumes.
+                    head = durable.clone();
+                    retry_at = tokio::time::Instant::now() + cfg.retry_every;
+                    state.send_replace(Some(why.clone()));
                     failed = Some(why);
                 }
             }
         }
         if let Some(tx) = closer {
-            let result = match disk.take() {
+            // At shutdown the whole acknowledged chain is anchored.
+            if let Some(a) = anchoring.as_mut() {
+                a.checkpoint(durable.next_seq - 1, durable.prev).await;
+            }
+            let result = match (disk.take(), &failed) {
                 // An unsynced log is synced once on a clean close.
-                Some(d) => tokio::task::spawn_blocking(move || d.file.sync_data())
+                (Some(d), None) => tokio::task::spawn_blocking(move || d.file.sync_data())
                     .await
                     .map_err(|e| AppendError::Failed(e.to_string()))
                     .and_then(|r| r.map_err(|e| AppendError::Failed(e.to_string()))),
-                None => Err(AppendError::Failed(failed.clone().unwrap_or_default())),
+                (_, why) => Err(AppendError::Failed(why.clone().unwrap_or_default())),
             };
             let _ = tx.send(result);
             return;
@@ -146,6 +180,32 @@ pub(crate) async fn run(mut rx: mpsc::Receiver<Msg>, disk: Disk, mut head: Head,
     }
     if let Some(d) = disk {
         let _ = tokio::task::spawn_blocking(move || d.file.sync_data()).await;
+    }
+    if let Some(a) = anchoring.as_mut() {
+        a.checkpoint(durable.next_seq - 1, durable.prev).await;
+    }
+}
+
+/// Sleeps until `at`, or forever when there is nothing to wait for.
+async fn sleep_until_some(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// One attempt to resume after a failure, on a blocking thread. Gives the disk back unless the
+/// thread itself died (then the writer stays stopped for good).
+async fn resume(mut d: Disk, next_seq: u64, cfg: &Config) -> (Option<Disk>, Result<(), String>) {
+    let cfg = cfg.clone();
+    match tokio::task::spawn_blocking(move || {
+        let r = d.resume(next_seq, &cfg);
+        (d, r)
+    })
+    .await
+    {
+        Ok((d, r)) => (Some(d), r.map_err(|e| e.to_string())),
+        Err(e) => (None, Err(format!("writer thread failed: {e}"))),
     }
 }
 

@@ -1,34 +1,17 @@
 //! The audit log as the gateway uses it: concurrent appends, crashes' torn tails, tampering.
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
+use support::{append_bytes, entry, fill, segments, small_segments};
+
 use huren_audit::{
-    Ack, AppendError, AuditLog, ChainHash, Config, Entry, LineError, OpenError, ProblemKind,
-    SyncPolicy, verify, walk,
+    AppendError, AuditLog, ChainHash, Config, Entry, LineError, OpenError, ProblemKind, SyncPolicy,
+    verify, walk,
 };
-
-fn entry(n: u64) -> Entry {
-    Entry {
-        time: time::macros::datetime!(2020-02-17 08:00 UTC) + Duration::from_secs(n),
-        caller: "spiffe://huren.dev/region/330110/role/checkpoint/gate-1".into(),
-        method: "/huren.v1.Recognition/VerifyCode".into(),
-        purpose: "road checkpoint".into(),
-        issuing_region: "510000".into(),
-        subject_ref: format!("{n:064x}"),
-        verdict: "PASS".into(),
-        registry_version: 3,
-    }
-}
-
-fn small_segments(sync: SyncPolicy) -> Config {
-    Config {
-        sync,
-        segment_bytes: 16 * 1024,
-        ..Config::default()
-    }
-}
 
 /// Every record on disk, by seq.
 fn on_disk(dir: &Path) -> BTreeMap<u64, (ChainHash, Entry)> {
@@ -38,34 +21,6 @@ fn on_disk(dir: &Path) -> BTreeMap<u64, (ChainHash, Entry)> {
     })
     .unwrap();
     out
-}
-
-fn segments(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .starts_with("segment-")
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-async fn fill(dir: &Path, n: u64) -> Vec<Ack> {
-    let (log, _) = AuditLog::open(dir, small_segments(SyncPolicy::Every))
-        .await
-        .unwrap();
-    let mut acks = Vec::new();
-    for i in 0..n {
-        acks.push(log.append(entry(i)).await.unwrap());
-    }
-    log.close().await.unwrap();
-    acks
 }
 
 async fn concurrent_appends_all_land_in_one_chain(sync: SyncPolicy) {
@@ -204,17 +159,18 @@ async fn a_record_cut_short_is_reported_truncated_and_the_chain_goes_on() {
 }
 
 #[tokio::test]
-async fn garbage_after_the_last_record_is_cut_off_without_losing_a_record() {
+async fn an_unfinished_garbled_line_after_the_last_record_is_cut_off_without_losing_a_record() {
     let dir = tempfile::tempdir().unwrap();
     let acks = fill(dir.path(), 25).await;
     let last = segments(dir.path()).pop().unwrap();
-    append_bytes(&last, b"\0\0\0\0garbage that is not a record\n\xff\xfe");
+    // Blocks that never got their data, then part of a line: no newline, so no complete frame.
+    append_bytes(&last, b"\0\0\0\0garbage that is not a record \xff\xfe");
 
     let (log, report) = AuditLog::open(dir.path(), Config::default()).await.unwrap();
     let torn = report.torn.expect("garbage is reported");
     assert!(matches!(
         torn.problem.kind,
-        ProblemKind::Line(LineError::Framing)
+        ProblemKind::PartialRecord { .. }
     ));
     assert_eq!(report.records, 25);
     log.close().await.unwrap();
@@ -224,6 +180,26 @@ async fn garbage_after_the_last_record_is_cut_off_without_losing_a_record() {
         assert_eq!(disk[&a.seq].0, a.hash);
     }
     assert!(verify(dir.path()).unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn a_complete_garbled_line_after_the_last_record_is_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    fill(dir.path(), 25).await;
+    let last = segments(dir.path()).pop().unwrap();
+    // A whole line was written: a crash does not write whole lines of garbage.
+    append_bytes(&last, b"\0\0\0\0garbage that is not a record\n\xff\xfe");
+    let len = std::fs::metadata(&last).unwrap().len();
+
+    let err = AuditLog::open(dir.path(), Config::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, OpenError::Corrupt { problem, .. }
+            if matches!(problem.kind, ProblemKind::Line(LineError::Framing))),
+        "{err:?}"
+    );
+    assert_eq!(std::fs::metadata(&last).unwrap().len(), len, "nothing cut");
 }
 
 #[tokio::test]
@@ -353,12 +329,6 @@ async fn an_id_number_in_the_purpose_never_reaches_the_disk() {
         assert!(!text.contains("11010519491231002X"));
         assert!(text.contains("11**************2X"));
     }
-}
-
-fn append_bytes(path: &Path, bytes: &[u8]) {
-    use std::io::Write;
-    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
-    f.write_all(bytes).unwrap();
 }
 
 /// Replaces `from` with `to` (same length) in the `line`th line (1-based) of a segment.

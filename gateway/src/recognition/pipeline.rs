@@ -305,7 +305,10 @@ impl Recognizer {
         );
         explain_degraded(&mut decision, &seen.why);
         let subject_ref = person_key(issuing, &seen.subject)
-            .map(|h| subject_ref(&self.subject_key, call.verifying, issuing, &h))
+            .map(|h| {
+                let calling = call.peer.province();
+                subject_ref(&self.subject_key, call.verifying, calling, issuing, &h)
+            })
             .unwrap_or_else(|| UNIDENTIFIED.to_string());
         let relied_until = (decision.verdict == Verdict::Pass)
             .then(|| {

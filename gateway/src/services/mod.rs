@@ -20,6 +20,8 @@ pub struct Services {
     pub manifests: Arc<manifests::ManifestsState>,
     pub coordination: Arc<coordination::CoordinationState>,
     pub registry: Arc<registry::RegistryState>,
+    /// What `/readyz` and the health service follow besides starting and draining.
+    pub readiness: crate::readiness::Readiness,
 }
 
 /// The node behind a service method, or UNIMPLEMENTED naming what is missing: a gateway started
