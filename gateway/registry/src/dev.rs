@@ -52,6 +52,7 @@ impl Default for DevOptions {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DevError {
     #[error(transparent)]
     Manifest(#[from] ManifestError),
@@ -192,7 +193,7 @@ impl DevKeys {
             return Ok(vec![first(code)?]);
         }
         if name.starts_with(crate::doc::AGREEMENT_PREFIX) {
-            let a: Agreement = crate::verify::decode(name, env).map_err(PublishError::Refused)?;
+            let a: Agreement = crate::doc::decode(name, env).map_err(PublishError::Refused)?;
             if a.kind == AgreementKind::Bilateral {
                 return Ok(vec![first(&a.verifying)?, first(&a.issuing)?]);
             }

@@ -62,6 +62,7 @@ pub struct PublicKey {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyError {
     #[error("not a PEM private key (expected a PKCS#8 block labelled PRIVATE KEY)")]
     NotPem,

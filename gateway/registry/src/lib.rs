@@ -60,7 +60,7 @@ pub mod x509;
 
 pub use doc::{Agreement, AgreementKind, ConceptMap, Rule, Verdict};
 pub use envelope::{Envelope, KeySet};
-pub use error::VerifyError;
+pub use error::{DocumentError, FreshnessError, LogError, RootError, SignatureError, VerifyError};
 pub use keys::{Algorithm, KeyId, PublicKey, SigningKey};
 pub use registry::Registry;
 pub use state::SignedState;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::doc::{Agreement, AgreementKind, Document, REGION_PREFIX, RegionDocument, Root};
 use crate::envelope::{Envelope, KeySet};
-use crate::error::VerifyError;
+use crate::error::{DocumentError, RootError, VerifyError};
 use crate::registry::Registry;
 use crate::store::{PENDING_DIR, StoreError, atomic_write};
 
@@ -69,7 +69,7 @@ impl PendingDoc {
             let doc: PendingDoc =
                 serde_json::from_slice(&bytes).map_err(|e| StoreError::Refused {
                     path: path.clone(),
-                    source: VerifyError::Unreadable(e.to_string()),
+                    source: DocumentError::Unreadable(e.to_string()).into(),
                 })?;
             out.push(doc);
         }
@@ -96,21 +96,27 @@ pub fn region_to_edit(
         source,
     };
     if let Some(p) = PendingDoc::find(reg_dir, &name)? {
-        return crate::verify::decode(&name, &p.envelope).map_err(refused);
+        return crate::doc::decode(&name, &p.envelope).map_err(refused);
     }
     let code = huren_adapters::RegionCode::parse(region).map_err(|_| {
-        refused(VerifyError::RegionNotDelegated {
-            region: region.to_string(),
-        })
+        refused(
+            RootError::RegionNotDelegated {
+                region: region.to_string(),
+            }
+            .into(),
+        )
     })?;
     let mut doc = registry
         .region(code)
         .filter(|r| r.code == code)
         .map(|r| r.document.clone())
         .ok_or_else(|| {
-            refused(VerifyError::RegionNotDelegated {
-                region: region.to_string(),
-            })
+            refused(
+                RootError::RegionNotDelegated {
+                    region: region.to_string(),
+                }
+                .into(),
+            )
         })?;
     doc.version += 1;
     Ok(doc)
@@ -123,7 +129,7 @@ pub fn required_signers(
     env: &Envelope,
 ) -> Result<Vec<(String, KeySet)>, VerifyError> {
     if name == crate::doc::ROOT {
-        let new: Root = crate::verify::decode(name, env)?;
+        let new: Root = crate::doc::decode(name, env)?;
         let mut out = vec![("the current root role".to_string(), root.roles.root.clone())];
         if new.roles.root != root.roles.root {
             out.push(("the new root role".to_string(), new.roles.root));
@@ -131,24 +137,17 @@ pub fn required_signers(
         return Ok(out);
     }
     if let Some(code) = name.strip_prefix(REGION_PREFIX) {
-        let d = root
-            .regions
-            .get(code)
-            .ok_or_else(|| VerifyError::RegionNotDelegated {
-                region: code.to_string(),
-            })?;
+        let d = root.delegation(code)?;
         return Ok(vec![(format!("region {code} keys"), d.keys.clone())]);
     }
-    let a: Agreement = crate::verify::decode(name, env)?;
+    let a: Agreement = crate::doc::decode(name, env)?;
     match a.kind {
         AgreementKind::National => Ok(vec![("root role".to_string(), root.roles.root.clone())]),
         AgreementKind::Bilateral => [a.verifying, a.issuing]
             .into_iter()
             .map(|code| {
-                root.regions
-                    .get(&code)
-                    .map(|d| (format!("region {code} keys"), d.keys.clone()))
-                    .ok_or(VerifyError::RegionNotDelegated { region: code })
+                let keys = root.delegation(&code)?.keys.clone();
+                Ok((format!("region {code} keys"), keys))
             })
             .collect(),
     }

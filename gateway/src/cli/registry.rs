@@ -535,7 +535,7 @@ fn signers_of(
     let pending_root = pending
         .iter()
         .find(|d| d.name == huren_registry::doc::ROOT)
-        .map(|d| huren_registry::verify::decode::<huren_registry::doc::Root>(&d.name, &d.envelope))
+        .map(|d| huren_registry::doc::decode::<huren_registry::doc::Root>(&d.name, &d.envelope))
         .transpose()?;
     let root = match (&pending_root, doc.name == huren_registry::doc::ROOT) {
         (Some(new_root), false) => new_root,

@@ -1,6 +1,7 @@
 //! The registry's signed document types and how each is named and typed on the wire.
 
 pub mod agreement;
+pub mod decode;
 pub mod region;
 pub mod root;
 pub mod timestamp;
@@ -10,6 +11,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 pub use agreement::{Agreement, AgreementKind, ColourRules, Rule, Verdict};
+pub use decode::{decode, document_version};
 pub use region::{
     ConceptEntry, ConceptMap, Issuer, IssuerStatus, Lapse, RegionDocument, Revocation,
     StatusEndpoint,

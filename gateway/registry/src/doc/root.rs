@@ -72,3 +72,14 @@ impl super::Document for Root {
         self.expires
     }
 }
+
+impl Root {
+    /// The root's delegation of region `code`, or why there is none.
+    pub fn delegation(&self, code: &str) -> Result<&Delegation, crate::error::RootError> {
+        self.regions
+            .get(code)
+            .ok_or_else(|| crate::error::RootError::RegionNotDelegated {
+                region: code.to_string(),
+            })
+    }
+}
