@@ -19,7 +19,8 @@ use huren_adapters::net::{ClientConfig, ClientIdentity, RevocationRefresher, Sta
 use huren_adapters::regions::guangdong::RevocationLists;
 use huren_adapters::{RegionCode, TrustView, default_adapters_with};
 use huren_audit::{AuditLog, RecoveryReport};
-use huren_registry::dev::{DEV_NODE_ID, DevOptions, DevRegistry};
+use huren_registry::dev::{DevOptions, DevRegistry};
+use huren_registry::doc::DEFAULT_NODE_ID;
 use huren_registry::store::{KEYS_DIR, STATE_FILE};
 use time::OffsetDateTime;
 
@@ -76,7 +77,7 @@ impl NodeConfig {
             state_dir: state_dir.into(),
             audit: huren_audit::Config::default(),
             default_deadline: Duration::from_secs(2),
-            node_id: DEV_NODE_ID.to_string(),
+            node_id: DEFAULT_NODE_ID.to_string(),
             receipt_key: None,
             registry_poll: Some(Duration::from_secs(1)),
             status_client: ClientConfig::default(),
@@ -105,7 +106,7 @@ pub enum NodeError {
         source: Box<huren_registry::dev::DevError>,
     },
     #[error("receipt key: {0}")]
-    ReceiptKey(Box<huren_registry::dev::DevError>),
+    ReceiptKey(Box<huren_registry::KeyFileError>),
     #[error(
         "the registry lists no node {0:?}; set the node id to one of its nodes (huren registry show)"
     )]
@@ -264,8 +265,8 @@ fn receipt_signer(
     registry: &SharedRegistry,
 ) -> Result<ReceiptSigner, NodeError> {
     let path = config.receipt_key_path();
-    let key =
-        huren_registry::dev::read_key(&path).map_err(|e| NodeError::ReceiptKey(Box::new(e)))?;
+    let key = huren_registry::SigningKey::from_pem_file(&path)
+        .map_err(|e| NodeError::ReceiptKey(Box::new(e)))?;
     let current = registry.current();
     let listed = current
         .as_ref()

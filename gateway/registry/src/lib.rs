@@ -45,14 +45,17 @@
 
 pub mod canonical;
 pub mod ceremony;
+#[cfg(any(test, feature = "dev"))]
 pub mod dev;
 pub mod doc;
 pub mod envelope;
 pub mod error;
+pub mod keydir;
 pub mod keys;
 pub mod log;
 pub mod pending;
 pub mod registry;
+pub mod signers;
 pub mod state;
 pub mod store;
 pub mod verify;
@@ -61,7 +64,7 @@ pub mod x509;
 pub use doc::{Agreement, AgreementKind, ConceptMap, Rule, Verdict};
 pub use envelope::{Envelope, KeySet};
 pub use error::{DocumentError, FreshnessError, LogError, RootError, SignatureError, VerifyError};
-pub use keys::{Algorithm, KeyId, PublicKey, SigningKey};
+pub use keys::{Algorithm, KeyFileError, KeyId, PublicKey, SigningKey};
 pub use registry::Registry;
 pub use state::SignedState;
 pub use verify::{Policy, verify_state, verify_state_with};

@@ -516,7 +516,7 @@ fn truncated_and_garbage_files_give_a_clear_error() {
     ));
     // A garbage key file is an error, not a panic.
     std::fs::write(f.reg.path().join("keys/log.pem"), "garbage").unwrap();
-    assert!(huren_registry::dev::read_key(&f.reg.path().join("keys/log.pem")).is_err());
+    assert!(SigningKey::from_pem_file(&f.reg.path().join("keys/log.pem")).is_err());
 }
 
 #[test]

@@ -16,7 +16,7 @@ pub use region::{
     ConceptEntry, ConceptMap, Issuer, IssuerStatus, Lapse, RegionDocument, Revocation,
     StatusEndpoint,
 };
-pub use root::{Delegation, Node, Roles, Root};
+pub use root::{DEFAULT_NODE_ID, Delegation, Node, Roles, Root};
 pub use timestamp::{DocRef, Timestamp};
 
 /// A registry document: canonical JSON with a version and an expiry, carried in a typed envelope.

@@ -73,6 +73,10 @@ impl super::Document for Root {
     }
 }
 
+/// The node id a single node hosting every region goes by when nothing else is configured; the
+/// dev registry lists its one node under it.
+pub const DEFAULT_NODE_ID: &str = "gateway-1";
+
 impl Root {
     /// The root's delegation of region `code`, or why there is none.
     pub fn delegation(&self, code: &str) -> Result<&Delegation, crate::error::RootError> {
