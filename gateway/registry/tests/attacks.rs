@@ -329,6 +329,26 @@ fn a_root_rotation_signed_only_by_the_new_keys_is_refused() {
 }
 
 #[test]
+fn a_root_naming_an_unusable_key_set_is_refused() {
+    let f = fixture();
+    let mut root = f.dev.registry.root().clone();
+    root.version += 1;
+    // One timestamp key, threshold two: no timestamp could ever be signed.
+    root.roles.timestamp.threshold = 2;
+    let env = signed(&root, &[&f.dev.keys.root[0], &f.dev.keys.root[1]]).unwrap();
+    let current = f.dev.registry.clone();
+    let err = publish_raw(&f.dev, &current, vec![("root".into(), env)]).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            PublishError::Refused(VerifyError::Root(RootError::BadKeySet { role, reason }))
+                if role == "timestamp role" && reason.contains("exceeds")
+        ),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_root_rotation_signed_by_old_and_new_keys_is_followed() {
     let f = fixture();
     let new_keys: Vec<SigningKey> = (0..3)

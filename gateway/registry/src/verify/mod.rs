@@ -1,10 +1,10 @@
 //! The pure verifier: a signed state (and the state already held) in, a verified [`Registry`] or
 //! the first broken rule out. No I/O, no clock: `now` is an argument.
 //!
-//! [`verify_state_with`] runs the steps in order, each in its own file: [`root`] (the root chain
-//! and what it delegates), [`timestamp`] (the timestamp and its binding), [`region`] and
-//! [`agreement`] (each current document), then [`log`]. [`signatures`] and [`freshness`] hold the
-//! rules the steps share.
+//! [`verify_state_with`] runs the steps in order, each in its own file: `root` (the root chain
+//! and what it delegates), `timestamp` (the timestamp and its binding), `region` and
+//! `agreement` (each current document), then `log`. `signatures` and `freshness` hold the rules
+//! the steps share.
 
 mod agreement;
 mod freshness;
