@@ -107,6 +107,71 @@ fn a_document_the_timestamp_does_not_bind_is_refused() {
 }
 
 #[test]
+fn a_changed_agreement_is_verified_afresh_against_the_held_state() {
+    let f = fixture();
+    let current = f.dev.registry.clone();
+    let mut a = current
+        .agreements()
+        .find(|a| a.id == "330000-510000")
+        .unwrap()
+        .clone();
+    a.version += 1;
+    a.max_code_age_secs = 3600;
+    // Only Zhejiang signs the new version; Sichuan's threshold is missing.
+    let env = signed(&a, &[&f.dev.keys.regions["330000"][0]]).unwrap();
+    let err = publish_raw(&f.dev, &current, vec![(a.name(), env)]).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            PublishError::Refused(VerifyError::Signature(SignatureError::BelowThreshold { document, role, valid: 0, .. }))
+                if document == "agreements/330000-510000" && role == "region 510000 keys"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_agreement_with_unusable_scopes_is_refused() {
+    let f = fixture();
+    let current = f.dev.registry.clone();
+    let base = current
+        .agreements()
+        .find(|a| a.id == "330000-510000")
+        .unwrap()
+        .clone();
+    let zj = &f.dev.keys.regions["330000"][0];
+    let sc = &f.dev.keys.regions["510000"][0];
+    let with_sides = |id: &str, verifying: &str, issuing: &str| {
+        let mut a = base.clone();
+        a.id = id.into();
+        a.verifying = verifying.into();
+        a.issuing = issuing.into();
+        a
+    };
+    for (a, why) in [
+        (
+            with_sides("330000-330000", "330000", "330000"),
+            "a bilateral agreement names two different regions",
+        ),
+        (
+            with_sides("33-510000", "33", "510000"),
+            "\"33\" is neither a region code nor *",
+        ),
+    ] {
+        let env = signed(&a, &[zj, sc]).unwrap();
+        let err = publish_raw(&f.dev, &current, vec![(a.name(), env)]).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                PublishError::Refused(VerifyError::Document(DocumentError::BadAgreement { document, reason }))
+                    if *document == a.name() && reason == why
+            ),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn a_national_agreement_below_the_root_threshold_is_refused() {
     let f = fixture();
     let mut state = f.dev.registry.state().clone();
