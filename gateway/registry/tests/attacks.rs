@@ -154,6 +154,14 @@ fn an_agreement_with_unusable_scopes_is_refused() {
             "a bilateral agreement names two different regions",
         ),
         (
+            with_sides("any-510000", "*", "510000"),
+            "a bilateral agreement names two different regions",
+        ),
+        (
+            with_sides("330000-any", "330000", "*"),
+            "a bilateral agreement names two different regions",
+        ),
+        (
             with_sides("33-510000", "33", "510000"),
             "\"33\" is neither a region code nor *",
         ),
