@@ -65,6 +65,7 @@
 //! | [`log`] | RFC 6962 tree, proofs, signed checkpoints |
 //! | [`store`] | the registry directory on disk |
 //! | [`ceremony`] | producing a new signed state: envelopes, `publish` |
+//! | [`draft`] | a document in the making: its name and envelope with the signatures so far |
 //! | [`signers`] | who must sign a document; thresholds of the pending ones |
 //! | [`pending`] | `pending/`: documents awaiting signatures, and publishing them |
 //! | [`keydir`] | the `keys/` layout and the online keys a publish reads |
@@ -80,6 +81,7 @@ pub mod ceremony;
 #[cfg(any(test, feature = "dev"))]
 pub mod dev;
 pub mod doc;
+pub mod draft;
 pub mod envelope;
 pub mod error;
 pub mod keydir;

@@ -2,25 +2,17 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
 use time::{Duration, OffsetDateTime};
 
 use crate::ceremony::{PublishError, PublishKeys};
-use crate::doc::{Document, RegionDocument};
-use crate::envelope::Envelope;
+use crate::doc::RegionDocument;
 use crate::error::{DocumentError, RootError};
 use crate::keydir::OnlineKeys;
 use crate::registry::Registry;
 use crate::signers::{ThresholdError, check_thresholds};
 use crate::store::{self, PENDING_DIR, StoreError, atomic_write};
 
-/// One document in the making: its registry name and its envelope with the signatures so far.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingDoc {
-    pub name: String,
-    pub envelope: Envelope,
-}
+pub use crate::draft::PendingDoc;
 
 fn file_for(dir: &Path, name: &str) -> PathBuf {
     dir.join(PENDING_DIR)
@@ -28,14 +20,6 @@ fn file_for(dir: &Path, name: &str) -> PathBuf {
 }
 
 impl PendingDoc {
-    /// A new, unsigned pending document.
-    pub fn new<T: Document>(doc: &T) -> Self {
-        Self {
-            name: doc.name(),
-            envelope: crate::ceremony::envelope(doc),
-        }
-    }
-
     pub fn save(&self, reg_dir: &Path) -> Result<PathBuf, StoreError> {
         let path = file_for(reg_dir, &self.name);
         let bytes = serde_json::to_vec_pretty(self).unwrap_or_default();

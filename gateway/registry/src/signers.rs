@@ -2,9 +2,9 @@
 //! the rules `huren registry sign` and `publish` ask about, checked again by the verifier.
 
 use crate::doc::{Agreement, AgreementKind, REGION_PREFIX, ROOT, Root, decode};
+use crate::draft::PendingDoc;
 use crate::envelope::{Envelope, KeySet};
 use crate::error::VerifyError;
-use crate::pending::PendingDoc;
 use crate::registry::Registry;
 
 /// A role that must sign a document: what to call it, and its key set with the threshold.
