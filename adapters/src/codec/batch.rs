@@ -86,9 +86,8 @@ impl<'a> Entry<'a> {
         let (r, s) = parts.signature.split_at(32);
         let r: [u8; 32] = r.try_into().ok()?;
         let s: [u8; 32] = s.try_into().ok()?;
-        if Option::<Scalar>::from(Scalar::from_canonical_bytes(s)).is_none() {
-            return None;
-        }
+        // s < L, as verify_strict demands (the batch would also refuse it, failing the batch).
+        Option::<Scalar>::from(Scalar::from_canonical_bytes(s))?;
         let point = CompressedEdwardsY(r).decompress()?;
         // Re-encoding catches a non-canonical `y` and a negative zero `x`.
         if point.is_small_order() || point.compress().to_bytes() != r {
