@@ -26,6 +26,11 @@ pub fn threads_cpu(prefix: &str) -> Option<Duration> {
     Some(total)
 }
 
+/// The calling thread's CPU time so far; `None` where /proc is not available.
+pub fn this_thread_cpu() -> Option<Duration> {
+    thread_cpu(std::path::Path::new("/proc/thread-self"))
+}
+
 /// One thread's CPU time: nanoseconds from `schedstat`, else clock ticks from `stat`.
 fn thread_cpu(dir: &std::path::Path) -> Option<Duration> {
     if let Ok(s) = std::fs::read_to_string(dir.join("schedstat"))
