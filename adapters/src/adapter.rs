@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
+use crate::codec::Verified;
 pub use crate::lookup::{LookupQuery, StatusLookup};
 use crate::model::{CodeError, ReadOutcome, RegionCode, ResidentId};
 use crate::net::StatusClient;
@@ -22,6 +23,8 @@ pub struct ReadContext<'a> {
     /// The recognition agreement requires a live status from the issuing region: hybrid formats
     /// (Sichuan) then ask the status service as well as checking the signature.
     pub require_online: bool,
+    /// Signatures a batch check already passed ([`crate::codec::batch`]); `None` checks each alone.
+    pub verified: Option<&'a Verified>,
 }
 
 impl<'a> ReadContext<'a> {
@@ -38,6 +41,7 @@ impl<'a> ReadContext<'a> {
             deadline,
             lookup,
             require_online: false,
+            verified: None,
         }
     }
 

@@ -48,5 +48,5 @@ pub use issue::{IssueRequest, IssueStatus, issue, native_label};
 pub use model::{
     CodeError, Colour, Degraded, NativeReading, Person, ReadOutcome, RegionCode, ResidentId, Source,
 };
-pub use regions::{default_adapters, default_adapters_with, signed_format};
+pub use regions::{default_adapters, default_adapters_with, signed_format, verify_signed};
 pub use trust::{IssuerKey, KeyAlgorithm, StatusService, TrustError, TrustView};

@@ -11,7 +11,7 @@ use huren_adapters::testing::{
 };
 use huren_adapters::{
     AdapterSet, CodeError, IssueRequest, IssueStatus, RegionCode, default_adapters, issue,
-    vocabulary,
+    verify_signed, vocabulary,
 };
 use proptest::prelude::*;
 use time::OffsetDateTime;
@@ -50,6 +50,23 @@ fn read(payload: &str) -> Result<huren_adapters::NativeReading, CodeError> {
     let ctx = context(&w.issuers.ring, &lookup, NOW);
     let adapter = w.set.claim(payload)?;
     w.rt.block_on(adapter.read(payload, &ctx)).map(flat)
+}
+
+/// Offers the payloads the way the gateway's batch engine does: their Ed25519 signatures checked
+/// together first, then each read with what that check passed.
+fn read_batched(payloads: &[String]) -> Vec<Result<huren_adapters::NativeReading, CodeError>> {
+    let w = world();
+    let lookup = FakeLookup::new();
+    let verified = verify_signed(payloads.iter().map(String::as_str), &w.issuers.ring);
+    let mut ctx = context(&w.issuers.ring, &lookup, NOW);
+    ctx.verified = Some(&verified);
+    payloads
+        .iter()
+        .map(|p| {
+            let adapter = w.set.claim(p)?;
+            w.rt.block_on(adapter.read(p, &ctx)).map(flat)
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone)]
@@ -118,6 +135,29 @@ proptest! {
         prop_assume!(&mutated != valid);
         let result = read(&mutated);
         prop_assert!(result.is_err(), "accepted {mutated:?} (from {valid:?} by {m:?})");
+    }
+
+    /// The same through the batch path: the mutated payload sits among valid ones of every region.
+    #[test]
+    fn a_mutated_signed_payload_is_never_accepted_in_a_batch(
+        which in 0usize..5,
+        m in mutation(),
+        at in 0usize..6,
+    ) {
+        let w = world();
+        let (_, valid) = &w.valid[which];
+        let mutated = apply(valid, &m);
+        prop_assume!(&mutated != valid);
+        let mut batch: Vec<String> = w.valid.iter().map(|(_, p)| p.clone()).collect();
+        batch.insert(at % (batch.len() + 1), mutated.clone());
+        let results = read_batched(&batch);
+        for (p, r) in batch.iter().zip(&results) {
+            if p == &mutated {
+                prop_assert!(r.is_err(), "accepted {mutated:?} (from {valid:?} by {m:?})");
+            } else {
+                prop_assert!(r.is_ok(), "refused a valid payload next to {mutated:?}");
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! `huren bench verify` and `huren bench manifest` run end to end, stop by themselves, and print
-//! huren's figures beside the same-run baselines (tiny settings: this checks the tables, not
-//! the speed).
+//! `huren bench verify`, `manifest` and `registry` run end to end, stop by themselves, and print
+//! huren's figures beside the same-run baselines, as tables or as one JSON object (tiny
+//! settings: this checks the shapes, not the speed).
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -46,6 +46,8 @@ fn bench_verify_prints_huren_beside_raw_verify_and_bare_mtls() {
         "VerifyCode     440000 Ed25519",
         "VerifyCodes×4  510000 P-256",
         "server µs/code",
+        "the anchor: tonic mTLS + one Ed25519 verify_strict",
+        "÷ anchor µs",
     ] {
         assert!(out.contains(line), "no {line:?} in\n{out}");
     }
@@ -70,4 +72,94 @@ fn bench_manifest_prints_passengers_per_second_beside_the_baselines() {
     ] {
         assert!(out.contains(line), "no {line:?} in\n{out}");
     }
+}
+
+/// The one JSON object `--json` prints on stdout (the tables went to stderr).
+fn json(args: &[&str]) -> serde_json::Value {
+    let out = bench(args);
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: not one JSON object:\n{out}"))
+}
+
+fn number(v: &serde_json::Value, field: &str) -> f64 {
+    v[field]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no number {field:?} in {v}"))
+}
+
+#[test]
+fn bench_verify_json_has_raw_verify_the_anchor_and_every_run() {
+    let v = json(&[
+        "verify",
+        "--json",
+        "--duration",
+        "0.3",
+        "--in-flight",
+        "2,3",
+        "--codes",
+        "8",
+        "--batch",
+        "4",
+    ]);
+    let mut keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["anchor", "raw_verify_us", "runs"]);
+    assert!(number(&v["raw_verify_us"], "ed25519") > 0.0);
+    assert!(number(&v["raw_verify_us"], "p256") > 0.0);
+    let anchor = v["anchor"].as_array().unwrap();
+    assert_eq!(anchor.len(), 2);
+    for (a, n) in anchor.iter().zip([2, 3]) {
+        assert_eq!(a["in_flight"], n);
+        assert!(number(a, "calls_per_s") > 0.0);
+        number(a, "server_us_per_call");
+    }
+    let runs = v["runs"].as_array().unwrap();
+    // Two in-flight counts × two algorithms × (unary, batch).
+    assert_eq!(runs.len(), 8);
+    for r in runs {
+        assert!(["VerifyCode", "VerifyCodes"].contains(&r["call"].as_str().unwrap()));
+        assert!(["ed25519", "p256"].contains(&r["algorithm"].as_str().unwrap()));
+        let batch = r["batch"].as_u64().unwrap();
+        assert_eq!(batch == 1, r["call"] == "VerifyCode");
+        assert!(r["in_flight"].as_u64().is_some());
+        assert!(number(r, "codes_per_s") > 0.0);
+        for field in ["server_us_per_code", "p50_ms", "p99_ms"] {
+            number(r, field);
+        }
+    }
+}
+
+#[test]
+fn bench_manifest_json_has_server_and_raw_batch_cost_per_passenger() {
+    let v = json(&[
+        "manifest",
+        "--json",
+        "--duration",
+        "0.3",
+        "--in-flight",
+        "1",
+        "--passengers",
+        "10",
+    ]);
+    assert!(number(&v, "raw_batch_us_per_passenger") > 0.0);
+    assert!(number(&v, "raw_us_per_passenger") > 0.0);
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert!(number(&runs[0], "server_us_per_passenger") > 0.0);
+    assert!(number(&runs[0], "passengers_per_s") > 0.0);
+}
+
+#[test]
+fn bench_registry_json_has_load_time_beside_its_floor() {
+    let v = json(&[
+        "registry",
+        "--json",
+        "--regions",
+        "2",
+        "--issuers",
+        "2",
+        "--iterations",
+        "1",
+    ]);
+    assert!(number(&v, "load_ms") > 0.0);
+    assert!(number(&v, "floor_ms") > 0.0);
 }

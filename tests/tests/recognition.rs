@@ -467,3 +467,51 @@ async fn a_full_batch_of_ten_thousand_codes_is_answered_in_order() {
     }));
     assert_eq!(node.audit_records().len(), 10_000);
 }
+
+/// The batch signature check bisects: one forged code anywhere in a batch of 64 Ed25519 codes is
+/// FORGED alone and every other code still passes.
+#[tokio::test]
+async fn one_forged_code_anywhere_in_a_batch_fails_alone() {
+    let node = TestNode::start().await;
+    let mut good = Vec::new();
+    for n in 1..=8u32 {
+        let (region, prefix) = [
+            (RegionCode::GUANGDONG, "440106"),
+            (RegionCode::HUBEI, "420106"),
+            (RegionCode::NATIONAL, "110105"),
+        ][n as usize % 3];
+        let code = node
+            .issue(region, &resident_id(prefix, n), "张三", Colour::Green)
+            .await;
+        good.push(code.payload);
+    }
+    let forged = swap_signature(&good[0], &good[3]);
+    let mut checkpoint = RecognitionServiceClient::new(node.channel_as("checkpoint", None).await);
+    // A position that differs from run to run, without a random-number dependency.
+    let anywhere = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(17, |d| d.subsec_nanos() as usize % 64);
+    for at in [0usize, 31, 63, anywhere] {
+        let mut payloads: Vec<String> = (0..64).map(|i| good[i % good.len()].clone()).collect();
+        payloads[at] = forged.clone();
+        let response = checkpoint
+            .verify_codes(VerifyCodesRequest {
+                payloads,
+                ..Default::default()
+            })
+            .await
+            .expect("the batch is answered")
+            .into_inner();
+        for (i, r) in response.results.iter().enumerate() {
+            let Some(verify_codes_result::Outcome::Verification(v)) = &r.outcome else {
+                panic!("entry {i}: {:?}", r.outcome);
+            };
+            if i == at {
+                assert_eq!(v.verdict(), Verdict::Reject, "forged at {at}");
+                assert_eq!(v.reasons[0].code, "FORGED");
+            } else {
+                assert_eq!(v.verdict(), Verdict::Pass, "entry {i}, forged at {at}");
+            }
+        }
+    }
+}

@@ -5,12 +5,14 @@
 //! caught) and `body` is the armored `|`-separated field list the region's layout names.
 
 pub mod armor;
+pub mod batch;
 pub mod code_id;
 pub mod signer;
 pub mod token;
 pub mod verify;
 
 pub use armor::Armor;
+pub use batch::{SignedParts, Verified};
 pub use code_id::CodeId;
 pub use signer::{IssuerSigner, SignerError};
 pub use token::{Claims, Field, SignedFormat};

@@ -3,9 +3,9 @@
 use time::OffsetDateTime;
 
 use crate::adapter::ReadContext;
-use crate::codec::{Armor, IssuerSigner, MAX_PAYLOAD_LEN, verify};
+use crate::codec::{Armor, IssuerSigner, MAX_PAYLOAD_LEN, SignedParts, verify};
 use crate::model::{CodeError, NativeReading, Person, RegionCode, ResidentId, Source};
-use crate::trust::KeyAlgorithm;
+use crate::trust::{IssuerKey, KeyAlgorithm, TrustView};
 
 /// How far in the future a signing time may lie before the payload is called malformed: phones'
 /// and servers' clocks differ by minutes, not hours.
@@ -137,9 +137,8 @@ impl SignedFormat {
         Ok(payload)
     }
 
-    /// Decodes, checks the signature against the registry's key for the issuer at the signing
-    /// time, then checks the fields and the validity window.
-    pub fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<Claims, CodeError> {
+    /// Splits a payload into the text its signature covers, the decoded body and the signature.
+    fn decode<'p>(&self, payload: &'p str) -> Result<(&'p str, Vec<u8>, Vec<u8>), CodeError> {
         if payload.len() > MAX_PAYLOAD_LEN {
             return Err(self.malformed("payload longer than any QR code holds"));
         }
@@ -158,13 +157,55 @@ impl SignedFormat {
             .armor
             .decode(sig_text)
             .ok_or_else(|| self.malformed("signature is not valid armor"))?;
-        let body = std::str::from_utf8(&body).map_err(|_| self.malformed("body is not UTF-8"))?;
-        let raw = self.split_fields(body)?;
+        Ok((signed, body, signature))
+    }
 
+    /// The issuer a body names, its signing time and the registry's key for it then.
+    fn signer<'b>(
+        &self,
+        raw: &RawFields<'b>,
+        trust: &dyn TrustView,
+    ) -> Result<(&'b str, OffsetDateTime, IssuerKey), CodeError> {
         let issuer = raw.issuer.ok_or_else(|| self.malformed("no issuer"))?;
         let signed_at = self.time(raw.signed_at, "signing time")?;
-        let key = ctx.trust.issuer_key(self.region, issuer, signed_at)?;
-        if !verify::verify(&key, self.algorithm, signed.as_bytes(), &signature) {
+        let key = trust.issuer_key(self.region, issuer, signed_at)?;
+        Ok((issuer, signed_at, key))
+    }
+
+    /// What an Ed25519 payload's signature covers, for a batch check; `None` for anything else
+    /// (another algorithm, a payload that would fail before its signature is looked at), which is
+    /// then read and checked alone.
+    pub fn signed_parts(&self, payload: &str, trust: &dyn TrustView) -> Option<SignedParts> {
+        if self.algorithm != KeyAlgorithm::Ed25519 || !self.claims(payload) {
+            return None;
+        }
+        let (signed, body, signature) = self.decode(payload).ok()?;
+        let body = std::str::from_utf8(&body).ok()?;
+        let (_, _, key) = self.signer(&self.split_fields(body).ok()?, trust).ok()?;
+        if key.algorithm != KeyAlgorithm::Ed25519 {
+            return None;
+        }
+        Some(SignedParts {
+            public_key: key.public_key.as_slice().try_into().ok()?,
+            message: signed.as_bytes().to_vec(),
+            signature: signature.as_slice().try_into().ok()?,
+        })
+    }
+
+    /// Decodes, checks the signature against the registry's key for the issuer at the signing
+    /// time (or finds it among those a batch check passed), then checks the fields and the
+    /// validity window.
+    pub fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<Claims, CodeError> {
+        let (signed, body, signature) = self.decode(payload)?;
+        let body = std::str::from_utf8(&body).map_err(|_| self.malformed("body is not UTF-8"))?;
+        let raw = self.split_fields(body)?;
+        let (issuer, signed_at, key) = self.signer(&raw, ctx.trust)?;
+        let batched = self.algorithm == KeyAlgorithm::Ed25519
+            && key.algorithm == KeyAlgorithm::Ed25519
+            && ctx
+                .verified
+                .is_some_and(|v| v.holds(&key.public_key, signed.as_bytes(), &signature));
+        if !batched && !verify::verify(&key, self.algorithm, signed.as_bytes(), &signature) {
             return Err(CodeError::BadSignature {
                 issuer: issuer.to_string(),
             });

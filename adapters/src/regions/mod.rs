@@ -13,8 +13,9 @@
 use std::sync::Arc;
 
 use crate::adapter::{AdapterSet, ConfigError, RegionAdapter};
-use crate::codec::SignedFormat;
+use crate::codec::{SignedFormat, Verified, batch};
 use crate::model::RegionCode;
+use crate::trust::TrustView;
 
 pub mod guangdong;
 pub mod henan;
@@ -28,17 +29,35 @@ mod signed;
 mod test_kit;
 pub mod zhejiang;
 
+/// The reference regions' signed formats.
+const SIGNED_FORMATS: [&SignedFormat; 5] = [
+    &guangdong::FORMAT,
+    &sichuan::FORMAT,
+    &hunan::FORMAT,
+    &hubei::FORMAT,
+    &national::FORMAT,
+];
+
 /// The signed format of a region that has one.
 pub fn signed_format(region: RegionCode) -> Option<&'static SignedFormat> {
-    [
-        &guangdong::FORMAT,
-        &sichuan::FORMAT,
-        &hunan::FORMAT,
-        &hubei::FORMAT,
-        &national::FORMAT,
-    ]
-    .into_iter()
-    .find(|f| f.region == region)
+    SIGNED_FORMATS.into_iter().find(|f| f.region == region)
+}
+
+/// Batch-checks the Ed25519 signatures of whichever `payloads` a reference signed format claims
+/// ([`crate::codec::batch`]); the answer goes into [`crate::ReadContext::verified`]. Payloads of
+/// other formats, or that fail to decode, are simply left out and read alone.
+pub fn verify_signed<'p>(
+    payloads: impl IntoIterator<Item = &'p str>,
+    trust: &dyn TrustView,
+) -> Verified {
+    let parts: Vec<_> = payloads
+        .into_iter()
+        .filter_map(|p| {
+            let format = SIGNED_FORMATS.iter().find(|f| f.claims(p))?;
+            format.signed_parts(p, trust)
+        })
+        .collect();
+    batch::verify_all(&parts)
 }
 
 /// All seven reference adapters, with an empty Guangdong revocation store.

@@ -26,6 +26,11 @@ pub fn threads_cpu(prefix: &str) -> Option<Duration> {
     Some(total)
 }
 
+/// The calling thread's CPU time so far; `None` where /proc is not available.
+pub fn this_thread_cpu() -> Option<Duration> {
+    thread_cpu(std::path::Path::new("/proc/thread-self"))
+}
+
 /// One thread's CPU time: nanoseconds from `schedstat`, else clock ticks from `stat`.
 fn thread_cpu(dir: &std::path::Path) -> Option<Duration> {
     if let Ok(s) = std::fs::read_to_string(dir.join("schedstat"))
@@ -45,24 +50,43 @@ fn thread_cpu(dir: &std::path::Path) -> Option<Duration> {
 mod tests {
     use super::*;
 
+    /// A fixed amount of work, not a wall-clock span: under load the busy thread takes longer
+    /// but its CPU time is the same, and the idle thread, blocked on a channel the whole time,
+    /// cannot catch up with it whatever the scheduler does.
     #[test]
     fn a_busy_named_thread_is_counted() {
-        let handle = std::thread::Builder::new()
-            .name("cpu-test-busy".into())
-            .spawn(|| {
-                let start = std::time::Instant::now();
-                let mut x = 0u64;
-                while start.elapsed() < Duration::from_millis(50) {
-                    x = x.wrapping_add(1);
-                }
-                std::hint::black_box(x);
-                std::thread::sleep(Duration::from_millis(200));
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+        let idle = std::thread::Builder::new()
+            .name("cpu-test-idle".into())
+            .spawn(move || {
+                let _ = stop_rx.recv();
             })
             .unwrap();
-        std::thread::sleep(Duration::from_millis(100));
-        if let Some(cpu) = threads_cpu("cpu-test-busy") {
-            assert!(cpu >= Duration::from_millis(20), "{cpu:?}");
+        let (busy_stop_tx, busy_stop_rx) = std::sync::mpsc::channel::<()>();
+        let busy = std::thread::Builder::new()
+            .name("cpu-test-busy".into())
+            .spawn(move || {
+                let mut x = 0u64;
+                for i in 0..50_000_000u64 {
+                    x = std::hint::black_box(x.wrapping_add(i));
+                }
+                let _ = done_tx.send(());
+                let _ = busy_stop_rx.recv();
+            })
+            .unwrap();
+        done_rx.recv().unwrap();
+        let measured = (threads_cpu("cpu-test-busy"), threads_cpu("cpu-test-idle"));
+        busy_stop_tx.send(()).unwrap();
+        stop_tx.send(()).unwrap();
+        busy.join().unwrap();
+        idle.join().unwrap();
+        if let (Some(busy), Some(idle)) = measured {
+            assert!(busy > idle, "busy {busy:?}, idle {idle:?}");
+            assert!(busy > Duration::ZERO);
         }
-        handle.join().unwrap();
+        if let Some(nobody) = threads_cpu("cpu-test-none") {
+            assert_eq!(nobody, Duration::ZERO);
+        }
     }
 }

@@ -6,11 +6,13 @@
 //! measured apart from the load generator's ([`load`]); every run is bounded by a duration and
 //! an optional request budget. See BENCHMARKS.md for how to read the tables.
 
+pub mod anchor;
 pub mod cpu;
 pub mod figures;
 pub mod load;
 pub mod machine;
 pub mod manifest;
+pub mod out;
 pub mod raw;
 pub mod server;
 pub mod verify;

@@ -42,6 +42,11 @@ impl Server {
         })
     }
 
+    /// The server runtime, for other services measured beside the gateway (the anchor).
+    pub fn handle(&self) -> tokio::runtime::Handle {
+        self.runtime.handle().clone()
+    }
+
     pub fn stack(&self) -> anyhow::Result<&Stack> {
         self.stack.as_ref().context("the server has stopped")
     }

@@ -1,7 +1,8 @@
 //! `huren bench verify`: VerifyCode (unary) and VerifyCodes (batches) of offline-signed codes —
 //! Guangdong's Ed25519 and Sichuan's P-256 — at N calls in flight, beside the raw verify rate of
-//! the same algorithm on one core and a bare mTLS round trip (health Check) against the same
-//! gateway at the same concurrency, all measured in this run.
+//! the same algorithm on one core, a bare mTLS round trip (health Check) against the same
+//! gateway, and the hand-written anchor ([`super::anchor`]: tonic mTLS plus one `verify_strict`
+//! per call) at the same concurrency, all measured in this run. `--json` prints one object.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +14,9 @@ use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 
+use anyhow::Context as _;
+
+use super::anchor::Anchor;
 use super::figures::{count, ms, percent, ratio, us};
 use super::load::{self, Bounds, Figures};
 use super::raw;
@@ -30,6 +34,8 @@ pub struct Options {
     pub batch: usize,
     /// Distinct codes per algorithm, used round robin.
     pub codes: usize,
+    /// One JSON object on stdout, the tables on stderr.
+    pub json: bool,
 }
 
 /// One offline-signed region under test.
@@ -38,11 +44,14 @@ struct Algo {
     algorithm: KeyAlgorithm,
     payloads: Arc<Vec<String>>,
     raw_per_sec: f64,
+    /// Name in the JSON object.
+    key: &'static str,
 }
 
 pub async fn run(options: Options) -> anyhow::Result<()> {
-    println!("huren bench verify — {}", super::machine::describe());
-    println!(
+    super::out::set_json(options.json);
+    crate::say!("huren bench verify — {}", super::machine::describe());
+    crate::say!(
         "each run: {:?}{}; offline-signed codes judged for a province caller (Henan, national agreement)",
         options.bounds.duration,
         if options.bounds.requests > 0 {
@@ -63,9 +72,10 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
     let mut people = People::new(7);
     let signed_at = time::OffsetDateTime::now_utc() - time::Duration::minutes(10);
     let mut algos = Vec::new();
-    for (region, label) in [
-        (RegionCode::GUANGDONG, "440000 Ed25519"),
-        (RegionCode::SICHUAN, "510000 P-256"),
+    let mut raw_batch = None;
+    for (region, label, key) in [
+        (RegionCode::GUANGDONG, "440000 Ed25519", "ed25519"),
+        (RegionCode::SICHUAN, "510000 P-256", "p256"),
     ] {
         let mut payloads = Vec::with_capacity(options.codes);
         for _ in 0..options.codes.max(1) {
@@ -78,6 +88,16 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
         }
         let signer = IssuerSigner::from_pki(stack.pki(), region.as_str())?;
         let algorithm = signer.algorithm();
+        if algorithm == KeyAlgorithm::Ed25519 {
+            let batch = options.batch.max(2);
+            let signer = IssuerSigner::from_pki(stack.pki(), region.as_str())?;
+            raw_batch = Some(
+                tokio::task::spawn_blocking(move || {
+                    raw::batch_rate(&signer, batch, Duration::from_secs(1))
+                })
+                .await??,
+            );
+        }
         let raw_per_sec =
             tokio::task::spawn_blocking(move || raw::rate(&signer, Duration::from_secs(1)))
                 .await??;
@@ -86,17 +106,31 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
             algorithm,
             payloads: Arc::new(payloads),
             raw_per_sec,
+            key,
         });
     }
-    println!("\nbaselines measured in this run");
+    crate::say!("\nbaselines measured in this run");
     for a in &algos {
-        println!(
+        crate::say!(
             "  raw verify on one core, {}: {}/s ({:.1} µs each)",
             raw::algorithm_name(a.algorithm),
             count(a.raw_per_sec),
             1e6 / a.raw_per_sec
         );
     }
+    if let Some(rate) = raw_batch {
+        crate::say!(
+            "  raw batch verify on one core, Ed25519 (ed25519-dalek verify_batch, {} at a time): {}/s ({:.1} µs each)",
+            options.batch.max(2),
+            count(rate),
+            1e6 / rate
+        );
+    }
+    let anchor = Anchor::start(server).await?;
+    let mut anchor_table =
+        Table::new(["in flight", "calls/s", "p50 ms", "p99 ms", "server µs/call"]);
+    let mut anchor_json = Vec::new();
+    let mut runs_json = Vec::new();
 
     let mut bare_table = Table::new(["in flight", "calls/s", "p50 ms", "p99 ms", "server µs/call"]);
     let mut huren_table = Table::new([
@@ -109,6 +143,8 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
         "p99 ms",
         "server µs/code",
         "÷ bare µs",
+        "÷ anchor codes/s",
+        "÷ anchor µs",
         "verify share",
     ]);
     let mut failures = Vec::new();
@@ -127,6 +163,25 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
             us(bare.cpu_us_per_item()),
         ]);
         note_failures(&mut failures, "health", &bare);
+        let anchor_channels = Arc::new(anchor.channels(stack, connections_for(in_flight)).await?);
+        let ed25519 = algos
+            .iter()
+            .find(|a| a.algorithm == KeyAlgorithm::Ed25519)
+            .context("no Ed25519 codes")?;
+        let hand = unary(&anchor_channels, ed25519, in_flight, options.bounds).await;
+        note_failures(&mut failures, "anchor", &hand);
+        anchor_table.row([
+            in_flight.to_string(),
+            count(hand.calls_per_sec()),
+            ms(hand.p50),
+            ms(hand.p99),
+            us(hand.cpu_us_per_item()),
+        ]);
+        anchor_json.push(serde_json::json!({
+            "in_flight": in_flight,
+            "calls_per_s": hand.calls_per_sec(),
+            "server_us_per_call": hand.cpu_us_per_item(),
+        }));
         for a in &algos {
             for batch in [1, options.batch] {
                 let f = if batch == 1 {
@@ -150,25 +205,56 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
                     ms(f.p99),
                     us(f.cpu_us_per_item()),
                     ratio(f.cpu_us_per_item(), bare.cpu_us_per_item()),
+                    ratio(Some(f.items_per_sec()), Some(hand.calls_per_sec())),
+                    ratio(f.cpu_us_per_item(), hand.cpu_us_per_item()),
                     percent(Some(raw_us), f.cpu_us_per_item()),
                 ]);
+                runs_json.push(serde_json::json!({
+                    "call": if batch == 1 { "VerifyCode" } else { "VerifyCodes" },
+                    "algorithm": a.key,
+                    "in_flight": in_flight,
+                    "batch": batch,
+                    "codes_per_s": f.items_per_sec(),
+                    "server_us_per_code": f.cpu_us_per_item(),
+                    "p50_ms": f.p50.as_secs_f64() * 1e3,
+                    "p99_ms": f.p99.as_secs_f64() * 1e3,
+                }));
             }
         }
     }
-    println!(
+    crate::say!(
         "  bare mTLS round trip (grpc.health.v1.Health/Check, same gateway, same connections):"
     );
-    print!("{bare_table}");
-    println!("\nhuren (p50/p99 per call; a batch call carries all its codes)");
-    print!("{huren_table}");
-    println!(
+    crate::say_raw!("{bare_table}");
+    crate::say!(
+        "  the anchor: tonic mTLS + one Ed25519 verify_strict per VerifyCode, written by hand (no registry, rules or audit):"
+    );
+    crate::say_raw!("{anchor_table}");
+    crate::say!("\nhuren (p50/p99 per call; a batch call carries all its codes)");
+    crate::say_raw!("{huren_table}");
+    crate::say!(
         "\n  ÷ bare calls/s: huren codes/s over bare mTLS calls/s at the same in flight.\n  \
          ÷ bare µs: server CPU per code over server CPU per bare mTLS call.\n  \
+         ÷ anchor: huren codes/s, and server CPU per code, over the hand-written anchor's.\n  \
          verify share: the raw signature check's cost as a share of huren's server CPU per code."
     );
     if !failures.is_empty() {
         anyhow::bail!("some calls failed: {}", failures.join("; "));
     }
+    let raw_us = |alg| {
+        algos
+            .iter()
+            .find(|a| a.algorithm == alg)
+            .map(|a| 1e6 / a.raw_per_sec)
+    };
+    super::out::report(&serde_json::json!({
+        "raw_verify_us": {
+            "ed25519": raw_us(KeyAlgorithm::Ed25519),
+            "p256": raw_us(KeyAlgorithm::EcdsaP256Sha256),
+        },
+        "anchor": anchor_json,
+        "runs": runs_json,
+    }));
     Ok(())
 }
 

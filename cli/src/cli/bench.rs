@@ -24,6 +24,9 @@ pub struct BoundArgs {
     /// Stop a run after this many calls, if that comes first (0: no limit).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub requests: u64,
+    /// Print one JSON object on stdout (the tables go to stderr).
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl BoundArgs {
@@ -81,6 +84,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
                 in_flight: args.in_flight,
                 batch: args.batch,
                 codes: args.codes.clamp(1, 100_000),
+                json: args.bounds.json,
             })
             .await
         }
@@ -97,6 +101,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
                 bounds: args.bounds.bounds()?,
                 in_flight: args.in_flight,
                 passengers: args.passengers,
+                json: args.bounds.json,
             })
             .await
         }

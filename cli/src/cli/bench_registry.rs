@@ -35,6 +35,9 @@ pub struct Args {
     /// Timed repetitions of each measurement (the median is printed).
     #[arg(long, default_value_t = 5)]
     pub iterations: usize,
+    /// Print one JSON object on stdout (the figures go to stderr).
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn median(mut xs: Vec<StdDuration>) -> StdDuration {
@@ -73,6 +76,7 @@ fn raw_rate(algorithm: Algorithm, n: usize) -> anyhow::Result<f64> {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    crate::bench::out::set_json(args.json);
     tokio::task::spawn_blocking(move || bench(&args))
         .await
         .context("benchmark task")?
@@ -81,7 +85,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 fn bench(args: &Args) -> anyhow::Result<()> {
     let now = huren_registry::canonical::whole_seconds(OffsetDateTime::now_utc());
     let regions = &PROVINCES[..args.regions.min(PROVINCES.len())];
-    println!(
+    crate::say!(
         "huren bench registry: {} regions × {} issuers ({} debug build: compare ratios, not absolutes)",
         regions.len(),
         args.issuers,
@@ -95,8 +99,8 @@ fn bench(args: &Args) -> anyhow::Result<()> {
     // Baselines first, in the same process and run.
     let ed = raw_rate(Algorithm::Ed25519, 2000)?;
     let p256 = raw_rate(Algorithm::EcdsaP256, 2000)?;
-    println!("baseline  raw Ed25519 verify     {ed:>10.0}/s");
-    println!("baseline  raw ECDSA P-256 verify {p256:>10.0}/s");
+    crate::say!("baseline  raw Ed25519 verify     {ed:>10.0}/s");
+    crate::say!("baseline  raw ECDSA P-256 verify {p256:>10.0}/s");
 
     // A national-size registry.
     let setup = Instant::now();
@@ -204,7 +208,7 @@ fn bench(args: &Args) -> anyhow::Result<()> {
     let dir = scratch.path.join("v1");
     store::save(&dir, &v1)?;
     let bytes = std::fs::read(dir.join(store::STATE_FILE))?;
-    println!(
+    crate::say!(
         "setup     {} certificates issued and a registry signed in {:.1} s; registry.json {} KiB",
         regions.len() * args.issuers,
         setup.elapsed().as_secs_f64(),
@@ -218,12 +222,12 @@ fn bench(args: &Args) -> anyhow::Result<()> {
     let certs = regions.len() * args.issuers;
     let signatures = 2 + regions.len() + 2 + 1 + 1; // root, regions, national, timestamp, checkpoint
     let floor = certs as f64 / p256 + signatures as f64 / ed;
-    println!(
+    crate::say!(
         "verify    whole registry in memory   {}  ({certs} ECDSA certificate checks + {signatures} Ed25519 document signatures; raw-signature floor {})",
         ms(verify),
         ms(StdDuration::from_secs_f64(floor))
     );
-    println!(
+    crate::say!(
         "load      read + parse + verify file {}  ({:.2}× the raw-signature floor)",
         ms(load),
         load.as_secs_f64() / floor
@@ -258,7 +262,7 @@ fn bench(args: &Args) -> anyhow::Result<()> {
     // envelopes the held state already accepted are not verified again.
     let delta_signatures = 3;
     let delta_floor = args.issuers as f64 / p256 + delta_signatures as f64 / ed;
-    println!(
+    crate::say!(
         "delta     publish one revocation {}; verify against the held state {} ({:.2}× its floor: {} certificate checks + {delta_signatures} signatures; unchanged envelopes keep the held checks); apply (verify + atomic write + fsync) {}",
         ms(publish_time),
         ms(apply_verify),
@@ -282,7 +286,7 @@ fn bench(args: &Args) -> anyhow::Result<()> {
         .map(|i| leaf_hash(&i.to_be_bytes()))
         .collect();
     let big_proof = inclusion_proof(123_456, &big)?;
-    println!(
+    crate::say!(
         "proofs    log of {} leaves: inclusion of leaf #{index} {} hashes ({} B); consistency {}→{} {} hashes ({} B); a 1,000,000-leaf log: inclusion {} hashes ({} B)",
         leaves.len(),
         proof.len(),
@@ -294,6 +298,15 @@ fn bench(args: &Args) -> anyhow::Result<()> {
         big_proof.len(),
         big_proof.len() * 32
     );
+    crate::bench::out::report(&serde_json::json!({
+        "regions": regions.len(),
+        "issuers": args.issuers,
+        "verify_ms": verify.as_secs_f64() * 1e3,
+        "load_ms": load.as_secs_f64() * 1e3,
+        "floor_ms": floor * 1e3,
+        "delta_verify_ms": apply_verify.as_secs_f64() * 1e3,
+        "delta_floor_ms": delta_floor * 1e3,
+    }));
     Ok(())
 }
 

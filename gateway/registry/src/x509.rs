@@ -36,6 +36,10 @@ pub enum CertProblem {
     },
     #[error("the certificate's key is neither Ed25519 nor ECDSA P-256")]
     UnsupportedKey,
+    #[error(
+        "the certificate's Ed25519 key is of small order or not a curve point: it would accept signatures nobody made"
+    )]
+    WeakKey,
 }
 
 /// Parses a DER certificate, for a CA named in a delegation.
@@ -87,11 +91,29 @@ pub fn check_issuer(
     }
     let key = PublicKey::new(found, spki.subject_public_key.data.to_vec())
         .map_err(|_| CertProblem::UnsupportedKey)?;
+    refuse_weak_key(&key)?;
     Ok(CertFacts {
         key,
         not_before: cert.validity().not_before.to_datetime(),
         not_after: cert.validity().not_after.to_datetime(),
     })
+}
+
+/// A small-order Ed25519 key verifies forged signatures; single checks (`verify_strict`) refuse
+/// it, but batch verification does not, so such an issuer never enters the registry.
+fn refuse_weak_key(key: &PublicKey) -> Result<(), CertProblem> {
+    if key.algorithm != Algorithm::Ed25519 {
+        return Ok(());
+    }
+    let bytes: [u8; 32] = key
+        .public
+        .as_slice()
+        .try_into()
+        .map_err(|_| CertProblem::WeakKey)?;
+    match ed25519_dalek::VerifyingKey::from_bytes(&bytes) {
+        Ok(k) if !k.is_weak() => Ok(()),
+        _ => Err(CertProblem::WeakKey),
+    }
 }
 
 /// DER of every certificate in a PEM bundle, in order.
@@ -109,4 +131,43 @@ pub fn pem_to_der(pem: &[u8]) -> Result<Vec<Vec<u8>>, CertProblem> {
         ));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The identity point as a subject key: rcgen certifies whatever public key it is handed.
+    struct SmallOrderKey([u8; 32]);
+
+    impl rcgen::PublicKeyData for SmallOrderKey {
+        fn der_bytes(&self) -> &[u8] {
+            &self.0
+        }
+        fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+            &rcgen::PKCS_ED25519
+        }
+    }
+
+    #[test]
+    fn an_issuer_with_a_small_order_ed25519_key_is_refused_with_a_reason() {
+        let ca_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let ca = rcgen::Issuer::new(ca_params, ca_key);
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        let weak = params.signed_by(&SmallOrderKey(identity), &ca).unwrap();
+        let problem = check_issuer(weak.der(), ca_cert.der(), Algorithm::Ed25519).unwrap_err();
+        assert_eq!(problem, CertProblem::WeakKey);
+        assert!(problem.to_string().contains("small order"));
+
+        // A real key under the same CA still passes.
+        let good_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+        let params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        let good = params.signed_by(&good_key, &ca).unwrap();
+        assert!(check_issuer(good.der(), ca_cert.der(), Algorithm::Ed25519).is_ok());
+    }
 }

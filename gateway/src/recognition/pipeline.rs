@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use huren_adapters::codec::Verified;
 use huren_adapters::net::StatusClient;
 use huren_adapters::{
     AdapterSet, CodeError, Colour, Person, ReadContext, ReadOutcome, RegionCode, ResidentId,
@@ -79,6 +80,9 @@ pub struct Call {
     /// Without a caller deadline, each read gets this long from when it starts, so the last
     /// entries of a big batch get the same chance as the first.
     pub read_budget: Duration,
+    /// The signatures a batch check of this call's payloads passed (the batch engine sets it);
+    /// reads find theirs there instead of checking again.
+    pub verified: Option<Arc<Verified>>,
 }
 
 impl Call {
@@ -175,6 +179,7 @@ impl Recognizer {
             registry,
             read_by: None,
             read_budget: self.default_deadline.mul_f64(READ_SHARE),
+            verified: None,
         })
     }
 
@@ -245,6 +250,7 @@ impl Recognizer {
         );
         // Hybrid formats (Sichuan) ask the issuing region live only when the agreement says so.
         ctx.require_online = agreement.is_some_and(|a| a.online_check_required);
+        ctx.verified = call.verified.as_deref();
         let read = adapter.read(payload, &ctx).await;
         Ok(self.judge(call, issuing, agreement, read, now))
     }
