@@ -8,7 +8,8 @@
 //! **A call, outside in.** [`acceptor`] takes TLS connections ([`tls`], with [`region_ca`]
 //! binding each province to its CA) and reads the caller's [`identity`] once per connection.
 //! [`server`] stacks the pipeline in one place: [`metrics`] counts every call, [`authz`] applies
-//! the role × method [`policy`], [`limits`] bound time, load and message size. Then the
+//! the role × method [`policy`] (a `gateway` caller only if [`node_admission`] finds it in the
+//! registry), [`limits`] bound time, load and message size. Then the
 //! [`services`] answer; [`error`] decides what a caller sees of any failure.
 //!
 //! **Judging.** [`recognition`]: the pure engine, the pipeline around it (adapters, audit,
@@ -31,6 +32,7 @@ pub mod identity;
 pub mod limits;
 pub mod metrics;
 pub mod node;
+pub mod node_admission;
 pub mod policy;
 pub mod privacy;
 pub mod readiness;
