@@ -14,7 +14,8 @@
 //!
 //! **Judging.** [`recognition`]: the pure engine, the pipeline around it (adapters, audit,
 //! counters), what each role sees, recognition receipts. It reads the node's registry through
-//! [`registry_handle`], keys people with [`privacy`] and counts into [`summary`].
+//! [`registry_handle`] (whose expiry [`registry_expiry`] follows), keys people with [`privacy`]
+//! and counts into [`summary`].
 //!
 //! **A node.** [`node`] assembles registry, adapters, audit log, counters and keys into the
 //! services; [`config`] is `huren.toml`; [`admin`] serves `/metrics`, `/healthz`, `/readyz`;
@@ -38,6 +39,7 @@ pub mod privacy;
 pub mod readiness;
 pub mod recognition;
 pub mod region_ca;
+pub mod registry_expiry;
 pub mod registry_handle;
 pub mod server;
 pub mod services;

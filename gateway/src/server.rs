@@ -301,7 +301,7 @@ async fn set_health(health: &HealthReporter, status: ServingStatus) {
 }
 
 /// While serving, reports NOT_SERVING for as long as a readiness condition holds (a stopped
-/// audit writer) and SERVING again once it clears.
+/// audit writer, an expired registry) and SERVING again once it clears.
 async fn follow_readiness(mut readiness: Readiness, health: HealthReporter) {
     loop {
         match readiness.blocked() {
