@@ -460,3 +460,49 @@ fn the_dev_registry_expires_with_its_timestamp() {
     assert_eq!(registry.expires(), registry.timestamp().expires);
     assert_eq!(registry.expires(), *now + Duration::days(1));
 }
+
+#[test]
+fn pending_and_unknown_colours_are_review_even_if_an_agreement_says_pass() {
+    let now = OffsetDateTime::now_utc();
+    let mut a = national(now);
+    for colour in [Colour::Pending, Colour::Unknown] {
+        a.rules
+            .set(colour, huren_registry::doc::Rule::new(Verdict::Pass, 0));
+    }
+    for (colour, code) in [
+        (Colour::Pending, ReasonCode::Pending),
+        (Colour::Unknown, ReasonCode::UnknownColour),
+    ] {
+        let d = decide(
+            &status("510000", colour, Duration::hours(1), Source::Online, now),
+            r("330000"),
+            Some(&a),
+            now,
+        );
+        assert_eq!(d.verdict, Verdict::Review, "{colour:?}");
+        assert_eq!(d.reasons.len(), 1, "{:?}", d.reasons);
+        assert_eq!(d.reasons[0].code, code);
+    }
+}
+
+#[test]
+fn reason_codes_print_as_their_wire_names() {
+    assert_eq!(ReasonCode::RegistryExpired.to_string(), "REGISTRY_EXPIRED");
+    assert_eq!(ReasonCode::AgreementRule.to_string(), "AGREEMENT_RULE");
+}
+
+#[test]
+fn a_refresh_up_to_the_clock_skew_ahead_is_believed() {
+    let now = OffsetDateTime::now_utc();
+    let a = national(now);
+    let ahead = |by: Duration| status("510000", Colour::Green, -by, Source::Online, now);
+    let d = decide(&ahead(CLOCK_SKEW), r("330000"), Some(&a), now);
+    assert_eq!(d.verdict, Verdict::Pass, "{:?}", d.reasons);
+    let d = decide(
+        &ahead(CLOCK_SKEW + Duration::seconds(1)),
+        r("330000"),
+        Some(&a),
+        now,
+    );
+    assert!(d.has_reason(ReasonCode::FutureRefresh), "{:?}", d.reasons);
+}
