@@ -21,6 +21,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::{Connected, TcpConnectInfo, TlsConnectInfo};
 
 use crate::identity::{IdentityError, Peer, peer_from_der};
+use crate::node_admission::AdmissionMemo;
 use crate::tls::TlsState;
 
 /// Socket and handshake settings of the listener.
@@ -63,6 +64,8 @@ pub struct PeerConnectInfo {
     pub tls: TlsConnectInfo<TcpConnectInfo>,
     /// The caller, or why its certificate names nobody (answered as UNAUTHENTICATED per call).
     pub identity: Result<Arc<Peer>, IdentityError>,
+    /// Shared by every call of the connection: whether a `gateway` caller is a registry node.
+    pub admission: AdmissionMemo,
 }
 
 /// A TLS connection whose caller has been identified.
@@ -70,6 +73,7 @@ pub struct PeerConnectInfo {
 pub struct PeerStream {
     inner: TlsStream<TcpStream>,
     identity: Result<Arc<Peer>, IdentityError>,
+    admission: AdmissionMemo,
 }
 
 impl Connected for PeerStream {
@@ -79,6 +83,7 @@ impl Connected for PeerStream {
         PeerConnectInfo {
             tls: self.inner.connect_info(),
             identity: self.identity.clone(),
+            admission: self.admission.clone(),
         }
     }
 }
@@ -223,6 +228,7 @@ async fn handshake(
     Some(PeerStream {
         inner: stream,
         identity: identity.map(Arc::new),
+        admission: AdmissionMemo::default(),
     })
 }
 

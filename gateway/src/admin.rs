@@ -68,7 +68,8 @@ async fn healthz() -> &'static str {
 }
 
 /// The node takes calls: not before the listener is up, not from the start of shutdown, and
-/// not while a [`Readiness`] condition holds (a stopped audit writer); the body says why.
+/// not while a [`Readiness`] condition holds (a stopped audit writer, an expired registry); the
+/// body says why.
 async fn readyz(State(state): State<AdminState>) -> (StatusCode, String) {
     if !state.ready.load(Ordering::Acquire) {
         return (

@@ -1,8 +1,9 @@
 //! Authorisation: the role × method [`Policy`] enforced by one tower layer before any handler
 //! runs, and the request-content rule handlers apply once they have decoded the request.
 //!
-//! The layer also answers UNAUTHENTICATED for a connection whose certificate named nobody, and
-//! puts the caller's [`Peer`] (plus tonic's `TlsConnectInfo`, so `Request::peer_certs()` works)
+//! The layer also answers UNAUTHENTICATED for a connection whose certificate named nobody, or
+//! named a `gateway` that is not a node of the current registry ([`NodeAdmission`]), and puts the
+//! caller's [`Peer`] (plus tonic's `TlsConnectInfo`, so `Request::peer_certs()` works)
 //! into the request extensions for handlers.
 
 use std::sync::Arc;
@@ -17,9 +18,10 @@ use tower_service::Service;
 use crate::acceptor::PeerConnectInfo;
 use crate::error::Error;
 use crate::identity::{Peer, Role};
+use crate::node_admission::NodeAdmission;
 use crate::policy::{Denial, Policy};
 
-use Role::{Carrier, Checkpoint, Gateway, Province};
+use Role::{Carrier, Checkpoint, Province};
 
 /// What a handler asks the request-content rule about.
 #[derive(Debug, Clone, Copy)]
@@ -34,9 +36,10 @@ pub enum Ask<'a> {
 
 /// The province whose rules apply to this request, or why the caller may not ask for them.
 ///
-/// A checkpoint asks only under its own province's rules; only a province (or a federating
-/// gateway) may name another verifying region; a carrier asks only for manifests, under its
-/// route's destination. Agreements are between provinces, so the answer is a province code.
+/// A checkpoint asks only under its own province's rules; only a province may name another
+/// verifying region; a carrier asks only for manifests, under its route's destination. A gateway
+/// asks under no rules of its own: federation forwards the original caller's identity, and that
+/// caller is the one judged here. Agreements are between provinces, so the answer is a province.
 pub fn verifying_region(peer: &Peer, ask: Ask<'_>) -> Result<RegionCode, Error> {
     let (method, field, named) = match ask {
         Ask::Verify { verifying_region } => ("VerifyCode", "verifying_region", verifying_region),
@@ -71,13 +74,13 @@ pub fn verifying_region(peer: &Peer, ask: Ask<'_>) -> Result<RegionCode, Error> 
                 peer.province()
             ),
         )),
-        (Ask::Verify { .. }, Province | Gateway, r) => Ok(r.unwrap_or(peer.province()).province()),
+        (Ask::Verify { .. }, Province, r) => Ok(r.unwrap_or(peer.province()).province()),
         (Ask::ConfirmWorkers { .. } | Ask::Manifest { .. }, _, None) => Err(Error::invalid(
             field,
             "name the destination province, e.g. 330000",
         )),
-        (Ask::ConfirmWorkers { .. }, Province | Gateway, Some(r)) => Ok(r.province()),
-        (Ask::Manifest { .. }, Carrier | Gateway, Some(r)) => Ok(r.province()),
+        (Ask::ConfirmWorkers { .. }, Province, Some(r)) => Ok(r.province()),
+        (Ask::Manifest { .. }, Carrier, Some(r)) => Ok(r.province()),
         (_, role, _) => Err(deny(
             "ROLE_NOT_ALLOWED",
             format!("role {role} may not ask {method} under any region's rules"),
@@ -96,16 +99,18 @@ pub fn peer<T>(request: &tonic::Request<T>) -> Result<&Peer, Error> {
         ))
 }
 
-/// Applies [`Policy`] to every request.
+/// Applies [`Policy`] to every request, after [`NodeAdmission`] for gateway callers.
 #[derive(Debug, Clone)]
 pub struct AuthzLayer {
     policy: Arc<Policy>,
+    nodes: NodeAdmission,
 }
 
 impl AuthzLayer {
-    pub fn new(policy: Policy) -> Self {
+    pub fn new(policy: Policy, nodes: NodeAdmission) -> Self {
         Self {
             policy: Arc::new(policy),
+            nodes,
         }
     }
 }
@@ -117,6 +122,7 @@ impl<S> Layer<S> for AuthzLayer {
         Authz {
             inner,
             policy: self.policy.clone(),
+            nodes: self.nodes.clone(),
         }
     }
 }
@@ -125,6 +131,19 @@ impl<S> Layer<S> for AuthzLayer {
 pub struct Authz<S> {
     inner: S,
     policy: Arc<Policy>,
+    nodes: NodeAdmission,
+}
+
+impl<S> Authz<S> {
+    /// A `gateway` caller must be a node of the registry of this moment; other roles pass.
+    fn admit(&self, peer: &Peer, info: &PeerConnectInfo) -> Result<(), Error> {
+        let chain = info.tls.peer_certs();
+        let leaf = chain.as_deref().and_then(|c| c.first()).map(|c| c.as_ref());
+        self.nodes.check(peer, leaf, &info.admission).map_err(|e| {
+            crate::metrics::identity_rejected(e.reason());
+            Error::Identity(e)
+        })
+    }
 }
 
 impl<S> Service<http::Request<Body>> for Authz<S>
@@ -149,10 +168,9 @@ where
             Some(info) => match &info.identity {
                 Err(e) => Err(Error::Identity(e.clone())),
                 Ok(peer) => self
-                    .policy
-                    .check(peer, request.uri().path())
-                    .map(|()| (peer.clone(), info.tls.clone()))
-                    .map_err(Error::from),
+                    .admit(peer, info)
+                    .and_then(|()| Ok(self.policy.check(peer, request.uri().path())?))
+                    .map(|()| (peer.clone(), info.tls.clone())),
             },
         };
         match decision {

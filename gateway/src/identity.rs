@@ -58,6 +58,9 @@ impl FromStr for Role {
     }
 }
 
+/// The role in a regional status service's SPIFFE id (`…/role/service/status`): a callee, never a caller.
+pub const SERVICE_ROLE: &str = "service";
+
 /// An authenticated caller. Built once per connection; handlers read it from request extensions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Peer {
@@ -121,6 +124,29 @@ pub enum IdentityError {
     RegionCaMismatch { region: String, province: String },
     #[error("caller name {0:?} must be 1-64 characters of A-Z a-z 0-9 . _ -")]
     BadName(String),
+    #[error(
+        "role service names a regional status service: it answers huren gateways and may not call \
+         one; a caller needs a checkpoint, carrier, province, national or gateway certificate"
+    )]
+    ServiceMayNotCall,
+    #[error(
+        "{spiffe_id} says role gateway, but the current trust registry lists no node with that \
+         SPIFFE id; only the nodes of the registry root may call as a gateway"
+    )]
+    NotARegisteredNode { spiffe_id: String },
+    #[error(
+        "no trust registry is loaded, so no certificate can be recognised as one of its gateway nodes"
+    )]
+    NoRegistryForNodes,
+    #[error(
+        "node {node} ({spiffe_id}) presented a certificate not issued by the CA the registry names \
+         for it (the CA of region {province} in the root's delegations); reissue it from that CA"
+    )]
+    NodeCaMismatch {
+        node: String,
+        spiffe_id: String,
+        province: String,
+    },
 }
 
 impl IdentityError {
@@ -138,6 +164,10 @@ impl IdentityError {
             IdentityError::RoleRegionMismatch { .. } => "ROLE_REGION_MISMATCH",
             IdentityError::BadName(_) => "BAD_CALLER_NAME",
             IdentityError::RegionCaMismatch { .. } => "REGION_CA_MISMATCH",
+            IdentityError::ServiceMayNotCall => "SERVICE_MAY_NOT_CALL",
+            IdentityError::NotARegisteredNode { .. } => "GATEWAY_NOT_A_REGISTERED_NODE",
+            IdentityError::NoRegistryForNodes => "GATEWAY_NO_REGISTRY",
+            IdentityError::NodeCaMismatch { .. } => "GATEWAY_CA_MISMATCH",
         }
     }
 }
@@ -188,6 +218,11 @@ pub fn parse_spiffe_id(uri: &str, trust_domain: &str) -> Result<Peer, IdentityEr
         return Err(malformed());
     };
     let region = RegionCode::parse(code).map_err(IdentityError::BadRegion)?;
+    // Regional status services hold certificates from the same CAs; say why they are refused
+    // rather than call their role unknown.
+    if *role == SERVICE_ROLE {
+        return Err(IdentityError::ServiceMayNotCall);
+    }
     let role: Role = role.parse()?;
     check_role_region(role, region)?;
     let name_ok = (1..=64).contains(&name.len())
@@ -282,6 +317,10 @@ mod tests {
             (
                 "spiffe://huren.dev/region/330000/role/national/n",
                 "ROLE_REGION_MISMATCH",
+            ),
+            (
+                "spiffe://huren.dev/region/330000/role/service/status",
+                "SERVICE_MAY_NOT_CALL",
             ),
         ];
         for (uri, reason) in cases {

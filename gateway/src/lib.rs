@@ -8,12 +8,14 @@
 //! **A call, outside in.** [`acceptor`] takes TLS connections ([`tls`], with [`region_ca`]
 //! binding each province to its CA) and reads the caller's [`identity`] once per connection.
 //! [`server`] stacks the pipeline in one place: [`metrics`] counts every call, [`authz`] applies
-//! the role × method [`policy`], [`limits`] bound time, load and message size. Then the
+//! the role × method [`policy`] (a `gateway` caller only if [`node_admission`] finds it in the
+//! registry), [`limits`] bound time, load and message size. Then the
 //! [`services`] answer; [`error`] decides what a caller sees of any failure.
 //!
 //! **Judging.** [`recognition`]: the pure engine, the pipeline around it (adapters, audit,
 //! counters), what each role sees, recognition receipts. It reads the node's registry through
-//! [`registry_handle`], keys people with [`privacy`] and counts into [`summary`].
+//! [`registry_handle`] (whose expiry [`registry_expiry`] follows), keys people with [`privacy`]
+//! and counts into [`summary`].
 //!
 //! **A node.** [`node`] assembles registry, adapters, audit log, counters and keys into the
 //! services; [`config`] is `huren.toml`; [`admin`] serves `/metrics`, `/healthz`, `/readyz`;
@@ -31,11 +33,13 @@ pub mod identity;
 pub mod limits;
 pub mod metrics;
 pub mod node;
+pub mod node_admission;
 pub mod policy;
 pub mod privacy;
 pub mod readiness;
 pub mod recognition;
 pub mod region_ca;
+pub mod registry_expiry;
 pub mod registry_handle;
 pub mod server;
 pub mod services;

@@ -123,6 +123,8 @@ pub struct Node {
     /// What opening the audit log found (and cut off) after the last run.
     pub audit_recovery: RecoveryReport,
     watch: Option<tokio::task::JoinHandle<()>>,
+    /// Follows the registry's expiry into the gauge, the logs and readiness.
+    expiry: tokio::task::JoinHandle<()>,
     /// The adapters' background tasks ([`huren_adapters::RegionAdapter::background`]).
     background: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -140,6 +142,7 @@ impl Drop for Node {
         if let Some(task) = self.watch.take() {
             task.abort();
         }
+        self.expiry.abort();
         for task in self.background.drain(..) {
             task.abort();
         }
@@ -180,6 +183,7 @@ impl Node {
         let watch = config
             .registry_poll
             .map(|every| registry.watch_dir(config.registry_dir.clone(), every));
+        let (registry_expired, expiry) = crate::registry_expiry::watch_expiry(&registry);
 
         let recognizer = Arc::new(Recognizer {
             registry: registry.clone(),
@@ -196,17 +200,21 @@ impl Node {
             manifests: Arc::new(ManifestsState::new(recognizer.clone())),
             coordination: Arc::new(CoordinationState::new(recognizer.clone())),
             registry: Arc::new(RegistryState::new(registry)),
-            // A stopped audit writer refuses every decision, so the node is not ready then.
-            readiness: Readiness::default().with(
-                "the audit log writer is stopped, calls fail with AUDIT_UNAVAILABLE",
-                recognizer.audit.watch_stopped(),
-            ),
+            // A stopped audit writer refuses every decision, and under an expired registry no
+            // code passes: the node is not ready then.
+            readiness: Readiness::default()
+                .with(
+                    "the audit log writer is stopped, calls fail with AUDIT_UNAVAILABLE",
+                    recognizer.audit.watch_stopped(),
+                )
+                .with(crate::registry_expiry::CONDITION, registry_expired),
         };
         Ok(Node {
             recognizer,
             services,
             audit_recovery,
             watch,
+            expiry,
             background,
         })
     }

@@ -11,35 +11,28 @@ const EVERYONE: &[Role] = &Role::ALL;
 
 /// Who may call what (DESIGN.md, "Who uses it"). A method missing here is refused, so a new
 /// RPC is closed until someone decides who may call it.
+///
+/// `Gateway` is another node (admitted only if the registry lists it, see
+/// [`crate::node_admission`]) and is not a superuser: it reads the registry and, once federation
+/// adds them, calls the node-to-node methods. When it acts for a client, federation carries that
+/// client's own identity and the client is the one authorised against this table.
 pub const TABLE: &[(&str, &[Role])] = &[
     (
         "/huren.v1.RecognitionService/VerifyCode",
-        &[Checkpoint, Province, Gateway],
+        &[Checkpoint, Province],
     ),
     (
         "/huren.v1.RecognitionService/VerifyCodes",
-        &[Checkpoint, Province, Gateway],
+        &[Checkpoint, Province],
     ),
-    (
-        "/huren.v1.RecognitionService/ConfirmWorkers",
-        &[Province, Gateway],
-    ),
-    (
-        "/huren.v1.ManifestsService/CheckManifest",
-        &[Carrier, Gateway],
-    ),
-    (
-        "/huren.v1.ManifestsService/WatchManifest",
-        &[Carrier, Gateway],
-    ),
+    ("/huren.v1.RecognitionService/ConfirmWorkers", &[Province]),
+    ("/huren.v1.ManifestsService/CheckManifest", &[Carrier]),
+    ("/huren.v1.ManifestsService/WatchManifest", &[Carrier]),
     (
         "/huren.v1.CoordinationService/GetNationalSummary",
-        &[National, Gateway],
+        &[National],
     ),
-    (
-        "/huren.v1.CoordinationService/ListRegions",
-        &[National, Gateway],
-    ),
+    ("/huren.v1.CoordinationService/ListRegions", &[National]),
     // Provinces witness the log, gateways sync from each other, national audits it.
     (
         "/huren.v1.RegistryService/GetRegistry",
@@ -154,6 +147,19 @@ mod tests {
                     .keys()
                     .any(|p| p.starts_with(&format!("/{service}/"))),
                 "{service} has no entry"
+            );
+        }
+    }
+
+    #[test]
+    fn a_gateway_reads_the_registry_and_judges_nothing() {
+        for (path, roles) in TABLE {
+            let registry = path.starts_with("/huren.v1.RegistryService/");
+            let open = path.starts_with("/grpc.");
+            assert_eq!(
+                roles.contains(&Gateway),
+                registry || open,
+                "{path}: a gateway caller is not a superuser"
             );
         }
     }

@@ -1,8 +1,9 @@
 //! Why the node must not take calls right now, beyond starting and draining: `/readyz` and the
 //! health service follow it, so a balancer stops sending calls a node could only refuse.
 //!
-//! Each condition is a watched reason, `None` while all is well: today the audit writer (a
-//! failed write stops it, and every decision fails closed until it resumes).
+//! Each condition is a watched reason, `None` while all is well: the audit writer (a failed
+//! write stops it, and every decision fails closed until it resumes) and the registry's expiry
+//! (nothing passes under an expired registry until a newer one is published).
 
 use std::pin::Pin;
 

@@ -66,13 +66,22 @@ impl RegionCas {
             .iter()
             .find(|(code, _)| *code == province)
             .ok_or_else(mismatch)?;
-        let (_, ca) = X509Certificate::from_der(ca_der).map_err(|_| mismatch())?;
-        let (_, leaf) = X509Certificate::from_der(leaf_der)
-            .map_err(|e| IdentityError::Unparsable(e.to_string()))?;
-        if leaf.issuer().as_raw() != ca.subject().as_raw() {
-            return Err(mismatch());
+        if issued_by(leaf_der, ca_der)? {
+            Ok(())
+        } else {
+            Err(mismatch())
         }
-        leaf.verify_signature(Some(ca.public_key()))
-            .map_err(|_| mismatch())
     }
+}
+
+/// Whether `leaf_der` names `ca_der`'s subject as its issuer and carries its signature. An
+/// unparsable CA issued nothing; an unparsable leaf names nobody.
+pub(crate) fn issued_by(leaf_der: &[u8], ca_der: &[u8]) -> Result<bool, IdentityError> {
+    let (_, leaf) = X509Certificate::from_der(leaf_der)
+        .map_err(|e| IdentityError::Unparsable(e.to_string()))?;
+    let Ok((_, ca)) = X509Certificate::from_der(ca_der) else {
+        return Ok(false);
+    };
+    Ok(leaf.issuer().as_raw() == ca.subject().as_raw()
+        && leaf.verify_signature(Some(ca.public_key())).is_ok())
 }

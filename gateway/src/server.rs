@@ -25,6 +25,7 @@ use crate::authz::AuthzLayer;
 use crate::config::{Config, ConfigError};
 use crate::limits::{ConcurrencyLayer, DeadlineLayer, OversizeLayer};
 use crate::metrics::MetricsLayer;
+use crate::node_admission::NodeAdmission;
 use crate::policy::Policy;
 use crate::readiness::Readiness;
 use crate::services::{Services, coordination, manifests, recognition, registry};
@@ -130,6 +131,8 @@ impl GatewayBuilder {
         let incoming = acceptor::incoming(listener, tls_rx, accept);
 
         let readiness = services.readiness.clone();
+        // Gateway callers are admitted against the same registry the services judge with.
+        let nodes = NodeAdmission::new(services.registry.shared.clone());
         let (health, health_service) = tonic_health::server::health_reporter();
         for name in huren_proto::SERVICE_NAMES {
             health
@@ -186,7 +189,7 @@ impl GatewayBuilder {
                 limits.http2_keepalive_timeout_secs,
             )))
             .layer(MetricsLayer)
-            .layer(AuthzLayer::new(policy))
+            .layer(AuthzLayer::new(policy, nodes))
             .layer(DeadlineLayer::new(limits.request_timeout_cap()))
             .layer(ConcurrencyLayer::new(limits.max_in_flight))
             .layer(OversizeLayer)
@@ -298,7 +301,7 @@ async fn set_health(health: &HealthReporter, status: ServingStatus) {
 }
 
 /// While serving, reports NOT_SERVING for as long as a readiness condition holds (a stopped
-/// audit writer) and SERVING again once it clears.
+/// audit writer, an expired registry) and SERVING again once it clears.
 async fn follow_readiness(mut readiness: Readiness, health: HealthReporter) {
     loop {
         match readiness.blocked() {

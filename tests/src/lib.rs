@@ -19,6 +19,8 @@ use huren::{Gateway, GatewayBuilder};
 use huren_certs::{Ca, LeafSpec, Manifest};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::transport::Channel;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
 
 pub use huren::connect::connect;
 
@@ -205,6 +207,19 @@ impl TestGateway {
         http_get(admin, path).await
     }
 
+    /// Polls `/readyz` until it answers `code` (up to 10 s); returns the body.
+    pub async fn wait_readyz(&self, code: u16) -> String {
+        let mut last = (0, String::new());
+        for _ in 0..200 {
+            last = self.admin_get("/readyz").await;
+            if last.0 == code {
+                return last.1;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("/readyz never answered {code}; last {last:?}");
+    }
+
     /// The Prometheus text from /metrics.
     pub async fn metrics(&self) -> String {
         self.admin_get("/metrics").await.1
@@ -257,6 +272,23 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
         .map(|(_, b)| b.to_string())
         .unwrap_or_default();
     (status, body)
+}
+
+/// The overall health status and Recognition's, as a balancer would ask.
+pub async fn health(channel: &Channel) -> [ServingStatus; 2] {
+    let mut client = HealthClient::new(channel.clone());
+    let mut out = [ServingStatus::Unknown; 2];
+    for (slot, service) in out.iter_mut().zip(["", "huren.v1.RecognitionService"]) {
+        *slot = client
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .expect("health answers")
+            .into_inner()
+            .status();
+    }
+    out
 }
 
 /// The `ErrorInfo.reason` of a status, if it carries one.

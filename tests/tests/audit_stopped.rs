@@ -7,11 +7,10 @@ use std::time::Duration;
 use huren_adapters::{Colour, RegionCode};
 use huren_proto::v1::VerifyCodeRequest;
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
+use huren_tests::health;
 use huren_tests::node::{NodeOptions, TestNode, resident_id};
 use tonic::Code;
-use tonic::transport::Channel;
-use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
+use tonic_health::pb::health_check_response::ServingStatus;
 
 fn verify(payload: &str) -> VerifyCodeRequest {
     VerifyCodeRequest {
@@ -19,36 +18,6 @@ fn verify(payload: &str) -> VerifyCodeRequest {
         verifying_region: String::new(),
         purpose: "checkpoint-entry".into(),
     }
-}
-
-/// The overall status and Recognition's, as a balancer would ask.
-async fn health(channel: &Channel) -> [ServingStatus; 2] {
-    let mut client = HealthClient::new(channel.clone());
-    let mut out = [ServingStatus::Unknown; 2];
-    for (slot, service) in out.iter_mut().zip(["", "huren.v1.RecognitionService"]) {
-        *slot = client
-            .check(HealthCheckRequest {
-                service: service.into(),
-            })
-            .await
-            .expect("health answers")
-            .into_inner()
-            .status();
-    }
-    out
-}
-
-/// Polls `/readyz` until it answers `code` (up to 5 s); returns the body.
-async fn wait_readyz(node: &TestNode, code: u16) -> String {
-    let mut last = (0, String::new());
-    for _ in 0..100 {
-        last = node.gateway.admin_get("/readyz").await;
-        if last.0 == code {
-            return last.1;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("/readyz never answered {code}; last {last:?}");
 }
 
 #[tokio::test]
@@ -85,7 +54,7 @@ async fn a_stopped_audit_writer_makes_the_node_unready_until_it_resumes_by_itsel
         huren_tests::reason(&refused).as_deref(),
         Some("AUDIT_UNAVAILABLE")
     );
-    let why = wait_readyz(&node, 503).await;
+    let why = node.gateway.wait_readyz(503).await;
     assert!(why.contains("audit"), "/readyz says why: {why:?}");
     assert_eq!(health(&channel).await, [ServingStatus::NotServing; 2]);
 
@@ -101,7 +70,7 @@ async fn a_stopped_audit_writer_makes_the_node_unready_until_it_resumes_by_itsel
 
     // Space is back: no restart, the writer resumes and the node serves again.
     huren_audit::fault::fail_writes(&node.audit_dir(), false);
-    wait_readyz(&node, 200).await;
+    node.gateway.wait_readyz(200).await;
     assert_eq!(health(&channel).await, [ServingStatus::Serving; 2]);
     checkpoint
         .verify_code(verify(&code.payload))

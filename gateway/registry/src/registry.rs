@@ -77,6 +77,23 @@ impl Registry {
         &self.timestamp
     }
 
+    /// When this registry stops being one a node may judge by: the earliest expiry of anything a
+    /// start-up would check (timestamp, root, delegations, region documents, agreements). From
+    /// then on the verifier refuses it, so a running node must stop passing codes under it too.
+    pub fn expires(&self) -> OffsetDateTime {
+        let regions = self
+            .regions
+            .values()
+            .flat_map(|r| [r.delegation.expires, r.document.expires]);
+        let agreements = self.agreements.values().map(|a| a.expires);
+        [self.timestamp.expires, self.root.expires]
+            .into_iter()
+            .chain(regions)
+            .chain(agreements)
+            .min()
+            .unwrap_or(self.timestamp.expires)
+    }
+
     /// The exact signed state, to serve or store.
     pub fn state(&self) -> &SignedState {
         &self.state

@@ -61,6 +61,24 @@ fn a_frozen_registry_stops_loading_when_its_timestamp_expires() {
 }
 
 #[test]
+fn a_registry_expires_with_its_shortest_lived_document() {
+    // What a node judges by at runtime must agree with what start-up accepts.
+    let mut f = fixture();
+    assert_eq!(f.dev.registry.expires(), f.dev.registry.timestamp().expires);
+    let soon = now() + Duration::hours(1);
+    let mut national = huren_registry::dev::agreements(now())
+        .into_iter()
+        .find(|a| a.id == "national")
+        .unwrap();
+    national.expires = soon;
+    let registry = f.dev.put_agreement(national, now()).unwrap().clone();
+    assert_eq!(registry.expires(), soon);
+    assert!(verify_state(registry.state(), None, soon - Duration::seconds(1)).is_ok());
+    let err = verify_state(registry.state(), None, soon).unwrap_err();
+    assert!(matches!(&err, VerifyError::Expired { .. }), "{err}");
+}
+
+#[test]
 fn mixing_a_document_from_another_state_is_refused() {
     let mut f = fixture();
     let v1 = f.dev.registry.clone();

@@ -1,4 +1,5 @@
-//! The recognition engine: (reading, verifying region, agreement, now) → verdict with reasons.
+//! The recognition engine: (reading, verifying region, agreement, registry expiry, now) → verdict
+//! with reasons.
 //!
 //! Rules, from DESIGN.md, in the order they are checked:
 //! 1. A payload that failed to read: forged, revoked code or issuer, untrusted issuer, malformed, unknown to
@@ -11,6 +12,9 @@
 //!    past its own validity, a refresh time in the future, or an offline reading where the
 //!    agreement requires an online check → REVIEW, never PASS. Every such reason is listed.
 //! 4. Otherwise the agreement's rule for the colour, with its quarantine days.
+//! 5. Once the registry judged under has expired (a node frozen on an old registry), nothing is
+//!    PASS: a PASS becomes REVIEW with REGISTRY_EXPIRED. Every other verdict stands and also
+//!    carries REGISTRY_EXPIRED, so whoever reads it knows the rules were out of date.
 
 use std::fmt;
 
@@ -105,6 +109,8 @@ pub enum ReasonCode {
     Stale,
     FutureRefresh,
     OnlineCheckRequired,
+    /// The registry the decision was made under has expired.
+    RegistryExpired,
     /// The agreement's rule for the colour decided.
     AgreementRule,
 }
@@ -130,6 +136,7 @@ impl ReasonCode {
             ReasonCode::Stale => "STALE",
             ReasonCode::FutureRefresh => "FUTURE_REFRESH",
             ReasonCode::OnlineCheckRequired => "ONLINE_CHECK_REQUIRED",
+            ReasonCode::RegistryExpired => "REGISTRY_EXPIRED",
             ReasonCode::AgreementRule => "AGREEMENT_RULE",
         }
     }
@@ -183,7 +190,45 @@ impl Decision {
 
 /// Judges `reading` in `verifying`'s rules. `agreement` is what the registry returned for the
 /// pair at `now` (`Registry::agreement`); it is checked again here so a wrong one cannot pass.
+/// `registry_expires` is when that registry expires (`Registry::expires`): from then on nothing
+/// passes (rule 5).
 pub fn decide(
+    reading: &Reading,
+    verifying: RegionCode,
+    agreement: Option<&Agreement>,
+    registry_expires: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Decision {
+    let decision = decide_by_rules(reading, verifying, agreement, now);
+    if now < registry_expires {
+        return decision;
+    }
+    frozen(decision, registry_expires)
+}
+
+/// Rule 5: a decision made under a registry that expired at `expired`.
+fn frozen(mut decision: Decision, expired: OffsetDateTime) -> Decision {
+    let reason = Reason::new(
+        ReasonCode::RegistryExpired,
+        format!(
+            "the trust registry this node holds expired at {expired}; nothing passes until a \
+             newer registry is published"
+        ),
+    );
+    if decision.verdict != Verdict::Pass {
+        decision.reasons.push(reason);
+        return decision;
+    }
+    Decision {
+        verdict: Verdict::Review,
+        quarantine_days: 0,
+        reasons: vec![reason],
+        agreement_id: decision.agreement_id,
+    }
+}
+
+/// Rules 1 to 4.
+fn decide_by_rules(
     reading: &Reading,
     verifying: RegionCode,
     agreement: Option<&Agreement>,

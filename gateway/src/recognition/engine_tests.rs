@@ -9,6 +9,17 @@ use time::{Duration, OffsetDateTime};
 
 use super::engine::*;
 
+/// [`super::engine::decide`] under a registry fresh for another day: rules 1 to 4. Rule 5 (an
+/// expired registry) has its own tests at the end, which pass the expiry explicitly.
+fn decide(
+    reading: &Reading,
+    verifying: RegionCode,
+    agreement: Option<&Agreement>,
+    now: OffsetDateTime,
+) -> Decision {
+    super::engine::decide(reading, verifying, agreement, now + Duration::days(1), now)
+}
+
 /// The seven reference regions and a county (Yuhang), which judges by its province's agreements.
 const VERIFYING: [&str; 8] = [
     "330000", "330110", "440000", "510000", "430000", "410000", "420000", "000000",
@@ -364,4 +375,134 @@ fn read_failures_reject_or_review_even_with_an_agreement() {
         assert_eq!(d.quarantine_days, 0);
         assert!(d.has_reason(code), "{error}: {:?}", d.reasons);
     }
+}
+
+/// Rule 5 as a table: what each verdict becomes once the registry has expired.
+fn frozen_at(reading: &Reading, agreement: &Agreement, now: OffsetDateTime) -> Decision {
+    super::engine::decide(reading, r("330000"), Some(agreement), now, now)
+}
+
+#[test]
+fn a_pass_is_review_from_the_instant_the_registry_expires() {
+    let now = OffsetDateTime::now_utc();
+    let a = national(now);
+    let just_before = super::engine::decide(
+        &green(now),
+        r("330000"),
+        Some(&a),
+        now + Duration::seconds(1),
+        now,
+    );
+    assert_eq!(just_before.verdict, Verdict::Pass);
+    assert!(!just_before.has_reason(ReasonCode::RegistryExpired));
+
+    for expired in [now, now - Duration::days(3)] {
+        let d = super::engine::decide(&green(now), r("330000"), Some(&a), expired, now);
+        assert_eq!(d.verdict, Verdict::Review, "expired at {expired}");
+        assert_eq!(d.quarantine_days, 0);
+        assert_eq!(d.agreement_id.as_deref(), Some("national"));
+        assert_eq!(d.reasons.len(), 1, "{:?}", d.reasons);
+        assert_eq!(d.reasons[0].code, ReasonCode::RegistryExpired);
+        assert_eq!(d.reasons[0].code.as_str(), "REGISTRY_EXPIRED");
+        assert!(
+            d.reasons[0].message.contains(&expired.to_string()),
+            "{}",
+            d.reasons[0].message
+        );
+    }
+}
+
+#[test]
+fn under_an_expired_registry_other_verdicts_stand_and_say_so() {
+    let now = OffsetDateTime::now_utc();
+    let a = national(now);
+    let yellow = status(
+        "510000",
+        Colour::Yellow,
+        Duration::hours(1),
+        Source::Online,
+        now,
+    );
+    let forged = Reading::Failed(ReadFailure::Forged("bad signature".into()));
+    let stale = status(
+        "510000",
+        Colour::Green,
+        Duration::days(10),
+        Source::Online,
+        now,
+    );
+    for (reading, verdict, days, first) in [
+        (
+            yellow,
+            Verdict::HomeQuarantine,
+            7,
+            ReasonCode::AgreementRule,
+        ),
+        (forged, Verdict::Reject, 0, ReasonCode::Forged),
+        (stale, Verdict::Review, 0, ReasonCode::Stale),
+    ] {
+        let d = frozen_at(&reading, &a, now);
+        assert_eq!(
+            (d.verdict, d.quarantine_days),
+            (verdict, days),
+            "{reading:?}"
+        );
+        assert_eq!(d.reasons.len(), 2, "{:?}", d.reasons);
+        assert_eq!(d.reasons[0].code, first);
+        assert_eq!(d.reasons[1].code, ReasonCode::RegistryExpired);
+    }
+}
+
+#[test]
+fn the_dev_registry_expires_with_its_timestamp() {
+    // The timestamp is the shortest-lived document, so it decides when a node freezes.
+    let (registry, now) = dev();
+    assert_eq!(registry.expires(), registry.timestamp().expires);
+    assert_eq!(registry.expires(), *now + Duration::days(1));
+}
+
+#[test]
+fn pending_and_unknown_colours_are_review_even_if_an_agreement_says_pass() {
+    let now = OffsetDateTime::now_utc();
+    let mut a = national(now);
+    for colour in [Colour::Pending, Colour::Unknown] {
+        a.rules
+            .set(colour, huren_registry::doc::Rule::new(Verdict::Pass, 0));
+    }
+    for (colour, code) in [
+        (Colour::Pending, ReasonCode::Pending),
+        (Colour::Unknown, ReasonCode::UnknownColour),
+    ] {
+        let d = decide(
+            &status("510000", colour, Duration::hours(1), Source::Online, now),
+            r("330000"),
+            Some(&a),
+            now,
+        );
+        assert_eq!(d.verdict, Verdict::Review, "{colour:?}");
+        assert_eq!(d.reasons.len(), 1, "{:?}", d.reasons);
+        assert_eq!(d.reasons[0].code, code);
+    }
+}
+
+#[test]
+fn reason_codes_print_as_their_wire_names() {
+    assert_eq!(ReasonCode::RegistryExpired.to_string(), "REGISTRY_EXPIRED");
+    assert_eq!(ReasonCode::AgreementRule.to_string(), "AGREEMENT_RULE");
+}
+
+#[test]
+fn a_refresh_up_to_the_clock_skew_ahead_is_believed() {
+    let now = OffsetDateTime::now_utc();
+    let a = national(now);
+    let ahead = |by: Duration| status("510000", Colour::Green, -by, Source::Online, now);
+    let d = decide(&ahead(CLOCK_SKEW), r("330000"), Some(&a), now);
+    assert_eq!(d.verdict, Verdict::Pass, "{:?}", d.reasons);
+    let d = decide(
+        &ahead(CLOCK_SKEW + Duration::seconds(1)),
+        r("330000"),
+        Some(&a),
+        now,
+    );
+    assert!(d.has_reason(ReasonCode::FutureRefresh), "{:?}", d.reasons);
 }

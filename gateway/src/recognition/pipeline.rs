@@ -276,7 +276,13 @@ impl Recognizer {
             ),
             Err(e) => {
                 let failure = ReadFailure::from(&e);
-                let decision = decide(&Reading::Failed(failure), call.verifying, agreement, now);
+                let decision = decide(
+                    &Reading::Failed(failure),
+                    call.verifying,
+                    agreement,
+                    call.registry.expires(),
+                    now,
+                );
                 // Where the failure was found: in the signature offline, or at the region.
                 let source = if signed_format(issuing).is_some() {
                     Source::OfflineSigned
@@ -307,6 +313,7 @@ impl Recognizer {
             &Reading::Status(canonical.clone()),
             call.verifying,
             agreement,
+            call.registry.expires(),
             now,
         );
         explain_degraded(&mut decision, &seen.why);
