@@ -1,33 +1,14 @@
 //! Bad input refused up front, as an operator meets it: nonsensical limits in `huren.toml` and
 //! a trust domain that is not a SPIFFE name.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-/// Runs `huren` and waits at most `bound`: a command that should have refused its input but
-/// serves instead is killed and reported.
-fn huren_within(args: &[&str], dir: &std::path::Path, bound: Duration) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_huren"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > bound {
-            child.kill().unwrap();
-            let output = child.wait_with_output().unwrap();
-            panic!(
-                "huren {args:?} still running after {bound:?} (it accepted the input): {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
+mod support;
+use support::{huren_within, region_issue};
+
+fn run(args: &[&str], dir: &std::path::Path, bound: Duration) -> std::process::Output {
+    huren_within(args, dir, Stdio::piped(), bound)
 }
 
 #[test]
@@ -45,7 +26,7 @@ fn serve_refuses_a_zero_limit_naming_the_key() {
             ),
         )
         .unwrap();
-        let output = huren_within(
+        let output = run(
             &["serve", "--config", "bad.toml"],
             dir.path(),
             Duration::from_secs(30),
@@ -61,7 +42,7 @@ fn serve_refuses_a_zero_limit_naming_the_key() {
 fn certs_init_refuses_a_trust_domain_that_is_not_a_spiffe_name() {
     let dir = tempfile::tempdir().unwrap();
     for bad in ["Bad Domain/../x", "huren.dev:443", "HUREN.dev"] {
-        let output = huren_within(
+        let output = run(
             &["certs", "init", "--out", "pki", "--trust-domain", bad],
             dir.path(),
             Duration::from_secs(30),
@@ -74,7 +55,7 @@ fn certs_init_refuses_a_trust_domain_that_is_not_a_spiffe_name() {
             "nothing is minted under {bad:?}"
         );
     }
-    let good = huren_within(
+    let good = run(
         &[
             "certs",
             "init",
@@ -91,4 +72,42 @@ fn certs_init_refuses_a_trust_domain_that_is_not_a_spiffe_name() {
         "{}",
         String::from_utf8_lossy(&good.stderr)
     );
+}
+
+#[test]
+fn numeric_flags_out_of_range_are_refused_not_panicked_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let init = run(
+        &["certs", "init", "--out", "pki"],
+        dir.path(),
+        Duration::from_secs(60),
+    );
+    assert!(init.status.success());
+    let issue = region_issue("pki");
+    for (extra, flag) in [
+        (["--valid-days", "9223372036854775807"], "--valid-days"),
+        (["--valid-days", "0"], "--valid-days"),
+    ] {
+        let args: Vec<&str> = issue.iter().map(String::as_str).chain(extra).collect();
+        let output = run(&args, dir.path(), Duration::from_secs(30));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(flag), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    for args in [
+        &[
+            "registry",
+            "init",
+            "--timestamp-hours",
+            "9223372036854775807",
+        ][..],
+        &["audit", "show", "state", "--limit", "0"][..],
+        &["bench", "verify", "--in-flight", "0"][..],
+    ] {
+        let output = run(args, dir.path(), Duration::from_secs(30));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
 }

@@ -71,6 +71,12 @@ pub enum Command {
 /// Entry point of the `huren` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Rust ignores SIGPIPE, so a print to a closed pipe (`huren registry show | head -1`) would
+    // panic; a one-shot command should end quietly instead, as Unix tools do. A server keeps
+    // ignoring it: a closed log pipe must not stop a gateway.
+    if !matches!(cli.command, Command::Serve(_)) {
+        sigpipe::reset();
+    }
     // The demo and the benchmarks print a report on stdout; routine info logs would bury it.
     let quiet = matches!(cli.command, Command::Demo(_) | Command::Bench(_));
     init_tracing(cli.log_format, if quiet { "warn" } else { "info" });
