@@ -186,8 +186,8 @@ pub fn ensure_dev_pki(dir: &Path) -> anyhow::Result<()> {
 }
 
 fn print_how_to_connect(gateway: &Gateway, dev_pki: Option<&Path>) {
-    // SIGPIPE stays ignored while serving: a closed stdout must not stop the gateway, so the
-    // banner is written without println!'s panic and a failed write is let go.
+    // A closed stdout must not stop a gateway: the banner is written without println!'s panic
+    // and a failed write is let go.
     let _ = write_how_to_connect(&mut std::io::stdout().lock(), gateway, dev_pki);
 }
 
