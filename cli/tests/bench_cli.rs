@@ -71,3 +71,34 @@ fn bench_manifest_prints_passengers_per_second_beside_the_baselines() {
         assert!(out.contains(line), "no {line:?} in\n{out}");
     }
 }
+
+#[test]
+fn bench_overload_prints_capacity_goodput_refusals_and_memory() {
+    let out = bench(&[
+        "overload",
+        "--duration",
+        "0.3",
+        "--in-flight",
+        "2",
+        "--callers",
+        "4",
+        "--codes",
+        "8",
+        "--max-in-flight",
+        "4",
+    ]);
+    for line in [
+        "max_in_flight 4",
+        "capacity, closed loop at 2 in flight",
+        "overload, open loop: 3.0× capacity",
+        "served in time (PASS)",
+        "refused for load",
+        "deadline exceeded",
+        "goodput:",
+        "of capacity (target at least 0.90x)",
+        "refusals carrying RetryInfo:",
+        "peak during overload",
+    ] {
+        assert!(out.contains(line), "no {line:?} in\n{out}");
+    }
+}
