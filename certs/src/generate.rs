@@ -227,6 +227,8 @@ pub fn init(out: &Path, options: &InitOptions) -> Result<Manifest, Error> {
         return Err(Error::Exists(out.to_path_buf()));
     }
     let td = options.trust_domain.as_str();
+    // Before anything is written: a bad name would be minted into every certificate.
+    crate::check_trust_domain(td)?;
     let root = Ca::new_root("huren national root CA")?;
     let root_ca = PathBuf::from("root/ca.pem");
     let root_key = PathBuf::from("root/ca.key");

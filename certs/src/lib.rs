@@ -19,12 +19,14 @@
 
 mod generate;
 mod manifest;
+mod trust_domain;
 
 pub use generate::{Ca, InitOptions, LeafSpec, init, spiffe_id, write_new};
 pub use manifest::{
     ClientEntry, GatewayEntry, IssuerAlgorithm, IssuerEntry, Manifest, ManifestError, RegionEntry,
     ServiceEntry,
 };
+pub use trust_domain::{TrustDomainError, check_trust_domain};
 
 /// The trust domain of the dev PKI's SPIFFE identities.
 pub const DEV_TRUST_DOMAIN: &str = "huren.dev";
@@ -43,4 +45,6 @@ pub enum Error {
     Rcgen(#[from] rcgen::Error),
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    TrustDomain(#[from] TrustDomainError),
 }

@@ -163,3 +163,33 @@ fn bench_registry_json_has_load_time_beside_its_floor() {
     assert!(number(&v, "load_ms") > 0.0);
     assert!(number(&v, "floor_ms") > 0.0);
 }
+#[test]
+fn bench_overload_prints_capacity_goodput_refusals_and_memory() {
+    let out = bench(&[
+        "overload",
+        "--duration",
+        "0.3",
+        "--in-flight",
+        "2",
+        "--callers",
+        "4",
+        "--codes",
+        "8",
+        "--max-in-flight",
+        "4",
+    ]);
+    for line in [
+        "max_in_flight 4",
+        "capacity, closed loop at 2 in flight",
+        "overload, open loop: 3.0× capacity",
+        "served in time (PASS)",
+        "refused for load",
+        "deadline exceeded",
+        "goodput:",
+        "of capacity (target at least 0.90x)",
+        "refusals carrying RetryInfo:",
+        "peak during overload",
+    ] {
+        assert!(out.contains(line), "no {line:?} in\n{out}");
+    }
+}

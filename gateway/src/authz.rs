@@ -30,23 +30,31 @@ pub enum Ask<'a> {
     Verify { verifying_region: &'a str },
     /// ConfirmWorkers: the destination province judges the workers.
     ConfirmWorkers { destination_region: &'a str },
-    /// CheckManifest / WatchManifest: the route's destination judges every passenger.
-    Manifest { destination_region: &'a str },
+    /// CheckManifest / WatchManifest: the route's destination judges every passenger; a
+    /// carrier's route must start in the carrier's own province.
+    Manifest {
+        origin_region: &'a str,
+        destination_region: &'a str,
+    },
 }
 
 /// The province whose rules apply to this request, or why the caller may not ask for them.
 ///
 /// A checkpoint asks only under its own province's rules; only a province may name another
-/// verifying region; a carrier asks only for manifests, under its route's destination. A gateway
-/// asks under no rules of its own: federation forwards the original caller's identity, and that
-/// caller is the one judged here. Agreements are between provinces, so the answer is a province.
+/// verifying region; a carrier asks only for manifests, under its route's destination, for a
+/// route that starts in its own province (a carrier operates from its home province; another
+/// province's trains are that province's carriers' to submit). A gateway asks under no rules of
+/// its own: federation forwards the original caller's identity, and that caller is the one judged
+/// here. Agreements are between provinces, so the answer is a province.
 pub fn verifying_region(peer: &Peer, ask: Ask<'_>) -> Result<RegionCode, Error> {
     let (method, field, named) = match ask {
         Ask::Verify { verifying_region } => ("VerifyCode", "verifying_region", verifying_region),
         Ask::ConfirmWorkers { destination_region } => {
             ("ConfirmWorkers", "destination_region", destination_region)
         }
-        Ask::Manifest { destination_region } => (
+        Ask::Manifest {
+            destination_region, ..
+        } => (
             "CheckManifest",
             "manifest.destination_region",
             destination_region,
@@ -80,12 +88,38 @@ pub fn verifying_region(peer: &Peer, ask: Ask<'_>) -> Result<RegionCode, Error> 
             "name the destination province, e.g. 330000",
         )),
         (Ask::ConfirmWorkers { .. }, Province, Some(r)) => Ok(r.province()),
-        (Ask::Manifest { .. }, Carrier, Some(r)) => Ok(r.province()),
+        (Ask::Manifest { origin_region, .. }, Carrier, Some(r)) => {
+            starts_at_home(peer, origin_region).map_err(|why| match why {
+                Some(message) => deny("CARRIER_OUTSIDE_OWN_PROVINCE", message),
+                None => Error::invalid(
+                    "manifest.origin_region",
+                    format!(
+                        "name where the route starts, a region in your own province {}",
+                        peer.province()
+                    ),
+                ),
+            })?;
+            Ok(r.province())
+        }
         (_, role, _) => Err(deny(
             "ROLE_NOT_ALLOWED",
             format!("role {role} may not ask {method} under any region's rules"),
         )),
     }
+}
+
+/// Whether a carrier's route starts in the carrier's own province: `Err(None)` when the origin
+/// is missing or not a region code, `Err(Some(why))` when it lies in another province.
+fn starts_at_home(peer: &Peer, origin: &str) -> Result<(), Option<String>> {
+    let origin = RegionCode::parse(origin).map_err(|_| None)?;
+    if origin.province() == peer.province() {
+        return Ok(());
+    }
+    Err(Some(format!(
+        "a carrier from {} submits only routes that start in its own province {}, not in {origin}",
+        peer.region,
+        peer.province()
+    )))
 }
 
 /// The caller of a request, as the authorisation layer put it in the extensions.
@@ -221,6 +255,28 @@ mod tests {
     }
 
     #[test]
+    fn a_carriers_route_starts_in_its_own_province() {
+        let carrier = peer("spiffe://huren.dev/region/510100/role/carrier/c");
+        let ask = |origin| Ask::Manifest {
+            origin_region: origin,
+            destination_region: "330100",
+        };
+        assert_eq!(
+            verifying_region(&carrier, ask("510104")).unwrap().as_str(),
+            "330000"
+        );
+        let elsewhere = tonic::Status::from(verifying_region(&carrier, ask("330100")).unwrap_err());
+        assert_eq!(elsewhere.code(), tonic::Code::PermissionDenied);
+        for missing in ["", "51"] {
+            let err = tonic::Status::from(verifying_region(&carrier, ask(missing)).unwrap_err());
+            assert_eq!(err.code(), tonic::Code::InvalidArgument);
+        }
+        // A federating gateway forwards a carrier's manifest; the carrier's own node checked it.
+        let gateway = peer("spiffe://huren.dev/region/330000/role/gateway/g");
+        assert!(verifying_region(&gateway, ask("510000")).is_ok());
+    }
+
+    #[test]
     fn only_provinces_name_other_regions_and_carriers_only_manifests() {
         let prov = peer("spiffe://huren.dev/region/510000/role/province/p");
         let r = verifying_region(
@@ -234,6 +290,7 @@ mod tests {
         let m = verifying_region(
             &carrier,
             Ask::Manifest {
+                origin_region: "510100",
                 destination_region: "330100",
             },
         );
@@ -251,6 +308,7 @@ mod tests {
             verifying_region(
                 &carrier,
                 Ask::Manifest {
+                    origin_region: "510000",
                     destination_region: ""
                 }
             )

@@ -9,6 +9,8 @@ use serde::Deserialize;
 
 use crate::tls::{TlsError, TlsFiles};
 
+mod bounds;
+
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7443";
 pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:9464";
 /// Where the node keeps its audit log and subject key when nothing else is configured.
@@ -174,6 +176,20 @@ pub enum ConfigError {
     NoTls,
     #[error(transparent)]
     Tls(#[from] TlsError),
+    #[error("{path}: {source}")]
+    Invalid {
+        path: PathBuf,
+        source: Box<ConfigError>,
+    },
+    #[error("{key} = {value} is refused: it must be in {range} ({why})")]
+    Limit {
+        key: &'static str,
+        value: String,
+        range: String,
+        why: &'static str,
+    },
+    #[error("tls.trust_domain: {0}")]
+    TrustDomain(String),
 }
 
 impl Config {
@@ -204,6 +220,14 @@ impl Config {
                 *p = base.join(&*p);
             }
         }
+        config.check().map_err(|e| match e {
+            // Named with the file, so the operator knows which one to edit.
+            ConfigError::Limit { .. } | ConfigError::TrustDomain(_) => ConfigError::Invalid {
+                path: path.to_path_buf(),
+                source: Box::new(e),
+            },
+            other => other,
+        })?;
         Ok(config)
     }
 

@@ -16,6 +16,10 @@ use crate::policy::Denial;
 /// `ErrorInfo.domain` of every huren error.
 pub const ERROR_DOMAIN: &str = "huren.dev";
 
+/// The `RetryInfo` delay of a call refused for load: long enough that a crowd of refused
+/// clients does not come straight back, short against a checkpoint's patience.
+pub const RETRY_AFTER_OVERLOAD: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Everything a huren service can answer other than success.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -109,6 +113,9 @@ impl From<Error> for Status {
             }
             Error::Unimplemented { capability, .. } => {
                 metadata.insert("capability".to_string(), capability.to_string());
+            }
+            Error::Overloaded(_) => {
+                details.set_retry_info(Some(RETRY_AFTER_OVERLOAD));
             }
             _ => {}
         }

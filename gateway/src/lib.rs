@@ -45,6 +45,7 @@ pub mod server;
 pub mod services;
 pub mod summary;
 pub mod tls;
+pub mod trust_domain;
 
 pub use error::Error;
 pub use identity::{Peer, Role};

@@ -107,6 +107,8 @@ impl GatewayBuilder {
             services,
             mut extra,
         } = self;
+        // Also here, for configs built in code rather than loaded from a file.
+        config.check()?;
         tls::install_crypto_provider();
         let limits = &config.limits;
         let (reloader, tls_rx) = TlsReloader::new(tls::load(&files)?);

@@ -7,7 +7,7 @@ use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
 use huren_proto::v1::registry_service_client::RegistryServiceClient;
 use huren_proto::v1::{
     CheckManifestRequest, GetCheckpointRequest, GetNationalSummaryRequest, ListRegionsRequest,
-    Manifest, VerifyCodeRequest, VerifyCodesRequest,
+    Manifest, VerifyCodeRequest, VerifyCodesRequest, WatchManifestRequest,
 };
 use huren_tests::{TestGateway, reason};
 use tonic::{Code, Status};
@@ -141,6 +141,43 @@ async fn a_carrier_asks_manifests_under_its_destination_and_nothing_else() {
         .await
         .unwrap_err();
     assert_denied(status, "ROLE_NOT_ALLOWED");
+}
+
+#[tokio::test]
+async fn a_carrier_submits_only_routes_that_start_in_its_own_province() {
+    // The dev carrier is Sichuan's (510000): a Chengdu departure is its own, a Hangzhou
+    // departure is Zhejiang's carriers' to submit.
+    let gw = TestGateway::start().await;
+    let channel = gw.channel_as("carrier", None).await;
+    let route = |origin: &str| CheckManifestRequest {
+        manifest: Some(Manifest {
+            train_id: "D9527".into(),
+            origin_region: origin.into(),
+            destination_region: "330000".into(),
+            ..Default::default()
+        }),
+    };
+    let mut carrier = ManifestsServiceClient::new(channel.clone());
+    let home = carrier.check_manifest(route("510100")).await.unwrap_err();
+    assert_passed_authz(home);
+    for elsewhere in ["330100", "440000", "000000"] {
+        let status = carrier.check_manifest(route(elsewhere)).await.unwrap_err();
+        assert_denied(status, "CARRIER_OUTSIDE_OWN_PROVINCE");
+    }
+    let watched = carrier
+        .watch_manifest(WatchManifestRequest {
+            manifest: route("330100").manifest,
+        })
+        .await
+        .map(drop)
+        .unwrap_err();
+    assert_denied(watched, "CARRIER_OUTSIDE_OWN_PROVINCE");
+    let status = carrier.check_manifest(route("")).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let bad = status
+        .get_details_bad_request()
+        .expect("BadRequest details");
+    assert_eq!(bad.field_violations[0].field, "manifest.origin_region");
 }
 
 #[tokio::test]

@@ -45,6 +45,11 @@ async fn past_the_concurrency_limit_calls_are_refused_at_once_but_health_answers
     let status = probe::call(channel.clone(), 0).await.unwrap_err();
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
     assert_eq!(reason(&status).as_deref(), Some("OVERLOADED"));
+    // Over real sockets too, the refusal tells the client how long to back off.
+    let retry = tonic_types::StatusExt::get_error_details(&status)
+        .retry_info()
+        .and_then(|r| r.retry_delay);
+    assert_eq!(retry, Some(huren::error::RETRY_AFTER_OVERLOAD));
     HealthClient::new(channel.clone())
         .check(HealthCheckRequest::default())
         .await

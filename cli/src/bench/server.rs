@@ -16,6 +16,13 @@ pub struct Server {
 impl Server {
     /// PKI, registry, the seven reference services and a gateway, on a fresh runtime.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(|_| {}).await
+    }
+
+    /// [`Server::start`] with the gateway's config adjusted first.
+    pub async fn start_with(
+        adjust: impl FnOnce(&mut huren::config::Config) + Send + 'static,
+    ) -> anyhow::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .thread_name(SERVER_THREADS)
             .enable_all()
@@ -24,7 +31,7 @@ impl Server {
         let dirs = Dirs::fresh("bench")?;
         let root = dirs.root.clone();
         let started = runtime
-            .spawn(async move { Regions::start(dirs).await?.start_gateway().await })
+            .spawn(async move { Regions::start(dirs).await?.start_gateway_with(adjust).await })
             .await
             .context("the server start task failed")
             .and_then(|started| started);

@@ -21,7 +21,7 @@ pub enum Command {
     Show {
         dir: PathBuf,
         /// How many of the newest records to print.
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = 20, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
         limit: usize,
     },
 }

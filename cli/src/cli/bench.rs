@@ -11,6 +11,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// CheckManifest of a 1,000-passenger train, beside the same baselines.
     Manifest(ManifestArgs),
+    /// Capacity first (VerifyCode, closed loop), then several times it offered open loop by many
+    /// callers: goodput against that capacity, how fast and how the rest are refused, memory.
+    Overload(OverloadArgs),
     /// Verify and load a large registry, apply a one-change delta, proof sizes; beside the raw
     /// signature-verify rate measured in the same run.
     Registry(super::bench_registry::Args),
@@ -22,7 +25,7 @@ pub struct BoundArgs {
     #[arg(long, value_name = "SECS", default_value_t = 2.0)]
     pub duration: f64,
     /// Stop a run after this many calls, if that comes first (0: no limit).
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1_000_000_000))]
     pub requests: u64,
     /// Print one JSON object on stdout (the tables go to stderr).
     #[arg(long)]
@@ -47,13 +50,13 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub bounds: BoundArgs,
     /// Calls in flight; one run each (comma-separated).
-    #[arg(long, value_delimiter = ',', default_values_t = [64, 256])]
+    #[arg(long, value_delimiter = ',', default_values_t = [64, 256], value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4_096))]
     pub in_flight: Vec<usize>,
     /// Codes per VerifyCodes call.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     pub batch: usize,
     /// Distinct codes per algorithm, sent round robin.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
     pub codes: usize,
 }
 
@@ -62,10 +65,37 @@ pub struct ManifestArgs {
     #[command(flatten)]
     pub bounds: BoundArgs,
     /// Manifests in flight; one run each (comma-separated).
-    #[arg(long, value_delimiter = ',', default_values_t = [1, 4])]
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 4], value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
     pub in_flight: Vec<usize>,
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     pub passengers: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct OverloadArgs {
+    #[command(flatten)]
+    pub bounds: BoundArgs,
+    /// Calls in flight while capacity is measured (closed loop).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub in_flight: u16,
+    /// Offered load during the overload run, as a multiple of the measured capacity.
+    #[arg(long, default_value_t = 3.0)]
+    pub factor: f64,
+    /// Separate connections (callers) offering the overload.
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=2048))]
+    pub callers: u16,
+    /// Each overload call's deadline, milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub deadline_ms: u64,
+    /// Calls the load generator keeps outstanding at most.
+    #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub outstanding: u32,
+    /// The node's limits.max_in_flight for this run [default: the node's default].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_in_flight: Option<u32>,
+    /// Distinct codes, sent round robin.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub codes: u32,
 }
 
 pub async fn run(cmd: Command) -> anyhow::Result<()> {
@@ -102,6 +132,23 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
                 in_flight: args.in_flight,
                 passengers: args.passengers,
                 json: args.bounds.json,
+            })
+            .await
+        }
+        Command::Overload(args) => {
+            anyhow::ensure!(
+                (1.0..=100.0).contains(&args.factor),
+                "--factor is between 1 and 100"
+            );
+            crate::bench::overload::run(crate::bench::overload::Options {
+                bounds: args.bounds.bounds()?,
+                in_flight: usize::from(args.in_flight),
+                factor: args.factor,
+                callers: usize::from(args.callers),
+                deadline: Duration::from_millis(args.deadline_ms),
+                outstanding: args.outstanding as usize,
+                max_in_flight: args.max_in_flight.map(|n| n as usize),
+                codes: args.codes as usize,
             })
             .await
         }

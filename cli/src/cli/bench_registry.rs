@@ -27,13 +27,13 @@ const PROVINCES: [&str; 31] = [
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Regions in the registry (at most 31).
-    #[arg(long, default_value_t = 31)]
+    #[arg(long, default_value_t = 31, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=31))]
     pub regions: usize,
     /// Issuers (X.509 signing certificates) per region.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     pub issuers: usize,
     /// Timed repetitions of each measurement (the median is printed).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000))]
     pub iterations: usize,
     /// Print one JSON object on stdout (the figures go to stderr).
     #[arg(long)]

@@ -71,6 +71,7 @@ pub enum Command {
 /// Entry point of the `huren` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    end_quietly_on_closed_stdout();
     // The demo and the benchmarks print a report on stdout; routine info logs would bury it.
     let quiet = matches!(cli.command, Command::Demo(_) | Command::Bench(_));
     init_tracing(cli.log_format, if quiet { "warn" } else { "info" });
@@ -108,6 +109,30 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Summary(args) => client::summary(args).await,
         Command::Bench(cmd) => bench::run(cmd).await,
     }
+}
+
+/// Exit status of a command whose reader went away: what a shell reports for a process that
+/// SIGPIPE ended (128 + 13), as `cat` or `grep` end in `… | head -1`.
+pub const CLOSED_STDOUT_EXIT: i32 = 141;
+
+/// `huren registry show | head -1`: once `head` has left, the next print to stdout fails with
+/// a broken pipe, which `println!` turns into a panic. That is not a bug of huren: end quietly.
+///
+/// Rust ignores SIGPIPE, and restoring its default would not do here: socket writes through
+/// `writev` (HTTP/2 clients and servers in the demo, the benchmarks and the client commands)
+/// would then kill the process whenever a peer hangs up. So the one failure is recognised
+/// where it surfaces, in the panic hook, and every other panic keeps the default report.
+fn end_quietly_on_closed_stdout() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let closed_stdout = info.payload_as_str().is_some_and(|m| {
+            m.starts_with("failed printing to stdout") && m.contains("Broken pipe")
+        });
+        if closed_stdout {
+            std::process::exit(CLOSED_STDOUT_EXIT);
+        }
+        report(info);
+    }));
 }
 
 /// Logs to stderr; `RUST_LOG` wins over `default_level`.

@@ -82,7 +82,7 @@ pub struct ServeArgs {
     #[arg(long)]
     pub require_gateway: bool,
     /// Fault: added latency before every answer.
-    #[arg(long, value_name = "MS", default_value_t = 0)]
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=600_000))]
     pub latency_ms: u64,
     /// Fault: fraction of requests answered 503 (0 to 1).
     #[arg(long, value_name = "F", default_value_t = 0.0)]
@@ -111,7 +111,7 @@ pub struct IssueArgs {
     #[arg(long, value_parser = parse_region)]
     pub city: Option<RegionCode>,
     /// Signed codes only: days until the payload expires.
-    #[arg(long, default_value_t = 7)]
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(i64).range(1..=3_650))]
     pub valid_days: i64,
     /// Dev PKI directory, for the signing key of signed regions.
     #[arg(long, value_name = "DIR", default_value = DEFAULT_PKI, env = "HUREN_PKI")]
@@ -152,7 +152,7 @@ pub struct LookupArgs {
     #[arg(long)]
     pub name: Option<String>,
     /// The caller's deadline.
-    #[arg(long, value_name = "MS", default_value_t = 2_000)]
+    #[arg(long, value_name = "MS", default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
     pub deadline_ms: u64,
     /// Present the PKI's gateway certificate (for services run with --require-gateway).
     #[arg(long)]
@@ -166,13 +166,13 @@ pub struct BenchArgs {
     pub region: RegionCode,
     #[arg(long, value_name = "DIR", default_value = DEFAULT_PKI, env = "HUREN_PKI")]
     pub pki: PathBuf,
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4_096))]
     pub in_flight: usize,
     /// Seconds per phase.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub seconds: u64,
     /// Residents issued before the run.
-    #[arg(long, default_value_t = 1_000)]
+    #[arg(long, default_value_t = 1_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
     pub people: usize,
 }
 

@@ -91,7 +91,7 @@ pub struct InitArgs {
     #[arg(long = "status-url", value_name = "CODE=URL")]
     pub status_urls: Vec<String>,
     /// Hours each timestamp lives (publish renews it).
-    #[arg(long, default_value_t = 24)]
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(i64).range(1..=8_760))]
     pub timestamp_hours: i64,
     /// Replace an existing registry in REG.
     #[arg(long)]
@@ -148,7 +148,7 @@ pub struct ConceptArgs {
     #[arg(long, value_parser = parse_colour)]
     pub colour: Colour,
     /// The colour lapses after this many hours without a refresh…
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=8_760))]
     pub lapse_after_hours: Option<u64>,
     /// …to this colour.
     #[arg(long, value_parser = parse_colour)]
@@ -190,13 +190,13 @@ pub struct AgreementArgs {
     /// national defaults).
     #[arg(long = "rule", value_name = "COLOUR=VERDICT[:DAYS]")]
     pub rules: Vec<String>,
-    #[arg(long, default_value_t = 72)]
+    #[arg(long, default_value_t = 72, value_parser = clap::value_parser!(u64).range(1..=8_760))]
     pub max_age_hours: u64,
     /// Require an online status check with the issuing region.
     #[arg(long)]
     pub online: bool,
     /// Days until the agreement document expires.
-    #[arg(long, default_value_t = 365)]
+    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(i64).range(1..=3_650))]
     pub expires_days: i64,
 }
 
@@ -223,7 +223,7 @@ pub struct PublishArgs {
     #[arg(long, value_name = "FILE")]
     pub log_key: Option<PathBuf>,
     /// Hours the new timestamp lives.
-    #[arg(long, default_value_t = 24)]
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(i64).range(1..=8_760))]
     pub timestamp_hours: i64,
 }
 
@@ -246,10 +246,10 @@ pub struct RotateArgs {
     #[arg(long = "remove-key", value_name = "KEY_ID")]
     pub remove: Vec<String>,
     /// New root threshold (default: unchanged).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=255))]
     pub threshold: Option<u32>,
     /// Days until the new root expires.
-    #[arg(long, default_value_t = 365)]
+    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(i64).range(1..=3_650))]
     pub expires_days: i64,
 }
 
@@ -270,7 +270,7 @@ pub struct ProveArgs {
     #[arg(long)]
     pub doc: String,
     /// Also prove the log at this size is a prefix of the current log.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000_000))]
     pub from_size: Option<u64>,
 }
 

@@ -186,22 +186,45 @@ pub fn ensure_dev_pki(dir: &Path) -> anyhow::Result<()> {
 }
 
 fn print_how_to_connect(gateway: &Gateway, dev_pki: Option<&Path>) {
+    // A closed stdout must not stop a gateway: the banner is written without println!'s panic
+    // and a failed write is let go.
+    let _ = write_how_to_connect(&mut std::io::stdout().lock(), gateway, dev_pki);
+}
+
+fn write_how_to_connect(
+    out: &mut impl std::io::Write,
+    gateway: &Gateway,
+    dev_pki: Option<&Path>,
+) -> std::io::Result<()> {
     let addr = gateway.local_addr();
-    println!("huren is serving gRPC over mutual TLS on {addr}");
+    writeln!(out, "huren is serving gRPC over mutual TLS on {addr}")?;
     if let Some(admin) = gateway.admin_addr() {
-        println!("  metrics: http://{admin}/metrics   health: http://{admin}/readyz");
+        writeln!(
+            out,
+            "  metrics: http://{admin}/metrics   health: http://{admin}/readyz"
+        )?;
     }
     if let Some(dir) = dev_pki {
         let d = dir.display();
         let client = format!("{d}/clients/checkpoint-330110-yuhang-gate-1");
-        println!("connect with a dev client certificate, e.g. the Yuhang checkpoint's:");
-        println!(
+        writeln!(
+            out,
+            "connect with a dev client certificate, e.g. the Yuhang checkpoint's:"
+        )?;
+        writeln!(
+            out,
             "  grpcurl -cacert {d}/root/ca.pem -cert {client}.pem -key {client}.key \\\n    localhost:{} grpc.health.v1.Health/Check",
             addr.port()
-        );
-        println!("without a client certificate the handshake is refused.");
+        )?;
+        writeln!(
+            out,
+            "without a client certificate the handshake is refused."
+        )?;
     }
-    println!("stop with Ctrl-C (drains calls in flight); SIGHUP reloads the certificates.");
+    writeln!(
+        out,
+        "stop with Ctrl-C (drains calls in flight); SIGHUP reloads the certificates."
+    )
 }
 
 #[cfg(unix)]

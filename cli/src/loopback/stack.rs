@@ -119,6 +119,14 @@ impl Regions {
 
     /// Saves the registry and starts a gateway node that serves it.
     pub async fn start_gateway(self) -> anyhow::Result<Stack> {
+        self.start_gateway_with(|_| {}).await
+    }
+
+    /// [`Regions::start_gateway`] with the gateway's config adjusted first (a benchmark's limits).
+    pub async fn start_gateway_with(
+        self,
+        adjust: impl FnOnce(&mut Config),
+    ) -> anyhow::Result<Stack> {
         self.dev
             .save(&self.dirs.registry)
             .context("saving the dev registry")?;
@@ -133,6 +141,7 @@ impl Regions {
         crate::pki::resolve(&mut config.tls)?;
         config.shutdown.not_serving_grace_ms = 0;
         config.shutdown.drain_timeout_ms = 5_000;
+        adjust(&mut config);
         let mut node_config = NodeConfig::new(&self.dirs.registry, &self.dirs.state);
         node_config.status_client.identity = crate::pki::gateway_identity(&config.tls);
         // The demo edits its registry before the gateway starts; nothing to poll for.

@@ -75,7 +75,10 @@ fn a_registry_expires_with_its_shortest_lived_document() {
     assert_eq!(registry.expires(), soon);
     assert!(verify_state(registry.state(), None, soon - Duration::seconds(1)).is_ok());
     let err = verify_state(registry.state(), None, soon).unwrap_err();
-    assert!(matches!(&err, VerifyError::Freshness(FreshnessError::Expired { .. })), "{err}");
+    assert!(
+        matches!(&err, VerifyError::Freshness(FreshnessError::Expired { .. })),
+        "{err}"
+    );
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! The one answer to a call refused for load: RESOURCE_EXHAUSTED with `ErrorInfo` reason
-//! OVERLOADED, so a client backs off instead of retrying at once.
+//! OVERLOADED and a `RetryInfo` delay, so a client backs off instead of retrying at once.
 
 use tonic::body::Body;
 use tower::BoxError;
@@ -43,5 +43,16 @@ mod tests {
             .map(|i| i.reason.clone());
         assert_eq!(reason.as_deref(), Some("OVERLOADED"));
         assert!(answer(Err("the connection broke".into()), 3).is_err());
+    }
+
+    #[test]
+    fn a_shed_call_says_how_long_to_back_off() {
+        let refused = answer(Err(Box::new(Overloaded::new())), 3).expect("answered");
+        let status = tonic::Status::from_header_map(refused.headers()).expect("a gRPC status");
+        let retry = status
+            .get_error_details()
+            .retry_info()
+            .and_then(|r| r.retry_delay);
+        assert_eq!(retry, Some(crate::error::RETRY_AFTER_OVERLOAD));
     }
 }

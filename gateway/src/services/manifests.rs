@@ -72,6 +72,7 @@ impl Manifests {
         manifest: Option<&Manifest>,
     ) -> Result<Start<'_>, Error> {
         let ask = Ask::Manifest {
+            origin_region: manifest.map_or("", |m| m.origin_region.as_str()),
             destination_region: destination(manifest),
         };
         start::begin(self.state.recognizer.as_ref(), request, method, ask)
