@@ -9,6 +9,7 @@
 //!   adapter, so node assembly stays generic.
 //! - [`codec`]: what the signed formats share: armor, issuer signing, verification, tokens.
 //! - [`regions`]: the seven reference regions and [`default_adapters`].
+//! - [`scan`]: what scanners and pastes do to a payload (whitespace, URL forms), undone once.
 //! - [`issue`]: the issuing side, for the reference services and `huren region issue`.
 //! - [`status_list`]: signed per-issuer status lists that withdraw or suspend single offline codes.
 //! - [`net`]: the pooled, pinned, deadline-bound client that reaches regions' status services,
@@ -28,6 +29,7 @@ pub mod issue;
 pub mod model;
 pub mod net;
 pub mod regions;
+pub mod scan;
 #[cfg(any(test, feature = "sim"))]
 pub mod sim;
 pub mod status_list;

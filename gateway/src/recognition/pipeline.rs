@@ -230,6 +230,9 @@ impl Recognizer {
     /// Claims and reads the payload under the agreement that applies, and decides. No I/O other
     /// than the adapter's read; nothing is recorded.
     pub async fn judge_payload(&self, call: &Call, payload: &str) -> Result<Judged, Error> {
+        // The one place a payload enters: a scanner's CR/LF or a pasted URL form is undone here,
+        // for every service that judges codes.
+        let payload = &*self.adapters.scanned(payload);
         let adapter = self
             .adapters
             .claim(payload)
