@@ -3,8 +3,8 @@
 //! `ErrorInfo` reason and exits non-zero.
 
 mod caller;
-mod csv;
 mod manifest;
+mod table;
 mod workers;
 
 use std::path::PathBuf;
@@ -50,7 +50,8 @@ pub enum ManifestCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct ManifestArgs {
-    /// CSV file: seat,payload (a header row is optional).
+    /// CSV or .xlsx file: seat,payload. A header row (seat/座位, payload/健康码) may name the
+    /// columns in any order; CSV may be UTF-8 or GBK.
     pub file: PathBuf,
     /// Train or bus id, e.g. D1234.
     #[arg(long)]
@@ -81,7 +82,9 @@ pub enum WorkersCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct WorkersArgs {
-    /// CSV file: worker_ref,payload or worker_ref,id_number,name (your own residents).
+    /// CSV or .xlsx file: worker_ref,payload or worker_ref,id_number,name (your own residents).
+    /// A header row (worker_ref/工号, payload/健康码, id_number/身份证号, name/姓名) may name the
+    /// columns in any order; CSV may be UTF-8 or GBK.
     pub file: PathBuf,
     /// Destination province, e.g. 330000.
     #[arg(long, value_name = "CODE")]

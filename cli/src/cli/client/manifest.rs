@@ -1,13 +1,14 @@
 //! `huren manifest check|watch FILE.csv`: a charter train's passengers from a CSV file, decided
 //! once or followed until departure, as a carrier.
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use huren_proto::v1::manifests_service_client::ManifestsServiceClient;
 use huren_proto::v1::{CheckManifestRequest, Manifest, Passenger, WatchManifestRequest};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{ManifestArgs, ManifestCommand, csv, timestamp};
+use super::table::{self, Column};
+use super::{ManifestArgs, ManifestCommand, timestamp};
 use crate::report::status::CallError;
 use crate::report::{answers, json};
 
@@ -19,21 +20,13 @@ pub async fn manifest(cmd: ManifestCommand) -> anyhow::Result<()> {
 }
 
 fn read_manifest(args: &ManifestArgs) -> anyhow::Result<Manifest> {
-    let rows = csv::read(&args.file, "seat")?;
-    let mut passengers = Vec::with_capacity(rows.len());
-    for row in rows {
-        let [seat, payload] = row.fields.as_slice() else {
-            bail!(
-                "{} line {}: expected seat,payload",
-                args.file.display(),
-                row.line
-            );
-        };
-        passengers.push(Passenger {
-            seat: seat.clone(),
-            payload: payload.clone(),
-        });
-    }
+    let passengers = table::read(&args.file, &[&[Column::Seat, Column::Payload]])?
+        .into_iter()
+        .map(|row| Passenger {
+            seat: row.get(Column::Seat).to_string(),
+            payload: row.get(Column::Payload).to_string(),
+        })
+        .collect();
     let departs = OffsetDateTime::parse(&args.departs, &Rfc3339)
         .with_context(|| format!("--departs {}: not an RFC 3339 time", args.departs))?;
     Ok(Manifest {
