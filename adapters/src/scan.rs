@@ -104,8 +104,10 @@ mod tests {
 
     #[test]
     fn takes_urls_apart_loosely() {
-        let url = ScannedUrl::parse("HTTP://HzGov.Huren.Dev:443/healthAct/index.html?from=x&code=A%2EB&e")
-            .unwrap();
+        let url = ScannedUrl::parse(
+            "HTTP://HzGov.Huren.Dev:443/healthAct/index.html?from=x&code=A%2EB&e",
+        )
+        .unwrap();
         assert_eq!(url.host, "hzgov.huren.dev");
         assert!(url.is_at("hzgov.huren.dev", "/healthAct/index.html"));
         assert_eq!(url.param("code"), Some("A.B"));
@@ -114,6 +116,11 @@ mod tests {
         assert_eq!(ScannedUrl::parse("https://h").unwrap().path, "/");
         assert!(ScannedUrl::parse("YKM1.a.b").is_none());
         assert!(ScannedUrl::parse("ftp://h/x").is_none());
-        assert!(ScannedUrl::parse("https://h/x?code=%G1").unwrap().param("code").is_none());
+        assert!(
+            ScannedUrl::parse("https://h/x?code=%G1")
+                .unwrap()
+                .param("code")
+                .is_none()
+        );
     }
 }

@@ -62,10 +62,7 @@ pub struct NodeConfig {
 }
 
 impl NodeConfig {
-    pub fn new(
-        registry_dir: impl Into<PathBuf>,
-        state_dir: impl Into<PathBuf>,
-    ) -> Self {
+    pub fn new(registry_dir: impl Into<PathBuf>, state_dir: impl Into<PathBuf>) -> Self {
         Self {
             registry_dir: registry_dir.into(),
             state_dir: state_dir.into(),

@@ -126,10 +126,16 @@ mod tests {
                 ),
                 zj.clone(),
             ),
-            (format!("http://yushiban.huren.dev/jkm/q?code={id}&isappinstalled=0"), hn),
+            (
+                format!("http://yushiban.huren.dev/jkm/q?code={id}&isappinstalled=0"),
+                hn,
+            ),
         ];
         for (region, _, _) in crate::testing::SIGNED_REGIONS {
-            let label = crate::vocabulary::vocabulary(region.as_str()).unwrap().labels[0].0;
+            let label = crate::vocabulary::vocabulary(region.as_str())
+                .unwrap()
+                .labels[0]
+                .0;
             let p = issue(region, &request(label), issuers.signer(region), NOW).unwrap();
             cases.push((format!("{p} \r\n"), p.clone()));
             let encoded = p.replace(':', "%3A").replace('.', "%2E");
@@ -140,7 +146,11 @@ mod tests {
             assert!(set.claim(&set.scanned(scanned)).is_ok(), "{scanned}");
         }
         // Not a region's URL, or no valid code in it: trimmed only, judged (and refused) as is.
-        for other in [" hello\n", "https://example.com/hc?code=hello", &format!("{zj}x")] {
+        for other in [
+            " hello\n",
+            "https://example.com/hc?code=hello",
+            &format!("{zj}x"),
+        ] {
             assert_eq!(set.scanned(other), other.trim());
         }
     }

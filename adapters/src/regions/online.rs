@@ -2,8 +2,8 @@
 
 use crate::adapter::{LookupQuery, ReadContext, RegionAdapter};
 use crate::codec::CodeId;
-use crate::scan::ScannedUrl;
 use crate::model::{CodeError, NativeReading, ReadOutcome, RegionCode, ResidentId};
+use crate::scan::ScannedUrl;
 
 /// Takes the code id, and the city when the URL names one, out of a payload.
 pub type ParseUrl = fn(&str) -> Result<(CodeId, Option<RegionCode>), CodeError>;

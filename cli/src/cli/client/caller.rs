@@ -66,6 +66,20 @@ impl CallerArgs {
         })
     }
 
+    /// Refuses to guess which region's certificate to call as when the role has one per region
+    /// (`default_role` unless --role names another) and neither --region nor --cert says which:
+    /// the PKI's first certificate of that role would silently speak for one province.
+    pub fn require_region(&self, default_role: &str, command: &str) -> anyhow::Result<()> {
+        let role = self.role.as_deref().unwrap_or(default_role);
+        if role == "province" && self.region.is_none() && self.cert.is_none() {
+            bail!(
+                "{command} calls as a province: give --region CODE, the province whose \
+                 certificate to use (e.g. --region 410000 for Henan's labour office)"
+            );
+        }
+        Ok(())
+    }
+
     /// `message` as a request carrying this caller's deadline.
     pub fn request<T>(&self, message: T) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);

@@ -7,6 +7,7 @@ use huren_proto::v1::{CheckManifestRequest, Manifest, Passenger, WatchManifestRe
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::fail_on::{self, Kinds};
 use super::table::{self, Column};
 use super::{ManifestArgs, ManifestCommand, timestamp};
 use crate::report::status::CallError;
@@ -53,7 +54,8 @@ async fn manifest_check(args: ManifestArgs) -> anyhow::Result<()> {
     } else {
         print!("{}", answers::manifest(&response, args.all));
     }
-    Ok(())
+    let kinds = response.decisions.iter().map(Kinds::of_decision);
+    fail_on::check(&args.fail_on, kinds)
 }
 
 async fn manifest_watch(args: ManifestArgs) -> anyhow::Result<()> {
@@ -67,12 +69,17 @@ async fn manifest_watch(args: ManifestArgs) -> anyhow::Result<()> {
         .map_err(|s| CallError::context("WatchManifest", s))?
         .into_inner();
     let mut first = true;
+    // Each passenger's latest decision, for --fail-on at departure.
+    let mut latest = std::collections::HashMap::new();
     // Ends when the server sends the departure message or closes the stream.
     while let Some(event) = stream
         .message()
         .await
         .map_err(|s| CallError::context("WatchManifest", s))?
     {
+        for d in &event.changes {
+            latest.insert(d.seat.clone(), Kinds::of_decision(d));
+        }
         if args.json {
             println!("{}", json::watch_event(&event));
         } else {
@@ -105,5 +112,5 @@ async fn manifest_watch(args: ManifestArgs) -> anyhow::Result<()> {
             break;
         }
     }
-    Ok(())
+    fail_on::check(&args.fail_on, latest.into_values())
 }

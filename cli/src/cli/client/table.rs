@@ -228,7 +228,10 @@ fn workbook_rows(path: &Path) -> Result<Vec<(usize, Vec<String>)>, TableError> {
     let first_row = range.start().map_or(0, |(row, _)| row as usize);
     let mut rows = Vec::new();
     for (i, row) in range.rows().enumerate() {
-        let cells: Vec<String> = row.iter().map(|c| c.to_string().trim().to_string()).collect();
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| c.to_string().trim().to_string())
+            .collect();
         let cells = trim_trailing_empty(cells);
         let blank = cells.iter().all(String::is_empty);
         if blank || cells.first().is_some_and(|c| c.starts_with('#')) {
@@ -430,7 +433,8 @@ mod tests {
 
     #[test]
     fn gbk_text_is_decoded() {
-        let (gbk, _, _) = encoding_rs::GBK.encode("工号,身份证号,姓名\nW1,110101199003078515,张三\n");
+        let (gbk, _, _) =
+            encoding_rs::GBK.encode("工号,身份证号,姓名\nW1,110101199003078515,张三\n");
         assert!(std::str::from_utf8(&gbk).is_err());
         let rows = parse(&decode(&gbk).unwrap(), WORKERS).unwrap();
         assert_eq!(rows[0].get(Column::Name), "张三");
@@ -444,7 +448,10 @@ mod tests {
         let problems = parse(text, MANIFEST).unwrap_err();
         let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, vec![3, 4, 5], "{problems:?}");
-        assert!(problems[1].what.contains("seat 01A repeats line 2"), "{problems:?}");
+        assert!(
+            problems[1].what.contains("seat 01A repeats line 2"),
+            "{problems:?}"
+        );
         assert!(problems[2].what.contains("no seat"), "{problems:?}");
     }
 

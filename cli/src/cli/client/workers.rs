@@ -4,14 +4,16 @@
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
 use huren_proto::v1::{ConfirmWorkersRequest, ResidentIdentity, Worker, worker};
 
-use super::table::{self, Column};
 use super::WorkersCommand;
+use super::fail_on::{self, Kinds};
+use super::table::{self, Column};
 use crate::receipt_files::write_receipts;
 use crate::report::status::CallError;
 use crate::report::{answers, json};
 
 pub async fn workers(cmd: WorkersCommand) -> anyhow::Result<()> {
     let WorkersCommand::Confirm(args) = cmd;
+    args.caller.require_region("province", "workers confirm")?;
     let layouts: &[table::Layout] = &[
         &[Column::WorkerRef, Column::Payload],
         &[Column::WorkerRef, Column::IdNumber, Column::Name],
@@ -55,5 +57,6 @@ pub async fn workers(cmd: WorkersCommand) -> anyhow::Result<()> {
             println!("{written} receipts written to {}", dir.display());
         }
     }
-    Ok(())
+    let kinds = response.confirmations.iter().map(Kinds::of_confirmation);
+    fail_on::check(&args.fail_on, kinds)
 }
