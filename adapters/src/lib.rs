@@ -10,6 +10,7 @@
 //! - [`codec`]: what the signed formats share: armor, issuer signing, verification, tokens.
 //! - [`regions`]: the seven reference regions and [`default_adapters`].
 //! - [`scan`]: what scanners and pastes do to a payload (whitespace, URL forms), undone once.
+//! - [`when`]: times in messages, as RFC 3339.
 //! - [`issue`]: the issuing side, for the reference services and `huren region issue`.
 //! - [`status_list`]: signed per-issuer status lists that withdraw or suspend single offline codes.
 //! - [`net`]: the pooled, pinned, deadline-bound client that reaches regions' status services,
@@ -37,6 +38,7 @@ pub mod status_list;
 pub mod testing;
 pub mod trust;
 pub mod vocabulary;
+pub mod when;
 
 pub use adapter::{
     AdapterSet, ConfigError, LookupQuery, ReadContext, RegionAdapter, StatusLookup, Task, Upkeep,

@@ -14,6 +14,8 @@ use huren_registry::dev::{DevOptions, DevRegistry};
 use huren_registry::store::STATE_FILE;
 use time::OffsetDateTime;
 
+mod dev_state;
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// A huren.toml (listen address, TLS files or PKI, limits, shutdown timings).
@@ -133,6 +135,9 @@ async fn assemble_node(config: &Config, dev: bool) -> anyhow::Result<Option<Node
     if dev && ensure_dev_registry(&pki, &registry)? {
         eprintln!("created a dev trust registry in {}", registry.display());
     }
+    if dev {
+        dev_state::check_pair(&pki, &registry, OffsetDateTime::now_utc())?;
+    }
     let mut node = NodeConfig::new(
         registry,
         settings
@@ -157,7 +162,9 @@ async fn assemble_node(config: &Config, dev: bool) -> anyhow::Result<Option<Node
         node.state_dir.clone(),
         node.node_id.clone(),
     );
-    let node = Node::assemble(node).await?;
+    let node = Node::assemble(node)
+        .await
+        .map_err(|e| dev_state::explain_expiry(e.into(), &registry_dir))?;
     if let Some(torn) = &node.audit_recovery.torn {
         eprintln!("audit log: cut off a torn tail left by a crash: {torn:?}");
     }

@@ -1,5 +1,6 @@
 //! Why a registry was refused: one variant per rule, each naming what to fix.
 
+use huren_adapters::when::rfc3339;
 use time::OffsetDateTime;
 
 use crate::canonical::CanonicalError;
@@ -66,7 +67,9 @@ pub enum VerifyError {
     )]
     ForeignRegionKey { document: String, signer: String },
     #[error(
-        "document {document} expired at {expires} (now {now}); a newer signed version is needed"
+        "document {document} expired at {} (now {}); a newer signed version is needed",
+        rfc3339(.expires),
+        rfc3339(.now)
     )]
     Expired {
         document: String,
@@ -97,7 +100,7 @@ pub enum VerifyError {
     Missing { document: String },
     #[error("region {region} is not delegated by the root")]
     RegionNotDelegated { region: String },
-    #[error("the root's delegation of region {region} expired at {expires}")]
+    #[error("the root's delegation of region {region} expired at {}", rfc3339(.expires))]
     DelegationExpired {
         region: String,
         expires: OffsetDateTime,

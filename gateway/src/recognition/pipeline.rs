@@ -306,7 +306,7 @@ impl Recognizer {
             agreement,
             now,
         );
-        explain_degraded(&mut decision, &seen.why);
+        explain_degraded(&mut decision, issuing, &seen);
         let subject_ref = person_key(issuing, &seen.subject)
             .map(|h| {
                 let calling = call.peer.province();
@@ -383,6 +383,8 @@ struct Seen {
     valid_until: Option<OffsetDateTime>,
     /// Why the region was not reached; empty for a read.
     why: Vec<String>,
+    /// No status service is listed for the region, so none was asked.
+    unlisted: bool,
 }
 
 impl Seen {
@@ -401,6 +403,7 @@ impl Seen {
                 refreshed_at: native.refreshed_at,
                 valid_until: native.valid_until,
                 why: Vec::new(),
+                unlisted: false,
             },
             ReadOutcome::Degraded(d) => Self {
                 colour: Colour::Unknown,
@@ -411,6 +414,7 @@ impl Seen {
                 refreshed_at: d.signed_at.unwrap_or(now),
                 valid_until: d.valid_until,
                 why: d.why,
+                unlisted: d.unlisted,
             },
         }
     }
@@ -418,8 +422,9 @@ impl Seen {
 
 /// Says on the DEGRADED reason why the region was not reached (down, slow, wrong identity...), so
 /// the person at the checkpoint knows it is not the holder's fault.
-fn explain_degraded(decision: &mut Decision, why: &[String]) {
-    if why.is_empty() {
+/// A region with no status service listed was never asked: say that, not that it was slow.
+fn explain_degraded(decision: &mut Decision, issuing: RegionCode, seen: &Seen) {
+    if seen.why.is_empty() && !seen.unlisted {
         return;
     }
     for reason in decision
@@ -427,7 +432,14 @@ fn explain_degraded(decision: &mut Decision, why: &[String]) {
         .iter_mut()
         .filter(|r| r.code == ReasonCode::Degraded)
     {
-        reason.message = format!("{} ({})", reason.message, why.join("; "));
+        reason.message = if seen.unlisted {
+            format!(
+                "no status service listed for region {issuing} in the trust registry; its status \
+                 is not known"
+            )
+        } else {
+            format!("{} ({})", reason.message, seen.why.join("; "))
+        };
     }
 }
 
