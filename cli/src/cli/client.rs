@@ -5,6 +5,7 @@
 mod caller;
 mod fail_on;
 mod manifest;
+mod own_cert;
 mod table;
 mod workers;
 
