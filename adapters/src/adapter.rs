@@ -118,7 +118,7 @@ pub trait RegionAdapter: Send + Sync {
     /// `code` query parameter of any http(s) URL (`https://<host>/hc?code=<payload>`): the code
     /// is checked on its own signature, so the wrapper needs no trust. Online regions, whose
     /// payload is itself a URL, override this to read their URL's variants.
-    fn from_url(&self, url: &ScannedUrl) -> Option<String> {
+    fn payload_in_url(&self, url: &ScannedUrl) -> Option<String> {
         url.param("code")
             .filter(|code| self.claims(code))
             .map(str::to_string)
@@ -212,14 +212,14 @@ impl AdapterSet {
 
     /// A payload as a scanner or a paste delivered it, made into its region's own form once, at
     /// the edge: surrounding whitespace and CR/LF trimmed, and a URL form read as the code it
-    /// holds ([`RegionAdapter::from_url`]). Anything else comes back trimmed, to be judged (and
+    /// holds ([`RegionAdapter::payload_in_url`]). Anything else comes back trimmed, to be judged (and
     /// refused) as it is.
     pub fn scanned<'p>(&self, raw: &'p str) -> Cow<'p, str> {
         let trimmed = scan::trim(raw);
-        if let Some(url) = ScannedUrl::parse(trimmed) {
-            if let Some(payload) = self.adapters.iter().find_map(|a| a.from_url(&url)) {
-                return Cow::Owned(payload);
-            }
+        if let Some(url) = ScannedUrl::parse(trimmed)
+            && let Some(payload) = self.adapters.iter().find_map(|a| a.payload_in_url(&url))
+        {
+            return Cow::Owned(payload);
         }
         Cow::Borrowed(trimmed)
     }

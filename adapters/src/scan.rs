@@ -2,9 +2,9 @@
 //! (a USB scanner's CR/LF, a phone's trailing space) and a code read as a URL.
 //!
 //! [`AdapterSet::scanned`](crate::AdapterSet::scanned) applies both before a payload is claimed;
-//! each adapter says which URL forms hold its code ([`RegionAdapter::from_url`]).
+//! each adapter says which URL forms hold its code ([`RegionAdapter::payload_in_url`]).
 //!
-//! [`RegionAdapter::from_url`]: crate::RegionAdapter::from_url
+//! [`RegionAdapter::payload_in_url`]: crate::RegionAdapter::payload_in_url
 
 /// The payload without surrounding whitespace, CR/LF or a byte-order mark (a pasted line from a
 /// file saved by Excel starts with one).

@@ -41,12 +41,12 @@ pub const ADAPTER: OnlineAdapter = OnlineAdapter {
     region: RegionCode::HENAN,
     prefix: PREFIX,
     parse: |payload| Ok((parse(payload)?, None)),
-    from_url,
+    payload_in_url,
 };
 
 /// The URL forms people paste (`http`, the host in any case, extra or encoded parameters), read
 /// as the canonical payload; `None` when the URL is not Henan's or names no valid code id.
-pub fn from_url(url: &ScannedUrl) -> Option<String> {
+pub fn payload_in_url(url: &ScannedUrl) -> Option<String> {
     if !url.is_at("yushiban.huren.dev", "/jkm/q") {
         return None;
     }

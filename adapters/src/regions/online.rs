@@ -9,7 +9,7 @@ use crate::scan::ScannedUrl;
 pub type ParseUrl = fn(&str) -> Result<(CodeId, Option<RegionCode>), CodeError>;
 
 /// The region's own payload for a URL a person scanned or pasted, when it is one of the region's.
-pub type FromUrl = fn(&ScannedUrl) -> Option<String>;
+pub type PayloadInUrl = fn(&ScannedUrl) -> Option<String>;
 
 /// An online region's adapter: its URL prefix and how to take the code id (and city, if the URL
 /// carries one) out of a payload; the status service answers everything else.
@@ -17,7 +17,7 @@ pub struct OnlineAdapter {
     pub region: RegionCode,
     pub prefix: &'static str,
     pub parse: ParseUrl,
-    pub from_url: FromUrl,
+    pub payload_in_url: PayloadInUrl,
 }
 
 #[async_trait::async_trait]
@@ -30,8 +30,8 @@ impl RegionAdapter for OnlineAdapter {
         self.prefix
     }
 
-    fn from_url(&self, url: &ScannedUrl) -> Option<String> {
-        (self.from_url)(url)
+    fn payload_in_url(&self, url: &ScannedUrl) -> Option<String> {
+        (self.payload_in_url)(url)
     }
 
     async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<ReadOutcome, CodeError> {

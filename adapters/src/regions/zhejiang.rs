@@ -61,7 +61,7 @@ pub fn parse(payload: &str) -> Result<(CodeId, Option<RegionCode>), CodeError> {
 /// The URL forms people paste: `http` or `https`, the host in any case, the parameters in any
 /// order and percent-encoded, extra parameters (a messenger's `&from=...`) dropped. Read as the
 /// canonical payload, or `None` when the URL is not Zhejiang's or names no valid code id.
-pub fn from_url(url: &ScannedUrl) -> Option<String> {
+pub fn payload_in_url(url: &ScannedUrl) -> Option<String> {
     if !url.is_at(HOST, PATH) {
         return None;
     }
@@ -80,7 +80,7 @@ pub const ADAPTER: OnlineAdapter = OnlineAdapter {
     region: RegionCode::ZHEJIANG,
     prefix: PREFIX,
     parse,
-    from_url,
+    payload_in_url,
 };
 
 #[cfg(test)]

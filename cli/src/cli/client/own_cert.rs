@@ -69,10 +69,11 @@ fn problem(cert_pem: &str, anchors: &Anchors<'_>, now: OffsetDateTime) -> Result
     if now < from {
         return Err(Problem::NotYetValid(from));
     }
-    if let Ok(Some(eku)) = leaf.extended_key_usage() {
-        if !eku.value.client_auth && !eku.value.any {
-            return Err(Problem::NotForClients);
-        }
+    if let Ok(Some(eku)) = leaf.extended_key_usage()
+        && !eku.value.client_auth
+        && !eku.value.any
+    {
+        return Err(Problem::NotForClients);
     }
     let mut authorities = chain[1..].to_vec();
     authorities.extend(anchors.intermediates_pem.iter().flat_map(|p| pems(p)));
