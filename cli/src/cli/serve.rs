@@ -252,7 +252,11 @@ fn ensure_dev_registry(pki_dir: &Path, registry_dir: &Path) -> anyhow::Result<bo
         }
         return Ok(false);
     }
-    DevRegistry::init(pki_dir, registry_dir, &DevOptions::default(), false, now)
-        .with_context(failed)?;
+    // A week, not the library's day: a dev setup left over a weekend still starts.
+    let options = DevOptions {
+        timestamp_lifetime: time::Duration::days(7),
+        ..DevOptions::default()
+    };
+    DevRegistry::init(pki_dir, registry_dir, &options, false, now).with_context(failed)?;
     Ok(true)
 }

@@ -35,8 +35,7 @@ pub struct DevOptions {
     /// Region code → base URL of its status service (e.g. `https://127.0.0.1:40123`). Regions
     /// not listed have no status service in the registry.
     pub status_urls: BTreeMap<String, String>,
-    /// Lifetime of each timestamp (default a week, so a dev setup left over a weekend still
-    /// starts; `huren registry publish` renews it).
+    /// Lifetime of each timestamp (default one day; `huren registry publish` renews it).
     pub timestamp_lifetime: Duration,
     /// Where peers reach the dev gateway node, when known.
     pub node_url: Option<String>,
@@ -46,7 +45,7 @@ impl Default for DevOptions {
     fn default() -> Self {
         Self {
             status_urls: BTreeMap::new(),
-            timestamp_lifetime: Duration::days(7),
+            timestamp_lifetime: Duration::days(1),
             node_url: None,
         }
     }
