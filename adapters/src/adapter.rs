@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
+pub use crate::lookup::{LookupQuery, StatusLookup};
 use crate::model::{CodeError, ReadOutcome, RegionCode, ResidentId};
 use crate::net::StatusClient;
 use crate::scan::{self, ScannedUrl};
-use crate::trust::{StatusService, TrustView};
+use crate::trust::TrustView;
 
 /// What a read may use: the registry view, the clock, the caller's deadline, the online client.
 pub struct ReadContext<'a> {
@@ -69,34 +70,6 @@ pub struct Upkeep {
     pub trust: Arc<dyn TrustView>,
     /// How often periodic refreshes run.
     pub every: Duration,
-}
-
-/// Reaches a region's status service. Implemented by the pooled client in `net`.
-#[async_trait::async_trait]
-pub trait StatusLookup: Send + Sync {
-    /// Asks `region`'s status service about one code id (online regions) or resident.
-    /// `service` is the registry's pinned entry for it (`None`: the registry lists none), `ttl`
-    /// how long an answer may be served from cache. Never waits past `deadline`: a region that is
-    /// down or slow yields [`ReadOutcome::Degraded`].
-    async fn lookup(
-        &self,
-        region: RegionCode,
-        query: &LookupQuery,
-        service: Option<&StatusService>,
-        ttl: Duration,
-        deadline: Instant,
-    ) -> Result<ReadOutcome, CodeError>;
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LookupQuery {
-    /// An opaque code id from the QR payload.
-    CodeId {
-        code_id: String,
-        city: Option<String>,
-    },
-    /// A resident of the region, by ID number and name (for 转码互认 of its own residents).
-    Resident { id: ResidentId, name: String },
 }
 
 /// One region's code system.

@@ -1,12 +1,14 @@
 //! Per-region adapters: each reads one region's native health code and returns that region's own
 //! status words. They know native formats and the canonical model, nothing of gRPC, callers or policy.
 //!
+//! - [`region`]: the GB/T 2260 region code.
 //! - [`model`]: regions, resident IDs, the native reading an adapter returns.
 //! - [`trust`]: the narrow view of the trust registry adapters are allowed to see.
 //! - [`adapter`]: the [`RegionAdapter`] trait and the [`AdapterSet`] that dispatches a payload to
 //!   exactly one adapter. A read yields a [`ReadOutcome`]: the region's words, or degraded with
 //!   why. A region's quirks (background tasks, what a status change withdraws) are hooks of its
 //!   adapter, so node assembly stays generic.
+//! - [`lookup`]: the [`StatusLookup`] trait adapters ask their region's status service through.
 //! - [`codec`]: what the signed formats share: armor, issuer signing, verification, tokens.
 //! - [`regions`]: the seven reference regions and [`default_adapters`].
 //! - [`scan`]: what scanners and pastes do to a payload (whitespace, URL forms), undone once.
@@ -27,8 +29,10 @@
 pub mod adapter;
 pub mod codec;
 pub mod issue;
+pub mod lookup;
 pub mod model;
 pub mod net;
+pub mod region;
 pub mod regions;
 pub mod scan;
 #[cfg(any(test, feature = "sim"))]

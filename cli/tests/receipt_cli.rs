@@ -6,7 +6,7 @@ use std::process::Output;
 
 use huren::recognition::receipt::{self, ReceiptBody, ReceiptSigner};
 use huren_adapters::Colour;
-use huren_registry::dev::{DEV_NODE_ID, DevOptions, DevRegistry, read_key};
+use huren_registry::dev::{DEV_NODE_ID, DevOptions, DevRegistry};
 use huren_registry::{Algorithm, SigningKey, Verdict};
 use time::{Duration, OffsetDateTime};
 
@@ -51,7 +51,7 @@ fn receipts_verify_offline_and_fail_when_altered_foreign_or_expired() {
     let reg = dir.path().join("reg");
     let now = OffsetDateTime::now_utc();
     DevRegistry::init(&pki, &reg, &DevOptions::default(), false, now).unwrap();
-    let node_key = read_key(&reg.join("keys").join("receipt.pem")).unwrap();
+    let node_key = SigningKey::from_pem_file(&reg.join("keys").join("receipt.pem")).unwrap();
     let signer = ReceiptSigner::new(DEV_NODE_ID, node_key);
 
     let good = signer.sign(body(now + Duration::hours(24))).unwrap();

@@ -41,7 +41,8 @@ fn root_rotation_needs_the_old_and_the_new_keys() {
     let root_key_ids: Vec<String> = ["root-1", "root-2", "root-3"]
         .iter()
         .map(|n| {
-            let key = huren_registry::dev::read_key(&reg.join(format!("keys/{n}.pem"))).unwrap();
+            let key = huren_registry::SigningKey::from_pem_file(&reg.join(format!("keys/{n}.pem")))
+                .unwrap();
             key.key_id().0
         })
         .collect();

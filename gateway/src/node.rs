@@ -18,8 +18,8 @@ use std::time::Duration;
 use huren_adapters::net::{ClientConfig, StatusClient};
 use huren_adapters::{TrustView, Upkeep, default_adapters};
 use huren_audit::{AuditLog, RecoveryReport};
-use huren_registry::dev::DEV_NODE_ID;
-use huren_registry::store::KEYS_DIR;
+use huren_registry::doc::DEFAULT_NODE_ID;
+use huren_registry::keydir::{KeyDir, KeyFile};
 
 use crate::privacy::SubjectKey;
 use crate::readiness::Readiness;
@@ -33,8 +33,6 @@ use crate::services::recognition::RecognitionState;
 use crate::services::registry::RegistryState;
 use crate::summary::SummaryStore;
 
-/// File name of the dev receipt key under `REG/keys/`.
-pub const DEV_RECEIPT_KEY: &str = "receipt.pem";
 pub const AUDIT_DIR: &str = "audit";
 pub const SUBJECT_KEY_FILE: &str = "subject.key";
 
@@ -68,7 +66,7 @@ impl NodeConfig {
             state_dir: state_dir.into(),
             audit: huren_audit::Config::default(),
             default_deadline: Duration::from_secs(2),
-            node_id: DEV_NODE_ID.to_string(),
+            node_id: DEFAULT_NODE_ID.to_string(),
             receipt_key: None,
             registry_poll: Some(Duration::from_secs(1)),
             status_client: ClientConfig::default(),
@@ -79,7 +77,7 @@ impl NodeConfig {
     fn receipt_key_path(&self) -> PathBuf {
         self.receipt_key
             .clone()
-            .unwrap_or_else(|| self.registry_dir.join(KEYS_DIR).join(DEV_RECEIPT_KEY))
+            .unwrap_or_else(|| KeyDir::of(&self.registry_dir).path(&KeyFile::Receipt))
     }
 }
 
@@ -91,7 +89,7 @@ pub enum NodeError {
         source: Box<huren_registry::store::StoreError>,
     },
     #[error("receipt key: {0}")]
-    ReceiptKey(Box<huren_registry::dev::DevError>),
+    ReceiptKey(Box<huren_registry::KeyFileError>),
     #[error(
         "the registry lists no node {0:?}; set the node id to one of its nodes (huren registry show)"
     )]
@@ -230,8 +228,8 @@ fn receipt_signer(
     registry: &SharedRegistry,
 ) -> Result<ReceiptSigner, NodeError> {
     let path = config.receipt_key_path();
-    let key =
-        huren_registry::dev::read_key(&path).map_err(|e| NodeError::ReceiptKey(Box::new(e)))?;
+    let key = huren_registry::SigningKey::from_pem_file(&path)
+        .map_err(|e| NodeError::ReceiptKey(Box::new(e)))?;
     let current = registry.current();
     let listed = current
         .as_ref()

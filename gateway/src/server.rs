@@ -169,7 +169,7 @@ impl GatewayBuilder {
                 .max_encoding_message_size(max),
             )
             .add_service(
-                RegistryServiceServer::new(registry::Registry::new(services.registry))
+                RegistryServiceServer::new(registry::RegistryDistribution::new(services.registry))
                     .max_decoding_message_size(max)
                     .max_encoding_message_size(max),
             );

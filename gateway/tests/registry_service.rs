@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use huren::registry_handle::SharedRegistry;
-use huren::services::registry::{Registry, RegistryState};
+use huren::services::registry::{RegistryDistribution, RegistryState};
 use huren_proto::v1::registry_service_server::RegistryService;
 use huren_proto::v1::{
     GetCheckpointRequest, GetProofsRequest, GetRegistryRequest, WatchRegistryRequest,
@@ -39,7 +39,7 @@ async fn serves_full_and_delta_registries_checkpoints_and_proofs() {
     let (dir, mut dev) = dev();
     let reg_dir = dir.path().join("reg");
     let shared = SharedRegistry::open(&reg_dir).unwrap();
-    let svc = Registry::new(Arc::new(RegistryState::new(shared.clone())));
+    let svc = RegistryDistribution::new(Arc::new(RegistryState::new(shared.clone())));
 
     let full = svc
         .get_registry(Request::new(GetRegistryRequest::default()))
@@ -122,7 +122,7 @@ async fn serves_full_and_delta_registries_checkpoints_and_proofs() {
     assert_eq!(bad.code(), tonic::Code::InvalidArgument);
 }
 
-async fn full_root(svc: &Registry, size: u64) -> Vec<u8> {
+async fn full_root(svc: &RegistryDistribution, size: u64) -> Vec<u8> {
     // The checkpoint history keeps every signed size.
     let reg = svc.state.shared.current().unwrap();
     let leaves = &reg.leaves()[..size as usize];
@@ -139,7 +139,7 @@ async fn hot_reload_keeps_calls_in_flight_and_refuses_a_bad_update() {
     let reg_dir = dir.path().join("reg");
     let shared = SharedRegistry::open(&reg_dir).unwrap();
     let watcher = shared.watch_dir(reg_dir.clone(), Duration::from_millis(50));
-    let svc = Registry::new(Arc::new(RegistryState::new(shared.clone())));
+    let svc = RegistryDistribution::new(Arc::new(RegistryState::new(shared.clone())));
     let mut stream = svc
         .watch_registry(Request::new(WatchRegistryRequest { since_version: 0 }))
         .await

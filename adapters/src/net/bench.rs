@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use http::Method;
 use time::OffsetDateTime;
 
-use crate::adapter::{LookupQuery, ReadContext};
+use crate::adapter::ReadContext;
+use crate::lookup::LookupQuery;
 use crate::model::{Colour, ReadOutcome, RegionCode, ResidentId, Source};
 use crate::net::wire::HEALTH_PATH;
 use crate::net::{ClientConfig, StatusClient};

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::adapter::LookupQuery;
+use crate::lookup::LookupQuery;
 use crate::model::{NativeReading, RegionCode, Source};
 
 /// What a cached answer is filed under. Residents are filed under a digest so the cache never

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use http::{Method, StatusCode};
 
-use crate::adapter::{LookupQuery, StatusLookup};
+use crate::lookup::{LookupQuery, StatusLookup};
 use crate::model::{CodeError, Degraded, NativeReading, Person, ReadOutcome, RegionCode, Source};
 use crate::net::wire::{ErrorBody, LOOKUP_PATH, LookupRequest, LookupResponse};
 use crate::trust::StatusService;

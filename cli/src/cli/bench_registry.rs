@@ -181,7 +181,7 @@ fn bench(args: &Args) -> anyhow::Result<()> {
         kind: AgreementKind::National,
         verifying: ANY_REGION.into(),
         issuing: ANY_REGION.into(),
-        rules: huren_registry::dev::default_rules(),
+        rules: huren_registry::doc::ColourRules::national_defaults(),
         max_code_age_secs: 72 * 3600,
         online_check_required: false,
         effective_from: now - Duration::days(1),

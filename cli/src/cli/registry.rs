@@ -11,13 +11,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use huren_adapters::Colour;
-use huren_registry::ceremony::{PublishKeys, publish};
-use huren_registry::dev::{DevOptions, DevRegistry, read_key};
+use huren_registry::dev::{DevOptions, DevRegistry};
 use huren_registry::doc::{
-    Agreement, AgreementKind, ConceptEntry, Document, Issuer, IssuerStatus, Lapse, Revocation,
-    Rule, StatusEndpoint, Verdict,
+    Agreement, AgreementKind, ColourRules, ConceptEntry, Document, Issuer, IssuerStatus, Lapse,
+    Revocation, Rule, StatusEndpoint, Verdict,
 };
-use huren_registry::pending::{PendingDoc, region_to_edit, required_signers};
+use huren_registry::keydir::{KeyDir, OnlineKeys};
+use huren_registry::pending::{self, PendingDoc, region_to_edit};
+use huren_registry::signers::{required_signers, signers_of};
 use huren_registry::{Algorithm, Registry, SigningKey, log, store};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
@@ -355,7 +356,7 @@ fn init(args: &InitArgs, now: OffsetDateTime) -> anyhow::Result<()> {
     );
     println!(
         "  signing keys in {} (dev only: a real ceremony keeps them offline)",
-        args.out.join(store::KEYS_DIR).display()
+        KeyDir::of(&args.out).dir().display()
     );
     Ok(())
 }
@@ -481,7 +482,7 @@ fn add_agreement(args: &AgreementArgs, now: OffsetDateTime) -> anyhow::Result<()
         .agreements()
         .find(|a| a.id == id)
         .map_or(1, |a| a.version + 1);
-    let mut rules = huren_registry::dev::default_rules();
+    let mut rules = ColourRules::national_defaults();
     for r in &args.rules {
         let (colour, rest) = r
             .split_once('=')
@@ -525,29 +526,10 @@ fn add_agreement(args: &AgreementArgs, now: OffsetDateTime) -> anyhow::Result<()
     Ok(())
 }
 
-/// Who must sign `doc`: a new root is judged by the current root (and itself); everything else
-/// by the root it will be published under — the pending root when a rotation is under way.
-fn signers_of(
-    registry: &Registry,
-    pending: &[PendingDoc],
-    doc: &PendingDoc,
-) -> anyhow::Result<Vec<(String, huren_registry::KeySet)>> {
-    let pending_root = pending
-        .iter()
-        .find(|d| d.name == huren_registry::doc::ROOT)
-        .map(|d| huren_registry::verify::decode::<huren_registry::doc::Root>(&d.name, &d.envelope))
-        .transpose()?;
-    let root = match (&pending_root, doc.name == huren_registry::doc::ROOT) {
-        (Some(new_root), false) => new_root,
-        _ => registry.root(),
-    };
-    Ok(required_signers(root, &doc.name, &doc.envelope)?)
-}
-
 fn sign(args: &SignArgs, now: OffsetDateTime) -> anyhow::Result<()> {
     let reg = &args.reg.reg;
     let registry = load(reg, now)?;
-    let key = read_key(&args.key)?;
+    let key = SigningKey::from_pem_file(&args.key)?;
     let mut signed_any = false;
     let all = PendingDoc::list(reg)?;
     for mut doc in all.clone() {
@@ -589,60 +571,17 @@ fn sign(args: &SignArgs, now: OffsetDateTime) -> anyhow::Result<()> {
 fn publish_pending(args: &PublishArgs, now: OffsetDateTime) -> anyhow::Result<()> {
     let reg = &args.reg.reg;
     let current = load(reg, now)?;
-    let keys_dir = reg.join(store::KEYS_DIR);
-    let timestamp = read_key(
-        &args
-            .timestamp_key
-            .clone()
-            .unwrap_or_else(|| keys_dir.join("timestamp.pem")),
+    let keys = OnlineKeys::load(
+        &KeyDir::of(reg),
+        args.timestamp_key.as_deref(),
+        args.log_key.as_deref(),
     )?;
-    let log_key = read_key(
-        &args
-            .log_key
-            .clone()
-            .unwrap_or_else(|| keys_dir.join("log.pem")),
-    )?;
-    let witness_keys: Vec<SigningKey> = (1..=3)
-        .map(|i| keys_dir.join(format!("witness-{i}.pem")))
-        .filter(|p| p.exists())
-        .map(|p| read_key(&p))
-        .collect::<Result<_, _>>()?;
-    let pending = PendingDoc::list(reg)?;
-    for doc in &pending {
-        for (role, set) in signers_of(&current, &pending, doc)? {
-            let valid = doc.envelope.tally(&set).valid.len();
-            if valid < set.threshold as usize {
-                bail!(
-                    "{} has {valid} of the {} signatures needed from {role}; nothing published",
-                    doc.name,
-                    set.threshold
-                );
-            }
-        }
-    }
-    let changes = pending
-        .iter()
-        .map(|d| (d.name.clone(), d.envelope.clone()))
-        .collect();
-    let ts = [&timestamp];
-    let lk = [&log_key];
-    let wk: Vec<&SigningKey> = witness_keys.iter().collect();
-    let keys = PublishKeys {
-        timestamp: &ts,
-        log: &lk,
-        witnesses: &wk,
-        timestamp_lifetime: Duration::hours(args.timestamp_hours),
-    };
-    let next = publish(Some(&current), changes, &keys, now)
-        .context("refused; the published registry is unchanged")?;
-    store::save(reg, &next)?;
-    for doc in &pending {
-        doc.remove(reg)?;
-    }
+    let lifetime = Duration::hours(args.timestamp_hours);
+    let (next, published) = pending::publish_all(reg, &current, &keys, lifetime, now)?;
     println!(
         "published registry version {} ({} document(s) changed); log size {}, root {}",
         next.version(),
-        pending.len(),
+        published.len(),
         next.checkpoint().tree_size,
         &next.checkpoint().root_hash[..16]
     );

@@ -23,6 +23,7 @@ pub fn decode<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<T, Canoni
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CanonicalError {
     #[error("not valid JSON for this document type: {0}")]
     Json(String),

@@ -4,7 +4,7 @@
 use time::{Duration, OffsetDateTime};
 
 use crate::canonical;
-use crate::doc::{DocRef, Document, Timestamp};
+use crate::doc::{DocRef, Document, Timestamp, document_version};
 use crate::envelope::Envelope;
 use crate::error::VerifyError;
 use crate::keys::{KeyError, SigningKey};
@@ -37,6 +37,7 @@ pub struct PublishKeys<'a> {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PublishError {
     #[error("the new registry would be refused: {0}")]
     Refused(#[from] VerifyError),
@@ -114,7 +115,7 @@ pub fn publish(
         .iter()
         .filter_map(|e| hex::decode(&e.leaf_hash).ok()?.try_into().ok())
         .collect();
-    let root: crate::doc::Root = crate::verify::decode(crate::doc::ROOT, root_env)?;
+    let root: crate::doc::Root = crate::doc::decode(crate::doc::ROOT, root_env)?;
     let checkpoint = Checkpoint::new(&root.log_origin, leaves.len() as u64, &root_hash(&leaves));
     let mut cp_env = Envelope::new(Checkpoint::PAYLOAD_TYPE, canonical::encode(&checkpoint));
     for k in keys.log.iter().chain(keys.witnesses) {
@@ -130,22 +131,4 @@ fn doc_ref(version: u64, env: &Envelope) -> DocRef {
         version,
         sha256: hex::encode(sha2::Sha256::digest(&env.payload)),
     }
-}
-
-/// The version inside a document envelope, whatever its kind.
-pub fn document_version(name: &str, env: &Envelope) -> Result<u64, VerifyError> {
-    use crate::doc::*;
-    Ok(if name == ROOT {
-        crate::verify::decode::<Root>(name, env)?.version
-    } else if name.starts_with(REGION_PREFIX) {
-        crate::verify::decode::<RegionDocument>(name, env)?.version
-    } else if name.starts_with(AGREEMENT_PREFIX) {
-        crate::verify::decode::<Agreement>(name, env)?.version
-    } else if name == TIMESTAMP {
-        crate::verify::decode::<Timestamp>(name, env)?.version
-    } else {
-        return Err(VerifyError::UnknownDocument {
-            document: name.to_string(),
-        });
-    })
 }

@@ -1,6 +1,7 @@
 //! Registry signing keys: Ed25519 and ECDSA P-256 public keys, their ids, and private keys in PKCS#8 PEM.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -62,6 +63,7 @@ pub struct PublicKey {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyError {
     #[error("not a PEM private key (expected a PKCS#8 block labelled PRIVATE KEY)")]
     NotPem,
@@ -79,6 +81,19 @@ pub enum KeyError {
     Generate,
     #[error("signing failed")]
     Sign,
+}
+
+/// A private key file that cannot be used, and which file it was.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyFileError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Key { path: PathBuf, source: KeyError },
 }
 
 impl PublicKey {
@@ -242,6 +257,18 @@ impl SigningKey {
             _ => KeyError::NotPem,
         })?;
         Self::from_pkcs8_der(der.secret_pkcs8_der())
+    }
+
+    /// Reads one PKCS#8 PEM private key file.
+    pub fn from_pem_file(path: &Path) -> Result<Self, KeyFileError> {
+        let pem = std::fs::read_to_string(path).map_err(|source| KeyFileError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_pem(&pem).map_err(|source| KeyFileError::Key {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 
     pub fn to_pem(&self) -> Result<String, KeyError> {

@@ -39,20 +39,57 @@
 //!
 //! **Store** ([`store`]): a registry directory holds `registry.json` (the whole signed state),
 //! replaced atomically (write temp, fsync, rename, fsync dir), `pending/` (documents awaiting
-//! signatures) and, for the dev registry only, `keys/` (PKCS#8 PEM, mode 0600).
+//! signatures, [`pending`]) and, for the dev registry only, `keys/` (PKCS#8 PEM, mode 0600, laid
+//! out by [`keydir`]).
+//!
+//! **Ceremony**: a change is a pending document signed in turn by each holder, then published.
+//! Who must sign it is [`signers::required_signers`] (a new root: the current root role and the
+//! new one; a region document: its own region; a bilateral agreement: both regions; a national
+//! one: the root role); [`pending::publish_all`] refuses while any role is short of its
+//! threshold, then [`ceremony::publish`] signs a new timestamp and checkpoint with the online
+//! keys ([`keydir::OnlineKeys`]) and verifies the result before it is saved.
+//!
+//! # Modules
+//!
+//! | module | its one job |
+//! |---|---|
+//! | [`doc`] | document types, names, payload types; [`doc::decode`] an envelope into one |
+//! | [`canonical`] | canonical JSON: the only encoding a signature covers |
+//! | [`envelope`] | DSSE envelopes, key sets and the tally of who signed |
+//! | [`keys`] | registry keys: Ed25519 / P-256, key ids, PKCS#8 PEM (and key files) |
+//! | [`x509`] | issuer and region CA certificates |
+//! | [`verify`] | the pure verifier, one step a file: root, timestamp, region, agreement, log |
+//! | [`error`] | [`VerifyError`] from [`DocumentError`], [`RootError`], [`SignatureError`], [`FreshnessError`], [`LogError`] |
+//! | [`registry`] | the verified [`Registry`] and the questions the gateway asks it |
+//! | [`state`] | the signed state as stored and served |
+//! | [`log`] | RFC 6962 tree, proofs, signed checkpoints |
+//! | [`store`] | the registry directory on disk |
+//! | [`ceremony`] | producing a new signed state: envelopes, `publish` |
+//! | [`draft`] | a document in the making: its name and envelope with the signatures so far |
+//! | [`signers`] | who must sign a document; thresholds of the pending ones |
+//! | [`pending`] | `pending/`: documents awaiting signatures, and publishing them |
+//! | [`keydir`] | the `keys/` layout and the online keys a publish reads |
+//! | `dev` | the dev registry (`keys`, `fixtures`, `build`): tests and the `dev` feature only |
+//!
+//! Dependencies run one way: `doc` and `error` at the bottom, `verify` builds a `registry`,
+//! `ceremony` and `pending` build on `verify`, `dev` on all of them.
 
 #![forbid(unsafe_code)]
 
 pub mod canonical;
 pub mod ceremony;
+#[cfg(any(test, feature = "dev"))]
 pub mod dev;
 pub mod doc;
+pub mod draft;
 pub mod envelope;
 pub mod error;
+pub mod keydir;
 pub mod keys;
 pub mod log;
 pub mod pending;
 pub mod registry;
+pub mod signers;
 pub mod state;
 pub mod store;
 pub mod verify;
@@ -60,8 +97,8 @@ pub mod x509;
 
 pub use doc::{Agreement, AgreementKind, ConceptMap, Rule, Verdict};
 pub use envelope::{Envelope, KeySet};
-pub use error::VerifyError;
-pub use keys::{Algorithm, KeyId, PublicKey, SigningKey};
+pub use error::{DocumentError, FreshnessError, LogError, RootError, SignatureError, VerifyError};
+pub use keys::{Algorithm, KeyFileError, KeyId, PublicKey, SigningKey};
 pub use registry::Registry;
 pub use state::SignedState;
 pub use verify::{Policy, verify_state, verify_state_with};

@@ -2,20 +2,17 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
 
-use crate::doc::{Agreement, AgreementKind, Document, REGION_PREFIX, RegionDocument, Root};
-use crate::envelope::{Envelope, KeySet};
-use crate::error::VerifyError;
+use crate::ceremony::{PublishError, PublishKeys};
+use crate::doc::RegionDocument;
+use crate::error::{DocumentError, RootError};
+use crate::keydir::OnlineKeys;
 use crate::registry::Registry;
-use crate::store::{PENDING_DIR, StoreError, atomic_write};
+use crate::signers::{ThresholdError, check_thresholds};
+use crate::store::{self, PENDING_DIR, StoreError, atomic_write};
 
-/// One document in the making: its registry name and its envelope with the signatures so far.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingDoc {
-    pub name: String,
-    pub envelope: Envelope,
-}
+pub use crate::draft::PendingDoc;
 
 fn file_for(dir: &Path, name: &str) -> PathBuf {
     dir.join(PENDING_DIR)
@@ -23,14 +20,6 @@ fn file_for(dir: &Path, name: &str) -> PathBuf {
 }
 
 impl PendingDoc {
-    /// A new, unsigned pending document.
-    pub fn new<T: Document>(doc: &T) -> Self {
-        Self {
-            name: doc.name(),
-            envelope: crate::ceremony::envelope(doc),
-        }
-    }
-
     pub fn save(&self, reg_dir: &Path) -> Result<PathBuf, StoreError> {
         let path = file_for(reg_dir, &self.name);
         let bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
@@ -69,7 +58,7 @@ impl PendingDoc {
             let doc: PendingDoc =
                 serde_json::from_slice(&bytes).map_err(|e| StoreError::Refused {
                     path: path.clone(),
-                    source: VerifyError::Unreadable(e.to_string()),
+                    source: DocumentError::Unreadable(e.to_string()).into(),
                 })?;
             out.push(doc);
         }
@@ -96,60 +85,72 @@ pub fn region_to_edit(
         source,
     };
     if let Some(p) = PendingDoc::find(reg_dir, &name)? {
-        return crate::verify::decode(&name, &p.envelope).map_err(refused);
+        return crate::doc::decode(&name, &p.envelope).map_err(refused);
     }
     let code = huren_adapters::RegionCode::parse(region).map_err(|_| {
-        refused(VerifyError::RegionNotDelegated {
-            region: region.to_string(),
-        })
+        refused(
+            RootError::RegionNotDelegated {
+                region: region.to_string(),
+            }
+            .into(),
+        )
     })?;
     let mut doc = registry
         .region(code)
         .filter(|r| r.code == code)
         .map(|r| r.document.clone())
         .ok_or_else(|| {
-            refused(VerifyError::RegionNotDelegated {
-                region: region.to_string(),
-            })
+            refused(
+                RootError::RegionNotDelegated {
+                    region: region.to_string(),
+                }
+                .into(),
+            )
         })?;
     doc.version += 1;
     Ok(doc)
 }
 
-/// Who must sign document `name` under `root`: (role, key set) pairs, each to its threshold.
-pub fn required_signers(
-    root: &Root,
-    name: &str,
-    env: &Envelope,
-) -> Result<Vec<(String, KeySet)>, VerifyError> {
-    if name == crate::doc::ROOT {
-        let new: Root = crate::verify::decode(name, env)?;
-        let mut out = vec![("the current root role".to_string(), root.roles.root.clone())];
-        if new.roles.root != root.roles.root {
-            out.push(("the new root role".to_string(), new.roles.root));
-        }
-        return Ok(out);
+/// Why the pending documents were not published; the published registry is then unchanged.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PublishPendingError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Threshold(#[from] ThresholdError),
+    #[error("refused; the published registry is unchanged")]
+    Refused(#[source] PublishError),
+}
+
+/// Publishes every pending document of `reg_dir` over `current` once each has its thresholds:
+/// new timestamp (living `lifetime`) and checkpoint signed by `keys`, `registry.json` replaced
+/// atomically, the pending files removed. Returns the new registry and the documents published.
+pub fn publish_all(
+    reg_dir: &Path,
+    current: &Registry,
+    keys: &OnlineKeys,
+    lifetime: Duration,
+    now: OffsetDateTime,
+) -> Result<(Registry, Vec<PendingDoc>), PublishPendingError> {
+    let pending = PendingDoc::list(reg_dir)?;
+    check_thresholds(current, &pending)?;
+    let changes = pending
+        .iter()
+        .map(|d| (d.name.clone(), d.envelope.clone()))
+        .collect();
+    let witnesses: Vec<&_> = keys.witnesses.iter().collect();
+    let publish_keys = PublishKeys {
+        timestamp: &[&keys.timestamp],
+        log: &[&keys.log],
+        witnesses: &witnesses,
+        timestamp_lifetime: lifetime,
+    };
+    let next = crate::ceremony::publish(Some(current), changes, &publish_keys, now)
+        .map_err(PublishPendingError::Refused)?;
+    store::save(reg_dir, &next)?;
+    for doc in &pending {
+        doc.remove(reg_dir)?;
     }
-    if let Some(code) = name.strip_prefix(REGION_PREFIX) {
-        let d = root
-            .regions
-            .get(code)
-            .ok_or_else(|| VerifyError::RegionNotDelegated {
-                region: code.to_string(),
-            })?;
-        return Ok(vec![(format!("region {code} keys"), d.keys.clone())]);
-    }
-    let a: Agreement = crate::verify::decode(name, env)?;
-    match a.kind {
-        AgreementKind::National => Ok(vec![("root role".to_string(), root.roles.root.clone())]),
-        AgreementKind::Bilateral => [a.verifying, a.issuing]
-            .into_iter()
-            .map(|code| {
-                root.regions
-                    .get(&code)
-                    .map(|d| (format!("region {code} keys"), d.keys.clone()))
-                    .ok_or(VerifyError::RegionNotDelegated { region: code })
-            })
-            .collect(),
-    }
+    Ok((next, pending))
 }

@@ -190,12 +190,12 @@ impl Registry {
             }
         };
         for env in &self.state.roots {
-            if let Ok(v) = crate::ceremony::document_version(crate::doc::ROOT, env) {
+            if let Ok(v) = crate::doc::document_version(crate::doc::ROOT, env) {
                 push(crate::doc::ROOT, v, env);
             }
         }
         for (name, env) in &self.state.documents {
-            if let Ok(v) = crate::ceremony::document_version(name, env) {
+            if let Ok(v) = crate::doc::document_version(name, env) {
                 push(name, v, env);
             }
         }

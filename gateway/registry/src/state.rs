@@ -45,13 +45,14 @@ impl SignedState {
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, crate::VerifyError> {
         let state: SignedState = serde_json::from_slice(bytes)
-            .map_err(|e| crate::VerifyError::Unreadable(e.to_string()))?;
+            .map_err(|e| crate::error::DocumentError::Unreadable(e.to_string()))?;
         if state.format != Self::FORMAT {
-            return Err(crate::VerifyError::Unreadable(format!(
+            return Err(crate::error::DocumentError::Unreadable(format!(
                 "format {} (this huren reads format {})",
                 state.format,
                 Self::FORMAT
-            )));
+            ))
+            .into());
         }
         Ok(state)
     }

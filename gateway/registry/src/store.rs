@@ -22,6 +22,7 @@ pub const KEYS_DIR: &str = "keys";
 pub const PAUSE_ENV: &str = "HUREN_TEST_PAUSE_BEFORE_RENAME";
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     #[error("cannot read {path}: {source} (create a registry with `huren registry init`)")]
     Read {

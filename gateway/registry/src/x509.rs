@@ -17,6 +17,7 @@ pub struct CertFacts {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CertProblem {
     #[error("the certificate is not valid DER X.509: {0}")]
     Unparseable(String),

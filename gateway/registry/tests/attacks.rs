@@ -8,7 +8,10 @@ use huren_registry::dev::DevError;
 use huren_registry::doc::{Document, Issuer, IssuerStatus, Revocation, Root};
 use huren_registry::log::{Checkpoint, CheckpointError, leaf_hash, root_hash, verify_inclusion};
 use huren_registry::x509::CertProblem;
-use huren_registry::{Algorithm, Envelope, KeySet, SigningKey, VerifyError, store, verify_state};
+use huren_registry::{
+    Algorithm, DocumentError, Envelope, FreshnessError, KeySet, LogError, RootError,
+    SignatureError, SigningKey, VerifyError, store, verify_state,
+};
 use support::{fixture, issuer_cert, now, publish_raw, region};
 use time::Duration;
 
@@ -27,11 +30,11 @@ fn rollback_to_an_older_registry_is_refused() {
     let err = verify_state(v1.state(), Some(&v2), now()).unwrap_err();
     assert_eq!(
         err,
-        VerifyError::Rollback {
+        VerifyError::Freshness(FreshnessError::Rollback {
             document: "timestamp".into(),
             held: 2,
             offered: 1
-        }
+        })
     );
     // An old document re-published under a newer timestamp is a rollback too.
     let old_sc = v1.state().documents["regions/510000"].clone();
@@ -41,7 +44,7 @@ fn rollback_to_an_older_registry_is_refused() {
     let current = f.dev.registry.clone();
     let err = publish_raw(&f.dev, &current, vec![("regions/510000".into(), old_sc)]).unwrap_err();
     assert!(
-        matches!(&err, PublishError::Refused(VerifyError::Rollback { document, held: 2, offered: 1 }) if document == "regions/510000"),
+        matches!(&err, PublishError::Refused(VerifyError::Freshness(FreshnessError::Rollback { document, held: 2, offered: 1 })) if document == "regions/510000"),
         "{err}"
     );
 }
@@ -52,7 +55,7 @@ fn a_frozen_registry_stops_loading_when_its_timestamp_expires() {
     let later = now() + Duration::days(2);
     let err = verify_state(f.dev.registry.state(), None, later).unwrap_err();
     assert!(
-        matches!(&err, VerifyError::Expired { document, .. } if document == "timestamp"),
+        matches!(&err, VerifyError::Freshness(FreshnessError::Expired { document, .. }) if document == "timestamp"),
         "{err}"
     );
 }
@@ -72,11 +75,11 @@ fn mixing_a_document_from_another_state_is_refused() {
     let err = verify_state(&state, None, now()).unwrap_err();
     assert_eq!(
         err,
-        VerifyError::MixAndMatch {
+        VerifyError::Freshness(FreshnessError::MixAndMatch {
             document: "regions/510000".into(),
             bound: 2,
             found: 1
-        }
+        })
     );
 }
 
@@ -97,10 +100,83 @@ fn a_document_the_timestamp_does_not_bind_is_refused() {
     let err = verify_state(&state, None, now()).unwrap_err();
     assert_eq!(
         err,
-        VerifyError::Unbound {
+        VerifyError::Freshness(FreshnessError::Unbound {
             document: "agreements/extra".into()
-        }
+        })
     );
+}
+
+#[test]
+fn a_changed_agreement_is_verified_afresh_against_the_held_state() {
+    let f = fixture();
+    let current = f.dev.registry.clone();
+    let mut a = current
+        .agreements()
+        .find(|a| a.id == "330000-510000")
+        .unwrap()
+        .clone();
+    a.version += 1;
+    a.max_code_age_secs = 3600;
+    // Only Zhejiang signs the new version; Sichuan's threshold is missing.
+    let env = signed(&a, &[&f.dev.keys.regions["330000"][0]]).unwrap();
+    let err = publish_raw(&f.dev, &current, vec![(a.name(), env)]).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            PublishError::Refused(VerifyError::Signature(SignatureError::BelowThreshold { document, role, valid: 0, .. }))
+                if document == "agreements/330000-510000" && role == "region 510000 keys"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_agreement_with_unusable_scopes_is_refused() {
+    let f = fixture();
+    let current = f.dev.registry.clone();
+    let base = current
+        .agreements()
+        .find(|a| a.id == "330000-510000")
+        .unwrap()
+        .clone();
+    let zj = &f.dev.keys.regions["330000"][0];
+    let sc = &f.dev.keys.regions["510000"][0];
+    let with_sides = |id: &str, verifying: &str, issuing: &str| {
+        let mut a = base.clone();
+        a.id = id.into();
+        a.verifying = verifying.into();
+        a.issuing = issuing.into();
+        a
+    };
+    for (a, why) in [
+        (
+            with_sides("330000-330000", "330000", "330000"),
+            "a bilateral agreement names two different regions",
+        ),
+        (
+            with_sides("any-510000", "*", "510000"),
+            "a bilateral agreement names two different regions",
+        ),
+        (
+            with_sides("330000-any", "330000", "*"),
+            "a bilateral agreement names two different regions",
+        ),
+        (
+            with_sides("33-510000", "33", "510000"),
+            "\"33\" is neither a region code nor *",
+        ),
+    ] {
+        let env = signed(&a, &[zj, sc]).unwrap();
+        let err = publish_raw(&f.dev, &current, vec![(a.name(), env)]).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                PublishError::Refused(VerifyError::Document(DocumentError::BadAgreement { document, reason }))
+                    if *document == a.name() && reason == why
+            ),
+            "{err}"
+        );
+    }
 }
 
 #[test]
@@ -112,12 +188,12 @@ fn a_national_agreement_below_the_root_threshold_is_refused() {
     let err = verify_state(&state, None, now()).unwrap_err();
     assert_eq!(
         err,
-        VerifyError::BelowThreshold {
+        VerifyError::Signature(SignatureError::BelowThreshold {
             document: "agreements/national".into(),
             role: "root role".into(),
             valid: 1,
             needed: 2
-        }
+        })
     );
 }
 
@@ -132,12 +208,12 @@ fn one_key_signing_twice_does_not_reach_the_threshold() {
     let err = verify_state(&state, None, now()).unwrap_err();
     assert_eq!(
         err,
-        VerifyError::DuplicateKeySignature {
+        VerifyError::Signature(SignatureError::DuplicateKeySignature {
             document: "agreements/national".into(),
             key_id: f.dev.keys.root[0].key_id().0,
             valid: 1,
             needed: 2
-        }
+        })
     );
 }
 
@@ -151,10 +227,10 @@ fn zhejiangs_key_cannot_sign_sichuans_document() {
     let err = verify_state(&state, None, now()).unwrap_err();
     assert_eq!(
         err,
-        VerifyError::ForeignRegionKey {
+        VerifyError::Signature(SignatureError::ForeignRegionKey {
             document: "regions/510000".into(),
             signer: "330000".into()
-        }
+        })
     );
 }
 
@@ -173,7 +249,7 @@ fn a_region_the_root_does_not_delegate_is_refused() {
     let current = f.dev.registry.clone();
     let err = publish_raw(&f.dev, &current, vec![(doc.name(), env)]).unwrap_err();
     assert!(
-        matches!(&err, PublishError::Refused(VerifyError::RegionNotDelegated { region }) if region == "310000"),
+        matches!(&err, PublishError::Refused(VerifyError::Root(RootError::RegionNotDelegated { region })) if region == "310000"),
         "{err}"
     );
     // The last good state is unchanged.
@@ -246,7 +322,7 @@ fn an_issuer_certificate_from_another_regions_ca_is_refused() {
         .unwrap_err();
     let err = refused(err);
     assert!(
-        matches!(&err, VerifyError::IssuerCertificate { region, issuer, problem: CertProblem::WrongCa { .. } } if region == "510000" && issuer == "sc-rogue"),
+        matches!(&err, VerifyError::Document(DocumentError::IssuerCertificate { region, issuer, problem: CertProblem::WrongCa { .. } }) if region == "510000" && issuer == "sc-rogue"),
         "{err}"
     );
     // Nothing changed: the rogue issuer is unknown.
@@ -315,11 +391,31 @@ fn a_root_rotation_signed_only_by_the_new_keys_is_refused() {
     assert!(
         matches!(
             err,
-            PublishError::Refused(VerifyError::RotationNotSignedByOld {
+            PublishError::Refused(VerifyError::Root(RootError::RotationNotSignedByOld {
                 version: 2,
                 valid: 0,
                 needed: 2
-            })
+            }))
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_root_naming_an_unusable_key_set_is_refused() {
+    let f = fixture();
+    let mut root = f.dev.registry.root().clone();
+    root.version += 1;
+    // One timestamp key, threshold two: no timestamp could ever be signed.
+    root.roles.timestamp.threshold = 2;
+    let env = signed(&root, &[&f.dev.keys.root[0], &f.dev.keys.root[1]]).unwrap();
+    let current = f.dev.registry.clone();
+    let err = publish_raw(&f.dev, &current, vec![("root".into(), env)]).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            PublishError::Refused(VerifyError::Root(RootError::BadKeySet { role, reason }))
+                if role == "timestamp role" && reason.contains("exceeds")
         ),
         "{err}"
     );
@@ -394,7 +490,7 @@ fn a_forked_log_is_refused() {
     assert!(
         matches!(
             err,
-            VerifyError::Checkpoint(CheckpointError::Inconsistent { .. })
+            VerifyError::Log(LogError::Checkpoint(CheckpointError::Inconsistent { .. }))
         ),
         "{err}"
     );
@@ -410,10 +506,10 @@ fn a_checkpoint_not_signed_by_the_log_key_is_refused() {
     let err = verify_state(&state, None, now()).unwrap_err();
     assert_eq!(
         err,
-        VerifyError::Checkpoint(CheckpointError::Unsigned {
+        VerifyError::Log(LogError::Checkpoint(CheckpointError::Unsigned {
             valid: 0,
             needed: 1
-        })
+        }))
     );
 }
 
@@ -461,10 +557,10 @@ fn a_tampered_leaf_does_not_verify_with_its_proof() {
     let err = verify_state(&state, None, now()).unwrap_err();
     assert_eq!(
         err,
-        VerifyError::BadSignature {
+        VerifyError::Signature(SignatureError::BadSignature {
             document: "regions/510000".into(),
             key_id: f.dev.keys.regions["510000"][0].key_id().0
-        }
+        })
     );
 }
 
@@ -475,7 +571,7 @@ fn a_log_entry_altered_on_disk_is_refused() {
     state.log.entries[0].leaf_hash = hex::encode(leaf_hash(b"x"));
     assert_eq!(
         verify_state(&state, None, now()).unwrap_err(),
-        VerifyError::LogRootMismatch
+        VerifyError::Log(LogError::LogRootMismatch)
     );
 }
 
@@ -493,7 +589,10 @@ fn truncated_and_garbage_files_give_a_clear_error() {
         std::fs::write(&path, &bad).unwrap();
         let err = store::load(f.reg.path(), None, now()).unwrap_err();
         assert!(
-            matches!(err.verify_error(), Some(VerifyError::Unreadable(_))),
+            matches!(
+                err.verify_error(),
+                Some(VerifyError::Document(DocumentError::Unreadable(_)))
+            ),
             "{err}"
         );
     }
@@ -503,14 +602,14 @@ fn truncated_and_garbage_files_give_a_clear_error() {
     env.payload = format!(" {}", String::from_utf8(env.payload.clone()).unwrap()).into_bytes();
     assert!(matches!(
         verify_state(&state, None, now()).unwrap_err(),
-        VerifyError::Encoding {
+        VerifyError::Document(DocumentError::Encoding {
             source: huren_registry::canonical::CanonicalError::NotCanonical,
             ..
-        }
+        })
     ));
     // A garbage key file is an error, not a panic.
     std::fs::write(f.reg.path().join("keys/log.pem"), "garbage").unwrap();
-    assert!(huren_registry::dev::read_key(&f.reg.path().join("keys/log.pem")).is_err());
+    assert!(SigningKey::from_pem_file(&f.reg.path().join("keys/log.pem")).is_err());
 }
 
 #[test]
@@ -530,7 +629,7 @@ fn an_envelope_of_another_type_cannot_pass_as_a_region_document() {
     state.documents.insert("regions/510000".into(), env);
     assert!(matches!(
         verify_state(&state, None, now()).unwrap_err(),
-        VerifyError::WrongPayloadType { .. }
+        VerifyError::Document(DocumentError::WrongPayloadType { .. })
     ));
 }
 
@@ -549,7 +648,7 @@ fn a_region_document_is_checked_again_when_the_root_replaces_its_keys() {
     assert!(
         matches!(
             &err,
-            PublishError::Refused(VerifyError::BelowThreshold { document, role, valid: 0, needed: 1 })
+            PublishError::Refused(VerifyError::Signature(SignatureError::BelowThreshold { document, role, valid: 0, needed: 1 }))
                 if document == "agreements/330000-510000" && role == "region 510000 keys"
         ),
         "{err}"
@@ -571,7 +670,7 @@ fn a_region_document_is_checked_again_when_the_root_replaces_its_keys() {
     assert!(
         matches!(
             &err,
-            PublishError::Refused(VerifyError::BelowThreshold { document, valid: 0, .. })
+            PublishError::Refused(VerifyError::Signature(SignatureError::BelowThreshold { document, valid: 0, .. }))
                 if document == "regions/510000"
         ),
         "{err}"

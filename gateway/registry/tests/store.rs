@@ -4,7 +4,7 @@
 mod support;
 
 use huren_registry::store::{self, Store};
-use huren_registry::{VerifyError, verify_state};
+use huren_registry::{FreshnessError, SignatureError, VerifyError, verify_state};
 use support::{fixture, now};
 
 #[test]
@@ -34,7 +34,7 @@ fn a_bad_update_is_refused_and_the_last_good_state_kept() {
         .clear();
     let err = store.apply(&bad, now()).unwrap_err();
     assert!(
-        matches!(err.verify_error(), Some(VerifyError::BelowThreshold { document, .. }) if document == "regions/330000"),
+        matches!(err.verify_error(), Some(VerifyError::Signature(SignatureError::BelowThreshold { document, .. })) if document == "regions/330000"),
         "{err}"
     );
     assert_eq!(store.current().version(), 1);
@@ -55,7 +55,10 @@ fn reload_refuses_a_directory_rolled_back_behind_the_node() {
     std::fs::write(f.reg.path().join(store::STATE_FILE), v1_bytes).unwrap();
     let err = store.reload(now()).unwrap_err();
     assert!(
-        matches!(err.verify_error(), Some(VerifyError::Rollback { .. })),
+        matches!(
+            err.verify_error(),
+            Some(VerifyError::Freshness(FreshnessError::Rollback { .. }))
+        ),
         "{err}"
     );
     assert_eq!(store.current().version(), 2);
@@ -68,7 +71,7 @@ fn a_frozen_dev_registry_is_renewed_by_its_publisher_not_by_a_node() {
     let later = now() + time::Duration::days(2);
     let err = store::load(f.reg.path(), None, later).unwrap_err();
     assert!(
-        matches!(err.verify_error(), Some(VerifyError::Expired { document, .. }) if document == "timestamp"),
+        matches!(err.verify_error(), Some(VerifyError::Freshness(FreshnessError::Expired { document, .. })) if document == "timestamp"),
         "{err}"
     );
     assert!(huren_registry::dev::DevRegistry::renew_if_stale(f.reg.path(), later).unwrap());

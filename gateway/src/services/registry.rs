@@ -30,12 +30,14 @@ impl RegistryState {
     }
 }
 
+/// The RegistryService handler: hands out the held registry, its log, checkpoints and proofs.
+/// (Named apart from `huren_registry::Registry`, the document set it serves.)
 #[derive(Debug, Clone)]
-pub struct Registry {
+pub struct RegistryDistribution {
     pub state: Arc<RegistryState>,
 }
 
-impl Registry {
+impl RegistryDistribution {
     pub fn new(state: Arc<RegistryState>) -> Self {
         Self { state }
     }
@@ -126,7 +128,7 @@ fn registry_response(
 }
 
 #[tonic::async_trait]
-impl RegistryService for Registry {
+impl RegistryService for RegistryDistribution {
     async fn get_registry(
         &self,
         request: Request<GetRegistryRequest>,

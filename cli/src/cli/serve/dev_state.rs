@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use huren_certs::Manifest;
-use huren_registry::VerifyError;
 use huren_registry::store;
+use huren_registry::{FreshnessError, VerifyError};
 use time::OffsetDateTime;
 
 /// Refuses a dev PKI whose region CAs are not the ones the registry delegates to: after
@@ -43,9 +43,16 @@ pub fn check_pair(pki: &Path, registry: &Path, now: OffsetDateTime) -> anyhow::R
 /// `error` with what to run when the registry failed to load because a document (its
 /// timestamp, usually) expired.
 pub fn explain_expiry(error: anyhow::Error, registry: &Path) -> anyhow::Error {
-    let expired = error.chain().find_map(|cause| match cause.downcast_ref() {
-        Some(VerifyError::Expired { document, .. }) => Some(document.clone()),
-        _ => None,
+    // A transparent VerifyError hides its FreshnessError from the chain: look through both.
+    let expired = error.chain().find_map(|cause| {
+        let freshness = match cause.downcast_ref::<VerifyError>() {
+            Some(VerifyError::Freshness(f)) => Some(f),
+            _ => cause.downcast_ref::<FreshnessError>(),
+        };
+        match freshness {
+            Some(FreshnessError::Expired { document, .. }) => Some(document.clone()),
+            _ => None,
+        }
     });
     match expired {
         Some(document) => error.context(format!(
@@ -65,12 +72,13 @@ mod tests {
     #[test]
     fn an_expired_registry_says_to_publish() {
         let at = time::macros::datetime!(2026-12-04 07:03:56 UTC);
-        let expired = VerifyError::Expired {
+        let expired = FreshnessError::Expired {
             document: "timestamp".into(),
             expires: at,
             now: at,
         };
-        let error = anyhow::Error::new(expired).context("trust registry reg");
+        let error =
+            anyhow::Error::new(VerifyError::Freshness(expired)).context("trust registry reg");
         let explained = explain_expiry(error, Path::new("reg"));
         let line = crate::report::error::chain(&explained);
         assert!(

@@ -56,6 +56,18 @@ pub struct ColourRules {
 }
 
 impl ColourRules {
+    /// The national defaults an agreement starts from: green → PASS, yellow → 7 days at home,
+    /// red → 14 days centralised, pending/unknown → REVIEW.
+    pub fn national_defaults() -> Self {
+        Self {
+            green: Rule::new(Verdict::Pass, 0),
+            yellow: Rule::new(Verdict::HomeQuarantine, 7),
+            red: Rule::new(Verdict::CentralQuarantine, 14),
+            pending: Rule::new(Verdict::Review, 0),
+            unknown: Rule::new(Verdict::Review, 0),
+        }
+    }
+
     pub fn get(&self, colour: Colour) -> Rule {
         match colour {
             Colour::Green => self.green,

@@ -1,6 +1,7 @@
 //! The registry's signed document types and how each is named and typed on the wire.
 
 pub mod agreement;
+pub mod decode;
 pub mod region;
 pub mod root;
 pub mod timestamp;
@@ -10,11 +11,12 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 pub use agreement::{Agreement, AgreementKind, ColourRules, Rule, Verdict};
+pub use decode::{decode, document_version};
 pub use region::{
     ConceptEntry, ConceptMap, Issuer, IssuerStatus, Lapse, RegionDocument, Revocation,
     StatusEndpoint,
 };
-pub use root::{Delegation, Node, Roles, Root};
+pub use root::{DEFAULT_NODE_ID, Delegation, Node, Roles, Root};
 pub use timestamp::{DocRef, Timestamp};
 
 /// A registry document: canonical JSON with a version and an expiry, carried in a typed envelope.

@@ -72,3 +72,18 @@ impl super::Document for Root {
         self.expires
     }
 }
+
+/// The node id a single node hosting every region goes by when nothing else is configured; the
+/// dev registry lists its one node under it.
+pub const DEFAULT_NODE_ID: &str = "gateway-1";
+
+impl Root {
+    /// The root's delegation of region `code`, or why there is none.
+    pub fn delegation(&self, code: &str) -> Result<&Delegation, crate::error::RootError> {
+        self.regions
+            .get(code)
+            .ok_or_else(|| crate::error::RootError::RegionNotDelegated {
+                region: code.to_string(),
+            })
+    }
+}

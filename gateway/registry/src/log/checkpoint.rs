@@ -19,6 +19,7 @@ pub struct Checkpoint {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CheckpointError {
     #[error("the checkpoint is not a valid signed checkpoint: {0}")]
     Malformed(String),

@@ -11,6 +11,7 @@ pub use merkle::{
 
 /// Why a proof did not hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProofError {
     #[error("leaf index {index} is outside a tree of size {size}")]
     IndexOutOfRange { index: u64, size: u64 },

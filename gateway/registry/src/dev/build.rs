@@ -1,217 +1,25 @@
-//! The dev registry: from a `huren certs init` PKI, a complete signed registry for the seven
-//! reference regions with their real 2020 vocabularies, agreements among them, and the keys that
-//! signed it (written under `REG/keys/`, mode 0600 — dev only; a real ceremony keeps keys offline).
+//! Building, opening and republishing the dev registry: the whole signed registry from a PKI,
+//! and the edits the demo and the tests make to it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use huren_adapters::Colour;
 use huren_adapters::vocabulary::VOCABULARIES;
-use huren_certs::{IssuerAlgorithm, Manifest, ManifestError};
-use time::macros::datetime;
+use huren_certs::{IssuerAlgorithm, Manifest};
 use time::{Duration, OffsetDateTime};
 
-use crate::ceremony::{PublishError, PublishKeys, publish, signed};
+use super::fixtures::{agreements, concept_map};
+use super::{DEV_NODE_ID, DevError, DevKeys, DevOptions};
+use crate::ceremony::{PublishKeys, publish, signed};
 use crate::doc::{
-    Agreement, AgreementKind, ColourRules, ConceptEntry, ConceptMap, Delegation, Document, Issuer,
-    IssuerStatus, Lapse, Node, RegionDocument, Roles, Root, Rule, StatusEndpoint, Verdict,
-    agreement::ANY_REGION,
+    Agreement, Delegation, Document, Issuer, IssuerStatus, Node, RegionDocument, Roles, Root,
+    StatusEndpoint,
 };
 use crate::envelope::{Envelope, KeySet};
-use crate::keys::{Algorithm, KeyError, SigningKey};
+use crate::keys::{Algorithm, SigningKey};
 use crate::registry::Registry;
-use crate::store::{self, KEYS_DIR, StoreError};
-use crate::x509::{self, CertProblem};
-
-/// The id of the single dev gateway node that hosts every region and signs receipts.
-pub const DEV_NODE_ID: &str = "gateway-1";
-
-/// The regions whose reference services answer online in the demo; pass their URLs in
-/// [`DevOptions::status_urls`].
-pub const ONLINE_REGIONS: [&str; 3] = ["330000", "410000", "510000"];
-
-#[derive(Debug, Clone)]
-pub struct DevOptions {
-    /// Region code → base URL of its status service (e.g. `https://127.0.0.1:40123`). Regions
-    /// not listed have no status service in the registry.
-    pub status_urls: BTreeMap<String, String>,
-    /// Lifetime of each timestamp (default one day; `huren registry publish` renews it).
-    pub timestamp_lifetime: Duration,
-    /// Where peers reach the dev gateway node, when known.
-    pub node_url: Option<String>,
-}
-
-impl Default for DevOptions {
-    fn default() -> Self {
-        Self {
-            status_urls: BTreeMap::new(),
-            timestamp_lifetime: Duration::days(1),
-            node_url: None,
-        }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum DevError {
-    #[error(transparent)]
-    Manifest(#[from] ManifestError),
-    #[error("{path}: {problem}")]
-    Cert { path: PathBuf, problem: CertProblem },
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}: {source}")]
-    Key { path: PathBuf, source: KeyError },
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Publish(#[from] PublishError),
-    #[error("{0} already holds a registry; pass --force to replace it")]
-    Exists(PathBuf),
-    #[error("the dev registry has no {0}")]
-    Missing(String),
-}
-
-/// Every key that signs the dev registry.
-#[derive(Debug)]
-pub struct DevKeys {
-    /// Three root keys; the root role's threshold is two.
-    pub root: Vec<SigningKey>,
-    pub timestamp: SigningKey,
-    pub log: SigningKey,
-    /// The dev node's recognition-receipt key (Ed25519).
-    pub receipt: SigningKey,
-    /// Three regional witnesses; two must cosign a checkpoint.
-    pub witnesses: Vec<SigningKey>,
-    /// Region code → its two keys; one signature reaches the region threshold.
-    pub regions: BTreeMap<String, Vec<SigningKey>>,
-}
-
-impl DevKeys {
-    fn generate(regions: &[String]) -> Result<Self, KeyError> {
-        let ed = || SigningKey::generate(Algorithm::Ed25519);
-        let mut by_region = BTreeMap::new();
-        for code in regions {
-            // Sichuan's registry keys are P-256, so both algorithms are exercised everywhere.
-            let alg = if code == "510000" {
-                Algorithm::EcdsaP256
-            } else {
-                Algorithm::Ed25519
-            };
-            by_region.insert(
-                code.clone(),
-                vec![SigningKey::generate(alg)?, SigningKey::generate(alg)?],
-            );
-        }
-        Ok(Self {
-            root: vec![ed()?, ed()?, ed()?],
-            timestamp: ed()?,
-            log: ed()?,
-            receipt: ed()?,
-            witnesses: vec![ed()?, ed()?, ed()?],
-            regions: by_region,
-        })
-    }
-
-    /// File name (under `keys/`) → key.
-    pub fn files(&self) -> Vec<(String, &SigningKey)> {
-        let mut out = Vec::new();
-        for (i, k) in self.root.iter().enumerate() {
-            out.push((format!("root-{}.pem", i + 1), k));
-        }
-        out.push(("timestamp.pem".into(), &self.timestamp));
-        out.push(("log.pem".into(), &self.log));
-        out.push(("receipt.pem".into(), &self.receipt));
-        for (i, k) in self.witnesses.iter().enumerate() {
-            out.push((format!("witness-{}.pem", i + 1), k));
-        }
-        for (code, keys) in &self.regions {
-            for (i, k) in keys.iter().enumerate() {
-                out.push((format!("region-{code}-{}.pem", i + 1), k));
-            }
-        }
-        out
-    }
-
-    pub fn save(&self, reg_dir: &Path) -> Result<(), DevError> {
-        for (file, key) in self.files() {
-            let path = reg_dir.join(KEYS_DIR).join(&file);
-            let pem = key.to_pem().map_err(|source| DevError::Key {
-                path: path.clone(),
-                source,
-            })?;
-            store::atomic_write(&path, pem.as_bytes(), true)?;
-        }
-        Ok(())
-    }
-
-    /// Reads the keys `save` wrote, for the regions `root` delegates.
-    pub fn load(reg_dir: &Path, root: &Root) -> Result<Self, DevError> {
-        let dir = reg_dir.join(KEYS_DIR);
-        let read = |file: &str| -> Result<SigningKey, DevError> { read_key(&dir.join(file)) };
-        let mut regions = BTreeMap::new();
-        for code in root.regions.keys() {
-            regions.insert(
-                code.clone(),
-                vec![
-                    read(&format!("region-{code}-1.pem"))?,
-                    read(&format!("region-{code}-2.pem"))?,
-                ],
-            );
-        }
-        Ok(Self {
-            root: vec![
-                read("root-1.pem")?,
-                read("root-2.pem")?,
-                read("root-3.pem")?,
-            ],
-            timestamp: read("timestamp.pem")?,
-            log: read("log.pem")?,
-            receipt: read("receipt.pem")?,
-            witnesses: vec![
-                read("witness-1.pem")?,
-                read("witness-2.pem")?,
-                read("witness-3.pem")?,
-            ],
-            regions,
-        })
-    }
-
-    /// The keys a dev publish signs `name` with: two root keys for the root and national
-    /// agreements, the first key of each region involved otherwise.
-    pub fn signers_for(&self, name: &str, env: &Envelope) -> Result<Vec<&SigningKey>, DevError> {
-        let first = |code: &str| {
-            self.regions
-                .get(code)
-                .and_then(|k| k.first())
-                .ok_or_else(|| DevError::Missing(format!("key of region {code}")))
-        };
-        if let Some(code) = name.strip_prefix(crate::doc::REGION_PREFIX) {
-            return Ok(vec![first(code)?]);
-        }
-        if name.starts_with(crate::doc::AGREEMENT_PREFIX) {
-            let a: Agreement = crate::verify::decode(name, env).map_err(PublishError::Refused)?;
-            if a.kind == AgreementKind::Bilateral {
-                return Ok(vec![first(&a.verifying)?, first(&a.issuing)?]);
-            }
-        }
-        Ok(self.root.iter().take(2).collect())
-    }
-}
-
-/// Reads one PKCS#8 PEM private key file.
-pub fn read_key(path: &Path) -> Result<SigningKey, DevError> {
-    let pem = std::fs::read_to_string(path).map_err(|source| DevError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    SigningKey::from_pem(&pem).map_err(|source| DevError::Key {
-        path: path.to_path_buf(),
-        source,
-    })
-}
+use crate::store;
+use crate::x509;
 
 /// A dev registry and the keys that sign it: build, save, edit and republish.
 #[derive(Debug)]
@@ -234,79 +42,6 @@ fn first_cert(path: &Path) -> Result<Vec<u8>, DevError> {
         .into_iter()
         .next()
         .ok_or_else(|| DevError::Missing(format!("certificate in {}", path.display())))
-}
-
-/// Green → PASS, yellow → 7 days at home, red → 14 days centralised, pending/unknown → REVIEW.
-pub fn default_rules() -> ColourRules {
-    ColourRules {
-        green: Rule::new(Verdict::Pass, 0),
-        yellow: Rule::new(Verdict::HomeQuarantine, 7),
-        red: Rule::new(Verdict::CentralQuarantine, 14),
-        pending: Rule::new(Verdict::Review, 0),
-        unknown: Rule::new(Verdict::Review, 0),
-    }
-}
-
-/// The concept map of `region` from the shared vocabulary table; Hubei's green lapses to YELLOW
-/// three days after the last refresh.
-pub fn concept_map(region: &str) -> ConceptMap {
-    let mut map = ConceptMap::default();
-    if let Some(v) = VOCABULARIES.iter().find(|v| v.region == region) {
-        for (label, colour) in v.labels {
-            let lapse = (region == "420000" && *colour == Colour::Green).then_some(Lapse {
-                after_secs: 3 * 86_400,
-                to: Colour::Yellow,
-            });
-            map.labels.insert(
-                label.to_string(),
-                ConceptEntry {
-                    colour: *colour,
-                    lapse,
-                },
-            );
-        }
-    }
-    map
-}
-
-/// The dev agreements: a national default among all regions and two bilateral ones that differ.
-pub fn agreements(now: OffsetDateTime) -> Vec<Agreement> {
-    let base = Agreement {
-        id: "national".into(),
-        version: 1,
-        expires: now + Duration::days(365),
-        kind: AgreementKind::National,
-        verifying: ANY_REGION.into(),
-        issuing: ANY_REGION.into(),
-        rules: default_rules(),
-        max_code_age_secs: 72 * 3600,
-        online_check_required: false,
-        effective_from: datetime!(2020-02-01 00:00 UTC),
-        effective_until: None,
-    };
-    // Zhejiang accepts Sichuan's green only when refreshed within 24 h, checked online.
-    let zj_sc = Agreement {
-        id: "330000-510000".into(),
-        kind: AgreementKind::Bilateral,
-        verifying: "330000".into(),
-        issuing: "510000".into(),
-        max_code_age_secs: 24 * 3600,
-        online_check_required: true,
-        ..base.clone()
-    };
-    // Guangdong sends Hubei's yellow to central quarantine and wants a code from today.
-    let mut gd_hb = Agreement {
-        id: "440000-420000".into(),
-        kind: AgreementKind::Bilateral,
-        verifying: "440000".into(),
-        issuing: "420000".into(),
-        max_code_age_secs: 24 * 3600,
-        ..base.clone()
-    };
-    gd_hb
-        .rules
-        .set(Colour::Yellow, Rule::new(Verdict::CentralQuarantine, 14));
-    vec![base, zj_sc, gd_hb]
 }
 
 impl DevRegistry {
