@@ -1,5 +1,6 @@
 //! The [`RegionAdapter`] trait and the [`AdapterSet`] that hands a payload to exactly one adapter.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use crate::codec::Verified;
 pub use crate::lookup::{LookupQuery, StatusLookup};
 use crate::model::{CodeError, ReadOutcome, RegionCode, ResidentId};
 use crate::net::StatusClient;
+use crate::scan::{self, ScannedUrl};
 use crate::trust::TrustView;
 
 /// What a read may use: the registry view, the clock, the caller's deadline, the online client.
@@ -86,6 +88,17 @@ pub trait RegionAdapter: Send + Sync {
     /// Cheap and allocation-free: is this payload ours?
     fn claims(&self, payload: &str) -> bool {
         payload.starts_with(self.prefix())
+    }
+
+    /// The payload a URL a person scanned or pasted holds, in this region's own form, or `None`
+    /// when the URL is not one of this region's. By default a signed format's code travels in a
+    /// `code` query parameter of any http(s) URL (`https://<host>/hc?code=<payload>`): the code
+    /// is checked on its own signature, so the wrapper needs no trust. Online regions, whose
+    /// payload is itself a URL, override this to read their URL's variants.
+    fn payload_in_url(&self, url: &ScannedUrl) -> Option<String> {
+        url.param("code")
+            .filter(|code| self.claims(code))
+            .map(str::to_string)
     }
 
     /// Decodes and checks the payload (signature against the registry's key, and/or an online
@@ -172,6 +185,20 @@ impl AdapterSet {
             }
         }
         Ok(Self { adapters })
+    }
+
+    /// A payload as a scanner or a paste delivered it, made into its region's own form once, at
+    /// the edge: surrounding whitespace and CR/LF trimmed, and a URL form read as the code it
+    /// holds ([`RegionAdapter::payload_in_url`]). Anything else comes back trimmed, to be judged (and
+    /// refused) as it is.
+    pub fn scanned<'p>(&self, raw: &'p str) -> Cow<'p, str> {
+        let trimmed = scan::trim(raw);
+        if let Some(url) = ScannedUrl::parse(trimmed)
+            && let Some(payload) = self.adapters.iter().find_map(|a| a.payload_in_url(&url))
+        {
+            return Cow::Owned(payload);
+        }
+        Cow::Borrowed(trimmed)
     }
 
     /// The adapter that claims the payload, or [`CodeError::NotClaimed`].

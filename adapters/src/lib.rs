@@ -11,6 +11,8 @@
 //! - [`lookup`]: the [`StatusLookup`] trait adapters ask their region's status service through.
 //! - [`codec`]: what the signed formats share: armor, issuer signing, verification, tokens.
 //! - [`regions`]: the seven reference regions and [`default_adapters`].
+//! - [`scan`]: what scanners and pastes do to a payload (whitespace, URL forms), undone once.
+//! - [`when`]: times in messages, as RFC 3339.
 //! - [`issue`]: the issuing side, for the reference services and `huren region issue`.
 //! - [`status_list`]: signed per-issuer status lists that withdraw or suspend single offline codes.
 //! - [`net`]: the pooled, pinned, deadline-bound client that reaches regions' status services,
@@ -32,6 +34,7 @@ pub mod model;
 pub mod net;
 pub mod region;
 pub mod regions;
+pub mod scan;
 #[cfg(any(test, feature = "sim"))]
 pub mod sim;
 pub mod status_list;
@@ -39,6 +42,7 @@ pub mod status_list;
 pub mod testing;
 pub mod trust;
 pub mod vocabulary;
+pub mod when;
 
 pub use adapter::{
     AdapterSet, ConfigError, LookupQuery, ReadContext, RegionAdapter, StatusLookup, Task, Upkeep,

@@ -207,6 +207,9 @@ pub struct Degraded {
     pub valid_until: Option<OffsetDateTime>,
     /// Why, one line per fact, for the reason the person at the checkpoint reads.
     pub why: Vec<String>,
+    /// The registry lists no status service for the region: nobody could be asked, which is a
+    /// configuration gap, not a region that did not answer.
+    pub unlisted: bool,
 }
 
 /// Why a payload could not be read. The gateway turns these into REJECT or an error.

@@ -299,6 +299,7 @@ pub fn degraded_reading(region: RegionCode) -> ReadOutcome {
         why: vec![format!(
             "region {region} did not answer within the deadline"
         )],
+        unlisted: false,
     })
 }
 

@@ -40,13 +40,13 @@ pub enum TrustError {
     UnknownRegion(RegionCode),
     #[error("issuer {issuer} is not listed for region {region}")]
     UnknownIssuer { region: RegionCode, issuer: String },
-    #[error("issuer {issuer} was revoked from {effective_from}: {reason}")]
+    #[error("issuer {issuer} was revoked from {}: {reason}", crate::when::rfc3339(.effective_from))]
     Revoked {
         issuer: String,
         effective_from: OffsetDateTime,
         reason: String,
     },
-    #[error("issuer {issuer}'s certificate was not valid at {at}")]
+    #[error("issuer {issuer}'s certificate was not valid at {}", crate::when::rfc3339(.at))]
     NotValidAt { issuer: String, at: OffsetDateTime },
 }
 

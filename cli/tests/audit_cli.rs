@@ -116,3 +116,41 @@ async fn verify_with_a_key_checks_the_chain_against_its_signed_checkpoints() {
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains("not signed by this key"), "{stderr}");
 }
+
+/// Observed: `huren audit verify .huren/state`, the directory `serve` prints, said "OK" because it
+/// looked for segments in the wrong directory; a check of nothing must fail.
+#[tokio::test]
+async fn verify_finds_the_log_in_the_state_directory_and_fails_when_it_checked_nothing() {
+    let state = tempfile::tempdir().unwrap();
+    let audit = state.path().join("audit");
+    let (log, _) = AuditLog::open(&audit, Config::default()).await.unwrap();
+    for n in 0..3 {
+        log.append(entry(n)).await.unwrap();
+    }
+    log.close().await.unwrap();
+    let huren = env!("CARGO_BIN_EXE_huren");
+
+    let out = Command::new(huren)
+        .args(["audit", "verify"])
+        .arg(state.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("3 records intact"), "{stdout}");
+    assert!(stdout.contains(&audit.display().to_string()), "{stdout}");
+
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(huren)
+        .args(["audit", "verify"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("nothing was checked"), "{stderr}");
+}

@@ -298,6 +298,7 @@ pub fn degraded(region: RegionCode, query: &LookupQuery, why: &NetError) -> Degr
         signed_at: None,
         valid_until: None,
         why: vec![format!("region {region} status service: {why}")],
+        unlisted: matches!(why, NetError::NoService(_)),
     }
 }
 

@@ -12,6 +12,7 @@
 use crate::codec::{CodeId, MAX_PAYLOAD_LEN};
 use crate::model::{CodeError, RegionCode};
 use crate::regions::online::OnlineAdapter;
+use crate::scan::ScannedUrl;
 
 pub const PREFIX: &str = "https://yushiban.huren.dev/jkm/q?code=";
 
@@ -40,7 +41,17 @@ pub const ADAPTER: OnlineAdapter = OnlineAdapter {
     region: RegionCode::HENAN,
     prefix: PREFIX,
     parse: |payload| Ok((parse(payload)?, None)),
+    payload_in_url,
 };
+
+/// The URL forms people paste (`http`, the host in any case, extra or encoded parameters), read
+/// as the canonical payload; `None` when the URL is not Henan's or names no valid code id.
+pub fn payload_in_url(url: &ScannedUrl) -> Option<String> {
+    if !url.is_at("yushiban.huren.dev", "/jkm/q") {
+        return None;
+    }
+    Some(payload(&CodeId::parse(url.param("code")?)?))
+}
 
 #[cfg(test)]
 mod tests {

@@ -130,6 +130,51 @@ mod tests {
     }
 
     #[test]
+    fn a_scanned_payload_is_read_in_its_regions_own_form() {
+        let set = default_adapters().unwrap();
+        let issuers = TestIssuers::generate().unwrap();
+        let id = CodeId::random();
+        let zj = zhejiang::payload(&id, Some(RegionCode::parse("330100").unwrap()));
+        let hn = henan::payload(&id);
+        let mut cases = vec![
+            (format!("{zj}\r\n"), zj.clone()),
+            (format!(" {hn} "), hn.clone()),
+            (
+                format!(
+                    "HTTP://HZGOV.huren.dev/healthAct/index.html?from=singlemessage&cityCode=330100&stateCouncilBarCode={id}"
+                ),
+                zj.clone(),
+            ),
+            (
+                format!("http://yushiban.huren.dev/jkm/q?code={id}&isappinstalled=0"),
+                hn,
+            ),
+        ];
+        for (region, _, _) in crate::testing::SIGNED_REGIONS {
+            let label = crate::vocabulary::vocabulary(region.as_str())
+                .unwrap()
+                .labels[0]
+                .0;
+            let p = issue(region, &request(label), issuers.signer(region), NOW).unwrap();
+            cases.push((format!("{p} \r\n"), p.clone()));
+            let encoded = p.replace(':', "%3A").replace('.', "%2E");
+            cases.push((format!("https://hc.example.cn/hc?code={encoded}"), p));
+        }
+        for (scanned, canonical) in &cases {
+            assert_eq!(set.scanned(scanned), canonical.as_str(), "{scanned}");
+            assert!(set.claim(&set.scanned(scanned)).is_ok(), "{scanned}");
+        }
+        // Not a region's URL, or no valid code in it: trimmed only, judged (and refused) as is.
+        for other in [
+            " hello\n",
+            "https://example.com/hc?code=hello",
+            &format!("{zj}x"),
+        ] {
+            assert_eq!(set.scanned(other), other.trim());
+        }
+    }
+
+    #[test]
     fn a_payload_no_adapter_claims_is_not_claimed() {
         let set = default_adapters().unwrap();
         for payload in [

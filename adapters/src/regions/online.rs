@@ -3,9 +3,13 @@
 use crate::adapter::{LookupQuery, ReadContext, RegionAdapter};
 use crate::codec::CodeId;
 use crate::model::{CodeError, NativeReading, ReadOutcome, RegionCode, ResidentId};
+use crate::scan::ScannedUrl;
 
 /// Takes the code id, and the city when the URL names one, out of a payload.
 pub type ParseUrl = fn(&str) -> Result<(CodeId, Option<RegionCode>), CodeError>;
+
+/// The region's own payload for a URL a person scanned or pasted, when it is one of the region's.
+pub type PayloadInUrl = fn(&ScannedUrl) -> Option<String>;
 
 /// An online region's adapter: its URL prefix and how to take the code id (and city, if the URL
 /// carries one) out of a payload; the status service answers everything else.
@@ -13,6 +17,7 @@ pub struct OnlineAdapter {
     pub region: RegionCode,
     pub prefix: &'static str,
     pub parse: ParseUrl,
+    pub payload_in_url: PayloadInUrl,
 }
 
 #[async_trait::async_trait]
@@ -23,6 +28,10 @@ impl RegionAdapter for OnlineAdapter {
 
     fn prefix(&self) -> &'static str {
         self.prefix
+    }
+
+    fn payload_in_url(&self, url: &ScannedUrl) -> Option<String> {
+        (self.payload_in_url)(url)
     }
 
     async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<ReadOutcome, CodeError> {

@@ -108,6 +108,7 @@ fn still_degraded(signed: NativeReading, failed: Degraded) -> Degraded {
         signed_at: Some(signed.refreshed_at),
         valid_until: signed.valid_until,
         why,
+        unlisted: failed.unlisted,
     }
 }
 

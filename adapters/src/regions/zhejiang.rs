@@ -14,6 +14,7 @@
 use crate::codec::{CodeId, MAX_PAYLOAD_LEN};
 use crate::model::{CodeError, RegionCode};
 use crate::regions::online::OnlineAdapter;
+use crate::scan::ScannedUrl;
 
 pub const PREFIX: &str = "https://hzgov.huren.dev/healthAct/index.html?stateCouncilBarCode=";
 const CITY_PARAM: &str = "&cityCode=";
@@ -57,10 +58,29 @@ pub fn parse(payload: &str) -> Result<(CodeId, Option<RegionCode>), CodeError> {
     Ok((code_id, city))
 }
 
+/// The URL forms people paste: `http` or `https`, the host in any case, the parameters in any
+/// order and percent-encoded, extra parameters (a messenger's `&from=...`) dropped. Read as the
+/// canonical payload, or `None` when the URL is not Zhejiang's or names no valid code id.
+pub fn payload_in_url(url: &ScannedUrl) -> Option<String> {
+    if !url.is_at(HOST, PATH) {
+        return None;
+    }
+    let code_id = CodeId::parse(url.param("stateCouncilBarCode")?)?;
+    let city = match url.param("cityCode") {
+        Some(c) => Some(RegionCode::parse(c).ok()?),
+        None => None,
+    };
+    Some(payload(&code_id, city))
+}
+
+const HOST: &str = "hzgov.huren.dev";
+const PATH: &str = "/healthAct/index.html";
+
 pub const ADAPTER: OnlineAdapter = OnlineAdapter {
     region: RegionCode::ZHEJIANG,
     prefix: PREFIX,
     parse,
+    payload_in_url,
 };
 
 #[cfg(test)]

@@ -10,7 +10,8 @@ pub enum Command {
     /// Check the whole chain: segment names, each record's hash, sequence, links. Exits non-zero
     /// and names the file, line and seq where it breaks.
     Verify {
-        /// The audit log directory (as given to `huren serve`).
+        /// The audit log directory, or the state directory `huren serve` prints (its `audit`
+        /// directory is checked). A log with no records fails: nothing was checked.
         dir: PathBuf,
         /// The node's audit-checkpoint public key (PEM, or 64 hex characters): also check the
         /// chain against the newest checkpoint it signed, so a rewritten chain fails.
@@ -19,6 +20,7 @@ pub enum Command {
     },
     /// Print the last records of the log, oldest first.
     Show {
+        /// The audit log directory, or the state directory that holds it.
         dir: PathBuf,
         /// How many of the newest records to print.
         #[arg(long, default_value_t = 20, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
@@ -27,7 +29,7 @@ pub enum Command {
 }
 
 pub async fn run(cmd: Command) -> anyhow::Result<()> {
-    match cmd {
+    match cmd.in_log_dir() {
         Command::Verify { dir, key: None } => verify(dir).await,
         Command::Verify {
             dir,
@@ -35,6 +37,52 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
         } => verify_anchored(dir, key).await,
         Command::Show { dir, limit } => show(dir, limit).await,
     }
+}
+
+impl Command {
+    /// The same command on the audit log itself when it names the state directory holding it.
+    fn in_log_dir(self) -> Self {
+        match self {
+            Command::Verify { dir, key } => Command::Verify {
+                dir: log_dir(dir),
+                key,
+            },
+            Command::Show { dir, limit } => Command::Show {
+                dir: log_dir(dir),
+                limit,
+            },
+        }
+    }
+}
+
+/// `dir`, or its `audit` directory when `dir` is a node's state directory (what `huren serve`
+/// prints) rather than the log: it holds no segments and has an `audit` directory.
+fn log_dir(dir: PathBuf) -> PathBuf {
+    let inside = dir.join(huren::node::AUDIT_DIR);
+    let holds_segments = std::fs::read_dir(&dir).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("segment-") && name.ends_with(".log")
+        })
+    });
+    if !holds_segments && inside.is_dir() {
+        inside
+    } else {
+        dir
+    }
+}
+
+/// A check that read no record proves nothing: say so, and fail.
+fn checked_nothing(dir: &std::path::Path, records: u64) -> anyhow::Result<()> {
+    if records == 0 {
+        anyhow::bail!(
+            "no audit records in {}: nothing was checked (give the audit directory, or the state \
+             directory `huren serve` prints)",
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 async fn verify(dir: PathBuf) -> anyhow::Result<()> {
@@ -45,7 +93,7 @@ async fn verify(dir: PathBuf) -> anyhow::Result<()> {
     println!("audit log {}", dir.display());
     println!("{report}");
     match report.problem() {
-        None => Ok(()),
+        None => checked_nothing(&dir, report.scan.records),
         Some(p) if report.is_torn_tail_only() => anyhow::bail!(
             "torn tail (a write cut short by a crash, or one in flight on a live log) at {p}; \
              opening the log cuts it off and keeps a copy"
@@ -70,7 +118,7 @@ async fn verify_anchored(dir: PathBuf, key_file: PathBuf) -> anyhow::Result<()> 
         anyhow::bail!("audit chain broken at {p}");
     }
     match &report.problem {
-        None => Ok(()),
+        None => checked_nothing(&dir, report.chain.scan.records),
         Some(p) => anyhow::bail!("audit chain does not match its signed checkpoints: {p}"),
     }
 }

@@ -3,8 +3,10 @@
 //! `ErrorInfo` reason and exits non-zero.
 
 mod caller;
-mod csv;
+mod fail_on;
 mod manifest;
+mod own_cert;
+mod table;
 mod workers;
 
 use std::path::PathBuf;
@@ -17,6 +19,7 @@ use huren_proto::v1::{GetNationalSummaryRequest, VerifyCodeRequest};
 use time::OffsetDateTime;
 
 pub use caller::CallerArgs;
+pub use fail_on::FailOn;
 pub use manifest::manifest;
 pub use workers::workers;
 
@@ -25,7 +28,8 @@ use crate::report::{answers, json};
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// The QR payload exactly as scanned.
+    /// The QR payload as scanned (the gateway trims a scanner's CR/LF and reads a region's URL
+    /// form), or `-` to read payloads from stdin, one per line, as a USB scanner types them.
     pub payload: String,
     /// Region whose rules apply [default: the caller's province]; only provinces may name another.
     #[arg(long, value_name = "CODE")]
@@ -33,9 +37,13 @@ pub struct VerifyArgs {
     /// Why the code is checked; written to the audit log.
     #[arg(long, default_value = "checkpoint-entry")]
     pub purpose: String,
-    /// Print the answer as JSON.
+    /// Print the answer as JSON (with `-`, one JSON object per line).
     #[arg(long)]
     pub json: bool,
+    /// Exit non-zero when any answer is of these kinds (comma-separated), after printing them
+    /// all: deny (not let through), review, reject (forged, revoked, expired, malformed).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KINDS")]
+    pub fail_on: Vec<FailOn>,
     #[command(flatten)]
     pub caller: CallerArgs,
 }
@@ -50,7 +58,8 @@ pub enum ManifestCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct ManifestArgs {
-    /// CSV file: seat,payload (a header row is optional).
+    /// CSV or .xlsx file: seat,payload. A header row (seat/座位, payload/健康码) may name the
+    /// columns in any order; CSV may be UTF-8 or GBK.
     pub file: PathBuf,
     /// Train or bus id, e.g. D1234.
     #[arg(long)]
@@ -69,6 +78,10 @@ pub struct ManifestArgs {
     pub all: bool,
     #[arg(long)]
     pub json: bool,
+    /// Exit non-zero when any answer is of these kinds (comma-separated), after printing them
+    /// all: deny (not let through), review, reject (forged, revoked, expired, malformed).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KINDS")]
+    pub fail_on: Vec<FailOn>,
     #[command(flatten)]
     pub caller: CallerArgs,
 }
@@ -81,7 +94,9 @@ pub enum WorkersCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct WorkersArgs {
-    /// CSV file: worker_ref,payload or worker_ref,id_number,name (your own residents).
+    /// CSV or .xlsx file: worker_ref,payload or worker_ref,id_number,name (your own residents).
+    /// A header row (worker_ref/工号, payload/健康码, id_number/身份证号, name/姓名) may name the
+    /// columns in any order; CSV may be UTF-8 or GBK.
     pub file: PathBuf,
     /// Destination province, e.g. 330000.
     #[arg(long, value_name = "CODE")]
@@ -93,13 +108,17 @@ pub struct WorkersArgs {
     pub receipts: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
+    /// Exit non-zero when any answer is of these kinds (comma-separated), after printing them
+    /// all: deny (not let through), review, reject (forged, revoked, expired, malformed).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KINDS")]
+    pub fail_on: Vec<FailOn>,
     #[command(flatten)]
     pub caller: CallerArgs,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct SummaryArgs {
-    /// How far back to count, e.g. 15m, 1h, 24h (at most 24h).
+    /// How far back to count, e.g. 15m, 1h, 1d (at most a day, the window the gateway keeps).
     #[arg(long, default_value = "1h", value_parser = parse_since)]
     pub since: time::Duration,
     #[arg(long)]
@@ -110,11 +129,37 @@ pub struct SummaryArgs {
 
 pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
     let mut client = RecognitionServiceClient::new(args.caller.channel("checkpoint").await?);
+    let mut answers = Vec::new();
+    if args.payload == "-" {
+        // One scan per line; the line ending and any stray spaces go to the gateway, which
+        // trims them as it does for every client.
+        let mut lines =
+            tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(tokio::io::stdin()));
+        while let Some(line) = lines.next_line().await.context("cannot read stdin")? {
+            if line.trim().is_empty() {
+                continue;
+            }
+            if !answers.is_empty() && !args.json {
+                println!();
+            }
+            answers.push(verify_one(&mut client, &args, line).await?);
+        }
+    } else {
+        answers.push(verify_one(&mut client, &args, args.payload.clone()).await?);
+    }
+    fail_on::check(&args.fail_on, answers)
+}
+
+async fn verify_one(
+    client: &mut RecognitionServiceClient<tonic::transport::Channel>,
+    args: &VerifyArgs,
+    payload: String,
+) -> anyhow::Result<fail_on::Kinds> {
     let response = client
         .verify_code(args.caller.request(VerifyCodeRequest {
-            payload: args.payload,
-            verifying_region: args.verifying_region.unwrap_or_default(),
-            purpose: args.purpose,
+            payload,
+            verifying_region: args.verifying_region.clone().unwrap_or_default(),
+            purpose: args.purpose.clone(),
         }))
         .await
         .map_err(|s| CallError::context("VerifyCode", s))?
@@ -127,7 +172,7 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
     } else {
         print!("{}", answers::verification(&v));
     }
-    Ok(())
+    Ok(fail_on::Kinds::of_verification(&v))
 }
 
 pub async fn summary(args: SummaryArgs) -> anyhow::Result<()> {
@@ -149,20 +194,18 @@ pub async fn summary(args: SummaryArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `90s`, `15m`, `1h`, `24h` → a duration of at most 24 hours.
+/// A duration as people write it (`90s`, `15m`, `1h`, `1d`, `2h 30m`), up to the window the
+/// gateway keeps.
 fn parse_since(s: &str) -> Result<time::Duration, String> {
-    let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = number
-        .parse()
-        .map_err(|_| format!("{s}: expected a number and a unit, e.g. 1h"))?;
-    let d = match unit {
-        "s" => time::Duration::seconds(n),
-        "m" => time::Duration::minutes(n),
-        "h" | "" => time::Duration::hours(n),
-        _ => return Err(format!("{s}: the unit is s, m or h")),
-    };
-    if d > time::Duration::hours(24) || d <= time::Duration::ZERO {
-        return Err(format!("{s}: between 1s and 24h"));
+    let max = huren::services::coordination::MAX_WINDOW;
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("{s}: {e}; write e.g. 15m, 1h or 1d"))
+        .and_then(|d| time::Duration::try_from(d).map_err(|e| format!("{s}: {e}")))?;
+    if d > max || d <= time::Duration::ZERO {
+        return Err(format!(
+            "{s}: between 1s and {}",
+            humantime::format_duration(max.unsigned_abs())
+        ));
     }
     Ok(d)
 }
@@ -176,7 +219,8 @@ mod tests {
         assert_eq!(parse_since("15m").unwrap(), time::Duration::minutes(15));
         assert_eq!(parse_since("24h").unwrap(), time::Duration::hours(24));
         assert!(parse_since("25h").is_err());
-        assert!(parse_since("1d").is_err());
+        assert_eq!(parse_since("1d").unwrap(), time::Duration::hours(24));
+        assert_eq!(parse_since("1h 30m").unwrap(), time::Duration::minutes(90));
         assert!(parse_since("h").is_err());
     }
 }

@@ -88,7 +88,7 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("huren: {e:#}");
+            eprintln!("huren: {}", crate::report::error::chain(&e));
             ExitCode::FAILURE
         }
     }

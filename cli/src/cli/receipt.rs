@@ -1,5 +1,6 @@
 //! `huren receipt …`: offline checks of recognition receipts against the trust registry.
 
+use huren_adapters::when::rfc3339;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -53,8 +54,8 @@ fn verify(file: PathBuf, registry: PathBuf) -> anyhow::Result<()> {
         b.destination_verdict.as_str()
     );
     println!("  agreement       agreements/{}", b.agreement);
-    println!("  valid until     {}", b.valid_until);
-    println!("  issued at       {}", b.issued_at);
+    println!("  valid until     {}", rfc3339(&b.valid_until));
+    println!("  issued at       {}", rfc3339(&b.issued_at));
     println!(
         "  registry        version {} when issued; checked against version {}",
         b.registry_version,

@@ -90,8 +90,8 @@ pub struct InitArgs {
     /// A region's status-service URL, e.g. 330000=https://127.0.0.1:8443 (repeatable).
     #[arg(long = "status-url", value_name = "CODE=URL")]
     pub status_urls: Vec<String>,
-    /// Hours each timestamp lives (publish renews it).
-    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(i64).range(1..=8_760))]
+    /// Hours each timestamp lives (publish renews it) [default: a week].
+    #[arg(long, default_value_t = 168, value_parser = clap::value_parser!(i64).range(1..=8_760))]
     pub timestamp_hours: i64,
     /// Replace an existing registry in REG.
     #[arg(long)]

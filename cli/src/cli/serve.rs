@@ -14,6 +14,8 @@ use huren_registry::dev::{DevOptions, DevRegistry};
 use huren_registry::store::STATE_FILE;
 use time::OffsetDateTime;
 
+mod dev_state;
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// A huren.toml (listen address, TLS files or PKI, limits, shutdown timings).
@@ -133,6 +135,9 @@ async fn assemble_node(config: &Config, dev: bool) -> anyhow::Result<Option<Node
     if dev && ensure_dev_registry(&pki, &registry)? {
         eprintln!("created a dev trust registry in {}", registry.display());
     }
+    if dev {
+        dev_state::check_pair(&pki, &registry, OffsetDateTime::now_utc())?;
+    }
     let mut node = NodeConfig::new(
         registry,
         settings
@@ -157,7 +162,9 @@ async fn assemble_node(config: &Config, dev: bool) -> anyhow::Result<Option<Node
         node.state_dir.clone(),
         node.node_id.clone(),
     );
-    let node = Node::assemble(node).await?;
+    let node = Node::assemble(node)
+        .await
+        .map_err(|e| dev_state::explain_expiry(e.into(), &registry_dir))?;
     if let Some(torn) = &node.audit_recovery.torn {
         eprintln!("audit log: cut off a torn tail left by a crash: {torn:?}");
     }
@@ -268,7 +275,11 @@ fn ensure_dev_registry(pki_dir: &Path, registry_dir: &Path) -> anyhow::Result<bo
         }
         return Ok(false);
     }
-    DevRegistry::init(pki_dir, registry_dir, &DevOptions::default(), false, now)
-        .with_context(failed)?;
+    // A week, not the library's day: a dev setup left over a weekend still starts.
+    let options = DevOptions {
+        timestamp_lifetime: time::Duration::days(7),
+        ..DevOptions::default()
+    };
+    DevRegistry::init(pki_dir, registry_dir, &options, false, now).with_context(failed)?;
     Ok(true)
 }

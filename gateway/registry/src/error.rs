@@ -5,6 +5,7 @@
 //! match `Error::InvalidCertificate(..)`. Every message reads the same as the flat list it
 //! replaced: the outer enum adds no words of its own.
 
+use huren_adapters::when::rfc3339;
 use time::OffsetDateTime;
 
 use crate::canonical::CanonicalError;
@@ -87,7 +88,7 @@ pub enum RootError {
     BadKeySet { role: String, reason: String },
     #[error("region {region} is not delegated by the root")]
     RegionNotDelegated { region: String },
-    #[error("the root's delegation of region {region} expired at {expires}")]
+    #[error("the root's delegation of region {region} expired at {}", rfc3339(.expires))]
     DelegationExpired {
         region: String,
         expires: OffsetDateTime,
@@ -134,7 +135,9 @@ pub enum SignatureError {
 #[non_exhaustive]
 pub enum FreshnessError {
     #[error(
-        "document {document} expired at {expires} (now {now}); a newer signed version is needed"
+        "document {document} expired at {} (now {}); a newer signed version is needed",
+        rfc3339(.expires),
+        rfc3339(.now)
     )]
     Expired {
         document: String,

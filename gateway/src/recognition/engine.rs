@@ -18,6 +18,7 @@
 
 use std::fmt;
 
+use huren_adapters::when::rfc3339;
 use huren_adapters::{CodeError, Colour, RegionCode, Source, TrustError};
 use huren_registry::{Agreement, Verdict};
 use time::{Duration, OffsetDateTime};
@@ -368,15 +369,16 @@ fn review_reasons(
         reasons.push(Reason::new(
             ReasonCode::FutureRefresh,
             format!(
-                "refreshed at {}, later than now ({now})",
-                status.refreshed_at
+                "refreshed at {}, later than now ({})",
+                rfc3339(&status.refreshed_at),
+                rfc3339(&now)
             ),
         ));
     }
     if let Some(until) = status.valid_until.filter(|u| *u <= now) {
         reasons.push(Reason::new(
             ReasonCode::Expired,
-            format!("the code was valid until {until}"),
+            format!("the code was valid until {}", rfc3339(&until)),
         ));
     }
     // A cached status came from an online check within the region's TTL; an offline-signed one
@@ -415,7 +417,7 @@ fn judge_failure(failure: &ReadFailure, agreement: Option<&Agreement>) -> Decisi
         ReadFailure::Expired(at) => (
             Verdict::Review,
             ReasonCode::Expired,
-            format!("the code was valid until {at}"),
+            format!("the code was valid until {}", rfc3339(at)),
         ),
         ReadFailure::Unsupported(m) => (Verdict::Review, ReasonCode::Unsupported, m.clone()),
     };

@@ -235,6 +235,9 @@ impl Recognizer {
     /// Claims and reads the payload under the agreement that applies, and decides. No I/O other
     /// than the adapter's read; nothing is recorded.
     pub async fn judge_payload(&self, call: &Call, payload: &str) -> Result<Judged, Error> {
+        // The one place a payload enters: a scanner's CR/LF or a pasted URL form is undone here,
+        // for every service that judges codes.
+        let payload = &*self.adapters.scanned(payload);
         let adapter = self
             .adapters
             .claim(payload)
@@ -316,7 +319,7 @@ impl Recognizer {
             call.registry.expires(),
             now,
         );
-        explain_degraded(&mut decision, &seen.why);
+        explain_degraded(&mut decision, issuing, &seen);
         let subject_ref = person_key(issuing, &seen.subject)
             .map(|h| {
                 let calling = call.peer.province();
@@ -393,6 +396,8 @@ struct Seen {
     valid_until: Option<OffsetDateTime>,
     /// Why the region was not reached; empty for a read.
     why: Vec<String>,
+    /// No status service is listed for the region, so none was asked.
+    unlisted: bool,
 }
 
 impl Seen {
@@ -411,6 +416,7 @@ impl Seen {
                 refreshed_at: native.refreshed_at,
                 valid_until: native.valid_until,
                 why: Vec::new(),
+                unlisted: false,
             },
             ReadOutcome::Degraded(d) => Self {
                 colour: Colour::Unknown,
@@ -421,6 +427,7 @@ impl Seen {
                 refreshed_at: d.signed_at.unwrap_or(now),
                 valid_until: d.valid_until,
                 why: d.why,
+                unlisted: d.unlisted,
             },
         }
     }
@@ -428,8 +435,9 @@ impl Seen {
 
 /// Says on the DEGRADED reason why the region was not reached (down, slow, wrong identity...), so
 /// the person at the checkpoint knows it is not the holder's fault.
-fn explain_degraded(decision: &mut Decision, why: &[String]) {
-    if why.is_empty() {
+/// A region with no status service listed was never asked: say that, not that it was slow.
+fn explain_degraded(decision: &mut Decision, issuing: RegionCode, seen: &Seen) {
+    if seen.why.is_empty() && !seen.unlisted {
         return;
     }
     for reason in decision
@@ -437,7 +445,14 @@ fn explain_degraded(decision: &mut Decision, why: &[String]) {
         .iter_mut()
         .filter(|r| r.code == ReasonCode::Degraded)
     {
-        reason.message = format!("{} ({})", reason.message, why.join("; "));
+        reason.message = if seen.unlisted {
+            format!(
+                "no status service listed for region {issuing} in the trust registry; its status \
+                 is not known"
+            )
+        } else {
+            format!("{} ({})", reason.message, seen.why.join("; "))
+        };
     }
 }
 

@@ -10,6 +10,8 @@ use tonic::transport::Channel;
 
 use huren::connect::{ClientTls, connect};
 
+use super::own_cert;
+
 /// Flags every client command shares.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CallerArgs {
@@ -66,6 +68,20 @@ impl CallerArgs {
         })
     }
 
+    /// Refuses to guess which region's certificate to call as when the role has one per region
+    /// (`default_role` unless --role names another) and neither --region nor --cert says which:
+    /// the PKI's first certificate of that role would silently speak for one province.
+    pub fn require_region(&self, default_role: &str, command: &str) -> anyhow::Result<()> {
+        let role = self.role.as_deref().unwrap_or(default_role);
+        if role == "province" && self.region.is_none() && self.cert.is_none() {
+            bail!(
+                "{command} calls as a province: give --region CODE, the province whose \
+                 certificate to use (e.g. --region 410000 for Henan's labour office)"
+            );
+        }
+        Ok(())
+    }
+
     /// `message` as a request carrying this caller's deadline.
     pub fn request<T>(&self, message: T) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
@@ -75,10 +91,48 @@ impl CallerArgs {
         request
     }
 
-    /// Connects (TCP + mutual TLS) as this caller.
+    /// The file of the client certificate this caller presents.
+    fn cert_file(&self, default_role: &str) -> anyhow::Result<PathBuf> {
+        if let Some(cert) = &self.cert {
+            return Ok(cert.clone());
+        }
+        let manifest = huren_certs::Manifest::load(&self.pki)?;
+        let role = self.role.as_deref().unwrap_or(default_role);
+        Ok(self
+            .pki
+            .join(&manifest.client(role, self.region.as_deref())?.cert))
+    }
+
+    /// Refuses a client certificate the gateway would refuse (expired, not yet valid, not for
+    /// clients, from another PKI), naming the file and why, before any handshake.
+    fn check_own_certificate(&self, default_role: &str, tls: &ClientTls) -> anyhow::Result<()> {
+        let Some((cert_pem, _)) = &tls.identity else {
+            return Ok(());
+        };
+        let manifest = huren_certs::Manifest::load(&self.pki).ok();
+        let root_file = manifest
+            .as_ref()
+            .map_or_else(|| self.pki.clone(), |m| self.pki.join(&m.root_ca));
+        let intermediates_pem = manifest
+            .iter()
+            .flat_map(|m| &m.regions)
+            .filter_map(|r| std::fs::read_to_string(self.pki.join(&r.ca)).ok())
+            .collect();
+        let anchors = own_cert::Anchors {
+            root_pem: &tls.ca_pem,
+            root_file: &root_file,
+            intermediates_pem,
+        };
+        let file = self.cert_file(default_role)?;
+        own_cert::check(&file, cert_pem, &anchors, time::OffsetDateTime::now_utc())?;
+        Ok(())
+    }
+
+    /// Connects (TCP + mutual TLS) as this caller, after checking its own certificate.
     pub async fn channel(&self, default_role: &str) -> anyhow::Result<Channel> {
         huren::tls::install_crypto_provider();
         let mut tls = self.tls(default_role)?;
+        self.check_own_certificate(default_role, &tls)?;
         let (addr, host) = resolve(&self.gateway).await?;
         if host.parse::<std::net::IpAddr>().is_err() {
             tls.server_name = host;

@@ -1,13 +1,15 @@
 //! `huren manifest check|watch FILE.csv`: a charter train's passengers from a CSV file, decided
 //! once or followed until departure, as a carrier.
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use huren_proto::v1::manifests_service_client::ManifestsServiceClient;
 use huren_proto::v1::{CheckManifestRequest, Manifest, Passenger, WatchManifestRequest};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{ManifestArgs, ManifestCommand, csv, timestamp};
+use super::fail_on::{self, Kinds};
+use super::table::{self, Column};
+use super::{ManifestArgs, ManifestCommand, timestamp};
 use crate::report::status::CallError;
 use crate::report::{answers, json};
 
@@ -19,21 +21,13 @@ pub async fn manifest(cmd: ManifestCommand) -> anyhow::Result<()> {
 }
 
 fn read_manifest(args: &ManifestArgs) -> anyhow::Result<Manifest> {
-    let rows = csv::read(&args.file, "seat")?;
-    let mut passengers = Vec::with_capacity(rows.len());
-    for row in rows {
-        let [seat, payload] = row.fields.as_slice() else {
-            bail!(
-                "{} line {}: expected seat,payload",
-                args.file.display(),
-                row.line
-            );
-        };
-        passengers.push(Passenger {
-            seat: seat.clone(),
-            payload: payload.clone(),
-        });
-    }
+    let passengers = table::read(&args.file, &[&[Column::Seat, Column::Payload]])?
+        .into_iter()
+        .map(|row| Passenger {
+            seat: row.get(Column::Seat).to_string(),
+            payload: row.get(Column::Payload).to_string(),
+        })
+        .collect();
     let departs = OffsetDateTime::parse(&args.departs, &Rfc3339)
         .with_context(|| format!("--departs {}: not an RFC 3339 time", args.departs))?;
     Ok(Manifest {
@@ -60,7 +54,8 @@ async fn manifest_check(args: ManifestArgs) -> anyhow::Result<()> {
     } else {
         print!("{}", answers::manifest(&response, args.all));
     }
-    Ok(())
+    let kinds = response.decisions.iter().map(Kinds::of_decision);
+    fail_on::check(&args.fail_on, kinds)
 }
 
 async fn manifest_watch(args: ManifestArgs) -> anyhow::Result<()> {
@@ -74,12 +69,17 @@ async fn manifest_watch(args: ManifestArgs) -> anyhow::Result<()> {
         .map_err(|s| CallError::context("WatchManifest", s))?
         .into_inner();
     let mut first = true;
+    // Each passenger's latest decision, for --fail-on at departure.
+    let mut latest = std::collections::HashMap::new();
     // Ends when the server sends the departure message or closes the stream.
     while let Some(event) = stream
         .message()
         .await
         .map_err(|s| CallError::context("WatchManifest", s))?
     {
+        for d in &event.changes {
+            latest.insert(d.seat.clone(), Kinds::of_decision(d));
+        }
         if args.json {
             println!("{}", json::watch_event(&event));
         } else {
@@ -112,5 +112,5 @@ async fn manifest_watch(args: ManifestArgs) -> anyhow::Result<()> {
             break;
         }
     }
-    Ok(())
+    fail_on::check(&args.fail_on, latest.into_values())
 }

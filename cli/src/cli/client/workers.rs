@@ -1,36 +1,40 @@
 //! `huren workers confirm FILE.csv`: a labour-exporting province confirms workers to a
 //! destination (转码互认) and keeps the signed receipts.
 
-use anyhow::bail;
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
 use huren_proto::v1::{ConfirmWorkersRequest, ResidentIdentity, Worker, worker};
 
-use super::{WorkersCommand, csv};
+use super::WorkersCommand;
+use super::fail_on::{self, Kinds};
+use super::table::{self, Column};
 use crate::receipt_files::write_receipts;
 use crate::report::status::CallError;
 use crate::report::{answers, json};
 
 pub async fn workers(cmd: WorkersCommand) -> anyhow::Result<()> {
     let WorkersCommand::Confirm(args) = cmd;
-    let mut workers = Vec::new();
-    for row in csv::read(&args.file, "worker_ref")? {
-        let identity = match row.fields.as_slice() {
-            [_, payload] => worker::Identity::Payload(payload.clone()),
-            [_, id_number, name] => worker::Identity::Resident(ResidentIdentity {
-                id_number: id_number.clone(),
-                name: name.clone(),
-            }),
-            _ => bail!(
-                "{} line {}: expected worker_ref,payload or worker_ref,id_number,name",
-                args.file.display(),
-                row.line
-            ),
-        };
-        workers.push(Worker {
-            worker_ref: row.fields[0].clone(),
-            identity: Some(identity),
-        });
-    }
+    args.caller.require_region("province", "workers confirm")?;
+    let layouts: &[table::Layout] = &[
+        &[Column::WorkerRef, Column::Payload],
+        &[Column::WorkerRef, Column::IdNumber, Column::Name],
+    ];
+    let workers = table::read(&args.file, layouts)?
+        .into_iter()
+        .map(|row| {
+            let identity = if row.layout.contains(&Column::Payload) {
+                worker::Identity::Payload(row.get(Column::Payload).to_string())
+            } else {
+                worker::Identity::Resident(ResidentIdentity {
+                    id_number: row.get(Column::IdNumber).to_string(),
+                    name: row.get(Column::Name).to_string(),
+                })
+            };
+            Worker {
+                worker_ref: row.get(Column::WorkerRef).to_string(),
+                identity: Some(identity),
+            }
+        })
+        .collect();
     let mut client = RecognitionServiceClient::new(args.caller.channel("province").await?);
     let response = client
         .confirm_workers(args.caller.request(ConfirmWorkersRequest {
@@ -53,5 +57,6 @@ pub async fn workers(cmd: WorkersCommand) -> anyhow::Result<()> {
             println!("{written} receipts written to {}", dir.display());
         }
     }
-    Ok(())
+    let kinds = response.confirmations.iter().map(Kinds::of_confirmation);
+    fail_on::check(&args.fail_on, kinds)
 }

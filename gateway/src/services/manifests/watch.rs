@@ -82,7 +82,7 @@ impl Watch {
             .map(|p| {
                 self.recognizer
                     .adapters
-                    .claim(&p.payload)
+                    .claim(&self.recognizer.adapters.scanned(&p.payload))
                     .ok()
                     .map(|a| a.region())
             })
