@@ -9,7 +9,9 @@
 //! ```
 //!
 //! State directory layout: `audit/` (the hash-chained audit log), `subject.key` (the node's
-//! 32-byte HMAC key for subject_refs, mode 0600; losing it changes every subject_ref).
+//! 32-byte HMAC key for subject_refs, mode 0600; losing it changes every subject_ref),
+//! `trusted.json` (the newest registry versions and log checkpoint this node accepted: a
+//! registry older than it is refused at start; `huren registry trust-reset` discards it).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,10 +62,7 @@ pub struct NodeConfig {
 }
 
 impl NodeConfig {
-    pub fn new(
-        registry_dir: impl Into<PathBuf>,
-        state_dir: impl Into<PathBuf>,
-    ) -> Self {
+    pub fn new(registry_dir: impl Into<PathBuf>, state_dir: impl Into<PathBuf>) -> Self {
         Self {
             registry_dir: registry_dir.into(),
             state_dir: state_dir.into(),
@@ -91,6 +90,13 @@ pub enum NodeError {
         path: PathBuf,
         source: Box<huren_registry::store::StoreError>,
     },
+    #[error("trust registry {path} is refused: {source}")]
+    RolledBack {
+        path: PathBuf,
+        source: huren_registry::trusted::RollbackError,
+    },
+    #[error("trusted state: {0}")]
+    TrustedState(Box<huren_registry::trusted::file::TrustedFileError>),
     #[error("receipt key: {0}")]
     ReceiptKey(Box<huren_registry::KeyFileError>),
     #[error(
@@ -152,17 +158,13 @@ impl Drop for Node {
 impl Node {
     /// Opens everything the services need; fails on anything a node must not serve without.
     pub async fn assemble(config: NodeConfig) -> Result<Node, NodeError> {
-        let registry =
-            SharedRegistry::open(&config.registry_dir).map_err(|source| NodeError::Registry {
-                path: config.registry_dir.clone(),
-                source: Box::new(source),
-            })?;
-        let receipts = receipt_signer(&config, &registry)?;
-
         std::fs::create_dir_all(&config.state_dir).map_err(|source| NodeError::State {
             path: config.state_dir.clone(),
             source,
         })?;
+        let registry = open_trusted(&config)?;
+        let receipts = receipt_signer(&config, &registry)?;
+
         let subject_key = SubjectKey::load_or_generate(&config.state_dir.join(SUBJECT_KEY_FILE))?;
         let (audit, audit_recovery) =
             AuditLog::open(config.state_dir.join(AUDIT_DIR), config.audit.clone()).await?;
@@ -223,6 +225,28 @@ impl Node {
     pub fn recognizer(&self) -> &Arc<Recognizer> {
         &self.recognizer
     }
+}
+
+/// Loads the registry directory and refuses it if it is older than the trusted state kept in
+/// the state directory (or forks its log); the accepted registry becomes the trusted state.
+/// With no trusted state yet, the first registry is trusted on first use.
+fn open_trusted(config: &NodeConfig) -> Result<SharedRegistry, NodeError> {
+    use huren_registry::trusted::{self, TrustedState};
+    let loaded =
+        huren_registry::store::load(&config.registry_dir, None, time::OffsetDateTime::now_utc())
+            .map_err(|source| NodeError::Registry {
+                path: config.registry_dir.clone(),
+                source: Box::new(source),
+            })?;
+    let file_error = |e| NodeError::TrustedState(Box::new(e));
+    if let Some(held) = trusted::file::load(&config.state_dir).map_err(file_error)? {
+        trusted::check(&held, &loaded).map_err(|source| NodeError::RolledBack {
+            path: config.registry_dir.clone(),
+            source,
+        })?;
+    }
+    trusted::file::save(&config.state_dir, &TrustedState::of(&loaded)).map_err(file_error)?;
+    Ok(SharedRegistry::new(loaded).keeping_trusted_state(config.state_dir.clone()))
 }
 
 /// The node's receipt key, checked against the key the registry lists for the node.

@@ -63,6 +63,16 @@ pub enum Command {
     Bump(BumpArgs),
     /// Prove a document's inclusion in the log (and consistency from an older size).
     Prove(ProveArgs),
+    /// Discard a node's trusted registry state (STATE/trusted.json) so its next start accepts
+    /// an older registry. Prints what it discards and keeps it as STATE/trust-reset-<time>.json.
+    TrustReset(TrustResetArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TrustResetArgs {
+    /// The node's state directory (`[node] state_dir`).
+    #[arg(long, value_name = "DIR")]
+    pub state: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -292,6 +302,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
         Command::RotateRoot(args) => rotate_root(&args, now),
         Command::Bump(args) => bump(&args, now),
         Command::Prove(args) => prove(&args, now),
+        Command::TrustReset(args) => trust_reset(&args, now),
     }
 }
 
@@ -429,6 +440,35 @@ fn revoke(args: &RevokeArgs, now: OffsetDateTime) -> anyhow::Result<()> {
         reason: args.reason.clone(),
     });
     save_region_pending(reg, &doc)
+}
+
+fn trust_reset(args: &TrustResetArgs, now: OffsetDateTime) -> anyhow::Result<()> {
+    let Some(reset) = huren_registry::trusted::file::reset(&args.state, now)? else {
+        println!(
+            "{} holds no trusted registry state; nothing to discard",
+            args.state.display()
+        );
+        return Ok(());
+    };
+    let d = &reset.discarded;
+    println!(
+        "discarded the trusted registry state of {}:",
+        args.state.display()
+    );
+    println!("  registry (timestamp) version {}", d.timestamp_version);
+    println!("  root version {}", d.root_version);
+    for (name, version) in &d.documents {
+        println!("  {name} version {version}");
+    }
+    println!(
+        "  log checkpoint size {} root {}",
+        d.checkpoint_size, d.checkpoint_root
+    );
+    println!(
+        "kept as {}; the next start trusts the registry it finds",
+        reset.record.display()
+    );
+    Ok(())
 }
 
 fn set_concept(args: &ConceptArgs, now: OffsetDateTime) -> anyhow::Result<()> {
