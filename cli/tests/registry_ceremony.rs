@@ -133,3 +133,33 @@ fn trust_reset_prints_what_it_discards_and_keeps_a_record() {
     let again = ok(&["registry", "trust-reset", "--state", p(&state)]);
     assert!(again.contains("nothing to discard"), "{again}");
 }
+
+#[test]
+fn revoke_asks_for_one_of_the_three_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pki, reg) = (dir.path().join("pki"), dir.path().join("reg"));
+    ok(&["certs", "init", "--out", p(&pki)]);
+    ok(&["registry", "init", "--pki", p(&pki), "--out", p(&reg)]);
+    let revoke = [
+        "registry",
+        "revoke",
+        "--reg",
+        p(&reg),
+        "--region",
+        "510000",
+        "--issuer",
+        "sc-2020-01",
+    ];
+    let missing = run(&revoke);
+    assert!(!missing.status.success(), "no silent default reason");
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("--reason"));
+    let free_text = run(&[&revoke[..], &["--reason", "key compromise"]].concat());
+    assert!(!free_text.status.success());
+    assert!(
+        String::from_utf8_lossy(&free_text.stderr)
+            .contains("key_compromise, retired or superseded")
+    );
+    for reason in ["key_compromise", "retired", "superseded"] {
+        ok(&[&revoke[..], &["--reason", reason]].concat());
+    }
+}

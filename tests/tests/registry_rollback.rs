@@ -33,7 +33,7 @@ async fn a_registry_copied_back_across_a_restart_is_refused_until_trust_reset() 
                     .push(huren_registry::doc::region::Revocation {
                         issuer,
                         effective_from: now,
-                        reason: "key compromise".into(),
+                        reason: huren_registry::doc::region::RevocationReason::KeyCompromise,
                     })
             },
             now,

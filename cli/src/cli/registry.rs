@@ -14,7 +14,7 @@ use huren_adapters::Colour;
 use huren_registry::dev::{DevOptions, DevRegistry};
 use huren_registry::doc::{
     Agreement, AgreementKind, ColourRules, ConceptEntry, Document, Issuer, IssuerStatus, Lapse,
-    Revocation, Rule, StatusEndpoint, Verdict,
+    Revocation, RevocationReason, Rule, StatusEndpoint, Verdict,
 };
 use huren_registry::keydir::{KeyDir, OnlineKeys};
 use huren_registry::pending::{self, PendingDoc, region_to_edit};
@@ -33,7 +33,8 @@ pub enum Command {
     Init(InitArgs),
     /// Add (or replace) an issuer in a region's pending document.
     AddIssuer(AddIssuerArgs),
-    /// Revoke an issuer from a time on: codes it signed at or after that time are refused.
+    /// Revoke an issuer: with --reason key_compromise every code it signed is refused; retired
+    /// and superseded refuse codes it signed at or after --effective-from.
     Revoke(RevokeArgs),
     /// Map one native status label of a region to a canonical colour.
     SetConceptMap(ConceptArgs),
@@ -138,11 +139,14 @@ pub struct RevokeArgs {
     pub region: String,
     #[arg(long)]
     pub issuer: String,
-    /// From when codes are refused (RFC 3339; default now). A compromise may date back.
+    /// From when codes are refused (RFC 3339; default now). Under key_compromise it only dates
+    /// the event: every code of the issuer is refused.
     #[arg(long, value_parser = parse_time)]
     pub effective_from: Option<OffsetDateTime>,
-    #[arg(long)]
-    pub reason: String,
+    /// key_compromise (every code refused, whatever its signing time), retired or superseded
+    /// (codes signed before --effective-from stay valid). Required: there is no default.
+    #[arg(long, value_parser = parse_reason)]
+    pub reason: RevocationReason,
 }
 
 #[derive(Debug, clap::Args)]
@@ -312,6 +316,11 @@ fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
 
 fn parse_colour(s: &str) -> Result<Colour, String> {
     Colour::parse(s).ok_or_else(|| format!("{s:?} is not GREEN, YELLOW, RED, PENDING or UNKNOWN"))
+}
+
+fn parse_reason(s: &str) -> Result<RevocationReason, String> {
+    RevocationReason::parse(s)
+        .ok_or_else(|| format!("{s:?} is not key_compromise, retired or superseded"))
 }
 
 fn parse_algorithm(s: &str) -> Result<Algorithm, String> {

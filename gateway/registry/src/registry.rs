@@ -269,13 +269,17 @@ impl TrustView for Registry {
             .document
             .revocations
             .iter()
-            .filter(|rev| rev.issuer == issuer && rev.effective_from <= signed_at)
+            // A compromised key can sign any `signed_at`, so its time proves nothing.
+            .filter(|rev| {
+                rev.issuer == issuer
+                    && (rev.reason.invalidates_all_codes() || rev.effective_from <= signed_at)
+            })
             .min_by_key(|rev| rev.effective_from)
         {
             return Err(TrustError::Revoked {
                 issuer: issuer.to_string(),
                 effective_from: rev.effective_from,
-                reason: rev.reason.clone(),
+                reason: rev.reason.to_string(),
             });
         }
         let from = entry.not_before.max(facts.not_before);
