@@ -809,6 +809,13 @@ fn show(reg: &Path, now: OffsetDateTime) -> anyhow::Result<()> {
             n.receipt_key.algorithm.as_str(),
             n.regions.join(" ")
         );
+        if let Some(audit) = &n.audit_key {
+            println!(
+                "    audit key {} ({})",
+                audit.key_id().short(),
+                audit.algorithm.as_str()
+            );
+        }
     }
     Ok(())
 }

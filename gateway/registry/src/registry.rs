@@ -155,6 +155,11 @@ impl Registry {
         self.root.nodes.get(node_id).map(|n| &n.receipt_key)
     }
 
+    /// The key that signs `node_id`'s audit checkpoints, when the root lists one.
+    pub fn audit_key(&self, node_id: &str) -> Option<&PublicKey> {
+        self.root.nodes.get(node_id)?.audit_key.as_ref()
+    }
+
     /// The node whose receipt key has this id, if any: how a receipt verifier finds its signer.
     pub fn receipt_signer(&self, key_id: &crate::KeyId) -> Option<(&str, &PublicKey)> {
         self.root
