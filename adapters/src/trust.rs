@@ -53,7 +53,9 @@ pub enum TrustError {
 /// What an adapter may ask of the registry.
 pub trait TrustView: Send + Sync {
     /// The key of `issuer` in `region`, if the registry lists it, its certificate chains to the
-    /// region's CA and was valid at `signed_at`, and it was not revoked as of `signed_at`.
+    /// region's CA and was valid at `signed_at`, and it was not revoked as of `signed_at`. An
+    /// issuer revoked for key compromise is refused at any `signed_at` (`TrustError::Revoked`):
+    /// whoever holds a stolen key can write any signing time into a code.
     fn issuer_key(
         &self,
         region: RegionCode,

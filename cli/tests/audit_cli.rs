@@ -154,3 +154,118 @@ async fn verify_finds_the_log_in_the_state_directory_and_fails_when_it_checked_n
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains("nothing was checked"), "{stderr}");
 }
+
+/// The node's audit key as the dev registry keeps it (what `Node::assemble` signs with).
+fn registry_audit_key(reg: &std::path::Path) -> std::sync::Arc<ed25519_dalek::SigningKey> {
+    match huren_registry::SigningKey::from_pem_file(&reg.join("keys/audit.pem")).unwrap() {
+        huren_registry::SigningKey::Ed25519(k) => std::sync::Arc::new(k),
+        other => panic!("the dev audit key is Ed25519, not {:?}", other.algorithm()),
+    }
+}
+
+#[tokio::test]
+async fn verify_with_a_registry_uses_the_audit_key_it_lists_and_catches_a_rewrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pki, reg) = (dir.path().join("pki"), dir.path().join("reg"));
+    let huren = env!("CARGO_BIN_EXE_huren");
+    let run = |args: &[&std::ffi::OsStr]| Command::new(huren).args(args).output().unwrap();
+    for args in [
+        vec![
+            "certs".as_ref(),
+            "init".as_ref(),
+            "--out".as_ref(),
+            pki.as_os_str(),
+        ],
+        vec![
+            "registry".as_ref(),
+            "init".as_ref(),
+            "--pki".as_ref(),
+            pki.as_os_str(),
+            "--out".as_ref(),
+            reg.as_os_str(),
+        ],
+    ] {
+        let out = run(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let write = |signer: Option<std::sync::Arc<ed25519_dalek::SigningKey>>| {
+        let log_dir = dir.path().join("audit");
+        async move {
+            let _ = std::fs::remove_dir_all(&log_dir);
+            let (log, _) = match signer {
+                Some(s) => AuditLog::open_anchored(&log_dir, Config::default(), s).await,
+                None => AuditLog::open(&log_dir, Config::default()).await,
+            }
+            .unwrap();
+            for n in 0..12 {
+                log.append(entry(n)).await.unwrap();
+            }
+            log.close().await.unwrap();
+            log_dir
+        }
+    };
+    let verify = |log_dir: &std::path::Path| {
+        run(&[
+            "audit".as_ref(),
+            "verify".as_ref(),
+            log_dir.as_os_str(),
+            "--registry".as_ref(),
+            reg.as_os_str(),
+        ])
+    };
+
+    let log_dir = write(Some(registry_audit_key(&reg))).await;
+    let ok = verify(&log_dir);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        stdout.contains("signed checkpoint of 12 records"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("node gateway-1's audit key"), "{stdout}");
+
+    // Rewritten from scratch without the node's key: no checkpoint at all, or one signed by
+    // another key. Each chain is intact on its own, and each fails.
+    for forger in [
+        None,
+        Some(std::sync::Arc::new(ed25519_dalek::SigningKey::from_bytes(
+            &[7; 32],
+        ))),
+    ] {
+        let log_dir = write(forger).await;
+        let plain = run(&["audit".as_ref(), "verify".as_ref(), log_dir.as_os_str()]);
+        assert!(plain.status.success(), "the rewrite is a well-formed chain");
+        let bad = verify(&log_dir);
+        assert!(
+            !bad.status.success(),
+            "{}",
+            String::from_utf8_lossy(&bad.stdout)
+        );
+        let stderr = String::from_utf8_lossy(&bad.stderr);
+        assert!(
+            stderr.contains("does not match its signed checkpoints"),
+            "{stderr}"
+        );
+    }
+
+    // A node the registry does not list has no key to check against.
+    let unknown = run(&[
+        "audit".as_ref(),
+        "verify".as_ref(),
+        log_dir.as_os_str(),
+        "--registry".as_ref(),
+        reg.as_os_str(),
+        "--node".as_ref(),
+        "gateway-9".as_ref(),
+    ]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("lists no audit key"));
+}

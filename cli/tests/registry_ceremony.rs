@@ -100,3 +100,66 @@ fn root_rotation_needs_the_old_and_the_new_keys() {
     let verified = ok(&["registry", "verify", p(&reg)]);
     assert!(verified.contains("root chain v1..v2"), "{verified}");
 }
+
+#[test]
+fn trust_reset_prints_what_it_discards_and_keeps_a_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pki, reg, state) = (
+        dir.path().join("pki"),
+        dir.path().join("reg"),
+        dir.path().join("state"),
+    );
+    ok(&["certs", "init", "--out", p(&pki)]);
+    ok(&["registry", "init", "--pki", p(&pki), "--out", p(&reg)]);
+    let now = time::OffsetDateTime::now_utc();
+    let registry = huren_registry::store::load(&reg, None, now).unwrap();
+    let trusted = huren_registry::trusted::TrustedState::of(&registry);
+    huren_registry::trusted::file::save(&state, &trusted).unwrap();
+
+    let out = ok(&["registry", "trust-reset", "--state", p(&state)]);
+    assert!(out.contains("registry (timestamp) version 1"), "{out}");
+    assert!(out.contains("regions/440000 version 1"), "{out}");
+    assert!(!state.join("trusted.json").exists());
+    let records: Vec<_> = std::fs::read_dir(&state)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("trust-reset-"))
+        .collect();
+    assert_eq!(records.len(), 1, "one audit record of the reset");
+    let kept: huren_registry::trusted::TrustedState =
+        serde_json::from_slice(&std::fs::read(records[0].path()).unwrap()).unwrap();
+    assert_eq!(kept, trusted);
+
+    let again = ok(&["registry", "trust-reset", "--state", p(&state)]);
+    assert!(again.contains("nothing to discard"), "{again}");
+}
+
+#[test]
+fn revoke_asks_for_one_of_the_three_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pki, reg) = (dir.path().join("pki"), dir.path().join("reg"));
+    ok(&["certs", "init", "--out", p(&pki)]);
+    ok(&["registry", "init", "--pki", p(&pki), "--out", p(&reg)]);
+    let revoke = [
+        "registry",
+        "revoke",
+        "--reg",
+        p(&reg),
+        "--region",
+        "510000",
+        "--issuer",
+        "sc-2020-01",
+    ];
+    let missing = run(&revoke);
+    assert!(!missing.status.success(), "no silent default reason");
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("--reason"));
+    let free_text = run(&[&revoke[..], &["--reason", "key compromise"]].concat());
+    assert!(!free_text.status.success());
+    assert!(
+        String::from_utf8_lossy(&free_text.stderr)
+            .contains("key_compromise, retired or superseded")
+    );
+    for reason in ["key_compromise", "retired", "superseded"] {
+        ok(&[&revoke[..], &["--reason", reason]].concat());
+    }
+}

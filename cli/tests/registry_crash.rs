@@ -52,7 +52,7 @@ fn publish_killed_mid_write_leaves_the_old_state_and_a_rerun_the_new() {
         "--issuer",
         "sc-2020-01",
         "--reason",
-        "key compromise",
+        "key_compromise",
     ]);
     let key = reg.join("keys/region-510000-1.pem");
     huren(&[

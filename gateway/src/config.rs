@@ -45,6 +45,9 @@ pub struct NodeSettings {
     pub node_id: Option<String>,
     /// PKCS#8 PEM receipt key; default `REGISTRY/keys/receipt.pem` (dev registry only).
     pub receipt_key: Option<PathBuf>,
+    /// PKCS#8 PEM audit-checkpoint key (Ed25519); default `REGISTRY/keys/audit.pem` (dev
+    /// registry only). Must be the key the registry lists for the node.
+    pub audit_key: Option<PathBuf>,
     /// Audit sync policy: `every` (default), `interval(MS)` or `unsynced` (see huren-audit).
     pub audit_sync: String,
     /// Deadline of a call whose client sets none, milliseconds.
@@ -60,6 +63,7 @@ impl Default for NodeSettings {
             state: None,
             node_id: None,
             receipt_key: None,
+            audit_key: None,
             audit_sync: "every".to_string(),
             default_deadline_ms: 2_000,
             registry_poll_ms: 1_000,
@@ -212,6 +216,7 @@ impl Config {
             &mut config.node.registry,
             &mut config.node.state,
             &mut config.node.receipt_key,
+            &mut config.node.audit_key,
         ]
         .into_iter()
         .flatten()

@@ -9,7 +9,9 @@
 //! ```
 //!
 //! State directory layout: `audit/` (the hash-chained audit log), `subject.key` (the node's
-//! 32-byte HMAC key for subject_refs, mode 0600; losing it changes every subject_ref).
+//! 32-byte HMAC key for subject_refs, mode 0600; losing it changes every subject_ref),
+//! `trusted.json` (the newest registry versions and log checkpoint this node accepted: a
+//! registry older than it is refused at start; `huren registry trust-reset` discards it).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,6 +53,9 @@ pub struct NodeConfig {
     pub node_id: String,
     /// The receipt signing key (PKCS#8 PEM); default `REGISTRY/keys/receipt.pem` (dev registry).
     pub receipt_key: Option<PathBuf>,
+    /// The audit-checkpoint signing key (PKCS#8 PEM, Ed25519); default `REGISTRY/keys/audit.pem`
+    /// (dev registry). Used when the registry lists an audit key for the node.
+    pub audit_key: Option<PathBuf>,
     /// How often the registry directory is checked for a new state; `None`: never reloaded.
     pub registry_poll: Option<Duration>,
     pub status_client: ClientConfig,
@@ -68,10 +73,17 @@ impl NodeConfig {
             default_deadline: Duration::from_secs(2),
             node_id: DEFAULT_NODE_ID.to_string(),
             receipt_key: None,
+            audit_key: None,
             registry_poll: Some(Duration::from_secs(1)),
             status_client: ClientConfig::default(),
             revocations_every: Duration::from_secs(30),
         }
+    }
+
+    fn audit_key_path(&self) -> PathBuf {
+        self.audit_key
+            .clone()
+            .unwrap_or_else(|| KeyDir::of(&self.registry_dir).path(&KeyFile::Audit))
     }
 
     fn receipt_key_path(&self) -> PathBuf {
@@ -88,6 +100,13 @@ pub enum NodeError {
         path: PathBuf,
         source: Box<huren_registry::store::StoreError>,
     },
+    #[error("trust registry {path} is refused: {source}")]
+    RolledBack {
+        path: PathBuf,
+        source: huren_registry::trusted::RollbackError,
+    },
+    #[error("trusted state: {0}")]
+    TrustedState(Box<huren_registry::trusted::file::TrustedFileError>),
     #[error("receipt key: {0}")]
     ReceiptKey(Box<huren_registry::KeyFileError>),
     #[error(
@@ -98,6 +117,16 @@ pub enum NodeError {
         "receipt key {path} is not the key the registry lists for node {node} ({listed}); receipts it signed would not verify"
     )]
     ReceiptKeyMismatch {
+        path: PathBuf,
+        node: String,
+        listed: String,
+    },
+    #[error("audit key: {0}")]
+    AuditKey(Box<huren_registry::KeyFileError>),
+    #[error(
+        "audit key {path} is not the Ed25519 key the registry lists for node {node} ({listed}); checkpoints it signed would not verify"
+    )]
+    AuditKeyMismatch {
         path: PathBuf,
         node: String,
         listed: String,
@@ -152,20 +181,21 @@ impl Drop for Node {
 impl Node {
     /// Opens everything the services need; fails on anything a node must not serve without.
     pub async fn assemble(config: NodeConfig) -> Result<Node, NodeError> {
-        let registry =
-            SharedRegistry::open(&config.registry_dir).map_err(|source| NodeError::Registry {
-                path: config.registry_dir.clone(),
-                source: Box::new(source),
-            })?;
-        let receipts = receipt_signer(&config, &registry)?;
-
         std::fs::create_dir_all(&config.state_dir).map_err(|source| NodeError::State {
             path: config.state_dir.clone(),
             source,
         })?;
+        let registry = open_trusted(&config)?;
+        let receipts = receipt_signer(&config, &registry)?;
+
         let subject_key = SubjectKey::load_or_generate(&config.state_dir.join(SUBJECT_KEY_FILE))?;
-        let (audit, audit_recovery) =
-            AuditLog::open(config.state_dir.join(AUDIT_DIR), config.audit.clone()).await?;
+        let audit_dir = config.state_dir.join(AUDIT_DIR);
+        let (audit, audit_recovery) = match audit_signer(&config, &registry)? {
+            Some(signer) => {
+                AuditLog::open_anchored(audit_dir, config.audit.clone(), signer).await?
+            }
+            None => AuditLog::open(audit_dir, config.audit.clone()).await?,
+        };
 
         let adapters = default_adapters()?;
         let status = StatusClient::new(config.status_client.clone());
@@ -227,6 +257,56 @@ impl Node {
     /// The shared parts: registry, adapters, status client, audit log, counters.
     pub fn recognizer(&self) -> &Arc<Recognizer> {
         &self.recognizer
+    }
+}
+
+/// Loads the registry directory and refuses it if it is older than the trusted state kept in
+/// the state directory (or forks its log); the accepted registry becomes the trusted state.
+/// With no trusted state yet, the first registry is trusted on first use.
+fn open_trusted(config: &NodeConfig) -> Result<SharedRegistry, NodeError> {
+    use huren_registry::trusted::{self, TrustedState};
+    let loaded =
+        huren_registry::store::load(&config.registry_dir, None, time::OffsetDateTime::now_utc())
+            .map_err(|source| NodeError::Registry {
+                path: config.registry_dir.clone(),
+                source: Box::new(source),
+            })?;
+    let file_error = |e| NodeError::TrustedState(Box::new(e));
+    if let Some(held) = trusted::file::load(&config.state_dir).map_err(file_error)? {
+        trusted::check(&held, &loaded).map_err(|source| NodeError::RolledBack {
+            path: config.registry_dir.clone(),
+            source,
+        })?;
+    }
+    trusted::file::save(&config.state_dir, &TrustedState::of(&loaded)).map_err(file_error)?;
+    Ok(SharedRegistry::new(loaded).keeping_trusted_state(config.state_dir.clone()))
+}
+
+/// The node's audit-checkpoint key, checked against the key the registry lists for the node.
+/// A root that lists none (published before audit anchoring) leaves the log unanchored.
+fn audit_signer(
+    config: &NodeConfig,
+    registry: &SharedRegistry,
+) -> Result<Option<Arc<dyn huren_audit::CheckpointSigner>>, NodeError> {
+    let current = registry.current();
+    let Some(listed) = current.as_ref().and_then(|r| r.audit_key(&config.node_id)) else {
+        return Ok(None);
+    };
+    let path = config.audit_key_path();
+    let key = huren_registry::SigningKey::from_pem_file(&path)
+        .map_err(|e| NodeError::AuditKey(Box::new(e)))?;
+    let mismatch = || NodeError::AuditKeyMismatch {
+        path: path.clone(),
+        node: config.node_id.clone(),
+        listed: listed.key_id().to_string(),
+    };
+    if key.public_key() != *listed {
+        return Err(mismatch());
+    }
+    match key {
+        huren_registry::SigningKey::Ed25519(k) => Ok(Some(Arc::new(k))),
+        // Audit checkpoints are Ed25519 only.
+        _ => Err(mismatch()),
     }
 }
 

@@ -5,6 +5,9 @@
 //! registry under a call in flight and never drops one. A refused reload is logged with its
 //! reason, counted in `huren_registry_reloads_total{outcome="refused"}`, and the node keeps
 //! serving the last good state.
+//!
+//! With [`SharedRegistry::keeping_trusted_state`], every accepted registry is also recorded in
+//! the node's trusted state (`STATE/trusted.json`), so a restart refuses anything older.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,12 +26,15 @@ pub const VERSION: &str = "huren_registry_version";
 #[derive(Debug, Clone)]
 pub struct SharedRegistry {
     tx: Arc<watch::Sender<Option<Arc<Registry>>>>,
+    /// The node's state directory, where each accepted registry is recorded as trusted.
+    trusted_in: Option<Arc<PathBuf>>,
 }
 
 impl Default for SharedRegistry {
     fn default() -> Self {
         Self {
             tx: Arc::new(watch::channel(None).0),
+            trusted_in: None,
         }
     }
 }
@@ -47,6 +53,12 @@ impl SharedRegistry {
             None,
             OffsetDateTime::now_utc(),
         )?))
+    }
+
+    /// Records every registry accepted from now on in `state_dir`'s trusted state.
+    pub fn keeping_trusted_state(mut self, state_dir: PathBuf) -> Self {
+        self.trusted_in = Some(Arc::new(state_dir));
+        self
     }
 
     /// A snapshot of the current registry; `None` before one is loaded.
@@ -81,6 +93,7 @@ impl SharedRegistry {
                     return Ok(held.unwrap_or_else(|| Arc::new(next)));
                 }
                 metrics::counter!(RELOADS, "outcome" => "accepted").increment(1);
+                self.record_trusted(&next);
                 let installed = self.replace(next);
                 tracing::info!(
                     version = installed.version(),
@@ -102,10 +115,27 @@ impl SharedRegistry {
         }
     }
 
+    /// Writes `accepted` as the trusted state. A failed write is logged, not fatal: the
+    /// registry verified against the held one, and the trusted state only lags behind.
+    fn record_trusted(&self, accepted: &Registry) {
+        let Some(state_dir) = &self.trusted_in else {
+            return;
+        };
+        let trusted = huren_registry::trusted::TrustedState::of(accepted);
+        if let Err(e) = huren_registry::trusted::file::save(state_dir, &trusted) {
+            tracing::error!(
+                reason = %e,
+                version = accepted.version(),
+                "could not record the accepted registry as trusted; a restart compares against an older trusted state"
+            );
+        }
+    }
+
     /// Polls `dir/registry.json` every `every` and reloads when it changes. The task ends when
     /// every `SharedRegistry` clone is dropped.
     pub fn watch_dir(&self, dir: PathBuf, every: Duration) -> tokio::task::JoinHandle<()> {
         let weak = Arc::downgrade(&self.tx);
+        let trusted_in = self.trusted_in.clone();
         // Taken now, not when the task first runs, so a publish in between is not missed.
         let mut seen = stamp(&dir);
         tokio::spawn(async move {
@@ -116,7 +146,10 @@ impl SharedRegistry {
                 let now = stamp(&dir);
                 if now != seen {
                     seen = now;
-                    let shared = SharedRegistry { tx };
+                    let shared = SharedRegistry {
+                        tx,
+                        trusted_in: trusted_in.clone(),
+                    };
                     let d = dir.clone();
                     // Verification is CPU work: keep it off the reactor.
                     let _ = tokio::task::spawn_blocking(move || shared.reload_from(&d)).await;

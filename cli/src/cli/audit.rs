@@ -15,8 +15,15 @@ pub enum Command {
         dir: PathBuf,
         /// The node's audit-checkpoint public key (PEM, or 64 hex characters): also check the
         /// chain against the newest checkpoint it signed, so a rewritten chain fails.
-        #[arg(long, value_name = "PUBKEY_FILE")]
+        #[arg(long, value_name = "PUBKEY_FILE", conflicts_with = "registry")]
         key: Option<PathBuf>,
+        /// A registry directory: check the chain against the newest checkpoint signed with the
+        /// audit key its root lists for the node (--node), so a rewritten chain fails.
+        #[arg(long, value_name = "REG")]
+        registry: Option<PathBuf>,
+        /// The node whose log this is, as the registry's root names it.
+        #[arg(long, value_name = "ID", default_value = huren_registry::doc::DEFAULT_NODE_ID, requires = "registry")]
+        node: String,
     },
     /// Print the last records of the log, oldest first.
     Show {
@@ -30,11 +37,25 @@ pub enum Command {
 
 pub async fn run(cmd: Command) -> anyhow::Result<()> {
     match cmd.in_log_dir() {
-        Command::Verify { dir, key: None } => verify(dir).await,
         Command::Verify {
             dir,
             key: Some(key),
-        } => verify_anchored(dir, key).await,
+            ..
+        } => {
+            let verifying = read_checkpoint_key(&key)?;
+            verify_anchored(dir, verifying, key.display().to_string()).await
+        }
+        Command::Verify {
+            dir,
+            registry: Some(reg),
+            node,
+            ..
+        } => {
+            let verifying = listed_audit_key(&reg, &node)?;
+            let by = format!("node {node}'s audit key in registry {}", reg.display());
+            verify_anchored(dir, verifying, by).await
+        }
+        Command::Verify { dir, .. } => verify(dir).await,
         Command::Show { dir, limit } => show(dir, limit).await,
     }
 }
@@ -43,9 +64,16 @@ impl Command {
     /// The same command on the audit log itself when it names the state directory holding it.
     fn in_log_dir(self) -> Self {
         match self {
-            Command::Verify { dir, key } => Command::Verify {
+            Command::Verify {
+                dir,
+                key,
+                registry,
+                node,
+            } => Command::Verify {
                 dir: log_dir(dir),
                 key,
+                registry,
+                node,
             },
             Command::Show { dir, limit } => Command::Show {
                 dir: log_dir(dir),
@@ -102,17 +130,16 @@ async fn verify(dir: PathBuf) -> anyhow::Result<()> {
     }
 }
 
-async fn verify_anchored(dir: PathBuf, key_file: PathBuf) -> anyhow::Result<()> {
-    let key = read_checkpoint_key(&key_file)?;
+async fn verify_anchored(
+    dir: PathBuf,
+    key: ed25519_dalek::VerifyingKey,
+    key_name: String,
+) -> anyhow::Result<()> {
     let d = dir.clone();
     let report = tokio::task::spawn_blocking(move || huren_audit::verify_anchored(&d, &key))
         .await?
         .with_context(|| format!("cannot read audit log {}", dir.display()))?;
-    println!(
-        "audit log {} against key {}",
-        dir.display(),
-        key_file.display()
-    );
+    println!("audit log {} against {key_name}", dir.display());
     println!("{report}");
     if let Some(p) = report.chain.problem() {
         anyhow::bail!("audit chain broken at {p}");
@@ -121,6 +148,29 @@ async fn verify_anchored(dir: PathBuf, key_file: PathBuf) -> anyhow::Result<()> 
         None => checked_nothing(&dir, report.chain.scan.records),
         Some(p) => anyhow::bail!("audit chain does not match its signed checkpoints: {p}"),
     }
+}
+
+/// The audit-checkpoint key the registry in `reg` lists for `node` (Ed25519). The registry is
+/// fully verified; an expired timestamp is accepted, since an old log is checked against the
+/// registry of its time.
+fn listed_audit_key(
+    reg: &std::path::Path,
+    node: &str,
+) -> anyhow::Result<ed25519_dalek::VerifyingKey> {
+    let registry = huren_registry::store::load_for_publisher(reg, time::OffsetDateTime::now_utc())?;
+    let listed = registry.audit_key(node).with_context(|| {
+        format!(
+            "registry {} lists no audit key for node {node:?} (huren registry show)",
+            reg.display()
+        )
+    })?;
+    let bytes: [u8; 32] = match listed.algorithm {
+        huren_registry::Algorithm::Ed25519 => listed.public.as_slice().try_into().ok(),
+        _ => None,
+    }
+    .with_context(|| format!("node {node}'s audit key in the registry is not an Ed25519 key"))?;
+    ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+        .map_err(|e| anyhow::anyhow!("node {node}'s audit key in the registry: {e}"))
 }
 
 /// An Ed25519 public key from a PEM (`BEGIN PUBLIC KEY`) or a 64-hex-character file.

@@ -240,7 +240,7 @@ fn bench(args: &Args) -> anyhow::Result<()> {
     doc.revocations.push(Revocation {
         issuer: first_issuer,
         effective_from: now,
-        reason: "bench".into(),
+        reason: huren_registry::doc::region::RevocationReason::Retired,
     });
     doc.version = 2;
     let key = region_keys.get(*code).context("region key")?;

@@ -14,7 +14,7 @@ use huren_adapters::Colour;
 use huren_registry::dev::{DevOptions, DevRegistry};
 use huren_registry::doc::{
     Agreement, AgreementKind, ColourRules, ConceptEntry, Document, Issuer, IssuerStatus, Lapse,
-    Revocation, Rule, StatusEndpoint, Verdict,
+    Revocation, RevocationReason, Rule, StatusEndpoint, Verdict,
 };
 use huren_registry::keydir::{KeyDir, OnlineKeys};
 use huren_registry::pending::{self, PendingDoc, region_to_edit};
@@ -33,7 +33,8 @@ pub enum Command {
     Init(InitArgs),
     /// Add (or replace) an issuer in a region's pending document.
     AddIssuer(AddIssuerArgs),
-    /// Revoke an issuer from a time on: codes it signed at or after that time are refused.
+    /// Revoke an issuer: with --reason key_compromise every code it signed is refused; retired
+    /// and superseded refuse codes it signed at or after --effective-from.
     Revoke(RevokeArgs),
     /// Map one native status label of a region to a canonical colour.
     SetConceptMap(ConceptArgs),
@@ -63,6 +64,16 @@ pub enum Command {
     Bump(BumpArgs),
     /// Prove a document's inclusion in the log (and consistency from an older size).
     Prove(ProveArgs),
+    /// Discard a node's trusted registry state (STATE/trusted.json) so its next start accepts
+    /// an older registry. Prints what it discards and keeps it as STATE/trust-reset-<time>.json.
+    TrustReset(TrustResetArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TrustResetArgs {
+    /// The node's state directory (`[node] state_dir`).
+    #[arg(long, value_name = "DIR")]
+    pub state: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -128,11 +139,14 @@ pub struct RevokeArgs {
     pub region: String,
     #[arg(long)]
     pub issuer: String,
-    /// From when codes are refused (RFC 3339; default now). A compromise may date back.
+    /// From when codes are refused (RFC 3339; default now). Under key_compromise it only dates
+    /// the event: every code of the issuer is refused.
     #[arg(long, value_parser = parse_time)]
     pub effective_from: Option<OffsetDateTime>,
-    #[arg(long)]
-    pub reason: String,
+    /// key_compromise (every code refused, whatever its signing time), retired or superseded
+    /// (codes signed before --effective-from stay valid). Required: there is no default.
+    #[arg(long, value_parser = parse_reason)]
+    pub reason: RevocationReason,
 }
 
 #[derive(Debug, clap::Args)]
@@ -292,6 +306,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
         Command::RotateRoot(args) => rotate_root(&args, now),
         Command::Bump(args) => bump(&args, now),
         Command::Prove(args) => prove(&args, now),
+        Command::TrustReset(args) => trust_reset(&args, now),
     }
 }
 
@@ -301,6 +316,11 @@ fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
 
 fn parse_colour(s: &str) -> Result<Colour, String> {
     Colour::parse(s).ok_or_else(|| format!("{s:?} is not GREEN, YELLOW, RED, PENDING or UNKNOWN"))
+}
+
+fn parse_reason(s: &str) -> Result<RevocationReason, String> {
+    RevocationReason::parse(s)
+        .ok_or_else(|| format!("{s:?} is not key_compromise, retired or superseded"))
 }
 
 fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
@@ -429,6 +449,35 @@ fn revoke(args: &RevokeArgs, now: OffsetDateTime) -> anyhow::Result<()> {
         reason: args.reason.clone(),
     });
     save_region_pending(reg, &doc)
+}
+
+fn trust_reset(args: &TrustResetArgs, now: OffsetDateTime) -> anyhow::Result<()> {
+    let Some(reset) = huren_registry::trusted::file::reset(&args.state, now)? else {
+        println!(
+            "{} holds no trusted registry state; nothing to discard",
+            args.state.display()
+        );
+        return Ok(());
+    };
+    let d = &reset.discarded;
+    println!(
+        "discarded the trusted registry state of {}:",
+        args.state.display()
+    );
+    println!("  registry (timestamp) version {}", d.timestamp_version);
+    println!("  root version {}", d.root_version);
+    for (name, version) in &d.documents {
+        println!("  {name} version {version}");
+    }
+    println!(
+        "  log checkpoint size {} root {}",
+        d.checkpoint_size, d.checkpoint_root
+    );
+    println!(
+        "kept as {}; the next start trusts the registry it finds",
+        reset.record.display()
+    );
+    Ok(())
 }
 
 fn set_concept(args: &ConceptArgs, now: OffsetDateTime) -> anyhow::Result<()> {
@@ -760,6 +809,13 @@ fn show(reg: &Path, now: OffsetDateTime) -> anyhow::Result<()> {
             n.receipt_key.algorithm.as_str(),
             n.regions.join(" ")
         );
+        if let Some(audit) = &n.audit_key {
+            println!(
+                "    audit key {} ({})",
+                audit.key_id().short(),
+                audit.algorithm.as_str()
+            );
+        }
     }
     Ok(())
 }

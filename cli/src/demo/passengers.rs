@@ -5,6 +5,7 @@
 use anyhow::Context as _;
 use huren_adapters::{Colour, RegionCode};
 use huren_proto::v1::{Boarding, Manifest, Passenger, Verdict};
+use huren_registry::doc::region::RevocationReason;
 use huren_registry::doc::{Agreement, AgreementKind, Revocation};
 use time::{Duration, OffsetDateTime};
 
@@ -71,7 +72,9 @@ fn revoked_from(now: OffsetDateTime) -> OffsetDateTime {
 pub fn edit_registry(regions: &mut Regions, now: OffsetDateTime) -> anyhow::Result<Vec<String>> {
     let hunan_issuer = regions.manifest.region("430000")?.issuer.id.clone();
     let from = revoked_from(now);
-    let reason = "demo: key leaked; codes signed after this time are forged".to_string();
+    // Superseded, not key_compromise: the demo's genuine Hunan codes, signed before this time,
+    // stay valid (under key_compromise every code of the issuer would be refused).
+    let reason = RevocationReason::Superseded;
     let issuer = hunan_issuer.clone();
     regions.dev.edit_region(
         "430000",

@@ -25,6 +25,8 @@ pub enum KeyFile {
     Log,
     /// The dev node's recognition-receipt key.
     Receipt,
+    /// The dev node's audit-checkpoint key (Ed25519).
+    Audit,
     Witness(usize),
     Region {
         code: String,
@@ -40,6 +42,7 @@ impl KeyFile {
             KeyFile::Timestamp => "timestamp.pem".into(),
             KeyFile::Log => "log.pem".into(),
             KeyFile::Receipt => "receipt.pem".into(),
+            KeyFile::Audit => "audit.pem".into(),
             KeyFile::Witness(n) => format!("witness-{n}.pem"),
             KeyFile::Region { code, number } => format!("region-{code}-{number}.pem"),
         }

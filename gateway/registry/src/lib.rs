@@ -69,6 +69,7 @@
 //! | [`signers`] | who must sign a document; thresholds of the pending ones |
 //! | [`pending`] | `pending/`: documents awaiting signatures, and publishing them |
 //! | [`keydir`] | the `keys/` layout and the online keys a publish reads |
+//! | [`trusted`] | the trusted state a node keeps across restarts; refusing a rolled-back registry |
 //! | `dev` | the dev registry (`keys`, `fixtures`, `build`): tests and the `dev` feature only |
 //!
 //! Dependencies run one way: `doc` and `error` at the bottom, `verify` builds a `registry`,
@@ -92,6 +93,7 @@ pub mod registry;
 pub mod signers;
 pub mod state;
 pub mod store;
+pub mod trusted;
 pub mod verify;
 pub mod x509;
 

@@ -172,6 +172,11 @@ impl Registry {
         self.root.nodes.get(node_id).map(|n| &n.receipt_key)
     }
 
+    /// The key that signs `node_id`'s audit checkpoints, when the root lists one.
+    pub fn audit_key(&self, node_id: &str) -> Option<&PublicKey> {
+        self.root.nodes.get(node_id)?.audit_key.as_ref()
+    }
+
     /// The node whose receipt key has this id, if any: how a receipt verifier finds its signer.
     pub fn receipt_signer(&self, key_id: &crate::KeyId) -> Option<(&str, &PublicKey)> {
         self.root
@@ -286,13 +291,17 @@ impl TrustView for Registry {
             .document
             .revocations
             .iter()
-            .filter(|rev| rev.issuer == issuer && rev.effective_from <= signed_at)
+            // A compromised key can sign any `signed_at`, so its time proves nothing.
+            .filter(|rev| {
+                rev.issuer == issuer
+                    && (rev.reason.invalidates_all_codes() || rev.effective_from <= signed_at)
+            })
             .min_by_key(|rev| rev.effective_from)
         {
             return Err(TrustError::Revoked {
                 issuer: issuer.to_string(),
                 effective_from: rev.effective_from,
-                reason: rev.reason.clone(),
+                reason: rev.reason.to_string(),
             });
         }
         let from = entry.not_before.max(facts.not_before);

@@ -126,6 +126,7 @@ impl DevRegistry {
             DEV_NODE_ID.to_string(),
             Node {
                 receipt_key: keys.receipt.public_key(),
+                audit_key: Some(keys.audit.public_key()),
                 regions: codes.clone(),
                 spiffe_id: manifest.gateway.spiffe_id.clone(),
                 url: options.node_url.clone(),

@@ -21,6 +21,8 @@ pub struct DevKeys {
     pub log: SigningKey,
     /// The dev node's recognition-receipt key (Ed25519).
     pub receipt: SigningKey,
+    /// The dev node's audit-checkpoint key (Ed25519).
+    pub audit: SigningKey,
     /// Three regional witnesses; two must cosign a checkpoint.
     pub witnesses: Vec<SigningKey>,
     /// Region code → its two keys; one signature reaches the region threshold.
@@ -50,6 +52,7 @@ impl DevKeys {
             timestamp: ed()?,
             log: ed()?,
             receipt: ed()?,
+            audit: ed()?,
             witnesses: some(WITNESS_KEYS, Algorithm::Ed25519)?,
             regions: by_region,
         })
@@ -64,6 +67,7 @@ impl DevKeys {
         out.push((KeyFile::Timestamp, &self.timestamp));
         out.push((KeyFile::Log, &self.log));
         out.push((KeyFile::Receipt, &self.receipt));
+        out.push((KeyFile::Audit, &self.audit));
         for (i, k) in self.witnesses.iter().enumerate() {
             out.push((KeyFile::Witness(i + 1), k));
         }
@@ -116,6 +120,7 @@ impl DevKeys {
             timestamp: dir.read(&KeyFile::Timestamp)?,
             log: dir.read(&KeyFile::Log)?,
             receipt: dir.read(&KeyFile::Receipt)?,
+            audit: dir.read(&KeyFile::Audit)?,
             witnesses: read_all(&KeyFile::Witness, WITNESS_KEYS)?,
             regions,
         })

@@ -14,7 +14,7 @@ pub use agreement::{Agreement, AgreementKind, ColourRules, Rule, Verdict};
 pub use decode::{decode, document_version};
 pub use region::{
     ConceptEntry, ConceptMap, Issuer, IssuerStatus, Lapse, RegionDocument, Revocation,
-    StatusEndpoint,
+    RevocationReason, StatusEndpoint,
 };
 pub use root::{DEFAULT_NODE_ID, Delegation, Node, Roles, Root};
 pub use timestamp::{DocRef, Timestamp};

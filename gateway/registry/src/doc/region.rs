@@ -31,14 +31,87 @@ pub struct Issuer {
     pub status: IssuerStatus,
 }
 
-/// Codes signed by `issuer` at or after `effective_from` are refused. A compromise may date back
-/// to the key's start.
+/// An issuer's revocation. Under [`RevocationReason::KeyCompromise`] every code the issuer
+/// signed is refused, whatever its `signed_at` (a stolen key can backdate); under the other
+/// reasons, codes signed at or after `effective_from` are refused and older ones still verify.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Revocation {
     pub issuer: String,
     #[serde(with = "crate::canonical::when")]
     pub effective_from: OffsetDateTime,
-    pub reason: String,
+    pub reason: RevocationReason,
+}
+
+/// Why an issuer was revoked. On the wire a string: `key_compromise`, `retired`, `superseded`.
+///
+/// Registries published before reasons were typed carry free text; it is kept byte for byte
+/// ([`RevocationReason::Unspecified`], so the signed document still re-encodes canonically) and
+/// keeps the rule those registries were signed under: the effective time. The ceremony CLI
+/// accepts only the three reasons, so a new revocation always says which rule applies.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum RevocationReason {
+    /// The key is (or may be) in someone else's hands: no code it signed is trusted.
+    KeyCompromise,
+    /// The issuer stopped issuing; codes signed before `effective_from` stay valid.
+    Retired,
+    /// Another issuer took over; codes signed before `effective_from` stay valid.
+    Superseded,
+    /// Free text from a registry published before reasons were typed (effective-time rule).
+    Unspecified(String),
+}
+
+impl RevocationReason {
+    /// The three reasons a ceremony may write; anything else is refused there.
+    pub fn parse(s: &str) -> Option<Self> {
+        match Self::from(s.to_string()) {
+            Self::Unspecified(_) => None,
+            known => Some(known),
+        }
+    }
+
+    /// Whether every code of the issuer is refused, whatever its signing time.
+    pub fn invalidates_all_codes(&self) -> bool {
+        matches!(self, Self::KeyCompromise)
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::KeyCompromise => "key_compromise",
+            Self::Retired => "retired",
+            Self::Superseded => "superseded",
+            Self::Unspecified(text) => text,
+        }
+    }
+}
+
+impl From<String> for RevocationReason {
+    fn from(s: String) -> Self {
+        match s.as_str() {
+            "key_compromise" => Self::KeyCompromise,
+            "retired" => Self::Retired,
+            "superseded" => Self::Superseded,
+            _ => Self::Unspecified(s),
+        }
+    }
+}
+
+impl From<&str> for RevocationReason {
+    fn from(s: &str) -> Self {
+        Self::from(s.to_string())
+    }
+}
+
+impl From<RevocationReason> for String {
+    fn from(r: RevocationReason) -> Self {
+        r.as_str().to_string()
+    }
+}
+
+impl std::fmt::Display for RevocationReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// An online region's status service and the TLS identity it must present.

@@ -38,6 +38,12 @@ pub struct Delegation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Node {
     pub receipt_key: PublicKey,
+    /// The Ed25519 key that signs the node's audit checkpoints (record count and head hash), so
+    /// `huren audit verify --registry` can tell the node's chain from one rewritten without it.
+    /// Absent in roots published before audit anchoring (the field is then left out entirely,
+    /// so their signed bytes are unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_key: Option<PublicKey>,
     /// Region codes whose adapters this node hosts (federation forwards the others).
     pub regions: Vec<String>,
     /// SPIFFE id of the node's TLS identity.
