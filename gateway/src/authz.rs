@@ -271,9 +271,9 @@ mod tests {
             let err = tonic::Status::from(verifying_region(&carrier, ask(missing)).unwrap_err());
             assert_eq!(err.code(), tonic::Code::InvalidArgument);
         }
-        // A federating gateway forwards a carrier's manifest; the carrier's own node checked it.
+        // A gateway is no carrier: federation forwards the carrier's own identity, judged as above.
         let gateway = peer("spiffe://huren.dev/region/330000/role/gateway/g");
-        assert!(verifying_region(&gateway, ask("510000")).is_ok());
+        assert!(verifying_region(&gateway, ask("510000")).is_err());
     }
 
     #[test]
