@@ -37,7 +37,8 @@ pub fn verification(call: &Call, judged: &Judged) -> v1::Verification {
 }
 
 fn subject(role: Role, judged: &Judged) -> v1::Subject {
-    let may_link = matches!(role, Role::Province | Role::Gateway);
+    // Only a province links its own records; a gateway never calls a judging method itself.
+    let may_link = role == Role::Province;
     v1::Subject {
         masked_name: judged.masked_name().unwrap_or_default(),
         subject_ref: if may_link && judged.subject_ref != UNIDENTIFIED {
