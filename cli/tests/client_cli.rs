@@ -6,7 +6,7 @@ use std::path::Path;
 use huren_adapters::{Colour, RegionCode};
 use huren_cli::loopback::codes::{Codes, forge};
 use huren_cli::loopback::people::People;
-use huren_cli::loopback::stack::{Dirs, Regions, Stack};
+use huren_cli::loopback::stack::Stack;
 
 async fn huren(args: &[&str], stack: &Stack) -> (bool, String, String) {
     let gateway = format!("https://{}", stack.addr().unwrap());
@@ -32,14 +32,8 @@ fn write(path: &Path, text: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_manifest_workers_and_summary_from_the_command_line() {
-    let dirs = Dirs::fresh("client-cli").unwrap();
-    let root = dirs.root.clone();
-    let stack = Regions::start(dirs)
-        .await
-        .unwrap()
-        .start_gateway()
-        .await
-        .unwrap();
+    let stack = Stack::fresh("client-cli").await.unwrap();
+    let root = stack.regions.dirs.root.clone();
     let codes = Codes::load(stack.pki()).unwrap();
     let mut people = People::new(1);
     let signed_at = time::OffsetDateTime::now_utc() - time::Duration::minutes(5);

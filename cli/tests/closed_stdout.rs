@@ -12,7 +12,7 @@ use huren::recognition::receipt::{self, ReceiptBody, ReceiptSigner};
 use huren_adapters::{Colour, RegionCode};
 use huren_cli::loopback::codes::Codes;
 use huren_cli::loopback::people::People;
-use huren_cli::loopback::stack::{Dirs, Regions};
+use huren_cli::loopback::stack::Stack;
 use huren_registry::SigningKey;
 use huren_registry::Verdict;
 use huren_registry::dev::DEV_NODE_ID;
@@ -45,14 +45,8 @@ fn strings(args: &[&str]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_printing_subcommand_ends_quietly_when_its_reader_is_gone() {
-    let dirs = Dirs::fresh("closed-stdout").unwrap();
-    let root = dirs.root.clone();
-    let stack = Regions::start(dirs)
-        .await
-        .unwrap()
-        .start_gateway()
-        .await
-        .unwrap();
+    let stack = Stack::fresh("closed-stdout").await.unwrap();
+    let root = stack.regions.dirs.root.clone();
     let pki = stack.pki().display().to_string();
     let reg = stack.regions.dirs.registry.display().to_string();
     let state = stack.regions.dirs.state.display().to_string();

@@ -8,7 +8,7 @@ use std::process::Stdio;
 use huren_adapters::{Colour, RegionCode};
 use huren_cli::loopback::codes::{Codes, forge};
 use huren_cli::loopback::people::People;
-use huren_cli::loopback::stack::{Dirs, Regions, Stack};
+use huren_cli::loopback::stack::Stack;
 
 struct Run {
     ok: bool,
@@ -109,14 +109,8 @@ fn xlsx(path: &Path, rows: &[[&str; 2]]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scanners_pastes_and_excel_files_are_read_as_people_mean_them() {
-    let dirs = Dirs::fresh("input-cli").unwrap();
-    let root = dirs.root.clone();
-    let stack = Regions::start(dirs)
-        .await
-        .unwrap()
-        .start_gateway()
-        .await
-        .unwrap();
+    let stack = Stack::fresh("input-cli").await.unwrap();
+    let root = stack.regions.dirs.root.clone();
     let codes = Codes::load(stack.pki()).unwrap();
     let mut people = People::new(7);
     let signed_at = time::OffsetDateTime::now_utc() - time::Duration::minutes(5);

@@ -173,6 +173,15 @@ pub struct Stack {
 }
 
 impl Stack {
+    /// A fresh temp directory, the reference regions and a gateway over them: what a test or a
+    /// tool that needs "a running system" starts with.
+    pub async fn fresh(label: &str) -> anyhow::Result<Self> {
+        Regions::start(Dirs::fresh(label)?)
+            .await?
+            .start_gateway()
+            .await
+    }
+
     pub fn addr(&self) -> anyhow::Result<SocketAddr> {
         self.gateway
             .as_ref()
