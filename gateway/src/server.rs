@@ -193,7 +193,10 @@ impl GatewayBuilder {
             .layer(MetricsLayer)
             .layer(AuthzLayer::new(policy, nodes))
             .layer(DeadlineLayer::new(limits.request_timeout_cap()))
-            .layer(ConcurrencyLayer::new(limits.max_in_flight))
+            .layer(ConcurrencyLayer::new(
+                limits.max_in_flight,
+                limits.max_queue(),
+            ))
             .layer(OversizeLayer)
             .add_routes(extra.routes());
 
