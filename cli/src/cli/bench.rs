@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::bench::load::Bounds;
+use crate::bench::node_process::NodeOptions;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -17,6 +18,10 @@ pub enum Command {
     /// Verify and load a large registry, apply a one-change delta, proof sizes; beside the raw
     /// signature-verify rate measured in the same run.
     Registry(super::bench_registry::Args),
+    /// The node under test of `bench overload`, in a process of its own: serves until stdin
+    /// closes.
+    #[command(hide = true)]
+    Node(NodeOptions),
 }
 
 #[derive(Debug, clap::Args)]
@@ -90,12 +95,12 @@ pub struct OverloadArgs {
     /// Calls the load generator keeps outstanding at most.
     #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub outstanding: u32,
-    /// The node's limits.max_in_flight for this run [default: the node's default].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    pub max_in_flight: Option<u32>,
-    /// Distinct codes, sent round robin.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    pub codes: u32,
+    /// Callers ignore RetryInfo and keep calling at their pace (by default a refused caller
+    /// holds its calls for the delay the refusal gives, as a well-behaved client does).
+    #[arg(long)]
+    pub ignore_retry_info: bool,
+    #[command(flatten)]
+    pub node: NodeOptions,
 }
 
 pub async fn run(cmd: Command) -> anyhow::Result<()> {
@@ -147,11 +152,13 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
                 callers: usize::from(args.callers),
                 deadline: Duration::from_millis(args.deadline_ms),
                 outstanding: args.outstanding as usize,
-                max_in_flight: args.max_in_flight.map(|n| n as usize),
-                codes: args.codes as usize,
+                node: args.node,
+                honour_retry_info: !args.ignore_retry_info,
+                json: args.bounds.json,
             })
             .await
         }
         Command::Registry(args) => super::bench_registry::run(args).await,
+        Command::Node(options) => crate::bench::node_process::serve(options).await,
     }
 }
