@@ -10,6 +10,7 @@ pub mod bench_registry;
 pub mod certs;
 pub mod client;
 pub mod demo;
+pub mod log;
 pub mod receipt;
 pub mod region;
 pub mod registry;
@@ -74,21 +75,21 @@ pub fn main() -> ExitCode {
     end_quietly_on_closed_stdout();
     // The demo and the benchmarks print a report on stdout; routine info logs would bury it.
     let quiet = matches!(cli.command, Command::Demo(_) | Command::Bench(_));
-    init_tracing(cli.log_format, if quiet { "warn" } else { "info" });
+    log::init(cli.log_format, if quiet { "warn" } else { "info" });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("huren: cannot start the async runtime: {e}");
+            log::failure(&format!("cannot start the async runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("huren: {}", crate::report::error::chain(&e));
+            log::failure(&crate::report::error::chain(&e));
             ExitCode::FAILURE
         }
     }
@@ -133,16 +134,4 @@ fn end_quietly_on_closed_stdout() {
         }
         report(info);
     }));
-}
-
-/// Logs to stderr; `RUST_LOG` wins over `default_level`.
-fn init_tracing(format: LogFormat, default_level: &str) {
-    use tracing_subscriber::{EnvFilter, fmt};
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Human => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
-    };
 }

@@ -263,14 +263,14 @@ async fn issue(args: IssueArgs) -> anyhow::Result<()> {
     let dir = args.data.dir(region);
     let store = Store::open(Some(&dir)).with_context(|| format!("opening {}", dir.display()))?;
     let issued = sim::issue::issue(region, &store, &args.pki, &input, OffsetDateTime::now_utc())?;
-    eprintln!(
+    super::log::notice(format!(
         "issued {} ({}) for {} in region {region}; code id {}; records in {}",
         issued.label,
         colour.as_str(),
         input.id.masked(),
         issued.code_id,
         dir.display()
-    );
+    ));
     println!("{}", issued.payload);
     Ok(())
 }
