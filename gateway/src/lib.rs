@@ -47,6 +47,7 @@ pub mod registry_handle;
 pub mod server;
 pub mod services;
 pub mod summary;
+pub mod summary_hours;
 pub mod tls;
 pub mod trust_domain;
 

@@ -118,7 +118,8 @@ pub struct WorkersArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct SummaryArgs {
-    /// How far back to count, e.g. 15m, 1h, 1d (at most a day, the window the gateway keeps).
+    /// How far back to count, e.g. 15m, 1h, 1d, 14d (at most 14 days: the gateway keeps a day by
+    /// minute and 14 days by hour).
     #[arg(long, default_value = "1h", value_parser = parse_since)]
     pub since: time::Duration,
     #[arg(long)]
@@ -182,6 +183,7 @@ pub async fn summary(args: SummaryArgs) -> anyhow::Result<()> {
         .get_national_summary(args.caller.request(GetNationalSummaryRequest {
             start_time: Some(timestamp(end - args.since)),
             end_time: Some(timestamp(end)),
+            window: None,
         }))
         .await
         .map_err(|s| CallError::context("GetNationalSummary", s))?
@@ -199,7 +201,7 @@ pub async fn summary(args: SummaryArgs) -> anyhow::Result<()> {
 fn parse_since(s: &str) -> Result<time::Duration, String> {
     let max = huren::services::coordination::MAX_WINDOW;
     let d = humantime::parse_duration(s)
-        .map_err(|e| format!("{s}: {e}; write e.g. 15m, 1h or 1d"))
+        .map_err(|e| format!("{s}: {e}; write e.g. 15m, 1h, 1d or 14d"))
         .and_then(|d| time::Duration::try_from(d).map_err(|e| format!("{s}: {e}")))?;
     if d > max || d <= time::Duration::ZERO {
         return Err(format!(
@@ -218,7 +220,8 @@ mod tests {
     fn since_accepts_units_and_refuses_more_than_a_day() {
         assert_eq!(parse_since("15m").unwrap(), time::Duration::minutes(15));
         assert_eq!(parse_since("24h").unwrap(), time::Duration::hours(24));
-        assert!(parse_since("25h").is_err());
+        assert_eq!(parse_since("14d").unwrap(), time::Duration::days(14));
+        assert!(parse_since("15d").is_err());
         assert_eq!(parse_since("1d").unwrap(), time::Duration::hours(24));
         assert_eq!(parse_since("1h 30m").unwrap(), time::Duration::minutes(90));
         assert!(parse_since("h").is_err());
