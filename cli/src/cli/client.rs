@@ -37,7 +37,8 @@ pub struct VerifyArgs {
     /// Why the code is checked; written to the audit log.
     #[arg(long, default_value = "checkpoint-entry")]
     pub purpose: String,
-    /// Print the answer as JSON (with `-`, one JSON object per line).
+    /// Print the answer as JSON in the proto3 mapping grpcurl prints (lowerCamel fields, full
+    /// enum names, RFC 3339 times); with `-`, NDJSON: one JSON object per line.
     #[arg(long)]
     pub json: bool,
     /// Exit non-zero when any answer is of these kinds (comma-separated), after printing them
@@ -76,6 +77,8 @@ pub struct ManifestArgs {
     /// List every passenger, not only those not boarding.
     #[arg(long)]
     pub all: bool,
+    /// Print JSON in the proto3 mapping grpcurl prints. `manifest watch` prints NDJSON: one JSON
+    /// object per line, the check's answer first, then each change until departure.
     #[arg(long)]
     pub json: bool,
     /// Exit non-zero when any answer is of these kinds (comma-separated), after printing them
@@ -106,6 +109,7 @@ pub struct WorkersArgs {
     /// Write each signed receipt to DIR/<worker_ref>.json (check with `huren receipt verify`).
     #[arg(long, value_name = "DIR")]
     pub receipts: Option<PathBuf>,
+    /// Print the answer as JSON in the proto3 mapping grpcurl prints.
     #[arg(long)]
     pub json: bool,
     /// Exit non-zero when any answer is of these kinds (comma-separated), after printing them
@@ -122,6 +126,7 @@ pub struct SummaryArgs {
     /// minute and 14 days by hour).
     #[arg(long, default_value = "1h", value_parser = parse_since)]
     pub since: time::Duration,
+    /// Print the answer as JSON in the proto3 mapping grpcurl prints.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
@@ -169,7 +174,7 @@ async fn verify_one(
         .verification
         .context("the gateway answered without a verification")?;
     if args.json {
-        println!("{}", json::verification(&v));
+        println!("{}", json::proto(&v));
     } else {
         print!("{}", answers::verification(&v));
     }
@@ -189,7 +194,7 @@ pub async fn summary(args: SummaryArgs) -> anyhow::Result<()> {
         .map_err(|s| CallError::context("GetNationalSummary", s))?
         .into_inner();
     if args.json {
-        println!("{}", json::summary(&response));
+        println!("{}", json::proto(&response));
     } else {
         print!("{}", answers::summary(&response));
     }
