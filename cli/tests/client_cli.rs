@@ -15,6 +15,11 @@ async fn huren(args: &[&str], stack: &Stack) -> (bool, String, String) {
         .args(["--gateway", &gateway, "--pki"])
         .arg(stack.pki())
         .env("RUST_LOG", "warn")
+        // China Standard Time as a POSIX rule (no tz database needed): the local zone tables
+        // show times in.
+        .env("TZ", "CST-8")
+        .env_remove("HUREN_LANG")
+        .env_remove("HUREN_UTC")
         .output()
         .await
         .unwrap();
@@ -55,6 +60,28 @@ async fn verify_manifest_workers_and_summary_from_the_command_line() {
     assert!(out.contains("verdict      PASS"), "{out}");
     assert!(out.contains("GREEN (绿码)"), "{out}");
     assert!(out.contains("rules of     330000 Zhejiang"), "{out}");
+    // Times in RFC 3339 with their offset, in the local zone unless --utc; not
+    // `2026-12-04 7:03:56.0 +00:00:00`.
+    let valid_until = |out: &str| {
+        out.lines()
+            .find(|l| l.contains("valid until") || l.contains("有效期至"))
+            .map(|l| l.split_whitespace().last().unwrap_or_default().to_string())
+            .unwrap_or_default()
+    };
+    let local = valid_until(&out);
+    assert!(local.ends_with("+08:00"), "{out}");
+    assert!(
+        time::OffsetDateTime::parse(&local, &time::format_description::well_known::Rfc3339).is_ok(),
+        "{local}"
+    );
+    let (ok, out, err) = huren(&["verify", "--utc", &green], &stack).await;
+    assert!(ok, "{out}{err}");
+    assert!(valid_until(&out).ends_with('Z'), "{out}");
+    // Labels in Chinese with --lang zh; the answer's words stay the API's.
+    let (ok, out, err) = huren(&["--lang", "zh", "verify", &green], &stack).await;
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("结论") && out.contains("PASS"), "{out}");
+    assert!(valid_until(&out).ends_with("+08:00"), "{out}");
     let (ok, out, _) = huren(&["verify", "--json", &forge(&green)], &stack).await;
     assert!(ok);
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();

@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::report::lang::Lang;
+
 pub mod audit;
 pub mod bench;
 pub mod bench_registry;
@@ -23,6 +25,12 @@ pub struct Cli {
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human, env = "HUREN_LOG_FORMAT")]
     pub log_format: LogFormat,
+    /// Language of table labels: en or zh (JSON keeps the API's names).
+    #[arg(long, global = true, value_enum, default_value_t = Lang::En, env = "HUREN_LANG")]
+    pub lang: Lang,
+    /// Show times in UTC instead of the local zone (RFC 3339 with the offset either way).
+    #[arg(long, global = true, env = "HUREN_UTC")]
+    pub utc: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -72,6 +80,8 @@ pub enum Command {
 /// Entry point of the `huren` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Before the runtime starts threads: the local offset is read while there is one thread.
+    crate::report::lang::init(cli.lang, cli.utc);
     end_quietly_on_closed_stdout();
     // The demo and the benchmarks print a report on stdout; routine info logs would bury it.
     let quiet = matches!(cli.command, Command::Demo(_) | Command::Bench(_));

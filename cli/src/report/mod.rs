@@ -4,6 +4,7 @@
 pub mod answers;
 pub mod error;
 pub mod json;
+pub mod lang;
 pub mod names;
 pub mod status;
 pub mod table;
