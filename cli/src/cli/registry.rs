@@ -50,7 +50,7 @@ pub enum Command {
     /// Verify a registry directory: prints each check, exits non-zero with the reason.
     Verify(RegArg),
     /// Print the registry's regions, issuers, concept maps, agreements and nodes.
-    Show(RegArg),
+    Show(ShowArgs),
     /// Print the transparency log: entries and checkpoints.
     Log(RegArg),
     /// Make a signing key: FILE (PKCS#8 PEM, mode 0600) and FILE.pub (its public key, to hand
@@ -81,6 +81,16 @@ pub struct RegArg {
     /// Registry directory.
     #[arg(value_name = "REG", default_value = DEFAULT_REGISTRY, env = "HUREN_REGISTRY")]
     pub reg: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub reg: RegArg,
+    /// Print one JSON object: regions, issuers, concept maps, agreements and nodes (lowerCamel
+    /// fields, RFC 3339 UTC times).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -300,7 +310,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Sign(args) => sign(&args, now),
         Command::Publish(args) => publish_pending(&args, now),
         Command::Verify(args) => verify(&args.reg, now),
-        Command::Show(args) => show(&args.reg, now),
+        Command::Show(args) => show(&args.reg.reg, args.json, now),
         Command::Log(args) => print_log(&args.reg, now),
         Command::Keygen(args) => keygen(&args),
         Command::RotateRoot(args) => rotate_root(&args, now),
@@ -712,12 +722,18 @@ fn verify(reg: &Path, now: OffsetDateTime) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// RFC 3339 with its offset, in the zone tables show.
 fn fmt_time(t: OffsetDateTime) -> String {
+    let t = crate::report::lang::local(t);
     t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
-fn show(reg: &Path, now: OffsetDateTime) -> anyhow::Result<()> {
+fn show(reg: &Path, json: bool, now: OffsetDateTime) -> anyhow::Result<()> {
     let r = load(reg, now)?;
+    if json {
+        println!("{}", crate::report::registry_json::registry(&r));
+        return Ok(());
+    }
     println!(
         "registry version {} (root v{}, timestamp expires {})",
         r.version(),

@@ -6,6 +6,7 @@ pub mod error;
 pub mod json;
 pub mod lang;
 pub mod names;
+pub mod registry_json;
 pub mod status;
 pub mod table;
 
