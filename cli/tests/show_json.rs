@@ -32,7 +32,17 @@ fn certs_show_registry_show_and_audit_show_print_json() {
         assert!(out.status.success(), "huren {args:?}");
     };
     run(&["certs", "init", "--out", "pki"]);
-    run(&["registry", "init", "--pki", "pki", "--out", "reg"]);
+    // Duration flags take humantime as well as their unit: two days, not 48 hours' number.
+    run(&[
+        "registry",
+        "init",
+        "--pki",
+        "pki",
+        "--out",
+        "reg",
+        "--timestamp-hours",
+        "2d",
+    ]);
 
     let certs = json_of(&["certs", "show", "--pki", "pki", "--json"], dir.path());
     assert_eq!(certs["trustDomain"], "huren.dev");
@@ -52,6 +62,16 @@ fn certs_show_registry_show_and_audit_show_print_json() {
 
     let registry = json_of(&["registry", "show", "reg", "--json"], dir.path());
     assert!(rfc3339(&registry["timestampExpires"]), "{registry}");
+    let expires = time::OffsetDateTime::parse(
+        registry["timestampExpires"].as_str().unwrap_or_default(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let left = expires - time::OffsetDateTime::now_utc();
+    assert!(
+        left > time::Duration::hours(47) && left <= time::Duration::hours(48),
+        "{left}"
+    );
     let regions = registry["regions"].as_array().cloned().unwrap_or_default();
     assert!(regions.iter().any(|r| r["code"] == "330000"), "{registry}");
     assert!(

@@ -12,6 +12,7 @@ pub mod bench_registry;
 pub mod certs;
 pub mod client;
 pub mod demo;
+pub mod durations;
 pub mod log;
 pub mod receipt;
 pub mod region;
