@@ -26,14 +26,17 @@
 pub mod acceptor;
 pub mod admin;
 pub mod authz;
+pub mod cert_expiry;
 pub mod config;
 pub mod connect;
 pub mod error;
 pub mod identity;
 pub mod limits;
 pub mod metrics;
+pub mod metrics_catalog;
 pub mod node;
 pub mod node_admission;
+pub mod node_gauges;
 pub mod policy;
 pub mod privacy;
 pub mod readiness;
@@ -44,6 +47,7 @@ pub mod registry_handle;
 pub mod server;
 pub mod services;
 pub mod summary;
+pub mod summary_hours;
 pub mod tls;
 pub mod trust_domain;
 

@@ -181,6 +181,9 @@ impl Drop for Node {
 impl Node {
     /// Opens everything the services need; fails on anything a node must not serve without.
     pub async fn assemble(config: NodeConfig) -> Result<Node, NodeError> {
+        // The recorder first: gauges set while assembling (the registry's version) must land
+        // where `/metrics` reads.
+        let _ = crate::metrics::handle();
         std::fs::create_dir_all(&config.state_dir).map_err(|source| NodeError::State {
             path: config.state_dir.clone(),
             source,
@@ -225,6 +228,7 @@ impl Node {
             receipts,
             default_deadline: config.default_deadline,
         });
+        crate::node_gauges::follow(&recognizer);
         let services = Services {
             recognition: Arc::new(RecognitionState::new(recognizer.clone())),
             manifests: Arc::new(ManifestsState::new(recognizer.clone())),

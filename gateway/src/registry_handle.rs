@@ -104,6 +104,7 @@ impl SharedRegistry {
             }
             Err(e) => {
                 metrics::counter!(RELOADS, "outcome" => "refused").increment(1);
+                crate::metrics_catalog::registry_reload_failed(refusal_reason(&e));
                 tracing::warn!(
                     dir = %dir.display(),
                     reason = %e,
@@ -191,5 +192,20 @@ impl TrustView for SharedRegistry {
         self.current()
             .map(|r| r.cache_ttl(region))
             .unwrap_or(Duration::ZERO)
+    }
+}
+
+/// The `reason` label of a refused registry reload: the kind of rule the new state broke.
+fn refusal_reason(error: &StoreError) -> &'static str {
+    use huren_registry::VerifyError;
+    match error.verify_error() {
+        None => "unreadable",
+        Some(VerifyError::Document(_)) => "document",
+        Some(VerifyError::Root(_)) => "root",
+        Some(VerifyError::Signature(_)) => "signature",
+        Some(VerifyError::Freshness(_)) => "freshness",
+        Some(VerifyError::Log(_)) => "log",
+        // A kind added later is still a refusal an operator must see.
+        Some(_) => "other",
     }
 }

@@ -193,6 +193,11 @@ impl StatusClient {
         self.inner.cache.len()
     }
 
+    /// How often the cache answered a look-up, and how often it could not.
+    pub fn cache_counts(&self) -> cache::CacheCounts {
+        self.inner.cache.counts()
+    }
+
     /// Asks the service once per attempt, retrying while it makes sense and the deadline allows.
     async fn ask(
         &self,

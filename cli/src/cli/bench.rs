@@ -1,5 +1,6 @@
 //! `huren bench …`: benchmarks printed beside same-run baselines (see [`crate::bench`]).
 
+use super::durations;
 use std::time::Duration;
 
 use crate::bench::load::Bounds;
@@ -89,8 +90,8 @@ pub struct OverloadArgs {
     /// Separate connections (callers) offering the overload.
     #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=2048))]
     pub callers: u16,
-    /// Each overload call's deadline, milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    /// Each overload call's deadline, milliseconds. Written as a bare number or e.g. 90s, 48h, 14d.
+    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = durations::parser::<u64>(durations::Unit::Millis, 1..=60_000))]
     pub deadline_ms: u64,
     /// Calls the load generator keeps outstanding at most.
     #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]

@@ -1,6 +1,7 @@
 //! `huren region …`: run a reference regional status service, issue its codes, change statuses,
 //! look codes up through the gateway's pinned client, and benchmark online lookups.
 
+use super::durations;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -81,8 +82,8 @@ pub struct ServeArgs {
     /// Serve only callers presenting a huren gateway certificate from the PKI (mutual TLS).
     #[arg(long)]
     pub require_gateway: bool,
-    /// Fault: added latency before every answer.
-    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    /// Fault: added latency before every answer. Written as a bare number or e.g. 90s, 48h, 14d.
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = durations::parser::<u64>(durations::Unit::Millis, 0..=600_000))]
     pub latency_ms: u64,
     /// Fault: fraction of requests answered 503 (0 to 1).
     #[arg(long, value_name = "F", default_value_t = 0.0)]
@@ -110,8 +111,8 @@ pub struct IssueArgs {
     /// Zhejiang only: the issuing city (e.g. 330100), written into the URL.
     #[arg(long, value_parser = parse_region)]
     pub city: Option<RegionCode>,
-    /// Signed codes only: days until the payload expires.
-    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(i64).range(1..=3_650))]
+    /// Signed codes only: days until the payload expires. Written as a bare number or e.g. 90s, 48h, 14d.
+    #[arg(long, default_value_t = 7, value_parser = durations::parser::<i64>(durations::Unit::Days, 1..=3_650))]
     pub valid_days: i64,
     /// Dev PKI directory, for the signing key of signed regions.
     #[arg(long, value_name = "DIR", default_value = DEFAULT_PKI, env = "HUREN_PKI")]
@@ -151,8 +152,8 @@ pub struct LookupArgs {
     pub id: Option<String>,
     #[arg(long)]
     pub name: Option<String>,
-    /// The caller's deadline.
-    #[arg(long, value_name = "MS", default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    /// The caller's deadline. Written as a bare number or e.g. 90s, 48h, 14d.
+    #[arg(long, value_name = "MS", default_value_t = 2_000, value_parser = durations::parser::<u64>(durations::Unit::Millis, 1..=600_000))]
     pub deadline_ms: u64,
     /// Present the PKI's gateway certificate (for services run with --require-gateway).
     #[arg(long)]
@@ -263,14 +264,14 @@ async fn issue(args: IssueArgs) -> anyhow::Result<()> {
     let dir = args.data.dir(region);
     let store = Store::open(Some(&dir)).with_context(|| format!("opening {}", dir.display()))?;
     let issued = sim::issue::issue(region, &store, &args.pki, &input, OffsetDateTime::now_utc())?;
-    eprintln!(
+    super::log::notice(format!(
         "issued {} ({}) for {} in region {region}; code id {}; records in {}",
         issued.label,
         colour.as_str(),
         input.id.masked(),
         issued.code_id,
         dir.display()
-    );
+    ));
     println!("{}", issued.payload);
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! until the threshold); `publish` checks thresholds, signs a new timestamp and checkpoint with
 //! the online keys and replaces `REG/registry.json` atomically.
 
+use super::durations;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -50,7 +51,7 @@ pub enum Command {
     /// Verify a registry directory: prints each check, exits non-zero with the reason.
     Verify(RegArg),
     /// Print the registry's regions, issuers, concept maps, agreements and nodes.
-    Show(RegArg),
+    Show(ShowArgs),
     /// Print the transparency log: entries and checkpoints.
     Log(RegArg),
     /// Make a signing key: FILE (PKCS#8 PEM, mode 0600) and FILE.pub (its public key, to hand
@@ -84,6 +85,16 @@ pub struct RegArg {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub reg: RegArg,
+    /// Print one JSON object: regions, issuers, concept maps, agreements and nodes (lowerCamel
+    /// fields, RFC 3339 UTC times).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct RegOpt {
     /// Registry directory.
     #[arg(long, value_name = "REG", default_value = DEFAULT_REGISTRY, env = "HUREN_REGISTRY")]
@@ -101,8 +112,8 @@ pub struct InitArgs {
     /// A region's status-service URL, e.g. 330000=https://127.0.0.1:8443 (repeatable).
     #[arg(long = "status-url", value_name = "CODE=URL")]
     pub status_urls: Vec<String>,
-    /// Hours each timestamp lives (publish renews it) [default: a week].
-    #[arg(long, default_value_t = 168, value_parser = clap::value_parser!(i64).range(1..=8_760))]
+    /// Hours each timestamp lives (publish renews it) [default: a week]. Written as a bare number or e.g. 90s, 48h, 14d.
+    #[arg(long, default_value_t = 168, value_parser = durations::parser::<i64>(durations::Unit::Hours, 1..=8_760))]
     pub timestamp_hours: i64,
     /// Replace an existing registry in REG.
     #[arg(long)]
@@ -161,8 +172,8 @@ pub struct ConceptArgs {
     /// GREEN, YELLOW, RED, PENDING or UNKNOWN.
     #[arg(long, value_parser = parse_colour)]
     pub colour: Colour,
-    /// The colour lapses after this many hours without a refresh…
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=8_760))]
+    /// The colour lapses after this many hours without a refresh… Written as a bare number or e.g. 90s, 48h, 14d.
+    #[arg(long, value_parser = durations::parser::<u64>(durations::Unit::Hours, 1..=8_760))]
     pub lapse_after_hours: Option<u64>,
     /// …to this colour.
     #[arg(long, value_parser = parse_colour)]
@@ -204,13 +215,14 @@ pub struct AgreementArgs {
     /// national defaults).
     #[arg(long = "rule", value_name = "COLOUR=VERDICT[:DAYS]")]
     pub rules: Vec<String>,
-    #[arg(long, default_value_t = 72, value_parser = clap::value_parser!(u64).range(1..=8_760))]
+    /// A bare number of this flag's unit, or e.g. 90s, 48h, 14d.
+    #[arg(long, default_value_t = 72, value_parser = durations::parser::<u64>(durations::Unit::Hours, 1..=8_760))]
     pub max_age_hours: u64,
     /// Require an online status check with the issuing region.
     #[arg(long)]
     pub online: bool,
-    /// Days until the agreement document expires.
-    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(i64).range(1..=3_650))]
+    /// Days until the agreement document expires. Written as a bare number or e.g. 90s, 48h, 14d.
+    #[arg(long, default_value_t = 365, value_parser = durations::parser::<i64>(durations::Unit::Days, 1..=3_650))]
     pub expires_days: i64,
 }
 
@@ -236,8 +248,8 @@ pub struct PublishArgs {
     /// Log key (default REG/keys/log.pem).
     #[arg(long, value_name = "FILE")]
     pub log_key: Option<PathBuf>,
-    /// Hours the new timestamp lives.
-    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(i64).range(1..=8_760))]
+    /// Hours the new timestamp lives. Written as a bare number or e.g. 90s, 48h, 14d.
+    #[arg(long, default_value_t = 24, value_parser = durations::parser::<i64>(durations::Unit::Hours, 1..=8_760))]
     pub timestamp_hours: i64,
 }
 
@@ -262,8 +274,8 @@ pub struct RotateArgs {
     /// New root threshold (default: unchanged).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=255))]
     pub threshold: Option<u32>,
-    /// Days until the new root expires.
-    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(i64).range(1..=3_650))]
+    /// Days until the new root expires. Written as a bare number or e.g. 90s, 48h, 14d.
+    #[arg(long, default_value_t = 365, value_parser = durations::parser::<i64>(durations::Unit::Days, 1..=3_650))]
     pub expires_days: i64,
 }
 
@@ -300,7 +312,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Sign(args) => sign(&args, now),
         Command::Publish(args) => publish_pending(&args, now),
         Command::Verify(args) => verify(&args.reg, now),
-        Command::Show(args) => show(&args.reg, now),
+        Command::Show(args) => show(&args.reg.reg, args.json, now),
         Command::Log(args) => print_log(&args.reg, now),
         Command::Keygen(args) => keygen(&args),
         Command::RotateRoot(args) => rotate_root(&args, now),
@@ -712,12 +724,18 @@ fn verify(reg: &Path, now: OffsetDateTime) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// RFC 3339 with its offset, in the zone tables show.
 fn fmt_time(t: OffsetDateTime) -> String {
+    let t = crate::report::lang::local(t);
     t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
-fn show(reg: &Path, now: OffsetDateTime) -> anyhow::Result<()> {
+fn show(reg: &Path, json: bool, now: OffsetDateTime) -> anyhow::Result<()> {
     let r = load(reg, now)?;
+    if json {
+        println!("{}", crate::report::registry_json::registry(&r));
+        return Ok(());
+    }
     println!(
         "registry version {} (root v{}, timestamp expires {})",
         r.version(),

@@ -8,23 +8,27 @@ use huren_proto::v1::{
     Verification,
 };
 
+use super::lang;
 use super::names;
 use super::table::Table;
 
 /// One verification, a field per line.
 pub fn verification(v: &Verification) -> String {
     let mut t = Table::new(["field", "value"]);
-    t.row(["verdict", names::verdict(v.verdict)]);
+    t.row([lang::label("verdict"), names::verdict(v.verdict)]);
     if v.quarantine_days > 0 {
-        t.row(["quarantine", &format!("{} days", v.quarantine_days)]);
+        t.row([
+            lang::label("quarantine"),
+            &format!("{} days", v.quarantine_days),
+        ]);
     }
     if let Some(s) = &v.status {
         t.row([
-            "colour",
+            lang::label("colour"),
             &format!("{} ({})", names::colour(s.colour), s.native_label),
         ]);
         t.row([
-            "issued by",
+            lang::label("issued by"),
             &format!(
                 "{} {} {}",
                 s.issuing_region,
@@ -32,30 +36,39 @@ pub fn verification(v: &Verification) -> String {
                 s.issuer
             ),
         ]);
-        t.row(["refreshed", &names::time(s.refresh_time.as_ref())]);
-        t.row(["valid until", &names::time(s.expire_time.as_ref())]);
+        t.row([
+            lang::label("refreshed"),
+            &names::time(s.refresh_time.as_ref()),
+        ]);
+        t.row([
+            lang::label("valid until"),
+            &names::time(s.expire_time.as_ref()),
+        ]);
     }
-    t.row(["source", names::source(v.source)]);
+    t.row([lang::label("source"), names::source(v.source)]);
     if let Some(s) = &v.subject {
         if !s.masked_name.is_empty() {
-            t.row(["name", &s.masked_name]);
+            t.row([lang::label("name"), &s.masked_name]);
         }
         if !s.subject_ref.is_empty() {
-            t.row(["subject_ref", &s.subject_ref]);
+            t.row([lang::label("subject_ref"), &s.subject_ref]);
         }
     }
     t.row([
-        "rules of",
+        lang::label("rules of"),
         &format!(
             "{} {}",
             v.verifying_region,
             names::region(&v.verifying_region)
         ),
     ]);
-    t.row(["agreement", &v.agreement]);
-    t.row(["registry", &format!("version {}", v.registry_version)]);
+    t.row([lang::label("agreement"), &v.agreement]);
+    t.row([
+        lang::label("registry"),
+        &format!("version {}", v.registry_version),
+    ]);
     for r in &v.reasons {
-        t.row(["reason", &format!("{}: {}", r.code, r.message)]);
+        t.row([lang::label("reason"), &format!("{}: {}", r.code, r.message)]);
     }
     t.to_string()
 }

@@ -212,8 +212,9 @@ fn frozen(mut decision: Decision, expired: OffsetDateTime) -> Decision {
     let reason = Reason::new(
         ReasonCode::RegistryExpired,
         format!(
-            "the trust registry this node holds expired at {expired}; nothing passes until a \
-             newer registry is published"
+            "the trust registry this node holds expired at {}; nothing passes until a \
+             newer registry is published",
+            rfc3339(&expired)
         ),
     );
     if decision.verdict != Verdict::Pass {
@@ -271,7 +272,9 @@ fn decide_by_rules(
                 ReasonCode::AgreementNotEffective,
                 format!(
                     "agreement {} v{} expired at {}; the registry needs a newer version",
-                    agreement.id, agreement.version, agreement.expires
+                    agreement.id,
+                    agreement.version,
+                    rfc3339(&agreement.expires)
                 ),
             )],
             Some(agreement),
@@ -280,14 +283,16 @@ fn decide_by_rules(
     if !agreement.is_effective(now) {
         let until = agreement
             .effective_until
-            .map_or_else(|| "open-ended".to_string(), |u| u.to_string());
+            .map_or_else(|| "open-ended".to_string(), |u| rfc3339(&u));
         return Decision::without_rule(
             Verdict::Review,
             vec![Reason::new(
                 ReasonCode::AgreementNotEffective,
                 format!(
-                    "agreement {} is effective from {} until {until}, not at {now}",
-                    agreement.id, agreement.effective_from
+                    "agreement {} is effective from {} until {until}, not at {}",
+                    agreement.id,
+                    rfc3339(&agreement.effective_from),
+                    rfc3339(&now)
                 ),
             )],
             Some(agreement),

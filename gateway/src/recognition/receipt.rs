@@ -99,7 +99,7 @@ pub enum ReceiptError {
     WrongNode { signer: String, claimed: String },
     #[error("the receipt body is not valid: {0}")]
     Body(#[from] CanonicalError),
-    #[error("the receipt expired at {0}")]
+    #[error("the receipt expired at {}", huren_adapters::when::rfc3339(.0))]
     Expired(OffsetDateTime),
     #[error("cannot read receipt {path}: {source}")]
     Read {

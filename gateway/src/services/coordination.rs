@@ -18,8 +18,8 @@ use crate::summary::Source;
 mod health;
 mod page;
 
-/// Longest summary window: the counters keep one day.
-pub const MAX_WINDOW: time::Duration = time::Duration::hours(24);
+/// Longest summary window: the counters keep a day by minute and 14 days by hour.
+pub const MAX_WINDOW: time::Duration = time::Duration::days(14);
 pub const DEFAULT_WINDOW: time::Duration = time::Duration::hours(1);
 
 /// What the service needs: the node's [`Recognizer`] (none: the methods answer UNIMPLEMENTED).
@@ -58,7 +58,7 @@ fn registry(recognizer: &Recognizer) -> Result<Arc<Registry>, Error> {
         .ok_or_else(|| Error::Unavailable("no trust registry is loaded on this node".into()))
 }
 
-/// `[start, end)` from the request: defaults to the last hour, at most 24 hours long.
+/// `[start, end)` from the request: defaults to the last hour, at most 14 days long.
 fn window(req: &GetNationalSummaryRequest) -> Result<(OffsetDateTime, OffsetDateTime), Error> {
     let time = |field: &'static str, t: &Option<prost_types::Timestamp>| {
         t.as_ref()
@@ -66,14 +66,38 @@ fn window(req: &GetNationalSummaryRequest) -> Result<(OffsetDateTime, OffsetDate
             .transpose()
     };
     let end = time("end_time", &req.end_time)?.unwrap_or_else(OffsetDateTime::now_utc);
-    let start = time("start_time", &req.start_time)?.unwrap_or(end - DEFAULT_WINDOW);
+    let length = req
+        .window
+        .map(|w| {
+            if req.start_time.is_some() {
+                return Err(Error::invalid(
+                    "window",
+                    "set start_time or window, not both",
+                ));
+            }
+            let nanos = i128::from(w.seconds) * 1_000_000_000 + i128::from(w.nanos);
+            Ok(time::Duration::nanoseconds_i128(nanos))
+        })
+        .transpose()?;
+    let start = match length {
+        Some(length) => end - length,
+        None => time("start_time", &req.start_time)?.unwrap_or(end - DEFAULT_WINDOW),
+    };
+    let field = if length.is_some() {
+        "window"
+    } else {
+        "start_time"
+    };
     if start >= end {
-        return Err(Error::invalid("start_time", "must be before end_time"));
+        return Err(Error::invalid(
+            field,
+            "must end after it starts (start_time before end_time, a positive window)",
+        ));
     }
     if end - start > MAX_WINDOW {
         return Err(Error::invalid(
-            "start_time",
-            "the window is at most 24 hours (counters are kept one day)",
+            field,
+            "the window is at most 14 days (counters are kept a day by minute, 14 days by hour)",
         ));
     }
     Ok((start, end))
