@@ -163,3 +163,45 @@ fn revoke_asks_for_one_of_the_three_reasons() {
         ok(&[&revoke[..], &["--reason", reason]].concat());
     }
 }
+
+/// `add-issuer --algorithm sm2`: Hunan's SM2 certificate is listed under a new id, signed,
+/// published and verified; declared as P-256 it is refused.
+#[test]
+fn an_sm2_issuer_is_added_published_and_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pki, reg) = (dir.path().join("pki"), dir.path().join("reg"));
+    ok(&["certs", "init", "--out", p(&pki)]);
+    ok(&["registry", "init", "--pki", p(&pki), "--out", p(&reg)]);
+    let cert = pki.join("regions/430000/issuer-sm2.pem");
+    let add = |algorithm: &str| {
+        run(&[
+            "registry",
+            "add-issuer",
+            "--reg",
+            p(&reg),
+            "--region",
+            "430000",
+            "--id",
+            "hn-sm2-2026-02",
+            "--cert",
+            p(&cert),
+            "--algorithm",
+            algorithm,
+        ])
+    };
+    let wrong = add("ecdsa-p256");
+    assert!(!wrong.status.success());
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("sm2"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+    assert!(add("sm2").status.success());
+    let key = reg.join("keys/region-430000-1.pem");
+    ok(&["registry", "sign", "--reg", p(&reg), "--key", p(&key)]);
+    ok(&["registry", "publish", "--reg", p(&reg)]);
+    ok(&["registry", "verify", p(&reg)]);
+    let shown = ok(&["registry", "show", p(&reg)]);
+    assert!(shown.contains("hn-sm2-2026-02"), "{shown}");
+    assert!(shown.contains("sm2"), "{shown}");
+}

@@ -44,6 +44,9 @@ pub struct SignedFormat {
     pub separator: char,
     pub armor: Armor,
     pub algorithm: KeyAlgorithm,
+    /// A second algorithm the region's issuers may sign with. The registry lists each issuer
+    /// with one key, so the issuer a code names decides which of the two its signature is in.
+    pub second_algorithm: Option<KeyAlgorithm>,
     pub layout: &'static [Field],
 }
 
@@ -81,6 +84,11 @@ impl SignedFormat {
         }
     }
 
+    /// May this region's issuers sign with `algorithm`?
+    pub fn signs_with(&self, algorithm: KeyAlgorithm) -> bool {
+        algorithm == self.algorithm || self.second_algorithm == Some(algorithm)
+    }
+
     /// Allocation-free: does the payload start with this format's prefix?
     pub fn claims(&self, payload: &str) -> bool {
         payload.starts_with(self.prefix)
@@ -88,7 +96,7 @@ impl SignedFormat {
 
     /// Signs `claims` into a payload. Refuses values the wire cannot carry unambiguously.
     pub fn encode(&self, claims: &Claims, signer: &IssuerSigner) -> Result<String, CodeError> {
-        if signer.algorithm() != self.algorithm {
+        if !self.signs_with(signer.algorithm()) {
             return Err(CodeError::Unsupported(format!(
                 "region {} signs with {:?}, the signer holds a {:?} key",
                 self.region,
@@ -205,7 +213,13 @@ impl SignedFormat {
             && ctx
                 .verified
                 .is_some_and(|v| v.holds(&key.public_key, signed.as_bytes(), &signature));
-        if !batched && !verify::verify(&key, self.algorithm, signed.as_bytes(), &signature) {
+        // The registry's key names the algorithm, within the two this format allows.
+        let expected = if self.signs_with(key.algorithm) {
+            key.algorithm
+        } else {
+            self.algorithm
+        };
+        if !batched && !verify::verify(&key, expected, signed.as_bytes(), &signature) {
             return Err(CodeError::BadSignature {
                 issuer: issuer.to_string(),
             });

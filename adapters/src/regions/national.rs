@@ -20,6 +20,7 @@ pub const FORMAT: SignedFormat = SignedFormat {
     separator: '.',
     armor: Armor::Base64Url,
     algorithm: KeyAlgorithm::Ed25519,
+    second_algorithm: None,
     layout: &[
         Field::Issuer,
         Field::Serial,

@@ -27,6 +27,7 @@ pub const FORMAT: SignedFormat = SignedFormat {
     separator: '.',
     armor: Armor::Base64Url,
     algorithm: KeyAlgorithm::EcdsaP256Sha256,
+    second_algorithm: None,
     layout: &[
         Field::Issuer,
         Field::Serial,

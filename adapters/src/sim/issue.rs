@@ -25,6 +25,9 @@ pub struct IssueInput {
     pub valid_for: Option<time::Duration>,
     /// Zhejiang only: the city whose platform issued the code (it goes into the URL).
     pub city: Option<RegionCode>,
+    /// Signed codes only: which of the region's dev issuers signs (e.g. Hunan's SM2 issuer
+    /// `hn-sm2-2026-01`); the region's main issuer when `None`.
+    pub issuer: Option<String>,
 }
 
 impl IssueInput {
@@ -35,6 +38,7 @@ impl IssueInput {
             colour,
             valid_for: None,
             city: None,
+            issuer: None,
         }
     }
 }
@@ -82,8 +86,11 @@ pub fn issue(
         };
         (payload, code_id.to_string())
     } else {
-        let signer =
-            IssuerSigner::from_pki(pki, region.as_str()).map_err(|e| fail(e.to_string()))?;
+        let signer = match &input.issuer {
+            Some(id) => IssuerSigner::from_pki_issuer(pki, region.as_str(), id),
+            None => IssuerSigner::from_pki(pki, region.as_str()),
+        }
+        .map_err(|e| fail(e.to_string()))?;
         let request = IssueRequest::new(
             input.id.clone(),
             &input.name,

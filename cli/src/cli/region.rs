@@ -117,6 +117,10 @@ pub struct IssueArgs {
     /// Dev PKI directory, for the signing key of signed regions.
     #[arg(long, value_name = "DIR", default_value = DEFAULT_PKI, env = "HUREN_PKI")]
     pub pki: PathBuf,
+    /// Signed codes only: the dev issuer that signs, e.g. hn-sm2-2026-01 (Hunan's SM2 issuer);
+    /// the region's main issuer by default.
+    #[arg(long)]
+    pub issuer: Option<String>,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -260,6 +264,7 @@ async fn issue(args: IssueArgs) -> anyhow::Result<()> {
         colour,
         valid_for: Some(time::Duration::days(args.valid_days)),
         city: args.city,
+        issuer: args.issuer.clone(),
     };
     let dir = args.data.dir(region);
     let store = Store::open(Some(&dir)).with_context(|| format!("opening {}", dir.display()))?;

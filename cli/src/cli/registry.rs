@@ -339,7 +339,8 @@ fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
     match s {
         "ed25519" => Ok(Algorithm::Ed25519),
         "ecdsa-p256" => Ok(Algorithm::EcdsaP256),
-        _ => Err(format!("{s:?} is not ed25519 or ecdsa-p256")),
+        "sm2" => Ok(Algorithm::Sm2),
+        _ => Err(format!("{s:?} is not ed25519, ecdsa-p256 or sm2")),
     }
 }
 

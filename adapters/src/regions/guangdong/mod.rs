@@ -35,6 +35,7 @@ pub const FORMAT: SignedFormat = SignedFormat {
     separator: '.',
     armor: Armor::Base64Url,
     algorithm: KeyAlgorithm::Ed25519,
+    second_algorithm: None,
     layout: &[
         Field::Serial,
         Field::Issuer,
