@@ -25,6 +25,7 @@ pub mod national;
 pub mod online;
 pub mod sichuan;
 mod signed;
+pub mod status_lists;
 #[cfg(test)]
 mod test_kit;
 pub mod zhejiang;
