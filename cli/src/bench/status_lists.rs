@@ -14,13 +14,12 @@ use huren_adapters::sim::IssueInput;
 use huren_adapters::status_list::bench::{StatusListFigures, measure};
 use huren_adapters::status_list::{ListArchive, ListKey};
 use huren_adapters::{Colour, RegionCode, ResidentId};
-use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
-use huren_proto::v1::{Verdict, VerifyCodeRequest};
+use huren_proto::v1::Verdict;
 use rand::Rng as _;
 use time::OffsetDateTime;
 
 use super::figures::count;
-use super::load::{self, Bounds, Figures};
+use super::load::{Bounds, Figures};
 use super::server::{Server, connections_for};
 use crate::loopback::people::People;
 use crate::report::Table;
@@ -177,7 +176,6 @@ async fn scan_cost(server: &Server, bounds: Bounds) -> anyhow::Result<ScanCost> 
             .channels("checkpoint", None, connections_for(IN_FLIGHT))
             .await?,
     );
-    // The withdrawn code is REJECT; the others PASS: both are complete scans.
     let cpu_v1 = scans(&channels, Arc::new(v1), bounds).await;
     let cpu_v2 = scans(&channels, Arc::new(v2), bounds).await;
     let lookup_ns = lookup_cost(held, &key);
@@ -221,29 +219,18 @@ async fn scans(
     payloads: Arc<Vec<String>>,
     bounds: Bounds,
 ) -> Figures {
-    let channels = channels.clone();
-    load::run(IN_FLIGHT, bounds, 1, move |i| {
-        let channel = channels[i as usize % channels.len()].clone();
-        let payload = payloads[i as usize % payloads.len()].clone();
-        async move {
-            let v = RecognitionServiceClient::new(channel)
-                .verify_code(bounds.request(VerifyCodeRequest {
-                    payload,
-                    verifying_region: String::new(),
-                    purpose: "bench".into(),
-                }))
-                .await
-                .map_err(|s| crate::report::describe(&s))?
-                .into_inner()
-                .verification
-                .unwrap_or_default();
-            match Verdict::try_from(v.verdict) {
-                Ok(Verdict::Pass | Verdict::Reject) => Ok(()),
-                _ => Err(format!("unexpected verdict {}", v.verdict)),
-            }
-        }
-    })
-    .await
+    super::verify::verify_code_load(channels, payloads, IN_FLIGHT, bounds, complete).await
+}
+
+/// The withdrawn code is REJECT, the others PASS: both are complete scans.
+fn complete(verdict: i32) -> Result<(), String> {
+    match Verdict::try_from(verdict) {
+        Ok(Verdict::Pass | Verdict::Reject) => Ok(()),
+        _ => Err(format!(
+            "verdict {} instead of PASS or REJECT",
+            crate::report::names::verdict(verdict)
+        )),
+    }
 }
 
 /// Mean time of one lookup in the node's own held lists (read lock, hash lookups, bit test), at
