@@ -66,6 +66,19 @@ pub trait TrustView: Send + Sync {
         signed_at: OffsetDateTime,
     ) -> Result<IssuerKey, TrustError>;
 
+    /// The key that may sign `issuer`'s status lists at `signed_at`: as [`TrustView::issuer_key`],
+    /// except that a revocation which leaves the issuer's earlier codes in force (superseded,
+    /// ...) does not stop it: those codes must stay withdrawable until they expire, and only
+    /// their own issuer can sign their list. A key revoked for compromise signs nothing trusted.
+    fn status_list_key(
+        &self,
+        region: RegionCode,
+        issuer: &str,
+        signed_at: OffsetDateTime,
+    ) -> Result<IssuerKey, TrustError> {
+        self.issuer_key(region, issuer, signed_at)
+    }
+
     /// The region's status service, for online regions.
     fn status_service(&self, region: RegionCode) -> Option<StatusService>;
 

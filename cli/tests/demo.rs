@@ -59,6 +59,8 @@ fn the_demo_runs_every_scenario_and_checks_its_own_results() {
     // (d) a passenger turned red mid-watch, (e) the national summary.
     expect("[ok]   the passenger turned red is seen as DENY before departure");
     expect("[ok]   the stream ends cleanly with a departure message");
+    // (d2) a Hunan code withdrawn through Hunan's signed status list.
+    expect("[ok]   a Hunan passenger turned red is refused at Zhejiang's checkpoint");
     expect("[ok]   Henan → Zhejiang confirmations counted exactly");
     expect("[ok]   every decision the national summary counted has its audit record");
     // Each role is refused outside its job.

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use huren_adapters::net::{ClientConfig, StatusClient};
+use huren_adapters::status_list::ListArchive;
 use huren_adapters::{TrustView, Upkeep, default_adapters};
 use huren_audit::{AuditLog, RecoveryReport};
 use huren_registry::doc::DEFAULT_NODE_ID;
@@ -59,8 +60,8 @@ pub struct NodeConfig {
     /// How often the registry directory is checked for a new state; `None`: never reloaded.
     pub registry_poll: Option<Duration>,
     pub status_client: ClientConfig,
-    /// How often adapters refresh what they follow in the background (signed revocation lists,
-    /// for regions with a status service to fetch them from).
+    /// How often adapters refresh what they follow in the background (signed revocation and
+    /// status lists, for regions with a status service to fetch them from).
     pub revocations_every: Duration,
 }
 
@@ -203,10 +204,12 @@ impl Node {
         let adapters = default_adapters()?;
         let status = StatusClient::new(config.status_client.clone());
         let trust: Arc<dyn TrustView> = Arc::new(registry.clone());
+        let status_lists = Arc::new(ListArchive::new());
         let upkeep = Upkeep {
             status: status.clone(),
             trust,
             every: config.revocations_every,
+            status_lists: status_lists.clone(),
         };
         let background = adapters
             .background(&upkeep)
@@ -227,6 +230,7 @@ impl Node {
             subject_key,
             receipts,
             default_deadline: config.default_deadline,
+            status_lists,
         });
         crate::node_gauges::follow(&recognizer);
         let services = Services {

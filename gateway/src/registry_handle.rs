@@ -184,6 +184,18 @@ impl TrustView for SharedRegistry {
         }
     }
 
+    fn status_list_key(
+        &self,
+        region: RegionCode,
+        issuer: &str,
+        signed_at: OffsetDateTime,
+    ) -> Result<IssuerKey, TrustError> {
+        match self.current() {
+            Some(r) => r.status_list_key(region, issuer, signed_at),
+            None => Err(TrustError::UnknownRegion(region)),
+        }
+    }
+
     fn status_service(&self, region: RegionCode) -> Option<StatusService> {
         self.current()?.status_service(region)
     }

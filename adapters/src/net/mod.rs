@@ -12,7 +12,8 @@
 //! [`StatusClient::follow`] follows a region's change feed (see [`crate::sim`] for the
 //! protocol) for the gateway's WatchManifest, and drops cached answers a change makes stale.
 //! [`StatusClient::fetch_revocation_list`] fetches a region's signed revocation list over the
-//! same pinned connection, for the adapter that checks and installs it.
+//! same pinned connection, for the adapter that checks and installs it;
+//! [`StatusClient::fetch_status_list`] fetches an issuer's signed status lists and deltas.
 
 #[cfg(any(test, feature = "sim"))]
 pub mod bench;
@@ -22,6 +23,7 @@ mod conn;
 pub mod error;
 pub mod feed;
 pub mod revocations;
+pub mod status_lists;
 pub mod verify;
 pub mod wire;
 
@@ -282,6 +284,7 @@ fn reading(
         valid_until: None,
         source: Source::Online,
         checked_in_at: None,
+        status_ref: None,
         notes: Vec::new(),
     })
 }

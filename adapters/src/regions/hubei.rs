@@ -19,6 +19,7 @@ use crate::trust::KeyAlgorithm;
 pub const FORMAT: SignedFormat = SignedFormat {
     region: RegionCode::HUBEI,
     prefix: "HBJKM1.",
+    status_prefix: Some("HBJKM2."),
     separator: '.',
     armor: Armor::Base64Url,
     algorithm: KeyAlgorithm::Ed25519,

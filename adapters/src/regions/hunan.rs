@@ -19,6 +19,7 @@ use crate::trust::KeyAlgorithm;
 pub const FORMAT: SignedFormat = SignedFormat {
     region: RegionCode::HUNAN,
     prefix: "EHC1:430000:",
+    status_prefix: Some("EHC2:430000:"),
     separator: ':',
     armor: Armor::HexUpper,
     algorithm: KeyAlgorithm::EcdsaP256Sha256,

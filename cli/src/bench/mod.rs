@@ -20,4 +20,5 @@ pub mod out;
 pub mod overload;
 pub mod raw;
 pub mod server;
+pub mod status_lists;
 pub mod verify;

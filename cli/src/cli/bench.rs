@@ -23,6 +23,19 @@ pub enum Command {
     /// closes.
     #[command(hide = true)]
     Node(NodeOptions),
+    /// Signed status lists: size, build, open and delta for 1, 10 and 30 million codes; a node's
+    /// fetch over HTTPS; the lookup as a share of a VerifyCode measured in the same run.
+    StatusLists(StatusListsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusListsArgs {
+    /// How long each VerifyCode run lasts, and --json.
+    #[command(flatten)]
+    pub bounds: BoundArgs,
+    /// List sizes measured offline (comma-separated).
+    #[arg(long, value_delimiter = ',', default_values_t = [1_000_000, 10_000_000, 30_000_000], value_parser = clap::value_parser!(u32).range(1..=i64::from(huren_adapters::status_list::MAX_CODES)))]
+    pub codes: Vec<u32>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -161,5 +174,13 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
         }
         Command::Registry(args) => super::bench_registry::run(args).await,
         Command::Node(options) => crate::bench::node_process::serve(options).await,
+        Command::StatusLists(args) => {
+            crate::bench::status_lists::run(crate::bench::status_lists::Options {
+                bounds: args.bounds.bounds()?,
+                codes: args.codes,
+                json: args.bounds.json,
+            })
+            .await
+        }
     }
 }

@@ -190,6 +190,7 @@ fn bench(args: &Args) -> anyhow::Result<()> {
         online_check_required: false,
         effective_from: now - Duration::days(1),
         effective_until: None,
+        max_status_list_age_secs: None,
     };
     changes.push((
         national.name(),

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use huren_adapters::net::bench::{BenchConfig, bench_online};
 use huren_adapters::net::{ClientConfig, ClientIdentity, StatusClient};
+use huren_adapters::sim::store::ListedState;
 use huren_adapters::sim::{self, DevServices, Faults, IssueInput, ServiceConfig, Store};
 use huren_adapters::{
     Colour, LookupQuery, ReadContext, ReadOutcome, RegionCode, ResidentId, Source,
@@ -114,6 +115,10 @@ pub struct IssueArgs {
     /// Signed codes only: days until the payload expires. Written as a bare number or e.g. 90s, 48h, 14d.
     #[arg(long, default_value_t = 7, value_parser = durations::parser::<i64>(durations::Unit::Days, 1..=3_650))]
     pub valid_days: i64,
+    /// Signed regions with status lists (Hunan, Hubei, national, Guangdong): issue the format's
+    /// v2, whose entry in the issuer's status list withdraws it when the status changes.
+    #[arg(long)]
+    pub status_list: bool,
     /// Dev PKI directory, for the signing key of signed regions.
     #[arg(long, value_name = "DIR", default_value = DEFAULT_PKI, env = "HUREN_PKI")]
     pub pki: PathBuf,
@@ -232,6 +237,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             error_rate: args.error_rate,
             garbage_bodies: args.garbage_bodies,
             wrong_identity: args.wrong_identity,
+            status_lists: None,
         },
     };
     let handle = sim::spawn(config)
@@ -265,6 +271,7 @@ async fn issue(args: IssueArgs) -> anyhow::Result<()> {
         valid_for: Some(time::Duration::days(args.valid_days)),
         city: args.city,
         issuer: args.issuer.clone(),
+        status_list: args.status_list,
     };
     let dir = args.data.dir(region);
     let store = Store::open(Some(&dir)).with_context(|| format!("opening {}", dir.display()))?;
@@ -292,6 +299,16 @@ async fn set_status(args: SetStatusArgs) -> anyhow::Result<()> {
         println!(
             "revoked {} earlier code(s); the service's revocation list names them",
             record.revoked.len()
+        );
+    }
+    let listed = |state| record.listed.iter().filter(|c| c.state == state).count();
+    let (withdrawn, suspended) = (
+        listed(ListedState::Withdrawn),
+        listed(ListedState::Suspended),
+    );
+    if withdrawn + suspended > 0 {
+        println!(
+            "{withdrawn} code(s) withdrawn and {suspended} suspended in the issuer's next status list"
         );
     }
     println!(

@@ -218,6 +218,10 @@ pub struct AgreementArgs {
     /// A bare number of this flag's unit, or e.g. 90s, 48h, 14d.
     #[arg(long, default_value_t = 72, value_parser = durations::parser::<u64>(durations::Unit::Hours, 1..=8_760))]
     pub max_age_hours: u64,
+    /// How old (seconds) the issuer's status list may be for a code that names an entry in one;
+    /// older or missing lists make such codes REVIEW. Unset: any unexpired list.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub max_status_list_age_secs: Option<u64>,
     /// Require an online status check with the issuing region.
     #[arg(long)]
     pub online: bool,
@@ -572,6 +576,7 @@ fn add_agreement(args: &AgreementArgs, now: OffsetDateTime) -> anyhow::Result<()
         online_check_required: args.online,
         effective_from: huren_registry::canonical::whole_seconds(now),
         effective_until: None,
+        max_status_list_age_secs: args.max_status_list_age_secs,
     };
     let pending = PendingDoc::new(&agreement);
     let signers = required_signers(registry.root(), &pending.name, &pending.envelope)?;

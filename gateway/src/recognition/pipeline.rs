@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use huren_adapters::codec::Verified;
 use huren_adapters::net::StatusClient;
+use huren_adapters::status_list::{ListArchive, ListStatus, StatusRef};
 use huren_adapters::{
     AdapterSet, CodeError, Colour, Person, ReadContext, ReadOutcome, RegionCode, ResidentId,
     Source, signed_format,
@@ -52,6 +53,9 @@ pub struct Recognizer {
     pub receipts: ReceiptSigner,
     /// How long a call may take when the caller sets no deadline.
     pub default_deadline: Duration,
+    /// The issuers' status lists this node holds (kept fresh by the adapters' upkeep); a v2
+    /// code's entry is looked up here and the answer handed to the engine.
+    pub status_lists: Arc<ListArchive>,
 }
 
 impl std::fmt::Debug for Recognizer {
@@ -311,6 +315,7 @@ impl Recognizer {
             refreshed_at: seen.refreshed_at,
             valid_until: seen.valid_until,
             source: seen.source,
+            list: self.list_status(issuing, &seen, agreement, now),
         };
         let mut decision = decide(
             &Reading::Status(canonical.clone()),
@@ -347,6 +352,30 @@ impl Recognizer {
             judged_at: now,
             person: Some(seen.subject),
         }
+    }
+
+    /// What the held status list says of a v2 code, under the agreement's freshness (without an
+    /// agreement, any unexpired list); `None` for codes that name no list entry.
+    fn list_status(
+        &self,
+        issuing: RegionCode,
+        seen: &Seen,
+        agreement: Option<&Agreement>,
+        now: OffsetDateTime,
+    ) -> Option<ListStatus> {
+        let entry = seen.status_ref?;
+        let Some(issuer) = seen.issuer_id.as_deref() else {
+            return Some(ListStatus::Missing);
+        };
+        let max_age = agreement.map_or(Duration::MAX, Agreement::max_status_list_age);
+        Some(self.status_lists.status(
+            issuing.province(),
+            issuer,
+            entry.list_id,
+            entry.index,
+            now,
+            max_age,
+        ))
     }
 
     /// Appends the decision to the audit log and waits until it is durable, then counts it.
@@ -398,6 +427,8 @@ struct Seen {
     why: Vec<String>,
     /// No status service is listed for the region, so none was asked.
     unlisted: bool,
+    /// A v2 offline code's entry in its issuer's status lists.
+    status_ref: Option<StatusRef>,
 }
 
 impl Seen {
@@ -417,6 +448,7 @@ impl Seen {
                 valid_until: native.valid_until,
                 why: Vec::new(),
                 unlisted: false,
+                status_ref: native.status_ref,
             },
             ReadOutcome::Degraded(d) => Self {
                 colour: Colour::Unknown,
@@ -428,6 +460,7 @@ impl Seen {
                 valid_until: d.valid_until,
                 why: d.why,
                 unlisted: d.unlisted,
+                status_ref: None,
             },
         }
     }
