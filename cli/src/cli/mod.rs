@@ -9,6 +9,7 @@ pub mod bench;
 pub mod bench_registry;
 pub mod certs;
 pub mod client;
+pub mod console;
 pub mod demo;
 pub mod receipt;
 pub mod region;
@@ -63,6 +64,8 @@ pub enum Command {
     Workers(client::WorkersCommand),
     /// National summary from a running gateway.
     Summary(client::SummaryArgs),
+    /// A page on loopback: --role checkpoint scans codes, --role national shows the dashboard.
+    Console(console::Args),
     /// Benchmarks that print huren's figures beside baselines measured in the same run.
     #[command(subcommand)]
     Bench(bench::Command),
@@ -107,6 +110,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Manifest(cmd) => client::manifest(cmd).await,
         Command::Workers(cmd) => client::workers(cmd).await,
         Command::Summary(args) => client::summary(args).await,
+        Command::Console(args) => console::run(args).await,
         Command::Bench(cmd) => bench::run(cmd).await,
     }
 }
