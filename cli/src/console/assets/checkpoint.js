@@ -87,7 +87,7 @@ function show(a) {
   if (a.issuing_region) facts.push([w.f_issuing, region(a.issuing_region, a.issuing_region_en)]);
   if (a.source) facts.push([w.f_source, w.source[a.source] || a.source]);
   if (a.quarantine_days > 0) facts.push([w.f_days, String(a.quarantine_days)]);
-  if (a.reason) facts.push([w.f_reason, `${a.reason.code}: ${a.reason.message}`]);
+  if (a.reason && a.answer !== "PASS") facts.push([w.f_reason, `${a.reason.code}: ${a.reason.message}`]);
   const dl = $("facts");
   dl.replaceChildren();
   for (const [k, v] of facts) {

@@ -27,13 +27,14 @@ pub fn chart(
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(64)
-            .build_cartesian_2d((0..n).into_segmented(), (0..n).into_segmented())?;
+            // An i32 range counts both ends: 0..n-1 are the n cells.
+            .build_cartesian_2d((0..n - 1).into_segmented(), (0..n - 1).into_segmented())?;
         c.configure_mesh()
             .disable_mesh()
             .x_desc("issuing region")
             .y_desc("verifying region")
-            .x_labels(regions.len())
-            .y_labels(regions.len())
+            .x_labels(regions.len() + 1)
+            .y_labels(regions.len() + 1)
             .x_label_formatter(&name)
             .y_label_formatter(&name)
             .draw()?;

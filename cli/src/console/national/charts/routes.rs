@@ -2,6 +2,7 @@
 //! green and not confirmed in red.
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{ChartError, colour_of, svg};
 
@@ -22,33 +23,31 @@ pub fn chart(routes: &[Route]) -> Result<String, ChartError> {
             .max()
             .unwrap_or(0)
             .max(4);
-        let name = |v: &SegmentValue<i32>| match v {
-            SegmentValue::CenterOf(i) => usize::try_from(*i)
-                .ok()
-                .and_then(|i| routes.get(i))
-                .map(|r| r.label.clone())
-                .unwrap_or_default(),
-            _ => String::new(),
-        };
         let mut c = ChartBuilder::on(root)
             .margin(12)
             .x_label_area_size(34)
             .y_label_area_size(120)
-            .build_cartesian_2d(0u64..top + top / 5, (0..n).into_segmented())?;
+            .build_cartesian_2d(0u64..top + top / 5, 0..n)?;
         c.configure_mesh()
             .disable_y_mesh()
             .x_desc("workers")
-            .y_labels(routes.len().max(1))
-            .y_label_formatter(&name)
+            .y_labels(routes.len() + 1)
+            .y_label_formatter(&|_| String::new())
             .draw()?;
+        // Route i's bar spans i..i+1; its name goes beside the bar's middle (axis labels sit
+        // on the integers, between bars).
+        let label = TextStyle::from(("sans-serif", 12).into_font())
+            .pos(Pos::new(HPos::Right, VPos::Center));
+        for (r, i) in routes.iter().zip(0..) {
+            let ((x, low), (_, high)) = (c.backend_coord(&(0, i)), c.backend_coord(&(0, i + 1)));
+            root.draw(&Text::new(
+                r.label.clone(),
+                (x - 8, (low + high) / 2),
+                label.clone(),
+            ))?;
+        }
         let bar = |from: u64, to: u64, i: i32, word: &'static str| {
-            let mut r = Rectangle::new(
-                [
-                    (from, SegmentValue::Exact(i)),
-                    (to, SegmentValue::Exact(i + 1)),
-                ],
-                colour_of(word).filled(),
-            );
+            let mut r = Rectangle::new([(from, i), (to, i + 1)], colour_of(word).filled());
             r.set_margin(6, 6, 0, 0);
             r
         };
