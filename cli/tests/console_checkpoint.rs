@@ -3,15 +3,17 @@
 //! scanner's line and the English switch work; screenshots land in target/screenshots/.
 
 mod browser;
+mod console_kit;
 
 use std::time::Duration;
 
 use huren_adapters::{Colour, RegionCode};
-use huren_cli::loopback::codes::{Codes, forge};
+use huren_cli::loopback::codes::forge;
 use huren_cli::loopback::people::People;
 use huren_cli::loopback::stack::Stack;
 
-use browser::{Browser, Console, Session, qr_video};
+use browser::{Browser, Session, qr_video};
+use console_kit::{Console, code};
 
 const ANSWER: &str = "return document.getElementById('answer').dataset.answer";
 
@@ -38,20 +40,13 @@ async fn the_camera_passes_a_green_code_and_stops_a_forged_one() {
         return;
     };
     let stack = Stack::fresh("console-checkpoint").await.unwrap();
-    let codes = Codes::load(stack.pki()).unwrap();
-    let mut people = People::new(13);
-    let gd = RegionCode::GUANGDONG;
-    let signed_at = time::OffsetDateTime::now_utc() - time::Duration::minutes(2);
-    let green = codes
-        .issue(
-            &stack.regions,
-            gd,
-            &people.resident(gd),
-            Colour::Green,
-            signed_at,
-        )
-        .await
-        .unwrap();
+    let green = code(
+        &stack,
+        &mut People::new(13),
+        RegionCode::GUANGDONG,
+        Colour::Green,
+    )
+    .await;
     let forged = forge(&green);
     let console = Console::start("checkpoint", &stack, &[]).await;
 

@@ -4,12 +4,13 @@
 //! a screenshot lands in target/screenshots/.
 
 mod browser;
+mod console_kit;
 
 use std::time::Duration;
 
 use huren::recognition::wire::timestamp;
 use huren_adapters::{Colour, RegionCode};
-use huren_cli::loopback::codes::{Codes, forge};
+use huren_cli::loopback::codes::forge;
 use huren_cli::loopback::people::People;
 use huren_cli::loopback::stack::Stack;
 use huren_proto::v1::coordination_service_client::CoordinationServiceClient;
@@ -18,7 +19,8 @@ use huren_proto::v1::{
     ConfirmWorkersRequest, GetNationalSummaryRequest, VerifyCodeRequest, Worker, worker,
 };
 
-use browser::{Browser, Console};
+use browser::Browser;
+use console_kit::{Console, code};
 
 /// The words inside one chart's SVG <text> elements, as the page holds them.
 fn texts(chart: &str) -> String {
@@ -34,26 +36,14 @@ async fn the_dashboard_charts_the_gateways_numbers() {
         return;
     };
     let stack = Stack::fresh("console-national").await.unwrap();
-    let codes = Codes::load(stack.pki()).unwrap();
     let mut people = People::new(31);
-    let signed_at = time::OffsetDateTime::now_utc() - time::Duration::minutes(2);
-    let gd = RegionCode::GUANGDONG;
 
     // A checkpoint scans three green Guangdong codes and one forged one.
     let mut checkpoint =
         RecognitionServiceClient::new(stack.channel("checkpoint", None).await.unwrap());
     for i in 0..4 {
-        let code = codes
-            .issue(
-                &stack.regions,
-                gd,
-                &people.resident(gd),
-                Colour::Green,
-                signed_at,
-            )
-            .await
-            .unwrap();
-        let payload = if i == 3 { forge(&code) } else { code };
+        let green = code(&stack, &mut people, RegionCode::GUANGDONG, Colour::Green).await;
+        let payload = if i == 3 { forge(&green) } else { green };
         checkpoint
             .verify_code(VerifyCodeRequest {
                 payload,
@@ -70,10 +60,7 @@ async fn the_dashboard_charts_the_gateways_numbers() {
         .into_iter()
         .enumerate()
     {
-        let payload = codes
-            .issue(&stack.regions, ha, &people.resident(ha), colour, signed_at)
-            .await
-            .unwrap();
+        let payload = code(&stack, &mut people, ha, colour).await;
         workers.push(Worker {
             worker_ref: format!("HA-{i}"),
             identity: Some(worker::Identity::Payload(payload)),

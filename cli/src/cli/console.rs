@@ -71,8 +71,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Page::Checkpoint => "checkpoint",
         Page::National => "national",
     };
-    let channel = args.caller.channel(role).await?;
+    // The address first: a console that could not serve need not have connected.
     let listener = listen::bind(args.listen).await?;
+    let channel = args.caller.channel(role).await?;
     let router = match page {
         Page::Checkpoint => checkpoint::router(Arc::new(checkpoint::Checkpoint::new(
             channel,

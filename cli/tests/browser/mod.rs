@@ -10,10 +10,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-
-use huren_cli::loopback::stack::Stack;
 
 /// Chromium and its WebDriver, as Debian's `chromium` and `chromium-driver` install them.
 pub struct Browser {
@@ -169,45 +166,6 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free loopback port")
-}
-
-/// A running `huren console`, stopped when dropped.
-pub struct Console {
-    pub url: String,
-    _child: Child,
-}
-
-impl Console {
-    /// Runs the real binary against `stack`'s gateway and reads the URL it prints.
-    pub async fn start(role: &str, stack: &Stack, extra: &[&str]) -> Self {
-        let gateway = format!("https://{}", stack.addr().unwrap());
-        let mut child = Command::new(env!("CARGO_BIN_EXE_huren"))
-            .args(["console", "--role", role, "--listen", "127.0.0.1:0"])
-            .args(["--gateway", &gateway, "--pki"])
-            .arg(stack.pki())
-            .args(extra)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("huren console starts");
-        let stdout = child.stdout.take().unwrap();
-        let line = tokio::time::timeout(
-            Duration::from_secs(30),
-            BufReader::new(stdout).lines().next_line(),
-        )
-        .await
-        .expect("huren console prints its URL within 30 s")
-        .unwrap()
-        .expect("huren console printed a line");
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
-            .unwrap_or_else(|| panic!("no URL in {line:?}"))
-            .to_string();
-        Self { url, _child: child }
-    }
 }
 
 /// A Y4M video (what Chromium's fake camera plays) of `text` as a QR code, black on white,

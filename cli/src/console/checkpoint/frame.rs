@@ -14,7 +14,7 @@ pub enum FrameError {
 }
 
 /// The text of every QR code rqrr can decode in `png_bytes`, in the order it finds them; empty
-/// when the frame holds none (the page then simply posts the next frame).
+/// when the frame holds none, or only codes with no text (the page then posts the next frame).
 pub fn qr_payloads(png_bytes: &[u8]) -> Result<Vec<String>, FrameError> {
     let grey = greyscale(png_bytes)?;
     let mut prepared =
@@ -26,6 +26,7 @@ pub fn qr_payloads(png_bytes: &[u8]) -> Result<Vec<String>, FrameError> {
         .into_iter()
         .filter_map(|grid| grid.decode().ok())
         .map(|(_meta, text)| text)
+        .filter(|text| !text.trim().is_empty())
         .collect())
 }
 
