@@ -18,7 +18,8 @@ use console_kit::{Console, code};
 async fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, serde_json::Value) {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nX-Huren-Console: 1\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await.unwrap();
@@ -98,13 +99,7 @@ async fn the_checkpoint_console_answers_a_scanned_line_and_a_camera_frame() {
     let (status, page) = http(addr, "GET", "/", b"").await;
     assert_eq!((status, page), (200, serde_json::Value::Null));
     // A wedge scanner's line, CR/LF and all.
-    let (status, answer) = http(
-        addr,
-        "POST",
-        "/api/scan",
-        format!("{green}\r\n").as_bytes(),
-    )
-    .await;
+    let (status, answer) = http(addr, "POST", "/api/scan", format!("{green}\r\n").as_bytes()).await;
     assert_eq!(status, 200);
     assert_eq!(answer["answer"], "PASS", "{answer}");
     assert_eq!(answer["colour"], "GREEN");
@@ -130,6 +125,17 @@ async fn the_checkpoint_console_answers_a_scanned_line_and_a_camera_frame() {
     );
     let (status, answer) = http(addr, "POST", "/api/frame", b"JFIF?").await;
     assert_eq!(status, 400, "{answer}");
+    // Another web page open in the operator's browser cannot use the checkpoint's certificate.
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let cross_site = format!(
+        "POST /api/scan HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/plain\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{green}",
+        green.len()
+    );
+    stream.write_all(cross_site.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 403"), "{response}");
     stack.shutdown().await;
 }
 

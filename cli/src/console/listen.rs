@@ -29,8 +29,10 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ListenError> {
         .map_err(|source| ListenError::Bind { addr, source })
 }
 
-/// Serves `router` on `listener` until the process is interrupted.
+/// Serves `router`, behind the [`guard`](super::guard), on `listener` until the process is
+/// interrupted.
 pub async fn serve(listener: TcpListener, router: axum::Router) -> std::io::Result<()> {
+    let router = router.layer(axum::middleware::from_fn(super::guard::same_page_only));
     axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -6,8 +6,10 @@
 //! - [`national`]: the national dashboard: charts of the national summary, refreshed by polling.
 //! - [`assets`]: the pages' HTML, JavaScript and CSS, compiled into the binary (no CDN, no npm).
 //! - [`listen`]: the loopback-only HTTP listener both share.
+//! - [`guard`]: refuses requests from other web pages the operator's browser has open.
 
 pub mod assets;
 pub mod checkpoint;
+pub mod guard;
 pub mod listen;
 pub mod national;

@@ -103,7 +103,9 @@ function showFailure(message) {
 }
 
 async function post(path, body, type) {
-  const res = await fetch(path, { method: "POST", body, headers: { "content-type": type } });
+  // The header tells the console this is its own page (see cli/src/console/guard.rs).
+  const res = await fetch(path, { method: "POST", body,
+    headers: { "content-type": type, "x-huren-console": "1" } });
   const json = await res.json();
   if (!res.ok) throw new Error(json.error || res.statusText);
   return json;
