@@ -9,6 +9,7 @@
 //!   services, a gateway) with its residents and codes; [`demo`] and [`bench`] both start here.
 //! - [`demo`]: `huren demo`, every role's calls with a check of each result.
 //! - [`bench`]: `huren bench verify | manifest`, figures beside same-run baselines.
+//! - [`console`]: `huren console`, the checkpoint's scanning page and the national dashboard.
 //! - [`report`]: how answers, errors and figures are printed (tables and JSON).
 //! - [`receipt_files`]: signed recognition receipts as one file per worker.
 
@@ -16,6 +17,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod console;
 pub mod demo;
 pub mod loopback;
 pub mod pki;

@@ -11,6 +11,7 @@ pub mod bench;
 pub mod bench_registry;
 pub mod certs;
 pub mod client;
+pub mod console;
 pub mod demo;
 pub mod durations;
 pub mod log;
@@ -73,6 +74,8 @@ pub enum Command {
     Workers(client::WorkersCommand),
     /// National summary from a running gateway.
     Summary(client::SummaryArgs),
+    /// A page on loopback: --role checkpoint scans codes, --role national shows the dashboard.
+    Console(console::Args),
     /// Benchmarks that print huren's figures beside baselines measured in the same run.
     #[command(subcommand)]
     Bench(bench::Command),
@@ -119,6 +122,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Manifest(cmd) => client::manifest(cmd).await,
         Command::Workers(cmd) => client::workers(cmd).await,
         Command::Summary(args) => client::summary(args).await,
+        Command::Console(args) => console::run(args).await,
         Command::Bench(cmd) => bench::run(cmd).await,
     }
 }
