@@ -62,7 +62,8 @@
 //! | [`error`] | [`VerifyError`] from [`DocumentError`], [`RootError`], [`SignatureError`], [`FreshnessError`], [`LogError`] |
 //! | [`registry`] | the verified [`Registry`] and the questions the gateway asks it |
 //! | [`state`] | the signed state as stored and served |
-//! | [`log`] | RFC 6962 tree, proofs, signed checkpoints |
+//! | [`log`] | RFC 6962 tree, proofs, signed checkpoints and their C2SP tlog-checkpoint text |
+//! | [`note`] | C2SP signed notes and `cosignature/v1` witness cosignatures |
 //! | [`store`] | the registry directory on disk |
 //! | [`ceremony`] | producing a new signed state: envelopes, `publish` |
 //! | [`draft`] | a document in the making: its name and envelope with the signatures so far |
@@ -88,6 +89,7 @@ pub mod error;
 pub mod keydir;
 pub mod keys;
 pub mod log;
+pub mod note;
 pub mod pending;
 pub mod registry;
 pub mod signers;
