@@ -57,10 +57,11 @@ pub fn receipt(r: &RecognitionReceipt) -> Value {
         let signatures: Vec<Value> = e
             .signatures
             .iter()
-            .map(|s| json!({ "key_id": s.key_id, "signature": b64(&s.signature) }))
+            .map(|s| json!({ "keyid": s.key_id, "sig": b64(&s.signature) }))
             .collect();
+        // Standard DSSE field names, as in receipt files: any DSSE tool reads the envelope.
         json!({
-            "payload_type": e.payload_type,
+            "payloadType": e.payload_type,
             "payload": b64(&e.payload),
             "signatures": signatures,
         })
