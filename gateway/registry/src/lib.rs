@@ -70,6 +70,7 @@
 //! | [`signers`] | who must sign a document; thresholds of the pending ones |
 //! | [`pending`] | `pending/`: documents awaiting signatures, and publishing them |
 //! | [`keydir`] | the `keys/` layout and the online keys a publish reads |
+//! | [`witness`] | cosigning checkpoints, the k-of-n witness check, fork judgement and evidence |
 //! | [`trusted`] | the trusted state a node keeps across restarts; refusing a rolled-back registry |
 //! | `dev` | the dev registry (`keys`, `fixtures`, `build`): tests and the `dev` feature only |
 //!
@@ -97,6 +98,7 @@ pub mod state;
 pub mod store;
 pub mod trusted;
 pub mod verify;
+pub mod witness;
 pub mod x509;
 
 pub use doc::{Agreement, AgreementKind, ConceptMap, Rule, Verdict};

@@ -505,6 +505,10 @@ fn a_forked_log_is_refused() {
     let origin = f.dev.registry.root().log_origin.clone();
     let cp = Checkpoint::new(&origin, leaves.len() as u64, &root_hash(&leaves));
     *state.log.checkpoints.last_mut().unwrap() = cp.sign(&f.dev.keys.log).unwrap();
+    // The log key re-signs the checkpoint's C2SP note too (no witness has cosigned it).
+    state.log.note = huren_registry::witness::sign_checkpoint_note(&cp, &[&f.dev.keys.log])
+        .unwrap()
+        .map(|n| n.to_text());
     // A newcomer cannot tell, but a node that holds the earlier checkpoint can.
     assert!(verify_state(&state, None, now()).is_ok());
     let err = verify_state(&state, Some(&held), now()).unwrap_err();

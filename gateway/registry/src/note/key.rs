@@ -104,9 +104,9 @@ impl NoteVerifier {
     /// Reads a `vkey`; the key id it states must be the one its name and key give.
     pub fn parse_vkey(vkey: &str) -> Result<Self, NoteError> {
         let bad = |why: &str| NoteError::BadVkey(format!("{vkey:?}: {why}"));
-        let mut parts = vkey.split('+');
-        let (Some(name), Some(id), Some(material), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
+        // Only the first two plus signs separate: base64 key material may hold more.
+        let mut parts = vkey.splitn(3, '+');
+        let (Some(name), Some(id), Some(material)) = (parts.next(), parts.next(), parts.next())
         else {
             return Err(bad("not three parts separated by plus signs"));
         };
@@ -138,7 +138,7 @@ impl NoteVerifier {
     }
 
     /// Checks `sig` (which [`Self::names`] this key) over `text`; a cosignature's timestamp.
-    fn check(&self, text: &str, sig: &NoteSignature) -> Result<Option<u64>, NoteError> {
+    pub(crate) fn check(&self, text: &str, sig: &NoteSignature) -> Result<Option<u64>, NoteError> {
         let bad = || NoteError::BadSignature {
             name: sig.name.clone(),
             key_id: sig.key_id,
@@ -254,6 +254,19 @@ mod tests {
         let back = SignedNote::parse(&note.to_text()).unwrap();
         assert_eq!(back, note);
         assert_eq!(back.verify(&[v]).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_vkey_whose_base64_holds_a_plus_sign_reads_back() {
+        let v = (0u8..=255)
+            .map(|b| NoteVerifier {
+                name: "n".into(),
+                kind: SignatureType::Ed25519,
+                public: [b; 32],
+            })
+            .find(|v| v.vkey().matches('+').count() > 2)
+            .unwrap();
+        assert_eq!(NoteVerifier::parse_vkey(&v.vkey()).unwrap(), v);
     }
 
     #[test]
