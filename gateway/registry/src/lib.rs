@@ -34,8 +34,11 @@
 //! ([`Policy`], `store::load_for_publisher`), to renew it.
 //!
 //! **Log** ([`log`]): RFC 6962 tree over the DSSE PAE bytes of every accepted document version;
-//! checkpoints are envelopes over canonical `{origin, tree_size, root_hash}`; witnesses cosign the
-//! same envelope.
+//! checkpoints are envelopes over canonical `{origin, tree_size, root_hash}`; the last one is also
+//! carried as a C2SP tlog-checkpoint signed note ([`note`]), which the nodes, as witnesses,
+//! cosign with `cosignature/v1`; a node acts on a version when `witness_threshold` of the listed
+//! witness keys have cosigned it ([`witness`]). DSSE envelopes are standard DSSE JSON
+//! (`payloadType`, `payload`, `signatures[{keyid, sig}]`).
 //!
 //! **Store** ([`store`]): a registry directory holds `registry.json` (the whole signed state),
 //! replaced atomically (write temp, fsync, rename, fsync dir), `pending/` (documents awaiting

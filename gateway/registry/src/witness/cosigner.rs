@@ -131,5 +131,11 @@ mod tests {
             Err(WitnessError::ForeignLog { .. })
         ));
         assert_eq!(w.name(), "zhejiang");
+        // Debug names the witness and its last checkpoint, never the key.
+        let shown = format!("{w:?}");
+        assert!(
+            shown.starts_with("Cosigner(zhejiang, last Some("),
+            "{shown}"
+        );
     }
 }
