@@ -72,12 +72,12 @@ mod tests {
         let root = "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=";
         for bad in [
             format!("o\n1\n{root}"),
-            format!("o\n1\n"),
+            "o\n1\n".to_string(),
             format!("\n1\n{root}\n"),
             format!("o\n01\n{root}\n"),
             format!("o\n+1\n{root}\n"),
             format!("o\n\n{root}\n"),
-            format!("o\n1\nAAAA\n"),
+            "o\n1\nAAAA\n".to_string(),
             format!("o\n1\n{root}\n\n"),
         ] {
             assert!(Checkpoint::from_note_text(&bad).is_err(), "{bad:?}");
