@@ -44,6 +44,7 @@ pub mod recognition;
 pub mod region_ca;
 pub mod registry_expiry;
 pub mod registry_handle;
+pub mod registry_witness;
 pub mod server;
 pub mod services;
 pub mod summary;

@@ -281,9 +281,27 @@ fn open_trusted(config: &NodeConfig) -> Result<SharedRegistry, NodeError> {
             })?;
     let file_error = |e| NodeError::TrustedState(Box::new(e));
     if let Some(held) = trusted::file::load(&config.state_dir).map_err(file_error)? {
-        trusted::check(&held, &loaded).map_err(|source| NodeError::RolledBack {
-            path: config.registry_dir.clone(),
-            source,
+        trusted::check(&held, &loaded).map_err(|source| {
+            if let trusted::RollbackError::ForkedLog { .. } = source {
+                let held_cp = hex::decode(&held.checkpoint_root)
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .map(|root| {
+                        let origin = &loaded.root().log_origin;
+                        huren_registry::log::Checkpoint::new(origin, held.checkpoint_size, &root)
+                    });
+                let held_text = held_cp.and_then(|c| c.note_text().ok()).unwrap_or_default();
+                crate::registry_witness::record_fork(
+                    Some(&config.state_dir),
+                    &held_text,
+                    &config.registry_dir,
+                    &source,
+                );
+            }
+            NodeError::RolledBack {
+                path: config.registry_dir.clone(),
+                source,
+            }
         })?;
     }
     trusted::file::save(&config.state_dir, &TrustedState::of(&loaded)).map_err(file_error)?;

@@ -8,6 +8,10 @@
 //!
 //! With [`SharedRegistry::keeping_trusted_state`], every accepted registry is also recorded in
 //! the node's trusted state (`STATE/trusted.json`), so a restart refuses anything older.
+//!
+//! A new version is acted on only when the witnesses its root asks for have cosigned its
+//! checkpoint ([`crate::registry_witness`]); a forked log is counted, logged and kept as
+//! evidence in the state directory.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,6 +20,10 @@ use std::time::{Duration, SystemTime};
 use huren_adapters::{IssuerKey, RegionCode, StatusService, TrustError, TrustView};
 use huren_registry::Registry;
 use huren_registry::store::{self, StoreError};
+
+use crate::registry_witness::{
+    ReloadError, checkpoint_text, cosigned_enough, is_fork, record_fork,
+};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
@@ -80,10 +88,14 @@ impl SharedRegistry {
     }
 
     /// Re-reads `dir` and installs it if it verifies against the current registry (no rollback,
-    /// root chain forward, log consistent). Refused: the current registry stays.
-    pub fn reload_from(&self, dir: &Path) -> Result<Arc<Registry>, StoreError> {
+    /// root chain forward, log consistent) and k listed witnesses cosigned its checkpoint.
+    /// Refused: the current registry stays.
+    pub fn reload_from(&self, dir: &Path) -> Result<Arc<Registry>, ReloadError> {
         let held = self.current();
-        match store::load(dir, held.as_deref(), OffsetDateTime::now_utc()) {
+        let loaded = store::load(dir, held.as_deref(), OffsetDateTime::now_utc())
+            .map_err(ReloadError::from)
+            .and_then(|next| cosigned_enough(&next).map(|()| next));
+        match loaded {
             Ok(next) => {
                 if held
                     .as_ref()
@@ -105,6 +117,11 @@ impl SharedRegistry {
             Err(e) => {
                 metrics::counter!(RELOADS, "outcome" => "refused").increment(1);
                 crate::metrics_catalog::registry_reload_failed(refusal_reason(&e));
+                if e.verify_error().is_some_and(is_fork) {
+                    let held_text = held.as_deref().map(checkpoint_text).unwrap_or_default();
+                    let state_dir = self.trusted_in.as_deref().map(PathBuf::as_path);
+                    record_fork(state_dir, &held_text, dir, &e);
+                }
                 tracing::warn!(
                     dir = %dir.display(),
                     reason = %e,

@@ -26,6 +26,7 @@ pub use huren::connect::connect;
 
 pub mod node;
 pub mod probe;
+pub mod python;
 
 /// Installs rustls's ring provider once per process (tonic's client needs a default).
 pub fn init() {

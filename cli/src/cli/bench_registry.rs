@@ -172,6 +172,7 @@ fn bench(args: &Args) -> anyhow::Result<()> {
         log_origin: "bench/registry".into(),
         regions: delegations,
         nodes: BTreeMap::new(),
+        witness_threshold: 0,
     };
     let mut changes = vec![(root.name(), signed(&root, &[&root_keys[0], &root_keys[1]])?)];
     for doc in &docs {

@@ -6,9 +6,11 @@
 //! UTC to the second), signed by the node's receipt key. The registry's root lists every node's
 //! receipt key, so a destination needs only the registry to check one.
 //!
-//! **File format**: the envelope as JSON, exactly as the registry stores envelopes:
-//! `{"payload_type": "...", "payload": "<base64>", "signatures": [{"key_id": "<hex>",
-//! "signature": "<base64>"}]}`. [`write_file`] and [`read_file`] write and read it.
+//! **File format**: the envelope as standard DSSE JSON, exactly as the registry stores envelopes:
+//! `{"payloadType": "...", "payload": "<base64>", "signatures": [{"keyid": "<hex>",
+//! "sig": "<base64>"}]}`, so any DSSE implementation checks it given the node's receipt key.
+//! [`write_file`] and [`read_file`] write and read it (files with the older field names
+//! `payload_type`, `key_id`, `signature` are still read).
 
 use std::path::Path;
 

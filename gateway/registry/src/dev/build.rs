@@ -134,6 +134,7 @@ impl DevRegistry {
                 regions: codes.clone(),
                 spiffe_id: manifest.gateway.spiffe_id.clone(),
                 url: options.node_url.clone(),
+                witness_key: None,
             },
         );
         let root = Root {
@@ -148,6 +149,7 @@ impl DevRegistry {
             log_origin: format!("{}/registry", manifest.trust_domain),
             regions: delegations,
             nodes,
+            witness_threshold: 0,
         };
         let key_err = |source| DevError::Key {
             path: pki_dir.to_path_buf(),

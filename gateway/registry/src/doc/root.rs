@@ -50,6 +50,10 @@ pub struct Node {
     pub spiffe_id: String,
     /// Where peers reach it, when known.
     pub url: Option<String>,
+    /// The Ed25519 key the node cosigns registry checkpoints with (C2SP `cosignature/v1`, under
+    /// its node id as cosigner name). Left out when absent, so older roots keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witness_key: Option<PublicKey>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +68,14 @@ pub struct Root {
     pub regions: BTreeMap<String, Delegation>,
     /// Node id → node.
     pub nodes: BTreeMap<String, Node>,
+    /// k: how many of the nodes' witness keys must have cosigned a checkpoint before a node acts
+    /// on it. 0 (absent, roots from before witnessing) asks for no cosignature.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub witness_threshold: u32,
+}
+
+fn is_zero(k: &u32) -> bool {
+    *k == 0
 }
 
 impl super::Document for Root {
