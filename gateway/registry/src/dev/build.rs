@@ -130,6 +130,8 @@ impl DevRegistry {
                 regions: codes.clone(),
                 spiffe_id: manifest.gateway.spiffe_id.clone(),
                 url: options.node_url.clone(),
+                endpoints: Vec::new(),
+                witness_key: None,
             },
         );
         let root = Root {
