@@ -88,6 +88,7 @@ pub mod error;
 pub mod keydir;
 pub mod keys;
 pub mod log;
+pub mod node_edit;
 pub mod pending;
 pub mod registry;
 pub mod signers;
