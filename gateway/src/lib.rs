@@ -29,6 +29,7 @@ pub mod authz;
 pub mod config;
 pub mod connect;
 pub mod error;
+pub mod federation;
 pub mod identity;
 pub mod limits;
 pub mod metrics;

@@ -23,6 +23,7 @@ use huren_audit::{AuditLog, RecoveryReport};
 use huren_registry::doc::DEFAULT_NODE_ID;
 use huren_registry::keydir::{KeyDir, KeyFile};
 
+use crate::federation::peers::Peers;
 use crate::privacy::SubjectKey;
 use crate::readiness::Readiness;
 use crate::recognition::Recognizer;
@@ -30,6 +31,7 @@ use crate::recognition::receipt::ReceiptSigner;
 use crate::registry_handle::SharedRegistry;
 use crate::services::Services;
 use crate::services::coordination::CoordinationState;
+use crate::services::federation::FederationState;
 use crate::services::manifests::ManifestsState;
 use crate::services::recognition::RecognitionState;
 use crate::services::registry::RegistryState;
@@ -225,12 +227,17 @@ impl Node {
             subject_key,
             receipts,
             default_deadline: config.default_deadline,
+            federation: Some(Arc::new(Peers::new(
+                config.status_client.identity.clone(),
+                config.status_client.breaker,
+            ))),
         });
         let services = Services {
             recognition: Arc::new(RecognitionState::new(recognizer.clone())),
             manifests: Arc::new(ManifestsState::new(recognizer.clone())),
             coordination: Arc::new(CoordinationState::new(recognizer.clone())),
             registry: Arc::new(RegistryState::new(registry)),
+            federation: Arc::new(FederationState::new(recognizer.clone())),
             // A stopped audit writer refuses every decision, and under an expired registry no
             // code passes: the node is not ready then.
             readiness: Readiness::default()
