@@ -130,6 +130,7 @@ fn ask(caller: &str, method: &str, verifying: &str) -> ResolveStatusRequest {
         caller_spiffe_id: caller.into(),
         caller_method: method.into(),
         purpose: "checkpoint-entry".into(),
+        ..Default::default()
     }
 }
 

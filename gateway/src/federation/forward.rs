@@ -81,18 +81,29 @@ impl<'a> ForwardingLookup<'a> {
         &self,
         node_id: &str,
         region: RegionCode,
-        code_id: &str,
-        city: Option<&str>,
+        query: &LookupQuery,
         deadline: Instant,
     ) -> ReadOutcome {
-        let request = ResolveStatusRequest {
+        let mut request = ResolveStatusRequest {
             issuing_region: region.to_string(),
-            code_id: code_id.to_string(),
-            city: city.unwrap_or_default().to_string(),
             verifying_region: self.call.verifying.to_string(),
             caller_spiffe_id: self.call.peer.spiffe_id.clone(),
             caller_method: self.call.method.to_string(),
             purpose: self.call.purpose.clone(),
+            ..Default::default()
+        };
+        // Who the code names without the region: its code id, or nobody yet for a resident.
+        let code_id = match query {
+            LookupQuery::CodeId { code_id, city } => {
+                request.code_id = code_id.clone();
+                request.city = city.clone().unwrap_or_default();
+                code_id.as_str()
+            }
+            LookupQuery::Resident { id, name } => {
+                request.resident_id_number = id.expose().to_string();
+                request.resident_name = name.clone();
+                ""
+            }
         };
         let unreached = |why: String| degraded(region, code_id, vec![why], false);
         let answer = match self
@@ -166,7 +177,7 @@ fn degraded(region: RegionCode, code_id: &str, why: Vec<String>, unlisted: bool)
         subject: Person {
             id: None,
             name: String::new(),
-            region_handle: Some(code_id.to_string()),
+            region_handle: (!code_id.is_empty()).then(|| code_id.to_string()),
         },
         issuer_id: None,
         signed_at: None,
@@ -192,14 +203,7 @@ impl StatusLookup for ForwardingLookup<'_> {
                 .lookup(region, query, service, ttl, deadline)
                 .await;
         };
-        match query {
-            LookupQuery::CodeId { code_id, city } => Ok(self
-                .forward(&node_id, region, code_id, city.as_deref(), deadline)
-                .await),
-            // An ID number is asked of the issuing province only at its own node.
-            LookupQuery::Resident { .. } => Err(CodeError::Unsupported(format!(
-                "residents of {region} are looked up at node {node_id}, which serves the region"
-            ))),
-        }
+        // A resident's ID number goes only to the node serving the person's own province.
+        Ok(self.forward(&node_id, region, query, deadline).await)
     }
 }

@@ -4,7 +4,9 @@
 
 use std::time::Instant;
 
-use huren_adapters::{LookupQuery, ReadOutcome, RegionCode, Source, StatusLookup, TrustView};
+use huren_adapters::{
+    LookupQuery, ReadOutcome, RegionCode, ResidentId, Source, StatusLookup, TrustView,
+};
 use huren_audit::Entry;
 use huren_proto::v1::{
     DegradedRead, ResolveStatusRequest, ResolveStatusResponse, resolve_status_response,
@@ -17,7 +19,7 @@ use crate::error::Error;
 use crate::federation::statement::{self, StatusStatement};
 use crate::identity::{Peer, Role, parse_spiffe_id};
 use crate::policy::Policy;
-use crate::privacy::{mask_name, subject_ref};
+use crate::privacy::{mask_name, subject_handle, subject_ref};
 use crate::recognition::Recognizer;
 use crate::recognition::pipeline::clip_audit_text;
 
@@ -125,9 +127,17 @@ pub async fn resolve(
     req: &ResolveStatusRequest,
     deadline: Instant,
 ) -> Result<ResolveStatusResponse, Error> {
-    let query = LookupQuery::CodeId {
-        code_id: req.code_id.clone(),
-        city: (!req.city.is_empty()).then(|| req.city.clone()),
+    let query = if req.resident_id_number.is_empty() {
+        LookupQuery::CodeId {
+            code_id: req.code_id.clone(),
+            city: (!req.city.is_empty()).then(|| req.city.clone()),
+        }
+    } else {
+        LookupQuery::Resident {
+            id: ResidentId::parse(&req.resident_id_number)
+                .map_err(|e| Error::invalid("resident_id_number", e.to_string()))?,
+            name: req.resident_name.clone(),
+        }
     };
     let service = registry.status_service(fwd.issuing);
     let ttl = registry.cache_ttl(fwd.issuing);
@@ -137,7 +147,12 @@ pub async fn resolve(
         .await
         .map_err(|e| Error::invalid("code_id", e.to_string()))?;
     let now = OffsetDateTime::now_utc();
-    let handle = format!("handle:{}", req.code_id);
+    // Keyed on the ID when the region gave one, else on the code id, as a local read keys it.
+    let person = match &read {
+        ReadOutcome::Read(native) => &native.subject,
+        ReadOutcome::Degraded(d) => &d.subject,
+    };
+    let handle = subject_handle(person).unwrap_or_else(|| format!("handle:{}", req.code_id));
     let pseudonym = subject_ref(
         &recognizer.subject_key,
         fwd.verifying,
