@@ -226,6 +226,11 @@ impl Federation {
         }
     }
 
+    /// The registry directory every node follows.
+    pub fn registry_dir(&self) -> PathBuf {
+        self.dir.path().join("registry")
+    }
+
     /// A channel to replica `index` of node `id` with a dev client certificate of `role`.
     pub async fn channel_as(
         &self,

@@ -5,10 +5,14 @@
 use std::time::{Duration, Instant};
 
 use huren_adapters::{Colour, RegionCode};
+use huren_certs::LeafSpec;
+use huren_proto::v1::federation_service_client::FederationServiceClient;
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
 use huren_proto::v1::{StatusSource, Verdict, Verification, VerifyCodeRequest};
+use huren_registry::doc::Document;
 use huren_tests::federation::{Federation, NodeSpec};
 use huren_tests::node::resident_id;
+use huren_tests::reason;
 use prost::Message;
 use tonic::transport::Channel;
 
@@ -204,5 +208,169 @@ async fn a_dead_node_degrades_only_its_regions_within_the_deadline() {
         v.verdict(),
         Verdict::Pass,
         "Zhejiang's own region is unaffected: {v:?}"
+    );
+}
+
+/// A ResolveStatus for a Henan code id, as `caller` asking under `verifying`.
+fn resolve_for(caller: &str, verifying: &str) -> huren_proto::v1::ResolveStatusRequest {
+    huren_proto::v1::ResolveStatusRequest {
+        issuing_region: "410000".into(),
+        code_id: "ha-unknown".into(),
+        verifying_region: verifying.into(),
+        caller_spiffe_id: caller.into(),
+        caller_method: "/huren.v1.RecognitionService/VerifyCode".into(),
+        purpose: "checkpoint-entry".into(),
+        ..Default::default()
+    }
+}
+
+async fn resolve_as(
+    fed: &Federation,
+    tls: &huren::connect::ClientTls,
+    req: huren_proto::v1::ResolveStatusRequest,
+) -> Result<huren_proto::v1::ResolveStatusResponse, tonic::Status> {
+    let channel = huren_tests::connect(fed.replicas["west"][0].addr, tls)
+        .await
+        .expect("TLS connects");
+    FederationServiceClient::new(channel)
+        .resolve_status(req)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+#[tokio::test]
+async fn only_listed_nodes_forward_and_the_original_caller_is_judged_at_the_serving_node() {
+    let fed = federation().await;
+    let checkpoint = fed
+        .pki
+        .manifest
+        .client("checkpoint", None)
+        .expect("dev checkpoint");
+    let zj = &fed.files["zhejiang"];
+    let as_zhejiang = fed
+        .pki
+        .anonymous()
+        .with_identity(zj.cert_pem.clone(), zj.key_pem.clone());
+
+    // The listed node, for a checkpoint under its own province's rules: answered.
+    let answer = resolve_as(
+        &fed,
+        &as_zhejiang,
+        resolve_for(&checkpoint.spiffe_id, "330000"),
+    )
+    .await;
+    assert!(answer.is_ok(), "{answer:?}");
+
+    // The same checkpoint cannot get Henan's rules by being forwarded.
+    let err = resolve_as(
+        &fed,
+        &as_zhejiang,
+        resolve_for(&checkpoint.spiffe_id, "410000"),
+    )
+    .await
+    .expect_err("refused");
+    assert_eq!(err.code(), tonic::Code::PermissionDenied, "{err:?}");
+
+    // A gateway certificate the registry does not list.
+    let rogue_id = fed.pki.spiffe("330000", "gateway", "rogue");
+    let rogue = fed
+        .pki
+        .client_leaf("330000", &LeafSpec::client("rogue node", &rogue_id));
+    let err = resolve_as(&fed, &rogue, resolve_for(&checkpoint.spiffe_id, "330000"))
+        .await
+        .expect_err("refused");
+    assert_eq!(err.code(), tonic::Code::Unauthenticated, "{err:?}");
+    assert_eq!(
+        reason(&err).as_deref(),
+        Some("GATEWAY_NOT_A_REGISTERED_NODE")
+    );
+
+    // A listed node's id on a certificate another province's CA issued.
+    let forged = fed.pki.client_leaf(
+        "510000",
+        &LeafSpec::client("forged zhejiang", &zj.spiffe_id),
+    );
+    let err = resolve_as(&fed, &forged, resolve_for(&checkpoint.spiffe_id, "330000"))
+        .await
+        .expect_err("refused");
+    assert_eq!(err.code(), tonic::Code::Unauthenticated, "{err:?}");
+}
+
+#[tokio::test]
+async fn a_node_answering_with_another_nodes_certificate_is_not_believed() {
+    let mut fed = federation().await;
+    let henan = fed
+        .issue(
+            RegionCode::HENAN,
+            &resident_id("410105", 11),
+            "吴十",
+            Colour::Green,
+        )
+        .await;
+    // The registry sends west's reads to an address where zhejiang answers, with its own
+    // (valid, listed) certificate.
+    let mut root = fed.dev.registry.root().clone();
+    root.version += 1;
+    let impostor = format!("https://{}", fed.replicas["zhejiang"][0].addr);
+    if let Some(west) = root.nodes.get_mut("west") {
+        west.endpoints = vec![impostor];
+    }
+    let now = time::OffsetDateTime::now_utc();
+    fed.dev
+        .publish(
+            vec![(root.name(), huren_registry::ceremony::envelope(&root))],
+            now,
+        )
+        .expect("published");
+    let version = fed.dev.registry.version();
+    huren_registry::store::save(&fed.registry_dir(), &fed.dev.registry).expect("saved");
+    let zhejiang = fed.replicas["zhejiang"][0]
+        .node
+        .recognizer()
+        .registry
+        .clone();
+    let reloaded = Instant::now();
+    while zhejiang.current().map(|r| r.version()) != Some(version) {
+        assert!(
+            reloaded.elapsed() < Duration::from_secs(10),
+            "registry not reloaded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let at_zhejiang = fed.channel_as("zhejiang", 0, "checkpoint", None).await;
+    let v = verify(&at_zhejiang, &henan.payload, Duration::from_secs(2)).await;
+    assert_eq!(v.verdict(), Verdict::Review, "{v:?}");
+    assert_eq!(v.source(), StatusSource::Degraded, "{v:?}");
+}
+
+#[tokio::test]
+async fn a_code_the_region_does_not_know_is_judged_as_a_local_read_judges_it() {
+    let fed = federation().await;
+    let real = fed
+        .issue(
+            RegionCode::HENAN,
+            &resident_id("410105", 12),
+            "郑十一",
+            Colour::Green,
+        )
+        .await;
+    // Same form, an id the region never issued.
+    let unknown = real.payload.replace(&real.code_id, "ffffffffffffffff");
+    assert_ne!(unknown, real.payload);
+    let at_zhejiang = fed.channel_as("zhejiang", 0, "checkpoint", None).await;
+    let at_west = fed.channel_as("west", 0, "checkpoint", None).await;
+    let local = verify(&at_west, &unknown, Duration::from_secs(5)).await;
+    let forwarded = verify(&at_zhejiang, &unknown, Duration::from_secs(5)).await;
+    assert_eq!(
+        forwarded.verdict, local.verdict,
+        "{forwarded:?} vs {local:?}"
+    );
+    assert_eq!(
+        forwarded
+            .reasons
+            .iter()
+            .map(|r| &r.code)
+            .collect::<Vec<_>>(),
+        local.reasons.iter().map(|r| &r.code).collect::<Vec<_>>()
     );
 }

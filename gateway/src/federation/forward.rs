@@ -23,7 +23,8 @@ use crate::recognition::wire::from_envelope;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Forwarded {
     pub node_id: String,
-    /// `None` when the node answered that the region could not be asked (no statement).
+    /// `None` when the node had no status to give (the region was not reached, or refused the
+    /// code).
     pub statement_digest: Option<String>,
 }
 
@@ -83,7 +84,7 @@ impl<'a> ForwardingLookup<'a> {
         region: RegionCode,
         query: &LookupQuery,
         deadline: Instant,
-    ) -> ReadOutcome {
+    ) -> Result<ReadOutcome, CodeError> {
         let mut request = ResolveStatusRequest {
             issuing_region: region.to_string(),
             verifying_region: self.call.verifying.to_string(),
@@ -112,7 +113,7 @@ impl<'a> ForwardingLookup<'a> {
             .await
         {
             Ok(answer) => answer,
-            Err(e) => return unreached(e.to_string()),
+            Err(e) => return Ok(unreached(e.to_string())),
         };
         let remember = |digest: Option<String>| {
             *self.answered.lock().unwrap_or_else(PoisonError::into_inner) = Some(Forwarded {
@@ -120,7 +121,11 @@ impl<'a> ForwardingLookup<'a> {
                 statement_digest: digest,
             });
         };
-        match answer.outcome {
+        Ok(match answer.outcome {
+            Some(resolve_status_response::Outcome::Refused(r)) => {
+                remember(None);
+                return Err(crate::federation::refusal::from_wire(&r, region, node_id));
+            }
             Some(resolve_status_response::Outcome::Statement(env)) => {
                 let asked = Asked {
                     node_id,
@@ -166,7 +171,7 @@ impl<'a> ForwardingLookup<'a> {
                 degraded(region, code_id, why, d.unlisted)
             }
             None => unreached(format!("node {node_id} sent an empty answer")),
-        }
+        })
     }
 }
 
@@ -204,6 +209,6 @@ impl StatusLookup for ForwardingLookup<'_> {
                 .await;
         };
         // A resident's ID number goes only to the node serving the person's own province.
-        Ok(self.forward(&node_id, region, query, deadline).await)
+        self.forward(&node_id, region, query, deadline).await
     }
 }

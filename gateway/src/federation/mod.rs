@@ -6,5 +6,6 @@
 
 pub mod forward;
 pub mod peers;
+pub mod refusal;
 pub mod serve;
 pub mod statement;

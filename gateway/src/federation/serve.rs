@@ -21,7 +21,7 @@ use crate::identity::{Peer, Role, parse_spiffe_id};
 use crate::policy::Policy;
 use crate::privacy::{mask_name, subject_handle, subject_ref};
 use crate::recognition::Recognizer;
-use crate::recognition::pipeline::clip_audit_text;
+use crate::recognition::pipeline::{UNIDENTIFIED, clip_audit_text};
 
 /// The method this node audits forwarded reads under.
 pub const RESOLVE_STATUS: &str = "/huren.v1.FederationService/ResolveStatus";
@@ -29,6 +29,7 @@ pub const RESOLVE_STATUS: &str = "/huren.v1.FederationService/ResolveStatus";
 /// The audit verdicts of a forwarded read: a read gives no verdict here, the entry node judges.
 const READ: &str = "STATUS_READ";
 const DEGRADED: &str = "STATUS_DEGRADED";
+const REFUSED: &str = "STATUS_REFUSED";
 
 /// Who forwarded, and for whom, as checked here.
 #[derive(Debug, Clone)]
@@ -144,9 +145,20 @@ pub async fn resolve(
     let read = recognizer
         .status
         .lookup(fwd.issuing, &query, service.as_ref(), ttl, deadline)
-        .await
-        .map_err(|e| Error::invalid("code_id", e.to_string()))?;
+        .await;
     let now = OffsetDateTime::now_utc();
+    let read = match read {
+        Ok(read) => read,
+        Err(e) => {
+            let entry = forwarded_entry(registry, fwd, req, now, UNIDENTIFIED, REFUSED);
+            append(recognizer, entry).await?;
+            return Ok(ResolveStatusResponse {
+                outcome: Some(resolve_status_response::Outcome::Refused(
+                    crate::federation::refusal::to_wire(&e),
+                )),
+            });
+        }
+    };
     // Keyed on the ID when the region gave one, else on the code id, as a local read keys it.
     let person = match &read {
         ReadOutcome::Read(native) => &native.subject,
@@ -199,7 +211,23 @@ pub async fn resolve(
             DEGRADED,
         ),
     };
-    let entry = Entry {
+    let entry = forwarded_entry(registry, fwd, req, now, &pseudonym, verdict);
+    append(recognizer, entry).await?;
+    Ok(ResolveStatusResponse {
+        outcome: Some(outcome),
+    })
+}
+
+/// The record of a forwarded read: the original caller, and which node forwarded for it.
+fn forwarded_entry(
+    registry: &Registry,
+    fwd: &Forwarding,
+    req: &ResolveStatusRequest,
+    now: OffsetDateTime,
+    subject_ref: &str,
+    verdict: &str,
+) -> Entry {
+    Entry {
         time: now,
         caller: fwd.caller.spiffe_id.clone(),
         method: RESOLVE_STATUS.to_string(),
@@ -208,16 +236,18 @@ pub async fn resolve(
             fwd.node_id, fwd.caller.spiffe_id, req.purpose
         )),
         issuing_region: fwd.issuing.to_string(),
-        subject_ref: pseudonym,
+        subject_ref: subject_ref.to_string(),
         verdict: verdict.to_string(),
         registry_version: registry.version(),
-    };
+    }
+}
+
+/// Appends and waits until durable: a read nobody can account for is not answered.
+async fn append(recognizer: &Recognizer, entry: Entry) -> Result<(), Error> {
     recognizer
         .audit
         .append(entry)
         .await
-        .map_err(|e| Error::AuditUnavailable(e.to_string()))?;
-    Ok(ResolveStatusResponse {
-        outcome: Some(outcome),
-    })
+        .map(|_| ())
+        .map_err(|e| Error::AuditUnavailable(e.to_string()))
 }

@@ -408,7 +408,7 @@ fn audited_purpose(call: &Call, judged: &Judged) -> String {
     };
     let said = match &f.statement_digest {
         Some(digest) => format!("statement sha256:{digest}"),
-        None => "no statement: the region could not be asked".to_string(),
+        None => "no statement: the node had no status to give".to_string(),
     };
     clip_audit_text(format!(
         "{} [read by node {}, {said}]",
