@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "huren/v1/manifests.proto",
         "huren/v1/coordination.proto",
         "huren/v1/registry.proto",
+        "huren/v1/federation.proto",
     ];
     for file in files {
         println!("cargo:rerun-if-changed={file}");

@@ -30,6 +30,7 @@ pub mod cert_expiry;
 pub mod config;
 pub mod connect;
 pub mod error;
+pub mod federation;
 pub mod identity;
 pub mod limits;
 pub mod metrics;

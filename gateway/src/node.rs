@@ -24,6 +24,7 @@ use huren_audit::{AuditLog, RecoveryReport};
 use huren_registry::doc::DEFAULT_NODE_ID;
 use huren_registry::keydir::{KeyDir, KeyFile};
 
+use crate::federation::peers::Peers;
 use crate::privacy::SubjectKey;
 use crate::readiness::Readiness;
 use crate::recognition::Recognizer;
@@ -31,6 +32,7 @@ use crate::recognition::receipt::ReceiptSigner;
 use crate::registry_handle::SharedRegistry;
 use crate::services::Services;
 use crate::services::coordination::CoordinationState;
+use crate::services::federation::FederationState;
 use crate::services::manifests::ManifestsState;
 use crate::services::recognition::RecognitionState;
 use crate::services::registry::RegistryState;
@@ -111,9 +113,9 @@ pub enum NodeError {
     #[error("receipt key: {0}")]
     ReceiptKey(Box<huren_registry::KeyFileError>),
     #[error(
-        "the registry lists no node {0:?}; set the node id to one of its nodes (huren registry show)"
+        "trust registry version {registry_version} lists no node {node:?}, so this node may not serve; set `node_id` to one of its nodes (huren registry show) or add it (huren registry node add)"
     )]
-    UnknownNode(String),
+    UnknownNode { node: String, registry_version: u64 },
     #[error(
         "receipt key {path} is not the key the registry lists for node {node} ({listed}); receipts it signed would not verify"
     )]
@@ -190,6 +192,7 @@ impl Node {
             source,
         })?;
         let registry = open_trusted(&config)?;
+        require_listed(&config, &registry)?;
         let receipts = receipt_signer(&config, &registry)?;
 
         let subject_key = SubjectKey::load_or_generate(&config.state_dir.join(SUBJECT_KEY_FILE))?;
@@ -231,6 +234,10 @@ impl Node {
             receipts,
             default_deadline: config.default_deadline,
             status_lists,
+            federation: Some(Arc::new(Peers::new(
+                config.status_client.identity.clone(),
+                config.status_client.breaker,
+            ))),
         });
         crate::node_gauges::follow(&recognizer);
         let services = Services {
@@ -238,6 +245,7 @@ impl Node {
             manifests: Arc::new(ManifestsState::new(recognizer.clone())),
             coordination: Arc::new(CoordinationState::new(recognizer.clone())),
             registry: Arc::new(RegistryState::new(registry)),
+            federation: Arc::new(FederationState::new(recognizer.clone())),
             // A stopped audit writer refuses every decision, and under an expired registry no
             // code passes: the node is not ready then.
             readiness: Readiness::default()
@@ -308,6 +316,23 @@ fn open_trusted(config: &NodeConfig) -> Result<SharedRegistry, NodeError> {
     Ok(SharedRegistry::new(loaded).keeping_trusted_state(config.state_dir.clone()))
 }
 
+/// A node knows itself from its config and serves only if the registry lists it: a gateway the
+/// registry does not list would be refused by every peer anyway, so it fails at start instead.
+fn require_listed(config: &NodeConfig, registry: &SharedRegistry) -> Result<(), NodeError> {
+    let current = registry.current();
+    match current.as_ref() {
+        Some(r) if r.root().nodes.contains_key(&config.node_id) => Ok(()),
+        _ => Err(unknown_node(config, registry)),
+    }
+}
+
+fn unknown_node(config: &NodeConfig, registry: &SharedRegistry) -> NodeError {
+    NodeError::UnknownNode {
+        node: config.node_id.clone(),
+        registry_version: registry.current().map_or(0, |r| r.version()),
+    }
+}
+
 /// The node's audit-checkpoint key, checked against the key the registry lists for the node.
 /// A root that lists none (published before audit anchoring) leaves the log unanchored.
 fn audit_signer(
@@ -348,7 +373,7 @@ fn receipt_signer(
     let listed = current
         .as_ref()
         .and_then(|r| r.receipt_key(&config.node_id))
-        .ok_or_else(|| NodeError::UnknownNode(config.node_id.clone()))?;
+        .ok_or_else(|| unknown_node(config, registry))?;
     if *listed != key.public_key() {
         return Err(NodeError::ReceiptKeyMismatch {
             path,

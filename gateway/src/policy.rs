@@ -50,6 +50,8 @@ pub const TABLE: &[(&str, &[Role])] = &[
         "/huren.v1.RegistryService/GetProofs",
         &[Province, National, Gateway],
     ),
+    // Node to node only; the original caller it carries is authorised against this same table.
+    ("/huren.v1.FederationService/ResolveStatus", &[Gateway]),
     ("/grpc.health.v1.Health/Check", EVERYONE),
     ("/grpc.health.v1.Health/Watch", EVERYONE),
     (
@@ -156,9 +158,10 @@ mod tests {
         for (path, roles) in TABLE {
             let registry = path.starts_with("/huren.v1.RegistryService/");
             let open = path.starts_with("/grpc.");
+            let federation = path.starts_with("/huren.v1.FederationService/");
             assert_eq!(
                 roles.contains(&Gateway),
-                registry || open,
+                registry || open || federation,
                 "{path}: a gateway caller is not a superuser"
             );
         }

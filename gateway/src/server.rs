@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use huren_proto::v1::coordination_service_server::CoordinationServiceServer;
+use huren_proto::v1::federation_service_server::FederationServiceServer;
 use huren_proto::v1::manifests_service_server::ManifestsServiceServer;
 use huren_proto::v1::recognition_service_server::RecognitionServiceServer;
 use huren_proto::v1::registry_service_server::RegistryServiceServer;
@@ -28,7 +29,7 @@ use crate::metrics::MetricsLayer;
 use crate::node_admission::NodeAdmission;
 use crate::policy::Policy;
 use crate::readiness::Readiness;
-use crate::services::{Services, coordination, manifests, recognition, registry};
+use crate::services::{Services, coordination, federation, manifests, recognition, registry};
 use crate::tls::{self, TlsError, TlsFiles, TlsReloader};
 
 #[derive(Debug, thiserror::Error)]
@@ -175,6 +176,11 @@ impl GatewayBuilder {
             )
             .add_service(
                 RegistryServiceServer::new(registry::RegistryDistribution::new(services.registry))
+                    .max_decoding_message_size(max)
+                    .max_encoding_message_size(max),
+            )
+            .add_service(
+                FederationServiceServer::new(federation::Federation::new(services.federation))
                     .max_decoding_message_size(max)
                     .max_encoding_message_size(max),
             );

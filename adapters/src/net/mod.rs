@@ -45,6 +45,7 @@ pub use feed::{Change, FeedEvent, FeedFollower, FollowFrom};
 use breaker::{Admission, Breaker};
 use cache::{CacheKey, StatusCache};
 use conn::Channel;
+pub use conn::pinned_client_config;
 
 /// The certificate the client presents to services that ask for one (the gateway's own).
 #[derive(Clone)]

@@ -18,6 +18,7 @@ pub mod log;
 pub mod receipt;
 pub mod region;
 pub mod registry;
+pub mod registry_node;
 pub mod serve;
 
 /// huren (互认): federated interop gateway between regional health-code systems.

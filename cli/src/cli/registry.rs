@@ -65,6 +65,9 @@ pub enum Command {
     Bump(BumpArgs),
     /// Prove a document's inclusion in the log (and consistency from an older size).
     Prove(ProveArgs),
+    /// Add, change or remove a gateway node in the root (signed under the root threshold).
+    #[command(subcommand)]
+    Node(super::registry_node::NodeCommand),
     /// Discard a node's trusted registry state (STATE/trusted.json) so its next start accepts
     /// an older registry. Prints what it discards and keeps it as STATE/trust-reset-<time>.json.
     TrustReset(TrustResetArgs),
@@ -323,6 +326,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Bump(args) => bump(&args, now),
         Command::Prove(args) => prove(&args, now),
         Command::TrustReset(args) => trust_reset(&args, now),
+        Command::Node(cmd) => super::registry_node::run(cmd, now),
     }
 }
 
@@ -360,7 +364,7 @@ fn parse_verdict(s: &str) -> anyhow::Result<Verdict> {
 }
 
 /// The ceremony's view: every rule but the timestamp's freshness, which `publish` renews.
-fn load(reg: &Path, now: OffsetDateTime) -> anyhow::Result<Registry> {
+pub(super) fn load(reg: &Path, now: OffsetDateTime) -> anyhow::Result<Registry> {
     Ok(store::load_for_publisher(reg, now)?)
 }
 
@@ -578,13 +582,22 @@ fn add_agreement(args: &AgreementArgs, now: OffsetDateTime) -> anyhow::Result<()
         effective_until: None,
         max_status_list_age_secs: args.max_status_list_age_secs,
     };
-    let pending = PendingDoc::new(&agreement);
+    save_pending(reg, &registry, &agreement)
+}
+
+/// Saves `doc` as a new pending document and prints whose signatures it needs.
+pub(super) fn save_pending<T: Document>(
+    reg: &Path,
+    registry: &Registry,
+    doc: &T,
+) -> anyhow::Result<()> {
+    let pending = PendingDoc::new(doc);
     let signers = required_signers(registry.root(), &pending.name, &pending.envelope)?;
     let path = pending.save(reg)?;
     println!(
         "pending {} version {} written to {}",
-        agreement.name(),
-        agreement.version,
+        doc.name(),
+        doc.version(),
         path.display()
     );
     for (role, set) in signers {
@@ -840,6 +853,12 @@ fn show(reg: &Path, json: bool, now: OffsetDateTime) -> anyhow::Result<()> {
                 audit.algorithm.as_str()
             );
         }
+        if let Some(witness) = &n.witness_key {
+            println!("    witness key {}", witness.key_id().short());
+        }
+        for url in n.replica_urls() {
+            println!("    endpoint {url}");
+        }
     }
     Ok(())
 }
@@ -948,11 +967,7 @@ fn rotate_root(args: &RotateArgs, now: OffsetDateTime) -> anyhow::Result<()> {
         }
     }
     for path in &args.add {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let key: huren_registry::PublicKey = serde_json::from_slice(&bytes)
-            .with_context(|| format!("{} is not a public key file from keygen", path.display()))?;
-        let key = huren_registry::PublicKey::new(key.algorithm, key.public)?;
+        let key = read_public_key(path)?;
         root.roles.root.keys.insert(key.key_id(), key);
     }
     if let Some(t) = args.threshold {
@@ -962,21 +977,19 @@ fn rotate_root(args: &RotateArgs, now: OffsetDateTime) -> anyhow::Result<()> {
         .root
         .check()
         .map_err(|e| anyhow::anyhow!("the new root role is unusable: {e}"))?;
-    let pending = PendingDoc::new(&root);
-    let signers = required_signers(registry.root(), &pending.name, &pending.envelope)?;
-    let path = pending.save(reg)?;
-    println!(
-        "pending root version {} written to {}",
-        root.version,
-        path.display()
-    );
-    for (role, set) in signers {
-        println!("  needs {} of {}", set.threshold, role);
-    }
+    save_pending(reg, &registry, &root)?;
     println!(
         "  national agreements are signed by the root role: bump and re-sign them with the new keys"
     );
     Ok(())
+}
+
+/// A public key file written by `keygen` (FILE.pub), checked to be a usable key.
+pub(super) fn read_public_key(path: &Path) -> anyhow::Result<huren_registry::PublicKey> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let key: huren_registry::PublicKey = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a public key file from keygen", path.display()))?;
+    Ok(huren_registry::PublicKey::new(key.algorithm, key.public)?)
 }
 
 fn bump(args: &BumpArgs, now: OffsetDateTime) -> anyhow::Result<()> {

@@ -94,6 +94,7 @@ pub mod keydir;
 pub mod keys;
 pub mod log;
 pub mod note;
+pub mod node_edit;
 pub mod pending;
 pub mod registry;
 pub mod signers;

@@ -20,6 +20,8 @@ use huren_registry::{Agreement, Registry, Verdict};
 use time::OffsetDateTime;
 
 use crate::error::Error;
+use crate::federation::forward::{Forwarded, ForwardingLookup};
+use crate::federation::peers::Peers;
 use crate::identity::Peer;
 use crate::limits::Deadline;
 use crate::privacy::{SubjectKey, subject_handle, subject_ref};
@@ -56,6 +58,9 @@ pub struct Recognizer {
     /// The issuers' status lists this node holds (kept fresh by the adapters' upkeep); a v2
     /// code's entry is looked up here and the answer handed to the engine.
     pub status_lists: Arc<ListArchive>,
+    /// Other nodes, for the online reads of regions this node does not serve; `None` reads every
+    /// region locally.
+    pub federation: Option<Arc<Peers>>,
 }
 
 impl std::fmt::Debug for Recognizer {
@@ -122,6 +127,8 @@ pub struct Judged {
     /// and the agreement's maximum age from its refresh.
     pub relied_until: Option<OffsetDateTime>,
     pub judged_at: OffsetDateTime,
+    /// The node that read the status from the issuing region, when this node forwarded the read.
+    pub forwarded: Option<Forwarded>,
     pub(crate) person: Option<Person>,
 }
 
@@ -249,17 +256,24 @@ impl Recognizer {
         let issuing = adapter.region();
         let now = OffsetDateTime::now_utc();
         let agreement = call.registry.agreement(call.verifying, issuing, now);
-        let mut ctx = ReadContext::new(
-            call.registry.as_ref(),
-            &self.status,
-            now,
-            call.read_deadline(),
-        );
+        // Online questions for regions another node serves go to that node; signatures are still
+        // checked here.
+        let forwarding = self
+            .federation
+            .as_deref()
+            .map(|peers| ForwardingLookup::new(&self.status, peers, call, self.receipts.node_id()));
+        let lookup: &dyn huren_adapters::StatusLookup = match &forwarding {
+            Some(f) => f,
+            None => &self.status,
+        };
+        let mut ctx = ReadContext::new(call.registry.as_ref(), lookup, now, call.read_deadline());
         // Hybrid formats (Sichuan) ask the issuing region live only when the agreement says so.
         ctx.require_online = agreement.is_some_and(|a| a.online_check_required);
         ctx.verified = call.verified.as_deref();
         let read = adapter.read(payload, &ctx).await;
-        Ok(self.judge(call, issuing, agreement, read, now))
+        let mut judged = self.judge(call, issuing, agreement, read, now);
+        judged.forwarded = forwarding.and_then(|f| f.forwarded());
+        Ok(judged)
     }
 
     fn judge(
@@ -305,6 +319,7 @@ impl Recognizer {
                     subject_ref: UNIDENTIFIED.to_string(),
                     relied_until: None,
                     judged_at: now,
+                    forwarded: None,
                     person: None,
                 };
             }
@@ -350,6 +365,7 @@ impl Recognizer {
             subject_ref,
             relied_until,
             judged_at: now,
+            forwarded: None,
             person: Some(seen.subject),
         }
     }
@@ -385,7 +401,7 @@ impl Recognizer {
             time: judged.judged_at,
             caller: call.peer.spiffe_id.clone(),
             method: call.method.to_string(),
-            purpose: call.purpose.clone(),
+            purpose: audited_purpose(call, judged),
             issuing_region: judged.issuing.to_string(),
             subject_ref: judged.subject_ref.clone(),
             verdict: judged.decision.verdict.as_str().to_string(),
@@ -411,6 +427,34 @@ impl Recognizer {
         });
         Ok(())
     }
+}
+
+/// The caller's purpose, and for a forwarded read which node answered and the digest of the
+/// statement it signed, so the record can be matched with that node's own.
+fn audited_purpose(call: &Call, judged: &Judged) -> String {
+    let Some(f) = &judged.forwarded else {
+        return call.purpose.clone();
+    };
+    let said = match &f.statement_digest {
+        Some(digest) => format!("statement sha256:{digest}"),
+        None => "no statement: the node had no status to give".to_string(),
+    };
+    clip_audit_text(format!(
+        "{} [read by node {}, {said}]",
+        call.purpose, f.node_id
+    ))
+}
+
+/// Cuts free text to what the audit log takes, at a character boundary.
+pub(crate) fn clip_audit_text(mut text: String) -> String {
+    if text.len() > MAX_TEXT_BYTES {
+        let mut end = MAX_TEXT_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
 }
 
 /// What a read gave the pipeline, whichever way it went: a status in the national vocabulary, or

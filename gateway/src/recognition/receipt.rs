@@ -71,6 +71,11 @@ impl ReceiptSigner {
         &self.node_id
     }
 
+    /// The node key itself, for the other statements the node signs (forwarded status reads).
+    pub(crate) fn key(&self) -> &SigningKey {
+        &self.key
+    }
+
     pub fn public_key(&self) -> huren_registry::PublicKey {
         self.key.public_key()
     }

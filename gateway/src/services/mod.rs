@@ -7,6 +7,7 @@ use crate::recognition::Recognizer;
 
 pub mod batch;
 pub mod coordination;
+pub mod federation;
 pub mod manifests;
 pub mod recognition;
 pub mod registry;
@@ -20,6 +21,7 @@ pub struct Services {
     pub manifests: Arc<manifests::ManifestsState>,
     pub coordination: Arc<coordination::CoordinationState>,
     pub registry: Arc<registry::RegistryState>,
+    pub federation: Arc<federation::FederationState>,
     /// What `/readyz` and the health service follow besides starting and draining.
     pub readiness: crate::readiness::Readiness,
 }

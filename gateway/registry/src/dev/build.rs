@@ -134,6 +134,7 @@ impl DevRegistry {
                 regions: codes.clone(),
                 spiffe_id: manifest.gateway.spiffe_id.clone(),
                 url: options.node_url.clone(),
+                endpoints: Vec::new(),
                 witness_key: None,
             },
         );
