@@ -198,7 +198,10 @@ impl Node {
         };
 
         let adapters = default_adapters()?;
-        let status = StatusClient::new(config.status_client.clone());
+        let status = StatusClient::new(ClientConfig {
+            served: served_regions(&registry, &config.node_id),
+            ..config.status_client.clone()
+        });
         let trust: Arc<dyn TrustView> = Arc::new(registry.clone());
         let upkeep = Upkeep {
             status: status.clone(),
@@ -280,6 +283,23 @@ fn open_trusted(config: &NodeConfig) -> Result<SharedRegistry, NodeError> {
     }
     trusted::file::save(&config.state_dir, &TrustedState::of(&loaded)).map_err(file_error)?;
     Ok(SharedRegistry::new(loaded).keeping_trusted_state(config.state_dir.clone()))
+}
+
+/// The regions the registry lists for this node: its status client calls only those (the
+/// others' data stays in the node that serves them). A node listed with every region (the
+/// embedded single-node setup) calls every region.
+fn served_regions(
+    registry: &SharedRegistry,
+    node_id: &str,
+) -> Option<std::collections::BTreeSet<huren_adapters::RegionCode>> {
+    let current = registry.current()?;
+    let node = current.nodes().get(node_id)?;
+    Some(
+        node.regions
+            .iter()
+            .filter_map(|code| huren_adapters::RegionCode::parse(code).ok())
+            .collect(),
+    )
 }
 
 /// The node's audit-checkpoint key, checked against the key the registry lists for the node.
