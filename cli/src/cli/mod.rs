@@ -10,6 +10,7 @@ pub mod bench_registry;
 pub mod certs;
 pub mod client;
 pub mod demo;
+pub mod federation;
 pub mod receipt;
 pub mod region;
 pub mod registry;
@@ -38,6 +39,9 @@ pub enum Command {
     Demo(demo::Args),
     /// Serve the gateway over mutual TLS.
     Serve(serve::Args),
+    /// Write a dev federation of four nodes to start by hand or with the demo.
+    #[command(subcommand)]
+    Federation(federation::Command),
     /// Create and inspect the dev PKI.
     #[command(subcommand)]
     Certs(certs::Command),
@@ -98,6 +102,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Demo(args) => demo::run(args).await,
         Command::Serve(args) => serve::run(args).await,
+        Command::Federation(cmd) => federation::run(cmd).await,
         Command::Certs(cmd) => certs::run(cmd).await,
         Command::Registry(cmd) => registry::run(cmd).await,
         Command::Region(cmd) => region::run(cmd).await,
