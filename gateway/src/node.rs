@@ -23,6 +23,7 @@ use huren_audit::{AuditLog, RecoveryReport};
 use huren_registry::doc::DEFAULT_NODE_ID;
 use huren_registry::keydir::{KeyDir, KeyFile};
 
+use crate::fanout::Peers;
 use crate::privacy::SubjectKey;
 use crate::readiness::Readiness;
 use crate::recognition::Recognizer;
@@ -59,6 +60,9 @@ pub struct NodeConfig {
     /// How often the registry directory is checked for a new state; `None`: never reloaded.
     pub registry_poll: Option<Duration>,
     pub status_client: ClientConfig,
+    /// The node's own certificate and the national root, to ask the other nodes the registry
+    /// lists for their share of a national query; `None`: a node on its own.
+    pub peer_tls: Option<crate::connect::ClientTls>,
     /// How often adapters refresh what they follow in the background (signed revocation lists,
     /// for regions with a status service to fetch them from).
     pub revocations_every: Duration,
@@ -76,6 +80,7 @@ impl NodeConfig {
             audit_key: None,
             registry_poll: Some(Duration::from_secs(1)),
             status_client: ClientConfig::default(),
+            peer_tls: None,
             revocations_every: Duration::from_secs(30),
         }
     }
@@ -231,7 +236,10 @@ impl Node {
         let services = Services {
             recognition: Arc::new(RecognitionState::new(recognizer.clone())),
             manifests: Arc::new(ManifestsState::new(recognizer.clone())),
-            coordination: Arc::new(CoordinationState::new(recognizer.clone())),
+            coordination: Arc::new(
+                CoordinationState::new(recognizer.clone())
+                    .with_peers(Peers::new(config.peer_tls.clone())),
+            ),
             registry: Arc::new(RegistryState::new(registry)),
             // A stopped audit writer refuses every decision, and under an expired registry no
             // code passes: the node is not ready then.

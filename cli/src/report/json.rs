@@ -161,12 +161,30 @@ pub fn summary(resp: &GetNationalSummaryResponse) -> Value {
         .iter()
         .map(|h| json!({ "region": h.region, "health": names::health(h.health), "detail": h.detail }))
         .collect();
-    json!({
+    let mut out = json!({
         "start_time": names::time(resp.start_time.as_ref()),
         "end_time": names::time(resp.end_time.as_ref()),
         "verifications": verifications,
         "confirmations": confirmations,
         "region_health": health,
         "registry_version": resp.registry_version,
-    })
+    });
+    // Only a fanned-out answer says which nodes it merges: a single node's stays as it was.
+    if !resp.nodes.is_empty() || resp.partial {
+        let missing: Vec<Value> = resp
+            .missing_nodes
+            .iter()
+            .map(|m| {
+                json!({
+                    "node_id": m.node_id,
+                    "reason": huren::fanout::merge::reason_word(m.reason()),
+                    "detail": m.detail,
+                })
+            })
+            .collect();
+        out["nodes"] = json!(resp.nodes);
+        out["partial"] = json!(resp.partial);
+        out["missing_nodes"] = json!(missing);
+    }
+    out
 }

@@ -8,6 +8,7 @@ use crate::recognition::Recognizer;
 pub mod batch;
 pub mod coordination;
 pub mod manifests;
+pub mod node_summary;
 pub mod recognition;
 pub mod registry;
 pub mod start;
