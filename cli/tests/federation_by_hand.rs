@@ -101,7 +101,7 @@ async fn init_then_the_printed_commands_bring_up_a_federation_that_answers() {
     let payload = issue_code(
         &dir,
         RegionCode::ZHEJIANG,
-        "330106199001010018",
+        &huren_adapters::ResidentId::parse("330106199001010018").unwrap(),
         "王五",
         Colour::Green,
     )

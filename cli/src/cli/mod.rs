@@ -134,6 +134,8 @@ fn end_quietly_on_closed_stdout() {
             m.starts_with("failed printing to stdout") && m.contains("Broken pipe")
         });
         if closed_stdout {
+            // exit skips destructors: a federated demo's processes are stopped here.
+            crate::federation::launcher::kill_everything_started();
             std::process::exit(CLOSED_STDOUT_EXIT);
         }
         report(info);

@@ -20,18 +20,17 @@ pub const KNOWN_AFTER: Duration = Duration::from_millis(400);
 pub fn issue_code(
     dir: &Path,
     region: RegionCode,
-    id: &str,
+    id: &ResidentId,
     name: &str,
     colour: Colour,
 ) -> anyhow::Result<String> {
-    let id = ResidentId::parse(id).map_err(anyhow::Error::from)?;
     // Regions without a service keep no records anyone reads: memory is enough.
     let records = SERVICE_REGIONS
         .contains(&region.as_str())
         .then(|| dir.join(REGIONS_DIR).join(region.as_str()));
     let store = Store::open(records.as_deref())
         .with_context(|| format!("opening region {region}'s records"))?;
-    let input = IssueInput::new(id, name, colour);
+    let input = IssueInput::new(id.clone(), name, colour);
     let issued = sim::issue::issue(
         region,
         &store,

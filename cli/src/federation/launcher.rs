@@ -15,6 +15,32 @@ use tonic::transport::Channel;
 use super::layout::{FederationFile, LOGS_DIR, NodeEntry, PKI_DIR};
 use huren::connect::{ClientTls, connect};
 
+/// Every process a launcher started and has not yet stopped, so that a `huren` that must end at
+/// once (its stdout closed, see `cli::main`) leaves none running behind it.
+static STARTED: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+fn started() -> std::sync::MutexGuard<'static, Vec<u32>> {
+    STARTED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn forget(child: &Child) {
+    started().retain(|pid| *pid != child.id());
+}
+
+/// SIGKILLs every process any launcher started and has not stopped: for an exit that skips
+/// destructors.
+pub fn kill_everything_started() {
+    for pid in started().drain(..) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
 /// How long a process may take to become ready.
 const READY_WITHIN: Duration = Duration::from_secs(20);
 
@@ -93,6 +119,7 @@ impl Federation {
             .nodes
             .remove(id)
             .with_context(|| format!("node {id} is not running"))?;
+        forget(&child);
         child.kill()?;
         child.wait()?;
         Ok(())
@@ -133,7 +160,7 @@ impl Federation {
             .create(true)
             .append(true)
             .open(self.log_path(name))?;
-        Command::new(&self.binary)
+        let child = Command::new(&self.binary)
             .args(args)
             .current_dir(&self.dir)
             .env("RUST_LOG", "warn")
@@ -141,7 +168,9 @@ impl Federation {
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()
-            .with_context(|| format!("starting {name} ({})", self.binary.display()))
+            .with_context(|| format!("starting {name} ({})", self.binary.display()))?;
+        started().push(child.id());
+        Ok(child)
     }
 
     fn exited(&mut self, name: &str) -> bool {
@@ -194,6 +223,7 @@ impl Drop for Federation {
             .into_iter()
             .chain(std::mem::take(&mut self.regions))
         {
+            forget(&child);
             let _ = child.kill();
             let _ = child.wait();
         }
