@@ -17,6 +17,21 @@ pub enum Command {
     /// Verify and load a large registry, apply a one-change delta, proof sizes; beside the raw
     /// signature-verify rate measured in the same run.
     Registry(super::bench_registry::Args),
+    /// The four-node federation as processes: a forwarded online read beside the same read local
+    /// to the serving node, and the latency of the national summary fanned out to every node.
+    Federation(FederationArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FederationArgs {
+    #[command(flatten)]
+    pub bounds: BoundArgs,
+    /// Calls in flight for the online reads.
+    #[arg(long, default_value_t = 64, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4_096))]
+    pub in_flight: usize,
+    /// Henan residents with online codes, read round robin.
+    #[arg(long, default_value_t = 200, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    pub codes: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -100,6 +115,15 @@ pub struct OverloadArgs {
 
 pub async fn run(cmd: Command) -> anyhow::Result<()> {
     match cmd {
+        Command::Federation(args) => {
+            crate::bench::federation::run(crate::bench::federation::Options {
+                bounds: args.bounds.bounds()?,
+                in_flight: args.in_flight,
+                codes: args.codes,
+                json: args.bounds.json,
+            })
+            .await
+        }
         Command::Verify(args) => {
             anyhow::ensure!(
                 args.in_flight.iter().all(|&n| (1..=4096).contains(&n)),

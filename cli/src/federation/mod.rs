@@ -9,3 +9,10 @@ pub mod layout;
 
 pub use launcher::Federation;
 pub use layout::{FederationFile, NodeEntry, RegionService};
+
+/// TODO(merge wip-forward): true once a node forwards online reads of regions it does not
+/// serve to the node that does (FederationService.ResolveStatus). Switches on the demo's and
+/// the benchmark's forwarding checks.
+pub const FORWARDING: bool = false;
+/// TODO(merge wip-witness): true once nodes cosign registry checkpoints as witnesses.
+pub const COSIGNING: bool = false;

@@ -6,7 +6,7 @@
 //!
 //! Two parts of the federation land on other branches: node-to-node forwarding of online reads
 //! and witness cosigning of checkpoints. Their checks are written here and switched by
-//! [`FORWARDING`] and [`COSIGNING`]; while off, they print `[pending]` with what is missing.
+//! [`crate::federation::FORWARDING`] and [`crate::federation::COSIGNING`]; while off, they print `[pending]` with what is missing.
 
 mod catchup;
 mod failover;
@@ -26,11 +26,7 @@ use crate::federation::issue::issue_code;
 use crate::federation::layout::Ports;
 use crate::loopback::people::{People, Resident};
 
-/// TODO(merge wip-forward): true once a node forwards online reads of regions it does not
-/// serve to the node that does (FederationService.ResolveStatus).
-pub const FORWARDING: bool = false;
-/// TODO(merge wip-witness): true once nodes cosign registry checkpoints as witnesses.
-pub const COSIGNING: bool = false;
+pub use crate::federation::{COSIGNING, FORWARDING};
 
 /// A call's deadline in the scenes: one checkpoint scan.
 pub const SCAN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
