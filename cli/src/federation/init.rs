@@ -84,18 +84,14 @@ pub fn init(request: &InitRequest) -> anyhow::Result<FederationFile> {
         let spiffe = node_certificate(&pki, &manifest, plan)?;
         let keys = node_keys(out, plan)?;
         let (listen, admin) = (ports.node(i), ports.admin(i));
-        listed.insert(
-            plan.id.to_string(),
-            Node {
-                receipt_key: keys.receipt.public_key(),
-                audit_key: Some(keys.audit.public_key()),
-                regions: plan.serves.iter().map(|r| r.to_string()).collect(),
-                spiffe_id: spiffe,
-                url: Some(format!("https://{listen}")),
-                // Fields a later root adds (endpoints, witness key) start from the dev node's.
-                ..template.clone()
-            },
-        );
+        // Fields a later root adds (endpoints, witness key) start from the dev node's.
+        let mut node: Node = template.clone();
+        node.receipt_key = keys.receipt.public_key();
+        node.audit_key = Some(keys.audit.public_key());
+        node.regions = plan.serves.iter().map(|r| r.to_string()).collect();
+        node.spiffe_id = spiffe;
+        node.url = Some(format!("https://{listen}"));
+        listed.insert(plan.id.to_string(), node);
         let config = PathBuf::from(NODES_DIR).join(plan.id).join("huren.toml");
         write_new(out, &config, &node_config(plan, listen, admin), false)?;
         nodes.push(NodeEntry {
