@@ -20,6 +20,9 @@
 //! **A node.** [`node`] assembles registry, adapters, audit log, counters and keys into the
 //! services; [`config`] is `huren.toml`; [`admin`] serves `/metrics`, `/healthz`, `/readyz`;
 //! [`connect`] is the client side of the mutual TLS.
+//!
+//! **A federation.** [`fanout`] asks every node the registry lists for its share of a national
+//! query and merges the answers (partial, naming the missing nodes, when one does not answer).
 
 #![forbid(unsafe_code)]
 
@@ -31,6 +34,7 @@ pub mod config;
 pub mod connect;
 pub mod error;
 pub mod federation;
+pub mod fanout;
 pub mod identity;
 pub mod limits;
 pub mod metrics;

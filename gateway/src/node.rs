@@ -25,6 +25,7 @@ use huren_registry::doc::DEFAULT_NODE_ID;
 use huren_registry::keydir::{KeyDir, KeyFile};
 
 use crate::federation::peers::Peers;
+use crate::fanout::Peers as FanoutPeers;
 use crate::privacy::SubjectKey;
 use crate::readiness::Readiness;
 use crate::recognition::Recognizer;
@@ -62,8 +63,11 @@ pub struct NodeConfig {
     /// How often the registry directory is checked for a new state; `None`: never reloaded.
     pub registry_poll: Option<Duration>,
     pub status_client: ClientConfig,
-    /// How often adapters refresh what they follow in the background (signed revocation and
-    /// status lists, for regions with a status service to fetch them from).
+    /// The node's own certificate and the national root, to ask the other nodes the registry
+    /// lists for their share of a national query; `None`: a node on its own.
+    pub peer_tls: Option<crate::connect::ClientTls>,
+    /// How often adapters refresh what they follow in the background (signed revocation lists,
+    /// for regions with a status service to fetch them from).
     pub revocations_every: Duration,
 }
 
@@ -79,6 +83,7 @@ impl NodeConfig {
             audit_key: None,
             registry_poll: Some(Duration::from_secs(1)),
             status_client: ClientConfig::default(),
+            peer_tls: None,
             revocations_every: Duration::from_secs(30),
         }
     }
@@ -205,7 +210,10 @@ impl Node {
         };
 
         let adapters = default_adapters()?;
-        let status = StatusClient::new(config.status_client.clone());
+        let status = StatusClient::new(ClientConfig {
+            served: served_regions(&registry, &config.node_id),
+            ..config.status_client.clone()
+        });
         let trust: Arc<dyn TrustView> = Arc::new(registry.clone());
         let status_lists = Arc::new(ListArchive::new());
         let upkeep = Upkeep {
@@ -243,7 +251,10 @@ impl Node {
         let services = Services {
             recognition: Arc::new(RecognitionState::new(recognizer.clone())),
             manifests: Arc::new(ManifestsState::new(recognizer.clone())),
-            coordination: Arc::new(CoordinationState::new(recognizer.clone())),
+            coordination: Arc::new(
+                CoordinationState::new(recognizer.clone())
+                    .with_peers(FanoutPeers::new(config.peer_tls.clone())),
+            ),
             registry: Arc::new(RegistryState::new(registry)),
             federation: Arc::new(FederationState::new(recognizer.clone())),
             // A stopped audit writer refuses every decision, and under an expired registry no
@@ -331,6 +342,23 @@ fn unknown_node(config: &NodeConfig, registry: &SharedRegistry) -> NodeError {
         node: config.node_id.clone(),
         registry_version: registry.current().map_or(0, |r| r.version()),
     }
+}
+
+/// The regions the registry lists for this node: its status client calls only those (the
+/// others' data stays in the node that serves them). A node listed with every region (the
+/// embedded single-node setup) calls every region.
+fn served_regions(
+    registry: &SharedRegistry,
+    node_id: &str,
+) -> Option<std::collections::BTreeSet<huren_adapters::RegionCode>> {
+    let current = registry.current()?;
+    let node = current.nodes().get(node_id)?;
+    Some(
+        node.regions
+            .iter()
+            .filter_map(|code| huren_adapters::RegionCode::parse(code).ok())
+            .collect(),
+    )
 }
 
 /// The node's audit-checkpoint key, checked against the key the registry lists for the node.

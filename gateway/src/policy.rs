@@ -33,6 +33,8 @@ pub const TABLE: &[(&str, &[Role])] = &[
         &[National],
     ),
     ("/huren.v1.CoordinationService/ListRegions", &[National]),
+    // A node's own share of a national query, for the node that fans it out.
+    ("/huren.v1.NodeSummaryService/GetNodeSummary", &[Gateway]),
     // Provinces witness the log, gateways sync from each other, national audits it.
     (
         "/huren.v1.RegistryService/GetRegistry",
@@ -156,7 +158,9 @@ mod tests {
     #[test]
     fn a_gateway_reads_the_registry_and_judges_nothing() {
         for (path, roles) in TABLE {
-            let registry = path.starts_with("/huren.v1.RegistryService/");
+            // Node-to-node methods: the registry, and a node's aggregate share of a national query.
+            let registry = path.starts_with("/huren.v1.RegistryService/")
+                || path.starts_with("/huren.v1.NodeSummaryService/");
             let open = path.starts_with("/grpc.");
             let federation = path.starts_with("/huren.v1.FederationService/");
             assert_eq!(

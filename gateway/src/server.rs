@@ -10,6 +10,7 @@ use std::time::Duration;
 use huren_proto::v1::coordination_service_server::CoordinationServiceServer;
 use huren_proto::v1::federation_service_server::FederationServiceServer;
 use huren_proto::v1::manifests_service_server::ManifestsServiceServer;
+use huren_proto::v1::node_summary_service_server::NodeSummaryServiceServer;
 use huren_proto::v1::recognition_service_server::RecognitionServiceServer;
 use huren_proto::v1::registry_service_server::RegistryServiceServer;
 use tokio::sync::{oneshot, watch};
@@ -29,7 +30,7 @@ use crate::metrics::MetricsLayer;
 use crate::node_admission::NodeAdmission;
 use crate::policy::Policy;
 use crate::readiness::Readiness;
-use crate::services::{Services, coordination, federation, manifests, recognition, registry};
+use crate::services::{Services, coordination, federation, manifests, node_summary, recognition, registry};
 use crate::tls::{self, TlsError, TlsFiles, TlsReloader};
 
 #[derive(Debug, thiserror::Error)]
@@ -166,6 +167,13 @@ impl GatewayBuilder {
                 ManifestsServiceServer::new(manifests::Manifests::new(services.manifests))
                     .max_decoding_message_size(max)
                     .max_encoding_message_size(max),
+            )
+            .add_service(
+                NodeSummaryServiceServer::new(node_summary::NodeSummary::new(
+                    services.coordination.clone(),
+                ))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
             )
             .add_service(
                 CoordinationServiceServer::new(coordination::Coordination::new(

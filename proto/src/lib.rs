@@ -19,4 +19,5 @@ pub const SERVICE_NAMES: [&str; 5] = [
     "huren.v1.CoordinationService",
     "huren.v1.RegistryService",
     "huren.v1.FederationService",
+    "huren.v1.NodeSummaryService",
 ];

@@ -98,6 +98,10 @@ pub struct ClientConfig {
     pub cache_capacity: usize,
     /// Presented to services that require a client certificate.
     pub identity: Option<ClientIdentity>,
+    /// The regions this node serves in a federation; `None`: every region. A region outside
+    /// the set is never called from here: its data stays inside the node that serves it, and
+    /// federation forwards the read there.
+    pub served: Option<std::collections::BTreeSet<RegionCode>>,
 }
 
 impl Default for ClientConfig {
@@ -108,6 +112,7 @@ impl Default for ClientConfig {
             breaker: BreakerConfig::default(),
             cache_capacity: 100_000,
             identity: None,
+            served: None,
         }
     }
 }
@@ -337,6 +342,11 @@ impl StatusLookup for StatusClient {
     ) -> Result<ReadOutcome, CodeError> {
         let now = Instant::now();
         let degrade = |why: NetError| Ok(ReadOutcome::Degraded(degraded(region, query, &why)));
+        if let Some(served) = &self.inner.config.served
+            && !served.contains(&region)
+        {
+            return degrade(NetError::NotServed(region));
+        }
         if now >= deadline {
             return degrade(NetError::Deadline);
         }

@@ -9,6 +9,7 @@
 
 pub mod anchor;
 pub mod cpu;
+pub mod federation;
 pub mod figures;
 pub mod load;
 pub mod machine;

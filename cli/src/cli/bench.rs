@@ -26,6 +26,9 @@ pub enum Command {
     /// Signed status lists: size, build, open and delta for 1, 10 and 30 million codes; a node's
     /// fetch over HTTPS; the lookup as a share of a VerifyCode measured in the same run.
     StatusLists(StatusListsArgs),
+    /// The four-node federation as processes: a forwarded online read beside the same read local
+    /// to the serving node, and the latency of the national summary fanned out to every node.
+    Federation(FederationArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -36,6 +39,18 @@ pub struct StatusListsArgs {
     /// List sizes measured offline (comma-separated).
     #[arg(long, value_delimiter = ',', default_values_t = [1_000_000, 10_000_000, 30_000_000], value_parser = clap::value_parser!(u32).range(1..=i64::from(huren_adapters::status_list::MAX_CODES)))]
     pub codes: Vec<u32>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FederationArgs {
+    #[command(flatten)]
+    pub bounds: BoundArgs,
+    /// Calls in flight for the online reads.
+    #[arg(long, default_value_t = 64, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4_096))]
+    pub in_flight: usize,
+    /// Henan residents with online codes, read round robin.
+    #[arg(long, default_value_t = 200, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    pub codes: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -119,6 +134,15 @@ pub struct OverloadArgs {
 
 pub async fn run(cmd: Command) -> anyhow::Result<()> {
     match cmd {
+        Command::Federation(args) => {
+            crate::bench::federation::run(crate::bench::federation::Options {
+                bounds: args.bounds.bounds()?,
+                in_flight: args.in_flight,
+                codes: args.codes,
+                json: args.bounds.json,
+            })
+            .await
+        }
         Command::Verify(args) => {
             anyhow::ensure!(
                 args.in_flight.iter().all(|&n| (1..=4096).contains(&n)),

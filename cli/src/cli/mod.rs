@@ -15,6 +15,7 @@ pub mod console;
 pub mod demo;
 pub mod durations;
 pub mod log;
+pub mod federation;
 pub mod receipt;
 pub mod region;
 pub mod registry;
@@ -50,6 +51,9 @@ pub enum Command {
     Demo(demo::Args),
     /// Serve the gateway over mutual TLS.
     Serve(serve::Args),
+    /// Write a dev federation of four nodes to start by hand or with the demo.
+    #[command(subcommand)]
+    Federation(federation::Command),
     /// Create and inspect the dev PKI.
     #[command(subcommand)]
     Certs(certs::Command),
@@ -114,6 +118,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Demo(args) => demo::run(args).await,
         Command::Serve(args) => serve::run(args).await,
+        Command::Federation(cmd) => federation::run(cmd).await,
         Command::Certs(cmd) => certs::run(cmd).await,
         Command::Registry(cmd) => registry::run(cmd).await,
         Command::Region(cmd) => region::run(cmd).await,
@@ -146,6 +151,8 @@ fn end_quietly_on_closed_stdout() {
             m.starts_with("failed printing to stdout") && m.contains("Broken pipe")
         });
         if closed_stdout {
+            // exit skips destructors: a federated demo's processes are stopped here.
+            crate::federation::launcher::kill_everything_started();
             std::process::exit(CLOSED_STDOUT_EXIT);
         }
         report(info);

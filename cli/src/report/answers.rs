@@ -246,5 +246,23 @@ pub fn summary(resp: &GetNationalSummaryResponse) -> String {
         out.push_str("adapter health:\n");
         out.push_str(&h.to_string());
     }
+    out.push_str(&federation_lines(&resp.nodes, &resp.missing_nodes));
+    out
+}
+
+/// Which nodes a fanned-out answer merges and which are missing; nothing on a single node.
+pub fn federation_lines(nodes: &[String], missing: &[huren_proto::v1::MissingNode]) -> String {
+    let mut out = String::new();
+    if !nodes.is_empty() {
+        out.push_str(&format!("merged from nodes: {}\n", nodes.join(", ")));
+    }
+    for m in missing {
+        out.push_str(&format!(
+            "PARTIAL: node {} missing ({}): {}\n",
+            m.node_id,
+            huren::fanout::merge::reason_word(m.reason()),
+            m.detail
+        ));
+    }
     out
 }

@@ -49,6 +49,8 @@ pub fn health(h: i32) -> &'static str {
         Ok(AdapterHealth::Degraded) => "DEGRADED",
         Ok(AdapterHealth::Down) => "DOWN",
         Ok(AdapterHealth::Offline) => "OFFLINE",
+        // A fanned-out answer whose serving node did not answer.
+        Ok(AdapterHealth::Unspecified) => "UNKNOWN",
         _ => "-",
     }
 }

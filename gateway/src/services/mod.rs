@@ -9,6 +9,7 @@ pub mod batch;
 pub mod coordination;
 pub mod federation;
 pub mod manifests;
+pub mod node_summary;
 pub mod recognition;
 pub mod registry;
 pub mod start;
