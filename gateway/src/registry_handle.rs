@@ -225,8 +225,11 @@ impl TrustView for SharedRegistry {
 }
 
 /// The `reason` label of a refused registry reload: the kind of rule the new state broke.
-fn refusal_reason(error: &StoreError) -> &'static str {
+fn refusal_reason(error: &ReloadError) -> &'static str {
     use huren_registry::VerifyError;
+    if let ReloadError::NotWitnessed { .. } = error {
+        return "not_witnessed";
+    }
     match error.verify_error() {
         None => "unreadable",
         Some(VerifyError::Document(_)) => "document",

@@ -149,6 +149,9 @@ impl<'a> ForwardingLookup<'a> {
                             },
                             refreshed_at: s.refreshed_at,
                             valid_until: s.valid_until,
+                            // An online reading: the serving node read the status itself, so no
+                            // status list stands behind it.
+                            status_ref: None,
                             source: if s.cached {
                                 Source::Cached
                             } else {
