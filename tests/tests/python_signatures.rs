@@ -28,6 +28,8 @@ fn keys_json(set: &KeySet) -> serde_json::Value {
             let algorithm = match key.algorithm {
                 Algorithm::Ed25519 => "ed25519",
                 Algorithm::EcdsaP256 => "ecdsa-p256",
+                // No dev role key is SM2; the script refuses an algorithm it does not know.
+                Algorithm::Sm2 => "sm2",
             };
             json!({"keyid": id.0, "algorithm": algorithm, "public": b64(&key.public)})
         })
