@@ -408,7 +408,10 @@ fn a_pass_is_review_from_the_instant_the_registry_expires() {
         assert_eq!(d.reasons[0].code, ReasonCode::RegistryExpired);
         assert_eq!(d.reasons[0].code.as_str(), "REGISTRY_EXPIRED");
         assert!(
-            d.reasons[0].message.contains(&expired.to_string()),
+            // RFC 3339, not time's Display (issue 13).
+            d.reasons[0]
+                .message
+                .contains(&huren_adapters::when::rfc3339(&expired)),
             "{}",
             d.reasons[0].message
         );
