@@ -86,12 +86,18 @@ fn digest(cert: &[u8], ca: &[u8], algorithm: Algorithm) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// How many entries each thread takes: no more threads than cores, and none for fewer than
+/// [`PER_THREAD`] entries.
+fn share(entries: usize, cores: usize) -> usize {
+    let threads = cores.min(entries / PER_THREAD).max(1);
+    entries.div_ceil(threads).max(1)
+}
+
 /// `check` of every entry, in order, on up to as many threads as there are cores; the calling
 /// thread takes the first share.
 fn spread<T: Sync, R: Send>(entries: &[(&String, &T)], check: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = cores.min(entries.len() / PER_THREAD).max(1);
-    let share = entries.len().div_ceil(threads).max(1);
+    let share = share(entries.len(), cores);
     let run = |part: &[(&String, &T)]| part.iter().map(|(_, t)| check(t)).collect::<Vec<R>>();
     std::thread::scope(|scope| {
         let mut parts = entries.chunks(share);
@@ -178,6 +184,17 @@ mod tests {
             }) => (issuer, problem),
             other => panic!("not an issuer certificate error: {other:?}"),
         }
+    }
+
+    #[test]
+    fn certificates_are_shared_out_by_core_and_never_too_few_per_thread() {
+        assert_eq!(share(0, 2), 1);
+        assert_eq!(share(7, 2), 7, "fewer than eight: one thread");
+        assert_eq!(share(16, 2), 8);
+        assert_eq!(share(40, 2), 20);
+        assert_eq!(share(50, 4), 13);
+        assert_eq!(share(20, 4), 10, "two threads of ten, not four of five");
+        assert_eq!(share(1500, 1), 1500);
     }
 
     #[test]
