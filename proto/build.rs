@@ -10,8 +10,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "huren/v1/common.proto",
         "huren/v1/recognition.proto",
         "huren/v1/manifests.proto",
+        "huren/v1/fanout.proto",
         "huren/v1/coordination.proto",
+        "huren/v1/federation_summary.proto",
         "huren/v1/registry.proto",
+        "huren/v1/federation.proto",
     ];
     for file in files {
         println!("cargo:rerun-if-changed={file}");

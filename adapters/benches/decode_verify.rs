@@ -1,5 +1,5 @@
 //! Per region: decode + verify of one payload on one core, beside the raw signature-verify rate of
-//! the same algorithm in the same run. The ratio read/raw is the figure: it says what the codec,
+//! the same algorithm in the same run. Hunan appears twice: its P-256 issuer and its SM2 one. The ratio read/raw is the figure: it says what the codec,
 //! the registry lookup and the field checks cost on top of the cryptography.
 //!
 //! `cargo bench -p huren-adapters --bench decode_verify` (about a minute after the build);
@@ -12,8 +12,10 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group};
+use huren_adapters::codec::IssuerSigner;
+use huren_adapters::issue::{IssueRequest, IssueStatus, issue};
 use huren_adapters::regions::{henan, zhejiang};
-use huren_adapters::testing::{FakeLookup, SIGNED_REGIONS, TestIssuers, context};
+use huren_adapters::testing::{FakeLookup, SIGNED_REGIONS, TestIssuers, context, resident_id};
 use huren_adapters::{CodeId, KeyAlgorithm, RegionCode, default_adapters};
 use ring::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
 use time::OffsetDateTime;
@@ -29,15 +31,42 @@ fn ready<F: Future>(f: F) -> F::Output {
 
 struct Fixture {
     issuers: TestIssuers,
+    /// Hunan's second issuer, SM2 with SM3, listed in `issuers.ring` beside the P-256 one.
+    sm2: IssuerSigner,
     now: OffsetDateTime,
-    payloads: Vec<(RegionCode, String)>,
+    /// Region, the algorithm of its signature, payload.
+    payloads: Vec<(RegionCode, KeyAlgorithm, String)>,
 }
 
 fn fixture() -> Fixture {
-    let issuers = TestIssuers::generate().expect("keys");
+    let mut issuers = TestIssuers::generate().expect("keys");
     let now = OffsetDateTime::now_utc();
-    let payloads = issuers.sample_payloads("张三", now);
+    let mut payloads: Vec<_> = issuers
+        .sample_payloads("张三", now)
+        .into_iter()
+        .map(|(region, payload)| {
+            let algorithm = SIGNED_REGIONS
+                .iter()
+                .find(|(r, _, _)| *r == region)
+                .map(|(_, _, a)| *a)
+                .expect("signed region");
+            (region, algorithm, payload)
+        })
+        .collect();
+    let sm2 = IssuerSigner::generate("hn-sm2-2026-01", KeyAlgorithm::Sm2Sm3).expect("sm2 key");
+    issuers
+        .ring
+        .add_issuer(RegionCode::HUNAN, sm2.issuer_id(), sm2.public_key());
+    let request = IssueRequest::new(
+        resident_id(),
+        "张三",
+        IssueStatus::Label("绿码".into()),
+        now + time::Duration::days(1),
+    );
+    let payload = issue(RegionCode::HUNAN, &request, &sm2, now).expect("sm2 code");
+    payloads.push((RegionCode::HUNAN, KeyAlgorithm::Sm2Sm3, payload));
     Fixture {
+        sm2,
         issuers,
         now,
         payloads,
@@ -48,47 +77,61 @@ fn fixture() -> Fixture {
 struct Raw {
     message: Vec<u8>,
     signature: Vec<u8>,
-    ed: Option<ed25519_dalek::VerifyingKey>,
-    p256: Vec<u8>,
+    key: RawKey,
+}
+
+enum RawKey {
+    Ed25519(ed25519_dalek::VerifyingKey),
+    P256(Vec<u8>),
+    Sm2(sm2::dsa::VerifyingKey),
 }
 
 impl Raw {
-    fn new(f: &Fixture, algorithm: KeyAlgorithm) -> Self {
-        let (region, _, _) = SIGNED_REGIONS
-            .iter()
-            .find(|(_, _, a)| *a == algorithm)
-            .expect("a region with this algorithm");
+    fn new(f: &Fixture, region: RegionCode, algorithm: KeyAlgorithm) -> Self {
+        let signer = match algorithm {
+            KeyAlgorithm::Sm2Sm3 => &f.sm2,
+            _ => f.issuers.signer(region),
+        };
         let payload = &f
             .payloads
             .iter()
-            .find(|(r, _)| r == region)
+            .find(|(r, a, _)| *r == region && *a == algorithm)
             .expect("payload")
-            .1;
+            .2;
         let message = payload.as_bytes()[..payload.len() / 2].to_vec();
-        let signer = f.issuers.signer(*region);
         let signature = signer.sign(&message).expect("sign");
         let public = signer.public_key().public_key;
-        let ed = (algorithm == KeyAlgorithm::Ed25519).then(|| {
-            ed25519_dalek::VerifyingKey::from_bytes(&public.clone().try_into().expect("32 bytes"))
-                .expect("key")
-        });
+        let key = match algorithm {
+            KeyAlgorithm::Ed25519 => RawKey::Ed25519(
+                ed25519_dalek::VerifyingKey::from_bytes(&public.try_into().expect("32 bytes"))
+                    .expect("key"),
+            ),
+            KeyAlgorithm::EcdsaP256Sha256 => RawKey::P256(public),
+            KeyAlgorithm::Sm2Sm3 => {
+                RawKey::Sm2(huren_adapters::codec::verify::sm2_key(&public).expect("sm2 key"))
+            }
+        };
         Self {
             message,
             signature,
-            ed,
-            p256: public,
+            key,
         }
     }
 
     fn verify(&self) -> bool {
-        match &self.ed {
-            Some(vk) => {
+        match &self.key {
+            RawKey::Ed25519(vk) => {
                 let sig = ed25519_dalek::Signature::from_slice(&self.signature).expect("sig");
                 vk.verify_strict(&self.message, &sig).is_ok()
             }
-            None => UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &self.p256)
+            RawKey::P256(public) => UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, public)
                 .verify(&self.message, &self.signature)
                 .is_ok(),
+            RawKey::Sm2(vk) => {
+                use sm2::dsa::signature::Verifier as _;
+                let sig = sm2::dsa::Signature::from_slice(&self.signature).expect("sig");
+                vk.verify(&self.message, &sig).is_ok()
+            }
         }
     }
 }
@@ -97,6 +140,7 @@ fn algorithm_name(a: KeyAlgorithm) -> &'static str {
     match a {
         KeyAlgorithm::Ed25519 => "ed25519",
         KeyAlgorithm::EcdsaP256Sha256 => "p256",
+        KeyAlgorithm::Sm2Sm3 => "sm2",
     }
 }
 
@@ -107,8 +151,12 @@ fn benches(c: &mut Criterion) {
     let ctx = context(&f.issuers.ring, &lookup, f.now);
 
     let mut g = c.benchmark_group("raw_verify");
-    for algorithm in [KeyAlgorithm::Ed25519, KeyAlgorithm::EcdsaP256Sha256] {
-        let raw = Raw::new(&f, algorithm);
+    for (region, algorithm) in [
+        (RegionCode::GUANGDONG, KeyAlgorithm::Ed25519),
+        (RegionCode::SICHUAN, KeyAlgorithm::EcdsaP256Sha256),
+        (RegionCode::HUNAN, KeyAlgorithm::Sm2Sm3),
+    ] {
+        let raw = Raw::new(&f, region, algorithm);
         assert!(raw.verify());
         g.bench_function(algorithm_name(algorithm), |b| {
             b.iter(|| black_box(raw.verify()))
@@ -117,10 +165,14 @@ fn benches(c: &mut Criterion) {
     g.finish();
 
     let mut g = c.benchmark_group("decode_verify");
-    for (region, payload) in &f.payloads {
+    for (region, algorithm, payload) in &f.payloads {
         let adapter = set.claim(payload).expect("claimed");
         assert!(ready(adapter.read(payload, &ctx)).is_ok());
-        g.bench_function(region.as_str(), |b| {
+        let name = match algorithm {
+            KeyAlgorithm::Sm2Sm3 => format!("{region} sm2"),
+            _ => region.as_str().to_string(),
+        };
+        g.bench_function(name, |b| {
             b.iter(|| black_box(ready(adapter.read(black_box(payload), &ctx)).is_ok()))
         });
     }
@@ -163,14 +215,10 @@ fn summary(f: &Fixture, set: &huren_adapters::AdapterSet, ctx: &huren_adapters::
     println!(
         "\nregion  algorithm  reads/s   raw verifies/s  read/raw   (best of 8 alternating 100 ms windows)"
     );
-    for (region, payload) in &f.payloads {
-        let algorithm = SIGNED_REGIONS
-            .iter()
-            .find(|(r, _, _)| r == region)
-            .map(|(_, _, a)| *a)
-            .expect("signed region");
+    for (region, algorithm, payload) in &f.payloads {
+        let algorithm = *algorithm;
         let adapter = set.claim(payload).expect("claimed");
-        let raw = Raw::new(f, algorithm);
+        let raw = Raw::new(f, *region, algorithm);
         let (mut raw_rate, mut read_rate) = (0f64, 0f64);
         for _ in 0..8 {
             raw_rate = raw_rate.max(window(&mut || raw.verify()));

@@ -13,6 +13,7 @@ pub use crate::lookup::{LookupQuery, StatusLookup};
 use crate::model::{CodeError, ReadOutcome, RegionCode, ResidentId};
 use crate::net::StatusClient;
 use crate::scan::{self, ScannedUrl};
+use crate::status_list::ListArchive;
 use crate::trust::TrustView;
 
 /// What a read may use: the registry view, the clock, the caller's deadline, the online client.
@@ -65,6 +66,25 @@ impl<'a> ReadContext<'a> {
 /// shutdown.
 pub type Task = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
+/// A task that runs `refresh` every `every` until the node aborts it, each run bounded by the
+/// deadline it is handed (`every`, at most `within`). A failed run is the refresh's to log; the
+/// next tick retries.
+pub fn periodic<F, Fut>(every: Duration, within: Duration, mut refresh: F) -> Task
+where
+    F: FnMut(Instant) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    Box::pin(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Runs until the node aborts it.
+        loop {
+            tick.tick().await;
+            refresh(Instant::now() + every.min(within)).await;
+        }
+    })
+}
+
 /// What an adapter's background tasks may use.
 #[derive(Clone)]
 pub struct Upkeep {
@@ -74,6 +94,8 @@ pub struct Upkeep {
     pub trust: Arc<dyn TrustView>,
     /// How often periodic refreshes run.
     pub every: Duration,
+    /// The node's held status lists, which adapters of regions that publish them keep fresh.
+    pub status_lists: Arc<ListArchive>,
 }
 
 /// One region's code system.
@@ -85,9 +107,16 @@ pub trait RegionAdapter: Send + Sync {
     /// overlap: [`AdapterSet::new`] refuses a set where one is a prefix of another.
     fn prefix(&self) -> &'static str;
 
+    /// The prefix of the region's v2 codes, which carry a status-list reference, if it has one.
+    /// It must not overlap any region's prefix either.
+    fn status_prefix(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Cheap and allocation-free: is this payload ours?
     fn claims(&self, payload: &str) -> bool {
         payload.starts_with(self.prefix())
+            || self.status_prefix().is_some_and(|p| payload.starts_with(p))
     }
 
     /// The payload a URL a person scanned or pasted holds, in this region's own form, or `None`
@@ -136,15 +165,22 @@ pub trait RegionAdapter: Send + Sync {
 
     /// Called when the region's change feed reports a status change, before anyone re-judges the
     /// holder: the adapter brings what it holds up to date by `deadline` (Guangdong fetches its
-    /// revocation list). Never fails the change; a failure is logged and the next refresh retries.
+    /// revocation list, regions with status lists fetch theirs into `lists`). Never fails the
+    /// change; a failure is logged and the next refresh retries.
     async fn on_status_change(
         &self,
         status: &StatusClient,
         trust: &dyn TrustView,
+        lists: &ListArchive,
         deadline: Instant,
     ) {
-        let _ = (status, trust, deadline);
+        let _ = (status, trust, lists, deadline);
     }
+}
+
+/// Every prefix an adapter claims payloads by.
+fn prefixes(adapter: &dyn RegionAdapter) -> impl Iterator<Item = &'static str> {
+    std::iter::once(adapter.prefix()).chain(adapter.status_prefix())
 }
 
 /// Every configured adapter; a payload goes to the one that claims it.
@@ -173,14 +209,17 @@ impl AdapterSet {
                 if a.region() == b.region() {
                     return Err(ConfigError::DuplicateRegion(a.region()));
                 }
-                let (pa, pb) = (a.prefix(), b.prefix());
-                if pa.starts_with(pb) || pb.starts_with(pa) {
-                    return Err(ConfigError::OverlappingPrefixes {
-                        a: a.region(),
-                        pa,
-                        b: b.region(),
-                        pb,
-                    });
+                for pa in prefixes(a.as_ref()) {
+                    for pb in prefixes(b.as_ref()) {
+                        if pa.starts_with(pb) || pb.starts_with(pa) {
+                            return Err(ConfigError::OverlappingPrefixes {
+                                a: a.region(),
+                                pa,
+                                b: b.region(),
+                                pb,
+                            });
+                        }
+                    }
                 }
             }
         }

@@ -26,6 +26,10 @@ pub struct IssueRequest {
     pub serial: u64,
     /// Hubei only: the holder's last check-in (defaults to the signing time).
     pub checked_in_at: Option<OffsetDateTime>,
+    /// A v2 code: its entry in the issuer's status lists, written as the serial (which `serial`
+    /// then does not give). `None`: a v1 code, withdrawn only by expiry (or Guangdong's
+    /// revocation list).
+    pub status_ref: Option<crate::status_list::StatusRef>,
 }
 
 impl IssueRequest {
@@ -43,6 +47,7 @@ impl IssueRequest {
             valid_until,
             serial: rand::random(),
             checked_in_at: None,
+            status_ref: None,
         }
     }
 }
@@ -94,6 +99,7 @@ pub fn issue(
         label: label.to_string(),
         valid_until: req.valid_until,
         checked_in_at: req.checked_in_at,
+        status_ref: req.status_ref,
     };
     format.encode(&claims, signer)
 }

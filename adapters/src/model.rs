@@ -165,6 +165,10 @@ pub struct NativeReading {
     /// The holder's last check-in, for formats that record one (Hubei). The region's concept map
     /// decides what an old check-in means (Hubei: green lapses to yellow after 3 days).
     pub checked_in_at: Option<OffsetDateTime>,
+    /// Where a v2 offline code's status lives in its issuer's status lists (the list is the
+    /// issuer's: [`NativeReading::region`] and [`NativeReading::issuer_id`]); `None` for codes
+    /// without one, which keep today's behaviour.
+    pub status_ref: Option<crate::status_list::StatusRef>,
     /// Facts worth a reason line (which revocation list was checked, ...).
     pub notes: Vec<String>,
 }

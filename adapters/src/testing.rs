@@ -280,6 +280,7 @@ pub fn online_reading(region: RegionCode, label: &str, at: OffsetDateTime) -> Re
         valid_until: None,
         source: Source::Online,
         checked_in_at: None,
+        status_ref: None,
         notes: Vec::new(),
     })
 }
@@ -335,6 +336,7 @@ pub fn flat(outcome: ReadOutcome) -> NativeReading {
             valid_until: d.valid_until,
             source: Source::Degraded,
             checked_in_at: None,
+            status_ref: None,
             notes: d.why,
         },
     }

@@ -13,13 +13,16 @@ pub enum KeyAlgorithm {
     /// ECDSA P-256 with SHA-256. The code formats carry 64-byte `r || s` signatures with a low
     /// `s` (see `codec::verify`), so that each payload has exactly one accepted form.
     EcdsaP256Sha256,
+    /// SM2 with SM3 (GB/T 32918.2, GB/T 32905), the default signer id of GB/T 35276. Signatures
+    /// are 64 bytes `r || s`; SM2 has no `(r, n - s)` twin, so no normalisation is needed.
+    Sm2Sm3,
 }
 
 /// An issuer's public key as the registry lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuerKey {
     pub algorithm: KeyAlgorithm,
-    /// Ed25519: 32 bytes. P-256: the uncompressed SEC1 point (65 bytes).
+    /// Ed25519: 32 bytes. P-256 and SM2: the uncompressed SEC1 point (65 bytes).
     pub public_key: Vec<u8>,
 }
 
@@ -62,6 +65,19 @@ pub trait TrustView: Send + Sync {
         issuer: &str,
         signed_at: OffsetDateTime,
     ) -> Result<IssuerKey, TrustError>;
+
+    /// The key that may sign `issuer`'s status lists at `signed_at`: as [`TrustView::issuer_key`],
+    /// except that a revocation which leaves the issuer's earlier codes in force (superseded,
+    /// ...) does not stop it: those codes must stay withdrawable until they expire, and only
+    /// their own issuer can sign their list. A key revoked for compromise signs nothing trusted.
+    fn status_list_key(
+        &self,
+        region: RegionCode,
+        issuer: &str,
+        signed_at: OffsetDateTime,
+    ) -> Result<IssuerKey, TrustError> {
+        self.issuer_key(region, issuer, signed_at)
+    }
 
     /// The region's status service, for online regions.
     fn status_service(&self, region: RegionCode) -> Option<StatusService>;

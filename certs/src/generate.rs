@@ -35,6 +35,9 @@ const REGIONS: [(&str, &str, &str, IssuerAlgorithm); 7] = [
     ("000000", "National", "cn-2020-01", IssuerAlgorithm::Ed25519),
 ];
 
+/// Hunan's second issuer: SM2 with SM3, China's own signature standard, beside its P-256 one.
+const HUNAN_SM2_ISSUER: (&str, &str) = ("430000", "hn-sm2-2026-01");
+
 /// The callers of the dev PKI: role, region, name.
 const CLIENTS: [(&str, &str, &str); 6] = [
     ("checkpoint", "330110", "yuhang-gate-1"),
@@ -156,42 +159,58 @@ impl Ca {
         let alg: &'static SignatureAlgorithm = match spec.algorithm {
             IssuerAlgorithm::Ed25519 => &rcgen::PKCS_ED25519,
             IssuerAlgorithm::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+            IssuerAlgorithm::Sm2 => {
+                return crate::sm2_issuer::issue(&self.issuer, &self.key_pem, leaf_params(spec)?);
+            }
         };
         let key = KeyPair::generate_for(alg)?;
-        let mut params = CertificateParams::new(spec.dns_names.clone())?;
-        params.distinguished_name = name(&spec.common_name);
-        for uri in &spec.uris {
-            params
-                .subject_alt_names
-                .push(SanType::URI(uri.as_str().try_into()?));
-        }
-        for ip in &spec.ips {
-            params.subject_alt_names.push(SanType::IpAddress(*ip));
-        }
-        params.not_before = spec.not_before;
-        params.not_after = spec.not_after;
-        params.is_ca = IsCa::ExplicitNoCa;
-        params.use_authority_key_identifier_extension = true;
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        if spec.server_auth {
-            params
-                .extended_key_usages
-                .push(ExtendedKeyUsagePurpose::ServerAuth);
-        }
-        if spec.client_auth {
-            params
-                .extended_key_usages
-                .push(ExtendedKeyUsagePurpose::ClientAuth);
-        }
-        if spec.code_signing {
-            params.key_usages.push(KeyUsagePurpose::ContentCommitment);
-            params
-                .extended_key_usages
-                .push(ExtendedKeyUsagePurpose::CodeSigning);
-        }
-        let cert = params.signed_by(&key, &self.issuer)?;
+        let cert = leaf_params(spec)?.signed_by(&key, &self.issuer)?;
         Ok((cert.pem(), key.serialize_pem()))
     }
+}
+
+impl Ca {
+    /// A certificate that names `point` (a 65-byte SEC1 point) as an SM2 key without checking
+    /// it is one: tests use it to make a certificate whose "SM2" key lies on another curve.
+    pub fn certify_as_sm2(&self, spec: &LeafSpec, point: Vec<u8>) -> Result<String, Error> {
+        crate::sm2_issuer::certify(&self.issuer, &self.key_pem, leaf_params(spec)?, point)
+    }
+}
+
+/// The certificate a [`LeafSpec`] describes, before a key and a CA are chosen.
+fn leaf_params(spec: &LeafSpec) -> Result<CertificateParams, Error> {
+    let mut params = CertificateParams::new(spec.dns_names.clone())?;
+    params.distinguished_name = name(&spec.common_name);
+    for uri in &spec.uris {
+        params
+            .subject_alt_names
+            .push(SanType::URI(uri.as_str().try_into()?));
+    }
+    for ip in &spec.ips {
+        params.subject_alt_names.push(SanType::IpAddress(*ip));
+    }
+    params.not_before = spec.not_before;
+    params.not_after = spec.not_after;
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.use_authority_key_identifier_extension = true;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    if spec.server_auth {
+        params
+            .extended_key_usages
+            .push(ExtendedKeyUsagePurpose::ServerAuth);
+    }
+    if spec.client_auth {
+        params
+            .extended_key_usages
+            .push(ExtendedKeyUsagePurpose::ClientAuth);
+    }
+    if spec.code_signing {
+        params.key_usages.push(KeyUsagePurpose::ContentCommitment);
+        params
+            .extended_key_usages
+            .push(ExtendedKeyUsagePurpose::CodeSigning);
+    }
+    Ok(params)
 }
 
 fn name(common_name: &str) -> DistinguishedName {
@@ -251,6 +270,7 @@ pub fn init(out: &Path, options: &InitOptions) -> Result<Manifest, Error> {
                 cert: dir.join("issuer.pem"),
                 key: dir.join("issuer.key"),
             },
+            extra_issuers: Vec::new(),
             service: ServiceEntry {
                 cert: dir.join("service.pem"),
                 key: dir.join("service.key"),
@@ -275,6 +295,25 @@ pub fn init(out: &Path, options: &InitOptions) -> Result<Manifest, Error> {
             false,
         )?;
         write_new(out, &entry.issuer.key, &key, true)?;
+        let mut entry = entry;
+        if code == HUNAN_SM2_ISSUER.0 {
+            let id = HUNAN_SM2_ISSUER.1;
+            let extra = IssuerEntry {
+                id: id.to_string(),
+                algorithm: IssuerAlgorithm::Sm2,
+                cert: dir.join("issuer-sm2.pem"),
+                key: dir.join("issuer-sm2.key"),
+            };
+            let (cert, key) = ca.issue(&LeafSpec {
+                algorithm: IssuerAlgorithm::Sm2,
+                uris: vec![format!("spiffe://{td}/region/{code}/issuer/{id}")],
+                common_name: format!("huren region {code} issuer {id}"),
+                ..issuer_spec.clone()
+            })?;
+            write_new(out, &extra.cert, &format!("{cert}{}", ca.cert_pem), false)?;
+            write_new(out, &extra.key, &key, true)?;
+            entry.extra_issuers.push(extra);
+        }
 
         let service_spec = LeafSpec::server(
             &format!("huren region {code} status service"),

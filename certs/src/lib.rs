@@ -7,6 +7,7 @@
 //! root/ca.pem, root/ca.key                      national root CA
 //! regions/<code>/ca.pem, ca.key                 the region's CA, signed by the root
 //! regions/<code>/issuer.pem, issuer.key         the region's code-signing issuer (Ed25519 or P-256)
+//! regions/430000/issuer-sm2.pem, .key           Hunan's second issuer, SM2 with SM3
 //! regions/<code>/service.pem, service.key       TLS server identity of the region's status service
 //! gateway/server.pem, server.key                the gateway's TLS identity (server and federation client)
 //! clients/<role>-<region>-<name>.pem, .key      one client certificate per caller role
@@ -19,6 +20,7 @@
 
 mod generate;
 mod manifest;
+mod sm2_issuer;
 mod trust_domain;
 
 pub use generate::{Ca, InitOptions, LeafSpec, init, spiffe_id, write_new};
@@ -47,4 +49,6 @@ pub enum Error {
     Manifest(#[from] ManifestError),
     #[error(transparent)]
     TrustDomain(#[from] TrustDomainError),
+    #[error("cannot make an SM2 issuer certificate: {0}")]
+    Sm2(String),
 }

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 pub enum IssuerAlgorithm {
     Ed25519,
     EcdsaP256,
+    /// SM2 with SM3 (GB/T 32918, GB/T 32905).
+    Sm2,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +41,9 @@ pub struct RegionEntry {
     pub ca: PathBuf,
     pub ca_key: PathBuf,
     pub issuer: IssuerEntry,
+    /// Further code-signing issuers of the region (Hunan's SM2 issuer); older manifests have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_issuers: Vec<IssuerEntry>,
     pub service: ServiceEntry,
 }
 
@@ -104,6 +109,15 @@ impl Manifest {
             .iter()
             .find(|r| r.region == code)
             .ok_or_else(|| ManifestError::Missing(format!("region {code}")))
+    }
+
+    /// Issuer `id` of region `code`: its main issuer or one of its extra ones.
+    pub fn issuer(&self, code: &str, id: &str) -> Result<&IssuerEntry, ManifestError> {
+        let region = self.region(code)?;
+        std::iter::once(&region.issuer)
+            .chain(&region.extra_issuers)
+            .find(|i| i.id == id)
+            .ok_or_else(|| ManifestError::Missing(format!("issuer {id} of region {code}")))
     }
 
     /// The first client certificate with this role (and region, when given).

@@ -7,6 +7,8 @@
 //!   PEM the library takes; the dev PKI's default place.
 //! - [`loopback`]: the whole system on 127.0.0.1 (dev PKI, signed registry, reference regional
 //!   services, a gateway) with its residents and codes; [`demo`] and [`bench`] both start here.
+//! - [`federation`]: a dev federation of four nodes as separate processes: `huren federation
+//!   init` and the launcher the federated demo, its tests and `huren bench federation` use.
 //! - [`demo`]: `huren demo`, every role's calls with a check of each result.
 //! - [`bench`]: `huren bench verify | manifest`, figures beside same-run baselines.
 //! - [`console`]: `huren console`, the checkpoint's scanning page and the national dashboard.
@@ -19,6 +21,7 @@ pub mod bench;
 pub mod cli;
 pub mod console;
 pub mod demo;
+pub mod federation;
 pub mod loopback;
 pub mod pki;
 pub mod receipt_files;

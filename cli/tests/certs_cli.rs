@@ -53,5 +53,10 @@ async fn init_writes_a_pki_refuses_to_overwrite_and_keeps_keys_private() {
         }
     }
 
-    run(Command::Show(ShowArgs { pki: out })).await.unwrap();
+    run(Command::Show(ShowArgs {
+        pki: out,
+        json: false,
+    }))
+    .await
+    .unwrap();
 }

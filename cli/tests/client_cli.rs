@@ -15,6 +15,11 @@ async fn huren(args: &[&str], stack: &Stack) -> (bool, String, String) {
         .args(["--gateway", &gateway, "--pki"])
         .arg(stack.pki())
         .env("RUST_LOG", "warn")
+        // China Standard Time as a POSIX rule (no tz database needed): the local zone tables
+        // show times in.
+        .env("TZ", "CST-8")
+        .env_remove("HUREN_LANG")
+        .env_remove("HUREN_UTC")
         .output()
         .await
         .unwrap();
@@ -55,10 +60,47 @@ async fn verify_manifest_workers_and_summary_from_the_command_line() {
     assert!(out.contains("verdict      PASS"), "{out}");
     assert!(out.contains("GREEN (绿码)"), "{out}");
     assert!(out.contains("rules of     330000 Zhejiang"), "{out}");
+    // Times in RFC 3339 with their offset, in the local zone unless --utc; not
+    // `2026-12-04 7:03:56.0 +00:00:00`.
+    let valid_until = |out: &str| {
+        out.lines()
+            .find(|l| l.contains("valid until") || l.contains("有效期至"))
+            .map(|l| l.split_whitespace().last().unwrap_or_default().to_string())
+            .unwrap_or_default()
+    };
+    let local = valid_until(&out);
+    assert!(local.ends_with("+08:00"), "{out}");
+    assert!(
+        time::OffsetDateTime::parse(&local, &time::format_description::well_known::Rfc3339).is_ok(),
+        "{local}"
+    );
+    let (ok, out, err) = huren(&["verify", "--utc", &green], &stack).await;
+    assert!(ok, "{out}{err}");
+    assert!(valid_until(&out).ends_with('Z'), "{out}");
+    // Labels in Chinese with --lang zh; the answer's words stay the API's.
+    let (ok, out, err) = huren(&["--lang", "zh", "verify", &green], &stack).await;
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("结论") && out.contains("PASS"), "{out}");
+    assert!(valid_until(&out).ends_with("+08:00"), "{out}");
     let (ok, out, _) = huren(&["verify", "--json", &forge(&green)], &stack).await;
     assert!(ok);
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(json["verdict"], "REJECT");
+    assert_eq!(json["verdict"], "VERDICT_REJECT");
+    // The proto3 JSON mapping, as grpcurl prints it: lowerCamel names, full enum value names,
+    // and an absent field left out, never a "-" placeholder.
+    assert!(json.get("verifying_region").is_none(), "{json}");
+    assert!(!out.contains("\"-\""), "{out}");
+    let (ok, out, _) = huren(&["verify", "--json", &green], &stack).await;
+    assert!(ok);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["status"]["colour"], "COLOUR_GREEN", "{json}");
+    assert_eq!(json["verifyingRegion"], "330000", "{json}");
+    let expires = json["status"]["expireTime"].as_str().unwrap_or_default();
+    assert!(
+        time::OffsetDateTime::parse(expires, &time::format_description::well_known::Rfc3339)
+            .is_ok(),
+        "{json}"
+    );
 
     // A manifest from a CSV file, as the carrier.
     let csv = write(
@@ -172,6 +214,29 @@ async fn verify_manifest_workers_and_summary_from_the_command_line() {
     assert!(ok, "{out}{err}");
     assert!(out.contains("330000      440000"), "{out}");
     assert!(out.contains("410000       330000          1"), "{out}");
+    // Fourteen days back, in proto3 JSON: the window is said in RFC 3339, enums in full.
+    let (ok, out, err) = huren(&["summary", "--since", "14d", "--json"], &stack).await;
+    assert!(ok, "{out}{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rfc3339 = &time::format_description::well_known::Rfc3339;
+    let start = json["startTime"].as_str().unwrap_or_default();
+    let end = json["endTime"].as_str().unwrap_or_default();
+    let (start, end) = (
+        time::OffsetDateTime::parse(start, rfc3339).unwrap(),
+        time::OffsetDateTime::parse(end, rfc3339).unwrap(),
+    );
+    assert!(end - start > time::Duration::days(13), "{json}");
+    let rows = json["verifications"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!rows.is_empty(), "{json}");
+    assert!(
+        rows.iter().all(|r| r["verdict"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("VERDICT_"))),
+        "{json}"
+    );
 
     // Asked by the wrong role: non-zero exit, the code and the reason in plain words.
     let (ok, _, err) = huren(&["summary", "--role", "checkpoint"], &stack).await;

@@ -81,6 +81,7 @@ async fn the_dashboard_charts_the_gateways_numbers() {
         .get_national_summary(GetNationalSummaryRequest {
             start_time: Some(timestamp(now - time::Duration::hours(1))),
             end_time: Some(timestamp(now + time::Duration::minutes(1))),
+            window: None,
         })
         .await
         .unwrap()

@@ -1,26 +1,33 @@
 //! `huren demo` as a newcomer runs it: the real binary, nothing configured, exit 0 and a report
-//! that shows every scenario and every role.
+//! that shows every scenario and every role — on one node (`--single`) and as a federation of
+//! four node processes.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-#[test]
-fn the_demo_runs_every_scenario_and_checks_its_own_results() {
-    let started = Instant::now();
+/// Runs `huren ARGS` in a fresh directory, as from a fresh clone (no PKI, no registry, nothing
+/// in the working directory); its stdout, after asserting it succeeded.
+fn demo(args: &[&str]) -> String {
     let home = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_huren"))
-        .arg("demo")
-        // A fresh clone: no PKI, no registry, nothing in the working directory.
+        .args(args)
         .current_dir(home.path())
         .env("RUST_LOG", "warn")
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "huren demo failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+        "huren {args:?} failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
     );
+    stdout
+}
+
+#[test]
+fn the_demo_runs_every_scenario_and_checks_its_own_results() {
+    let started = Instant::now();
+    let stdout = demo(&["demo", "--single"]);
     let expect = |line: &str| {
         assert!(
             stdout.contains(line),
@@ -59,6 +66,8 @@ fn the_demo_runs_every_scenario_and_checks_its_own_results() {
     // (d) a passenger turned red mid-watch, (e) the national summary.
     expect("[ok]   the passenger turned red is seen as DENY before departure");
     expect("[ok]   the stream ends cleanly with a departure message");
+    // (d2) a Hunan code withdrawn through Hunan's signed status list.
+    expect("[ok]   a Hunan passenger turned red is refused at Zhejiang's checkpoint");
     expect("[ok]   Henan → Zhejiang confirmations counted exactly");
     expect("[ok]   every decision the national summary counted has its audit record");
     // Each role is refused outside its job.
@@ -72,6 +81,35 @@ fn the_demo_runs_every_scenario_and_checks_its_own_results() {
     // Well under a minute even in a debug build on a shared 2-core machine.
     assert!(
         started.elapsed() < Duration::from_secs(60),
+        "the demo took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn the_federated_demo_runs_four_nodes_as_processes_and_checks_every_scene() {
+    let started = Instant::now();
+    let stdout = demo(&["demo"]);
+    let expect = |line: &str| {
+        assert!(
+            stdout.contains(line),
+            "the report lacks {line:?}\n--- stdout\n{stdout}"
+        )
+    };
+    expect("8 processes ready");
+    for scene in ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)"] {
+        expect(scene);
+    }
+    expect("[ok]   every green worker confirmed to Zhejiang, the red ones not, none in error");
+    expect("[ok]   all four nodes answered: the summary is whole");
+    expect("kill -KILL west");
+    expect("[ok]   Sichuan and Henan online reads are REVIEW (DEGRADED) within the deadline");
+    expect("[ok]   the national summary is partial and names west as missing");
+    expect("[ok]   west serves the registry version published while it was down");
+    expect(" 0 failed");
+    assert!(!stdout.contains("[FAIL]"), "{stdout}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
         "the demo took {:?}",
         started.elapsed()
     );

@@ -170,7 +170,7 @@ async fn scanners_pastes_and_excel_files_are_read_as_people_mean_them() {
         .collect();
     assert_eq!(
         verdicts,
-        ["\"PASS\"", "\"REJECT\"", "\"PASS\""],
+        ["\"VERDICT_PASS\"", "\"VERDICT_REJECT\"", "\"VERDICT_PASS\""],
         "{}",
         run.out
     );

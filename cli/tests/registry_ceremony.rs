@@ -163,3 +163,168 @@ fn revoke_asks_for_one_of_the_three_reasons() {
         ok(&[&revoke[..], &["--reason", reason]].concat());
     }
 }
+
+/// `add-issuer --algorithm sm2`: Hunan's SM2 certificate is listed under a new id, signed,
+/// published and verified; declared as P-256 it is refused.
+#[test]
+fn an_sm2_issuer_is_added_published_and_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pki, reg) = (dir.path().join("pki"), dir.path().join("reg"));
+    ok(&["certs", "init", "--out", p(&pki)]);
+    ok(&["registry", "init", "--pki", p(&pki), "--out", p(&reg)]);
+    let cert = pki.join("regions/430000/issuer-sm2.pem");
+    let add = |algorithm: &str| {
+        run(&[
+            "registry",
+            "add-issuer",
+            "--reg",
+            p(&reg),
+            "--region",
+            "430000",
+            "--id",
+            "hn-sm2-2026-02",
+            "--cert",
+            p(&cert),
+            "--algorithm",
+            algorithm,
+        ])
+    };
+    let wrong = add("ecdsa-p256");
+    assert!(!wrong.status.success());
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("sm2"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+    assert!(add("sm2").status.success());
+    let key = reg.join("keys/region-430000-1.pem");
+    ok(&["registry", "sign", "--reg", p(&reg), "--key", p(&key)]);
+    ok(&["registry", "publish", "--reg", p(&reg)]);
+    ok(&["registry", "verify", p(&reg)]);
+    let shown = ok(&["registry", "show", p(&reg)]);
+    assert!(shown.contains("hn-sm2-2026-02"), "{shown}");
+    assert!(shown.contains("sm2"), "{shown}");
+}
+
+/// Signs the pending root with the dev root keys named, then publishes.
+fn sign_root_and_publish(reg: &Path, keys: &[&str]) -> Output {
+    for n in keys {
+        ok(&[
+            "registry",
+            "sign",
+            "--reg",
+            p(reg),
+            "--doc",
+            "root",
+            "--key",
+            p(&reg.join(format!("keys/{n}.pem"))),
+        ]);
+    }
+    run(&["registry", "publish", "--reg", p(reg)])
+}
+
+#[test]
+fn a_node_is_listed_changed_and_removed_under_the_root_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pki, reg) = (dir.path().join("pki"), dir.path().join("reg"));
+    ok(&["certs", "init", "--out", p(&pki)]);
+    ok(&["registry", "init", "--pki", p(&pki), "--out", p(&reg)]);
+    let (receipt, witness) = (
+        dir.path().join("zj-receipt.pem"),
+        dir.path().join("zj-witness.pem"),
+    );
+    for k in [&receipt, &witness] {
+        ok(&["registry", "keygen", "--out", p(k)]);
+    }
+    let (receipt_pub, witness_pub) = (receipt.with_extension("pub"), witness.with_extension("pub"));
+    let spiffe = "spiffe://huren.test/region/330000/role/gateway/zhejiang";
+    let add = [
+        "registry",
+        "node",
+        "add",
+        "--reg",
+        p(&reg),
+        "--id",
+        "zhejiang",
+        "--spiffe-id",
+        spiffe,
+        "--region",
+        "330000",
+        "--endpoint",
+        "https://127.0.0.1:7001",
+        "--endpoint",
+        "https://127.0.0.1:7002",
+        "--receipt-key",
+        p(&receipt_pub),
+        "--witness-key",
+        p(&witness_pub),
+    ];
+    let pending = ok(&add);
+    assert!(
+        pending.contains("needs 2 of the current root role"),
+        "{pending}"
+    );
+
+    // One root signature is below the threshold: refused, nothing published.
+    let out = sign_root_and_publish(&reg, &["root-1"]);
+    assert!(!out.status.success(), "published with one root signature");
+    let out = sign_root_and_publish(&reg, &["root-2"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = ok(&["registry", "show", p(&reg)]);
+    assert!(shown.contains(&format!("zhejiang {spiffe}")), "{shown}");
+    assert!(shown.contains("endpoint https://127.0.0.1:7002"), "{shown}");
+    assert!(shown.contains("witness key"), "{shown}");
+
+    // Listed once: adding it again, or another node under its SPIFFE id, is refused.
+    let again = run(&add);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already lists node \"zhejiang\""));
+    let mut twin = add;
+    twin[6] = "zhejiang-2";
+    let twin = run(&twin);
+    assert!(!twin.status.success());
+    assert!(String::from_utf8_lossy(&twin.stderr).contains("already node \"zhejiang\"'s"));
+
+    ok(&[
+        "registry",
+        "node",
+        "set",
+        "--reg",
+        p(&reg),
+        "--id",
+        "zhejiang",
+        "--region",
+        "330000",
+        "--region",
+        "310000",
+    ]);
+    assert!(
+        sign_root_and_publish(&reg, &["root-1", "root-3"])
+            .status
+            .success()
+    );
+    let shown = ok(&["registry", "show", p(&reg)]);
+    assert!(shown.contains("serves 330000 310000"), "{shown}");
+
+    ok(&[
+        "registry",
+        "node",
+        "remove",
+        "--reg",
+        p(&reg),
+        "--id",
+        "zhejiang",
+    ]);
+    assert!(
+        sign_root_and_publish(&reg, &["root-2", "root-3"])
+            .status
+            .success()
+    );
+    let shown = ok(&["registry", "show", p(&reg)]);
+    assert!(!shown.contains("zhejiang"), "{shown}");
+    assert!(ok(&["registry", "verify", p(&reg)]).contains("root chain v1..v4"));
+}

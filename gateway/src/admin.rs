@@ -11,7 +11,6 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -20,7 +19,6 @@ use crate::readiness::Readiness;
 
 #[derive(Clone)]
 struct AdminState {
-    metrics: PrometheusHandle,
     ready: Arc<AtomicBool>,
     readiness: Readiness,
 }
@@ -34,11 +32,9 @@ pub async fn spawn(
 ) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    let state = AdminState {
-        metrics: crate::metrics::handle(),
-        ready,
-        readiness,
-    };
+    // Installs the recorder, so the families declared at start are there on the first scrape.
+    let _ = crate::metrics::handle();
+    let state = AdminState { ready, readiness };
     let app = Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
@@ -58,8 +54,8 @@ pub async fn spawn(
     Ok((local, task))
 }
 
-async fn metrics(State(state): State<AdminState>) -> String {
-    state.metrics.render()
+async fn metrics() -> String {
+    crate::metrics::render()
 }
 
 /// The process is up: a supervisor restarts it when this fails.

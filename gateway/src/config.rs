@@ -111,6 +111,10 @@ pub struct Limits {
     pub max_concurrent_streams: u32,
     /// Calls in progress across the node before new ones get RESOURCE_EXHAUSTED.
     pub max_in_flight: usize,
+    /// How far behind the node may fall (how long a task now waits for a CPU) before new calls
+    /// get RESOURCE_EXHAUSTED at once; a call whose deadline is shorter than that wait gets
+    /// DEADLINE_EXCEEDED without being run.
+    pub max_queue_ms: u64,
     /// No call runs longer than this, whatever its grpc-timeout says.
     pub request_timeout_cap_ms: u64,
     pub handshake_timeout_ms: u64,
@@ -129,6 +133,7 @@ impl Default for Limits {
             max_message_bytes: 4 * 1024 * 1024,
             max_concurrent_streams: 256,
             max_in_flight: 10_000,
+            max_queue_ms: 250,
             request_timeout_cap_ms: 30_000,
             handshake_timeout_ms: 10_000,
             max_handshakes: 1024,
@@ -272,6 +277,10 @@ impl Config {
 }
 
 impl Limits {
+    pub fn max_queue(&self) -> Duration {
+        Duration::from_millis(self.max_queue_ms)
+    }
+
     pub fn request_timeout_cap(&self) -> Duration {
         Duration::from_millis(self.request_timeout_cap_ms)
     }

@@ -54,17 +54,29 @@ impl ClientTls {
     }
 }
 
+/// A channel to `url` (`https://host:port`) that connects on first use and again after a
+/// failure: for a peer node that may be down now and back later.
+pub fn lazy(url: &str, tls: &ClientTls) -> Result<Channel, ConnectError> {
+    Ok(endpoint(url, tls, Duration::from_secs(2))?.connect_lazy())
+}
+
 /// Connects (TCP and TLS) to the gateway at `addr`.
 pub async fn connect(addr: SocketAddr, tls: &ClientTls) -> Result<Channel, ConnectError> {
     let uri = format!("https://{addr}");
+    endpoint(&uri, tls, Duration::from_secs(5))?
+        .connect()
+        .await
+        .map_err(|source| ConnectError::Transport { addr: uri, source })
+}
+
+fn endpoint(uri: &str, tls: &ClientTls, timeout: Duration) -> Result<Endpoint, ConnectError> {
     let fail = |source| ConnectError::Transport {
-        addr: uri.clone(),
+        addr: uri.to_string(),
         source,
     };
-    let endpoint = Endpoint::from_shared(uri.clone())
+    Ok(Endpoint::from_shared(uri.to_string())
         .map_err(fail)?
         .tls_config(tls.config())
         .map_err(fail)?
-        .connect_timeout(Duration::from_secs(5));
-    endpoint.connect().await.map_err(fail)
+        .connect_timeout(timeout))
 }

@@ -20,20 +20,28 @@
 //! **A node.** [`node`] assembles registry, adapters, audit log, counters and keys into the
 //! services; [`config`] is `huren.toml`; [`admin`] serves `/metrics`, `/healthz`, `/readyz`;
 //! [`connect`] is the client side of the mutual TLS.
+//!
+//! **A federation.** [`fanout`] asks every node the registry lists for its share of a national
+//! query and merges the answers (partial, naming the missing nodes, when one does not answer).
 
 #![forbid(unsafe_code)]
 
 pub mod acceptor;
 pub mod admin;
 pub mod authz;
+pub mod cert_expiry;
 pub mod config;
 pub mod connect;
 pub mod error;
+pub mod federation;
+pub mod fanout;
 pub mod identity;
 pub mod limits;
 pub mod metrics;
+pub mod metrics_catalog;
 pub mod node;
 pub mod node_admission;
+pub mod node_gauges;
 pub mod policy;
 pub mod privacy;
 pub mod readiness;
@@ -41,9 +49,11 @@ pub mod recognition;
 pub mod region_ca;
 pub mod registry_expiry;
 pub mod registry_handle;
+pub mod registry_witness;
 pub mod server;
 pub mod services;
 pub mod summary;
+pub mod summary_hours;
 pub mod tls;
 pub mod trust_domain;
 

@@ -2,7 +2,7 @@
 //! that counts every gRPC call by method and status code and times it.
 
 use std::pin::Pin;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -38,9 +38,41 @@ pub fn handle() -> PrometheusHandle {
             if metrics::set_global_recorder(recorder).is_err() {
                 tracing::warn!("a metrics recorder was already installed; /metrics will be empty");
             }
+            crate::metrics_catalog::describe();
+            crate::metrics_catalog::declare();
             handle
         })
         .clone()
+}
+
+/// Refreshes a value that is only worth computing when someone looks (seconds until an expiry,
+/// a breaker's state, a cache's counts); `false` once what it reads is gone, and it is dropped.
+type ScrapeHook = Box<dyn Fn() -> bool + Send + Sync>;
+
+fn scrape_hooks() -> &'static Mutex<Vec<ScrapeHook>> {
+    static HOOKS: OnceLock<Mutex<Vec<ScrapeHook>>> = OnceLock::new();
+    HOOKS.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+/// Runs `hook` before every scrape until it returns `false`. Hooks hold weak references to
+/// what they read, so a stopped node or gateway stops being read.
+pub fn on_scrape(hook: impl Fn() -> bool + Send + Sync + 'static) {
+    // Installing the recorder first makes the hook's gauges land where `/metrics` reads.
+    let _ = handle();
+    scrape_hooks()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(Box::new(hook));
+}
+
+/// The Prometheus text an admin listener serves: hooks refreshed first.
+pub fn render() -> String {
+    let handle = handle();
+    scrape_hooks()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .retain(|hook| hook());
+    handle.render()
 }
 
 pub fn tls_handshake_failed(reason: &'static str) {

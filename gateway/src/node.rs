@@ -18,11 +18,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use huren_adapters::net::{ClientConfig, StatusClient};
+use huren_adapters::status_list::ListArchive;
 use huren_adapters::{TrustView, Upkeep, default_adapters};
 use huren_audit::{AuditLog, RecoveryReport};
 use huren_registry::doc::DEFAULT_NODE_ID;
 use huren_registry::keydir::{KeyDir, KeyFile};
 
+use crate::federation::peers::Peers;
+use crate::fanout::Peers as FanoutPeers;
 use crate::privacy::SubjectKey;
 use crate::readiness::Readiness;
 use crate::recognition::Recognizer;
@@ -30,6 +33,7 @@ use crate::recognition::receipt::ReceiptSigner;
 use crate::registry_handle::SharedRegistry;
 use crate::services::Services;
 use crate::services::coordination::CoordinationState;
+use crate::services::federation::FederationState;
 use crate::services::manifests::ManifestsState;
 use crate::services::recognition::RecognitionState;
 use crate::services::registry::RegistryState;
@@ -59,6 +63,9 @@ pub struct NodeConfig {
     /// How often the registry directory is checked for a new state; `None`: never reloaded.
     pub registry_poll: Option<Duration>,
     pub status_client: ClientConfig,
+    /// The node's own certificate and the national root, to ask the other nodes the registry
+    /// lists for their share of a national query; `None`: a node on its own.
+    pub peer_tls: Option<crate::connect::ClientTls>,
     /// How often adapters refresh what they follow in the background (signed revocation lists,
     /// for regions with a status service to fetch them from).
     pub revocations_every: Duration,
@@ -76,6 +83,7 @@ impl NodeConfig {
             audit_key: None,
             registry_poll: Some(Duration::from_secs(1)),
             status_client: ClientConfig::default(),
+            peer_tls: None,
             revocations_every: Duration::from_secs(30),
         }
     }
@@ -110,9 +118,9 @@ pub enum NodeError {
     #[error("receipt key: {0}")]
     ReceiptKey(Box<huren_registry::KeyFileError>),
     #[error(
-        "the registry lists no node {0:?}; set the node id to one of its nodes (huren registry show)"
+        "trust registry version {registry_version} lists no node {node:?}, so this node may not serve; set `node_id` to one of its nodes (huren registry show) or add it (huren registry node add)"
     )]
-    UnknownNode(String),
+    UnknownNode { node: String, registry_version: u64 },
     #[error(
         "receipt key {path} is not the key the registry lists for node {node} ({listed}); receipts it signed would not verify"
     )]
@@ -181,11 +189,15 @@ impl Drop for Node {
 impl Node {
     /// Opens everything the services need; fails on anything a node must not serve without.
     pub async fn assemble(config: NodeConfig) -> Result<Node, NodeError> {
+        // The recorder first: gauges set while assembling (the registry's version) must land
+        // where `/metrics` reads.
+        let _ = crate::metrics::handle();
         std::fs::create_dir_all(&config.state_dir).map_err(|source| NodeError::State {
             path: config.state_dir.clone(),
             source,
         })?;
         let registry = open_trusted(&config)?;
+        require_listed(&config, &registry)?;
         let receipts = receipt_signer(&config, &registry)?;
 
         let subject_key = SubjectKey::load_or_generate(&config.state_dir.join(SUBJECT_KEY_FILE))?;
@@ -198,12 +210,17 @@ impl Node {
         };
 
         let adapters = default_adapters()?;
-        let status = StatusClient::new(config.status_client.clone());
+        let status = StatusClient::new(ClientConfig {
+            served: served_regions(&registry, &config.node_id),
+            ..config.status_client.clone()
+        });
         let trust: Arc<dyn TrustView> = Arc::new(registry.clone());
+        let status_lists = Arc::new(ListArchive::new());
         let upkeep = Upkeep {
             status: status.clone(),
             trust,
             every: config.revocations_every,
+            status_lists: status_lists.clone(),
         };
         let background = adapters
             .background(&upkeep)
@@ -224,12 +241,22 @@ impl Node {
             subject_key,
             receipts,
             default_deadline: config.default_deadline,
+            status_lists,
+            federation: Some(Arc::new(Peers::new(
+                config.status_client.identity.clone(),
+                config.status_client.breaker,
+            ))),
         });
+        crate::node_gauges::follow(&recognizer);
         let services = Services {
             recognition: Arc::new(RecognitionState::new(recognizer.clone())),
             manifests: Arc::new(ManifestsState::new(recognizer.clone())),
-            coordination: Arc::new(CoordinationState::new(recognizer.clone())),
+            coordination: Arc::new(
+                CoordinationState::new(recognizer.clone())
+                    .with_peers(FanoutPeers::new(config.peer_tls.clone())),
+            ),
             registry: Arc::new(RegistryState::new(registry)),
+            federation: Arc::new(FederationState::new(recognizer.clone())),
             // A stopped audit writer refuses every decision, and under an expired registry no
             // code passes: the node is not ready then.
             readiness: Readiness::default()
@@ -273,13 +300,65 @@ fn open_trusted(config: &NodeConfig) -> Result<SharedRegistry, NodeError> {
             })?;
     let file_error = |e| NodeError::TrustedState(Box::new(e));
     if let Some(held) = trusted::file::load(&config.state_dir).map_err(file_error)? {
-        trusted::check(&held, &loaded).map_err(|source| NodeError::RolledBack {
-            path: config.registry_dir.clone(),
-            source,
+        trusted::check(&held, &loaded).map_err(|source| {
+            if let trusted::RollbackError::ForkedLog { .. } = source {
+                let held_cp = hex::decode(&held.checkpoint_root)
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .map(|root| {
+                        let origin = &loaded.root().log_origin;
+                        huren_registry::log::Checkpoint::new(origin, held.checkpoint_size, &root)
+                    });
+                let held_text = held_cp.and_then(|c| c.note_text().ok()).unwrap_or_default();
+                crate::registry_witness::record_fork(
+                    Some(&config.state_dir),
+                    &held_text,
+                    &config.registry_dir,
+                    &source,
+                );
+            }
+            NodeError::RolledBack {
+                path: config.registry_dir.clone(),
+                source,
+            }
         })?;
     }
     trusted::file::save(&config.state_dir, &TrustedState::of(&loaded)).map_err(file_error)?;
     Ok(SharedRegistry::new(loaded).keeping_trusted_state(config.state_dir.clone()))
+}
+
+/// A node knows itself from its config and serves only if the registry lists it: a gateway the
+/// registry does not list would be refused by every peer anyway, so it fails at start instead.
+fn require_listed(config: &NodeConfig, registry: &SharedRegistry) -> Result<(), NodeError> {
+    let current = registry.current();
+    match current.as_ref() {
+        Some(r) if r.root().nodes.contains_key(&config.node_id) => Ok(()),
+        _ => Err(unknown_node(config, registry)),
+    }
+}
+
+fn unknown_node(config: &NodeConfig, registry: &SharedRegistry) -> NodeError {
+    NodeError::UnknownNode {
+        node: config.node_id.clone(),
+        registry_version: registry.current().map_or(0, |r| r.version()),
+    }
+}
+
+/// The regions the registry lists for this node: its status client calls only those (the
+/// others' data stays in the node that serves them). A node listed with every region (the
+/// embedded single-node setup) calls every region.
+fn served_regions(
+    registry: &SharedRegistry,
+    node_id: &str,
+) -> Option<std::collections::BTreeSet<huren_adapters::RegionCode>> {
+    let current = registry.current()?;
+    let node = current.nodes().get(node_id)?;
+    Some(
+        node.regions
+            .iter()
+            .filter_map(|code| huren_adapters::RegionCode::parse(code).ok())
+            .collect(),
+    )
 }
 
 /// The node's audit-checkpoint key, checked against the key the registry lists for the node.
@@ -322,7 +401,7 @@ fn receipt_signer(
     let listed = current
         .as_ref()
         .and_then(|r| r.receipt_key(&config.node_id))
-        .ok_or_else(|| NodeError::UnknownNode(config.node_id.clone()))?;
+        .ok_or_else(|| unknown_node(config, registry))?;
     if *listed != key.public_key() {
         return Err(NodeError::ReceiptKeyMismatch {
             path,

@@ -33,6 +33,8 @@ pub const TABLE: &[(&str, &[Role])] = &[
         &[National],
     ),
     ("/huren.v1.CoordinationService/ListRegions", &[National]),
+    // A node's own share of a national query, for the node that fans it out.
+    ("/huren.v1.NodeSummaryService/GetNodeSummary", &[Gateway]),
     // Provinces witness the log, gateways sync from each other, national audits it.
     (
         "/huren.v1.RegistryService/GetRegistry",
@@ -50,6 +52,8 @@ pub const TABLE: &[(&str, &[Role])] = &[
         "/huren.v1.RegistryService/GetProofs",
         &[Province, National, Gateway],
     ),
+    // Node to node only; the original caller it carries is authorised against this same table.
+    ("/huren.v1.FederationService/ResolveStatus", &[Gateway]),
     ("/grpc.health.v1.Health/Check", EVERYONE),
     ("/grpc.health.v1.Health/Watch", EVERYONE),
     (
@@ -154,11 +158,14 @@ mod tests {
     #[test]
     fn a_gateway_reads_the_registry_and_judges_nothing() {
         for (path, roles) in TABLE {
-            let registry = path.starts_with("/huren.v1.RegistryService/");
+            // Node-to-node methods: the registry, and a node's aggregate share of a national query.
+            let registry = path.starts_with("/huren.v1.RegistryService/")
+                || path.starts_with("/huren.v1.NodeSummaryService/");
             let open = path.starts_with("/grpc.");
+            let federation = path.starts_with("/huren.v1.FederationService/");
             assert_eq!(
                 roles.contains(&Gateway),
-                registry || open,
+                registry || open || federation,
                 "{path}: a gateway caller is not a superuser"
             );
         }

@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::registry_handle::SharedRegistry;
+use huren_adapters::when::rfc3339;
 
 /// Seconds until the held registry expires; negative once it has.
 pub const EXPIRES_IN: &str = "huren_registry_expires_in_seconds";
@@ -101,14 +102,15 @@ impl Expiry {
                 self.expired = true;
                 tracing::error!(
                     version = self.version,
-                    expired_at = %self.expires,
+                    expired_at = %rfc3339(&self.expires),
                     "the trust registry has expired: no code passes (REVIEW, REGISTRY_EXPIRED) \
                      and the node reports not ready until a newer registry is published"
                 );
             }
             let why = format!(
                 "REGISTRY_EXPIRED: version {} expired at {}; publish a newer registry to serve again",
-                self.version, self.expires
+                self.version,
+                rfc3339(&self.expires)
             );
             frozen.send_if_modified(|held| replace(held, Some(why)));
             return left;
@@ -116,7 +118,7 @@ impl Expiry {
         if frozen.send_if_modified(|held| replace(held, None)) {
             tracing::info!(
                 version = self.version,
-                expires = %self.expires,
+                expires = %rfc3339(&self.expires),
                 "a fresh trust registry is installed: codes pass again and the node is ready"
             );
         }
@@ -124,7 +126,7 @@ impl Expiry {
             self.warned = true;
             tracing::warn!(
                 version = self.version,
-                expires = %self.expires,
+                expires = %rfc3339(&self.expires),
                 seconds_left = left.whole_seconds(),
                 "the trust registry expires soon; publish a newer one or this node stops passing codes"
             );

@@ -8,6 +8,10 @@
 //!
 //! With [`SharedRegistry::keeping_trusted_state`], every accepted registry is also recorded in
 //! the node's trusted state (`STATE/trusted.json`), so a restart refuses anything older.
+//!
+//! A new version is acted on only when the witnesses its root asks for have cosigned its
+//! checkpoint ([`crate::registry_witness`]); a forked log is counted, logged and kept as
+//! evidence in the state directory.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,6 +20,10 @@ use std::time::{Duration, SystemTime};
 use huren_adapters::{IssuerKey, RegionCode, StatusService, TrustError, TrustView};
 use huren_registry::Registry;
 use huren_registry::store::{self, StoreError};
+
+use crate::registry_witness::{
+    ReloadError, checkpoint_text, cosigned_enough, is_fork, record_fork,
+};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
@@ -80,10 +88,14 @@ impl SharedRegistry {
     }
 
     /// Re-reads `dir` and installs it if it verifies against the current registry (no rollback,
-    /// root chain forward, log consistent). Refused: the current registry stays.
-    pub fn reload_from(&self, dir: &Path) -> Result<Arc<Registry>, StoreError> {
+    /// root chain forward, log consistent) and k listed witnesses cosigned its checkpoint.
+    /// Refused: the current registry stays.
+    pub fn reload_from(&self, dir: &Path) -> Result<Arc<Registry>, ReloadError> {
         let held = self.current();
-        match store::load(dir, held.as_deref(), OffsetDateTime::now_utc()) {
+        let loaded = store::load(dir, held.as_deref(), OffsetDateTime::now_utc())
+            .map_err(ReloadError::from)
+            .and_then(|next| cosigned_enough(&next).map(|()| next));
+        match loaded {
             Ok(next) => {
                 if held
                     .as_ref()
@@ -104,6 +116,12 @@ impl SharedRegistry {
             }
             Err(e) => {
                 metrics::counter!(RELOADS, "outcome" => "refused").increment(1);
+                crate::metrics_catalog::registry_reload_failed(refusal_reason(&e));
+                if e.verify_error().is_some_and(is_fork) {
+                    let held_text = held.as_deref().map(checkpoint_text).unwrap_or_default();
+                    let state_dir = self.trusted_in.as_deref().map(PathBuf::as_path);
+                    record_fork(state_dir, &held_text, dir, &e);
+                }
                 tracing::warn!(
                     dir = %dir.display(),
                     reason = %e,
@@ -183,6 +201,18 @@ impl TrustView for SharedRegistry {
         }
     }
 
+    fn status_list_key(
+        &self,
+        region: RegionCode,
+        issuer: &str,
+        signed_at: OffsetDateTime,
+    ) -> Result<IssuerKey, TrustError> {
+        match self.current() {
+            Some(r) => r.status_list_key(region, issuer, signed_at),
+            None => Err(TrustError::UnknownRegion(region)),
+        }
+    }
+
     fn status_service(&self, region: RegionCode) -> Option<StatusService> {
         self.current()?.status_service(region)
     }
@@ -191,5 +221,23 @@ impl TrustView for SharedRegistry {
         self.current()
             .map(|r| r.cache_ttl(region))
             .unwrap_or(Duration::ZERO)
+    }
+}
+
+/// The `reason` label of a refused registry reload: the kind of rule the new state broke.
+fn refusal_reason(error: &ReloadError) -> &'static str {
+    use huren_registry::VerifyError;
+    if let ReloadError::NotWitnessed { .. } = error {
+        return "not_witnessed";
+    }
+    match error.verify_error() {
+        None => "unreadable",
+        Some(VerifyError::Document(_)) => "document",
+        Some(VerifyError::Root(_)) => "root",
+        Some(VerifyError::Signature(_)) => "signature",
+        Some(VerifyError::Freshness(_)) => "freshness",
+        Some(VerifyError::Log(_)) => "log",
+        // A kind added later is still a refusal an operator must see.
+        Some(_) => "other",
     }
 }

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use huren_proto::v1::coordination_service_server::CoordinationServiceServer;
+use huren_proto::v1::federation_service_server::FederationServiceServer;
 use huren_proto::v1::manifests_service_server::ManifestsServiceServer;
+use huren_proto::v1::node_summary_service_server::NodeSummaryServiceServer;
 use huren_proto::v1::recognition_service_server::RecognitionServiceServer;
 use huren_proto::v1::registry_service_server::RegistryServiceServer;
 use tokio::sync::{oneshot, watch};
@@ -28,7 +30,7 @@ use crate::metrics::MetricsLayer;
 use crate::node_admission::NodeAdmission;
 use crate::policy::Policy;
 use crate::readiness::Readiness;
-use crate::services::{Services, coordination, manifests, recognition, registry};
+use crate::services::{Services, coordination, federation, manifests, node_summary, recognition, registry};
 use crate::tls::{self, TlsError, TlsFiles, TlsReloader};
 
 #[derive(Debug, thiserror::Error)]
@@ -167,6 +169,13 @@ impl GatewayBuilder {
                     .max_encoding_message_size(max),
             )
             .add_service(
+                NodeSummaryServiceServer::new(node_summary::NodeSummary::new(
+                    services.coordination.clone(),
+                ))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+            )
+            .add_service(
                 CoordinationServiceServer::new(coordination::Coordination::new(
                     services.coordination,
                 ))
@@ -175,6 +184,11 @@ impl GatewayBuilder {
             )
             .add_service(
                 RegistryServiceServer::new(registry::RegistryDistribution::new(services.registry))
+                    .max_decoding_message_size(max)
+                    .max_encoding_message_size(max),
+            )
+            .add_service(
+                FederationServiceServer::new(federation::Federation::new(services.federation))
                     .max_decoding_message_size(max)
                     .max_encoding_message_size(max),
             );
@@ -193,7 +207,10 @@ impl GatewayBuilder {
             .layer(MetricsLayer)
             .layer(AuthzLayer::new(policy, nodes))
             .layer(DeadlineLayer::new(limits.request_timeout_cap()))
-            .layer(ConcurrencyLayer::new(limits.max_in_flight))
+            .layer(ConcurrencyLayer::new(
+                limits.max_in_flight,
+                limits.max_queue(),
+            ))
             .layer(OversizeLayer)
             .add_routes(extra.routes());
 

@@ -44,6 +44,19 @@ pub enum TlsError {
     Config(#[from] rustls::Error),
 }
 
+impl TlsError {
+    /// The `reason` label of a refused reload.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            TlsError::Pem { .. } => "unreadable",
+            TlsError::NoCertificate(_) => "no_certificate",
+            TlsError::Roots { .. } => "roots",
+            TlsError::RegionCa(_) => "region_ca",
+            TlsError::Config(_) => "key",
+        }
+    }
+}
+
 /// The current TLS settings: one immutable snapshot per accepted connection.
 #[derive(Debug)]
 pub struct TlsState {
@@ -51,6 +64,8 @@ pub struct TlsState {
     pub trust_domain: String,
     pub region_cas: RegionCas,
     pub files: TlsFiles,
+    /// When the certificates in `files` expire, for the operator's gauges.
+    pub expiry: crate::cert_expiry::CertExpiry,
 }
 
 /// The provider huren uses everywhere; installed process-wide at start-up for tonic's client.
@@ -114,6 +129,7 @@ pub fn load(files: &TlsFiles) -> Result<TlsState, TlsError> {
         trust_domain: files.trust_domain.clone(),
         region_cas: RegionCas::load(&files.region_cas)?,
         files: files.clone(),
+        expiry: crate::cert_expiry::CertExpiry::of(files),
     })
 }
 
@@ -127,12 +143,23 @@ pub struct TlsReloader {
 impl TlsReloader {
     pub fn new(initial: TlsState) -> (Self, watch::Receiver<Arc<TlsState>>) {
         let (tx, rx) = watch::channel(Arc::new(initial));
-        (Self { tx: Arc::new(tx) }, rx)
+        let tx = Arc::new(tx);
+        let held = Arc::downgrade(&tx);
+        crate::metrics::on_scrape(move || {
+            let Some(tx) = held.upgrade() else {
+                return false;
+            };
+            tx.borrow().expiry.publish(time::OffsetDateTime::now_utc());
+            true
+        });
+        (Self { tx }, rx)
     }
 
     /// Loads `files` and makes them current; on error the old settings stay in force.
     pub fn reload(&self, files: &TlsFiles) -> Result<(), TlsError> {
-        let state = load(files)?;
+        let state = load(files).inspect_err(|e| {
+            crate::metrics_catalog::tls_reload_failed(e.reason());
+        })?;
         self.tx.send_replace(Arc::new(state));
         tracing::info!(cert = %files.cert.display(), roots = %files.client_roots.display(), "TLS settings reloaded");
         Ok(())

@@ -78,7 +78,12 @@ async fn a_receipt_key_the_registry_does_not_list_is_refused() {
     let mut c = config(&dir);
     c.node_id = "gateway-9".into();
     let err = Node::assemble(c).await.expect_err("refused");
-    assert!(matches!(err, NodeError::UnknownNode(_)), "{err}");
+    assert!(matches!(err, NodeError::UnknownNode { .. }), "{err}");
+    let said = err.to_string();
+    assert!(
+        said.contains("\"gateway-9\"") && said.contains("version 1"),
+        "the error names the node id and the registry version: {said}"
+    );
 
     let mut c = config(&dir);
     c.registry_dir = dir.path().join("nowhere");

@@ -13,9 +13,11 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/huren_descriptor.bin"));
 
 /// Fully qualified names of every huren gRPC service, for health and reflection.
-pub const SERVICE_NAMES: [&str; 4] = [
+pub const SERVICE_NAMES: [&str; 6] = [
     "huren.v1.RecognitionService",
     "huren.v1.ManifestsService",
     "huren.v1.CoordinationService",
     "huren.v1.RegistryService",
+    "huren.v1.FederationService",
+    "huren.v1.NodeSummaryService",
 ];

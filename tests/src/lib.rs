@@ -24,8 +24,10 @@ use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus}
 
 pub use huren::connect::connect;
 
+pub mod federation;
 pub mod node;
 pub mod probe;
+pub mod python;
 
 /// Installs rustls's ring provider once per process (tonic's client needs a default).
 pub fn init() {

@@ -40,6 +40,35 @@ pub fn resident_id(prefix: &str, n: u32) -> String {
         .to_string()
 }
 
+/// The seven reference regional services on 127.0.0.1:0, from the PKI in `pki`.
+pub async fn spawn_services(pki: &Pki) -> BTreeMap<RegionCode, ServiceHandle> {
+    let mut services = BTreeMap::new();
+    for region in REGIONS {
+        let handle = huren_adapters::sim::spawn(ServiceConfig::loopback(region, pki.path()))
+            .await
+            .expect("reference service starts");
+        services.insert(region, handle);
+    }
+    services
+}
+
+/// Issues a code to resident `id` at `service`.
+pub async fn issue_at(service: &ServiceHandle, id: &str, name: &str, colour: Colour) -> Issued {
+    let id = ResidentId::parse(id).expect("valid resident ID");
+    service
+        .issue(IssueInput::new(id, name, colour))
+        .await
+        .expect("code issued")
+}
+
+/// Every record in the audit log in `dir`, in order; the chain must be intact.
+pub fn audit_records_in(dir: &Path) -> Vec<huren_audit::Record> {
+    let mut out = Vec::new();
+    let report = huren_audit::walk(dir, |r, _| out.push(r.clone())).expect("audit log readable");
+    assert!(report.is_ok(), "audit chain intact: {report}");
+    out
+}
+
 /// How to build the node under test.
 pub struct NodeOptions {
     /// Changes the node config before assembly (audit policy, deadline...).
@@ -79,13 +108,7 @@ impl TestNode {
     pub async fn start_with(options: NodeOptions) -> Self {
         let pki = Pki::new();
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut services = BTreeMap::new();
-        for region in REGIONS {
-            let handle = huren_adapters::sim::spawn(ServiceConfig::loopback(region, pki.path()))
-                .await
-                .expect("reference service starts");
-            services.insert(region, handle);
-        }
+        let services = spawn_services(&pki).await;
         let status_urls = options
             .listed_services
             .iter()
@@ -145,11 +168,7 @@ impl TestNode {
 
     /// Issues a code to a resident of `region` at its reference service.
     pub async fn issue(&self, region: RegionCode, id: &str, name: &str, colour: Colour) -> Issued {
-        let id = ResidentId::parse(id).expect("valid resident ID");
-        self.service(region)
-            .issue(IssueInput::new(id, name, colour))
-            .await
-            .expect("code issued")
+        issue_at(self.service(region), id, name, colour).await
     }
 
     /// Changes a resident's status at their region's service (change feeds see it).
@@ -167,10 +186,6 @@ impl TestNode {
 
     /// Every record in the node's audit log, in order.
     pub fn audit_records(&self) -> Vec<huren_audit::Record> {
-        let mut out = Vec::new();
-        let report = huren_audit::walk(&self.audit_dir(), |r, _| out.push(r.clone()))
-            .expect("audit log readable");
-        assert!(report.is_ok(), "audit chain intact: {report}");
-        out
+        audit_records_in(&self.audit_dir())
     }
 }

@@ -66,13 +66,22 @@ pub async fn call(channel: Channel, millis: u32) -> Result<String, Status> {
 
 /// Calls the probe with a prepared request (to set a grpc-timeout, say).
 pub async fn call_request(channel: Channel, request: Request<u32>) -> Result<String, Status> {
+    call_method(channel, PATH, request).await
+}
+
+/// Calls any test method of the probe's shape (a number in, a string out) at `path`.
+pub async fn call_method(
+    channel: Channel,
+    path: &'static str,
+    request: Request<u32>,
+) -> Result<String, Status> {
     let mut grpc = tonic::client::Grpc::new(channel);
     grpc.ready()
         .await
         .map_err(|e| Status::unavailable(e.to_string()))?;
     let codec = ProstCodec::<u32, String>::default();
     let response = grpc
-        .unary(request, PathAndQuery::from_static(PATH), codec)
+        .unary(request, PathAndQuery::from_static(path), codec)
         .await?;
     Ok(response.into_inner())
 }

@@ -2,49 +2,20 @@
 //! certificates and is refused without them. `.ci/run` installs grpcio in a virtualenv and sets
 //! HUREN_PYTHON; outside CI the test skips loudly when that is unset, under CI it fails.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use huren_tests::TestGateway;
-
-/// The interpreter with grpcio, or `None` to skip (never under CI).
-fn python() -> Option<PathBuf> {
-    match std::env::var_os("HUREN_PYTHON") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI=true but HUREN_PYTHON is unset: .ci/run must provide python with grpcio")
-        }
-        None => {
-            eprintln!(
-                "\n*** SKIPPING python_interop: set HUREN_PYTHON to a python with grpcio \
-                 (bash .ci/run does) ***\n"
-            );
-            None
-        }
-    }
-}
-
-fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("python/health_check.py")
-}
+use huren_tests::python::python;
 
 fn run(python: &Path, args: &[String]) -> (bool, String) {
-    let output = Command::new(python)
-        .arg(script())
-        .args(args)
-        .output()
-        .expect("python runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
+    huren_tests::python::run(python, "health_check.py", args)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn python_grpcio_gets_serving_with_dev_certificates_and_is_refused_without() {
-    let Some(python) = python() else { return };
+    let Some(python) = python("python_interop") else {
+        return;
+    };
     let gw = TestGateway::start().await;
     let pki = gw.pki.path();
     let client = gw.pki.manifest.client("checkpoint", None).unwrap();

@@ -19,7 +19,7 @@ pub enum SignerError {
     },
     #[error("issuer key is not a PEM \"PRIVATE KEY\" (PKCS#8) document")]
     NotPem,
-    #[error("issuer key is neither an Ed25519 nor an ECDSA P-256 PKCS#8 key")]
+    #[error("issuer key is neither an Ed25519, an ECDSA P-256 nor an SM2 PKCS#8 key")]
     UnsupportedKey,
     #[error("signing failed")]
     Sign,
@@ -32,6 +32,7 @@ pub enum SignerError {
 enum Key {
     Ed25519(Ed25519KeyPair),
     P256(EcdsaKeyPair),
+    Sm2(Box<sm2::dsa::SigningKey>),
 }
 
 /// A region's code-signing issuer: its registry id and private key.
@@ -54,7 +55,7 @@ impl std::fmt::Debug for IssuerSigner {
 }
 
 impl IssuerSigner {
-    /// Loads a PKCS#8 PEM private key (Ed25519 or ECDSA P-256), as `huren certs init` writes them.
+    /// Loads a PKCS#8 PEM private key (Ed25519, ECDSA P-256 or SM2), as `huren certs init` writes them.
     pub fn from_pkcs8_pem(issuer_id: &str, pem: &str) -> Result<Self, SignerError> {
         use rustls_pki_types::PrivatePkcs8KeyDer;
         use rustls_pki_types::pem::PemObject;
@@ -71,6 +72,8 @@ impl IssuerSigner {
         } else if let Ok(k) = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng)
         {
             Key::P256(k)
+        } else if let Some(k) = sm2_signing_key(der) {
+            Key::Sm2(Box::new(k))
         } else {
             return Err(SignerError::UnsupportedKey);
         };
@@ -98,6 +101,15 @@ impl IssuerSigner {
         Self::from_pem_file(&entry.issuer.id, &dir.join(&entry.issuer.key))
     }
 
+    /// Issuer `issuer_id` of `region` in a dev PKI directory: the main one or an extra one
+    /// (Hunan's SM2 issuer), for tools and tests.
+    #[cfg(any(test, feature = "sim"))]
+    pub fn from_pki_issuer(dir: &Path, region: &str, issuer_id: &str) -> Result<Self, SignerError> {
+        let manifest = huren_certs::Manifest::load(dir)?;
+        let entry = manifest.issuer(region, issuer_id)?;
+        Self::from_pem_file(&entry.id, &dir.join(&entry.key))
+    }
+
     /// A fresh random key, for tests and benchmarks.
     pub fn generate(issuer_id: &str, algorithm: KeyAlgorithm) -> Result<Self, SignerError> {
         let rng = SystemRandom::new();
@@ -105,6 +117,10 @@ impl IssuerSigner {
             KeyAlgorithm::Ed25519 => Ed25519KeyPair::generate_pkcs8(&rng),
             KeyAlgorithm::EcdsaP256Sha256 => {
                 EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            }
+            KeyAlgorithm::Sm2Sm3 => {
+                let der = generate_sm2_pkcs8().ok_or(SignerError::Sign)?;
+                return Self::from_pkcs8_der(issuer_id, &der);
             }
         }
         .map_err(|_| SignerError::Sign)?;
@@ -119,6 +135,7 @@ impl IssuerSigner {
         match self.key {
             Key::Ed25519(_) => KeyAlgorithm::Ed25519,
             Key::P256(_) => KeyAlgorithm::EcdsaP256Sha256,
+            Key::Sm2(_) => KeyAlgorithm::Sm2Sm3,
         }
     }
 
@@ -127,6 +144,7 @@ impl IssuerSigner {
         let public_key = match &self.key {
             Key::Ed25519(k) => k.public_key().as_ref().to_vec(),
             Key::P256(k) => k.public_key().as_ref().to_vec(),
+            Key::Sm2(k) => k.verifying_key().to_sec1_bytes().to_vec(),
         };
         IssuerKey {
             algorithm: self.algorithm(),
@@ -136,6 +154,7 @@ impl IssuerSigner {
 
     /// Ed25519: the 64-byte signature. P-256: 64 bytes `r || s`, with `s` in the lower half of
     /// the group order so that each message has one accepted signature (ECDSA is malleable).
+    /// SM2: 64 bytes `r || s` over SM3 with the default signer id.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignerError> {
         match &self.key {
             Key::Ed25519(k) => Ok(k.sign(message).as_ref().to_vec()),
@@ -145,8 +164,28 @@ impl IssuerSigner {
                 normalise_low_s(&mut fixed);
                 Ok(fixed.to_vec())
             }
+            Key::Sm2(k) => {
+                use sm2::dsa::signature::Signer as _;
+                let sig: sm2::dsa::Signature =
+                    k.try_sign(message).map_err(|_| SignerError::Sign)?;
+                Ok(sig.to_vec())
+            }
         }
     }
+}
+
+/// An SM2 PKCS#8 document (the curve named by its GB/T OID) as a signer with the default id.
+fn sm2_signing_key(der: &[u8]) -> Option<sm2::dsa::SigningKey> {
+    use sm2::pkcs8::DecodePrivateKey as _;
+    let secret = sm2::SecretKey::from_pkcs8_der(der).ok()?;
+    sm2::dsa::SigningKey::new(crate::codec::verify::SM2_DEFAULT_ID, &secret).ok()
+}
+
+/// A fresh SM2 key as PKCS#8 DER, from the operating system's randomness.
+pub fn generate_sm2_pkcs8() -> Option<Vec<u8>> {
+    use sm2::pkcs8::EncodePrivateKey as _;
+    let secret = sm2::SecretKey::random(&mut rand::rngs::OsRng);
+    Some(secret.to_pkcs8_der().ok()?.as_bytes().to_vec())
 }
 
 #[cfg(test)]
@@ -190,5 +229,21 @@ mod tests {
             let signer = IssuerSigner::from_pki(dir.path(), region).unwrap();
             assert_eq!(signer.public_key().public_key, certified, "region {region}");
         }
+        // Hunan's SM2 issuer: its certificate names the SM2 curve and certifies the signing key.
+        let entry = manifest.issuer("430000", "hn-sm2-2026-01").unwrap();
+        let pem = std::fs::read(dir.path().join(&entry.cert)).unwrap();
+        let (_, pem) = x509_parser::pem::parse_x509_pem(&pem).unwrap();
+        let cert = pem.parse_x509().unwrap();
+        let curve = cert.public_key().algorithm.parameters.as_ref().unwrap();
+        assert_eq!(
+            curve.as_oid().unwrap().to_id_string(),
+            "1.2.156.10197.1.301"
+        );
+        let signer = IssuerSigner::from_pki_issuer(dir.path(), "430000", &entry.id).unwrap();
+        assert_eq!(signer.algorithm(), KeyAlgorithm::Sm2Sm3);
+        assert_eq!(
+            signer.public_key().public_key,
+            cert.public_key().subject_public_key.data.to_vec()
+        );
     }
 }

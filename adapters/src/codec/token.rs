@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 use crate::adapter::ReadContext;
 use crate::codec::{Armor, IssuerSigner, MAX_PAYLOAD_LEN, SignedParts, verify};
 use crate::model::{CodeError, NativeReading, Person, RegionCode, ResidentId, Source};
+use crate::status_list::StatusRef;
 use crate::trust::{IssuerKey, KeyAlgorithm, TrustView};
 
 /// How far in the future a signing time may lie before the payload is called malformed: phones'
@@ -40,10 +41,17 @@ pub struct SignedFormat {
     pub region: RegionCode,
     /// Distinct per region; the adapter set routes on it.
     pub prefix: &'static str,
+    /// The prefix of the format's next version (v2), whose codes carry a status-list reference
+    /// in their signed serial (`list_id << 32 | index`, see [`StatusRef`]). Same layout, so a
+    /// v1 code keeps today's behaviour; `None`: the region has no status lists.
+    pub status_prefix: Option<&'static str>,
     /// Between body and signature; never produced by the armor.
     pub separator: char,
     pub armor: Armor,
     pub algorithm: KeyAlgorithm,
+    /// A second algorithm the region's issuers may sign with. The registry lists each issuer
+    /// with one key, so the issuer a code names decides which of the two its signature is in.
+    pub second_algorithm: Option<KeyAlgorithm>,
     pub layout: &'static [Field],
 }
 
@@ -58,6 +66,9 @@ pub struct Claims {
     pub label: String,
     pub valid_until: OffsetDateTime,
     pub checked_in_at: Option<OffsetDateTime>,
+    /// Where the code's status lives in its issuer's status lists: `Some` exactly for codes of
+    /// the format's v2 ([`SignedFormat::status_prefix`]), whose serial is this reference.
+    pub status_ref: Option<StatusRef>,
 }
 
 /// The fields as text, before the signature is checked: nothing here is trusted yet.
@@ -81,14 +92,29 @@ impl SignedFormat {
         }
     }
 
-    /// Allocation-free: does the payload start with this format's prefix?
+    /// May this region's issuers sign with `algorithm`?
+    pub fn signs_with(&self, algorithm: KeyAlgorithm) -> bool {
+        algorithm == self.algorithm || self.second_algorithm == Some(algorithm)
+    }
+
+    /// Allocation-free: does the payload start with this format's prefix (either version)?
     pub fn claims(&self, payload: &str) -> bool {
         payload.starts_with(self.prefix)
+            || self.status_prefix.is_some_and(|p| payload.starts_with(p))
+    }
+
+    /// The payload after its prefix, and whether it is a v2 code (one with a status reference).
+    fn strip<'p>(&self, payload: &'p str) -> Option<(&'p str, bool)> {
+        if let Some(rest) = payload.strip_prefix(self.prefix) {
+            return Some((rest, false));
+        }
+        let rest = payload.strip_prefix(self.status_prefix?)?;
+        Some((rest, true))
     }
 
     /// Signs `claims` into a payload. Refuses values the wire cannot carry unambiguously.
     pub fn encode(&self, claims: &Claims, signer: &IssuerSigner) -> Result<String, CodeError> {
-        if signer.algorithm() != self.algorithm {
+        if !self.signs_with(signer.algorithm()) {
             return Err(CodeError::Unsupported(format!(
                 "region {} signs with {:?}, the signer holds a {:?} key",
                 self.region,
@@ -105,6 +131,18 @@ impl SignedFormat {
         if claims.checked_in_at.is_some_and(|c| c > claims.signed_at) {
             return Err(self.malformed("check-in lies after the signing time"));
         }
+        let (prefix, serial) = match claims.status_ref {
+            None => (self.prefix, claims.serial),
+            Some(r) => {
+                let prefix = self.status_prefix.ok_or_else(|| {
+                    CodeError::Unsupported(format!("region {} has no status lists", self.region))
+                })?;
+                if StatusRef::from_serial(r.to_serial()) != Some(r) {
+                    return Err(self.malformed("status index past what one list holds"));
+                }
+                (prefix, r.to_serial())
+            }
+        };
         let mut body = String::with_capacity(128);
         for (i, field) in self.layout.iter().enumerate() {
             if i > 0 {
@@ -113,7 +151,7 @@ impl SignedFormat {
             match field {
                 Field::Issuer => body.push_str(&claims.issuer),
                 Field::SignedAt => body.push_str(&claims.signed_at.unix_timestamp().to_string()),
-                Field::Serial => body.push_str(&claims.serial.to_string()),
+                Field::Serial => body.push_str(&serial.to_string()),
                 Field::ResidentId => body.push_str(claims.id.expose()),
                 Field::Name => body.push_str(&claims.name),
                 Field::Label => body.push_str(&claims.label),
@@ -127,7 +165,7 @@ impl SignedFormat {
             }
         }
         let mut payload = String::with_capacity(256);
-        payload.push_str(self.prefix);
+        payload.push_str(prefix);
         payload.push_str(&self.armor.encode(body.as_bytes()));
         let signature = signer
             .sign(payload.as_bytes())
@@ -137,18 +175,19 @@ impl SignedFormat {
         Ok(payload)
     }
 
-    /// Splits a payload into the text its signature covers, the decoded body and the signature.
-    fn decode<'p>(&self, payload: &'p str) -> Result<(&'p str, Vec<u8>, Vec<u8>), CodeError> {
+    /// Splits a payload into the text its signature covers, the decoded body, the signature, and
+    /// whether it is a v2 code.
+    fn decode<'p>(&self, payload: &'p str) -> Result<Decoded<'p>, CodeError> {
         if payload.len() > MAX_PAYLOAD_LEN {
             return Err(self.malformed("payload longer than any QR code holds"));
         }
-        let rest = payload
-            .strip_prefix(self.prefix)
+        let (rest, listed) = self
+            .strip(payload)
             .ok_or_else(|| self.malformed("wrong prefix"))?;
         let (body_text, sig_text) = rest
             .split_once(self.separator)
             .ok_or_else(|| self.malformed("no signature"))?;
-        let signed = &payload[..self.prefix.len() + body_text.len()];
+        let signed = &payload[..payload.len() - rest.len() + body_text.len()];
         let body = self
             .armor
             .decode(body_text)
@@ -157,7 +196,7 @@ impl SignedFormat {
             .armor
             .decode(sig_text)
             .ok_or_else(|| self.malformed("signature is not valid armor"))?;
-        Ok((signed, body, signature))
+        Ok((signed, body, signature, listed))
     }
 
     /// The issuer a body names, its signing time and the registry's key for it then.
@@ -179,7 +218,7 @@ impl SignedFormat {
         if self.algorithm != KeyAlgorithm::Ed25519 || !self.claims(payload) {
             return None;
         }
-        let (signed, body, signature) = self.decode(payload).ok()?;
+        let (signed, body, signature, _) = self.decode(payload).ok()?;
         let body = std::str::from_utf8(&body).ok()?;
         let (_, _, key) = self.signer(&self.split_fields(body).ok()?, trust).ok()?;
         if key.algorithm != KeyAlgorithm::Ed25519 {
@@ -196,7 +235,7 @@ impl SignedFormat {
     /// time (or finds it among those a batch check passed), then checks the fields and the
     /// validity window.
     pub fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<Claims, CodeError> {
-        let (signed, body, signature) = self.decode(payload)?;
+        let (signed, body, signature, listed) = self.decode(payload)?;
         let body = std::str::from_utf8(&body).map_err(|_| self.malformed("body is not UTF-8"))?;
         let raw = self.split_fields(body)?;
         let (issuer, signed_at, key) = self.signer(&raw, ctx.trust)?;
@@ -205,7 +244,13 @@ impl SignedFormat {
             && ctx
                 .verified
                 .is_some_and(|v| v.holds(&key.public_key, signed.as_bytes(), &signature));
-        if !batched && !verify::verify(&key, self.algorithm, signed.as_bytes(), &signature) {
+        // The registry's key names the algorithm, within the two this format allows.
+        let expected = if self.signs_with(key.algorithm) {
+            key.algorithm
+        } else {
+            self.algorithm
+        };
+        if !batched && !verify::verify(&key, expected, signed.as_bytes(), &signature) {
             return Err(CodeError::BadSignature {
                 issuer: issuer.to_string(),
             });
@@ -221,6 +266,13 @@ impl SignedFormat {
             .filter(|s| is_decimal(s))
             .and_then(|s| s.parse::<u64>().ok())
             .ok_or_else(|| self.malformed("serial is not a decimal number"))?;
+        let status_ref =
+            match listed {
+                false => None,
+                true => Some(StatusRef::from_serial(serial).ok_or_else(|| {
+                    self.malformed("a v2 code's serial holds no status-list index")
+                })?),
+            };
         let checked_in_at = match raw.checked_in_at {
             Some(_) => Some(self.time(raw.checked_in_at, "check-in time")?),
             None => None,
@@ -246,6 +298,7 @@ impl SignedFormat {
             label: label.to_string(),
             valid_until,
             checked_in_at,
+            status_ref,
         })
     }
 
@@ -264,6 +317,7 @@ impl SignedFormat {
             valid_until: Some(claims.valid_until),
             source: Source::OfflineSigned,
             checked_in_at: claims.checked_in_at,
+            status_ref: claims.status_ref,
             notes: Vec::new(),
         }
     }
@@ -300,6 +354,9 @@ impl SignedFormat {
             .ok_or_else(|| self.malformed(format!("{what} is not a Unix time")))
     }
 }
+
+/// The signed text, the body, the signature, and whether the code is a v2 (status-listed) one.
+type Decoded<'p> = (&'p str, Vec<u8>, Vec<u8>, bool);
 
 /// Digits only: `str::parse` would also take a leading `+`.
 fn is_decimal(s: &str) -> bool {

@@ -29,6 +29,7 @@ pub fn verify(key: &IssuerKey, expected: KeyAlgorithm, message: &[u8], signature
     match key.algorithm {
         KeyAlgorithm::Ed25519 => verify_ed25519(&key.public_key, message, signature),
         KeyAlgorithm::EcdsaP256Sha256 => verify_p256(&key.public_key, message, signature),
+        KeyAlgorithm::Sm2Sm3 => verify_sm2(&key.public_key, message, signature),
     }
 }
 
@@ -76,6 +77,26 @@ pub fn verify_p256(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool 
         .is_ok()
 }
 
+/// SM2 over SM3 with the standard's default signer id. The crate refuses `r` or `s` outside
+/// `[1, n - 1]`, and an SM2 signature has exactly one valid form per message and nonce.
+pub fn verify_sm2(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    use sm2::dsa::signature::Verifier as _;
+    let Ok(signature) = sm2::dsa::Signature::from_slice(signature) else {
+        return false;
+    };
+    sm2_key(public_key).is_some_and(|key| key.verify(message, &signature).is_ok())
+}
+
+/// The SM2 verifying key of a SEC1 point, under the default signer id (whose hash `Z` the key
+/// precomputes, so each code's check hashes only its message).
+pub fn sm2_key(public_key: &[u8]) -> Option<sm2::dsa::VerifyingKey> {
+    let point = sm2::PublicKey::from_sec1_bytes(public_key).ok()?;
+    sm2::dsa::VerifyingKey::new(SM2_DEFAULT_ID, point).ok()
+}
+
+/// GB/T 35276's default distinguishing identifier, which every SM2 code signer here uses.
+pub const SM2_DEFAULT_ID: &str = "1234567812345678";
+
 /// Replaces a high `s` in `r || s` by `n - s` (an equally valid signature of the same message).
 pub(crate) fn normalise_low_s(sig: &mut [u8; 64]) {
     if sig[32..] <= P256_HALF_N[..] {
@@ -113,6 +134,30 @@ mod tests {
             }
             assert!(!verify(&key, KeyAlgorithm::EcdsaP256Sha256, b"msg", &twin));
         }
+    }
+
+    #[test]
+    fn sm2_signs_and_verifies_and_a_forged_or_p256_signature_is_refused() {
+        let signer = IssuerSigner::generate("t", KeyAlgorithm::Sm2Sm3).unwrap();
+        let key = signer.public_key();
+        assert_eq!(key.public_key.len(), 65);
+        let sig = signer.sign(b"msg").unwrap();
+        assert_eq!(sig.len(), 64);
+        assert!(verify(&key, KeyAlgorithm::Sm2Sm3, b"msg", &sig));
+        assert!(!verify(&key, KeyAlgorithm::Sm2Sm3, b"msG", &sig));
+        let mut flipped = sig.clone();
+        flipped[40] ^= 1;
+        assert!(!verify(&key, KeyAlgorithm::Sm2Sm3, b"msg", &flipped));
+        assert!(!verify(&key, KeyAlgorithm::EcdsaP256Sha256, b"msg", &sig));
+        // A P-256 point is (almost surely) not on the SM2 curve, and never verifies an SM2 code.
+        let p256 = IssuerSigner::generate("p", KeyAlgorithm::EcdsaP256Sha256).unwrap();
+        let wrong_curve = IssuerKey {
+            algorithm: KeyAlgorithm::Sm2Sm3,
+            public_key: p256.public_key().public_key,
+        };
+        assert!(!verify(&wrong_curve, KeyAlgorithm::Sm2Sm3, b"msg", &sig));
+        assert!(!verify(&key, KeyAlgorithm::Sm2Sm3, b"msg", &[0u8; 64]));
+        assert!(!verify(&key, KeyAlgorithm::Sm2Sm3, b"msg", &sig[..63]));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -41,6 +42,16 @@ struct Entry {
 pub struct StatusCache {
     capacity: usize,
     entries: Mutex<HashMap<(RegionCode, CacheKey), Entry>>,
+    /// Look-ups answered and not answered, for the operator's hit ratio.
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+/// How often the cache answered since the node started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheCounts {
+    pub hits: u64,
+    pub misses: u64,
 }
 
 impl StatusCache {
@@ -48,6 +59,8 @@ impl StatusCache {
         Self {
             capacity,
             entries: Mutex::new(HashMap::new()),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
@@ -58,10 +71,16 @@ impl StatusCache {
     /// A fresh cached answer, marked [`Source::Cached`].
     pub fn get(&self, region: RegionCode, key: &CacheKey, now: Instant) -> Option<NativeReading> {
         let map = self.lock();
-        let entry = map.get(&(region, key.clone()))?;
-        if entry.expires <= now {
-            return None;
-        }
+        let fresh = map
+            .get(&(region, key.clone()))
+            .filter(|entry| entry.expires > now);
+        let counter = if fresh.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        let entry = fresh?;
         let mut reading = entry.reading.clone();
         reading.source = Source::Cached;
         reading.notes.push(format!(
@@ -119,6 +138,13 @@ impl StatusCache {
 
     pub fn len(&self) -> usize {
         self.lock().len()
+    }
+
+    pub fn counts(&self) -> CacheCounts {
+        CacheCounts {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+        }
     }
 
     pub fn is_empty(&self) -> bool {

@@ -16,6 +16,40 @@ use crate::net::error::NetError;
 use crate::net::verify::PinnedVerifier;
 use crate::trust::StatusService;
 
+/// A TLS client for HTTP/2 that accepts only a certificate chaining to `ca_der` and naming exactly
+/// `spiffe_id`, presenting `identity` when given: how the gateway reaches anything whose identity
+/// the registry pins (a region's status service, another node).
+pub fn pinned_client_config(
+    ca_der: &[u8],
+    spiffe_id: &str,
+    identity: Option<&ClientIdentity>,
+) -> Result<rustls::ClientConfig, NetError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = PinnedVerifier::new(ca_der, spiffe_id, provider.clone())
+        .map_err(|e| NetError::Identity(e.to_string()))?;
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| NetError::Tls(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier));
+    let mut config = match identity {
+        Some(id) => {
+            let bad = |e: String| NetError::Tls(format!("client identity: {e}"));
+            let chain = CertificateDer::pem_slice_iter(id.cert_pem.as_bytes())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| bad(e.to_string()))?;
+            let key = PrivateKeyDer::from_pem_slice(id.key_pem.as_bytes())
+                .map_err(|e| bad(e.to_string()))?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| bad(e.to_string()))?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(config)
+}
+
 /// Largest answer body read from a status service.
 const MAX_BODY: usize = 256 * 1024;
 const KEEPALIVE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
@@ -49,29 +83,7 @@ impl Channel {
         let host = authority.host().trim_matches(['[', ']']).to_string();
         let port = authority.port_u16().unwrap_or(443);
         let server_name = ServerName::try_from(host.clone()).map_err(|_| bad("bad host"))?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let verifier = PinnedVerifier::new(&service.ca_der, &service.spiffe_id, provider.clone())
-            .map_err(|e| NetError::Identity(e.to_string()))?;
-        let builder = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| NetError::Tls(e.to_string()))?
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier));
-        let mut config = match identity {
-            Some(id) => {
-                let bad = |e: String| NetError::Tls(format!("client identity: {e}"));
-                let chain = CertificateDer::pem_slice_iter(id.cert_pem.as_bytes())
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| bad(e.to_string()))?;
-                let key = PrivateKeyDer::from_pem_slice(id.key_pem.as_bytes())
-                    .map_err(|e| bad(e.to_string()))?;
-                builder
-                    .with_client_auth_cert(chain, key)
-                    .map_err(|e| bad(e.to_string()))?
-            }
-            None => builder.with_no_client_auth(),
-        };
-        config.alpn_protocols = vec![b"h2".to_vec()];
+        let config = pinned_client_config(&service.ca_der, &service.spiffe_id, identity)?;
         Ok(Self {
             scheme_authority: format!("https://{authority}"),
             host,

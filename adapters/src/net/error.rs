@@ -6,6 +6,8 @@ use crate::model::RegionCode;
 pub enum NetError {
     #[error("the registry lists no status service for region {0}")]
     NoService(RegionCode),
+    #[error("region {0} is served by another node of the federation, not read from this one")]
+    NotServed(RegionCode),
     #[error("the registry's status service URL {url:?} is unusable: {detail}")]
     BadUrl { url: String, detail: String },
     #[error("cannot connect to the status service: {0}")]

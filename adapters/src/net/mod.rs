@@ -12,7 +12,8 @@
 //! [`StatusClient::follow`] follows a region's change feed (see [`crate::sim`] for the
 //! protocol) for the gateway's WatchManifest, and drops cached answers a change makes stale.
 //! [`StatusClient::fetch_revocation_list`] fetches a region's signed revocation list over the
-//! same pinned connection, for the adapter that checks and installs it.
+//! same pinned connection, for the adapter that checks and installs it;
+//! [`StatusClient::fetch_status_list`] fetches an issuer's signed status lists and deltas.
 
 #[cfg(any(test, feature = "sim"))]
 pub mod bench;
@@ -22,6 +23,7 @@ mod conn;
 pub mod error;
 pub mod feed;
 pub mod revocations;
+pub mod status_lists;
 pub mod verify;
 pub mod wire;
 
@@ -43,6 +45,7 @@ pub use feed::{Change, FeedEvent, FeedFollower, FollowFrom};
 use breaker::{Admission, Breaker};
 use cache::{CacheKey, StatusCache};
 use conn::Channel;
+pub use conn::pinned_client_config;
 
 /// The certificate the client presents to services that ask for one (the gateway's own).
 #[derive(Clone)]
@@ -95,6 +98,10 @@ pub struct ClientConfig {
     pub cache_capacity: usize,
     /// Presented to services that require a client certificate.
     pub identity: Option<ClientIdentity>,
+    /// The regions this node serves in a federation; `None`: every region. A region outside
+    /// the set is never called from here: its data stays inside the node that serves it, and
+    /// federation forwards the read there.
+    pub served: Option<std::collections::BTreeSet<RegionCode>>,
 }
 
 impl Default for ClientConfig {
@@ -105,6 +112,7 @@ impl Default for ClientConfig {
             breaker: BreakerConfig::default(),
             cache_capacity: 100_000,
             identity: None,
+            served: None,
         }
     }
 }
@@ -193,6 +201,11 @@ impl StatusClient {
         self.inner.cache.len()
     }
 
+    /// How often the cache answered a look-up, and how often it could not.
+    pub fn cache_counts(&self) -> cache::CacheCounts {
+        self.inner.cache.counts()
+    }
+
     /// Asks the service once per attempt, retrying while it makes sense and the deadline allows.
     async fn ask(
         &self,
@@ -277,6 +290,7 @@ fn reading(
         valid_until: None,
         source: Source::Online,
         checked_in_at: None,
+        status_ref: None,
         notes: Vec::new(),
     })
 }
@@ -328,6 +342,11 @@ impl StatusLookup for StatusClient {
     ) -> Result<ReadOutcome, CodeError> {
         let now = Instant::now();
         let degrade = |why: NetError| Ok(ReadOutcome::Degraded(degraded(region, query, &why)));
+        if let Some(served) = &self.inner.config.served
+            && !served.contains(&region)
+        {
+            return degrade(NetError::NotServed(region));
+        }
         if now >= deadline {
             return degrade(NetError::Deadline);
         }

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use http::{Method, StatusCode};
+use http::StatusCode;
 
 use crate::model::RegionCode;
 use crate::net::wire::REVOCATIONS_PATH;
@@ -21,21 +21,15 @@ impl StatusClient {
         max_len: usize,
         deadline: Instant,
     ) -> Result<String, NetError> {
-        let service = trust
-            .status_service(region)
-            .ok_or(NetError::NoService(region))?;
-        let channel = self.channel(region, &service)?;
-        let call = channel.request_limited(Method::GET, REVOCATIONS_PATH, None, max_len);
-        let (status, body) =
-            tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), call)
-                .await
-                .map_err(|_| NetError::Deadline)??;
+        let (status, body) = self
+            .get_bytes(region, trust, REVOCATIONS_PATH, max_len, deadline)
+            .await?;
         if status != StatusCode::OK {
             return Err(NetError::Status {
                 status: status.as_u16(),
                 message: String::from_utf8_lossy(&body).chars().take(200).collect(),
             });
         }
-        String::from_utf8(body.to_vec()).map_err(|e| NetError::Garbage(e.to_string()))
+        String::from_utf8(body).map_err(|e| NetError::Garbage(e.to_string()))
     }
 }

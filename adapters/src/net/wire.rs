@@ -116,6 +116,28 @@ pub const CHANGES_PATH: &str = "/v1/changes";
 pub const HEALTH_PATH: &str = "/v1/health";
 /// Guangdong only: the issuer's signed revocation list (`text/plain`, `YKMRL1.…`).
 pub const REVOCATIONS_PATH: &str = "/v1/revocations";
+/// The issuer's status lists the service publishes (JSON [`StatusListIndex`]).
+pub const STATUS_LISTS_PATH: &str = "/v1/status-lists";
+/// One status list: `?issuer=<id>&list=<list id>[&since=<sequence>]`. 200 with the signed list
+/// (`HRSL…`) or, when `since` is a version the service still keeps, a delta (`HRSD…`), as
+/// `application/octet-stream`; 204 when `since` is already the current version.
+pub const STATUS_LIST_PATH: &str = "/v1/status-list";
+/// Most lists one index names.
+pub const MAX_INDEXED_LISTS: usize = 64;
+
+/// Which status lists a service (or, later, a peer node) holds, and their current sequences.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusListIndex {
+    pub lists: Vec<IndexedList>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexedList {
+    pub issuer: String,
+    pub list_id: u32,
+    pub sequence: u64,
+}
+
 /// Longest a change long-poll is held open.
 pub const MAX_WAIT_MS: u64 = 30_000;
 /// Most changes in one answer.

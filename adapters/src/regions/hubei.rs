@@ -19,9 +19,11 @@ use crate::trust::KeyAlgorithm;
 pub const FORMAT: SignedFormat = SignedFormat {
     region: RegionCode::HUBEI,
     prefix: "HBJKM1.",
+    status_prefix: Some("HBJKM2."),
     separator: '.',
     armor: Armor::Base64Url,
     algorithm: KeyAlgorithm::Ed25519,
+    second_algorithm: None,
     layout: &[
         Field::Issuer,
         Field::SignedAt,

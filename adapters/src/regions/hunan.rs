@@ -9,6 +9,8 @@
 //!
 //! Times are Unix seconds; `status` is 绿码 / 黄码 / 红码. The signature is ECDSA P-256 with
 //! SHA-256 over the ASCII text `EHC1:430000:<HEX(body)>`, 64 bytes `r || s` with low `s`.
+//! An issuer the registry lists with an SM2 key (the national e-health card's own standard, GB/T
+//! 32918 with SM3) signs the same text with SM2 instead: 64 bytes `r || s`.
 
 use crate::codec::{Armor, Field, SignedFormat};
 use crate::model::RegionCode;
@@ -17,9 +19,11 @@ use crate::trust::KeyAlgorithm;
 pub const FORMAT: SignedFormat = SignedFormat {
     region: RegionCode::HUNAN,
     prefix: "EHC1:430000:",
+    status_prefix: Some("EHC2:430000:"),
     separator: ':',
     armor: Armor::HexUpper,
     algorithm: KeyAlgorithm::EcdsaP256Sha256,
+    second_algorithm: Some(KeyAlgorithm::Sm2Sm3),
     layout: &[
         Field::ResidentId,
         Field::Name,
@@ -64,6 +68,38 @@ mod tests {
                 .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
         );
         assert_eq!(sig.len(), 128, "64-byte r || s");
+    }
+
+    #[tokio::test]
+    async fn an_sm2_issuer_signs_codes_that_read_and_a_forged_one_is_refused() {
+        use crate::adapter::RegionAdapter;
+        use crate::codec::IssuerSigner;
+        use crate::testing::{FakeLookup, KeyRing, context, flat};
+        let signer = IssuerSigner::generate("hn-sm2-2026-01", KeyAlgorithm::Sm2Sm3).unwrap();
+        let ring = KeyRing::new().with_signer(RegionCode::HUNAN, &signer);
+        let lookup = FakeLookup::new();
+        let ctx = context(&ring, &lookup, NOW);
+        let payload = issue(RegionCode::HUNAN, &request("黄码"), &signer, NOW).unwrap();
+        let reading = RegionAdapter::read(&FORMAT, &payload, &ctx)
+            .await
+            .map(flat)
+            .unwrap();
+        assert_eq!(reading.native_label, "黄码");
+        assert_eq!(reading.issuer_id.as_deref(), Some("hn-sm2-2026-01"));
+
+        let forged = test_kit::forge_label(&FORMAT, &payload, "黄码", "绿码");
+        assert!(matches!(
+            RegionAdapter::read(&FORMAT, &forged, &ctx).await,
+            Err(CodeError::BadSignature { .. })
+        ));
+        // The same issuer id listed with a P-256 key: the SM2 signature does not pass under it.
+        let p256 = IssuerSigner::generate("hn-sm2-2026-01", KeyAlgorithm::EcdsaP256Sha256).unwrap();
+        let ring = KeyRing::new().with_signer(RegionCode::HUNAN, &p256);
+        let ctx = context(&ring, &lookup, NOW);
+        assert!(matches!(
+            RegionAdapter::read(&FORMAT, &payload, &ctx).await,
+            Err(CodeError::BadSignature { .. })
+        ));
     }
 
     #[test]

@@ -3,12 +3,15 @@
 //! | region | module | transport | payload prefix |
 //! |---|---|---|---|
 //! | 330000 Zhejiang | [`zhejiang`] | online | `https://hzgov.huren.dev/healthAct/index.html?stateCouncilBarCode=` |
-//! | 440000 Guangdong | [`guangdong`] | offline, Ed25519 | `YKM1.` |
+//! | 440000 Guangdong | [`guangdong`] | offline, Ed25519 | `YKM1.`, v2 `YKM2.` |
 //! | 510000 Sichuan | [`sichuan`] | offline P-256 + optional online | `TFJKT1.` |
-//! | 430000 Hunan | [`hunan`] | offline, P-256 | `EHC1:430000:` |
+//! | 430000 Hunan | [`hunan`] | offline, P-256 | `EHC1:430000:`, v2 `EHC2:430000:` |
 //! | 410000 Henan | [`henan`] | online | `https://yushiban.huren.dev/jkm/q?code=` |
-//! | 420000 Hubei | [`hubei`] | offline, Ed25519 | `HBJKM1.` |
-//! | 000000 national | [`national`] | offline, Ed25519 | `FYJKXXM1.` |
+//! | 420000 Hubei | [`hubei`] | offline, Ed25519 | `HBJKM1.`, v2 `HBJKM2.` |
+//! | 000000 national | [`national`] | offline, Ed25519 | `FYJKXXM1.`, v2 `FYJKXXM2.` |
+//!
+//! A v2 code is the same body under the v2 prefix, its serial naming its entry in the issuer's
+//! signed status list ([`crate::status_list`]); [`status_lists`] keeps a node's lists fresh.
 
 use std::sync::Arc;
 
@@ -25,6 +28,7 @@ pub mod national;
 pub mod online;
 pub mod sichuan;
 mod signed;
+pub mod status_lists;
 #[cfg(test)]
 mod test_kit;
 pub mod zhejiang;

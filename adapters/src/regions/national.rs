@@ -17,9 +17,11 @@ use crate::trust::KeyAlgorithm;
 pub const FORMAT: SignedFormat = SignedFormat {
     region: RegionCode::NATIONAL,
     prefix: "FYJKXXM1.",
+    status_prefix: Some("FYJKXXM2."),
     separator: '.',
     armor: Armor::Base64Url,
     algorithm: KeyAlgorithm::Ed25519,
+    second_algorithm: None,
     layout: &[
         Field::Issuer,
         Field::Serial,

@@ -24,9 +24,11 @@ use crate::trust::KeyAlgorithm;
 pub const FORMAT: SignedFormat = SignedFormat {
     region: RegionCode::SICHUAN,
     prefix: "TFJKT1.",
+    status_prefix: None,
     separator: '.',
     armor: Armor::Base64Url,
     algorithm: KeyAlgorithm::EcdsaP256Sha256,
+    second_algorithm: None,
     layout: &[
         Field::Issuer,
         Field::Serial,
@@ -92,6 +94,7 @@ fn merge(signed: NativeReading, live: NativeReading) -> NativeReading {
         valid_until: signed.valid_until,
         source: live.source,
         checked_in_at: None,
+        status_ref: signed.status_ref,
         notes,
     }
 }

@@ -16,10 +16,13 @@ use time::OffsetDateTime;
 use crate::model::{RegionCode, ResidentId};
 use crate::net::wire::{
     CHANGES_PATH, ChangesResponse, ErrorBody, HEALTH_PATH, LOOKUP_PATH, LookupRequest,
-    LookupResponse, MAX_CHANGES, MAX_WAIT_MS, REVOCATIONS_PATH,
+    LookupResponse, MAX_CHANGES, MAX_WAIT_MS, REVOCATIONS_PATH, STATUS_LIST_PATH,
+    STATUS_LISTS_PATH,
 };
 use crate::sim::Faults;
+use crate::sim::lists::PublishError;
 use crate::sim::store::{PersonRecord, Store};
+use crate::status_list::Served;
 
 /// Largest request body the service reads.
 const MAX_BODY: usize = 4 * 1024;
@@ -39,6 +42,8 @@ pub struct AppState {
     pub stats: Arc<Stats>,
     /// The region's issuer, for regions that publish a signed revocation list.
     pub signer: Option<Arc<crate::codec::IssuerSigner>>,
+    /// The issuer's status lists, for regions whose codes have a v2 with a status reference.
+    pub lists: Option<Arc<crate::sim::lists::Publisher>>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -47,6 +52,8 @@ pub fn router(state: AppState) -> Router {
         .route(CHANGES_PATH, get(changes))
         .route(HEALTH_PATH, get(health))
         .route(REVOCATIONS_PATH, get(revocations))
+        .route(STATUS_LISTS_PATH, get(status_list_index))
+        .route(STATUS_LIST_PATH, get(status_list))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
@@ -252,4 +259,80 @@ async fn revocations(State(state): State<AppState>) -> Response {
             e.to_string(),
         ),
     }
+}
+
+/// Which status lists the issuer publishes, each brought up to date first.
+async fn status_list_index(State(state): State<AppState>) -> Response {
+    if let Some(fault) = inject(&state).await {
+        return fault;
+    }
+    let Some(lists) = &state.lists else {
+        return no_lists(&state);
+    };
+    match lists.index(&state.store, list_fault(&state), OffsetDateTime::now_utc()) {
+        Ok(index) => axum::Json(index).into_response(),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unavailable",
+            e.to_string(),
+        ),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ListQuery {
+    issuer: String,
+    list: u32,
+    since: Option<u64>,
+}
+
+/// One status list, whole or as a delta since the asker's version; 204 when that is current.
+async fn status_list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Response {
+    if let Some(fault) = inject(&state).await {
+        return fault;
+    }
+    let Some(lists) = &state.lists else {
+        return no_lists(&state);
+    };
+    let served = lists.serve(
+        &state.store,
+        (&q.issuer, q.list),
+        q.since,
+        list_fault(&state),
+        OffsetDateTime::now_utc(),
+    );
+    let bytes = |body: Vec<u8>| {
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/octet-stream")],
+            body,
+        )
+            .into_response()
+    };
+    match served {
+        Ok(Served::Current) => StatusCode::NO_CONTENT.into_response(),
+        Ok(Served::Delta(body) | Served::Whole(body)) => bytes(body),
+        Err(PublishError::NoSuchList) => error(
+            StatusCode::NOT_FOUND,
+            "unknown_code",
+            format!("no status list {} of issuer {}", q.list, q.issuer),
+        ),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unavailable",
+            e.to_string(),
+        ),
+    }
+}
+
+fn list_fault(state: &AppState) -> Option<crate::sim::ListFault> {
+    state.faults.lock().ok().and_then(|f| f.status_lists)
+}
+
+fn no_lists(state: &AppState) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "unknown_code",
+        format!("region {} publishes no status lists", state.region),
+    )
 }

@@ -4,7 +4,8 @@
 //! A service presents its region's TLS identity from the dev PKI
 //! (`spiffe://huren.dev/region/<code>/role/service/status`), keeps per-person records (in memory,
 //! or one JSON file per person under `--data`, replaced atomically and fsynced), issues codes,
-//! changes statuses, answers lookups and publishes a change feed.
+//! changes statuses, answers lookups and publishes a change feed; the offline-signed regions also
+//! publish their issuer's signed status list of v2 codes ([`lists`]).
 //!
 //! The wire protocol they speak is the status client's: see [`crate::net::wire`].
 //!
@@ -24,6 +25,7 @@
 pub mod dev_trust;
 mod http;
 pub mod issue;
+pub mod lists;
 pub mod store;
 mod tls;
 
@@ -43,6 +45,7 @@ use crate::trust::StatusService;
 
 pub use dev_trust::DevServices;
 pub use issue::{IssueInput, Issued};
+pub use lists::ListFault;
 pub use store::{PersonRecord, Store, StoreError};
 
 /// Most TLS connections one service serves at once.
@@ -86,6 +89,8 @@ pub struct Faults {
     pub garbage_bodies: bool,
     /// Present a certificate from the region's CA naming another SPIFFE id.
     pub wrong_identity: bool,
+    /// Publish a status list a node must refuse instead of the good one.
+    pub status_lists: Option<ListFault>,
 }
 
 /// How to run one region's reference service.
@@ -153,12 +158,22 @@ pub async fn spawn(config: ServiceConfig) -> Result<ServiceHandle, ServiceError>
     let store = tokio::task::spawn_blocking(move || Store::open(data.as_deref()))
         .await
         .map_err(|e| ServiceError::Task(e.to_string()))??;
-    let signer = if issue::revokes_on_change(config.region) {
+    let publishes_lists =
+        crate::regions::signed_format(config.region).is_some_and(|f| f.status_prefix.is_some());
+    let signer = if issue::revokes_on_change(config.region) || publishes_lists {
         let signer = crate::codec::IssuerSigner::from_pki(&config.pki, config.region.as_str())
             .map_err(|e| ServiceError::Pki(e.to_string()))?;
         Some(Arc::new(signer))
     } else {
         None
+    };
+    let lists = match (&signer, publishes_lists) {
+        (Some(signer), true) => Some(Arc::new(lists::Publisher::new(
+            config.region,
+            signer.clone(),
+            OffsetDateTime::now_utc(),
+        ))),
+        _ => None,
     };
     let listener = listen(config.listen)?;
     let addr = listener
@@ -173,6 +188,7 @@ pub async fn spawn(config: ServiceConfig) -> Result<ServiceHandle, ServiceError>
         faults: Arc::new(Mutex::new(config.faults.clone())),
         stats: Arc::new(http::Stats::default()),
         signer,
+        lists,
     };
     let (shutdown, shutdown_rx) = watch::channel(false);
     let task = tokio::spawn(serve(

@@ -6,7 +6,7 @@
 //! Another process (`huren region set-status`) may write records into the same directory; the
 //! service picks them up with [`Store::rescan`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 
 use crate::model::ResidentId;
 use crate::net::wire::ChangeEntry;
+use crate::status_list::{CodeStatus, StatusBits};
 
 /// Most records one reference service loads: a bound on start-up and rescans.
 const MAX_PEOPLE: usize = 5_000_000;
@@ -36,6 +37,46 @@ pub struct PersonRecord {
     /// Codes the region withdrew before they expired (Guangdong's revocation list names them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub revoked: Vec<String>,
+    /// The person's v2 codes: their entries in the region's status list and what the region
+    /// says of each now.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listed: Vec<ListedCode>,
+}
+
+/// A v2 code's entry in the region's status list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedCode {
+    pub index: u32,
+    /// The status word the code was issued with.
+    pub label: String,
+    #[serde(default)]
+    pub state: ListedState,
+}
+
+/// What the region's next status list says of one code.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListedState {
+    #[default]
+    Valid,
+    /// The holder's status changed: the code no longer vouches for them, for good.
+    Withdrawn,
+    /// The holder is pending review; the code is neither good nor withdrawn yet.
+    Suspended,
+}
+
+impl ListedCode {
+    /// After the holder's status word became `label` (`pending`: a review state): a code that
+    /// shows another word is withdrawn, for good; under review every code is suspended; a
+    /// suspended code whose word the review confirmed is good again.
+    fn follow(&mut self, label: &str, pending: bool) {
+        self.state = match self.state {
+            ListedState::Withdrawn => ListedState::Withdrawn,
+            _ if pending => ListedState::Suspended,
+            _ if self.label == label => ListedState::Valid,
+            _ => ListedState::Withdrawn,
+        };
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +110,8 @@ struct State {
     by_code: HashMap<String, String>,
     /// seq → handle, one per person (their latest change).
     feed: BTreeMap<u64, String>,
+    /// Status-list indices handed out (issued, or reserved for a code being signed).
+    list_indices: HashSet<u32>,
     /// File stamps seen, so a rescan reads only files that changed.
     stamps: HashMap<PathBuf, (SystemTime, u64)>,
 }
@@ -90,6 +133,8 @@ impl State {
         for code in &record.code_ids {
             self.by_code.insert(code.clone(), record.handle.clone());
         }
+        self.list_indices
+            .extend(record.listed.iter().map(|l| l.index));
         self.people
             .insert(record.handle.clone(), Entry { record, seq });
         true
@@ -166,6 +211,19 @@ impl Store {
         code_id: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<PersonRecord, StoreError> {
+        self.upsert_listed(id, name, label, code_id, None, now)
+    }
+
+    /// [`Store::upsert`] for a v2 code at status-list `index` (from [`Store::reserve_index`]).
+    pub fn upsert_listed(
+        &self,
+        id: &ResidentId,
+        name: &str,
+        label: &str,
+        code_id: Option<&str>,
+        index: Option<u32>,
+        now: OffsetDateTime,
+    ) -> Result<PersonRecord, StoreError> {
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut record = self.by_resident(id).unwrap_or_else(|| PersonRecord {
             handle: hex::encode(rand::random::<[u8; 12]>()),
@@ -175,11 +233,22 @@ impl Store {
             changed_at: now,
             code_ids: Vec::new(),
             revoked: Vec::new(),
+            listed: Vec::new(),
         });
         record.name = name.to_string();
         if record.label != label {
             record.label = label.to_string();
             record.changed_at = now;
+            for code in &mut record.listed {
+                code.follow(label, false);
+            }
+        }
+        if let Some(index) = index {
+            record.listed.push(ListedCode {
+                index,
+                label: label.to_string(),
+                state: ListedState::Valid,
+            });
         }
         if let Some(code) = code_id
             && !record.code_ids.iter().any(|c| c == code)
@@ -196,7 +265,55 @@ impl Store {
         label: &str,
         now: OffsetDateTime,
     ) -> Result<PersonRecord, StoreError> {
-        self.change_label(id, label, now, false)
+        self.change_label(id, label, now, Change::default())
+    }
+
+    /// Puts the person under review without a new status word (regions whose vocabulary has no
+    /// pending word): every v2 code they hold is suspended in the next status list.
+    pub fn suspend(
+        &self,
+        id: &ResidentId,
+        now: OffsetDateTime,
+    ) -> Result<PersonRecord, StoreError> {
+        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut record = self.by_resident(id).ok_or(StoreError::NoSuchResident)?;
+        for code in &mut record.listed {
+            code.follow(&record.label, true);
+        }
+        record.changed_at = now;
+        self.commit(record)
+    }
+
+    /// A status-list index no code holds yet, chosen at random (so neither the list nor a delta
+    /// says when a code was issued), reserved until the code is stored; `None` when the list is full.
+    pub fn reserve_index(&self, codes: u32) -> Option<u32> {
+        let mut st = self.state();
+        if st.list_indices.len() >= codes as usize {
+            return None;
+        }
+        // Bounded: the list is at most full enough that one in a few draws is free.
+        for _ in 0..1024 {
+            let index = rand::random::<u32>() % codes;
+            if st.list_indices.insert(index) {
+                return Some(index);
+            }
+        }
+        (0..codes).find(|i| st.list_indices.insert(*i))
+    }
+
+    /// The region's status list over `codes` indices as it stands now.
+    pub fn status_bits(&self, codes: u32) -> StatusBits {
+        let st = self.state();
+        let mut bits = StatusBits::new(codes);
+        for code in st.people.values().flat_map(|e| e.record.listed.iter()) {
+            let status = match code.state {
+                ListedState::Valid => continue,
+                ListedState::Withdrawn => CodeStatus::Withdrawn,
+                ListedState::Suspended => CodeStatus::Suspended,
+            };
+            bits.set(code.index, status);
+        }
+        bits
     }
 
     /// Changes the status word and, if it changed, revokes every code issued so far: a signed
@@ -207,22 +324,30 @@ impl Store {
         label: &str,
         now: OffsetDateTime,
     ) -> Result<PersonRecord, StoreError> {
-        self.change_label(id, label, now, true)
+        let change = Change {
+            revoke: true,
+            ..Change::default()
+        };
+        self.change_label(id, label, now, change)
     }
 
-    fn change_label(
+    /// Changes the status word, with what else the change does ([`Change`]).
+    pub(crate) fn change_label(
         &self,
         id: &ResidentId,
         label: &str,
         now: OffsetDateTime,
-        revoke: bool,
+        change: Change,
     ) -> Result<PersonRecord, StoreError> {
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut record = self.by_resident(id).ok_or(StoreError::NoSuchResident)?;
         if record.label != label {
             record.label = label.to_string();
             record.changed_at = now;
-            if revoke {
+            for code in &mut record.listed {
+                code.follow(label, change.pending);
+            }
+            if change.revoke {
                 for code in &record.code_ids {
                     if !record.revoked.contains(code) {
                         record.revoked.push(code.clone());
@@ -344,6 +469,15 @@ impl Store {
     pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
         self.seq_tx.subscribe()
     }
+}
+
+/// What a status change also does, beyond the new word.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Change {
+    /// Add every code so far to the revocation list (Guangdong's v1 tokens).
+    pub revoke: bool,
+    /// The new word is a review state (Hubei's 灰码): suspend the v2 codes, not withdraw them.
+    pub pending: bool,
 }
 
 fn read_record(path: &Path) -> Result<PersonRecord, StoreError> {

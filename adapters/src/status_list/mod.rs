@@ -17,6 +17,8 @@
 //! - [`delta`]: the changes from one sequence to the next, checked against the next's digest.
 //! - [`reference`]: a code's (list id, index), packed into its signed serial.
 //! - [`store`]: the held lists ([`StatusLists`]) and the scan-path lookup.
+//! - [`archive`]: the lockable holder a node or an issuer's service shares ([`ListArchive`]):
+//!   the current lists for lookups plus recent versions, to answer "the delta since N".
 //! - [`bench`]: sizes and times at 1, 10 and 30 million codes. One run on the shared 2-core
 //!   build machine (P-256 issuer, 1 % withdrawn, 0.2 % suspended):
 //!
@@ -77,6 +79,7 @@
 //! indices at random within a list, never in issue order, so that neither the list nor a delta
 //! says when a given code was issued.
 
+pub mod archive;
 pub mod bench;
 pub mod bits;
 mod compress;
@@ -90,6 +93,7 @@ pub mod store;
 #[cfg(test)]
 mod tests;
 
+pub use archive::{ListArchive, ListKey, Served};
 pub use bits::{CodeStatus, MAX_CODES, StatusBits};
 pub use delta::StatusDelta;
 pub use error::{FormatError, IssueError, Refusal, StatusListError};

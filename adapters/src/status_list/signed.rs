@@ -147,13 +147,14 @@ pub(crate) fn sign_header(
 }
 
 /// The registry decides the key and its algorithm (nothing in the list chooses them), as it does
-/// for a code: the issuer listed for the region, valid and not revoked at the list's issue time.
+/// for a code: the issuer listed for the region and valid at the list's issue time, revoked at
+/// most in a way that leaves its earlier codes in force ([`TrustView::status_list_key`]).
 pub(crate) fn verify_header(
     header: &ListHeader,
     signature: &[u8; SIGNATURE_LEN],
     trust: &dyn TrustView,
 ) -> Result<(), StatusListError> {
-    let key = trust.issuer_key(header.region, &header.issuer, header.issued_at)?;
+    let key = trust.status_list_key(header.region, &header.issuer, header.issued_at)?;
     if !verify::verify(&key, key.algorithm, &header.signed_message(), signature) {
         return Err(StatusListError::BadSignature {
             issuer: header.issuer.clone(),

@@ -505,3 +505,62 @@ fn signed_fixture() -> &'static Fixture {
     static F: std::sync::OnceLock<Fixture> = std::sync::OnceLock::new();
     F.get_or_init(|| fixture(KeyAlgorithm::Ed25519))
 }
+
+#[test]
+fn an_archive_serves_a_delta_since_a_kept_version_and_the_whole_list_otherwise() {
+    let f = fixture(KeyAlgorithm::Ed25519);
+    let issuer = ListArchive::new();
+    let key = ListKey {
+        region: RegionCode::HUNAN,
+        issuer: "hn-2020-01".into(),
+        list_id: 7,
+    };
+    assert_eq!(issuer.serve(&key, None), None, "nothing published yet");
+    let mut bits = sample_bits(1000);
+    issuer.install(list(&f, 1, bits.clone()), now()).unwrap();
+    for sequence in 2..=7 {
+        bits.set(sequence as u32 * 10, CodeStatus::Withdrawn);
+        issuer
+            .install(list(&f, sequence, bits.clone()), now())
+            .unwrap();
+    }
+    assert_eq!(issuer.serve(&key, Some(7)), Some(Served::Current));
+    assert!(matches!(issuer.serve(&key, None), Some(Served::Whole(_))));
+    // Versions 3 to 6 are kept: a follower there gets a delta, one at 1 or 2 the whole list.
+    assert!(matches!(
+        issuer.serve(&key, Some(3)),
+        Some(Served::Delta(_))
+    ));
+    assert!(matches!(
+        issuer.serve(&key, Some(2)),
+        Some(Served::Whole(_))
+    ));
+
+    // A follower applies whatever it is served and ends at the issuer's list.
+    let node = ListArchive::new();
+    let Some(Served::Whole(first)) = issuer.serve(&key, None) else {
+        panic!("whole list")
+    };
+    node.apply_bytes(&first, &f.trust, now()).unwrap();
+    assert_eq!(node.sequence(&key), Some(7));
+    assert_eq!(node.index(), vec![(key.clone(), 7)]);
+    bits.set(999, CodeStatus::Suspended);
+    issuer.install(list(&f, 8, bits), now()).unwrap();
+    let Some(Served::Delta(delta)) = issuer.serve(&key, node.sequence(&key)) else {
+        panic!("a delta from 7")
+    };
+    assert_eq!(
+        node.apply_bytes(&delta, &f.trust, now()),
+        Ok(Applied::Installed { sequence: 8 })
+    );
+    assert_eq!(node.list(&key), issuer.list(&key));
+    assert_eq!(
+        node.status(RegionCode::HUNAN, "hn-2020-01", 7, 999, now(), HOUR),
+        ListStatus::Suspended
+    );
+    // The node can now serve a peer exactly as the issuer would.
+    assert_eq!(node.serve(&key, Some(7)), issuer.serve(&key, Some(7)));
+    // A refused list leaves the held one in place.
+    assert!(node.apply_bytes(&first, &f.trust, now()).is_err());
+    assert_eq!(node.sequence(&key), Some(8));
+}

@@ -26,6 +26,12 @@ pub fn threads_cpu(prefix: &str) -> Option<Duration> {
     Some(total)
 }
 
+/// CPU time of process `pid` so far, every thread including those that ended; `None` where
+/// /proc is not available or the process has ended.
+pub fn process_cpu(pid: u32) -> Option<Duration> {
+    stat_cpu(&std::path::Path::new("/proc").join(pid.to_string()))
+}
+
 /// The calling thread's CPU time so far; `None` where /proc is not available.
 pub fn this_thread_cpu() -> Option<Duration> {
     thread_cpu(std::path::Path::new("/proc/thread-self"))
@@ -38,6 +44,11 @@ fn thread_cpu(dir: &std::path::Path) -> Option<Duration> {
     {
         return Some(Duration::from_nanos(ns));
     }
+    stat_cpu(dir)
+}
+
+/// User plus system time from a `stat` file: of the whole process for `/proc/<pid>`.
+fn stat_cpu(dir: &std::path::Path) -> Option<Duration> {
     let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
     // Fields after the parenthesised name: utime and stime are the 12th and 13th.
     let rest = &stat[stat.rfind(')')? + 2..];

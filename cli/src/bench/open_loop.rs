@@ -1,10 +1,11 @@
 //! An open-loop load generator: calls start at a fixed rate whatever the answers, as a crowd of
 //! independent callers would, bounded by a duration, a call budget and a cap on calls
-//! outstanding; every answer is sorted by what the caller got and how fast it came.
+//! outstanding; every answer is sorted by what the caller got and how fast it came. A caller
+//! told to back off (`RetryInfo`) holds its calls for that long, as a well-behaved client does.
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,11 @@ pub struct Pace {
     pub outstanding: usize,
     /// The caller's deadline; an answer later than it counts as timed out.
     pub deadline: Duration,
+    /// Independent callers; call `i` is caller `i mod callers`'s.
+    pub callers: usize,
+    /// Whether a caller refused with a `RetryInfo` delay holds its calls for that long (those
+    /// that come due meanwhile are not sent); otherwise callers ignore it.
+    pub honour_retry_info: bool,
 }
 
 /// What a caller got.
@@ -32,10 +38,10 @@ pub struct Pace {
 pub enum Outcome {
     /// The answer the call was for.
     Served,
-    /// Refused for load: which code, and whether it said when to retry.
+    /// Refused for load: which code, and when it said to retry.
     Refused {
         code: Code,
-        retry_info: bool,
+        retry_after: Option<Duration>,
     },
     TimedOut,
     Failed(String),
@@ -47,7 +53,12 @@ impl Outcome {
         match status.code() {
             code @ (Code::ResourceExhausted | Code::Unavailable) => Outcome::Refused {
                 code,
-                retry_info: status.get_details_retry_info().is_some(),
+                // A RetryInfo without a delay still asks for a backoff; the client picks it.
+                retry_after: status.get_details_retry_info().map(|r| {
+                    r.retry_delay
+                        .unwrap_or(Duration::from_millis(100))
+                        .min(Duration::from_secs(10))
+                }),
             },
             Code::DeadlineExceeded | Code::Cancelled => Outcome::TimedOut,
             _ => Outcome::Failed(crate::report::describe(status)),
@@ -97,7 +108,10 @@ pub struct Tally {
     pub timed_out: u64,
     pub failed: u64,
     pub first_failure: Option<String>,
+    /// Came due while the generator had `outstanding` calls open.
     pub not_sent: u64,
+    /// Came due while their caller was backing off as a refusal's `RetryInfo` asked.
+    pub backed_off: u64,
     pub window: Duration,
 }
 
@@ -113,6 +127,7 @@ impl Tally {
             failed: 0,
             first_failure: None,
             not_sent: 0,
+            backed_off: 0,
             window,
         }
     }
@@ -123,13 +138,13 @@ impl Tally {
                 self.served.record(took);
                 self.served_in_window += u64::from(in_window);
             }
-            Outcome::Refused { code, retry_info } => {
+            Outcome::Refused { code, retry_after } => {
                 self.refused.record(took);
                 *self
                     .refused_by_code
                     .entry(crate::report::status::code_name(code))
                     .or_default() += 1;
-                self.refused_with_retry_info += u64::from(retry_info);
+                self.refused_with_retry_info += u64::from(retry_after.is_some());
             }
             Outcome::TimedOut => self.timed_out += 1,
             Outcome::Failed(why) => {
@@ -144,8 +159,14 @@ impl Tally {
         self.served_in_window as f64 / self.window.as_secs_f64().max(1e-9)
     }
 
+    /// Calls that came due: sent, or held back by the generator or a backing-off caller.
     pub fn offered(&self) -> u64 {
-        self.served.count() + self.refused.count() + self.timed_out + self.failed + self.not_sent
+        self.sent() + self.not_sent + self.backed_off
+    }
+
+    /// Calls that went to the node.
+    pub fn sent(&self) -> u64 {
+        self.served.count() + self.refused.count() + self.timed_out + self.failed
     }
 }
 
@@ -158,6 +179,9 @@ where
     let call = Arc::new(call);
     let tally = Arc::new(Mutex::new(Tally::new(pace.duration)));
     let outstanding = Arc::new(AtomicUsize::new(0));
+    let callers = pace.callers.max(1);
+    // Per caller: until when (µs from the start) it holds its calls.
+    let holds: Arc<Vec<AtomicU64>> = Arc::new((0..callers).map(|_| AtomicU64::new(0)).collect());
     let guard = pace.deadline + Duration::from_millis(500);
     let start = Instant::now();
     let end = start + pace.duration;
@@ -168,12 +192,18 @@ where
             due = due.min(pace.requests);
         }
         for i in offered..due {
+            let caller = (i % callers as u64) as usize;
+            if holds[caller].load(Ordering::Relaxed) > micros(start.elapsed()) {
+                lock(&tally).backed_off += 1;
+                continue;
+            }
             if outstanding.load(Ordering::Relaxed) >= pace.outstanding {
                 lock(&tally).not_sent += 1;
                 continue;
             }
             outstanding.fetch_add(1, Ordering::Relaxed);
             let (call, tally, outstanding) = (call.clone(), tally.clone(), outstanding.clone());
+            let holds = holds.clone();
             tokio::spawn(async move {
                 let t = Instant::now();
                 let outcome = tokio::time::timeout(guard, call(i))
@@ -185,6 +215,14 @@ where
                     Outcome::Served if took > pace.deadline => Outcome::TimedOut,
                     other => other,
                 };
+                if let Outcome::Refused {
+                    retry_after: Some(delay),
+                    ..
+                } = &outcome
+                    && pace.honour_retry_info
+                {
+                    holds[caller].fetch_max(micros(start.elapsed() + *delay), Ordering::Relaxed);
+                }
                 lock(&tally).record(outcome, took, Instant::now() <= end);
                 outstanding.fetch_sub(1, Ordering::Relaxed);
             });
@@ -198,6 +236,10 @@ where
     }
     let mut tally = lock(&tally);
     std::mem::replace(&mut *tally, Tally::new(pace.duration))
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 fn lock(tally: &Mutex<Tally>) -> std::sync::MutexGuard<'_, Tally> {
@@ -216,6 +258,8 @@ mod tests {
             requests: 300,
             outstanding: 1_000,
             deadline: Duration::from_millis(100),
+            callers: 4,
+            honour_retry_info: true,
         };
         let tally = run(pace, |i| async move {
             match i % 3 {
@@ -231,5 +275,38 @@ mod tests {
         assert_eq!(tally.refused_with_retry_info, 0);
         assert_eq!(tally.failed, 100);
         assert!(tally.first_failure.is_some_and(|f| f.contains("broken")));
+    }
+
+    #[tokio::test]
+    async fn a_caller_told_to_back_off_holds_its_calls() {
+        let pace = |honour_retry_info| Pace {
+            rate: 2_000.0,
+            duration: Duration::from_millis(200),
+            requests: 300,
+            outstanding: 1_000,
+            deadline: Duration::from_millis(100),
+            callers: 1,
+            honour_retry_info,
+        };
+        let busy = || {
+            let details = tonic_types::ErrorDetails::with_retry_info(Some(Duration::from_secs(5)));
+            tonic::Status::with_error_details(Code::ResourceExhausted, "busy", details)
+        };
+        let polite = run(
+            pace(true),
+            move |_| async move { Outcome::from_status(&busy()) },
+        )
+        .await;
+        assert_eq!(polite.offered(), 300);
+        assert!(polite.refused_with_retry_info >= 1);
+        // Every call after the first answers came due while its one caller was holding.
+        assert!(polite.backed_off > 0, "none held");
+        assert_eq!(polite.sent() + polite.backed_off, 300);
+        let rude = run(pace(false), move |_| async move {
+            Outcome::from_status(&busy())
+        })
+        .await;
+        assert_eq!(rude.backed_off, 0);
+        assert_eq!(rude.refused_with_retry_info, 300);
     }
 }

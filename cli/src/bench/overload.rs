@@ -1,25 +1,26 @@
-//! `huren bench overload`: what the node does at several times its capacity. First its capacity
-//! is measured in this run (VerifyCode of Guangdong's Ed25519 codes, closed loop); then a crowd
-//! of callers offers a multiple of it, open loop, and the report says how much was still served
-//! in time (goodput against that capacity), how fast and how the rest were refused, and how far
-//! the process's memory grew.
+//! `huren bench overload`: what the node does at several times its capacity. The node runs in a
+//! process of its own ([`node_process`](super::node_process)); its capacity is measured first in
+//! this run (VerifyCode of Guangdong's Ed25519 codes, closed loop); then a crowd of callers
+//! offers a multiple of it, open loop, backing off when a refusal says so. The report says how
+//! much was still served in time (goodput against that capacity), how fast and how the rest were
+//! refused, and the CPU and memory of the node's process and of the generator's.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use huren_adapters::{Colour, RegionCode};
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
 use huren_proto::v1::{Verdict, VerifyCodeRequest};
 use tonic::transport::Channel;
 
+use super::cpu::process_cpu;
 use super::figures::{count, ms, percent, ratio};
 use super::load::{self, Bounds};
 use super::memory::{self, mib};
-use super::open_loop::{self, Outcome, Pace};
-use super::server::{Server, connections_for};
-use crate::loopback::codes::Codes;
-use crate::loopback::people::People;
+use super::node_process::{NodeOptions, NodeProcess};
+use super::open_loop::{self, Outcome, Pace, Tally};
+use super::server::connections_for;
 use crate::report::Table;
+use crate::{say, say_raw};
 
 /// Goodput under overload should stay at least this share of the measured capacity.
 pub const GOODPUT_TARGET: f64 = 0.90;
@@ -39,48 +40,65 @@ pub struct Options {
     pub deadline: Duration,
     /// Calls the generator keeps outstanding at most.
     pub outstanding: usize,
-    /// The node's `limits.max_in_flight`; `None`: its default.
-    pub max_in_flight: Option<usize>,
-    /// Distinct codes, sent round robin.
-    pub codes: usize,
+    /// The node's limits and the codes it issues.
+    pub node: NodeOptions,
+    /// Whether callers back off for a refusal's `RetryInfo` delay.
+    pub honour_retry_info: bool,
+    pub json: bool,
 }
 
 pub async fn run(options: Options) -> anyhow::Result<()> {
-    println!("huren bench overload — {}", super::machine::describe());
-    let max_in_flight = options.max_in_flight;
-    let server = Server::start_with(move |config| {
-        if let Some(n) = max_in_flight {
-            config.limits.max_in_flight = n;
-        }
-    })
-    .await?;
-    let result = measure(&server, &options).await;
-    server.stop().await;
+    super::out::set_json(options.json);
+    say!("huren bench overload — {}", super::machine::describe());
+    let node = NodeProcess::spawn(&options.node).await?;
+    let result = measure(&node, &options).await;
+    node.stop().await;
     result
 }
 
-async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
-    let limits = huren::config::Limits {
-        max_in_flight: options
-            .max_in_flight
-            .unwrap_or(huren::config::Limits::default().max_in_flight),
-        ..Default::default()
-    };
-    println!(
-        "VerifyCode of Guangdong Ed25519 codes for a province caller (Henan); node limits: max_in_flight {}, max_concurrent_streams {} per connection",
-        limits.max_in_flight, limits.max_concurrent_streams
-    );
-    let payloads = Arc::new(issue_codes(server, options.codes).await?);
+/// CPU time of a process over a span, as cores busy.
+struct CpuSpan {
+    pid: u32,
+    cpu: Option<Duration>,
+    at: Instant,
+}
 
-    let channels = Arc::new(
-        server
-            .channels(
-                "province",
-                Some("410000"),
-                connections_for(options.in_flight),
-            )
-            .await?,
+impl CpuSpan {
+    fn start(pid: u32) -> Self {
+        Self {
+            pid,
+            cpu: process_cpu(pid),
+            at: Instant::now(),
+        }
+    }
+
+    fn cores(&self) -> Option<f64> {
+        let used = process_cpu(self.pid)?.checked_sub(self.cpu?)?;
+        Some(used.as_secs_f64() / self.at.elapsed().as_secs_f64().max(1e-9))
+    }
+}
+
+fn cores(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".to_string(), |c| format!("{c:.2}"))
+}
+
+async fn measure(node: &NodeProcess, options: &Options) -> anyhow::Result<()> {
+    let limits = options.node.limits();
+    say!(
+        "VerifyCode of Guangdong Ed25519 codes for a province caller (Henan); node limits: max_in_flight {}, max_queue_ms {}, max_concurrent_streams {} per connection",
+        limits.max_in_flight,
+        limits.max_queue_ms,
+        limits.max_concurrent_streams
     );
+    say!(
+        "the node runs in its own process (pid {}); the load generator in this one; both share the machine's cores",
+        node.pid
+    );
+    let payloads = Arc::new(node.ready.codes.clone());
+    let me = std::process::id();
+
+    let channels = Arc::new(node.channels(connections_for(options.in_flight)).await?);
+    let (node_cpu, own_cpu) = (CpuSpan::start(node.pid), CpuSpan::start(me));
     let closed = {
         let (channels, payloads) = (channels.clone(), payloads.clone());
         let timeout = options.bounds.call_timeout();
@@ -90,6 +108,7 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
         })
         .await
     };
+    let capacity_cpu = (node_cpu.cores(), own_cpu.cores());
     if closed.failed > 0 || closed.calls == 0 {
         anyhow::bail!(
             "the capacity run failed: {} of {} calls ({})",
@@ -99,38 +118,44 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
         );
     }
     let capacity = closed.calls_per_sec();
-    println!(
-        "\ncapacity, closed loop at {} in flight for {:?}: {} calls/s (p50 {} ms, p99 {} ms)",
+    say!(
+        "\ncapacity, closed loop at {} in flight for {:?}: {} calls/s (p50 {} ms, p99 {} ms); CPU cores busy: node {}, generator {}",
         options.in_flight,
         closed.elapsed,
         count(capacity),
         ms(closed.p50),
-        ms(closed.p99)
+        ms(closed.p99),
+        cores(capacity_cpu.0),
+        cores(capacity_cpu.1)
     );
 
-    let crowd = Arc::new(
-        server
-            .channels("province", Some("410000"), options.callers)
-            .await?,
-    );
+    let crowd = Arc::new(node.channels(options.callers).await?);
     let pace = Pace {
         rate: capacity * options.factor,
         duration: options.bounds.duration,
         requests: options.bounds.requests,
         outstanding: options.outstanding,
         deadline: options.deadline,
+        callers: options.callers,
+        honour_retry_info: options.honour_retry_info,
     };
-    println!(
-        "overload, open loop: {:.1}× capacity = {} calls/s offered for {:?} by {} connections; each call's deadline {} ms; at most {} outstanding",
+    say!(
+        "overload, open loop: {:.1}× capacity = {} calls/s offered for {:?} by {} connections; each call's deadline {} ms; at most {} outstanding; callers {} RetryInfo",
         options.factor,
         count(pace.rate),
         pace.duration,
         options.callers,
         pace.deadline.as_millis(),
-        pace.outstanding
+        pace.outstanding,
+        if pace.honour_retry_info {
+            "back off as told by"
+        } else {
+            "ignore"
+        }
     );
-    let rss_before = memory::rss();
-    let sampler = memory::Sampler::start(Duration::from_millis(20));
+    let rss_before = memory::rss(node.pid);
+    let sampler = memory::Sampler::start(node.pid, Duration::from_millis(20));
+    let (node_cpu, own_cpu) = (CpuSpan::start(node.pid), CpuSpan::start(me));
     let tally = {
         let (crowd, payloads) = (crowd.clone(), payloads.clone());
         let deadline = options.deadline;
@@ -145,9 +170,96 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
         })
         .await
     };
+    let overload_cpu = (node_cpu.cores(), own_cpu.cores());
     let rss_peak = sampler.peak();
     drop(sampler);
 
+    say_raw!("{}", outcomes(&tally));
+    let goodput = tally.goodput();
+    let window = pace.duration.as_secs_f64().max(1e-9);
+    say!(
+        "sent to the node: {} calls/s = {} of capacity",
+        count(tally.sent() as f64 / window),
+        ratio(Some(tally.sent() as f64 / window), Some(capacity))
+    );
+    say!(
+        "goodput: {} calls/s = {} of capacity (target at least {})",
+        count(goodput),
+        ratio(Some(goodput), Some(capacity)),
+        format_args!("{GOODPUT_TARGET:.2}x"),
+    );
+    let refused_all = tally.refused.count();
+    say!(
+        "refusals carrying RetryInfo: {} of {}",
+        count(tally.refused_with_retry_info as f64),
+        count(refused_all as f64)
+    );
+    say!(
+        "CPU cores busy during overload: node process {}, generator process {}",
+        cores(overload_cpu.0),
+        cores(overload_cpu.1)
+    );
+    let high_water = memory::high_water(node.pid);
+    say!(
+        "memory (VmRSS of the node's process: gateway and reference services): before {}, peak during overload {}, VmHWM {}",
+        mib(rss_before),
+        mib(rss_peak),
+        mib(high_water)
+    );
+    if let Some(why) = &tally.first_failure {
+        say!("first other failure: {why}");
+    }
+    super::out::report(&serde_json::json!({
+        "benchmark": "overload",
+        "machine": super::machine::describe(),
+        "limits": {
+            "max_in_flight": limits.max_in_flight,
+            "max_queue_ms": limits.max_queue_ms,
+            "max_concurrent_streams": limits.max_concurrent_streams,
+        },
+        "capacity_per_sec": capacity,
+        "factor": options.factor,
+        "offered_per_sec": pace.rate,
+        "sent_per_sec": tally.sent() as f64 / window,
+        "callers": options.callers,
+        "deadline_ms": options.deadline.as_millis() as u64,
+        "honour_retry_info": options.honour_retry_info,
+        "goodput_per_sec": goodput,
+        "goodput_ratio": goodput / capacity.max(1e-9),
+        "goodput_target": GOODPUT_TARGET,
+        "offered": tally.offered(),
+        "served": tally.served.count(),
+        "served_p50_ms": tally.served.quantile(0.5).as_secs_f64() * 1e3,
+        "served_p99_ms": tally.served.quantile(0.99).as_secs_f64() * 1e3,
+        "refused": refused_all,
+        "refused_by_code": tally.refused_by_code,
+        "refused_with_retry_info": tally.refused_with_retry_info,
+        "refusal_p50_ms": tally.refused.quantile(0.5).as_secs_f64() * 1e3,
+        "refusal_p99_ms": tally.refused.quantile(0.99).as_secs_f64() * 1e3,
+        "timed_out": tally.timed_out,
+        "failed": tally.failed,
+        "backed_off": tally.backed_off,
+        "not_sent": tally.not_sent,
+        "node_cpu_cores": { "capacity": capacity_cpu.0, "overload": overload_cpu.0 },
+        "generator_cpu_cores": { "capacity": capacity_cpu.1, "overload": overload_cpu.1 },
+        "node_rss_before_bytes": rss_before,
+        "node_rss_peak_bytes": rss_peak,
+        "node_vmhwm_bytes": high_water,
+    }));
+    if tally.served.count() == 0 {
+        anyhow::bail!("no call was served under overload");
+    }
+    if goodput < GOODPUT_TARGET * capacity {
+        say!(
+            "below target: goodput is {} of capacity",
+            ratio(Some(goodput), Some(capacity))
+        );
+    }
+    Ok(())
+}
+
+/// The table of what the callers got.
+fn outcomes(tally: &Tally) -> Table {
     let offered = tally.offered() as f64;
     let share = |n: u64| percent(Some(n as f64), Some(offered));
     let mut table = Table::new(["outcome", "calls", "share", "p50 ms", "p99 ms"]);
@@ -178,6 +290,7 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
     for (what, n) in [
         ("deadline exceeded", tally.timed_out),
         ("failed otherwise", tally.failed),
+        ("held by callers backing off", tally.backed_off),
         ("not sent (generator bound)", tally.not_sent),
     ] {
         table.row([
@@ -188,62 +301,7 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
             String::new(),
         ]);
     }
-    print!("{table}");
-    let goodput = tally.goodput();
-    println!(
-        "goodput: {} calls/s = {} of capacity (target at least {})",
-        count(goodput),
-        ratio(Some(goodput), Some(capacity)),
-        format_args!("{GOODPUT_TARGET:.2}x"),
-    );
-    println!(
-        "refusals carrying RetryInfo: {} of {}",
-        count(tally.refused_with_retry_info as f64),
-        count(refused_all as f64)
-    );
-    println!(
-        "memory (VmRSS of this one process: gateway, reference services and load generator): before {}, peak during overload {}, VmHWM {}",
-        mib(rss_before),
-        mib(rss_peak),
-        mib(memory::high_water())
-    );
-    if let Some(why) = &tally.first_failure {
-        println!("first other failure: {why}");
-    }
-    if tally.served.count() == 0 {
-        anyhow::bail!("no call was served under overload");
-    }
-    if goodput < GOODPUT_TARGET * capacity {
-        println!(
-            "below target: goodput is {} of capacity",
-            ratio(Some(goodput), Some(capacity))
-        );
-    }
-    Ok(())
-}
-
-/// Green, genuine codes of Guangdong residents, signed ten minutes ago.
-async fn issue_codes(server: &Server, n: usize) -> anyhow::Result<Vec<String>> {
-    let stack = server.stack()?;
-    let codes = Codes::load(stack.pki())?;
-    let mut people = People::new(11);
-    let signed_at = time::OffsetDateTime::now_utc() - time::Duration::minutes(10);
-    let mut payloads = Vec::with_capacity(n.max(1));
-    for _ in 0..n.max(1) {
-        let who = people.resident(RegionCode::GUANGDONG);
-        payloads.push(
-            codes
-                .issue(
-                    &stack.regions,
-                    RegionCode::GUANGDONG,
-                    &who,
-                    Colour::Green,
-                    signed_at,
-                )
-                .await?,
-        );
-    }
-    Ok(payloads)
+    table
 }
 
 /// Call `i`: one VerifyCode on connection `i mod n` with `timeout` as its grpc-timeout; anything

@@ -69,6 +69,7 @@ pub fn algorithm_name(a: KeyAlgorithm) -> &'static str {
     match a {
         KeyAlgorithm::Ed25519 => "Ed25519 (ed25519-dalek verify_strict)",
         KeyAlgorithm::EcdsaP256Sha256 => "ECDSA P-256 (ring)",
+        KeyAlgorithm::Sm2Sm3 => "SM2 with SM3 (RustCrypto sm2)",
     }
 }
 

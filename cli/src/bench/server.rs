@@ -1,7 +1,10 @@
 //! The system under test on its own tokio runtime (threads named [`SERVER_THREADS`]), so its CPU
 //! can be told apart from the load generator's; the clients run on the caller's runtime.
 
+use std::net::SocketAddr;
+
 use anyhow::Context as _;
+use huren::connect::ClientTls;
 use tonic::transport::Channel;
 
 use super::cpu::SERVER_THREADS;
@@ -66,11 +69,7 @@ impl Server {
         n: usize,
     ) -> anyhow::Result<Vec<Channel>> {
         let stack = self.stack()?;
-        let mut out = Vec::with_capacity(n);
-        for _ in 0..n.max(1) {
-            out.push(stack.channel(role, region).await?);
-        }
-        Ok(out)
+        connections(stack.addr()?, &stack.tls(role, region)?, n).await
     }
 
     /// Stops the gateway and services and removes the temp directory.
@@ -82,6 +81,19 @@ impl Server {
         }
         self.runtime.shutdown_background();
     }
+}
+
+/// `n` (at least one) separate mutual-TLS connections to the gateway at `addr`.
+pub async fn connections(
+    addr: SocketAddr,
+    tls: &ClientTls,
+    n: usize,
+) -> anyhow::Result<Vec<Channel>> {
+    let mut out = Vec::with_capacity(n.max(1));
+    for _ in 0..n.max(1) {
+        out.push(huren::connect::connect(addr, tls).await?);
+    }
+    Ok(out)
 }
 
 /// Connections for `in_flight` calls: HTTP/2 allows 256 streams on one, so one per 64.

@@ -294,8 +294,19 @@ async fn unary(
     in_flight: usize,
     bounds: Bounds,
 ) -> Figures {
+    verify_code_load(channels, a.payloads.clone(), in_flight, bounds, pass).await
+}
+
+/// VerifyCode of `payloads` round robin over `channels`, `in_flight` at a time; `check` says
+/// whether a verdict is the one the benchmark meant to measure.
+pub(crate) async fn verify_code_load(
+    channels: &Arc<Vec<Channel>>,
+    payloads: Arc<Vec<String>>,
+    in_flight: usize,
+    bounds: Bounds,
+    check: fn(i32) -> Result<(), String>,
+) -> Figures {
     let channels = channels.clone();
-    let payloads = a.payloads.clone();
     load::run(in_flight, bounds, 1, move |i| {
         let channel = channels[i as usize % channels.len()].clone();
         let payload = payloads[i as usize % payloads.len()].clone();
@@ -311,7 +322,7 @@ async fn unary(
                 .into_inner()
                 .verification
                 .unwrap_or_default();
-            pass(v.verdict)
+            check(v.verdict)
         }
     })
     .await

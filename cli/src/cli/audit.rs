@@ -32,6 +32,10 @@ pub enum Command {
         /// How many of the newest records to print.
         #[arg(long, default_value_t = 20, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
         limit: usize,
+        /// Print one JSON object: the records (lowerCamel fields, RFC 3339 UTC times), the
+        /// number of intact records and the chain's state.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -56,7 +60,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
             verify_anchored(dir, verifying, by).await
         }
         Command::Verify { dir, .. } => verify(dir).await,
-        Command::Show { dir, limit } => show(dir, limit).await,
+        Command::Show { dir, limit, json } => show(dir, limit, json).await,
     }
 }
 
@@ -75,9 +79,10 @@ impl Command {
                 registry,
                 node,
             },
-            Command::Show { dir, limit } => Command::Show {
+            Command::Show { dir, limit, json } => Command::Show {
                 dir: log_dir(dir),
                 limit,
+                json,
             },
         }
     }
@@ -197,7 +202,7 @@ fn read_checkpoint_key(path: &std::path::Path) -> anyhow::Result<ed25519_dalek::
     })
 }
 
-async fn show(dir: PathBuf, limit: usize) -> anyhow::Result<()> {
+async fn show(dir: PathBuf, limit: usize, json: bool) -> anyhow::Result<()> {
     let d = dir.clone();
     let (records, report) = tokio::task::spawn_blocking(move || {
         let mut last = VecDeque::with_capacity(limit.min(10_000));
@@ -213,16 +218,43 @@ async fn show(dir: PathBuf, limit: usize) -> anyhow::Result<()> {
     })
     .await?
     .with_context(|| format!("cannot read audit log {}", dir.display()))?;
+    let chain = match report.problem() {
+        None => "OK".to_string(),
+        Some(p) => format!("BROKEN at {p}"),
+    };
+    if json {
+        let records: Vec<serde_json::Value> = records
+            .iter()
+            .map(|r| {
+                let e = &r.entry;
+                serde_json::json!({
+                    "seq": r.seq,
+                    "time": huren_adapters::when::rfc3339(&e.time),
+                    "issuingRegion": e.issuing_region,
+                    "verdict": e.verdict,
+                    "registryVersion": e.registry_version,
+                    "subjectRef": e.subject_ref,
+                    "method": e.method,
+                    "caller": e.caller,
+                    "purpose": e.purpose,
+                })
+            })
+            .collect();
+        let shown = serde_json::json!({
+            "records": records,
+            "intactRecords": report.scan.records,
+            "chain": chain,
+        });
+        println!("{shown}");
+        return Ok(());
+    }
     println!(
         "{:>8}  {:<25}  {:<7}  {:<8}  {:<6}  {:<16}  {:<40}  caller / purpose",
         "seq", "time", "region", "verdict", "regver", "subject_ref", "method"
     );
     for r in &records {
         let e = &r.entry;
-        let time = e
-            .time
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_else(|_| e.time.to_string());
+        let time = huren_adapters::when::rfc3339(&crate::report::lang::local(e.time));
         let subject: String = e.subject_ref.chars().take(16).collect();
         println!(
             "{:>8}  {:<25}  {:<7}  {:<8}  {:<6}  {:<16}  {:<40}  {} / {}",
@@ -237,13 +269,6 @@ async fn show(dir: PathBuf, limit: usize) -> anyhow::Result<()> {
             e.purpose
         );
     }
-    println!(
-        "{} intact records; {}",
-        report.scan.records,
-        match report.problem() {
-            None => "chain OK".to_string(),
-            Some(p) => format!("chain BROKEN at {p}"),
-        }
-    );
+    println!("{} intact records; chain {chain}", report.scan.records);
     Ok(())
 }

@@ -1,8 +1,10 @@
 //! `huren bench …`: benchmarks printed beside same-run baselines (see [`crate::bench`]).
 
+use super::durations;
 use std::time::Duration;
 
 use crate::bench::load::Bounds;
+use crate::bench::node_process::NodeOptions;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -17,6 +19,38 @@ pub enum Command {
     /// Verify and load a large registry, apply a one-change delta, proof sizes; beside the raw
     /// signature-verify rate measured in the same run.
     Registry(super::bench_registry::Args),
+    /// The node under test of `bench overload`, in a process of its own: serves until stdin
+    /// closes.
+    #[command(hide = true)]
+    Node(NodeOptions),
+    /// Signed status lists: size, build, open and delta for 1, 10 and 30 million codes; a node's
+    /// fetch over HTTPS; the lookup as a share of a VerifyCode measured in the same run.
+    StatusLists(StatusListsArgs),
+    /// The four-node federation as processes: a forwarded online read beside the same read local
+    /// to the serving node, and the latency of the national summary fanned out to every node.
+    Federation(FederationArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusListsArgs {
+    /// How long each VerifyCode run lasts, and --json.
+    #[command(flatten)]
+    pub bounds: BoundArgs,
+    /// List sizes measured offline (comma-separated).
+    #[arg(long, value_delimiter = ',', default_values_t = [1_000_000, 10_000_000, 30_000_000], value_parser = clap::value_parser!(u32).range(1..=i64::from(huren_adapters::status_list::MAX_CODES)))]
+    pub codes: Vec<u32>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FederationArgs {
+    #[command(flatten)]
+    pub bounds: BoundArgs,
+    /// Calls in flight for the online reads.
+    #[arg(long, default_value_t = 64, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4_096))]
+    pub in_flight: usize,
+    /// Henan residents with online codes, read round robin.
+    #[arg(long, default_value_t = 200, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    pub codes: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -84,22 +118,31 @@ pub struct OverloadArgs {
     /// Separate connections (callers) offering the overload.
     #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=2048))]
     pub callers: u16,
-    /// Each overload call's deadline, milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    /// Each overload call's deadline, milliseconds. Written as a bare number or e.g. 90s, 48h, 14d.
+    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = durations::parser::<u64>(durations::Unit::Millis, 1..=60_000))]
     pub deadline_ms: u64,
     /// Calls the load generator keeps outstanding at most.
     #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub outstanding: u32,
-    /// The node's limits.max_in_flight for this run [default: the node's default].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    pub max_in_flight: Option<u32>,
-    /// Distinct codes, sent round robin.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    pub codes: u32,
+    /// Callers ignore RetryInfo and keep calling at their pace (by default a refused caller
+    /// holds its calls for the delay the refusal gives, as a well-behaved client does).
+    #[arg(long)]
+    pub ignore_retry_info: bool,
+    #[command(flatten)]
+    pub node: NodeOptions,
 }
 
 pub async fn run(cmd: Command) -> anyhow::Result<()> {
     match cmd {
+        Command::Federation(args) => {
+            crate::bench::federation::run(crate::bench::federation::Options {
+                bounds: args.bounds.bounds()?,
+                in_flight: args.in_flight,
+                codes: args.codes,
+                json: args.bounds.json,
+            })
+            .await
+        }
         Command::Verify(args) => {
             anyhow::ensure!(
                 args.in_flight.iter().all(|&n| (1..=4096).contains(&n)),
@@ -147,11 +190,21 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
                 callers: usize::from(args.callers),
                 deadline: Duration::from_millis(args.deadline_ms),
                 outstanding: args.outstanding as usize,
-                max_in_flight: args.max_in_flight.map(|n| n as usize),
-                codes: args.codes as usize,
+                node: args.node,
+                honour_retry_info: !args.ignore_retry_info,
+                json: args.bounds.json,
             })
             .await
         }
         Command::Registry(args) => super::bench_registry::run(args).await,
+        Command::Node(options) => crate::bench::node_process::serve(options).await,
+        Command::StatusLists(args) => {
+            crate::bench::status_lists::run(crate::bench::status_lists::Options {
+                bounds: args.bounds.bounds()?,
+                codes: args.codes,
+                json: args.bounds.json,
+            })
+            .await
+        }
     }
 }

@@ -172,6 +172,7 @@ fn bench(args: &Args) -> anyhow::Result<()> {
         log_origin: "bench/registry".into(),
         regions: delegations,
         nodes: BTreeMap::new(),
+        witness_threshold: 0,
     };
     let mut changes = vec![(root.name(), signed(&root, &[&root_keys[0], &root_keys[1]])?)];
     for doc in &docs {
@@ -190,6 +191,7 @@ fn bench(args: &Args) -> anyhow::Result<()> {
         online_check_required: false,
         effective_from: now - Duration::days(1),
         effective_until: None,
+        max_status_list_age_secs: None,
     };
     changes.push((
         national.name(),

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use huren_adapters::when::rfc3339;
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -36,12 +37,16 @@ pub struct ShowArgs {
     /// PKI directory (holding manifest.json).
     #[arg(long, value_name = "DIR", default_value = crate::pki::DEFAULT_DEV_PKI, env = "HUREN_PKI")]
     pub pki: PathBuf,
+    /// Print JSON: the trust domain and one object per certificate (kind, file, commonName,
+    /// spiffeIds, notAfter in RFC 3339 UTC).
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub async fn run(cmd: Command) -> anyhow::Result<()> {
     match cmd {
         Command::Init(args) => init(&args),
-        Command::Show(args) => show(&args.pki),
+        Command::Show(args) => show(&args.pki, args.json),
     }
 }
 
@@ -70,13 +75,16 @@ fn init(args: &InitArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn show(dir: &Path) -> anyhow::Result<()> {
+fn show(dir: &Path, json: bool) -> anyhow::Result<()> {
     let manifest = huren_certs::Manifest::load(dir)?;
-    println!(
-        "trust domain {}  ({})",
-        manifest.trust_domain,
-        dir.display()
-    );
+    if !json {
+        println!(
+            "trust domain {}  ({})",
+            manifest.trust_domain,
+            dir.display()
+        );
+    }
+    let mut certificates = Vec::new();
     let mut rows = vec![("root", manifest.root_ca.clone())];
     rows.extend(manifest.regions.iter().map(|r| ("region CA", r.ca.clone())));
     rows.push(("gateway", manifest.gateway.cert.clone()));
@@ -84,14 +92,48 @@ fn show(dir: &Path) -> anyhow::Result<()> {
     for (kind, path) in rows {
         let pem = std::fs::read(dir.join(&path))
             .with_context(|| format!("cannot read {}", dir.join(&path).display()))?;
-        println!("{kind:<10} {}", describe(&pem)?);
+        let facts = describe(&pem)?;
+        if json {
+            certificates.push(serde_json::json!({
+                "kind": kind,
+                "file": path.display().to_string(),
+                "commonName": facts.common_name,
+                "spiffeIds": facts.uris,
+                "notAfter": rfc3339(&facts.not_after),
+            }));
+            continue;
+        }
+        let uris = if facts.uris.is_empty() {
+            "-".to_string()
+        } else {
+            facts.uris.join(" ")
+        };
+        println!(
+            "{kind:<10} {}  {uris}  until {}",
+            facts.common_name,
+            rfc3339(&crate::report::lang::local(facts.not_after))
+        );
         println!("           {}", path.display());
+    }
+    if json {
+        let shown = serde_json::json!({
+            "trustDomain": manifest.trust_domain,
+            "certificates": certificates,
+        });
+        println!("{shown}");
     }
     Ok(())
 }
 
-/// One line about the first certificate in a PEM file.
-fn describe(pem: &[u8]) -> anyhow::Result<String> {
+/// What `certs show` says about a certificate.
+struct Facts {
+    common_name: String,
+    uris: Vec<String>,
+    not_after: time::OffsetDateTime,
+}
+
+/// The first certificate in a PEM file.
+fn describe(pem: &[u8]) -> anyhow::Result<Facts> {
     let (_, pem) = x509_parser::pem::parse_x509_pem(pem).context("not a PEM certificate")?;
     let (_, cert) = X509Certificate::from_der(&pem.contents).context("not an X.509 certificate")?;
     let cn = cert
@@ -99,7 +141,8 @@ fn describe(pem: &[u8]) -> anyhow::Result<String> {
         .iter_common_name()
         .next()
         .and_then(|cn| cn.as_str().ok())
-        .unwrap_or("?");
+        .unwrap_or("?")
+        .to_string();
     let uris: Vec<String> = cert
         .subject_alternative_name()
         .ok()
@@ -115,13 +158,9 @@ fn describe(pem: &[u8]) -> anyhow::Result<String> {
                 .collect()
         })
         .unwrap_or_default();
-    Ok(format!(
-        "{cn}  {}  until {}",
-        if uris.is_empty() {
-            "-".to_string()
-        } else {
-            uris.join(" ")
-        },
-        cert.validity().not_after
-    ))
+    Ok(Facts {
+        common_name: cn,
+        uris,
+        not_after: cert.validity().not_after.to_datetime(),
+    })
 }

@@ -37,7 +37,8 @@ pub struct VerifyArgs {
     /// Why the code is checked; written to the audit log.
     #[arg(long, default_value = "checkpoint-entry")]
     pub purpose: String,
-    /// Print the answer as JSON (with `-`, one JSON object per line).
+    /// Print the answer as JSON in the proto3 mapping grpcurl prints (lowerCamel fields, full
+    /// enum names, RFC 3339 times); with `-`, NDJSON: one JSON object per line.
     #[arg(long)]
     pub json: bool,
     /// Exit non-zero when any answer is of these kinds (comma-separated), after printing them
@@ -76,6 +77,8 @@ pub struct ManifestArgs {
     /// List every passenger, not only those not boarding.
     #[arg(long)]
     pub all: bool,
+    /// Print JSON in the proto3 mapping grpcurl prints. `manifest watch` prints NDJSON: one JSON
+    /// object per line, the check's answer first, then each change until departure.
     #[arg(long)]
     pub json: bool,
     /// Exit non-zero when any answer is of these kinds (comma-separated), after printing them
@@ -106,6 +109,7 @@ pub struct WorkersArgs {
     /// Write each signed receipt to DIR/<worker_ref>.json (check with `huren receipt verify`).
     #[arg(long, value_name = "DIR")]
     pub receipts: Option<PathBuf>,
+    /// Print the answer as JSON in the proto3 mapping grpcurl prints.
     #[arg(long)]
     pub json: bool,
     /// Exit non-zero when any answer is of these kinds (comma-separated), after printing them
@@ -118,9 +122,11 @@ pub struct WorkersArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct SummaryArgs {
-    /// How far back to count, e.g. 15m, 1h, 1d (at most a day, the window the gateway keeps).
+    /// How far back to count, e.g. 15m, 1h, 1d, 14d (at most 14 days: the gateway keeps a day by
+    /// minute and 14 days by hour).
     #[arg(long, default_value = "1h", value_parser = parse_since)]
     pub since: time::Duration,
+    /// Print the answer as JSON in the proto3 mapping grpcurl prints.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
@@ -168,7 +174,7 @@ async fn verify_one(
         .verification
         .context("the gateway answered without a verification")?;
     if args.json {
-        println!("{}", json::verification(&v));
+        println!("{}", json::proto(&v));
     } else {
         print!("{}", answers::verification(&v));
     }
@@ -182,12 +188,13 @@ pub async fn summary(args: SummaryArgs) -> anyhow::Result<()> {
         .get_national_summary(args.caller.request(GetNationalSummaryRequest {
             start_time: Some(timestamp(end - args.since)),
             end_time: Some(timestamp(end)),
+            window: None,
         }))
         .await
         .map_err(|s| CallError::context("GetNationalSummary", s))?
         .into_inner();
     if args.json {
-        println!("{}", json::summary(&response));
+        println!("{}", json::proto(&response));
     } else {
         print!("{}", answers::summary(&response));
     }
@@ -199,7 +206,7 @@ pub async fn summary(args: SummaryArgs) -> anyhow::Result<()> {
 fn parse_since(s: &str) -> Result<time::Duration, String> {
     let max = huren::services::coordination::MAX_WINDOW;
     let d = humantime::parse_duration(s)
-        .map_err(|e| format!("{s}: {e}; write e.g. 15m, 1h or 1d"))
+        .map_err(|e| format!("{s}: {e}; write e.g. 15m, 1h, 1d or 14d"))
         .and_then(|d| time::Duration::try_from(d).map_err(|e| format!("{s}: {e}")))?;
     if d > max || d <= time::Duration::ZERO {
         return Err(format!(
@@ -218,7 +225,8 @@ mod tests {
     fn since_accepts_units_and_refuses_more_than_a_day() {
         assert_eq!(parse_since("15m").unwrap(), time::Duration::minutes(15));
         assert_eq!(parse_since("24h").unwrap(), time::Duration::hours(24));
-        assert!(parse_since("25h").is_err());
+        assert_eq!(parse_since("14d").unwrap(), time::Duration::days(14));
+        assert!(parse_since("15d").is_err());
         assert_eq!(parse_since("1d").unwrap(), time::Duration::hours(24));
         assert_eq!(parse_since("1h 30m").unwrap(), time::Duration::minutes(90));
         assert!(parse_since("h").is_err());

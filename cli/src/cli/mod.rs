@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::report::lang::Lang;
+
 pub mod audit;
 pub mod bench;
 pub mod bench_registry;
@@ -11,9 +13,13 @@ pub mod certs;
 pub mod client;
 pub mod console;
 pub mod demo;
+pub mod durations;
+pub mod log;
+pub mod federation;
 pub mod receipt;
 pub mod region;
 pub mod registry;
+pub mod registry_node;
 pub mod serve;
 
 /// huren (互认): federated interop gateway between regional health-code systems.
@@ -23,6 +29,12 @@ pub struct Cli {
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human, env = "HUREN_LOG_FORMAT")]
     pub log_format: LogFormat,
+    /// Language of table labels: en or zh (JSON keeps the API's names).
+    #[arg(long, global = true, value_enum, default_value_t = Lang::En, env = "HUREN_LANG")]
+    pub lang: Lang,
+    /// Show times in UTC instead of the local zone (RFC 3339 with the offset either way).
+    #[arg(long, global = true, env = "HUREN_UTC")]
+    pub utc: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -39,6 +51,9 @@ pub enum Command {
     Demo(demo::Args),
     /// Serve the gateway over mutual TLS.
     Serve(serve::Args),
+    /// Write a dev federation of four nodes to start by hand or with the demo.
+    #[command(subcommand)]
+    Federation(federation::Command),
     /// Create and inspect the dev PKI.
     #[command(subcommand)]
     Certs(certs::Command),
@@ -74,24 +89,26 @@ pub enum Command {
 /// Entry point of the `huren` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Before the runtime starts threads: the local offset is read while there is one thread.
+    crate::report::lang::init(cli.lang, cli.utc);
     end_quietly_on_closed_stdout();
     // The demo and the benchmarks print a report on stdout; routine info logs would bury it.
     let quiet = matches!(cli.command, Command::Demo(_) | Command::Bench(_));
-    init_tracing(cli.log_format, if quiet { "warn" } else { "info" });
+    log::init(cli.log_format, if quiet { "warn" } else { "info" });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("huren: cannot start the async runtime: {e}");
+            log::failure(&format!("cannot start the async runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("huren: {}", crate::report::error::chain(&e));
+            log::failure(&crate::report::error::chain(&e));
             ExitCode::FAILURE
         }
     }
@@ -101,6 +118,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Demo(args) => demo::run(args).await,
         Command::Serve(args) => serve::run(args).await,
+        Command::Federation(cmd) => federation::run(cmd).await,
         Command::Certs(cmd) => certs::run(cmd).await,
         Command::Registry(cmd) => registry::run(cmd).await,
         Command::Region(cmd) => region::run(cmd).await,
@@ -133,20 +151,10 @@ fn end_quietly_on_closed_stdout() {
             m.starts_with("failed printing to stdout") && m.contains("Broken pipe")
         });
         if closed_stdout {
+            // exit skips destructors: a federated demo's processes are stopped here.
+            crate::federation::launcher::kill_everything_started();
             std::process::exit(CLOSED_STDOUT_EXIT);
         }
         report(info);
     }));
-}
-
-/// Logs to stderr; `RUST_LOG` wins over `default_level`.
-fn init_tracing(format: LogFormat, default_level: &str) {
-    use tracing_subscriber::{EnvFilter, fmt};
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Human => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
-    };
 }

@@ -20,16 +20,24 @@ pub enum Command {
         /// The trust registry directory to check against.
         #[arg(long, value_name = "REG", default_value = DEFAULT_REGISTRY, env = "HUREN_REGISTRY")]
         registry: PathBuf,
+        /// Print what the valid receipt says as one JSON object (lowerCamel fields, RFC 3339
+        /// UTC times).
+        #[arg(long)]
+        json: bool,
     },
 }
 
 pub async fn run(cmd: Command) -> anyhow::Result<()> {
     match cmd {
-        Command::Verify { file, registry } => verify(file, registry),
+        Command::Verify {
+            file,
+            registry,
+            json,
+        } => verify(file, registry, json),
     }
 }
 
-fn verify(file: PathBuf, registry: PathBuf) -> anyhow::Result<()> {
+fn verify(file: PathBuf, registry: PathBuf, json: bool) -> anyhow::Result<()> {
     let now = OffsetDateTime::now_utc();
     let reg = huren_registry::store::load(&registry, None, now)
         .with_context(|| format!("cannot load the trust registry in {}", registry.display()))?;
@@ -37,6 +45,26 @@ fn verify(file: PathBuf, registry: PathBuf) -> anyhow::Result<()> {
     let checked = receipt::verify(&env, &reg, now)
         .with_context(|| format!("receipt {} is NOT valid", file.display()))?;
     let b = &checked.body;
+    if json {
+        let shown = serde_json::json!({
+            "file": file.display().to_string(),
+            "valid": true,
+            "nodeId": checked.node_id,
+            "keyId": checked.key_id.to_string(),
+            "subjectRef": b.subject_ref,
+            "originRegion": b.origin_region.to_string(),
+            "originColour": b.origin_colour.as_str(),
+            "destinationRegion": b.destination_region.to_string(),
+            "destinationVerdict": b.destination_verdict.as_str(),
+            "agreement": b.agreement,
+            "validUntil": rfc3339(&b.valid_until),
+            "issuedAt": rfc3339(&b.issued_at),
+            "registryVersion": b.registry_version,
+            "checkedAgainstRegistryVersion": reg.version(),
+        });
+        println!("{shown}");
+        return Ok(());
+    }
     println!("receipt {}: valid", file.display());
     println!(
         "  signed by       node {} (receipt key {})",
@@ -54,8 +82,14 @@ fn verify(file: PathBuf, registry: PathBuf) -> anyhow::Result<()> {
         b.destination_verdict.as_str()
     );
     println!("  agreement       agreements/{}", b.agreement);
-    println!("  valid until     {}", rfc3339(&b.valid_until));
-    println!("  issued at       {}", rfc3339(&b.issued_at));
+    println!(
+        "  valid until     {}",
+        rfc3339(&crate::report::lang::local(b.valid_until))
+    );
+    println!(
+        "  issued at       {}",
+        rfc3339(&crate::report::lang::local(b.issued_at))
+    );
     println!(
         "  registry        version {} when issued; checked against version {}",
         b.registry_version,

@@ -1,6 +1,7 @@
 //! `huren region …`: run a reference regional status service, issue its codes, change statuses,
 //! look codes up through the gateway's pinned client, and benchmark online lookups.
 
+use super::durations;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use huren_adapters::net::bench::{BenchConfig, bench_online};
 use huren_adapters::net::{ClientConfig, ClientIdentity, StatusClient};
+use huren_adapters::sim::store::ListedState;
 use huren_adapters::sim::{self, DevServices, Faults, IssueInput, ServiceConfig, Store};
 use huren_adapters::{
     Colour, LookupQuery, ReadContext, ReadOutcome, RegionCode, ResidentId, Source,
@@ -81,8 +83,8 @@ pub struct ServeArgs {
     /// Serve only callers presenting a huren gateway certificate from the PKI (mutual TLS).
     #[arg(long)]
     pub require_gateway: bool,
-    /// Fault: added latency before every answer.
-    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    /// Fault: added latency before every answer. Written as a bare number or e.g. 90s, 48h, 14d.
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = durations::parser::<u64>(durations::Unit::Millis, 0..=600_000))]
     pub latency_ms: u64,
     /// Fault: fraction of requests answered 503 (0 to 1).
     #[arg(long, value_name = "F", default_value_t = 0.0)]
@@ -110,12 +112,20 @@ pub struct IssueArgs {
     /// Zhejiang only: the issuing city (e.g. 330100), written into the URL.
     #[arg(long, value_parser = parse_region)]
     pub city: Option<RegionCode>,
-    /// Signed codes only: days until the payload expires.
-    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(i64).range(1..=3_650))]
+    /// Signed codes only: days until the payload expires. Written as a bare number or e.g. 90s, 48h, 14d.
+    #[arg(long, default_value_t = 7, value_parser = durations::parser::<i64>(durations::Unit::Days, 1..=3_650))]
     pub valid_days: i64,
+    /// Signed regions with status lists (Hunan, Hubei, national, Guangdong): issue the format's
+    /// v2, whose entry in the issuer's status list withdraws it when the status changes.
+    #[arg(long)]
+    pub status_list: bool,
     /// Dev PKI directory, for the signing key of signed regions.
     #[arg(long, value_name = "DIR", default_value = DEFAULT_PKI, env = "HUREN_PKI")]
     pub pki: PathBuf,
+    /// Signed codes only: the dev issuer that signs, e.g. hn-sm2-2026-01 (Hunan's SM2 issuer);
+    /// the region's main issuer by default.
+    #[arg(long)]
+    pub issuer: Option<String>,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -151,8 +161,8 @@ pub struct LookupArgs {
     pub id: Option<String>,
     #[arg(long)]
     pub name: Option<String>,
-    /// The caller's deadline.
-    #[arg(long, value_name = "MS", default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    /// The caller's deadline. Written as a bare number or e.g. 90s, 48h, 14d.
+    #[arg(long, value_name = "MS", default_value_t = 2_000, value_parser = durations::parser::<u64>(durations::Unit::Millis, 1..=600_000))]
     pub deadline_ms: u64,
     /// Present the PKI's gateway certificate (for services run with --require-gateway).
     #[arg(long)]
@@ -227,6 +237,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             error_rate: args.error_rate,
             garbage_bodies: args.garbage_bodies,
             wrong_identity: args.wrong_identity,
+            status_lists: None,
         },
     };
     let handle = sim::spawn(config)
@@ -259,18 +270,20 @@ async fn issue(args: IssueArgs) -> anyhow::Result<()> {
         colour,
         valid_for: Some(time::Duration::days(args.valid_days)),
         city: args.city,
+        issuer: args.issuer.clone(),
+        status_list: args.status_list,
     };
     let dir = args.data.dir(region);
     let store = Store::open(Some(&dir)).with_context(|| format!("opening {}", dir.display()))?;
     let issued = sim::issue::issue(region, &store, &args.pki, &input, OffsetDateTime::now_utc())?;
-    eprintln!(
+    super::log::notice(format!(
         "issued {} ({}) for {} in region {region}; code id {}; records in {}",
         issued.label,
         colour.as_str(),
         input.id.masked(),
         issued.code_id,
         dir.display()
-    );
+    ));
     println!("{}", issued.payload);
     Ok(())
 }
@@ -286,6 +299,16 @@ async fn set_status(args: SetStatusArgs) -> anyhow::Result<()> {
         println!(
             "revoked {} earlier code(s); the service's revocation list names them",
             record.revoked.len()
+        );
+    }
+    let listed = |state| record.listed.iter().filter(|c| c.state == state).count();
+    let (withdrawn, suspended) = (
+        listed(ListedState::Withdrawn),
+        listed(ListedState::Suspended),
+    );
+    if withdrawn + suspended > 0 {
+        println!(
+            "{withdrawn} code(s) withdrawn and {suspended} suspended in the issuer's next status list"
         );
     }
     println!(

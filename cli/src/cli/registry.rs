@@ -6,6 +6,7 @@
 //! until the threshold); `publish` checks thresholds, signs a new timestamp and checkpoint with
 //! the online keys and replaces `REG/registry.json` atomically.
 
+use super::durations;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -50,7 +51,7 @@ pub enum Command {
     /// Verify a registry directory: prints each check, exits non-zero with the reason.
     Verify(RegArg),
     /// Print the registry's regions, issuers, concept maps, agreements and nodes.
-    Show(RegArg),
+    Show(ShowArgs),
     /// Print the transparency log: entries and checkpoints.
     Log(RegArg),
     /// Make a signing key: FILE (PKCS#8 PEM, mode 0600) and FILE.pub (its public key, to hand
@@ -64,6 +65,9 @@ pub enum Command {
     Bump(BumpArgs),
     /// Prove a document's inclusion in the log (and consistency from an older size).
     Prove(ProveArgs),
+    /// Add, change or remove a gateway node in the root (signed under the root threshold).
+    #[command(subcommand)]
+    Node(super::registry_node::NodeCommand),
     /// Discard a node's trusted registry state (STATE/trusted.json) so its next start accepts
     /// an older registry. Prints what it discards and keeps it as STATE/trust-reset-<time>.json.
     TrustReset(TrustResetArgs),
@@ -84,6 +88,16 @@ pub struct RegArg {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub reg: RegArg,
+    /// Print one JSON object: regions, issuers, concept maps, agreements and nodes (lowerCamel
+    /// fields, RFC 3339 UTC times).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct RegOpt {
     /// Registry directory.
     #[arg(long, value_name = "REG", default_value = DEFAULT_REGISTRY, env = "HUREN_REGISTRY")]
@@ -101,8 +115,8 @@ pub struct InitArgs {
     /// A region's status-service URL, e.g. 330000=https://127.0.0.1:8443 (repeatable).
     #[arg(long = "status-url", value_name = "CODE=URL")]
     pub status_urls: Vec<String>,
-    /// Hours each timestamp lives (publish renews it) [default: a week].
-    #[arg(long, default_value_t = 168, value_parser = clap::value_parser!(i64).range(1..=8_760))]
+    /// Hours each timestamp lives (publish renews it) [default: a week]. Written as a bare number or e.g. 90s, 48h, 14d.
+    #[arg(long, default_value_t = 168, value_parser = durations::parser::<i64>(durations::Unit::Hours, 1..=8_760))]
     pub timestamp_hours: i64,
     /// Replace an existing registry in REG.
     #[arg(long)]
@@ -161,8 +175,8 @@ pub struct ConceptArgs {
     /// GREEN, YELLOW, RED, PENDING or UNKNOWN.
     #[arg(long, value_parser = parse_colour)]
     pub colour: Colour,
-    /// The colour lapses after this many hours without a refresh…
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=8_760))]
+    /// The colour lapses after this many hours without a refresh… Written as a bare number or e.g. 90s, 48h, 14d.
+    #[arg(long, value_parser = durations::parser::<u64>(durations::Unit::Hours, 1..=8_760))]
     pub lapse_after_hours: Option<u64>,
     /// …to this colour.
     #[arg(long, value_parser = parse_colour)]
@@ -204,13 +218,18 @@ pub struct AgreementArgs {
     /// national defaults).
     #[arg(long = "rule", value_name = "COLOUR=VERDICT[:DAYS]")]
     pub rules: Vec<String>,
-    #[arg(long, default_value_t = 72, value_parser = clap::value_parser!(u64).range(1..=8_760))]
+    /// A bare number of this flag's unit, or e.g. 90s, 48h, 14d.
+    #[arg(long, default_value_t = 72, value_parser = durations::parser::<u64>(durations::Unit::Hours, 1..=8_760))]
     pub max_age_hours: u64,
+    /// How old (seconds) the issuer's status list may be for a code that names an entry in one;
+    /// older or missing lists make such codes REVIEW. Unset: any unexpired list.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub max_status_list_age_secs: Option<u64>,
     /// Require an online status check with the issuing region.
     #[arg(long)]
     pub online: bool,
-    /// Days until the agreement document expires.
-    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(i64).range(1..=3_650))]
+    /// Days until the agreement document expires. Written as a bare number or e.g. 90s, 48h, 14d.
+    #[arg(long, default_value_t = 365, value_parser = durations::parser::<i64>(durations::Unit::Days, 1..=3_650))]
     pub expires_days: i64,
 }
 
@@ -236,8 +255,8 @@ pub struct PublishArgs {
     /// Log key (default REG/keys/log.pem).
     #[arg(long, value_name = "FILE")]
     pub log_key: Option<PathBuf>,
-    /// Hours the new timestamp lives.
-    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(i64).range(1..=8_760))]
+    /// Hours the new timestamp lives. Written as a bare number or e.g. 90s, 48h, 14d.
+    #[arg(long, default_value_t = 24, value_parser = durations::parser::<i64>(durations::Unit::Hours, 1..=8_760))]
     pub timestamp_hours: i64,
 }
 
@@ -262,8 +281,8 @@ pub struct RotateArgs {
     /// New root threshold (default: unchanged).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=255))]
     pub threshold: Option<u32>,
-    /// Days until the new root expires.
-    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(i64).range(1..=3_650))]
+    /// Days until the new root expires. Written as a bare number or e.g. 90s, 48h, 14d.
+    #[arg(long, default_value_t = 365, value_parser = durations::parser::<i64>(durations::Unit::Days, 1..=3_650))]
     pub expires_days: i64,
 }
 
@@ -300,13 +319,14 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Sign(args) => sign(&args, now),
         Command::Publish(args) => publish_pending(&args, now),
         Command::Verify(args) => verify(&args.reg, now),
-        Command::Show(args) => show(&args.reg, now),
+        Command::Show(args) => show(&args.reg.reg, args.json, now),
         Command::Log(args) => print_log(&args.reg, now),
         Command::Keygen(args) => keygen(&args),
         Command::RotateRoot(args) => rotate_root(&args, now),
         Command::Bump(args) => bump(&args, now),
         Command::Prove(args) => prove(&args, now),
         Command::TrustReset(args) => trust_reset(&args, now),
+        Command::Node(cmd) => super::registry_node::run(cmd, now),
     }
 }
 
@@ -327,7 +347,8 @@ fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
     match s {
         "ed25519" => Ok(Algorithm::Ed25519),
         "ecdsa-p256" => Ok(Algorithm::EcdsaP256),
-        _ => Err(format!("{s:?} is not ed25519 or ecdsa-p256")),
+        "sm2" => Ok(Algorithm::Sm2),
+        _ => Err(format!("{s:?} is not ed25519, ecdsa-p256 or sm2")),
     }
 }
 
@@ -343,7 +364,7 @@ fn parse_verdict(s: &str) -> anyhow::Result<Verdict> {
 }
 
 /// The ceremony's view: every rule but the timestamp's freshness, which `publish` renews.
-fn load(reg: &Path, now: OffsetDateTime) -> anyhow::Result<Registry> {
+pub(super) fn load(reg: &Path, now: OffsetDateTime) -> anyhow::Result<Registry> {
     Ok(store::load_for_publisher(reg, now)?)
 }
 
@@ -559,14 +580,24 @@ fn add_agreement(args: &AgreementArgs, now: OffsetDateTime) -> anyhow::Result<()
         online_check_required: args.online,
         effective_from: huren_registry::canonical::whole_seconds(now),
         effective_until: None,
+        max_status_list_age_secs: args.max_status_list_age_secs,
     };
-    let pending = PendingDoc::new(&agreement);
+    save_pending(reg, &registry, &agreement)
+}
+
+/// Saves `doc` as a new pending document and prints whose signatures it needs.
+pub(super) fn save_pending<T: Document>(
+    reg: &Path,
+    registry: &Registry,
+    doc: &T,
+) -> anyhow::Result<()> {
+    let pending = PendingDoc::new(doc);
     let signers = required_signers(registry.root(), &pending.name, &pending.envelope)?;
     let path = pending.save(reg)?;
     println!(
         "pending {} version {} written to {}",
-        agreement.name(),
-        agreement.version,
+        doc.name(),
+        doc.version(),
         path.display()
     );
     for (role, set) in signers {
@@ -712,12 +743,18 @@ fn verify(reg: &Path, now: OffsetDateTime) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// RFC 3339 with its offset, in the zone tables show.
 fn fmt_time(t: OffsetDateTime) -> String {
+    let t = crate::report::lang::local(t);
     t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
-fn show(reg: &Path, now: OffsetDateTime) -> anyhow::Result<()> {
+fn show(reg: &Path, json: bool, now: OffsetDateTime) -> anyhow::Result<()> {
     let r = load(reg, now)?;
+    if json {
+        println!("{}", crate::report::registry_json::registry(&r));
+        return Ok(());
+    }
     println!(
         "registry version {} (root v{}, timestamp expires {})",
         r.version(),
@@ -815,6 +852,12 @@ fn show(reg: &Path, now: OffsetDateTime) -> anyhow::Result<()> {
                 audit.key_id().short(),
                 audit.algorithm.as_str()
             );
+        }
+        if let Some(witness) = &n.witness_key {
+            println!("    witness key {}", witness.key_id().short());
+        }
+        for url in n.replica_urls() {
+            println!("    endpoint {url}");
         }
     }
     Ok(())
@@ -924,11 +967,7 @@ fn rotate_root(args: &RotateArgs, now: OffsetDateTime) -> anyhow::Result<()> {
         }
     }
     for path in &args.add {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let key: huren_registry::PublicKey = serde_json::from_slice(&bytes)
-            .with_context(|| format!("{} is not a public key file from keygen", path.display()))?;
-        let key = huren_registry::PublicKey::new(key.algorithm, key.public)?;
+        let key = read_public_key(path)?;
         root.roles.root.keys.insert(key.key_id(), key);
     }
     if let Some(t) = args.threshold {
@@ -938,21 +977,19 @@ fn rotate_root(args: &RotateArgs, now: OffsetDateTime) -> anyhow::Result<()> {
         .root
         .check()
         .map_err(|e| anyhow::anyhow!("the new root role is unusable: {e}"))?;
-    let pending = PendingDoc::new(&root);
-    let signers = required_signers(registry.root(), &pending.name, &pending.envelope)?;
-    let path = pending.save(reg)?;
-    println!(
-        "pending root version {} written to {}",
-        root.version,
-        path.display()
-    );
-    for (role, set) in signers {
-        println!("  needs {} of {}", set.threshold, role);
-    }
+    save_pending(reg, &registry, &root)?;
     println!(
         "  national agreements are signed by the root role: bump and re-sign them with the new keys"
     );
     Ok(())
+}
+
+/// A public key file written by `keygen` (FILE.pub), checked to be a usable key.
+pub(super) fn read_public_key(path: &Path) -> anyhow::Result<huren_registry::PublicKey> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let key: huren_registry::PublicKey = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a public key file from keygen", path.display()))?;
+    Ok(huren_registry::PublicKey::new(key.algorithm, key.public)?)
 }
 
 fn bump(args: &BumpArgs, now: OffsetDateTime) -> anyhow::Result<()> {

@@ -126,14 +126,17 @@ async fn assemble_node(config: &Config, dev: bool) -> anyhow::Result<Option<Node
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DEV_PKI));
     let present = registry.join(huren_registry::store::STATE_FILE).exists();
     if !present && !dev && settings.registry.is_none() {
-        eprintln!(
+        super::log::notice(format!(
             "no trust registry in {} (huren registry init): serving without recognition",
             registry.display()
-        );
+        ));
         return Ok(None);
     }
     if dev && ensure_dev_registry(&pki, &registry)? {
-        eprintln!("created a dev trust registry in {}", registry.display());
+        super::log::notice(format!(
+            "created a dev trust registry in {}",
+            registry.display()
+        ));
     }
     if dev {
         dev_state::check_pair(&pki, &registry, OffsetDateTime::now_utc())?;
@@ -158,6 +161,7 @@ async fn assemble_node(config: &Config, dev: bool) -> anyhow::Result<Option<Node
     node.receipt_key = settings.receipt_key.clone();
     node.audit_key = settings.audit_key.clone();
     node.status_client.identity = crate::pki::gateway_identity(&config.tls);
+    node.peer_tls = crate::pki::peer_tls(&config.tls);
     let (registry_dir, state_dir, node_id) = (
         node.registry_dir.clone(),
         node.state_dir.clone(),
@@ -167,19 +171,21 @@ async fn assemble_node(config: &Config, dev: bool) -> anyhow::Result<Option<Node
         .await
         .map_err(|e| dev_state::explain_expiry(e.into(), &registry_dir))?;
     if let Some(torn) = &node.audit_recovery.torn {
-        eprintln!("audit log: cut off a torn tail left by a crash: {torn:?}");
+        super::log::notice(format!(
+            "audit log: cut off a torn tail left by a crash: {torn:?}"
+        ));
     }
     let version = node
         .recognizer()
         .registry
         .current()
         .map_or(0, |r| r.version());
-    eprintln!(
+    super::log::notice(format!(
         "node {node_id}: trust registry v{version} from {} (reloaded on publish); audit log and subject key in {} ({} records kept)",
         registry_dir.display(),
         state_dir.display(),
         node.audit_recovery.records
-    );
+    ));
     Ok(Some(node))
 }
 
@@ -189,11 +195,26 @@ pub fn ensure_dev_pki(dir: &Path) -> anyhow::Result<()> {
         return Ok(());
     }
     huren_certs::init(dir, &huren_certs::InitOptions::default())?;
-    eprintln!("created a dev PKI in {} (huren certs show)", dir.display());
+    super::log::notice(format!(
+        "created a dev PKI in {} (huren certs show)",
+        dir.display()
+    ));
     Ok(())
 }
 
 fn print_how_to_connect(gateway: &Gateway, dev_pki: Option<&Path>) {
+    if super::log::json() {
+        // One event a log collector (or a supervisor waiting for the port) can read.
+        let admin = gateway.admin_addr();
+        tracing::info!(
+            grpc = %gateway.local_addr(),
+            metrics = admin.map(|a| format!("http://{a}/metrics")),
+            readyz = admin.map(|a| format!("http://{a}/readyz")),
+            dev_pki = dev_pki.map(|d| d.display().to_string()),
+            "huren is serving gRPC over mutual TLS"
+        );
+        return;
+    }
     // A closed stdout must not stop a gateway: the banner is written without println!'s panic
     // and a failed write is let go.
     let _ = write_how_to_connect(&mut std::io::stdout().lock(), gateway, dev_pki);
@@ -245,12 +266,12 @@ async fn run_until_signalled(gateway: Gateway) -> anyhow::Result<()> {
             _ = tokio::signal::ctrl_c() => break,
             _ = term.recv() => break,
             _ = hup.recv() => match gateway.tls().reload_current() {
-                Ok(()) => eprintln!("reloaded TLS certificates and trust roots"),
-                Err(e) => eprintln!("reload failed, keeping the current certificates: {e}"),
+                Ok(()) => super::log::notice("reloaded TLS certificates and trust roots"),
+                Err(e) => super::log::notice(format!("reload failed, keeping the current certificates: {e}")),
             },
         }
     }
-    eprintln!("shutting down: NOT_SERVING, then draining (Ctrl-C again to stop at once)");
+    super::log::notice("shutting down: NOT_SERVING, then draining (Ctrl-C again to stop at once)");
     tokio::select! {
         _ = gateway.shutdown() => Ok(()),
         _ = tokio::signal::ctrl_c() => anyhow::bail!("stopped before calls in flight finished"),

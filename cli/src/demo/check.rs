@@ -59,6 +59,14 @@ impl Checks {
         self.failed.push(line);
     }
 
+    /// A check whose capability lands on another branch: printed as `[pending]` with what is
+    /// missing, neither passed nor failed, and listed at the end.
+    pub fn pending(&mut self, what: impl AsRef<str>, why: impl AsRef<str>) {
+        let line = format!("{}: {}", what.as_ref(), why.as_ref());
+        println!("  [pending] {line}");
+        self.skipped.push(line);
+    }
+
     /// Remembers an example of what `role` was shown (the first one wins).
     pub fn saw(&mut self, role: &'static str, example: impl Into<String>) {
         self.seen.entry(role).or_insert_with(|| example.into());
@@ -67,6 +75,19 @@ impl Checks {
     /// What `role` was shown, if a scenario recorded it.
     pub fn seen(&self, role: &str) -> Option<&str> {
         self.seen.get(role).map(String::as_str)
+    }
+
+    /// The demo's exit: an error listing every failed check, if any failed.
+    pub fn outcome(&self) -> anyhow::Result<()> {
+        if self.failed.is_empty() {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "{} of {} checks failed:\n  {}",
+            self.failed.len(),
+            self.passed + self.failed.len(),
+            self.failed.join("\n  ")
+        )
     }
 
     pub fn skipped(&self) -> &[String] {

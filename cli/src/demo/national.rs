@@ -30,6 +30,7 @@ pub async fn run(stack: &Stack, expected: Expected, checks: &mut Checks) -> anyh
         .get_national_summary(GetNationalSummaryRequest {
             start_time: Some(timestamp(end - time::Duration::hours(1))),
             end_time: Some(timestamp(end + time::Duration::minutes(1))),
+            window: None,
         })
         .await
         .map_err(|s| CallError::context("GetNationalSummary", s))?

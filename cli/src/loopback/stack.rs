@@ -35,7 +35,8 @@ pub fn role(region: RegionCode) -> Option<&'static str> {
     match region.as_str() {
         "330000" | "410000" => Some("status lookups (online codes)"),
         "510000" => Some("live checks (Zhejiang's agreement asks for them)"),
-        "440000" => Some("signed revocation list of withdrawn tokens"),
+        "440000" => Some("signed revocation and status lists of withdrawn tokens"),
+        "430000" | "420000" | "000000" => Some("signed status lists of withdrawn v2 codes"),
         _ => None,
     }
 }
@@ -75,7 +76,7 @@ pub struct Regions {
     pub manifest: huren_certs::Manifest,
     pub services: BTreeMap<RegionCode, ServiceHandle>,
     pub dev: DevRegistry,
-    /// How often the node fetches Guangdong's signed revocation list (the node's default: 30 s).
+    /// How often the node fetches signed revocation and status lists (the node's default: 30 s).
     pub revocations_every: Option<std::time::Duration>,
 }
 

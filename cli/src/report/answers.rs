@@ -8,23 +8,27 @@ use huren_proto::v1::{
     Verification,
 };
 
+use super::lang;
 use super::names;
 use super::table::Table;
 
 /// One verification, a field per line.
 pub fn verification(v: &Verification) -> String {
     let mut t = Table::new(["field", "value"]);
-    t.row(["verdict", names::verdict(v.verdict)]);
+    t.row([lang::label("verdict"), names::verdict(v.verdict)]);
     if v.quarantine_days > 0 {
-        t.row(["quarantine", &format!("{} days", v.quarantine_days)]);
+        t.row([
+            lang::label("quarantine"),
+            &format!("{} days", v.quarantine_days),
+        ]);
     }
     if let Some(s) = &v.status {
         t.row([
-            "colour",
+            lang::label("colour"),
             &format!("{} ({})", names::colour(s.colour), s.native_label),
         ]);
         t.row([
-            "issued by",
+            lang::label("issued by"),
             &format!(
                 "{} {} {}",
                 s.issuing_region,
@@ -32,30 +36,39 @@ pub fn verification(v: &Verification) -> String {
                 s.issuer
             ),
         ]);
-        t.row(["refreshed", &names::time(s.refresh_time.as_ref())]);
-        t.row(["valid until", &names::time(s.expire_time.as_ref())]);
+        t.row([
+            lang::label("refreshed"),
+            &names::time(s.refresh_time.as_ref()),
+        ]);
+        t.row([
+            lang::label("valid until"),
+            &names::time(s.expire_time.as_ref()),
+        ]);
     }
-    t.row(["source", names::source(v.source)]);
+    t.row([lang::label("source"), names::source(v.source)]);
     if let Some(s) = &v.subject {
         if !s.masked_name.is_empty() {
-            t.row(["name", &s.masked_name]);
+            t.row([lang::label("name"), &s.masked_name]);
         }
         if !s.subject_ref.is_empty() {
-            t.row(["subject_ref", &s.subject_ref]);
+            t.row([lang::label("subject_ref"), &s.subject_ref]);
         }
     }
     t.row([
-        "rules of",
+        lang::label("rules of"),
         &format!(
             "{} {}",
             v.verifying_region,
             names::region(&v.verifying_region)
         ),
     ]);
-    t.row(["agreement", &v.agreement]);
-    t.row(["registry", &format!("version {}", v.registry_version)]);
+    t.row([lang::label("agreement"), &v.agreement]);
+    t.row([
+        lang::label("registry"),
+        &format!("version {}", v.registry_version),
+    ]);
     for r in &v.reasons {
-        t.row(["reason", &format!("{}: {}", r.code, r.message)]);
+        t.row([lang::label("reason"), &format!("{}: {}", r.code, r.message)]);
     }
     t.to_string()
 }
@@ -232,6 +245,24 @@ pub fn summary(resp: &GetNationalSummaryResponse) -> String {
         }
         out.push_str("adapter health:\n");
         out.push_str(&h.to_string());
+    }
+    out.push_str(&federation_lines(&resp.nodes, &resp.missing_nodes));
+    out
+}
+
+/// Which nodes a fanned-out answer merges and which are missing; nothing on a single node.
+pub fn federation_lines(nodes: &[String], missing: &[huren_proto::v1::MissingNode]) -> String {
+    let mut out = String::new();
+    if !nodes.is_empty() {
+        out.push_str(&format!("merged from nodes: {}\n", nodes.join(", ")));
+    }
+    for m in missing {
+        out.push_str(&format!(
+            "PARTIAL: node {} missing ({}): {}\n",
+            m.node_id,
+            huren::fanout::merge::reason_word(m.reason()),
+            m.detail
+        ));
     }
     out
 }

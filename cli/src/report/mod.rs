@@ -4,7 +4,9 @@
 pub mod answers;
 pub mod error;
 pub mod json;
+pub mod lang;
 pub mod names;
+pub mod registry_json;
 pub mod status;
 pub mod table;
 

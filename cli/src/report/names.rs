@@ -49,6 +49,8 @@ pub fn health(h: i32) -> &'static str {
         Ok(AdapterHealth::Degraded) => "DEGRADED",
         Ok(AdapterHealth::Down) => "DOWN",
         Ok(AdapterHealth::Offline) => "OFFLINE",
+        // A fanned-out answer whose serving node did not answer.
+        Ok(AdapterHealth::Unspecified) => "UNKNOWN",
         _ => "-",
     }
 }
@@ -69,9 +71,11 @@ pub fn region(code: &str) -> &'static str {
     }
 }
 
-/// A timestamp as RFC 3339 UTC to the second, or "-".
+/// A timestamp as RFC 3339 to the second with its offset, in the zone tables show (the local
+/// one unless `--utc`), or "-" in a table cell that has none.
 pub fn time(t: Option<&prost_types::Timestamp>) -> String {
     t.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t.seconds).ok())
+        .map(super::lang::local)
         .and_then(|t| {
             t.format(&time::format_description::well_known::Rfc3339)
                 .ok()

@@ -13,7 +13,10 @@ pub struct Table {
 impl Table {
     pub fn new<S: Into<String>>(header: impl IntoIterator<Item = S>) -> Self {
         Self {
-            header: header.into_iter().map(Into::into).collect(),
+            header: header
+                .into_iter()
+                .map(|h| super::lang::label(&h.into()).to_string())
+                .collect(),
             rows: Vec::new(),
             indent: 2,
         }

@@ -66,6 +66,7 @@ pub fn publish(
             log: LogRecord {
                 entries: Vec::new(),
                 checkpoints: Vec::new(),
+                note: None,
             },
         },
     };
@@ -122,6 +123,10 @@ pub fn publish(
         cp_env.sign(k)?;
     }
     state.log.checkpoints.push(cp_env);
+    // A new checkpoint starts without cosignatures: the witnesses add theirs as it travels.
+    state.log.note = crate::witness::sign_checkpoint_note(&checkpoint, keys.log)
+        .map_err(|e| PublishError::Refused(crate::error::LogError::from(e).into()))?
+        .map(|note| note.to_text());
     Ok(verify_state(&state, current, now)?)
 }
 

@@ -1,4 +1,9 @@
 //! DSSE envelopes: exact payload bytes plus their type, signed through the pre-authentication encoding.
+//!
+//! As JSON an envelope is the standard DSSE one, so any DSSE implementation can check it:
+//! `{"payloadType": "...", "payload": "<base64>", "signatures": [{"keyid": "<hex>", "sig":
+//! "<base64>"}]}`. Files written before that used `payload_type`, `key_id` and `signature`; they
+//! are still read (the signed bytes are the same: only the JSON field names changed).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,14 +14,16 @@ use crate::keys::{KeyError, KeyId, PublicKey, SigningKey};
 /// One signature over [`pae`]`(payload_type, payload)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signature {
+    #[serde(rename = "keyid", alias = "key_id")]
     pub key_id: KeyId,
-    #[serde(with = "crate::canonical::b64")]
+    #[serde(rename = "sig", alias = "signature", with = "crate::canonical::b64")]
     pub signature: Vec<u8>,
 }
 
 /// A signed document: the signatures cover the type and the payload bytes, never a re-encoding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Envelope {
+    #[serde(rename = "payloadType", alias = "payload_type")]
     pub payload_type: String,
     #[serde(with = "crate::canonical::b64")]
     pub payload: Vec<u8>,
@@ -163,5 +170,26 @@ mod tests {
         assert!(t.duplicated.contains(&a.key_id()));
         env.sign(&b).unwrap();
         assert_eq!(env.tally(&set).valid.len(), 2);
+    }
+
+    #[test]
+    fn the_json_is_the_dsse_standard_one_and_the_old_field_names_still_read() {
+        let key = SigningKey::generate(Algorithm::Ed25519).unwrap();
+        let mut env = Envelope::new("t", b"x".to_vec());
+        env.sign(&key).unwrap();
+        let json: serde_json::Value = serde_json::to_value(&env).unwrap();
+        assert_eq!(json["payloadType"], "t");
+        assert_eq!(json["payload"], "eA==");
+        assert_eq!(json["signatures"][0]["keyid"], key.key_id().0.as_str());
+        assert!(json["signatures"][0]["sig"].is_string());
+        let old = serde_json::json!({
+            "payload_type": "t",
+            "payload": "eA==",
+            "signatures": [{"key_id": key.key_id().0, "signature": json["signatures"][0]["sig"]}],
+        });
+        let back: Envelope = serde_json::from_value(old).unwrap();
+        assert_eq!(back, env);
+        let set = KeySet::new([key.public_key()], 1);
+        assert_eq!(back.tally(&set).valid.len(), 1);
     }
 }

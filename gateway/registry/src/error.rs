@@ -186,6 +186,8 @@ pub enum LogError {
     NotLogged { document: String, version: u64 },
     #[error("proof failed: {0}")]
     Proof(#[from] ProofError),
+    #[error("the C2SP checkpoint note: {0}")]
+    CheckpointNote(#[from] crate::witness::WitnessError),
 }
 
 impl From<CheckpointError> for VerifyError {

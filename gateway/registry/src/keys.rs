@@ -1,4 +1,4 @@
-//! Registry signing keys: Ed25519 and ECDSA P-256 public keys, their ids, and private keys in PKCS#8 PEM.
+//! Registry signing keys: Ed25519, ECDSA P-256 and SM2 public keys, their ids, and private keys in PKCS#8 PEM.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -17,6 +17,9 @@ pub enum Algorithm {
     Ed25519,
     /// ECDSA over P-256 with SHA-256, signatures in ASN.1 DER.
     EcdsaP256,
+    /// SM2 with SM3 (GB/T 32918.2, GB/T 32905) and the default signer id; signatures are 64
+    /// bytes `r || s`.
+    Sm2,
 }
 
 impl Algorithm {
@@ -24,6 +27,7 @@ impl Algorithm {
         match self {
             Algorithm::Ed25519 => "ed25519",
             Algorithm::EcdsaP256 => "ecdsa-p256",
+            Algorithm::Sm2 => "sm2",
         }
     }
 
@@ -31,12 +35,13 @@ impl Algorithm {
         match self {
             Algorithm::Ed25519 => huren_adapters::KeyAlgorithm::Ed25519,
             Algorithm::EcdsaP256 => huren_adapters::KeyAlgorithm::EcdsaP256Sha256,
+            Algorithm::Sm2 => huren_adapters::KeyAlgorithm::Sm2Sm3,
         }
     }
 }
 
 /// Lower-case hex SHA-256 of a public key's bytes (raw 32 bytes for Ed25519, the uncompressed
-/// SEC1 point for P-256).
+/// SEC1 point for P-256 and SM2).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct KeyId(pub String);
@@ -69,7 +74,7 @@ pub enum KeyError {
     NotPem,
     #[error("the PEM body is not base64: {0}")]
     Base64(String),
-    #[error("PKCS#8 key is neither Ed25519 nor ECDSA P-256")]
+    #[error("PKCS#8 key is neither Ed25519, ECDSA P-256 nor SM2")]
     UnsupportedKey,
     #[error("public key of {algorithm} has {len} bytes, expected {expected}")]
     BadPublicKey {
@@ -100,7 +105,7 @@ impl PublicKey {
     pub fn new(algorithm: Algorithm, public: Vec<u8>) -> Result<Self, KeyError> {
         let expected = match algorithm {
             Algorithm::Ed25519 => 32,
-            Algorithm::EcdsaP256 => 65,
+            Algorithm::EcdsaP256 | Algorithm::Sm2 => 65,
         };
         if public.len() != expected {
             return Err(KeyError::BadPublicKey {
@@ -136,6 +141,9 @@ impl PublicKey {
                     .verify(message, signature)
                     .is_ok()
             }
+            Algorithm::Sm2 => {
+                huren_adapters::codec::verify::verify_sm2(&self.public, message, signature)
+            }
         }
     }
 
@@ -152,6 +160,10 @@ pub enum SigningKey {
     Ed25519(ed25519_dalek::SigningKey),
     EcdsaP256 {
         pair: rsig::EcdsaKeyPair,
+        pkcs8: Vec<u8>,
+    },
+    Sm2 {
+        key: Box<sm2::dsa::SigningKey>,
         pkcs8: Vec<u8>,
     },
 }
@@ -183,6 +195,11 @@ impl SigningKey {
                         .map_err(|_| KeyError::Generate)?;
                 Self::from_pkcs8_der(doc.as_ref())
             }
+            Algorithm::Sm2 => {
+                let der = huren_adapters::codec::signer::generate_sm2_pkcs8()
+                    .ok_or(KeyError::Generate)?;
+                Self::from_pkcs8_der(&der)
+            }
         }
     }
 
@@ -190,6 +207,7 @@ impl SigningKey {
         match self {
             SigningKey::Ed25519(_) => Algorithm::Ed25519,
             SigningKey::EcdsaP256 { .. } => Algorithm::EcdsaP256,
+            SigningKey::Sm2 { .. } => Algorithm::Sm2,
         }
     }
 
@@ -202,6 +220,10 @@ impl SigningKey {
             SigningKey::EcdsaP256 { pair, .. } => PublicKey {
                 algorithm: Algorithm::EcdsaP256,
                 public: pair.public_key().as_ref().to_vec(),
+            },
+            SigningKey::Sm2 { key, .. } => PublicKey {
+                algorithm: Algorithm::Sm2,
+                public: key.verifying_key().to_sec1_bytes().to_vec(),
             },
         }
     }
@@ -222,6 +244,11 @@ impl SigningKey {
                     .map(|s| s.as_ref().to_vec())
                     .map_err(|_| KeyError::Sign)
             }
+            SigningKey::Sm2 { key, .. } => {
+                use sm2::dsa::signature::Signer;
+                let sig: sm2::dsa::Signature = key.try_sign(message).map_err(|_| KeyError::Sign)?;
+                Ok(sig.to_vec())
+            }
         }
     }
 
@@ -230,12 +257,20 @@ impl SigningKey {
             return Ok(SigningKey::Ed25519(k));
         }
         let rng = ring::rand::SystemRandom::new();
-        rsig::EcdsaKeyPair::from_pkcs8(&rsig::ECDSA_P256_SHA256_ASN1_SIGNING, der, &rng)
-            .map(|pair| SigningKey::EcdsaP256 {
+        if let Ok(pair) =
+            rsig::EcdsaKeyPair::from_pkcs8(&rsig::ECDSA_P256_SHA256_ASN1_SIGNING, der, &rng)
+        {
+            return Ok(SigningKey::EcdsaP256 {
                 pair,
                 pkcs8: der.to_vec(),
+            });
+        }
+        sm2_signing_key(der)
+            .map(|key| SigningKey::Sm2 {
+                key: Box::new(key),
+                pkcs8: der.to_vec(),
             })
-            .map_err(|_| KeyError::UnsupportedKey)
+            .ok_or(KeyError::UnsupportedKey)
     }
 
     pub fn to_pkcs8_der(&self) -> Result<Vec<u8>, KeyError> {
@@ -244,7 +279,9 @@ impl SigningKey {
                 .to_pkcs8_der()
                 .map(|d| d.as_bytes().to_vec())
                 .map_err(|_| KeyError::Generate),
-            SigningKey::EcdsaP256 { pkcs8, .. } => Ok(pkcs8.clone()),
+            SigningKey::EcdsaP256 { pkcs8, .. } | SigningKey::Sm2 { pkcs8, .. } => {
+                Ok(pkcs8.clone())
+            }
         }
     }
 
@@ -282,13 +319,20 @@ impl SigningKey {
     }
 }
 
+/// An SM2 PKCS#8 document as a signer with the standard's default signer id.
+fn sm2_signing_key(der: &[u8]) -> Option<sm2::dsa::SigningKey> {
+    use sm2::pkcs8::DecodePrivateKey as _;
+    let secret = sm2::SecretKey::from_pkcs8_der(der).ok()?;
+    sm2::dsa::SigningKey::new(huren_adapters::codec::verify::SM2_DEFAULT_ID, &secret).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn both_algorithms_sign_verify_and_round_trip_through_pem() {
-        for alg in [Algorithm::Ed25519, Algorithm::EcdsaP256] {
+    fn every_algorithm_signs_verifies_and_round_trip_through_pem() {
+        for alg in [Algorithm::Ed25519, Algorithm::EcdsaP256, Algorithm::Sm2] {
             let key = SigningKey::generate(alg).unwrap();
             let sig = key.sign(b"hello").unwrap();
             assert!(key.public_key().verify(b"hello", &sig));
@@ -297,6 +341,21 @@ mod tests {
             assert_eq!(again.key_id(), key.key_id());
             assert_eq!(key.key_id().0.len(), 64);
         }
+    }
+
+    #[test]
+    fn an_sm2_signature_does_not_pass_as_another_algorithm_or_on_another_curve() {
+        let sm2 = SigningKey::generate(Algorithm::Sm2).unwrap();
+        let sig = sm2.sign(b"hello").unwrap();
+        let public = sm2.public_key();
+        let as_p256 = PublicKey::new(Algorithm::EcdsaP256, public.public.clone()).unwrap();
+        assert!(!as_p256.verify(b"hello", &sig));
+        let p256 = SigningKey::generate(Algorithm::EcdsaP256)
+            .unwrap()
+            .public_key();
+        let wrong_curve = PublicKey::new(Algorithm::Sm2, p256.public).unwrap();
+        assert!(!wrong_curve.verify(b"hello", &sig));
+        assert!(public.verify(b"hello", &sig));
     }
 
     #[test]

@@ -34,8 +34,11 @@
 //! ([`Policy`], `store::load_for_publisher`), to renew it.
 //!
 //! **Log** ([`log`]): RFC 6962 tree over the DSSE PAE bytes of every accepted document version;
-//! checkpoints are envelopes over canonical `{origin, tree_size, root_hash}`; witnesses cosign the
-//! same envelope.
+//! checkpoints are envelopes over canonical `{origin, tree_size, root_hash}`; the last one is also
+//! carried as a C2SP tlog-checkpoint signed note ([`note`]), which the nodes, as witnesses,
+//! cosign with `cosignature/v1`; a node acts on a version when `witness_threshold` of the listed
+//! witness keys have cosigned it ([`witness`]). DSSE envelopes are standard DSSE JSON
+//! (`payloadType`, `payload`, `signatures[{keyid, sig}]`).
 //!
 //! **Store** ([`store`]): a registry directory holds `registry.json` (the whole signed state),
 //! replaced atomically (write temp, fsync, rename, fsync dir), `pending/` (documents awaiting
@@ -62,13 +65,15 @@
 //! | [`error`] | [`VerifyError`] from [`DocumentError`], [`RootError`], [`SignatureError`], [`FreshnessError`], [`LogError`] |
 //! | [`registry`] | the verified [`Registry`] and the questions the gateway asks it |
 //! | [`state`] | the signed state as stored and served |
-//! | [`log`] | RFC 6962 tree, proofs, signed checkpoints |
+//! | [`log`] | RFC 6962 tree, proofs, signed checkpoints and their C2SP tlog-checkpoint text |
+//! | [`note`] | C2SP signed notes and `cosignature/v1` witness cosignatures |
 //! | [`store`] | the registry directory on disk |
 //! | [`ceremony`] | producing a new signed state: envelopes, `publish` |
 //! | [`draft`] | a document in the making: its name and envelope with the signatures so far |
 //! | [`signers`] | who must sign a document; thresholds of the pending ones |
 //! | [`pending`] | `pending/`: documents awaiting signatures, and publishing them |
 //! | [`keydir`] | the `keys/` layout and the online keys a publish reads |
+//! | [`witness`] | cosigning checkpoints, the k-of-n witness check, fork judgement and evidence |
 //! | [`trusted`] | the trusted state a node keeps across restarts; refusing a rolled-back registry |
 //! | `dev` | the dev registry (`keys`, `fixtures`, `build`): tests and the `dev` feature only |
 //!
@@ -88,6 +93,8 @@ pub mod error;
 pub mod keydir;
 pub mod keys;
 pub mod log;
+pub mod note;
+pub mod node_edit;
 pub mod pending;
 pub mod registry;
 pub mod signers;
@@ -95,6 +102,7 @@ pub mod state;
 pub mod store;
 pub mod trusted;
 pub mod verify;
+pub mod witness;
 pub mod x509;
 
 pub use doc::{Agreement, AgreementKind, ConceptMap, Rule, Verdict};

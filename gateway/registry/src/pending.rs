@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use time::{Duration, OffsetDateTime};
 
 use crate::ceremony::{PublishError, PublishKeys};
-use crate::doc::RegionDocument;
+use crate::doc::{RegionDocument, Root};
 use crate::error::{DocumentError, RootError};
 use crate::keydir::OnlineKeys;
 use crate::registry::Registry;
@@ -109,6 +109,22 @@ pub fn region_to_edit(
         })?;
     doc.version += 1;
     Ok(doc)
+}
+
+/// The root to edit next: the pending one if a ceremony is under way, else the published one
+/// with version + 1 (its signatures are the ceremony's to collect again).
+pub fn root_to_edit(reg_dir: &Path, registry: &Registry) -> Result<Root, StoreError> {
+    if let Some(p) = PendingDoc::find(reg_dir, crate::doc::ROOT)? {
+        return crate::doc::decode(crate::doc::ROOT, &p.envelope).map_err(|source| {
+            StoreError::Refused {
+                path: reg_dir.to_path_buf(),
+                source,
+            }
+        });
+    }
+    let mut root = registry.root().clone();
+    root.version += 1;
+    Ok(root)
 }
 
 /// Why the pending documents were not published; the published registry is then unchanged.

@@ -271,12 +271,23 @@ impl Registry {
     }
 }
 
-impl TrustView for Registry {
-    fn issuer_key(
+/// What an issuer's key is asked to vouch for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signing {
+    /// A code: refused once any revocation is in effect at its signing time.
+    Code,
+    /// A status list of the issuer's codes: refused only by a revocation that invalidates all
+    /// its codes, since the codes a superseded issuer signed before stay in force.
+    StatusList,
+}
+
+impl Registry {
+    fn key_for(
         &self,
         region: RegionCode,
         issuer: &str,
         signed_at: OffsetDateTime,
+        signing: Signing,
     ) -> Result<IssuerKey, TrustError> {
         let r = self
             .region(region)
@@ -294,7 +305,8 @@ impl TrustView for Registry {
             // A compromised key can sign any `signed_at`, so its time proves nothing.
             .filter(|rev| {
                 rev.issuer == issuer
-                    && (rev.reason.invalidates_all_codes() || rev.effective_from <= signed_at)
+                    && (rev.reason.invalidates_all_codes()
+                        || (signing == Signing::Code && rev.effective_from <= signed_at))
             })
             .min_by_key(|rev| rev.effective_from)
         {
@@ -313,6 +325,26 @@ impl TrustView for Registry {
             });
         }
         Ok(facts.key.to_adapter())
+    }
+}
+
+impl TrustView for Registry {
+    fn issuer_key(
+        &self,
+        region: RegionCode,
+        issuer: &str,
+        signed_at: OffsetDateTime,
+    ) -> Result<IssuerKey, TrustError> {
+        self.key_for(region, issuer, signed_at, Signing::Code)
+    }
+
+    fn status_list_key(
+        &self,
+        region: RegionCode,
+        issuer: &str,
+        signed_at: OffsetDateTime,
+    ) -> Result<IssuerKey, TrustError> {
+        self.key_for(region, issuer, signed_at, Signing::StatusList)
     }
 
     fn status_service(&self, region: RegionCode) -> Option<StatusService> {

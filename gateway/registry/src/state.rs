@@ -22,6 +22,11 @@ pub struct LogRecord {
     pub entries: Vec<LogEntry>,
     /// Signed checkpoints, oldest first; the last covers every entry.
     pub checkpoints: Vec<Envelope>,
+    /// The last checkpoint again as a C2SP checkpoint note (signed-note text: log signature,
+    /// then the witnesses' `cosignature/v1` lines as they are gathered), for witness tooling and
+    /// the k-of-n check. Absent from registries published before it, or with a non-Ed25519 log key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// What `registry.json` holds and what a node serves.

@@ -8,6 +8,10 @@ use x509_parser::prelude::*;
 
 use crate::keys::{Algorithm, PublicKey};
 
+/// sm2p256v1 (1.2.156.10197.1.301, GB/T 32918.5), the content octets of its DER encoding: an SM2
+/// key is an id-ecPublicKey on this curve.
+const SM2_CURVE_OID: [u8; 8] = [0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x82, 0x2d];
+
 /// What a certificate that passed says about its key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertFacts {
@@ -34,12 +38,14 @@ pub enum CertProblem {
         declared: &'static str,
         found: String,
     },
-    #[error("the certificate's key is neither Ed25519 nor ECDSA P-256")]
+    #[error("the certificate's key is neither Ed25519, ECDSA P-256 nor SM2")]
     UnsupportedKey,
     #[error(
         "the certificate's Ed25519 key is of small order or not a curve point: it would accept signatures nobody made"
     )]
     WeakKey,
+    #[error("the certificate's SM2 key is not a point of the SM2 curve")]
+    NotOnCurve,
 }
 
 /// Parses a DER certificate, for a CA named in a delegation.
@@ -69,17 +75,18 @@ pub fn check_issuer(
     cert.verify_signature(Some(ca.public_key()))
         .map_err(|_| CertProblem::BadSignature)?;
     let spki = cert.public_key();
+    let curve = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.as_oid().ok());
+    let ec = spki.algorithm.algorithm == OID_KEY_TYPE_EC_PUBLIC_KEY;
     let found = if spki.algorithm.algorithm == OID_SIG_ED25519 {
         Algorithm::Ed25519
-    } else if spki.algorithm.algorithm == OID_KEY_TYPE_EC_PUBLIC_KEY
-        && spki
-            .algorithm
-            .parameters
-            .as_ref()
-            .and_then(|p| p.as_oid().ok())
-            .is_some_and(|curve| curve == OID_EC_P256)
-    {
+    } else if ec && curve.as_ref().is_some_and(|c| *c == OID_EC_P256) {
         Algorithm::EcdsaP256
+    } else if ec && curve.is_some_and(|c| c.as_bytes() == SM2_CURVE_OID) {
+        Algorithm::Sm2
     } else {
         return Err(CertProblem::UnsupportedKey);
     };
@@ -92,6 +99,7 @@ pub fn check_issuer(
     let key = PublicKey::new(found, spki.subject_public_key.data.to_vec())
         .map_err(|_| CertProblem::UnsupportedKey)?;
     refuse_weak_key(&key)?;
+    refuse_off_curve_sm2(&key)?;
     Ok(CertFacts {
         key,
         not_before: cert.validity().not_before.to_datetime(),
@@ -113,6 +121,18 @@ fn refuse_weak_key(key: &PublicKey) -> Result<(), CertProblem> {
     match ed25519_dalek::VerifyingKey::from_bytes(&bytes) {
         Ok(k) if !k.is_weak() => Ok(()),
         _ => Err(CertProblem::WeakKey),
+    }
+}
+
+/// An SM2 key must be a point of the SM2 curve: a P-256 point relabelled as SM2 is refused when
+/// the registry loads, not at the first code.
+fn refuse_off_curve_sm2(key: &PublicKey) -> Result<(), CertProblem> {
+    if key.algorithm != Algorithm::Sm2 {
+        return Ok(());
+    }
+    match huren_adapters::codec::verify::sm2_key(&key.public) {
+        Some(_) => Ok(()),
+        None => Err(CertProblem::NotOnCurve),
     }
 }
 
@@ -169,5 +189,56 @@ mod tests {
         let params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         let good = params.signed_by(&good_key, &ca).unwrap();
         assert!(check_issuer(good.der(), ca_cert.der(), Algorithm::Ed25519).is_ok());
+    }
+
+    /// Region CA, one SM2 issuer certificate and one P-256 one under it, as DER.
+    fn sm2_and_p256_issuers() -> (huren_certs::Ca, Vec<u8>, Vec<u8>, Vec<u8>) {
+        let root = huren_certs::Ca::new_root("test root").unwrap();
+        let ca = root.new_intermediate("test region CA").unwrap();
+        let spec = |algorithm| huren_certs::LeafSpec {
+            algorithm,
+            client_auth: false,
+            code_signing: true,
+            ..huren_certs::LeafSpec::client("test issuer", "spiffe://t/issuer")
+        };
+        let der = |pem: &str| pem_to_der(pem.as_bytes()).unwrap().remove(0);
+        let (sm2, _) = ca.issue(&spec(huren_certs::IssuerAlgorithm::Sm2)).unwrap();
+        let (p256, _) = ca
+            .issue(&spec(huren_certs::IssuerAlgorithm::EcdsaP256))
+            .unwrap();
+        let ca_der = der(&ca.cert_pem);
+        (ca, ca_der, der(&sm2), der(&p256))
+    }
+
+    #[test]
+    fn an_sm2_issuer_passes_as_sm2_and_only_as_sm2() {
+        let (_, ca, sm2, p256) = sm2_and_p256_issuers();
+        let facts = check_issuer(&sm2, &ca, Algorithm::Sm2).unwrap();
+        assert_eq!(facts.key.algorithm, Algorithm::Sm2);
+        assert_eq!(facts.key.public.len(), 65);
+        assert!(matches!(
+            check_issuer(&sm2, &ca, Algorithm::EcdsaP256),
+            Err(CertProblem::AlgorithmMismatch { .. })
+        ));
+        assert!(matches!(
+            check_issuer(&p256, &ca, Algorithm::Sm2),
+            Err(CertProblem::AlgorithmMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn an_sm2_certificate_whose_key_is_a_p256_point_is_refused() {
+        let (ca, ca_der, _, p256) = sm2_and_p256_issuers();
+        let (_, cert) = X509Certificate::from_der(&p256).unwrap();
+        let point = cert.public_key().subject_public_key.data.to_vec();
+        let spec = huren_certs::LeafSpec {
+            algorithm: huren_certs::IssuerAlgorithm::Sm2,
+            ..huren_certs::LeafSpec::client("wrong curve", "spiffe://t/issuer")
+        };
+        let pem = ca.certify_as_sm2(&spec, point).unwrap();
+        let der = pem_to_der(pem.as_bytes()).unwrap().remove(0);
+        let problem = check_issuer(&der, &ca_der, Algorithm::Sm2).unwrap_err();
+        assert_eq!(problem, CertProblem::NotOnCurve);
+        assert!(problem.to_string().contains("SM2 curve"));
     }
 }

@@ -6,7 +6,7 @@ use huren_adapters::{TrustError, TrustView};
 use huren_registry::ceremony::{PublishError, envelope, signed};
 use huren_registry::dev::DevError;
 use huren_registry::doc::{Document, Issuer, IssuerStatus, Revocation, Root};
-use huren_registry::log::{Checkpoint, CheckpointError, leaf_hash, root_hash, verify_inclusion};
+use huren_registry::log::{Checkpoint, CheckpointError, leaf_hash, verify_inclusion};
 use huren_registry::x509::CertProblem;
 use huren_registry::{
     Algorithm, DocumentError, Envelope, FreshnessError, KeySet, LogError, RootError,
@@ -487,24 +487,18 @@ fn a_forked_log_is_refused() {
     let mut f = fixture();
     let held = f.dev.refresh(now()).unwrap().clone();
     f.dev.refresh(now()).unwrap();
-    // Rewrite history: an old, no longer current leaf, then re-sign the checkpoint.
-    let mut state = f.dev.registry.state().clone();
-    let e = state
-        .log
-        .entries
-        .iter_mut()
-        .find(|e| e.document == "timestamp" && e.version == 1)
-        .unwrap();
-    e.leaf_hash = hex::encode(leaf_hash(b"a different past"));
-    let leaves: Vec<[u8; 32]> = state
+    // Rewrite history: an old, no longer current leaf (timestamp v1), then re-sign the
+    // checkpoint (and its C2SP note) with the log key.
+    let index = f
+        .dev
+        .registry
+        .state()
         .log
         .entries
         .iter()
-        .map(|e| hex::decode(&e.leaf_hash).unwrap().try_into().unwrap())
-        .collect();
-    let origin = f.dev.registry.root().log_origin.clone();
-    let cp = Checkpoint::new(&origin, leaves.len() as u64, &root_hash(&leaves));
-    *state.log.checkpoints.last_mut().unwrap() = cp.sign(&f.dev.keys.log).unwrap();
+        .position(|e| e.document == "timestamp" && e.version == 1)
+        .unwrap();
+    let state = f.dev.forked_state(index).unwrap();
     // A newcomer cannot tell, but a node that holds the earlier checkpoint can.
     assert!(verify_state(&state, None, now()).is_ok());
     let err = verify_state(&state, Some(&held), now()).unwrap_err();

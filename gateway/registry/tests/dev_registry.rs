@@ -67,6 +67,15 @@ fn issuer_keys_status_services_and_receipt_key_are_listed() {
         r.issuer_key(region("510000"), "zj-2020-01", t),
         Err(TrustError::UnknownIssuer { .. })
     ));
+    // Hunan lists an SM2 issuer beside its P-256 one.
+    let sm2 = r.issuer_key(region("430000"), "hn-sm2-2026-01", t).unwrap();
+    assert_eq!(sm2.algorithm, huren_adapters::KeyAlgorithm::Sm2Sm3);
+    assert_eq!(sm2.public_key.len(), 65);
+    let p256 = r.issuer_key(region("430000"), "hn-2020-01", t).unwrap();
+    assert_eq!(
+        p256.algorithm,
+        huren_adapters::KeyAlgorithm::EcdsaP256Sha256
+    );
     let svc = r.status_service(region("510000")).unwrap();
     assert_eq!(svc.url, "https://127.0.0.1:41003");
     assert!(

@@ -68,6 +68,30 @@ fn a_retired_or_superseded_key_is_refused_from_the_effective_time_only() {
 }
 
 #[test]
+fn a_superseded_issuer_still_signs_the_status_list_of_its_earlier_codes_a_compromised_one_not() {
+    let later = now() + Duration::minutes(1);
+    for reason in [RevocationReason::Retired, RevocationReason::Superseded] {
+        let r = revoked_for(reason.clone());
+        // Its codes signed before the revocation stay in force, so they must stay withdrawable.
+        assert!(
+            r.status_list_key(region("510000"), "sc-2020-01", later)
+                .is_ok(),
+            "{reason}"
+        );
+    }
+    let r = revoked_for(RevocationReason::KeyCompromise);
+    assert!(
+        r.status_list_key(region("510000"), "sc-2020-01", later)
+            .is_err()
+    );
+    assert!(
+        r.status_list_key(region("510000"), "sc-other", later)
+            .is_err(),
+        "an unlisted issuer signs no list"
+    );
+}
+
+#[test]
 fn reasons_read_and_write_as_their_words() {
     for (word, reason) in [
         ("key_compromise", RevocationReason::KeyCompromise),

@@ -46,6 +46,13 @@ impl Config {
                 why: "0 calls in progress means every call is refused",
             },
             Bound {
+                key: "limits.max_queue_ms",
+                value: l.max_queue_ms,
+                min: 1,
+                max: HOUR_MS,
+                why: "0 ms means every call is refused as having waited too long",
+            },
+            Bound {
                 key: "limits.request_timeout_cap_ms",
                 value: l.request_timeout_cap_ms,
                 min: 1,
@@ -175,6 +182,7 @@ mod tests {
                 "limits.request_timeout_cap_ms",
             ),
             ("[limits]\nmax_handshakes = 0", "limits.max_handshakes"),
+            ("[limits]\nmax_queue_ms = 0", "limits.max_queue_ms"),
             ("[limits]\nlisten_backlog = -1", "limits.listen_backlog"),
             (
                 "[limits]\nmax_in_flight = 18446744073709551615",
@@ -200,7 +208,7 @@ mod tests {
     #[test]
     fn the_defaults_and_small_real_limits_pass() {
         assert_eq!(refused_key(""), None);
-        let text = "[limits]\nmax_in_flight = 1\nmax_concurrent_streams = 1\nrequest_timeout_cap_ms = 200\ntcp_keepalive_secs = 0\n[shutdown]\nnot_serving_grace_ms = 0\ndrain_timeout_ms = 0";
+        let text = "[limits]\nmax_in_flight = 1\nmax_concurrent_streams = 1\nmax_queue_ms = 1\nrequest_timeout_cap_ms = 200\ntcp_keepalive_secs = 0\n[shutdown]\nnot_serving_grace_ms = 0\ndrain_timeout_ms = 0";
         assert_eq!(refused_key(text), None);
     }
 

@@ -1,9 +1,12 @@
 //! A node-wide limit on calls in progress, from tower's `ConcurrencyLimit` and `LoadShed`: past
 //! it a call is refused at once with the [`refusal`](super::refusal) answer (queueing would only
-//! turn overload into timeouts).
+//! turn overload into timeouts). Before it asks for a permit, a call must pass the
+//! [`queue`](super::queue) admission: the node not too far behind, the caller's deadline not
+//! shorter than the wait.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt, TryFutureExt};
 use tokio::sync::Semaphore;
@@ -14,7 +17,8 @@ use tower::{BoxError, ServiceExt};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::refusal;
+use super::lag::Lag;
+use super::{Deadline, queue, refusal};
 
 /// Health stays answerable under load, or a busy node would look dead to its balancer.
 const UNLIMITED: &str = "/grpc.health.v1.Health/";
@@ -24,13 +28,19 @@ const UNLIMITED: &str = "/grpc.health.v1.Health/";
 pub struct ConcurrencyLayer {
     permits: Arc<Semaphore>,
     limit: usize,
+    max_queue: Duration,
+    lag: Lag,
 }
 
 impl ConcurrencyLayer {
-    pub fn new(limit: usize) -> Self {
+    /// `limit` calls in progress at once; while the node lags more than `max_queue` behind, new
+    /// calls are refused without being run. Starts the lag probe on the current runtime.
+    pub fn new(limit: usize, max_queue: Duration) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(limit)),
             limit,
+            max_queue,
+            lag: Lag::start(),
         }
     }
 }
@@ -46,6 +56,8 @@ impl<S: Clone> Layer<S> for ConcurrencyLayer {
             )),
             open: inner,
             limit: self.limit,
+            max_queue: self.max_queue,
+            lag: self.lag.clone(),
         }
     }
 }
@@ -56,6 +68,8 @@ pub struct Concurrency<S> {
     open: S,
     limited: LoadShed<ConcurrencyLimit<S>>,
     limit: usize,
+    max_queue: Duration,
+    lag: Lag,
 }
 
 impl<S> Service<http::Request<Body>> for Concurrency<S>
@@ -79,7 +93,14 @@ where
         // A permit is asked for per call, not in `poll_ready`, so a health call never holds one;
         // `LoadShed` answers at once when none is free.
         let limited = self.limited.clone();
-        let limit = self.limit;
-        async move { refusal::answer(limited.oneshot(request).await, limit) }.boxed()
+        let (limit, max_queue, lag) = (self.limit, self.max_queue, self.lag.clone());
+        let asked = request.extensions().get::<Deadline>().and_then(|d| d.asked);
+        async move {
+            if let Err(refused) = queue::admit(lag.now(), asked, max_queue) {
+                return Ok(tonic::Status::from(refused).into_http());
+            }
+            refusal::answer(limited.oneshot(request).await, limit)
+        }
+        .boxed()
     }
 }

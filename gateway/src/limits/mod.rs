@@ -1,9 +1,11 @@
-//! Request limits, one tower layer per file: deadline cap, concurrency, oversize messages; and
-//! the one answer every load refusal gets.
+//! Request limits, one tower layer per file: deadline cap, concurrency (with admission by how far
+//! behind the node is), oversize messages; and the one answer every load refusal gets.
 
 mod concurrency;
 mod deadline;
+mod lag;
 mod oversize;
+mod queue;
 mod refusal;
 
 pub use concurrency::{Concurrency, ConcurrencyLayer};

@@ -7,10 +7,14 @@
 //!    cannot judge → REVIEW.
 //! 2. No agreement, an agreement that does not cover this pair of provinces, one outside its
 //!    effective window, or one whose signed document has expired → REVIEW.
+//!    A code its issuer withdrew in the status list the node holds → REJECT (`REVOKED_CODE`),
+//!    whatever the agreement.
 //! 3. A degraded reading (the issuing region did not answer), a PENDING or UNKNOWN colour, a code
 //!    refreshed longer ago than the agreement's maximum age (screenshots, replays), a payload
-//!    past its own validity, a refresh time in the future, or an offline reading where the
-//!    agreement requires an online check → REVIEW, never PASS. Every such reason is listed.
+//!    past its own validity, a refresh time in the future, an offline reading where the
+//!    agreement requires an online check, a code its issuer suspended pending review, or a code
+//!    whose status list is missing or older than the agreement's `max_status_list_age`
+//!    (`STATUS_LIST_STALE`) → REVIEW, never PASS. Every such reason is listed.
 //! 4. Otherwise the agreement's rule for the colour, with its quarantine days.
 //! 5. Once the registry judged under has expired (a node frozen on an old registry), nothing is
 //!    PASS: a PASS becomes REVIEW with REGISTRY_EXPIRED. Every other verdict stands and also
@@ -18,6 +22,7 @@
 
 use std::fmt;
 
+use huren_adapters::status_list::ListStatus;
 use huren_adapters::when::rfc3339;
 use huren_adapters::{CodeError, Colour, RegionCode, Source, TrustError};
 use huren_registry::{Agreement, Verdict};
@@ -34,6 +39,10 @@ pub struct CanonicalStatus {
     pub refreshed_at: OffsetDateTime,
     pub valid_until: Option<OffsetDateTime>,
     pub source: Source,
+    /// What the issuer's status list held by the node says of the code, looked up under the
+    /// agreement's `max_status_list_age` (the engine does no lookup); `None` for codes that name
+    /// no list entry (v1 codes, online codes), which keep the rules without it.
+    pub list: Option<ListStatus>,
 }
 
 /// Why a payload could not be read, as far as the verdict is concerned.
@@ -110,6 +119,10 @@ pub enum ReasonCode {
     Stale,
     FutureRefresh,
     OnlineCheckRequired,
+    /// The issuer suspended the code pending review (its status list says so).
+    CodeSuspended,
+    /// The issuer's status list is not held, or older than the agreement allows.
+    StatusListStale,
     /// The registry the decision was made under has expired.
     RegistryExpired,
     /// The agreement's rule for the colour decided.
@@ -137,6 +150,8 @@ impl ReasonCode {
             ReasonCode::Stale => "STALE",
             ReasonCode::FutureRefresh => "FUTURE_REFRESH",
             ReasonCode::OnlineCheckRequired => "ONLINE_CHECK_REQUIRED",
+            ReasonCode::CodeSuspended => "CODE_SUSPENDED",
+            ReasonCode::StatusListStale => "STATUS_LIST_STALE",
             ReasonCode::RegistryExpired => "REGISTRY_EXPIRED",
             ReasonCode::AgreementRule => "AGREEMENT_RULE",
         }
@@ -212,8 +227,9 @@ fn frozen(mut decision: Decision, expired: OffsetDateTime) -> Decision {
     let reason = Reason::new(
         ReasonCode::RegistryExpired,
         format!(
-            "the trust registry this node holds expired at {expired}; nothing passes until a \
-             newer registry is published"
+            "the trust registry this node holds expired at {}; nothing passes until a \
+             newer registry is published",
+            rfc3339(&expired)
         ),
     );
     if decision.verdict != Verdict::Pass {
@@ -240,6 +256,17 @@ fn decide_by_rules(
         Reading::Status(s) => s,
     };
     let (v, i) = (verifying.province(), status.issuing_region.province());
+    if status.list == Some(ListStatus::Withdrawn) {
+        // The issuer's own signed word that this code no longer stands: no agreement can pass it.
+        return Decision::without_rule(
+            Verdict::Reject,
+            vec![Reason::new(
+                ReasonCode::RevokedCode,
+                format!("{i} withdrew this code in its signed status list"),
+            )],
+            agreement,
+        );
+    }
     let Some(agreement) = agreement else {
         return Decision::without_rule(
             Verdict::Review,
@@ -271,7 +298,9 @@ fn decide_by_rules(
                 ReasonCode::AgreementNotEffective,
                 format!(
                     "agreement {} v{} expired at {}; the registry needs a newer version",
-                    agreement.id, agreement.version, agreement.expires
+                    agreement.id,
+                    agreement.version,
+                    rfc3339(&agreement.expires)
                 ),
             )],
             Some(agreement),
@@ -280,14 +309,16 @@ fn decide_by_rules(
     if !agreement.is_effective(now) {
         let until = agreement
             .effective_until
-            .map_or_else(|| "open-ended".to_string(), |u| u.to_string());
+            .map_or_else(|| "open-ended".to_string(), |u| rfc3339(&u));
         return Decision::without_rule(
             Verdict::Review,
             vec![Reason::new(
                 ReasonCode::AgreementNotEffective,
                 format!(
-                    "agreement {} is effective from {} until {until}, not at {now}",
-                    agreement.id, agreement.effective_from
+                    "agreement {} is effective from {} until {until}, not at {}",
+                    agreement.id,
+                    rfc3339(&agreement.effective_from),
+                    rfc3339(&now)
                 ),
             )],
             Some(agreement),
@@ -380,6 +411,26 @@ fn review_reasons(
             ReasonCode::Expired,
             format!("the code was valid until {}", rfc3339(&until)),
         ));
+    }
+    match status.list {
+        Some(ListStatus::Suspended) => reasons.push(Reason::new(
+            ReasonCode::CodeSuspended,
+            "the issuer suspended this code pending review (its signed status list says so)",
+        )),
+        Some(ListStatus::Stale) => reasons.push(Reason::new(
+            ReasonCode::StatusListStale,
+            format!(
+                "the issuer's status list held here is expired or older than agreement {} allows; \
+                 whether the code was withdrawn is not known",
+                agreement.id
+            ),
+        )),
+        Some(ListStatus::Missing) => reasons.push(Reason::new(
+            ReasonCode::StatusListStale,
+            "no status list of the issuer covering this code is held here; whether the code \
+             was withdrawn is not known",
+        )),
+        Some(ListStatus::Valid | ListStatus::Withdrawn) | None => {}
     }
     // A cached status came from an online check within the region's TTL; an offline-signed one
     // did not ask the region at all.

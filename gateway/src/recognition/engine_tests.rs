@@ -2,6 +2,7 @@
 
 use std::sync::OnceLock;
 
+use huren_adapters::status_list::ListStatus;
 use huren_adapters::{CodeError, Colour, RegionCode, Source, TrustError};
 use huren_registry::dev::{DevOptions, DevRegistry};
 use huren_registry::{Agreement, Registry, Verdict};
@@ -57,6 +58,7 @@ fn status(
         refreshed_at: now - age,
         valid_until: None,
         source,
+        list: None,
     })
 }
 
@@ -274,6 +276,7 @@ fn an_expired_payload_or_a_refresh_from_the_future_is_review() {
         refreshed_at: now - Duration::hours(1),
         valid_until: Some(now - Duration::minutes(1)),
         source: Source::OfflineSigned,
+        list: None,
     });
     let d = decide(&expired, r("330000"), Some(&a), now);
     assert_eq!(d.verdict, Verdict::Review);
@@ -405,7 +408,10 @@ fn a_pass_is_review_from_the_instant_the_registry_expires() {
         assert_eq!(d.reasons[0].code, ReasonCode::RegistryExpired);
         assert_eq!(d.reasons[0].code.as_str(), "REGISTRY_EXPIRED");
         assert!(
-            d.reasons[0].message.contains(&expired.to_string()),
+            // RFC 3339, not time's Display (issue 13).
+            d.reasons[0]
+                .message
+                .contains(&huren_adapters::when::rfc3339(&expired)),
             "{}",
             d.reasons[0].message
         );
@@ -505,4 +511,86 @@ fn a_refresh_up_to_the_clock_skew_ahead_is_believed() {
         now,
     );
     assert!(d.has_reason(ReasonCode::FutureRefresh), "{:?}", d.reasons);
+}
+
+/// A fresh offline green code that names a status-list entry, with what the held list says.
+fn listed(list: ListStatus, colour: Colour, now: OffsetDateTime) -> Reading {
+    match status(
+        "430000",
+        colour,
+        Duration::hours(1),
+        Source::OfflineSigned,
+        now,
+    ) {
+        Reading::Status(s) => Reading::Status(CanonicalStatus {
+            list: Some(list),
+            ..s
+        }),
+        failed => failed,
+    }
+}
+
+#[test]
+fn a_valid_list_entry_leaves_the_agreement_to_decide() {
+    let now = OffsetDateTime::now_utc();
+    let a = national(now);
+    let d = decide(
+        &listed(ListStatus::Valid, Colour::Green, now),
+        r("330000"),
+        Some(&a),
+        now,
+    );
+    assert_eq!(d.verdict, Verdict::Pass, "{:?}", d.reasons);
+    assert_eq!(d.reasons[0].code, ReasonCode::AgreementRule);
+    let d = decide(
+        &listed(ListStatus::Valid, Colour::Red, now),
+        r("330000"),
+        Some(&a),
+        now,
+    );
+    assert_eq!(d.verdict, Verdict::CentralQuarantine);
+}
+
+#[test]
+fn a_withdrawn_code_is_rejected_with_or_without_an_agreement() {
+    let now = OffsetDateTime::now_utc();
+    let a = national(now);
+    for agreement in [Some(&a), None] {
+        let d = decide(
+            &listed(ListStatus::Withdrawn, Colour::Green, now),
+            r("330000"),
+            agreement,
+            now,
+        );
+        assert_eq!(d.verdict, Verdict::Reject, "{:?}", d.reasons);
+        assert_eq!(d.reasons.len(), 1);
+        assert_eq!(d.reasons[0].code, ReasonCode::RevokedCode);
+        assert_eq!(d.quarantine_days, 0);
+        assert_eq!(d.agreement_id, agreement.map(|a| a.id.clone()));
+    }
+}
+
+#[test]
+fn a_suspended_code_or_a_stale_or_missing_list_is_review_never_pass() {
+    let now = OffsetDateTime::now_utc();
+    let a = national(now);
+    for (list, code) in [
+        (ListStatus::Suspended, ReasonCode::CodeSuspended),
+        (ListStatus::Stale, ReasonCode::StatusListStale),
+        (ListStatus::Missing, ReasonCode::StatusListStale),
+    ] {
+        for colour in [Colour::Green, Colour::Red] {
+            let d = decide(&listed(list, colour, now), r("330000"), Some(&a), now);
+            assert_eq!(d.verdict, Verdict::Review, "{list:?} {colour:?}");
+            assert_eq!(d.reasons.len(), 1, "{:?}", d.reasons);
+            assert_eq!(d.reasons[0].code, code);
+            assert_eq!(d.quarantine_days, 0);
+        }
+    }
+}
+
+#[test]
+fn the_new_reason_codes_print_as_their_wire_names() {
+    assert_eq!(ReasonCode::StatusListStale.to_string(), "STATUS_LIST_STALE");
+    assert_eq!(ReasonCode::CodeSuspended.to_string(), "CODE_SUSPENDED");
 }

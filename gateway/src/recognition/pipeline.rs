@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use huren_adapters::codec::Verified;
 use huren_adapters::net::StatusClient;
+use huren_adapters::status_list::{ListArchive, ListStatus, StatusRef};
 use huren_adapters::{
     AdapterSet, CodeError, Colour, Person, ReadContext, ReadOutcome, RegionCode, ResidentId,
     Source, signed_format,
@@ -19,6 +20,8 @@ use huren_registry::{Agreement, Registry, Verdict};
 use time::OffsetDateTime;
 
 use crate::error::Error;
+use crate::federation::forward::{Forwarded, ForwardingLookup};
+use crate::federation::peers::Peers;
 use crate::identity::Peer;
 use crate::limits::Deadline;
 use crate::privacy::{SubjectKey, subject_handle, subject_ref};
@@ -52,6 +55,12 @@ pub struct Recognizer {
     pub receipts: ReceiptSigner,
     /// How long a call may take when the caller sets no deadline.
     pub default_deadline: Duration,
+    /// The issuers' status lists this node holds (kept fresh by the adapters' upkeep); a v2
+    /// code's entry is looked up here and the answer handed to the engine.
+    pub status_lists: Arc<ListArchive>,
+    /// Other nodes, for the online reads of regions this node does not serve; `None` reads every
+    /// region locally.
+    pub federation: Option<Arc<Peers>>,
 }
 
 impl std::fmt::Debug for Recognizer {
@@ -118,6 +127,8 @@ pub struct Judged {
     /// and the agreement's maximum age from its refresh.
     pub relied_until: Option<OffsetDateTime>,
     pub judged_at: OffsetDateTime,
+    /// The node that read the status from the issuing region, when this node forwarded the read.
+    pub forwarded: Option<Forwarded>,
     pub(crate) person: Option<Person>,
 }
 
@@ -245,17 +256,24 @@ impl Recognizer {
         let issuing = adapter.region();
         let now = OffsetDateTime::now_utc();
         let agreement = call.registry.agreement(call.verifying, issuing, now);
-        let mut ctx = ReadContext::new(
-            call.registry.as_ref(),
-            &self.status,
-            now,
-            call.read_deadline(),
-        );
+        // Online questions for regions another node serves go to that node; signatures are still
+        // checked here.
+        let forwarding = self
+            .federation
+            .as_deref()
+            .map(|peers| ForwardingLookup::new(&self.status, peers, call, self.receipts.node_id()));
+        let lookup: &dyn huren_adapters::StatusLookup = match &forwarding {
+            Some(f) => f,
+            None => &self.status,
+        };
+        let mut ctx = ReadContext::new(call.registry.as_ref(), lookup, now, call.read_deadline());
         // Hybrid formats (Sichuan) ask the issuing region live only when the agreement says so.
         ctx.require_online = agreement.is_some_and(|a| a.online_check_required);
         ctx.verified = call.verified.as_deref();
         let read = adapter.read(payload, &ctx).await;
-        Ok(self.judge(call, issuing, agreement, read, now))
+        let mut judged = self.judge(call, issuing, agreement, read, now);
+        judged.forwarded = forwarding.and_then(|f| f.forwarded());
+        Ok(judged)
     }
 
     fn judge(
@@ -301,6 +319,7 @@ impl Recognizer {
                     subject_ref: UNIDENTIFIED.to_string(),
                     relied_until: None,
                     judged_at: now,
+                    forwarded: None,
                     person: None,
                 };
             }
@@ -311,6 +330,7 @@ impl Recognizer {
             refreshed_at: seen.refreshed_at,
             valid_until: seen.valid_until,
             source: seen.source,
+            list: self.list_status(issuing, &seen, agreement, now),
         };
         let mut decision = decide(
             &Reading::Status(canonical.clone()),
@@ -345,8 +365,33 @@ impl Recognizer {
             subject_ref,
             relied_until,
             judged_at: now,
+            forwarded: None,
             person: Some(seen.subject),
         }
+    }
+
+    /// What the held status list says of a v2 code, under the agreement's freshness (without an
+    /// agreement, any unexpired list); `None` for codes that name no list entry.
+    fn list_status(
+        &self,
+        issuing: RegionCode,
+        seen: &Seen,
+        agreement: Option<&Agreement>,
+        now: OffsetDateTime,
+    ) -> Option<ListStatus> {
+        let entry = seen.status_ref?;
+        let Some(issuer) = seen.issuer_id.as_deref() else {
+            return Some(ListStatus::Missing);
+        };
+        let max_age = agreement.map_or(Duration::MAX, Agreement::max_status_list_age);
+        Some(self.status_lists.status(
+            issuing.province(),
+            issuer,
+            entry.list_id,
+            entry.index,
+            now,
+            max_age,
+        ))
     }
 
     /// Appends the decision to the audit log and waits until it is durable, then counts it.
@@ -356,7 +401,7 @@ impl Recognizer {
             time: judged.judged_at,
             caller: call.peer.spiffe_id.clone(),
             method: call.method.to_string(),
-            purpose: call.purpose.clone(),
+            purpose: audited_purpose(call, judged),
             issuing_region: judged.issuing.to_string(),
             subject_ref: judged.subject_ref.clone(),
             verdict: judged.decision.verdict.as_str().to_string(),
@@ -384,6 +429,34 @@ impl Recognizer {
     }
 }
 
+/// The caller's purpose, and for a forwarded read which node answered and the digest of the
+/// statement it signed, so the record can be matched with that node's own.
+fn audited_purpose(call: &Call, judged: &Judged) -> String {
+    let Some(f) = &judged.forwarded else {
+        return call.purpose.clone();
+    };
+    let said = match &f.statement_digest {
+        Some(digest) => format!("statement sha256:{digest}"),
+        None => "no statement: the node had no status to give".to_string(),
+    };
+    clip_audit_text(format!(
+        "{} [read by node {}, {said}]",
+        call.purpose, f.node_id
+    ))
+}
+
+/// Cuts free text to what the audit log takes, at a character boundary.
+pub(crate) fn clip_audit_text(mut text: String) -> String {
+    if text.len() > MAX_TEXT_BYTES {
+        let mut end = MAX_TEXT_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
+}
+
 /// What a read gave the pipeline, whichever way it went: a status in the national vocabulary, or
 /// a degraded read with no status (UNKNOWN, never asked of the concept map) and why.
 struct Seen {
@@ -398,6 +471,8 @@ struct Seen {
     why: Vec<String>,
     /// No status service is listed for the region, so none was asked.
     unlisted: bool,
+    /// A v2 offline code's entry in its issuer's status lists.
+    status_ref: Option<StatusRef>,
 }
 
 impl Seen {
@@ -417,6 +492,7 @@ impl Seen {
                 valid_until: native.valid_until,
                 why: Vec::new(),
                 unlisted: false,
+                status_ref: native.status_ref,
             },
             ReadOutcome::Degraded(d) => Self {
                 colour: Colour::Unknown,
@@ -428,6 +504,7 @@ impl Seen {
                 valid_until: d.valid_until,
                 why: d.why,
                 unlisted: d.unlisted,
+                status_ref: None,
             },
         }
     }

@@ -6,9 +6,11 @@
 //! UTC to the second), signed by the node's receipt key. The registry's root lists every node's
 //! receipt key, so a destination needs only the registry to check one.
 //!
-//! **File format**: the envelope as JSON, exactly as the registry stores envelopes:
-//! `{"payload_type": "...", "payload": "<base64>", "signatures": [{"key_id": "<hex>",
-//! "signature": "<base64>"}]}`. [`write_file`] and [`read_file`] write and read it.
+//! **File format**: the envelope as standard DSSE JSON, exactly as the registry stores envelopes:
+//! `{"payloadType": "...", "payload": "<base64>", "signatures": [{"keyid": "<hex>",
+//! "sig": "<base64>"}]}`, so any DSSE implementation checks it given the node's receipt key.
+//! [`write_file`] and [`read_file`] write and read it (files with the older field names
+//! `payload_type`, `key_id`, `signature` are still read).
 
 use std::path::Path;
 
@@ -69,6 +71,11 @@ impl ReceiptSigner {
         &self.node_id
     }
 
+    /// The node key itself, for the other statements the node signs (forwarded status reads).
+    pub(crate) fn key(&self) -> &SigningKey {
+        &self.key
+    }
+
     pub fn public_key(&self) -> huren_registry::PublicKey {
         self.key.public_key()
     }
@@ -99,7 +106,7 @@ pub enum ReceiptError {
     WrongNode { signer: String, claimed: String },
     #[error("the receipt body is not valid: {0}")]
     Body(#[from] CanonicalError),
-    #[error("the receipt expired at {0}")]
+    #[error("the receipt expired at {}", huren_adapters::when::rfc3339(.0))]
     Expired(OffsetDateTime),
     #[error("cannot read receipt {path}: {source}")]
     Read {

@@ -23,7 +23,7 @@ pub fn verification(call: &Call, judged: &Judged) -> v1::Verification {
         verdict: wire::verdict(d.verdict) as i32,
         quarantine_days: i32::try_from(d.quarantine_days).unwrap_or(i32::MAX),
         status: status(role, judged),
-        source: wire::source(judged.source) as i32,
+        source: source(judged) as i32,
         registry_version: call.registry.version(),
         subject: Some(subject(role, judged)),
         reasons: d.reasons.iter().map(wire::reason).collect(),
@@ -33,6 +33,21 @@ pub fn verification(call: &Call, judged: &Judged) -> v1::Verification {
             .as_ref()
             .map(|id| format!("agreements/{id}"))
             .unwrap_or_default(),
+        forwarded_by: judged
+            .forwarded
+            .as_ref()
+            .map(|f| f.node_id.clone())
+            .unwrap_or_default(),
+    }
+}
+
+/// Where the status came from; a status another node read for this one says so.
+fn source(judged: &Judged) -> v1::StatusSource {
+    match (&judged.forwarded, judged.source) {
+        (Some(_), huren_adapters::Source::Online | huren_adapters::Source::Cached) => {
+            v1::StatusSource::Forwarded
+        }
+        (_, s) => wire::source(s),
     }
 }
 

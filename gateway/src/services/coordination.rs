@@ -1,38 +1,55 @@
 //! `huren.v1.CoordinationService`: national aggregates and the list of regions; never a person.
+//! In a federation both fan out to every node the registry lists ([`crate::fanout`]).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use huren_proto::v1::coordination_service_server::CoordinationService;
 use huren_proto::v1::{
-    ConfirmationCount, GetNationalSummaryRequest, GetNationalSummaryResponse, ListRegionsRequest,
-    ListRegionsResponse, Region, VerificationCount,
+    GetNationalSummaryRequest, GetNationalSummaryResponse, GetNodeSummaryRequest,
+    ListRegionsRequest, ListRegionsResponse, Region,
 };
 use huren_registry::Registry;
 use time::OffsetDateTime;
 use tonic::{Request, Response, Status};
 
 use crate::error::Error;
+use crate::fanout::{Gathered, Peers, merge};
+use crate::limits::Deadline;
 use crate::recognition::{Recognizer, wire};
 use crate::summary::Source;
 
 mod health;
 mod page;
+pub mod share;
 
-/// Longest summary window: the counters keep one day.
-pub const MAX_WINDOW: time::Duration = time::Duration::hours(24);
+/// Longest summary window: the counters keep a day by minute and 14 days by hour.
+pub const MAX_WINDOW: time::Duration = time::Duration::days(14);
 pub const DEFAULT_WINDOW: time::Duration = time::Duration::hours(1);
 
-/// What the service needs: the node's [`Recognizer`] (none: the methods answer UNIMPLEMENTED).
+/// Share of the caller's deadline the peers may take; the rest is for merging and the reply.
+const FAN_OUT_SHARE: f64 = 0.8;
+
+/// What the service needs: the node's [`Recognizer`] (none: the methods answer UNIMPLEMENTED)
+/// and its connections to the other nodes of the federation.
 #[derive(Debug, Default)]
 pub struct CoordinationState {
     pub recognizer: Option<Arc<Recognizer>>,
+    pub peers: Peers,
 }
 
 impl CoordinationState {
     pub fn new(recognizer: Arc<Recognizer>) -> Self {
         Self {
             recognizer: Some(recognizer),
+            peers: Peers::default(),
         }
+    }
+
+    /// Reaches the other nodes with `peers` (the node's own certificate).
+    pub fn with_peers(mut self, peers: Peers) -> Self {
+        self.peers = peers;
+        self
     }
 }
 
@@ -58,7 +75,7 @@ fn registry(recognizer: &Recognizer) -> Result<Arc<Registry>, Error> {
         .ok_or_else(|| Error::Unavailable("no trust registry is loaded on this node".into()))
 }
 
-/// `[start, end)` from the request: defaults to the last hour, at most 24 hours long.
+/// `[start, end)` from the request: defaults to the last hour, at most 14 days long.
 fn window(req: &GetNationalSummaryRequest) -> Result<(OffsetDateTime, OffsetDateTime), Error> {
     let time = |field: &'static str, t: &Option<prost_types::Timestamp>| {
         t.as_ref()
@@ -66,25 +83,75 @@ fn window(req: &GetNationalSummaryRequest) -> Result<(OffsetDateTime, OffsetDate
             .transpose()
     };
     let end = time("end_time", &req.end_time)?.unwrap_or_else(OffsetDateTime::now_utc);
-    let start = time("start_time", &req.start_time)?.unwrap_or(end - DEFAULT_WINDOW);
+    let length = req
+        .window
+        .map(|w| {
+            if req.start_time.is_some() {
+                return Err(Error::invalid(
+                    "window",
+                    "set start_time or window, not both",
+                ));
+            }
+            let nanos = i128::from(w.seconds) * 1_000_000_000 + i128::from(w.nanos);
+            Ok(time::Duration::nanoseconds_i128(nanos))
+        })
+        .transpose()?;
+    let start = match length {
+        Some(length) => end - length,
+        None => time("start_time", &req.start_time)?.unwrap_or(end - DEFAULT_WINDOW),
+    };
+    let field = if length.is_some() {
+        "window"
+    } else {
+        "start_time"
+    };
     if start >= end {
-        return Err(Error::invalid("start_time", "must be before end_time"));
+        return Err(Error::invalid(
+            field,
+            "must end after it starts (start_time before end_time, a positive window)",
+        ));
     }
     if end - start > MAX_WINDOW {
         return Err(Error::invalid(
-            "start_time",
-            "the window is at most 24 hours (counters are kept one day)",
+            field,
+            "the window is at most 14 days (counters are kept a day by minute, 14 days by hour)",
         ));
     }
     Ok((start, end))
 }
 
-fn source(s: Source) -> huren_adapters::Source {
+pub(crate) fn source(s: Source) -> huren_adapters::Source {
     match s {
         Source::Online => huren_adapters::Source::Online,
         Source::OfflineSigned => huren_adapters::Source::OfflineSigned,
         Source::Cached => huren_adapters::Source::Cached,
         Source::Degraded => huren_adapters::Source::Degraded,
+    }
+}
+
+/// When the peers must have answered by: a share of the caller's deadline, or of the node's
+/// default when the caller set none.
+fn fan_out_deadline<T>(request: &Request<T>, recognizer: &Recognizer) -> Instant {
+    Deadline::of(request)
+        .and_then(|d| d.share_by(FAN_OUT_SHARE))
+        .unwrap_or_else(|| Instant::now() + recognizer.default_deadline.mul_f64(FAN_OUT_SHARE))
+}
+
+impl Coordination {
+    /// Every other node's share of `[start, end)`; nothing to ask on a single node.
+    async fn gather(
+        &self,
+        recognizer: &Recognizer,
+        reg: &Registry,
+        window: (OffsetDateTime, OffsetDateTime),
+        deadline: Instant,
+    ) -> Gathered {
+        let request = GetNodeSummaryRequest {
+            start_time: Some(wire::timestamp(window.0)),
+            end_time: Some(wire::timestamp(window.1)),
+        };
+        let me = recognizer.receipts.node_id();
+        self.state.peers.gather(reg, me, request, deadline).await
     }
 }
 
@@ -96,41 +163,37 @@ impl CoordinationService for Coordination {
     ) -> Result<Response<GetNationalSummaryResponse>, Status> {
         let recognizer = self.recognizer("GetNationalSummary")?;
         let (start, end) = window(request.get_ref())?;
+        let deadline = fan_out_deadline(&request, recognizer);
         let reg = registry(recognizer)?;
-        let summary = recognizer.summary.query(start, end);
-        let verifications = summary
-            .decisions
-            .iter()
-            .map(|row| VerificationCount {
-                verifying_region: row.key.verifying.to_string(),
-                issuing_region: row.key.issuing.to_string(),
-                colour: wire::colour(row.key.colour) as i32,
-                verdict: wire::verdict(row.key.verdict) as i32,
-                source: wire::source(source(row.key.source)) as i32,
-                count: row.count,
-            })
-            .collect();
-        let confirmations = summary
-            .confirmations
-            .iter()
-            .map(|row| ConfirmationCount {
-                origin_region: row.route.origin.to_string(),
-                destination_region: row.route.destination.to_string(),
-                confirmed: row.counts.confirmed,
-                not_confirmed: row.counts.not_confirmed,
-            })
-            .collect();
-        let region_health = reg
-            .regions()
-            .map(|r| health::region_health(&reg, r, &recognizer.status))
-            .collect();
+        let (local, (start, end)) = share::local(recognizer, &reg, start, end, None);
+        let gathered = self.gather(recognizer, &reg, (start, end), deadline).await;
+        let me = recognizer.receipts.node_id().to_string();
+        let region_health = merge::health(
+            &reg,
+            &me,
+            local.region_health.clone(),
+            &gathered.shares,
+            &gathered.missing,
+        );
+        let federated = !gathered.shares.is_empty() || !gathered.missing.is_empty();
+        let nodes = match federated {
+            true => std::iter::once(me)
+                .chain(gathered.shares.iter().map(|s| s.node_id.clone()))
+                .collect(),
+            false => Vec::new(),
+        };
+        let (verifications, confirmations) =
+            merge::counts(std::iter::once(&local).chain(&gathered.shares));
         Ok(Response::new(GetNationalSummaryResponse {
-            start_time: Some(wire::timestamp(summary.start)),
-            end_time: Some(wire::timestamp(summary.end)),
+            start_time: Some(wire::timestamp(start)),
+            end_time: Some(wire::timestamp(end)),
             verifications,
             confirmations,
             region_health,
             registry_version: reg.version(),
+            partial: !gathered.missing.is_empty(),
+            missing_nodes: gathered.missing,
+            nodes,
         }))
     }
 
@@ -139,6 +202,7 @@ impl CoordinationService for Coordination {
         request: Request<ListRegionsRequest>,
     ) -> Result<Response<ListRegionsResponse>, Status> {
         let recognizer = self.recognizer("ListRegions")?;
+        let deadline = fan_out_deadline(&request, recognizer);
         let req = request.get_ref();
         let size = page::size(req.page_size)?;
         let after = page::after(&req.page_token)?;
@@ -151,6 +215,17 @@ impl CoordinationService for Coordination {
             (Some(_), Some(last)) => page::token(last.code),
             _ => String::new(),
         };
+        // Health only: a short window keeps the peers' counting cheap.
+        let now = OffsetDateTime::now_utc();
+        let window = (now - time::Duration::seconds(1), now);
+        let gathered = self.gather(recognizer, &reg, window, deadline).await;
+        let local = served
+            .iter()
+            .map(|r| health::region_health(&reg, r, &recognizer.status))
+            .collect();
+        let me = recognizer.receipts.node_id();
+        let mut healths =
+            merge::health(&reg, me, local, &gathered.shares, &gathered.missing).into_iter();
         let regions = served
             .into_iter()
             .map(|r| Region {
@@ -166,12 +241,14 @@ impl CoordinationService for Coordination {
                 native_labels: r.document.concept_map.labels.keys().cloned().collect(),
                 online: r.document.status_service.is_some(),
                 document_version: r.document.version,
-                health: Some(health::region_health(&reg, r, &recognizer.status)),
+                health: healths.next(),
             })
             .collect();
         Ok(Response::new(ListRegionsResponse {
             regions,
             next_page_token,
+            partial: !gathered.missing.is_empty(),
+            missing_nodes: gathered.missing,
         }))
     }
 }

@@ -46,6 +46,7 @@ impl ManifestsState {
             recognizer.status.clone(),
             Arc::new(recognizer.registry.clone()),
             recognizer.adapters.clone(),
+            recognizer.status_lists.clone(),
         );
         Self {
             recognizer: Some(recognizer),

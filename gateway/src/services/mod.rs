@@ -7,7 +7,9 @@ use crate::recognition::Recognizer;
 
 pub mod batch;
 pub mod coordination;
+pub mod federation;
 pub mod manifests;
+pub mod node_summary;
 pub mod recognition;
 pub mod registry;
 pub mod start;
@@ -20,6 +22,7 @@ pub struct Services {
     pub manifests: Arc<manifests::ManifestsState>,
     pub coordination: Arc<coordination::CoordinationState>,
     pub registry: Arc<registry::RegistryState>,
+    pub federation: Arc<federation::FederationState>,
     /// What `/readyz` and the health service follow besides starting and draining.
     pub readiness: crate::readiness::Readiness,
 }

@@ -46,13 +46,9 @@ pub fn keep_fresh(
     lists: Arc<RevocationLists>,
     every: Duration,
 ) -> Task {
-    Box::pin(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        // Runs until the node aborts it.
-        loop {
-            tick.tick().await;
-            let deadline = Instant::now() + every.min(REFRESH_WITHIN);
+    crate::adapter::periodic(every, REFRESH_WITHIN, move |deadline| {
+        let (status, trust, lists) = (status.clone(), trust.clone(), lists.clone());
+        async move {
             if let Err(e) = refresh_revocations(&status, trust.as_ref(), &lists, deadline).await {
                 tracing::warn!(error = %e, "Guangdong revocation list not refreshed");
             }

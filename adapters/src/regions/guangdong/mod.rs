@@ -21,6 +21,7 @@ use crate::adapter::{ReadContext, RegionAdapter, Task, Upkeep};
 use crate::codec::{Armor, Field, SignedFormat};
 use crate::model::{CodeError, ReadOutcome, RegionCode};
 use crate::net::StatusClient;
+use crate::status_list::ListArchive;
 use crate::trust::{KeyAlgorithm, TrustView};
 
 pub mod follow;
@@ -32,9 +33,11 @@ pub use revocations::{RevocationCheck, RevocationLists, sign_revocation_list};
 pub const FORMAT: SignedFormat = SignedFormat {
     region: RegionCode::GUANGDONG,
     prefix: "YKM1.",
+    status_prefix: Some("YKM2."),
     separator: '.',
     armor: Armor::Base64Url,
     algorithm: KeyAlgorithm::Ed25519,
+    second_algorithm: None,
     layout: &[
         Field::Serial,
         Field::Issuer,
@@ -71,6 +74,10 @@ impl RegionAdapter for GuangdongAdapter {
         FORMAT.prefix
     }
 
+    fn status_prefix(&self) -> Option<&'static str> {
+        FORMAT.status_prefix
+    }
+
     async fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<ReadOutcome, CodeError> {
         let claims = FORMAT.read(payload, ctx)?;
         let serial = claims.serial;
@@ -99,29 +106,35 @@ impl RegionAdapter for GuangdongAdapter {
         if upkeep.trust.status_service(self.region()).is_none() {
             return Vec::new();
         }
-        vec![follow::keep_fresh(
+        let revocations = follow::keep_fresh(
             upkeep.status.clone(),
             upkeep.trust.clone(),
             self.revocations.clone(),
             upkeep.every,
-        )]
+        );
+        std::iter::once(revocations)
+            .chain(crate::regions::signed::status_list_upkeep(&FORMAT, upkeep))
+            .collect()
     }
 
     fn withdraws_on_change(&self) -> bool {
         true
     }
 
-    /// A changed holder's token is withdrawn through the list: fetch it now, so the re-judgement
-    /// sees the withdrawal rather than waiting for the next scheduled refresh.
+    /// A changed holder's token is withdrawn through the revocation list (v1 tokens) and the
+    /// status list (v2 tokens): fetch both now, so the re-judgement sees the withdrawal rather
+    /// than waiting for the next scheduled refresh.
     async fn on_status_change(
         &self,
         status: &StatusClient,
         trust: &dyn TrustView,
+        lists: &ListArchive,
         deadline: Instant,
     ) {
         if let Err(e) = refresh_revocations(status, trust, &self.revocations, deadline).await {
             tracing::warn!(region = %self.region(), error = %e, "revocation list not refreshed");
         }
+        crate::regions::signed::refresh_now(self.region(), status, trust, lists, deadline).await;
     }
 }
 

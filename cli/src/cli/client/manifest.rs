@@ -50,7 +50,7 @@ async fn manifest_check(args: ManifestArgs) -> anyhow::Result<()> {
         .map_err(|s| CallError::context("CheckManifest", s))?
         .into_inner();
     if args.json {
-        println!("{}", json::manifest(&response));
+        println!("{}", json::proto(&response));
     } else {
         print!("{}", answers::manifest(&response, args.all));
     }
@@ -81,7 +81,7 @@ async fn manifest_watch(args: ManifestArgs) -> anyhow::Result<()> {
             latest.insert(d.seat.clone(), Kinds::of_decision(d));
         }
         if args.json {
-            println!("{}", json::watch_event(&event));
+            println!("{}", json::proto(&event));
         } else {
             let when = crate::report::names::time(event.event_time.as_ref());
             if let Some(t) = &event.totals {

@@ -50,7 +50,7 @@ pub async fn workers(cmd: WorkersCommand) -> anyhow::Result<()> {
         None => 0,
     };
     if args.json {
-        println!("{}", json::confirmations(&response));
+        println!("{}", json::proto(&response));
     } else {
         print!("{}", answers::confirmations(&response));
         if let Some(dir) = &args.receipts {

@@ -100,6 +100,7 @@ impl Poller {
             .get_national_summary(self.caller.request(GetNationalSummaryRequest {
                 start_time: Some(timestamp(start)),
                 end_time: Some(timestamp(end)),
+                window: None,
             }))
             .await
             .map(tonic::Response::into_inner)

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use huren_adapters::vocabulary::VOCABULARIES;
-use huren_certs::{IssuerAlgorithm, Manifest};
+use huren_certs::{IssuerAlgorithm, IssuerEntry, Manifest};
 use time::{Duration, OffsetDateTime};
 
 use super::fixtures::{agreements, concept_map};
@@ -44,6 +44,28 @@ fn first_cert(path: &Path) -> Result<Vec<u8>, DevError> {
         .ok_or_else(|| DevError::Missing(format!("certificate in {}", path.display())))
 }
 
+/// A region document's entry for a dev PKI issuer, its certificate checked against `ca`.
+fn dev_issuer(pki_dir: &Path, issuer: &IssuerEntry, ca: &[u8]) -> Result<Issuer, DevError> {
+    let cert_path = pki_dir.join(&issuer.cert);
+    let cert = first_cert(&cert_path)?;
+    let algorithm = match issuer.algorithm {
+        IssuerAlgorithm::Ed25519 => Algorithm::Ed25519,
+        IssuerAlgorithm::EcdsaP256 => Algorithm::EcdsaP256,
+        IssuerAlgorithm::Sm2 => Algorithm::Sm2,
+    };
+    let facts = x509::check_issuer(&cert, ca, algorithm).map_err(|problem| DevError::Cert {
+        path: cert_path.clone(),
+        problem,
+    })?;
+    Ok(Issuer {
+        algorithm,
+        certificate: cert,
+        not_before: facts.not_before,
+        not_after: facts.not_after,
+        status: IssuerStatus::Active,
+    })
+}
+
 impl DevRegistry {
     /// Builds and signs the whole dev registry from the PKI in `pki_dir`.
     pub fn build(
@@ -76,28 +98,10 @@ impl DevRegistry {
                     expires: year,
                 },
             );
-            let cert_path = pki_dir.join(&entry.issuer.cert);
-            let cert = first_cert(&cert_path)?;
-            let algorithm = match entry.issuer.algorithm {
-                IssuerAlgorithm::Ed25519 => Algorithm::Ed25519,
-                IssuerAlgorithm::EcdsaP256 => Algorithm::EcdsaP256,
-            };
-            let facts =
-                x509::check_issuer(&cert, &ca, algorithm).map_err(|problem| DevError::Cert {
-                    path: cert_path.clone(),
-                    problem,
-                })?;
             let mut issuers = BTreeMap::new();
-            issuers.insert(
-                entry.issuer.id.clone(),
-                Issuer {
-                    algorithm,
-                    certificate: cert,
-                    not_before: facts.not_before,
-                    not_after: facts.not_after,
-                    status: IssuerStatus::Active,
-                },
-            );
+            for issuer in std::iter::once(&entry.issuer).chain(&entry.extra_issuers) {
+                issuers.insert(issuer.id.clone(), dev_issuer(pki_dir, issuer, &ca)?);
+            }
             let system = VOCABULARIES
                 .iter()
                 .find(|v| v.region == entry.region)
@@ -130,6 +134,8 @@ impl DevRegistry {
                 regions: codes.clone(),
                 spiffe_id: manifest.gateway.spiffe_id.clone(),
                 url: options.node_url.clone(),
+                endpoints: Vec::new(),
+                witness_key: None,
             },
         );
         let root = Root {
@@ -144,6 +150,7 @@ impl DevRegistry {
             log_origin: format!("{}/registry", manifest.trust_domain),
             regions: delegations,
             nodes,
+            witness_threshold: 0,
         };
         let key_err = |source| DevError::Key {
             path: pki_dir.to_path_buf(),

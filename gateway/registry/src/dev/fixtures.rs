@@ -33,6 +33,11 @@ pub fn concept_map(region: &str) -> ConceptMap {
     map
 }
 
+/// How fresh an issuer's status list must be under the dev agreements: the reference services
+/// publish on every fetch and nodes refresh every 30 s by default, so ten minutes leaves room for
+/// a region that is briefly unreachable without letting a withdrawn code pass for long.
+pub const STATUS_LIST_AGE_SECS: u64 = 600;
+
 /// The dev agreements: a national default among all regions and two bilateral ones that differ.
 pub fn agreements(now: OffsetDateTime) -> Vec<Agreement> {
     let base = Agreement {
@@ -47,6 +52,7 @@ pub fn agreements(now: OffsetDateTime) -> Vec<Agreement> {
         online_check_required: false,
         effective_from: datetime!(2020-02-01 00:00 UTC),
         effective_until: None,
+        max_status_list_age_secs: Some(STATUS_LIST_AGE_SECS),
     };
     // Zhejiang accepts Sichuan's green only when refreshed within 24 h, checked online.
     let zj_sc = Agreement {

@@ -4,10 +4,12 @@
 //!
 //! Built only for tests and with the `dev` feature: no served code needs it. [`keys`] makes and
 //! stores the keys in the [`crate::keydir`] layout, [`fixtures`] holds the regions' vocabularies
-//! and the agreements, [`build`] signs and republishes the whole registry.
+//! and the agreements, [`build`] signs and republishes the whole registry, [`fork`] forges a
+//! forked one for the tests that must refuse it.
 
 pub mod build;
 pub mod fixtures;
+pub mod fork;
 pub mod keys;
 
 use std::collections::BTreeMap;

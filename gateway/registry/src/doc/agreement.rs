@@ -118,6 +118,12 @@ pub struct Agreement {
     pub effective_from: OffsetDateTime,
     #[serde(with = "crate::canonical::when::option")]
     pub effective_until: Option<OffsetDateTime>,
+    /// How fresh the issuer's status list must be for a code that names an entry in one (a v2
+    /// offline code): a code whose list is missing or older is REVIEW (`STATUS_LIST_STALE`),
+    /// never PASS. Absent in agreements signed before status lists (and then not serialised, so
+    /// their signed bytes are unchanged): the list must then only be unexpired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_status_list_age_secs: Option<u64>,
 }
 
 /// Matches any region in a national agreement.
@@ -144,6 +150,12 @@ impl Agreement {
 
     pub fn max_code_age(&self) -> time::Duration {
         time::Duration::seconds(i64::try_from(self.max_code_age_secs).unwrap_or(i64::MAX))
+    }
+
+    /// [`Agreement::max_status_list_age_secs`]; without one, any unexpired list will do.
+    pub fn max_status_list_age(&self) -> std::time::Duration {
+        self.max_status_list_age_secs
+            .map_or(std::time::Duration::MAX, std::time::Duration::from_secs)
     }
 }
 

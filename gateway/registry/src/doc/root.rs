@@ -48,8 +48,34 @@ pub struct Node {
     pub regions: Vec<String>,
     /// SPIFFE id of the node's TLS identity.
     pub spiffe_id: String,
-    /// Where peers reach it, when known.
+    /// Where peers reached it before replicas were listed; roots published since list every
+    /// replica in `endpoints` instead (older signed roots keep this field, so it stays readable).
     pub url: Option<String>,
+    /// Where peers reach it: one URL per replica, each answering for the same node id and regions.
+    /// Left out when empty so roots published before replicas keep their signed bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<String>,
+    /// The Ed25519 key the node cosigns registry checkpoints with (C2SP `cosignature/v1`, under
+    /// its node id as cosigner name). Left out when absent, so older roots keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witness_key: Option<PublicKey>,
+}
+
+impl Node {
+    /// Every URL a peer may reach this node on: its replicas, or the single `url` of a root that
+    /// predates replicas.
+    pub fn replica_urls(&self) -> Vec<&str> {
+        if self.endpoints.is_empty() {
+            self.url.iter().map(String::as_str).collect()
+        } else {
+            self.endpoints.iter().map(String::as_str).collect()
+        }
+    }
+
+    /// Whether this node hosts the adapters of region `code`.
+    pub fn serves(&self, code: &str) -> bool {
+        self.regions.iter().any(|r| r == code)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +90,14 @@ pub struct Root {
     pub regions: BTreeMap<String, Delegation>,
     /// Node id → node.
     pub nodes: BTreeMap<String, Node>,
+    /// k: how many of the nodes' witness keys must have cosigned a checkpoint before a node acts
+    /// on it. 0 (absent, roots from before witnessing) asks for no cosignature.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub witness_threshold: u32,
+}
+
+fn is_zero(k: &u32) -> bool {
+    *k == 0
 }
 
 impl super::Document for Root {

@@ -2,6 +2,7 @@
 
 pub mod checkpoint;
 pub mod merkle;
+pub mod tlog;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use merkle::{

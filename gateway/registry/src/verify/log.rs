@@ -41,6 +41,9 @@ pub(super) fn verify_log(
         }
         .into());
     }
+    if let Some(note) = &state.log.note {
+        crate::witness::verify_checkpoint_note(note, root, &checkpoint).map_err(LogError::from)?;
+    }
     let (leaves, logged) = leaves(state)?;
     if checkpoint.tree_size != leaves.len() as u64 {
         return Err(LogError::LogSize {

@@ -4,10 +4,11 @@
 //! [`verify_state_with`] runs the steps in order, each in its own file: `root` (the root chain
 //! and what it delegates), `timestamp` (the timestamp and its binding), `region` and
 //! `agreement` (each current document), then `log`. `signatures` and `freshness` hold the rules
-//! the steps share.
+//! the steps share; `issuers` checks a region's certificates for the region step.
 
 mod agreement;
 mod freshness;
+mod issuers;
 mod log;
 mod region;
 mod root;

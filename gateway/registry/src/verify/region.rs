@@ -1,8 +1,6 @@
 //! The region step: a region document is signed by its own delegation's threshold only, is not
 //! expired, and every issuer certificate it lists chains to the region's CA.
 
-use std::collections::BTreeMap;
-
 use huren_adapters::RegionCode;
 use time::OffsetDateTime;
 
@@ -10,9 +8,9 @@ use crate::doc::{Delegation, RegionDocument, Root, decode};
 use crate::envelope::Envelope;
 use crate::error::{DocumentError, RootError, SignatureError, VerifyError};
 use crate::registry::VerifiedRegion;
-use crate::x509;
 
 use super::freshness::not_expired;
+use super::issuers::issuer_facts;
 use super::signatures::judge;
 
 /// Verifies region document `name` (region `code`) under `root`. `held` is the same region in
@@ -57,7 +55,7 @@ pub(super) fn verify_region(
         {
             held.issuers.clone()
         }
-        _ => issuer_facts(code, &doc, delegation)?,
+        _ => issuer_facts(code, &doc, delegation, held)?,
     };
     Ok(VerifiedRegion {
         code: region,
@@ -111,27 +109,4 @@ fn signed_by_its_region(
         &tally,
         &delegation.keys,
     )
-}
-
-/// What each issuer certificate of `doc`, checked against the region CA, says.
-fn issuer_facts(
-    code: &str,
-    doc: &RegionDocument,
-    delegation: &Delegation,
-) -> Result<BTreeMap<String, x509::CertFacts>, VerifyError> {
-    let mut issuers = BTreeMap::new();
-    for (id, issuer) in &doc.issuers {
-        let facts = x509::check_issuer(
-            &issuer.certificate,
-            &delegation.ca_certificate,
-            issuer.algorithm,
-        )
-        .map_err(|problem| DocumentError::IssuerCertificate {
-            region: code.to_string(),
-            issuer: id.clone(),
-            problem,
-        })?;
-        issuers.insert(id.clone(), facts);
-    }
-    Ok(issuers)
 }

@@ -8,7 +8,7 @@
 //! that falls too far behind is told `Reset` and re-judges the region's passengers.
 //!
 //! Each change is first handed to the region's adapter ([`huren_adapters::RegionAdapter::on_status_change`]):
-//! one that withdraws a changed holder's signed codes through a revocation list fetches it
+//! one that withdraws a changed holder's signed codes through a revocation or status list fetches it
 //! before the change is passed on, so the re-judgement sees the withdrawal rather than waiting
 //! for the next scheduled refresh.
 
@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use huren_adapters::net::{FeedEvent, FollowFrom, StatusClient};
+use huren_adapters::status_list::ListArchive;
 use huren_adapters::{AdapterSet, RegionCode, TrustView};
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
@@ -39,6 +40,7 @@ pub struct FeedHub {
     status: StatusClient,
     trust: Arc<dyn TrustView>,
     adapters: AdapterSet,
+    status_lists: Arc<ListArchive>,
     regions: Mutex<HashMap<RegionCode, Follower>>,
 }
 
@@ -58,11 +60,17 @@ impl Drop for FeedHub {
 }
 
 impl FeedHub {
-    pub fn new(status: StatusClient, trust: Arc<dyn TrustView>, adapters: AdapterSet) -> Self {
+    pub fn new(
+        status: StatusClient,
+        trust: Arc<dyn TrustView>,
+        adapters: AdapterSet,
+        status_lists: Arc<ListArchive>,
+    ) -> Self {
         Self {
             status,
             trust,
             adapters,
+            status_lists,
             regions: Mutex::new(HashMap::new()),
         }
     }
@@ -78,6 +86,7 @@ impl FeedHub {
                     .follow(region, self.trust.clone(), FollowFrom::Beginning);
             let out = tx.clone();
             let (status, trust) = (self.status.clone(), self.trust.clone());
+            let lists = self.status_lists.clone();
             let adapter = self.adapters.for_region(region).cloned();
             let task = tokio::spawn(async move {
                 // Runs for the node's life; `recv` ends only if the follower stops.
@@ -86,7 +95,9 @@ impl FeedHub {
                         && !matches!(event, FeedEvent::Unreachable(_))
                     {
                         let by = Instant::now() + CATCH_UP_WITHIN;
-                        adapter.on_status_change(&status, trust.as_ref(), by).await;
+                        adapter
+                            .on_status_change(&status, trust.as_ref(), &lists, by)
+                            .await;
                     }
                     // No watch listening right now is fine: the next one judges afresh.
                     let _ = out.send(event);

@@ -1,0 +1,224 @@
+//! `huren federation init`: a dev federation on disk — the PKI with one gateway certificate
+//! per node, a signed registry listing the four nodes with their regions and endpoints, each
+//! node's `huren.toml` and keys, and `federation.json`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use huren_certs::{Ca, InitOptions, LeafSpec, Manifest, spiffe_id, write_new};
+use huren_registry::ceremony::envelope;
+use huren_registry::dev::{DevOptions, DevRegistry};
+use huren_registry::doc::{Document as _, Node};
+use huren_registry::{Algorithm, SigningKey};
+use time::OffsetDateTime;
+
+use super::layout::{
+    self, FederationFile, NODES, NODES_DIR, NodeEntry, NodePlan, PKI_DIR, Ports, REGIONS_DIR,
+    REGISTRY_DIR, RegionService, SERVICE_REGIONS,
+};
+
+/// What `init` writes.
+#[derive(Debug, Clone)]
+pub struct InitRequest {
+    pub out: PathBuf,
+    pub base_port: u16,
+    /// Replace a federation already in `out`.
+    pub force: bool,
+}
+
+/// Writes the federation and returns its `federation.json`.
+pub fn init(request: &InitRequest) -> anyhow::Result<FederationFile> {
+    let out = &request.out;
+    if out.join(layout::FILE).exists() && !request.force {
+        anyhow::bail!(
+            "{} already holds a federation; pass --force to replace it",
+            out.display()
+        );
+    }
+    let ports = Ports {
+        base: request.base_port,
+    };
+    if usize::from(request.base_port) + 30 > usize::from(u16::MAX) || request.base_port < 1024 {
+        anyhow::bail!("--base-port must leave 30 ports free between 1024 and 65535");
+    }
+    huren::tls::install_crypto_provider();
+    let pki = out.join(PKI_DIR);
+    let options = InitOptions {
+        force: request.force,
+        ..InitOptions::default()
+    };
+    let manifest = huren_certs::init(&pki, &options).context("creating the federation's PKI")?;
+
+    let mut status_urls = BTreeMap::new();
+    let mut regions = Vec::new();
+    for (j, code) in SERVICE_REGIONS.iter().enumerate() {
+        let listen = ports.region(j);
+        status_urls.insert(code.to_string(), format!("https://{listen}"));
+        regions.push(RegionService {
+            region: code.to_string(),
+            listen,
+            command: region_command(code, listen),
+        });
+    }
+
+    let now = OffsetDateTime::now_utc();
+    // A week, as `huren serve`'s dev registry: a federation left over a weekend still starts.
+    let dev_options = DevOptions {
+        status_urls,
+        timestamp_lifetime: time::Duration::days(7),
+        ..DevOptions::default()
+    };
+    let mut dev = DevRegistry::build(&pki, &dev_options, now).context("building the registry")?;
+    let template = dev
+        .registry
+        .nodes()
+        .values()
+        .next()
+        .cloned()
+        .context("the dev registry lists no node to start from")?;
+
+    let mut listed = BTreeMap::new();
+    let mut nodes = Vec::new();
+    for (i, plan) in NODES.iter().enumerate() {
+        let spiffe = node_certificate(&pki, &manifest, plan)?;
+        let keys = node_keys(out, plan)?;
+        let (listen, admin) = (ports.node(i), ports.admin(i));
+        // Fields a later root adds (endpoints, witness key) start from the dev node's.
+        let mut node: Node = template.clone();
+        node.receipt_key = keys.receipt.public_key();
+        node.audit_key = Some(keys.audit.public_key());
+        node.regions = plan.serves.iter().map(|r| r.to_string()).collect();
+        node.spiffe_id = spiffe;
+        node.url = Some(format!("https://{listen}"));
+        listed.insert(plan.id.to_string(), node);
+        let config = PathBuf::from(NODES_DIR).join(plan.id).join("huren.toml");
+        write_new(out, &config, &node_config(plan, listen, admin), false)?;
+        nodes.push(NodeEntry {
+            node_id: plan.id.to_string(),
+            listen,
+            admin,
+            serves: plan.serves.iter().map(|r| r.to_string()).collect(),
+            config,
+        });
+    }
+    let mut root = dev.registry.root().clone();
+    root.nodes = listed;
+    root.version += 1;
+    dev.publish(vec![(root.name(), envelope(&root))], now)
+        .context("listing the four nodes in the registry's root")?;
+    dev.save(&out.join(REGISTRY_DIR))
+        .context("saving the registry")?;
+    for code in SERVICE_REGIONS {
+        std::fs::create_dir_all(out.join(REGIONS_DIR).join(code))?;
+    }
+
+    let file = FederationFile { nodes, regions };
+    let json = serde_json::to_string_pretty(&file)?;
+    // Last: a directory with federation.json is a complete federation.
+    write_new(out, Path::new(layout::FILE), &json, false)?;
+    Ok(file)
+}
+
+fn region_command(code: &str, listen: std::net::SocketAddr) -> Vec<String> {
+    let data = format!("{REGIONS_DIR}/{code}");
+    [
+        "huren", "region", "serve", "--region", code, "--pki", PKI_DIR, "--listen",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([listen.to_string(), "--data".to_string(), data])
+    .collect()
+}
+
+/// Issues the node's gateway certificate from its home province's CA (the one node admission
+/// asks for) and returns its SPIFFE id.
+fn node_certificate(pki: &Path, manifest: &Manifest, plan: &NodePlan) -> anyhow::Result<String> {
+    let region = manifest.region(plan.home)?;
+    let read = |p: &Path| {
+        std::fs::read_to_string(pki.join(p))
+            .with_context(|| format!("cannot read {}", pki.join(p).display()))
+    };
+    let ca = Ca::load(&read(&region.ca)?, &read(&region.ca_key)?)?;
+    let id = spiffe_id(&manifest.trust_domain, plan.home, "gateway", plan.id);
+    let spec = LeafSpec {
+        client_auth: true,
+        ..LeafSpec::server(&format!("huren node {}", plan.id), &id)
+    };
+    let (cert, key) = ca.issue(&spec)?;
+    let dir = PathBuf::from("nodes").join(plan.id);
+    write_new(
+        pki,
+        &dir.join("server.pem"),
+        &format!("{cert}{}", ca.cert_pem),
+        false,
+    )?;
+    write_new(pki, &dir.join("server.key"), &key, true)?;
+    Ok(id)
+}
+
+struct NodeKeys {
+    receipt: SigningKey,
+    audit: SigningKey,
+}
+
+/// A fresh receipt key and audit-checkpoint key for the node, written to its keys directory.
+fn node_keys(out: &Path, plan: &NodePlan) -> anyhow::Result<NodeKeys> {
+    let keys = NodeKeys {
+        receipt: SigningKey::generate(Algorithm::Ed25519)?,
+        audit: SigningKey::generate(Algorithm::Ed25519)?,
+    };
+    let dir = PathBuf::from(NODES_DIR).join(plan.id).join("keys");
+    write_new(out, &dir.join("receipt.pem"), &keys.receipt.to_pem()?, true)?;
+    write_new(out, &dir.join("audit.pem"), &keys.audit.to_pem()?, true)?;
+    Ok(keys)
+}
+
+/// The node's huren.toml; every path is relative to the file.
+fn node_config(
+    plan: &NodePlan,
+    listen: std::net::SocketAddr,
+    admin: std::net::SocketAddr,
+) -> String {
+    let id = plan.id;
+    format!(
+        r#"# Node {id} of a dev federation (huren federation init). Serves: {serves}.
+listen = "{listen}"
+admin_listen = "{admin}"
+
+[tls]
+pki = "../../{PKI_DIR}"
+cert = "../../{PKI_DIR}/nodes/{id}/server.pem"
+key = "../../{PKI_DIR}/nodes/{id}/server.key"
+
+[shutdown]
+not_serving_grace_ms = 0
+drain_timeout_ms = 2000
+
+[node]
+node_id = "{id}"
+registry = "../../{REGISTRY_DIR}"
+state = "state"
+receipt_key = "keys/receipt.pem"
+audit_key = "keys/audit.pem"
+registry_poll_ms = 500
+"#,
+        serves = plan.serves.join(", "),
+    )
+}
+
+/// The commands that start the federation by hand, one a line.
+pub fn start_commands(dir: &Path, file: &FederationFile) -> Vec<String> {
+    let d = dir.display();
+    let mut lines: Vec<String> = file
+        .regions
+        .iter()
+        .map(|r| format!("(cd {d} && {}) &", r.command.join(" ")))
+        .collect();
+    lines.extend(
+        file.nodes
+            .iter()
+            .map(|n| format!("huren serve --config {d}/{} &", n.config.display())),
+    );
+    lines
+}

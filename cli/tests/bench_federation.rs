@@ -1,0 +1,39 @@
+//! `huren bench federation --json`: one short run over the four-node federation gives both
+//! figures — the online reads beside each other and the fanned-out summary's latency.
+
+use std::process::Command;
+
+#[test]
+fn the_federation_benchmark_reports_reads_and_the_fan_out() {
+    let home = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_huren"))
+        .args([
+            "bench",
+            "federation",
+            "--duration",
+            "0.5",
+            "--in-flight",
+            "4",
+            "--codes",
+            "10",
+            "--json",
+        ])
+        .current_dir(home.path())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["benchmark"], "federation");
+    // The local read reaches Henan's service through west, the node serving it.
+    assert!(
+        report["local"]["read_at_the_source"].as_u64().unwrap() > 0,
+        "{report}"
+    );
+    assert_eq!(report["local"]["failed"], 0, "{report}");
+    let fan_out = &report["fan_out_summary"];
+    assert!(fan_out["calls"].as_u64().unwrap() > 0, "{report}");
+    assert_eq!(fan_out["partial"], 0, "{report}");
+    assert!(fan_out["p99_ms"].as_f64().unwrap() >= fan_out["p50_ms"].as_f64().unwrap());
+}

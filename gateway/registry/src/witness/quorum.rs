@@ -1,0 +1,168 @@
+//! The witnesses the root lists (every node with a witness key) and the k-of-n check: a node
+//! acts on a checkpoint only when `witness_threshold` of them have cosigned it.
+
+use std::collections::BTreeSet;
+
+use super::WitnessError;
+use crate::doc::Root;
+use crate::note::{NoteVerifier, SignatureType, SignedNote};
+
+/// The cosigner name of node `node_id` in checkpoint notes: the node id itself, so an operator
+/// reading a note sees which node vouched for it.
+pub fn witness_name(node_id: &str) -> String {
+    node_id.to_string()
+}
+
+/// The listed witnesses and how many must cosign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Witnesses {
+    /// Node id → its `cosignature/v1` verifier.
+    pub listed: Vec<(String, NoteVerifier)>,
+    /// k; 0 means the root asks for no cosignatures (a registry from before federation).
+    pub threshold: u32,
+}
+
+impl Witnesses {
+    /// Every node of `root` with a witness key, and the root's threshold.
+    pub fn of_root(root: &Root) -> Result<Self, WitnessError> {
+        let mut listed = Vec::new();
+        for (id, node) in &root.nodes {
+            if let Some(key) = &node.witness_key {
+                let verifier =
+                    NoteVerifier::new(&witness_name(id), SignatureType::CosignatureV1, key)?;
+                listed.push((id.clone(), verifier));
+            }
+        }
+        Ok(Self {
+            listed,
+            threshold: root.witness_threshold,
+        })
+    }
+
+    /// The node ids whose cosignature on `note` verifies. A listed witness's cosignature that
+    /// does not verify refuses the note: it was altered, whatever the others say.
+    pub fn cosigned_by(&self, note: &SignedNote) -> Result<BTreeSet<String>, WitnessError> {
+        let mut ok = BTreeSet::new();
+        for (id, verifier) in &self.listed {
+            for sig in note.signatures.iter().filter(|s| verifier.names(s)) {
+                verifier.check(&note.text, sig)?;
+                ok.insert(id.clone());
+            }
+        }
+        Ok(ok)
+    }
+
+    /// [`Self::cosigned_by`], refused unless at least `threshold` distinct witnesses cosigned.
+    pub fn check_quorum(&self, note: &SignedNote) -> Result<BTreeSet<String>, WitnessError> {
+        let ok = self.cosigned_by(note)?;
+        if ok.len() < self.threshold as usize {
+            return Err(WitnessError::TooFewCosignatures {
+                valid: ok.len(),
+                needed: self.threshold,
+            });
+        }
+        Ok(ok)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{Algorithm, SigningKey};
+    use crate::note::{NoteError, cosign};
+
+    fn witnesses(n: usize, k: u32) -> (Witnesses, Vec<SigningKey>) {
+        let keys: Vec<SigningKey> = (0..n)
+            .map(|_| SigningKey::generate(Algorithm::Ed25519).unwrap())
+            .collect();
+        let listed = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let id = format!("node-{i}");
+                let v =
+                    NoteVerifier::new(&id, SignatureType::CosignatureV1, &k.public_key()).unwrap();
+                (id, v)
+            })
+            .collect();
+        (
+            Witnesses {
+                listed,
+                threshold: k,
+            },
+            keys,
+        )
+    }
+
+    fn note() -> SignedNote {
+        SignedNote::new("huren.test/registry\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n")
+            .unwrap()
+    }
+
+    #[test]
+    fn two_of_four_cosignatures_meet_a_threshold_of_two_and_one_does_not() {
+        let (w, keys) = witnesses(4, 2);
+        let mut n = note();
+        n.add(cosign(&n, "node-0", &keys[0], 5).unwrap());
+        assert_eq!(
+            w.check_quorum(&n),
+            Err(WitnessError::TooFewCosignatures {
+                valid: 1,
+                needed: 2
+            })
+        );
+        n.add(cosign(&n, "node-3", &keys[3], 6).unwrap());
+        let ok = w.check_quorum(&n).unwrap();
+        assert_eq!(
+            ok.into_iter().collect::<Vec<_>>(),
+            vec!["node-0".to_string(), "node-3".to_string()]
+        );
+    }
+
+    #[test]
+    fn a_witness_cosigning_twice_counts_once() {
+        let (w, keys) = witnesses(4, 2);
+        let mut n = note();
+        n.signatures
+            .push(cosign(&n, "node-1", &keys[1], 5).unwrap());
+        n.signatures
+            .push(cosign(&n, "node-1", &keys[1], 6).unwrap());
+        assert!(matches!(
+            w.check_quorum(&n),
+            Err(WitnessError::TooFewCosignatures { valid: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn unlisted_cosigners_and_wrong_names_do_not_count() {
+        let (w, keys) = witnesses(2, 1);
+        let stranger = SigningKey::generate(Algorithm::Ed25519).unwrap();
+        let mut n = note();
+        n.add(cosign(&n, "node-0", &stranger, 5).unwrap());
+        n.add(cosign(&n, "node-9", &keys[1], 5).unwrap());
+        assert!(matches!(
+            w.check_quorum(&n),
+            Err(WitnessError::TooFewCosignatures { valid: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn a_listed_witness_s_broken_cosignature_refuses_the_note() {
+        let (w, keys) = witnesses(3, 1);
+        let mut n = note();
+        n.add(cosign(&n, "node-0", &keys[0], 5).unwrap());
+        let mut broken = cosign(&n, "node-1", &keys[1], 5).unwrap();
+        broken.signature[20] ^= 1;
+        n.add(broken);
+        assert!(matches!(
+            w.check_quorum(&n),
+            Err(WitnessError::Note(NoteError::BadSignature { .. }))
+        ));
+    }
+
+    #[test]
+    fn threshold_zero_asks_for_nothing() {
+        let (w, _) = witnesses(0, 0);
+        assert!(w.check_quorum(&note()).unwrap().is_empty());
+    }
+}

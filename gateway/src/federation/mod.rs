@@ -1,0 +1,11 @@
+//! Federation between nodes: a read that needs a regional service goes to the node that serves
+//! the region ([`serve`] on that side), and comes back as a signed [`statement`].
+//!
+//! See `gateway/FEDERATION.md` for who forwards what to whom and what crosses a province's
+//! boundary.
+
+pub mod forward;
+pub mod peers;
+pub mod refusal;
+pub mod serve;
+pub mod statement;

@@ -1,0 +1,158 @@
+//! The status statement a serving node signs for a forwarded read, and how the entry node checks
+//! it against the key the registry lists for that node.
+//!
+//! A statement is a DSSE envelope (the registry's [`Envelope`]) of type [`PAYLOAD_TYPE`] whose
+//! payload is the canonical JSON of a [`StatusStatement`], signed with the serving node's receipt
+//! key. It carries what the entry node needs to judge — the region's own status word, a masked
+//! name, a pseudonym and the times — and never an ID number or a full name: those stay in the
+//! issuing province.
+
+use huren_registry::canonical::{self, CanonicalError};
+use huren_registry::keys::KeyError;
+use huren_registry::{Envelope, Registry, SigningKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+/// The DSSE payload type of a status statement.
+pub const PAYLOAD_TYPE: &str = "application/vnd.huren.status-statement.v1+json";
+
+/// What the serving node read, for one caller of one entry node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusStatement {
+    /// The node that read and signed.
+    pub node_id: String,
+    /// The issuing region whose status service answered.
+    pub region: String,
+    /// The region's own status word, e.g. "绿码"; the entry node translates it.
+    pub native_label: String,
+    /// Surname and `*`, or `*` when the region named nobody.
+    pub masked_name: String,
+    /// A pseudonym of the person for this verifying region and calling province, keyed by the
+    /// serving node: stable across reads, unlinkable across pairs, not an ID.
+    pub subject: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_id: Option<String>,
+    /// When the region last refreshed the status.
+    #[serde(with = "canonical::when")]
+    pub refreshed_at: OffsetDateTime,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "canonical::when::option"
+    )]
+    pub valid_until: Option<OffsetDateTime>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "canonical::when::option"
+    )]
+    pub checked_in_at: Option<OffsetDateTime>,
+    /// Served from the serving node's cache rather than asked just now.
+    pub cached: bool,
+    /// When the serving node read it.
+    #[serde(with = "canonical::when")]
+    pub read_at: OffsetDateTime,
+    /// The entry node may rely on the statement until then (the region's cache TTL).
+    #[serde(with = "canonical::when")]
+    pub expires: OffsetDateTime,
+    /// The original caller and the rules it asked under: a statement answers that ask only.
+    pub caller: String,
+    pub verifying_region: String,
+}
+
+/// Signs `statement` with the node's key (the canonical encoding keeps whole seconds).
+pub fn sign(statement: &StatusStatement, key: &SigningKey) -> Result<Envelope, KeyError> {
+    let mut env = Envelope::new(PAYLOAD_TYPE, canonical::encode(statement));
+    env.sign(key)?;
+    Ok(env)
+}
+
+/// Why an entry node does not rely on a statement.
+#[derive(Debug, thiserror::Error)]
+pub enum StatementError {
+    #[error("not a status statement: payload type {0:?}")]
+    PayloadType(String),
+    #[error("the registry lists no node {0:?}")]
+    UnknownNode(String),
+    #[error("no signature by the key the registry lists for node {node} ({key_id})")]
+    UnknownKey { node: String, key_id: String },
+    #[error("node {node}'s signature does not verify: the statement was altered")]
+    BadSignature { node: String },
+    #[error("the statement is not valid: {0}")]
+    Body(#[from] CanonicalError),
+    #[error("the statement answers {found}, not the ask ({expected})")]
+    Mismatch { expected: String, found: String },
+    #[error("the statement expired at {0}")]
+    Expired(OffsetDateTime),
+}
+
+/// What the entry node asked, for [`verify`] to hold the statement to.
+#[derive(Debug, Clone)]
+pub struct Asked<'a> {
+    pub node_id: &'a str,
+    pub region: &'a str,
+    pub caller: &'a str,
+    pub verifying_region: &'a str,
+}
+
+/// A statement that passed [`verify`], with the digest the entry node audits.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub statement: StatusStatement,
+    /// Lower-case hex SHA-256 of the DSSE pre-authentication encoding.
+    pub digest: String,
+}
+
+/// Checks a statement from `asked.node_id` with the receipt key `registry` lists for that node
+/// (a signature by any other key, however valid, is refused), then that it answers the ask and
+/// has not expired at `now`.
+pub fn verify(
+    env: &Envelope,
+    registry: &Registry,
+    asked: &Asked<'_>,
+    now: OffsetDateTime,
+) -> Result<Checked, StatementError> {
+    if env.payload_type != PAYLOAD_TYPE {
+        return Err(StatementError::PayloadType(env.payload_type.clone()));
+    }
+    let key = registry
+        .root()
+        .nodes
+        .get(asked.node_id)
+        .map(|n| &n.receipt_key)
+        .ok_or_else(|| StatementError::UnknownNode(asked.node_id.to_string()))?;
+    let signed = env.signed_bytes();
+    let sig = env
+        .signatures
+        .iter()
+        .find(|s| s.key_id == key.key_id())
+        .ok_or_else(|| StatementError::UnknownKey {
+            node: asked.node_id.to_string(),
+            key_id: key.key_id().short().to_string(),
+        })?;
+    if !key.verify(&signed, &sig.signature) {
+        return Err(StatementError::BadSignature {
+            node: asked.node_id.to_string(),
+        });
+    }
+    let statement: StatusStatement = canonical::decode(&env.payload)?;
+    let expected = format!(
+        "node {} region {} caller {} under {}",
+        asked.node_id, asked.region, asked.caller, asked.verifying_region
+    );
+    let found = format!(
+        "node {} region {} caller {} under {}",
+        statement.node_id, statement.region, statement.caller, statement.verifying_region
+    );
+    if expected != found {
+        return Err(StatementError::Mismatch { expected, found });
+    }
+    if statement.expires <= now {
+        return Err(StatementError::Expired(statement.expires));
+    }
+    Ok(Checked {
+        statement,
+        digest: hex::encode(Sha256::digest(&signed)),
+    })
+}

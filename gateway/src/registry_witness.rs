@@ -1,0 +1,114 @@
+//! The registry's witnesses as a node sees them: a new registry version is acted on only when k
+//! of the witnesses the root lists have cosigned its checkpoint note, and a forked log is
+//! refused with a metric (`huren_registry_forks_total`), an error line and both checkpoints kept
+//! as evidence in the node's state directory.
+
+use std::path::Path;
+
+use huren_registry::log::{Checkpoint, CheckpointError};
+use huren_registry::note::SignedNote;
+use huren_registry::store::{self, StoreError};
+use huren_registry::witness::{WitnessError, Witnesses, file};
+use huren_registry::{LogError, Registry, VerifyError};
+
+pub const FORKS: &str = "huren_registry_forks_total";
+
+/// Why a new registry version was not acted on.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("registry version {version} is not acted on: {reason}")]
+    NotWitnessed { version: u64, reason: WitnessError },
+}
+
+impl ReloadError {
+    /// The verifier's reason, when the registry itself was refused.
+    pub fn verify_error(&self) -> Option<&VerifyError> {
+        match self {
+            ReloadError::Store(e) => e.verify_error(),
+            ReloadError::NotWitnessed { .. } => None,
+        }
+    }
+}
+
+/// Whether `next` carries the cosignatures its root asks for: k = `witness_threshold` listed
+/// witnesses on its checkpoint note. A root with k = 0 asks for none.
+pub fn cosigned_enough(next: &Registry) -> Result<(), ReloadError> {
+    let refuse = |reason| ReloadError::NotWitnessed {
+        version: next.version(),
+        reason,
+    };
+    let witnesses = Witnesses::of_root(next.root()).map_err(refuse)?;
+    if witnesses.threshold == 0 {
+        return Ok(());
+    }
+    let Some(text) = next.state().log.note.as_deref() else {
+        return Err(refuse(WitnessError::TooFewCosignatures {
+            valid: 0,
+            needed: witnesses.threshold,
+        }));
+    };
+    let note = SignedNote::parse(text).map_err(|e| refuse(e.into()))?;
+    witnesses.check_quorum(&note).map_err(refuse)?;
+    Ok(())
+}
+
+/// True when the registry was refused because its log does not extend the one held: one size
+/// with two roots, or a larger log without the held one as its prefix.
+pub fn is_fork(e: &VerifyError) -> bool {
+    matches!(
+        e,
+        VerifyError::Log(LogError::Checkpoint(CheckpointError::Inconsistent { .. }))
+    )
+}
+
+/// Counts and logs a fork, and keeps the held and the offered checkpoint (as C2SP notes, the
+/// offered one with every signature it came with) in `state_dir`. Keeping evidence is best
+/// effort: a failed write is logged, the refusal stands either way.
+/// `held_text` is the held checkpoint ([`checkpoint_text`]).
+pub fn record_fork(
+    state_dir: Option<&Path>,
+    held_text: &str,
+    dir: &Path,
+    reason: &dyn std::fmt::Display,
+) {
+    metrics::counter!(FORKS).increment(1);
+    tracing::error!(
+        dir = %dir.display(),
+        %reason,
+        "refused a forked registry log; serving the last good version"
+    );
+    let Some(state_dir) = state_dir else { return };
+    let offered_text = match store::read_state(dir) {
+        Ok(state) => state.log.note.unwrap_or_else(|| {
+            state
+                .log
+                .checkpoints
+                .last()
+                .and_then(|e| serde_json::to_string_pretty(e).ok())
+                .unwrap_or_default()
+        }),
+        Err(e) => format!("unreadable: {e}\n"),
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    match file::keep_fork_evidence(state_dir, held_text, &offered_text, now) {
+        Ok((held, offered)) => tracing::error!(
+            held = %held.display(),
+            offered = %offered.display(),
+            "kept both checkpoints of the fork as evidence"
+        ),
+        Err(e) => tracing::error!(reason = %e, "could not keep the fork's evidence"),
+    }
+}
+
+/// The registry's checkpoint note (signed), else its checkpoint's unsigned note text.
+pub fn checkpoint_text(registry: &Registry) -> String {
+    registry
+        .state()
+        .log
+        .note
+        .clone()
+        .or_else(|| Checkpoint::note_text(registry.checkpoint()).ok())
+        .unwrap_or_default()
+}

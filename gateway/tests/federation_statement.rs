@@ -1,0 +1,202 @@
+//! Federation without a network: the status statement a serving node signs is checked against
+//! the key the registry lists for that node, carries no ID number or full name, and the serving
+//! node authorises the original caller with its own role × method table.
+
+use huren::federation::serve::authorise;
+use huren::federation::statement::{self, Asked, StatementError, StatusStatement};
+use huren::identity::parse_spiffe_id;
+use huren::privacy::mask_name;
+use huren_proto::v1::ResolveStatusRequest;
+use huren_registry::dev::{DevOptions, DevRegistry};
+use huren_registry::{Algorithm, SigningKey};
+use time::{Duration, OffsetDateTime};
+
+const NODE: &str = "gateway-1";
+const NODE_SPIFFE: &str = "spiffe://huren.dev/region/000000/role/gateway/gateway-1";
+const CHECKPOINT: &str = "spiffe://huren.dev/region/330110/role/checkpoint/yuhang-gate";
+const ID_NUMBER: &str = "510104199001011234";
+
+fn dev() -> (tempfile::TempDir, DevRegistry) {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = dir.path().join("pki");
+    huren_certs::init(&pki, &huren_certs::InitOptions::default()).unwrap();
+    let dev = DevRegistry::init(
+        &pki,
+        &dir.path().join("reg"),
+        &DevOptions::default(),
+        false,
+        OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+    (dir, dev)
+}
+
+fn statement(now: OffsetDateTime) -> StatusStatement {
+    StatusStatement {
+        node_id: NODE.into(),
+        region: "510000".into(),
+        native_label: "绿码".into(),
+        masked_name: mask_name("张三丰"),
+        subject: "9f".repeat(32),
+        issuer_id: None,
+        refreshed_at: now,
+        valid_until: Some(now + Duration::hours(24)),
+        checked_in_at: None,
+        cached: false,
+        read_at: now,
+        expires: now + Duration::seconds(30),
+        caller: CHECKPOINT.into(),
+        verifying_region: "330000".into(),
+    }
+}
+
+fn asked() -> Asked<'static> {
+    Asked {
+        node_id: NODE,
+        region: "510000",
+        caller: CHECKPOINT,
+        verifying_region: "330000",
+    }
+}
+
+#[test]
+fn a_statement_under_the_listed_node_key_verifies_and_names_nobody() {
+    let (_dir, dev) = dev();
+    let now = OffsetDateTime::now_utc();
+    let env = statement::sign(&statement(now), &dev.keys.receipt).unwrap();
+    let text = String::from_utf8(env.payload.clone()).unwrap();
+    assert!(text.contains("张*"), "{text}");
+    assert!(!text.contains("三丰"), "a full name crossed: {text}");
+    assert!(
+        !text.contains(ID_NUMBER) && !text.contains("id_number"),
+        "{text}"
+    );
+    let checked = statement::verify(&env, &dev.registry, &asked(), now).unwrap();
+    assert_eq!(checked.statement.native_label, "绿码");
+    assert_eq!(checked.digest.len(), 64);
+}
+
+#[test]
+fn a_statement_signed_by_a_key_the_registry_does_not_list_is_refused() {
+    let (_dir, dev) = dev();
+    let now = OffsetDateTime::now_utc();
+    let stranger = SigningKey::generate(Algorithm::Ed25519).unwrap();
+    let env = statement::sign(&statement(now), &stranger).unwrap();
+    let err = statement::verify(&env, &dev.registry, &asked(), now).unwrap_err();
+    assert!(matches!(err, StatementError::UnknownKey { .. }), "{err}");
+
+    // A key the registry lists, but for another purpose (the node's audit key), is no better.
+    let env = statement::sign(&statement(now), &dev.keys.audit).unwrap();
+    let err = statement::verify(&env, &dev.registry, &asked(), now).unwrap_err();
+    assert!(matches!(err, StatementError::UnknownKey { .. }), "{err}");
+
+    // Asked of a node the registry does not list at all.
+    let env = statement::sign(&statement(now), &dev.keys.receipt).unwrap();
+    let mut other = asked();
+    other.node_id = "west";
+    let err = statement::verify(&env, &dev.registry, &other, now).unwrap_err();
+    assert!(matches!(err, StatementError::UnknownNode(_)), "{err}");
+}
+
+#[test]
+fn an_altered_replayed_or_expired_statement_is_refused() {
+    let (_dir, dev) = dev();
+    let now = OffsetDateTime::now_utc();
+    let mut env = statement::sign(&statement(now), &dev.keys.receipt).unwrap();
+    let good = env.clone();
+    env.payload = String::from_utf8(env.payload)
+        .unwrap()
+        .replace("绿码", "红码")
+        .into_bytes();
+    let err = statement::verify(&env, &dev.registry, &asked(), now).unwrap_err();
+    assert!(matches!(err, StatementError::BadSignature { .. }), "{err}");
+
+    let mut for_another = asked();
+    for_another.caller = "spiffe://huren.dev/region/440000/role/checkpoint/gz-gate";
+    let err = statement::verify(&good, &dev.registry, &for_another, now).unwrap_err();
+    assert!(matches!(err, StatementError::Mismatch { .. }), "{err}");
+
+    let later = now + Duration::minutes(5);
+    let err = statement::verify(&good, &dev.registry, &asked(), later).unwrap_err();
+    assert!(matches!(err, StatementError::Expired(_)), "{err}");
+}
+
+fn ask(caller: &str, method: &str, verifying: &str) -> ResolveStatusRequest {
+    ResolveStatusRequest {
+        issuing_region: "510000".into(),
+        code_id: "sc-123".into(),
+        city: String::new(),
+        verifying_region: verifying.into(),
+        caller_spiffe_id: caller.into(),
+        caller_method: method.into(),
+        purpose: "checkpoint-entry".into(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn the_serving_node_authorises_the_original_caller_with_its_own_table() {
+    let (_dir, dev) = dev();
+    let node = parse_spiffe_id(NODE_SPIFFE, "huren.dev").unwrap();
+    let verify = "/huren.v1.RecognitionService/VerifyCode";
+
+    let fwd = authorise(
+        &dev.registry,
+        NODE,
+        &node,
+        &ask(CHECKPOINT, verify, "330000"),
+    )
+    .unwrap();
+    assert_eq!(fwd.node_id, NODE);
+    assert_eq!(fwd.caller.spiffe_id, CHECKPOINT);
+
+    // A checkpoint cannot use forwarding to get another province's rules.
+    let err = authorise(
+        &dev.registry,
+        NODE,
+        &node,
+        &ask(CHECKPOINT, verify, "510000"),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::PermissionDenied, "{err}");
+
+    // A carrier may not verify single codes, forwarded or not.
+    let carrier = "spiffe://huren.dev/region/510000/role/carrier/chengdu-rail";
+    let err = authorise(&dev.registry, NODE, &node, &ask(carrier, verify, "330000")).unwrap_err();
+    assert_eq!(err.code(), tonic::Code::PermissionDenied, "{err}");
+
+    // Another node is not a caller a read can be forwarded for.
+    let err = authorise(
+        &dev.registry,
+        NODE,
+        &node,
+        &ask(NODE_SPIFFE, verify, "330000"),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument, "{err}");
+
+    // A gateway the registry does not list is refused, whoever it says it forwards for.
+    let stranger = parse_spiffe_id(
+        "spiffe://huren.dev/region/440000/role/gateway/rogue",
+        "huren.dev",
+    )
+    .unwrap();
+    let err = authorise(
+        &dev.registry,
+        NODE,
+        &stranger,
+        &ask(CHECKPOINT, verify, "330000"),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::Unauthenticated, "{err}");
+
+    // A region this node does not serve is not read here.
+    let err = authorise(
+        &dev.registry,
+        "west",
+        &node,
+        &ask(CHECKPOINT, verify, "330000"),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument, "{err}");
+}

@@ -1,0 +1,376 @@
+//! Federation between nodes on 127.0.0.1: an online read of a region another node serves is
+//! forwarded there and gives the verdict a local read gives, the serving node audits the original
+//! caller, identities are pinned both ways, and a node's replicas cover for each other.
+
+use std::time::{Duration, Instant};
+
+use huren_adapters::{Colour, RegionCode};
+use huren_certs::LeafSpec;
+use huren_proto::v1::federation_service_client::FederationServiceClient;
+use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
+use huren_proto::v1::{StatusSource, Verdict, Verification, VerifyCodeRequest};
+use huren_registry::doc::Document;
+use huren_tests::federation::{Federation, NodeSpec};
+use huren_tests::node::resident_id;
+use huren_tests::reason;
+use prost::Message;
+use tonic::transport::Channel;
+
+/// Zhejiang serves its own province and the others without a regional service; west serves
+/// Sichuan and Henan on two replicas.
+async fn federation() -> Federation {
+    Federation::start(&[
+        NodeSpec::new(
+            "zhejiang",
+            "330000",
+            &["330000", "440000", "430000", "420000", "000000"],
+            1,
+        ),
+        NodeSpec::new("west", "510000", &["510000", "410000"], 2),
+    ])
+    .await
+}
+
+async fn verify(channel: &Channel, payload: &str, timeout: Duration) -> Verification {
+    let mut request = tonic::Request::new(VerifyCodeRequest {
+        payload: payload.to_string(),
+        verifying_region: String::new(),
+        purpose: "checkpoint-entry".into(),
+    });
+    request.set_timeout(timeout);
+    let response = RecognitionServiceClient::new(channel.clone())
+        .verify_code(request)
+        .await
+        .expect("verified")
+        .into_inner();
+    response.verification.expect("a verification")
+}
+
+fn to_the_second(v: &Verification) -> Option<huren_proto::v1::CanonicalStatus> {
+    let mut status = v.status.clone()?;
+    for t in [&mut status.refresh_time, &mut status.expire_time]
+        .into_iter()
+        .flatten()
+    {
+        t.nanos = 0;
+    }
+    Some(status)
+}
+
+#[tokio::test]
+async fn a_forwarded_read_gives_the_local_verdict_and_the_serving_node_audits_the_caller() {
+    let fed = federation().await;
+    let henan_green = resident_id("410105", 1);
+    let henan_red = resident_id("410105", 2);
+    let sichuan = resident_id("510104", 3);
+    let codes = [
+        (
+            fed.issue(RegionCode::HENAN, &henan_green, "王五", Colour::Green)
+                .await,
+            "410000",
+        ),
+        (
+            fed.issue(RegionCode::HENAN, &henan_red, "赵六", Colour::Red)
+                .await,
+            "410000",
+        ),
+        (
+            fed.issue(RegionCode::SICHUAN, &sichuan, "张三丰", Colour::Green)
+                .await,
+            "510000",
+        ),
+    ];
+    let at_zhejiang = fed.channel_as("zhejiang", 0, "checkpoint", None).await;
+    let at_west = fed.channel_as("west", 0, "checkpoint", None).await;
+    for (code, region) in &codes {
+        let local = verify(&at_west, &code.payload, Duration::from_secs(5)).await;
+        let forwarded = verify(&at_zhejiang, &code.payload, Duration::from_secs(5)).await;
+        assert_eq!(
+            forwarded.verdict, local.verdict,
+            "{region}: {forwarded:?} vs {local:?}"
+        );
+        // The statement carries times to the second, as every signed huren document does.
+        assert_eq!(to_the_second(&forwarded), to_the_second(&local), "{region}");
+        assert_eq!(
+            forwarded.source(),
+            StatusSource::Forwarded,
+            "{region}: {forwarded:?}"
+        );
+        assert_eq!(forwarded.forwarded_by, "west");
+        assert!(local.forwarded_by.is_empty(), "west read {region} itself");
+        let bytes = forwarded.encode_to_vec();
+        for id in [&henan_green, &henan_red, &sichuan] {
+            assert!(!bytes.windows(id.len()).any(|w| w == id.as_bytes()));
+        }
+    }
+    assert_eq!(
+        verify(&at_zhejiang, &codes[0].0.payload, Duration::from_secs(5))
+            .await
+            .verdict(),
+        Verdict::Pass
+    );
+
+    // The serving node's audit names the original caller and the node that forwarded.
+    let checkpoint = fed
+        .pki
+        .manifest
+        .client("checkpoint", None)
+        .expect("dev checkpoint");
+    let west: Vec<_> = (0..2).flat_map(|i| fed.audit_records("west", i)).collect();
+    let forwarded: Vec<_> = west
+        .iter()
+        .filter(|r| r.entry.method == "/huren.v1.FederationService/ResolveStatus")
+        .collect();
+    assert!(!forwarded.is_empty(), "west audited no forwarded read");
+    for r in &forwarded {
+        assert_eq!(r.entry.caller, checkpoint.spiffe_id);
+        assert!(
+            r.entry.purpose.starts_with(&format!(
+                "forwarded by node zhejiang for caller {}",
+                checkpoint.spiffe_id
+            )),
+            "{}",
+            r.entry.purpose
+        );
+    }
+    // The entry node audits the statement it relied on.
+    let zhejiang = fed.audit_records("zhejiang", 0);
+    assert!(
+        zhejiang.iter().any(|r| r
+            .entry
+            .purpose
+            .contains("[read by node west, statement sha256:")),
+        "{zhejiang:?}"
+    );
+}
+
+#[tokio::test]
+async fn with_one_replica_of_a_node_down_every_call_with_time_to_retry_succeeds() {
+    let mut fed = federation().await;
+    let id = resident_id("410105", 7);
+    let code = fed
+        .issue(RegionCode::HENAN, &id, "钱七", Colour::Green)
+        .await;
+    let at_zhejiang = fed.channel_as("zhejiang", 0, "checkpoint", None).await;
+    assert_eq!(
+        verify(&at_zhejiang, &code.payload, Duration::from_secs(5))
+            .await
+            .verdict(),
+        Verdict::Pass
+    );
+    fed.kill("west", 1).await;
+    for _ in 0..20 {
+        let v = verify(&at_zhejiang, &code.payload, Duration::from_secs(5)).await;
+        assert_eq!(v.verdict(), Verdict::Pass, "{v:?}");
+        assert_eq!(v.source(), StatusSource::Forwarded);
+    }
+}
+
+#[tokio::test]
+async fn a_dead_node_degrades_only_its_regions_within_the_deadline() {
+    let mut fed = federation().await;
+    let henan = fed
+        .issue(
+            RegionCode::HENAN,
+            &resident_id("410105", 9),
+            "孙八",
+            Colour::Green,
+        )
+        .await;
+    let zhejiang = fed
+        .issue(
+            RegionCode::ZHEJIANG,
+            &resident_id("330106", 9),
+            "周九",
+            Colour::Green,
+        )
+        .await;
+    let at_zhejiang = fed.channel_as("zhejiang", 0, "checkpoint", None).await;
+    fed.kill("west", 0).await;
+    fed.kill("west", 1).await;
+    let started = Instant::now();
+    let v = verify(&at_zhejiang, &henan.payload, Duration::from_secs(2)).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(v.verdict(), Verdict::Review, "{v:?}");
+    assert_eq!(v.source(), StatusSource::Degraded);
+    assert!(
+        v.reasons
+            .iter()
+            .any(|r| r.code == "DEGRADED" && r.message.contains("west")),
+        "{v:?}"
+    );
+    let v = verify(&at_zhejiang, &zhejiang.payload, Duration::from_secs(2)).await;
+    assert_eq!(
+        v.verdict(),
+        Verdict::Pass,
+        "Zhejiang's own region is unaffected: {v:?}"
+    );
+}
+
+/// A ResolveStatus for a Henan code id, as `caller` asking under `verifying`.
+fn resolve_for(caller: &str, verifying: &str) -> huren_proto::v1::ResolveStatusRequest {
+    huren_proto::v1::ResolveStatusRequest {
+        issuing_region: "410000".into(),
+        code_id: "ha-unknown".into(),
+        verifying_region: verifying.into(),
+        caller_spiffe_id: caller.into(),
+        caller_method: "/huren.v1.RecognitionService/VerifyCode".into(),
+        purpose: "checkpoint-entry".into(),
+        ..Default::default()
+    }
+}
+
+async fn resolve_as(
+    fed: &Federation,
+    tls: &huren::connect::ClientTls,
+    req: huren_proto::v1::ResolveStatusRequest,
+) -> Result<huren_proto::v1::ResolveStatusResponse, tonic::Status> {
+    let channel = huren_tests::connect(fed.replicas["west"][0].addr, tls)
+        .await
+        .expect("TLS connects");
+    FederationServiceClient::new(channel)
+        .resolve_status(req)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+#[tokio::test]
+async fn only_listed_nodes_forward_and_the_original_caller_is_judged_at_the_serving_node() {
+    let fed = federation().await;
+    let checkpoint = fed
+        .pki
+        .manifest
+        .client("checkpoint", None)
+        .expect("dev checkpoint");
+    let zj = &fed.files["zhejiang"];
+    let as_zhejiang = fed
+        .pki
+        .anonymous()
+        .with_identity(zj.cert_pem.clone(), zj.key_pem.clone());
+
+    // The listed node, for a checkpoint under its own province's rules: answered.
+    let answer = resolve_as(
+        &fed,
+        &as_zhejiang,
+        resolve_for(&checkpoint.spiffe_id, "330000"),
+    )
+    .await;
+    assert!(answer.is_ok(), "{answer:?}");
+
+    // The same checkpoint cannot get Henan's rules by being forwarded.
+    let err = resolve_as(
+        &fed,
+        &as_zhejiang,
+        resolve_for(&checkpoint.spiffe_id, "410000"),
+    )
+    .await
+    .expect_err("refused");
+    assert_eq!(err.code(), tonic::Code::PermissionDenied, "{err:?}");
+
+    // A gateway certificate the registry does not list.
+    let rogue_id = fed.pki.spiffe("330000", "gateway", "rogue");
+    let rogue = fed
+        .pki
+        .client_leaf("330000", &LeafSpec::client("rogue node", &rogue_id));
+    let err = resolve_as(&fed, &rogue, resolve_for(&checkpoint.spiffe_id, "330000"))
+        .await
+        .expect_err("refused");
+    assert_eq!(err.code(), tonic::Code::Unauthenticated, "{err:?}");
+    assert_eq!(
+        reason(&err).as_deref(),
+        Some("GATEWAY_NOT_A_REGISTERED_NODE")
+    );
+
+    // A listed node's id on a certificate another province's CA issued.
+    let forged = fed.pki.client_leaf(
+        "510000",
+        &LeafSpec::client("forged zhejiang", &zj.spiffe_id),
+    );
+    let err = resolve_as(&fed, &forged, resolve_for(&checkpoint.spiffe_id, "330000"))
+        .await
+        .expect_err("refused");
+    assert_eq!(err.code(), tonic::Code::Unauthenticated, "{err:?}");
+}
+
+#[tokio::test]
+async fn a_node_answering_with_another_nodes_certificate_is_not_believed() {
+    let mut fed = federation().await;
+    let henan = fed
+        .issue(
+            RegionCode::HENAN,
+            &resident_id("410105", 11),
+            "吴十",
+            Colour::Green,
+        )
+        .await;
+    // The registry sends west's reads to an address where zhejiang answers, with its own
+    // (valid, listed) certificate.
+    let mut root = fed.dev.registry.root().clone();
+    root.version += 1;
+    let impostor = format!("https://{}", fed.replicas["zhejiang"][0].addr);
+    if let Some(west) = root.nodes.get_mut("west") {
+        west.endpoints = vec![impostor];
+    }
+    let now = time::OffsetDateTime::now_utc();
+    fed.dev
+        .publish(
+            vec![(root.name(), huren_registry::ceremony::envelope(&root))],
+            now,
+        )
+        .expect("published");
+    let version = fed.dev.registry.version();
+    huren_registry::store::save(&fed.registry_dir(), &fed.dev.registry).expect("saved");
+    let zhejiang = fed.replicas["zhejiang"][0]
+        .node
+        .recognizer()
+        .registry
+        .clone();
+    let reloaded = Instant::now();
+    while zhejiang.current().map(|r| r.version()) != Some(version) {
+        assert!(
+            reloaded.elapsed() < Duration::from_secs(10),
+            "registry not reloaded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let at_zhejiang = fed.channel_as("zhejiang", 0, "checkpoint", None).await;
+    let v = verify(&at_zhejiang, &henan.payload, Duration::from_secs(2)).await;
+    assert_eq!(v.verdict(), Verdict::Review, "{v:?}");
+    assert_eq!(v.source(), StatusSource::Degraded, "{v:?}");
+}
+
+#[tokio::test]
+async fn a_code_the_region_does_not_know_is_judged_as_a_local_read_judges_it() {
+    let fed = federation().await;
+    let real = fed
+        .issue(
+            RegionCode::HENAN,
+            &resident_id("410105", 12),
+            "郑十一",
+            Colour::Green,
+        )
+        .await;
+    // Same form, an id the region never issued.
+    let unknown = real.payload.replace(&real.code_id, "ffffffffffffffff");
+    assert_ne!(unknown, real.payload);
+    let at_zhejiang = fed.channel_as("zhejiang", 0, "checkpoint", None).await;
+    let at_west = fed.channel_as("west", 0, "checkpoint", None).await;
+    let local = verify(&at_west, &unknown, Duration::from_secs(5)).await;
+    let forwarded = verify(&at_zhejiang, &unknown, Duration::from_secs(5)).await;
+    assert_eq!(
+        forwarded.verdict, local.verdict,
+        "{forwarded:?} vs {local:?}"
+    );
+    assert_eq!(
+        forwarded
+            .reasons
+            .iter()
+            .map(|r| &r.code)
+            .collect::<Vec<_>>(),
+        local.reasons.iter().map(|r| &r.code).collect::<Vec<_>>()
+    );
+}
