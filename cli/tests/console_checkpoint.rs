@@ -76,6 +76,13 @@ async fn the_camera_passes_a_green_code_and_stops_a_forged_one() {
         .eval("return document.getElementById('word').textContent")
         .await;
     assert_eq!(word, "PASS");
+    let camera = session
+        .eval("return document.getElementById('camera-state').textContent")
+        .await;
+    assert!(
+        camera.as_str().unwrap().starts_with("Camera on"),
+        "{camera}"
+    );
     session.screenshot("checkpoint-en").await;
     session.close().await;
 

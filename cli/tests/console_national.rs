@@ -163,6 +163,11 @@ async fn the_dashboard_charts_the_gateways_numbers() {
             .any(|r| r.as_str().unwrap().contains("410000 河南")),
         "{health:?}"
     );
+    // One node answers for every region: nothing is missing from the counts.
+    let partial = session
+        .eval("return document.getElementById('partial') !== null")
+        .await;
+    assert_eq!(partial, false);
     session.screenshot("national").await;
 
     session

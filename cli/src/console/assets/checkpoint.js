@@ -40,6 +40,8 @@ const WORDS = {
   },
 };
 
+// What the camera line says: a key of WORDS (re-said on a language switch) or an error text.
+let cameraNote = { key: "camera_off", text: "" };
 let lang = new URLSearchParams(location.search).get("lang") || localStorage.getItem("huren-lang") || "zh";
 if (!WORDS[lang]) lang = "zh";
 let last = null;
@@ -60,6 +62,7 @@ function translate() {
   for (const el of document.querySelectorAll("[data-tp]")) el.placeholder = w[el.dataset.tp];
   $("lang").textContent = w.other_lang;
   $("camera").textContent = stream ? w.camera_stop : w.camera_start;
+  noteCamera(cameraNote.key, cameraNote.text);
   if (last) show(last);
 }
 
@@ -127,18 +130,23 @@ $("scan-form").addEventListener("submit", async (e) => {
 let stream = null;
 let busy = false;
 
+function noteCamera(key, text) {
+  cameraNote = { key, text: text || "" };
+  $("camera-state").textContent = (key ? words()[key] : "") + cameraNote.text;
+}
+
 async function startCamera() {
   const w = words();
   try {
     stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
   } catch (err) {
-    $("camera-state").textContent = w.camera_error + (err.message || err.name);
+    noteCamera("camera_error", err.message || err.name);
     return;
   }
   const video = $("video");
   video.srcObject = stream;
   await video.play();
-  $("camera-state").textContent = w.camera_on;
+  noteCamera("camera_on");
   $("camera").textContent = w.camera_stop;
 }
 
@@ -146,7 +154,7 @@ function stopCamera() {
   if (stream) for (const t of stream.getTracks()) t.stop();
   stream = null;
   $("video").srcObject = null;
-  $("camera-state").textContent = words().camera_off;
+  noteCamera("camera_off");
   $("camera").textContent = words().camera_start;
 }
 
@@ -167,7 +175,7 @@ function grabFrame() {
         if (a.found) show(a);
       }
     } catch (err) {
-      $("camera-state").textContent = String(err.message || err);
+      noteCamera("", String(err.message || err));
     } finally {
       busy = false;
     }
@@ -185,4 +193,4 @@ $("manual").addEventListener("submit", (e) => e.preventDefault());
 setInterval(grabFrame, 250);
 translate();
 if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) startCamera();
-else $("camera-state").textContent = words().camera_error + "getUserMedia";
+else noteCamera("camera_error", "getUserMedia");

@@ -84,6 +84,15 @@ pub fn dashboard(snap: &Snapshot) -> Result<Value, ChartError> {
         "health": health,
         "decisions": decisions,
         "registry_version": totals.map(|t| t.registry_version),
+        // A federation's summary merges every node's share; a missing share makes the counts a
+        // lower bound, and the page says so with the nodes and why.
+        "partial": totals.is_some_and(|t| t.partial),
+        "nodes": totals.map(|t| t.nodes.clone()).unwrap_or_default(),
+        "missing_nodes": totals
+            .iter()
+            .flat_map(|t| &t.missing_nodes)
+            .map(|m| json!({"node_id": m.node_id, "detail": m.detail}))
+            .collect::<Vec<_>>(),
         "window_start": totals.map(|t| names::time(t.start_time.as_ref())),
         "window_end": totals.map(|t| names::time(t.end_time.as_ref())),
         "polled_at": snap.polled_at.map(|t| names::time(Some(&huren::recognition::wire::timestamp(t)))),
@@ -161,5 +170,6 @@ mod tests {
         assert!(texts("routes").iter().any(|t| t == "410000 → 330000"));
         assert_eq!(view["decisions"], 17);
         assert_eq!(view["health"][0]["health"], "HEALTHY");
+        assert_eq!(view["partial"], false);
     }
 }
