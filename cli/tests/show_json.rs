@@ -85,6 +85,24 @@ fn certs_show_registry_show_and_audit_show_print_json() {
     );
     assert!(!registry["agreements"].as_array().is_none_or(Vec::is_empty));
 
+    let log = json_of(&["registry", "log", "reg", "--json"], dir.path());
+    let entries = log["entries"].as_array().cloned().unwrap_or_default();
+    assert!(!entries.is_empty(), "{log}");
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["leafHash"].as_str().is_some_and(|h| h.len() == 64)),
+        "{log}"
+    );
+    let last = log["checkpoints"]
+        .as_array()
+        .and_then(|c| c.last().cloned());
+    assert_eq!(
+        last.as_ref().map(|cp| cp["treeSize"].clone()),
+        Some(serde_json::json!(entries.len())),
+        "the last checkpoint covers every entry: {log}"
+    );
+
     std::fs::create_dir_all(dir.path().join("state/audit")).unwrap();
     let audit = json_of(&["audit", "show", "state", "--json"], dir.path());
     assert_eq!(audit["intactRecords"], 0, "{audit}");

@@ -53,7 +53,7 @@ pub enum Command {
     /// Print the registry's regions, issuers, concept maps, agreements and nodes.
     Show(ShowArgs),
     /// Print the transparency log: entries and checkpoints.
-    Log(RegArg),
+    Log(LogArgs),
     /// Make a signing key: FILE (PKCS#8 PEM, mode 0600) and FILE.pub (its public key, to hand
     /// to whoever prepares the document that lists it).
     Keygen(KeygenArgs),
@@ -85,6 +85,16 @@ pub struct RegArg {
     /// Registry directory.
     #[arg(value_name = "REG", default_value = DEFAULT_REGISTRY, env = "HUREN_REGISTRY")]
     pub reg: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LogArgs {
+    #[command(flatten)]
+    pub reg: RegArg,
+    /// Print one JSON object: the log's origin, entries, checkpoints and C2SP checkpoint note
+    /// (lowerCamel fields).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -320,7 +330,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Publish(args) => publish_pending(&args, now),
         Command::Verify(args) => verify(&args.reg, now),
         Command::Show(args) => show(&args.reg.reg, args.json, now),
-        Command::Log(args) => print_log(&args.reg, now),
+        Command::Log(args) => print_log(&args.reg.reg, args.json, now),
         Command::Keygen(args) => keygen(&args),
         Command::RotateRoot(args) => rotate_root(&args, now),
         Command::Bump(args) => bump(&args, now),
@@ -863,8 +873,12 @@ fn show(reg: &Path, json: bool, now: OffsetDateTime) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_log(reg: &Path, now: OffsetDateTime) -> anyhow::Result<()> {
+fn print_log(reg: &Path, json: bool, now: OffsetDateTime) -> anyhow::Result<()> {
     let r = load(reg, now)?;
+    if json {
+        println!("{}", crate::report::registry_json::log(&r));
+        return Ok(());
+    }
     println!("log {}:", r.root().log_origin);
     for (i, e) in r.state().log.entries.iter().enumerate() {
         println!(

@@ -1,5 +1,6 @@
-//! The trust registry as one JSON object for `huren registry show --json`: the same facts as the
-//! table, with lowerCamel field names and RFC 3339 UTC times.
+//! The trust registry as one JSON object for `huren registry show --json` and its log for
+//! `huren registry log --json`: the same facts as the tables, with lowerCamel field names and
+//! RFC 3339 UTC times.
 
 use huren_adapters::Colour;
 use huren_adapters::when::rfc3339;
@@ -113,4 +114,48 @@ pub fn registry(r: &Registry) -> Value {
         "agreements": agreements,
         "nodes": nodes,
     })
+}
+
+/// The transparency log: every entry, every checkpoint (an unreadable one says so instead of
+/// vanishing) and the C2SP checkpoint note witnesses cosign, when the registry carries one.
+pub fn log(r: &Registry) -> Value {
+    let log = &r.state().log;
+    let entries: Vec<Value> = log
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(index, e)| {
+            json!({
+                "index": index,
+                "document": e.document,
+                "version": e.version,
+                "publishedIn": e.published_in,
+                "leafHash": e.leaf_hash,
+            })
+        })
+        .collect();
+    let checkpoints: Vec<Value> = log
+        .checkpoints
+        .iter()
+        .map(|env| {
+            match huren_registry::canonical::decode::<huren_registry::log::Checkpoint>(&env.payload)
+            {
+                Ok(cp) => json!({
+                    "treeSize": cp.tree_size,
+                    "rootHash": cp.root_hash,
+                    "signatures": env.signatures.len(),
+                }),
+                Err(e) => json!({ "unreadable": e.to_string() }),
+            }
+        })
+        .collect();
+    let mut out = json!({
+        "origin": r.root().log_origin,
+        "entries": entries,
+        "checkpoints": checkpoints,
+    });
+    if let Some(note) = &log.note {
+        out["note"] = json!(note);
+    }
+    out
 }
