@@ -30,7 +30,9 @@ use crate::metrics::MetricsLayer;
 use crate::node_admission::NodeAdmission;
 use crate::policy::Policy;
 use crate::readiness::Readiness;
-use crate::services::{Services, coordination, federation, manifests, node_summary, recognition, registry};
+use crate::services::{
+    Services, coordination, federation, manifests, node_summary, recognition, registry,
+};
 use crate::tls::{self, TlsError, TlsFiles, TlsReloader};
 
 #[derive(Debug, thiserror::Error)]
