@@ -90,16 +90,3 @@ pub fn gateway_identity(tls: &TlsConfig) -> Option<huren_adapters::net::ClientId
     let (cert, key) = (tls.cert.as_ref()?, tls.key.as_ref()?);
     huren_adapters::net::ClientIdentity::from_files(cert, key).ok()
 }
-
-/// What the node presents to its peers (to ask them for their share of a national query): the
-/// gateway certificate `[tls]` resolved to, trusting its client roots. `None` when a file is
-/// missing or unreadable.
-pub fn peer_tls(tls: &TlsConfig) -> Option<ClientTls> {
-    let (cert, key, roots) = (
-        tls.cert.as_ref()?,
-        tls.key.as_ref()?,
-        tls.client_roots.as_ref()?,
-    );
-    let pem = |p: &Path| std::fs::read_to_string(p).ok();
-    Some(ClientTls::trusting(pem(roots)?).with_identity(pem(cert)?, pem(key)?))
-}

@@ -128,8 +128,10 @@ async fn init_then_the_printed_commands_bring_up_a_federation_that_answers() {
     let at_zhejiang = verify(1).await;
     assert_eq!(at_zhejiang.verdict(), Verdict::Pass);
     assert_eq!(at_zhejiang.source(), StatusSource::Online);
-    // south does not serve Zhejiang and never calls its service: the read degrades there until
-    // a node forwards it.
+    // south does not serve Zhejiang and never calls its service: it forwards the read to
+    // zhejiang, the node the registry lists for 330000, and says so.
     let at_south = verify(3).await;
-    assert_eq!(at_south.verdict(), Verdict::Review);
+    assert_eq!(at_south.verdict(), Verdict::Pass);
+    assert_eq!(at_south.source(), StatusSource::Forwarded);
+    assert_eq!(at_south.forwarded_by, "zhejiang");
 }

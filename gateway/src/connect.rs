@@ -54,12 +54,6 @@ impl ClientTls {
     }
 }
 
-/// A channel to `url` (`https://host:port`) that connects on first use and again after a
-/// failure: for a peer node that may be down now and back later.
-pub fn lazy(url: &str, tls: &ClientTls) -> Result<Channel, ConnectError> {
-    Ok(endpoint(url, tls, Duration::from_secs(2))?.connect_lazy())
-}
-
 /// Connects (TCP and TLS) to the gateway at `addr`.
 pub async fn connect(addr: SocketAddr, tls: &ClientTls) -> Result<Channel, ConnectError> {
     let uri = format!("https://{addr}");

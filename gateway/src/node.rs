@@ -24,7 +24,6 @@ use huren_audit::{AuditLog, RecoveryReport};
 use huren_registry::doc::DEFAULT_NODE_ID;
 use huren_registry::keydir::{KeyDir, KeyFile};
 
-use crate::fanout::Peers as FanoutPeers;
 use crate::federation::peers::Peers;
 use crate::privacy::SubjectKey;
 use crate::readiness::Readiness;
@@ -63,9 +62,6 @@ pub struct NodeConfig {
     /// How often the registry directory is checked for a new state; `None`: never reloaded.
     pub registry_poll: Option<Duration>,
     pub status_client: ClientConfig,
-    /// The node's own certificate and the national root, to ask the other nodes the registry
-    /// lists for their share of a national query; `None`: a node on its own.
-    pub peer_tls: Option<crate::connect::ClientTls>,
     /// How often adapters refresh what they follow in the background (signed revocation lists,
     /// for regions with a status service to fetch them from).
     pub revocations_every: Duration,
@@ -83,7 +79,6 @@ impl NodeConfig {
             audit_key: None,
             registry_poll: Some(Duration::from_secs(1)),
             status_client: ClientConfig::default(),
-            peer_tls: None,
             revocations_every: Duration::from_secs(30),
         }
     }
@@ -251,10 +246,7 @@ impl Node {
         let services = Services {
             recognition: Arc::new(RecognitionState::new(recognizer.clone())),
             manifests: Arc::new(ManifestsState::new(recognizer.clone())),
-            coordination: Arc::new(
-                CoordinationState::new(recognizer.clone())
-                    .with_peers(FanoutPeers::new(config.peer_tls.clone())),
-            ),
+            coordination: Arc::new(CoordinationState::new(recognizer.clone())),
             registry: Arc::new(RegistryState::new(registry)),
             federation: Arc::new(FederationState::new(recognizer.clone())),
             // A stopped audit writer refuses every decision, and under an expired registry no

@@ -161,7 +161,6 @@ async fn assemble_node(config: &Config, dev: bool) -> anyhow::Result<Option<Node
     node.receipt_key = settings.receipt_key.clone();
     node.audit_key = settings.audit_key.clone();
     node.status_client.identity = crate::pki::gateway_identity(&config.tls);
-    node.peer_tls = crate::pki::peer_tls(&config.tls);
     let (registry_dir, state_dir, node_id) = (
         node.registry_dir.clone(),
         node.state_dir.clone(),

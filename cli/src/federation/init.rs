@@ -84,13 +84,16 @@ pub fn init(request: &InitRequest) -> anyhow::Result<FederationFile> {
         let spiffe = node_certificate(&pki, &manifest, plan)?;
         let keys = node_keys(out, plan)?;
         let (listen, admin) = (ports.node(i), ports.admin(i));
-        // Fields a later root adds (endpoints, witness key) start from the dev node's.
+        // Fields a later root adds start from the dev node's.
         let mut node: Node = template.clone();
         node.receipt_key = keys.receipt.public_key();
         node.audit_key = Some(keys.audit.public_key());
         node.regions = plan.serves.iter().map(|r| r.to_string()).collect();
         node.spiffe_id = spiffe;
         node.url = Some(format!("https://{listen}"));
+        // One replica per node here; forwarding and fan-out read `replica_urls()`.
+        node.endpoints = vec![format!("https://{listen}")];
+        node.witness_key = Some(keys.witness.public_key());
         listed.insert(plan.id.to_string(), node);
         let config = PathBuf::from(NODES_DIR).join(plan.id).join("huren.toml");
         write_new(out, &config, &node_config(plan, listen, admin), false)?;
@@ -160,17 +163,22 @@ fn node_certificate(pki: &Path, manifest: &Manifest, plan: &NodePlan) -> anyhow:
 struct NodeKeys {
     receipt: SigningKey,
     audit: SigningKey,
+    /// Listed in the registry now, so the node can cosign registry checkpoints once it witnesses.
+    witness: SigningKey,
 }
 
-/// A fresh receipt key and audit-checkpoint key for the node, written to its keys directory.
+/// A fresh receipt key, audit-checkpoint key and witness key for the node, written to its keys
+/// directory.
 fn node_keys(out: &Path, plan: &NodePlan) -> anyhow::Result<NodeKeys> {
     let keys = NodeKeys {
         receipt: SigningKey::generate(Algorithm::Ed25519)?,
         audit: SigningKey::generate(Algorithm::Ed25519)?,
+        witness: SigningKey::generate(Algorithm::Ed25519)?,
     };
     let dir = PathBuf::from(NODES_DIR).join(plan.id).join("keys");
     write_new(out, &dir.join("receipt.pem"), &keys.receipt.to_pem()?, true)?;
     write_new(out, &dir.join("audit.pem"), &keys.audit.to_pem()?, true)?;
+    write_new(out, &dir.join("witness.pem"), &keys.witness.to_pem()?, true)?;
     Ok(keys)
 }
 

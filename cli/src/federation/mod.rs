@@ -10,9 +10,8 @@ pub mod layout;
 pub use launcher::Federation;
 pub use layout::{FederationFile, NodeEntry, RegionService};
 
-/// TODO(merge wip-forward): true once a node forwards online reads of regions it does not
-/// serve to the node that does (FederationService.ResolveStatus). Switches on the demo's and
-/// the benchmark's forwarding checks.
-pub const FORWARDING: bool = false;
+/// A node forwards online reads of regions it does not serve to the node that does
+/// (FederationService.ResolveStatus): the demo's and the benchmark's forwarding checks are on.
+pub const FORWARDING: bool = true;
 /// TODO(merge wip-witness): true once nodes cosign registry checkpoints as witnesses.
 pub const COSIGNING: bool = false;

@@ -30,6 +30,7 @@ pub fn source(s: i32) -> &'static str {
         Ok(StatusSource::OfflineSigned) => "OFFLINE_SIGNED",
         Ok(StatusSource::Cached) => "CACHED",
         Ok(StatusSource::Degraded) => "DEGRADED",
+        Ok(StatusSource::Forwarded) => "FORWARDED",
         _ => "-",
     }
 }

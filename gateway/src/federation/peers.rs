@@ -1,11 +1,13 @@
-//! The connections to other nodes: one pinned mTLS channel per replica, chosen by the power of
-//! two choices on in-flight calls, retried on another replica when one is UNAVAILABLE within the
+//! The connections to other nodes, for forwarded reads and for the national fan-out alike: one
+//! mTLS channel per replica pinned to the SPIFFE id the registry lists, chosen by the power of two
+//! choices on in-flight calls, retried on another replica when one is UNAVAILABLE within the
 //! caller's deadline, each behind its own circuit breaker.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use huren_adapters::net::breaker::{Admission, Breaker, BreakerConfig};
 use huren_adapters::net::{ClientIdentity, pinned_client_config};
@@ -32,13 +34,20 @@ pub enum PeerError {
     },
     #[error("node {node} unavailable: {why}")]
     Unavailable { node: String, why: String },
+    /// No replica answered before the caller's deadline.
+    #[error("node {node} unavailable: {why}")]
+    Deadline { node: String, why: String },
     #[error("node {node} refused the read: {status}")]
-    Refused { node: String, status: String },
+    Refused {
+        node: String,
+        status: String,
+        code: tonic::Code,
+    },
 }
 
 /// One replica of a node: its channel, the calls out on it, and its breaker.
 struct Replica {
-    client: FederationServiceClient<Channel>,
+    channel: Channel,
     in_flight: AtomicUsize,
     breaker: Breaker,
 }
@@ -67,8 +76,7 @@ impl Peers {
         }
     }
 
-    /// Asks node `node_id` (as `registry` lists it) by `deadline`: a replica chosen by the power of
-    /// two choices, another one after an UNAVAILABLE while time is left.
+    /// Asks node `node_id` (as `registry` lists it) for a status read by `deadline`.
     pub async fn resolve(
         &self,
         registry: &Registry,
@@ -76,6 +84,33 @@ impl Peers {
         req: ResolveStatusRequest,
         deadline: Instant,
     ) -> Result<ResolveStatusResponse, PeerError> {
+        self.call(registry, node_id, deadline, |channel, time_left| {
+            let mut request = tonic::Request::new(req.clone());
+            request.set_timeout(time_left);
+            async move {
+                FederationServiceClient::new(channel)
+                    .resolve_status(request)
+                    .await
+                    .map(tonic::Response::into_inner)
+            }
+        })
+        .await
+    }
+
+    /// Makes one call to node `node_id` (as `registry` lists it) by `deadline`: `ask` gets a
+    /// replica's channel and the time left, on a replica chosen by the power of two choices, and
+    /// again on another one after an UNAVAILABLE while time is left.
+    pub async fn call<T, F, Fut>(
+        &self,
+        registry: &Registry,
+        node_id: &str,
+        deadline: Instant,
+        ask: F,
+    ) -> Result<T, PeerError>
+    where
+        F: Fn(Channel, Duration) -> Fut,
+        Fut: Future<Output = Result<T, tonic::Status>>,
+    {
         let node = registry
             .nodes()
             .get(node_id)
@@ -95,6 +130,7 @@ impl Peers {
         }
         let mut left: Vec<usize> = (0..replicas.len()).collect();
         let mut last = String::from("every replica's circuit is open");
+        let mut timed_out = false;
         while !left.is_empty() {
             let now = Instant::now();
             let Some(time_left) = deadline
@@ -102,6 +138,7 @@ impl Peers {
                 .filter(|d| !d.is_zero())
             else {
                 last = format!("deadline passed ({last})");
+                timed_out = true;
                 break;
             };
             let admitted: Vec<usize> = left
@@ -118,17 +155,14 @@ impl Peers {
             };
             left.retain(|&i| i != pick);
             let replica = &replicas[pick];
-            let mut request = tonic::Request::new(req.clone());
-            request.set_timeout(time_left);
             replica.in_flight.fetch_add(1, Ordering::Relaxed);
             let answer =
-                tokio::time::timeout(time_left, replica.client.clone().resolve_status(request))
-                    .await;
+                tokio::time::timeout(time_left, ask(replica.channel.clone(), time_left)).await;
             replica.in_flight.fetch_sub(1, Ordering::Relaxed);
             match answer {
                 Ok(Ok(response)) => {
                     replica.breaker.record(true, Instant::now());
-                    return Ok(response.into_inner());
+                    return Ok(response);
                 }
                 Ok(Err(status)) if retryable(status.code()) => {
                     replica.breaker.record(false, Instant::now());
@@ -139,17 +173,20 @@ impl Peers {
                     return Err(PeerError::Refused {
                         node: node_id.to_string(),
                         status: format!("{}: {}", status.code(), status.message()),
+                        code: status.code(),
                     });
                 }
                 Err(_) => {
                     replica.breaker.record(false, Instant::now());
                     last = "no answer by the deadline".to_string();
+                    timed_out = true;
                 }
             }
         }
-        Err(PeerError::Unavailable {
-            node: node_id.to_string(),
-            why: last,
+        let (node, why) = (node_id.to_string(), last);
+        Err(match timed_out {
+            true => PeerError::Deadline { node, why },
+            false => PeerError::Unavailable { node, why },
         })
     }
 
@@ -172,7 +209,7 @@ impl Peers {
         };
         let channel = pinned_channel(url, spiffe_id, ca, self.identity.as_ref()).map_err(setup)?;
         let replica = Arc::new(Replica {
-            client: FederationServiceClient::new(channel),
+            channel,
             in_flight: AtomicUsize::new(0),
             breaker: Breaker::new(self.breaker),
         });

@@ -87,11 +87,19 @@ pub fn authorise(
         ));
     }
     Policy::default().check(&caller, &req.caller_method)?;
+    // The entry node checked the manifest's origin against the carrier's province; the
+    // request carries no route, so the origin asked here is the carrier's own province, and this
+    // node still checks the role, the method and the destination's rules.
+    let home = caller.province().to_string();
     let ask = match req.caller_method.rsplit('/').next() {
         Some("VerifyCode" | "VerifyCodes") => Ask::Verify {
             verifying_region: &req.verifying_region,
         },
         Some("ConfirmWorkers") => Ask::ConfirmWorkers {
+            destination_region: &req.verifying_region,
+        },
+        Some("CheckManifest" | "WatchManifest") => Ask::Manifest {
+            origin_region: &home,
             destination_region: &req.verifying_region,
         },
         _ => {

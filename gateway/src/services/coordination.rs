@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use tonic::{Request, Response, Status};
 
 use crate::error::Error;
-use crate::fanout::{Gathered, Peers, merge};
+use crate::fanout::{Gathered, gather, merge};
 use crate::limits::Deadline;
 use crate::recognition::{Recognizer, wire};
 use crate::summary::Source;
@@ -30,26 +30,18 @@ pub const DEFAULT_WINDOW: time::Duration = time::Duration::hours(1);
 /// Share of the caller's deadline the peers may take; the rest is for merging and the reply.
 const FAN_OUT_SHARE: f64 = 0.8;
 
-/// What the service needs: the node's [`Recognizer`] (none: the methods answer UNIMPLEMENTED)
-/// and its connections to the other nodes of the federation.
+/// What the service needs: the node's [`Recognizer`] (none: the methods answer UNIMPLEMENTED),
+/// whose peer connections reach the other nodes of the federation.
 #[derive(Debug, Default)]
 pub struct CoordinationState {
     pub recognizer: Option<Arc<Recognizer>>,
-    pub peers: Peers,
 }
 
 impl CoordinationState {
     pub fn new(recognizer: Arc<Recognizer>) -> Self {
         Self {
             recognizer: Some(recognizer),
-            peers: Peers::default(),
         }
-    }
-
-    /// Reaches the other nodes with `peers` (the node's own certificate).
-    pub fn with_peers(mut self, peers: Peers) -> Self {
-        self.peers = peers;
-        self
     }
 }
 
@@ -151,7 +143,8 @@ impl Coordination {
             end_time: Some(wire::timestamp(window.1)),
         };
         let me = recognizer.receipts.node_id();
-        self.state.peers.gather(reg, me, request, deadline).await
+        let peers = recognizer.federation.as_deref();
+        gather(peers, reg, me, request, deadline).await
     }
 }
 
