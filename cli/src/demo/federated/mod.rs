@@ -153,7 +153,7 @@ async fn run_in(
         total.show()
     );
     if !checks.skipped().is_empty() {
-        println!("pending, until the branch that builds them is merged:");
+        println!("pending: the part of the system these check is not built yet:");
         for line in checks.skipped() {
             println!("  {line}");
         }
