@@ -3,20 +3,15 @@
 
 use huren_adapters::sim::IssueInput;
 use huren_adapters::{Colour, RegionCode};
+use huren_proto::v1::Verdict;
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
-use huren_proto::v1::{Verdict, Verification, VerifyCodeRequest};
 use time::OffsetDateTime;
-use tonic::transport::Channel;
 
 use super::check::{Checks, Timer};
-use super::withdrawn::REVOCATION_REFRESH;
+use super::withdrawn::{REVOCATION_REFRESH, rescan_until_refused, scan};
 use crate::loopback::people::People;
 use crate::loopback::stack::Stack;
-use crate::report::status::CallError;
 use crate::report::{answers, names};
-
-/// Scans the scene makes at most while it waits (five per refresh period, for ten periods).
-const POLLS: u32 = 50;
 
 /// Runs the scene; how many decisions it asked for.
 pub async fn run(stack: &Stack, people: &mut People, checks: &mut Checks) -> anyhow::Result<u64> {
@@ -40,15 +35,8 @@ pub async fn run(stack: &Stack, people: &mut People, checks: &mut Checks) -> any
     let before = scan(&mut client, &issued.payload).await?;
     service.set_status(&who.id, Colour::Red).await?;
     let timer = Timer::start();
-    let mut after = before.clone();
-    for _ in 0..POLLS {
-        tokio::time::sleep(REVOCATION_REFRESH / 5).await;
-        after = scan(&mut client, &issued.payload).await?;
-        scans += 1;
-        if after.verdict != Verdict::Pass as i32 {
-            break;
-        }
-    }
+    let (after, rescans) = rescan_until_refused(&mut client, &issued.payload, &before).await?;
+    scans += rescans;
     let took = timer.elapsed();
     println!(
         "  a Hunan e-health card (v2, {}…) scanned at Yuhang: {}; Hunan turns its holder red and withdraws the code in its next signed status list; {} later the same code: {} ({})",
@@ -74,21 +62,4 @@ pub async fn run(stack: &Stack, people: &mut People, checks: &mut Checks) -> any
         ),
     );
     Ok(scans)
-}
-
-async fn scan(
-    client: &mut RecognitionServiceClient<Channel>,
-    payload: &str,
-) -> anyhow::Result<Verification> {
-    Ok(client
-        .verify_code(VerifyCodeRequest {
-            payload: payload.to_string(),
-            verifying_region: String::new(),
-            purpose: "checkpoint-entry".into(),
-        })
-        .await
-        .map_err(|s| CallError::context("VerifyCode", s))?
-        .into_inner()
-        .verification
-        .unwrap_or_default())
 }

@@ -3,8 +3,9 @@
 
 use huren_adapters::{Colour, RegionCode};
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
-use huren_proto::v1::{Verdict, VerifyCodeRequest};
+use huren_proto::v1::{Verdict, Verification, VerifyCodeRequest};
 use time::{Duration, OffsetDateTime};
+use tonic::transport::Channel;
 
 use super::check::{Checks, Timer};
 use crate::loopback::codes::Codes;
@@ -19,7 +20,7 @@ pub const REVOCATION_REFRESH: std::time::Duration = std::time::Duration::from_se
 /// Guangdong withdraws a holder's token when their status changes; the gateway learns it from
 /// the issuer-signed revocation list and refuses the old token from then on.
 pub async fn run(
-    client: &mut RecognitionServiceClient<tonic::transport::Channel>,
+    client: &mut RecognitionServiceClient<Channel>,
     codes: &Codes,
     stack: &Stack,
     people: &mut People,
@@ -36,37 +37,14 @@ pub async fn run(
             OffsetDateTime::now_utc() - Duration::minutes(30),
         )
         .await?;
-    let scan = |client: &mut RecognitionServiceClient<tonic::transport::Channel>| {
-        let mut client = client.clone();
-        let payload = token.clone();
-        async move {
-            client
-                .verify_code(VerifyCodeRequest {
-                    payload,
-                    verifying_region: String::new(),
-                    purpose: "checkpoint-entry".into(),
-                })
-                .await
-                .map_err(|s| CallError::context("VerifyCode", s))
-                .map(|r| r.into_inner().verification.unwrap_or_default())
-        }
-    };
-    let before = scan(client).await?;
+    let before = scan(client, &token).await?;
     stack
         .regions
         .service(gd)?
         .set_status(&who.id, Colour::Red)
         .await?;
     let timer = Timer::start();
-    let mut after = before.clone();
-    // Polls for at most 10 refresh periods.
-    for _ in 0..50 {
-        tokio::time::sleep(REVOCATION_REFRESH / 5).await;
-        after = scan(client).await?;
-        if after.verdict != Verdict::Pass as i32 {
-            break;
-        }
-    }
+    let (after, _) = rescan_until_refused(client, &token, &before).await?;
     println!(
         "  a Guangdong token scanned {}; Guangdong turns its holder red and withdraws the token; {} later the same token: {} ({})",
         names::verdict(before.verdict),
@@ -87,4 +65,42 @@ pub async fn run(
         ),
     );
     Ok(())
+}
+
+/// Scans a refresh period a fifth at a time, for at most ten periods, until `payload` is no
+/// longer PASS: the last answer, and how many scans that took.
+pub(super) async fn rescan_until_refused(
+    client: &mut RecognitionServiceClient<Channel>,
+    payload: &str,
+    before: &Verification,
+) -> anyhow::Result<(Verification, u64)> {
+    let mut after = before.clone();
+    let mut scans = 0;
+    while scans < 50 {
+        tokio::time::sleep(REVOCATION_REFRESH / 5).await;
+        after = scan(client, payload).await?;
+        scans += 1;
+        if after.verdict != Verdict::Pass as i32 {
+            break;
+        }
+    }
+    Ok((after, scans))
+}
+
+/// One VerifyCode of `payload` at the checkpoint, under its own region's rules.
+pub(super) async fn scan(
+    client: &mut RecognitionServiceClient<Channel>,
+    payload: &str,
+) -> anyhow::Result<Verification> {
+    Ok(client
+        .verify_code(VerifyCodeRequest {
+            payload: payload.to_string(),
+            verifying_region: String::new(),
+            purpose: "checkpoint-entry".into(),
+        })
+        .await
+        .map_err(|s| CallError::context("VerifyCode", s))?
+        .into_inner()
+        .verification
+        .unwrap_or_default())
 }
