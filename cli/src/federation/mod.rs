@@ -10,8 +10,5 @@ pub mod layout;
 pub use launcher::Federation;
 pub use layout::{FederationFile, NodeEntry, RegionService};
 
-/// A node forwards online reads of regions it does not serve to the node that does
-/// (FederationService.ResolveStatus): the demo's and the benchmark's forwarding checks are on.
-pub const FORWARDING: bool = true;
-/// TODO(merge wip-witness): true once nodes cosign registry checkpoints as witnesses.
+/// True once nodes cosign registry checkpoints as witnesses on their own (issue 10, section 4).
 pub const COSIGNING: bool = false;

@@ -4,9 +4,9 @@
 //! checkpoint at zhejiang reading all seven regions, (4) the national summary fanned out to all
 //! four nodes, (5) west SIGKILLed, (6) west restarted, catching up with the registry.
 //!
-//! Two parts of the federation land on other branches: node-to-node forwarding of online reads
-//! and witness cosigning of checkpoints. Their checks are written here and switched by
-//! [`crate::federation::FORWARDING`] and [`crate::federation::COSIGNING`]; while off, they print `[pending]` with what is missing.
+//! Nodes do not cosign registry checkpoints by themselves yet: that check is written here and
+//! switched on by [`crate::federation::COSIGNING`]; while off, it prints `[pending]` with what is
+//! missing.
 
 mod catchup;
 mod failover;
@@ -26,7 +26,7 @@ use crate::federation::issue::issue_code;
 use crate::federation::layout::Ports;
 use crate::loopback::people::{People, Resident};
 
-pub use crate::federation::{COSIGNING, FORWARDING};
+pub use crate::federation::COSIGNING;
 
 /// A call's deadline in the scenes: one checkpoint scan.
 pub const SCAN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);

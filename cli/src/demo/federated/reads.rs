@@ -11,7 +11,7 @@ use huren_proto::v1::{
 use time::OffsetDateTime;
 use tonic::transport::Channel;
 
-use super::{FORWARDING, SCAN_DEADLINE, Scene};
+use super::{SCAN_DEADLINE, Scene};
 use crate::demo::check::{Checks, Timer, bulk};
 use crate::federation::issue::KNOWN_AFTER;
 use crate::federation::layout::serving_node;
@@ -89,14 +89,7 @@ pub async fn train(scene: &mut Scene<'_>, checks: &mut Checks) -> anyhow::Result
         0,
     );
     let what = "Sichuan's live checks forwarded to west: every green passenger boards";
-    if FORWARDING {
-        checks.equal(what, board, RIDERS);
-    } else {
-        checks.pending(
-            what,
-            format!("zhejiang does not forward yet, so {review} of {RIDERS} are REVIEW (DEGRADED)"),
-        );
-    }
+    checks.equal(what, board, RIDERS);
     Ok(RIDERS as u64)
 }
 
@@ -141,14 +134,7 @@ pub async fn checkpoint(scene: &mut Scene<'_>, checks: &mut Checks) -> anyhow::R
         local_total,
     );
     let what = "Henan's and Sichuan's online reads forwarded to west: both pass";
-    if FORWARDING {
-        checks.equal(what, remote_pass, 2);
-    } else {
-        checks.pending(
-            what,
-            "zhejiang does not forward yet: both REVIEW (DEGRADED)",
-        );
-    }
+    checks.equal(what, remote_pass, 2);
     Ok(codes.len() as u64)
 }
 
