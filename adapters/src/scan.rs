@@ -80,8 +80,12 @@ fn percent_decode(s: &str) -> Option<String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
+            let hex = bytes.get(i + 1..i + 3)?;
+            // Two hex digits exactly: `from_str_radix` alone would take "+5" as 5.
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
             i += 3;
         } else {
             out.push(bytes[i]);
@@ -118,6 +122,13 @@ mod tests {
         assert!(ScannedUrl::parse("ftp://h/x").is_none());
         assert!(
             ScannedUrl::parse("https://h/x?code=%G1")
+                .unwrap()
+                .param("code")
+                .is_none()
+        );
+        // A sign is not a hex digit: "%+5" is a broken escape, not byte 5.
+        assert!(
+            ScannedUrl::parse("https://h/x?code=%+5")
                 .unwrap()
                 .param("code")
                 .is_none()

@@ -96,7 +96,9 @@ fn share(entries: usize, cores: usize) -> usize {
 /// `check` of every entry, in order, on up to as many threads as there are cores; the calling
 /// thread takes the first share.
 fn spread<T: Sync, R: Send>(entries: &[(&String, &T)], check: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Asked once per process: on Linux the answer comes from reading cgroup and proc files.
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let share = share(entries.len(), cores);
     let run = |part: &[(&String, &T)]| part.iter().map(|(_, t)| check(t)).collect::<Vec<R>>();
     std::thread::scope(|scope| {

@@ -27,13 +27,14 @@ pub(super) fn verify_timestamp(
     now: OffsetDateTime,
     policy: Policy,
 ) -> Result<Timestamp, VerifyError> {
-    let timestamp: Timestamp = decode(TIMESTAMP, &state.timestamp)?;
+    // Signatures first: the payload is read only once the timestamp role has signed it.
     require(
         TIMESTAMP,
         "timestamp role",
         &state.timestamp,
         &root.roles.timestamp,
     )?;
+    let timestamp: Timestamp = decode(TIMESTAMP, &state.timestamp)?;
     if !policy.allow_expired_timestamp {
         not_expired(TIMESTAMP, timestamp.expires, now)?;
     }
