@@ -155,10 +155,12 @@ impl Peers {
             };
             left.retain(|&i| i != pick);
             let replica = &replicas[pick];
-            replica.in_flight.fetch_add(1, Ordering::Relaxed);
-            let answer =
-                tokio::time::timeout(time_left, ask(replica.channel.clone(), time_left)).await;
-            replica.in_flight.fetch_sub(1, Ordering::Relaxed);
+            let answer = {
+                // Counted down on drop too: a caller that goes away mid-call must not leave the
+                // replica looking busy for good.
+                let _in_flight = InFlight::enter(&replica.in_flight);
+                tokio::time::timeout(time_left, ask(replica.channel.clone(), time_left)).await
+            };
             match answer {
                 Ok(Ok(response)) => {
                     replica.breaker.record(true, Instant::now());
@@ -286,6 +288,22 @@ fn pinned_channel(
     Ok(endpoint.connect_with_connector_lazy(connector))
 }
 
+/// One call counted in a replica's in-flight figure for as long as it lives.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,5 +328,21 @@ mod tests {
             seen[choose(&loads, &mut rng).unwrap_or(0)] += 1;
         }
         assert!(seen.iter().all(|&n| n > 30), "{seen:?}");
+    }
+
+    #[test]
+    fn a_call_dropped_mid_flight_is_no_longer_counted() {
+        let count = AtomicUsize::new(0);
+        let call = async {
+            let _in_flight = InFlight::enter(&count);
+            std::future::pending::<()>().await;
+        };
+        let mut call = Box::pin(call);
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        assert!(call.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(count.load(Ordering::Relaxed), 1);
+        drop(call);
+        assert_eq!(count.load(Ordering::Relaxed), 0);
     }
 }
