@@ -45,4 +45,10 @@ pub enum WitnessError {
     ForeignLog { held: String, offered: String },
     #[error("{0}")]
     Fork(Box<Fork>),
+    #[error(
+        "node {node:?} lists a witness key another node already lists; each witness needs its own key"
+    )]
+    SharedWitnessKey { node: String },
+    #[error("the root asks for {threshold} witness cosignatures but lists {listed} witnesses")]
+    UnreachableThreshold { threshold: u32, listed: usize },
 }

@@ -26,12 +26,25 @@ impl Witnesses {
     /// Every node of `root` with a witness key, and the root's threshold.
     pub fn of_root(root: &Root) -> Result<Self, WitnessError> {
         let mut listed = Vec::new();
+        let mut keys = BTreeSet::new();
         for (id, node) in &root.nodes {
             if let Some(key) = &node.witness_key {
+                // The cosignature does not sign the cosigner's name, so one key listed for two
+                // nodes would let one signature be counted twice under two names.
+                if !keys.insert(&key.public) {
+                    return Err(WitnessError::SharedWitnessKey { node: id.clone() });
+                }
                 let verifier =
                     NoteVerifier::new(&witness_name(id), SignatureType::CosignatureV1, key)?;
                 listed.push((id.clone(), verifier));
             }
+        }
+        if root.witness_threshold as usize > listed.len() {
+            // No checkpoint could ever be acted on: every later version would be refused.
+            return Err(WitnessError::UnreachableThreshold {
+                threshold: root.witness_threshold,
+                listed: listed.len(),
+            });
         }
         Ok(Self {
             listed,
