@@ -12,6 +12,7 @@ use crate::codec::Verified;
 pub use crate::lookup::{LookupQuery, StatusLookup};
 use crate::model::{CodeError, ReadOutcome, RegionCode, ResidentId};
 use crate::net::StatusClient;
+use crate::net::list_source::ListSource;
 use crate::scan::{self, ScannedUrl};
 use crate::status_list::ListArchive;
 use crate::trust::TrustView;
@@ -96,6 +97,9 @@ pub struct Upkeep {
     pub every: Duration,
     /// The node's held status lists, which adapters of regions that publish them keep fresh.
     pub status_lists: Arc<ListArchive>,
+    /// Where those lists are fetched from: the regions' own services, or in a federation the
+    /// node that serves each region.
+    pub lists_from: Arc<dyn ListSource>,
 }
 
 /// One region's code system.

@@ -1,6 +1,8 @@
 //! Every metric family huren exports, with its `# HELP` text, described and declared when the
 //! recorder starts so that a fresh node's `/metrics` already names what an operator can alert on.
 
+use huren_adapters::regions::status_lists::LIST_REFRESHES;
+
 use crate::metrics::{IDENTITY_REJECTIONS, LATENCY, REQUESTS, TLS_HANDSHAKE_FAILURES};
 use crate::recognition::pipeline::{AUDIT_FAILURES, DECISIONS};
 use crate::registry_expiry::EXPIRES_IN;
@@ -118,6 +120,11 @@ pub const FAMILIES: &[Family] = &[
         name: CACHE_MISSES,
         kind: Kind::Counter,
         help: "Status look-ups the short-TTL cache could not answer.",
+    },
+    Family {
+        name: LIST_REFRESHES,
+        kind: Kind::Counter,
+        help: "Status list refreshes, by issuing region, source (service, or the node carrying the lists) and outcome (installed, current, unreached, not_the_list_asked, refused).",
     },
 ];
 

@@ -216,6 +216,7 @@ impl Node {
             trust,
             every: config.revocations_every,
             status_lists: status_lists.clone(),
+            lists_from: Arc::new(status.clone()),
         };
         let background = adapters
             .background(&upkeep)

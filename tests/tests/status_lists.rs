@@ -1,7 +1,8 @@
 //! Signed status lists end to end, over real sockets: the reference services of Hunan, Hubei and
 //! the national platform publish their issuers' lists, the node follows them, and a v2 code whose
 //! holder turns red is refused at Zhejiang's checkpoint after the next refresh; suspended codes
-//! and lists the node must refuse (stale, expired, rolled back, wrong key, truncated) are REVIEW;
+//! and lists the node must refuse (stale, expired, rolled back, wrong key, truncated, or another
+//! list's genuine bytes answered for the one asked) are REVIEW;
 //! WatchManifest sees a withdrawal before departure.
 
 use std::time::{Duration, Instant};
@@ -152,6 +153,8 @@ async fn a_list_the_node_must_refuse_leaves_the_last_good_one_and_the_code_goes_
         ListFault::RolledBack,
         ListFault::WrongKey,
         ListFault::Truncated,
+        // Genuine bytes of the issuer's other list, answered when list 1 was asked for.
+        ListFault::OtherList,
     ] {
         let good = scan_until(&mut checkpoint, &code, Verdict::Pass, "AGREEMENT_RULE").await;
         assert_eq!(good.verdict(), Verdict::Pass, "before {fault:?}: {good:?}");
@@ -177,6 +180,25 @@ async fn a_list_the_node_must_refuse_leaves_the_last_good_one_and_the_code_goes_
         hunan.set_faults(Default::default());
         assert_held_moves_on(&lists, &key, held).await;
     }
+    // The other list was never installed, and the refusal is counted under its own name.
+    assert!(
+        lists
+            .index()
+            .iter()
+            .all(|(key, _)| key.region != RegionCode::HUNAN || key.list_id == 1),
+        "{:?}",
+        lists.index()
+    );
+    let metrics = huren::metrics::render();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("huren_status_list_refreshes_total")
+                && l.contains(r#"region="430000""#)
+                && l.contains(r#"source="service""#)
+                && l.contains(r#"outcome="not_the_list_asked""#)),
+        "{metrics}"
+    );
 }
 
 /// Once the service publishes good lists again, the node installs a newer one.

@@ -22,6 +22,7 @@ pub mod cache;
 mod conn;
 pub mod error;
 pub mod feed;
+pub mod list_source;
 pub mod revocations;
 pub mod status_lists;
 pub mod verify;

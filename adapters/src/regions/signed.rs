@@ -50,12 +50,12 @@ impl RegionAdapter for SignedFormat {
 }
 
 /// The task that follows the region's status lists, when the format has them and the registry
-/// lists a status service to fetch them from.
+/// lists a status service that publishes them (fetched from it, or from the node carrying them).
 pub(crate) fn status_list_upkeep(format: &SignedFormat, upkeep: &Upkeep) -> Option<Task> {
     format.status_prefix?;
     upkeep.trust.status_service(format.region)?;
     Some(status_lists::keep_fresh(
-        upkeep.status.clone(),
+        upkeep.lists_from.clone(),
         upkeep.trust.clone(),
         upkeep.status_lists.clone(),
         format.region,

@@ -39,6 +39,9 @@ pub enum ListFault {
     Expired,
     /// The first list this service published, whatever was asked.
     RolledBack,
+    /// Another list of the same issuer, genuinely signed with a newer sequence and every code
+    /// valid, whatever was asked: the bytes verify, but they are not the list asked for.
+    OtherList,
 }
 
 /// Why a list could not be served.
@@ -191,6 +194,16 @@ impl Publisher {
                 let at = now - LIST_LIFETIME - time::Duration::hours(1);
                 let sequence = good.header().sequence + 1;
                 self.sign(sequence, good.bits().clone(), at)?.to_bytes()
+            }
+            Some(ListFault::OtherList) => {
+                let issuance = Issuance {
+                    region: self.region,
+                    list_id: LIST_ID + 1,
+                    sequence: good.header().sequence + 1,
+                    issued_at: now,
+                    expires_at: now + LIST_LIFETIME,
+                };
+                StatusList::issue(&self.signer, &issuance, StatusBits::new(LIST_CODES))?.to_bytes()
             }
             Some(ListFault::RolledBack) => {
                 let state = self.state.lock().unwrap_or_else(|p| p.into_inner());

@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 
 use super::delta::StatusDelta;
 use super::error::{Refusal, StatusListError};
+use super::header::ListHeader;
 use super::signed::StatusList;
 use super::store::{Applied, ListStatus, StatusLists};
 use crate::model::RegionCode;
@@ -30,6 +31,23 @@ pub struct ListKey {
     pub region: RegionCode,
     pub issuer: String,
     pub list_id: u32,
+}
+
+impl ListKey {
+    /// The list a signed header names.
+    pub fn of(header: &ListHeader) -> Self {
+        Self {
+            region: header.region,
+            issuer: header.issuer.clone(),
+            list_id: header.list_id,
+        }
+    }
+}
+
+impl std::fmt::Display for ListKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.region, self.issuer, self.list_id)
+    }
 }
 
 /// What a holder answers when asked for a list since a sequence.
@@ -63,12 +81,7 @@ impl ListArchive {
     /// Installs a list (opened and checked by the caller, or issued by this holder's own issuer)
     /// if it moves the held state forwards; the version it replaces is kept for deltas.
     pub fn install(&self, list: StatusList, now: OffsetDateTime) -> Result<Applied, Refusal> {
-        let h = list.header();
-        let key = ListKey {
-            region: h.region,
-            issuer: h.issuer.clone(),
-            list_id: h.list_id,
-        };
+        let key = ListKey::of(list.header());
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
         let previous = current.held(key.region, &key.issuer, key.list_id).cloned();
         let applied = current.apply(list, now)?;
@@ -92,16 +105,51 @@ impl ListArchive {
         trust: &dyn TrustView,
         now: OffsetDateTime,
     ) -> Result<Applied, StatusListError> {
-        let list = if bytes.starts_with(super::delta::DELTA_MAGIC) {
-            // The work is done under the read lock; only the install takes the write lock.
-            match self.current().list_from_delta(bytes, trust)? {
-                Some(list) => list,
-                None => return Ok(Applied::Unchanged),
-            }
-        } else {
-            StatusList::open(bytes, trust)?
+        match self.open_bytes(bytes, trust, None)? {
+            Some(list) => Ok(self.install(list, now)?),
+            None => Ok(Applied::Unchanged),
+        }
+    }
+
+    /// As [`ListArchive::apply_bytes`], for the answer to a request for list `asked`: bytes
+    /// whose signed header names any other list (another list id, issuer or region, however
+    /// genuine its signature) are refused before anything is installed.
+    pub fn apply_answer(
+        &self,
+        asked: &ListKey,
+        bytes: &[u8],
+        trust: &dyn TrustView,
+        now: OffsetDateTime,
+    ) -> Result<Applied, StatusListError> {
+        match self.open_bytes(bytes, trust, Some(asked))? {
+            Some(list) => Ok(self.install(list, now)?),
+            None => Ok(Applied::Unchanged),
+        }
+    }
+
+    /// The list received bytes lead to (`None`: already held), checked to be `asked` if given.
+    fn open_bytes(
+        &self,
+        bytes: &[u8],
+        trust: &dyn TrustView,
+        asked: Option<&ListKey>,
+    ) -> Result<Option<StatusList>, StatusListError> {
+        let named = |header: &ListHeader| match asked {
+            Some(asked) if ListKey::of(header) != *asked => Err(Refusal::NotTheListAsked {
+                asked: asked.clone(),
+                answered: ListKey::of(header),
+            }),
+            _ => Ok(()),
         };
-        Ok(self.install(list, now)?)
+        if bytes.starts_with(super::delta::DELTA_MAGIC) {
+            let delta = StatusDelta::open(bytes, trust)?;
+            named(delta.target())?;
+            // The work is done under the read lock; only the install takes the write lock.
+            return self.current().list_from_opened_delta(delta);
+        }
+        let list = StatusList::open(bytes, trust)?;
+        named(list.header())?;
+        Ok(Some(list))
     }
 
     /// The scan-path lookup: a read lock, hash lookups and a bit test.
@@ -137,15 +185,7 @@ impl ListArchive {
         let mut out: Vec<_> = self
             .current()
             .iter()
-            .map(|l| {
-                let h = l.header();
-                let key = ListKey {
-                    region: h.region,
-                    issuer: h.issuer.clone(),
-                    list_id: h.list_id,
-                };
-                (key, h.sequence)
-            })
+            .map(|l| (ListKey::of(l.header()), l.header().sequence))
             .collect();
         out.sort_by(|a, b| {
             (a.0.region, &a.0.issuer, a.0.list_id).cmp(&(b.0.region, &b.0.issuer, b.0.list_id))

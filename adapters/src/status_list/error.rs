@@ -3,6 +3,7 @@
 
 use time::OffsetDateTime;
 
+use super::archive::ListKey;
 use crate::codec::SignerError;
 use crate::trust::TrustError;
 
@@ -63,6 +64,11 @@ pub enum Refusal {
     DeltaBaseMismatch { from: u64, held: Option<u64> },
     #[error("delta names a different issuer or list than its base")]
     DeltaWrongList,
+    /// Genuine, correctly signed bytes of another list than the one asked for (another list id,
+    /// another issuer or another region's): a service or peer answering the wrong list must not
+    /// move the asked list forwards, nor install a list nobody asked it for.
+    #[error("asked for status list {asked}, the answer is list {answered}")]
+    NotTheListAsked { asked: ListKey, answered: ListKey },
 }
 
 /// Why an issuer could not sign a list.

@@ -124,7 +124,14 @@ impl StatusLists {
         bytes: &[u8],
         trust: &dyn TrustView,
     ) -> Result<Option<StatusList>, StatusListError> {
-        let delta = StatusDelta::open(bytes, trust)?;
+        self.list_from_opened_delta(StatusDelta::open(bytes, trust)?)
+    }
+
+    /// As [`StatusLists::list_from_delta`], for a delta already opened under the registry.
+    pub fn list_from_opened_delta(
+        &self,
+        delta: StatusDelta,
+    ) -> Result<Option<StatusList>, StatusListError> {
         let t = delta.target();
         let Some(base) = self.held(t.region, &t.issuer, t.list_id) else {
             return Err(Refusal::DeltaBaseMismatch {
