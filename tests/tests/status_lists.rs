@@ -3,7 +3,8 @@
 //! holder turns red is refused at Zhejiang's checkpoint after the next refresh; suspended codes
 //! and lists the node must refuse (stale, expired, rolled back, wrong key, truncated, or another
 //! list's genuine bytes answered for the one asked) are REVIEW;
-//! WatchManifest sees a withdrawal before departure.
+//! WatchManifest sees a withdrawal before departure; a v2 code downgraded to v1 or pointed at
+//! another list entry is FORGED.
 
 use std::time::{Duration, Instant};
 
@@ -256,4 +257,74 @@ async fn a_watch_sees_a_passengers_code_withdrawn_before_departure() {
         }
     }
     assert_eq!(seen, [(Boarding::Deny, "REVOKED_CODE".to_string())]);
+}
+
+/// Rewrites the signed serial of a Hunan payload (`EHC?:430000:<HEX(body)>:<HEX(signature)>`)
+/// without re-signing, and sets its prefix.
+fn rewritten_hunan(payload: &str, prefix: &str, serial: impl Fn(u64) -> u64) -> String {
+    let mut parts = payload.splitn(4, ':');
+    let (_, _, body, signature) = (
+        parts.next(),
+        parts.next(),
+        parts.next().expect("a body"),
+        parts.next().expect("a signature"),
+    );
+    let body = String::from_utf8(hex::decode(body).expect("hex body")).expect("UTF-8 body");
+    // The serial is the one field in list 1's range [2^32, 2^33): times lie below it, the
+    // resident ID far above.
+    let serials = body
+        .split('|')
+        .filter(|f| f.parse::<u64>().is_ok_and(|n| n >> 32 == 1))
+        .count();
+    assert_eq!(serials, 1, "one serial in {body}");
+    let fields: Vec<String> = body
+        .split('|')
+        .map(|f| match f.parse::<u64>() {
+            Ok(n) if n >> 32 == 1 => serial(n).to_string(),
+            _ => f.to_string(),
+        })
+        .collect();
+    format!(
+        "{prefix}{}:{signature}",
+        hex::encode_upper(fields.join("|"))
+    )
+}
+
+#[tokio::test]
+async fn a_v2_code_downgraded_to_v1_or_pointed_at_another_entry_is_forged() {
+    let node = node().await;
+    let mut checkpoint = RecognitionServiceClient::new(node.channel_as("checkpoint", None).await);
+    let id = resident_id("430102", 41);
+    let code = issue_listed(&node, RegionCode::HUNAN, &id, Colour::Green).await;
+    // The holder is withdrawn: each forgery below would pass if it escaped the list.
+    scan_until(&mut checkpoint, &code, Verdict::Pass, "AGREEMENT_RULE").await;
+    node.set_status(RegionCode::HUNAN, &id, Colour::Red).await;
+    let revoked = scan_until(&mut checkpoint, &code, Verdict::Reject, "REVOKED_CODE").await;
+    assert_eq!(first_reason(&revoked), "REVOKED_CODE", "{revoked:?}");
+
+    let forgeries = [
+        // Re-prefixed as v1, the status reference kept in the serial.
+        ("v1 prefix", rewritten_hunan(&code, "EHC1:430000:", |s| s)),
+        // Re-prefixed as v1 with the status reference stripped to a plain serial.
+        (
+            "v1, reference stripped",
+            rewritten_hunan(&code, "EHC1:430000:", |s| s & 0xffff_ffff),
+        ),
+        // Another index in the same list, which is not withdrawn.
+        (
+            "index + 1",
+            rewritten_hunan(&code, "EHC2:430000:", |s| s ^ 1),
+        ),
+        // The same index in another list, which the node does not hold.
+        (
+            "list 2",
+            rewritten_hunan(&code, "EHC2:430000:", |s| s + (1 << 32)),
+        ),
+    ];
+    for (what, forged) in forgeries {
+        assert_ne!(forged, code);
+        let v = scan(&mut checkpoint, &forged).await;
+        assert_eq!(v.verdict(), Verdict::Reject, "{what}: {v:?}");
+        assert_eq!(first_reason(&v), "FORGED", "{what}: {v:?}");
+    }
 }
