@@ -14,6 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "huren/v1/coordination.proto",
         "huren/v1/federation_summary.proto",
         "huren/v1/registry.proto",
+        "huren/v1/status_lists.proto",
         "huren/v1/federation.proto",
     ];
     for file in files {

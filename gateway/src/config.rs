@@ -54,6 +54,9 @@ pub struct NodeSettings {
     pub default_deadline_ms: u64,
     /// How often the registry directory is checked for a newly published state, milliseconds.
     pub registry_poll_ms: u64,
+    /// How often the status lists (and Guangdong's revocation list) are fetched again, from the
+    /// region's service or the node carrying them; milliseconds, at least 100.
+    pub status_lists_refresh_ms: u64,
 }
 
 impl Default for NodeSettings {
@@ -67,6 +70,7 @@ impl Default for NodeSettings {
             audit_sync: "every".to_string(),
             default_deadline_ms: 2_000,
             registry_poll_ms: 1_000,
+            status_lists_refresh_ms: 30_000,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use huren_adapters::regions::status_lists::LIST_REFRESHES;
 
+use crate::federation::list_serve::LISTS_CARRIED;
 use crate::metrics::{IDENTITY_REJECTIONS, LATENCY, REQUESTS, TLS_HANDSHAKE_FAILURES};
 use crate::recognition::pipeline::{AUDIT_FAILURES, DECISIONS};
 use crate::registry_expiry::EXPIRES_IN;
@@ -125,6 +126,11 @@ pub const FAMILIES: &[Family] = &[
         name: LIST_REFRESHES,
         kind: Kind::Counter,
         help: "Status list refreshes, by issuing region, source (service, or the node carrying the lists) and outcome (installed, current, unreached, not_the_list_asked, refused).",
+    },
+    Family {
+        name: LISTS_CARRIED,
+        kind: Kind::Counter,
+        help: "Status lists this node carried to peers, by issuing region and answer (current, delta, whole).",
     },
 ];
 

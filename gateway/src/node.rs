@@ -24,6 +24,7 @@ use huren_audit::{AuditLog, RecoveryReport};
 use huren_registry::doc::DEFAULT_NODE_ID;
 use huren_registry::keydir::{KeyDir, KeyFile};
 
+use crate::federation::list_carry::CarriedLists;
 use crate::federation::peers::Peers;
 use crate::privacy::SubjectKey;
 use crate::readiness::Readiness;
@@ -211,12 +212,22 @@ impl Node {
         });
         let trust: Arc<dyn TrustView> = Arc::new(registry.clone());
         let status_lists = Arc::new(ListArchive::new());
+        let peers = Arc::new(Peers::new(
+            config.status_client.identity.clone(),
+            config.status_client.breaker,
+        ));
         let upkeep = Upkeep {
             status: status.clone(),
             trust,
             every: config.revocations_every,
             status_lists: status_lists.clone(),
-            lists_from: Arc::new(status.clone()),
+            // A region another node serves has its lists carried by that node.
+            lists_from: Arc::new(CarriedLists {
+                local: status.clone(),
+                peers: peers.clone(),
+                registry: registry.clone(),
+                this_node: config.node_id.clone(),
+            }),
         };
         let background = adapters
             .background(&upkeep)
@@ -238,10 +249,7 @@ impl Node {
             receipts,
             default_deadline: config.default_deadline,
             status_lists,
-            federation: Some(Arc::new(Peers::new(
-                config.status_client.identity.clone(),
-                config.status_client.breaker,
-            ))),
+            federation: Some(peers),
         });
         crate::node_gauges::follow(&recognizer);
         let services = Services {

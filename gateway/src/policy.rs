@@ -54,6 +54,9 @@ pub const TABLE: &[(&str, &[Role])] = &[
     ),
     // Node to node only; the original caller it carries is authorised against this same table.
     ("/huren.v1.FederationService/ResolveStatus", &[Gateway]),
+    // Status lists carried node to node: the issuer's signed bytes, checked by the asker.
+    ("/huren.v1.FederationService/ListStatusLists", &[Gateway]),
+    ("/huren.v1.FederationService/GetStatusList", &[Gateway]),
     ("/grpc.health.v1.Health/Check", EVERYONE),
     ("/grpc.health.v1.Health/Watch", EVERYONE),
     (

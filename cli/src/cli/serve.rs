@@ -155,6 +155,9 @@ async fn assemble_node(config: &Config, dev: bool) -> anyhow::Result<Option<Node
     node.default_deadline = Duration::from_millis(settings.default_deadline_ms);
     node.registry_poll =
         (settings.registry_poll_ms > 0).then(|| Duration::from_millis(settings.registry_poll_ms));
+    // Below 100 ms a refresh would spin on a slow peer; the registry's max_status_list_age is
+    // what bounds staleness, this only how soon a change shows.
+    node.revocations_every = Duration::from_millis(settings.status_lists_refresh_ms.max(100));
     if let Some(id) = &settings.node_id {
         node.node_id = id.clone();
     }

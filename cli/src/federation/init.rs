@@ -18,6 +18,10 @@ use super::layout::{
     REGISTRY_DIR, RegionService, SERVICE_REGIONS,
 };
 
+/// How often each node fetches status lists again: short, so a withdrawn code shows at every node
+/// within a second (the demo times it).
+pub const STATUS_LISTS_REFRESH: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// What `init` writes.
 #[derive(Debug, Clone)]
 pub struct InitRequest {
@@ -210,8 +214,10 @@ state = "state"
 receipt_key = "keys/receipt.pem"
 audit_key = "keys/audit.pem"
 registry_poll_ms = 500
+status_lists_refresh_ms = {refresh}
 "#,
         serves = plan.serves.join(", "),
+        refresh = STATUS_LISTS_REFRESH.as_millis(),
     )
 }
 

@@ -24,19 +24,39 @@ pub fn issue_code(
     name: &str,
     colour: Colour,
 ) -> anyhow::Result<String> {
-    // Regions without a service keep no records anyone reads: memory is enough.
-    let records = SERVICE_REGIONS
-        .contains(&region.as_str())
-        .then(|| dir.join(REGIONS_DIR).join(region.as_str()));
-    let store = Store::open(records.as_deref())
-        .with_context(|| format!("opening region {region}'s records"))?;
-    let input = IssueInput::new(id.clone(), name, colour);
+    issue_input(dir, region, &IssueInput::new(id.clone(), name, colour))
+}
+
+/// As [`issue_code`], for any input (a v2 code with a status-list entry: `input.listed()`).
+pub fn issue_input(dir: &Path, region: RegionCode, input: &IssueInput) -> anyhow::Result<String> {
+    let store = records(dir, region)?;
     let issued = sim::issue::issue(
         region,
         &store,
         &dir.join(PKI_DIR),
-        &input,
+        input,
         OffsetDateTime::now_utc(),
     )?;
     Ok(issued.payload)
+}
+
+/// Sets resident `id` of `region` to `colour` in the records its running service reads, as
+/// `huren region set-status` does: its v2 codes are withdrawn in the issuer's next status list.
+pub fn set_status(
+    dir: &Path,
+    region: RegionCode,
+    id: &ResidentId,
+    colour: Colour,
+) -> anyhow::Result<()> {
+    let store = records(dir, region)?;
+    sim::issue::set_status(region, &store, id, colour, OffsetDateTime::now_utc())?;
+    Ok(())
+}
+
+fn records(dir: &Path, region: RegionCode) -> anyhow::Result<Store> {
+    // Regions without a service keep no records anyone reads: memory is enough.
+    let records = SERVICE_REGIONS
+        .contains(&region.as_str())
+        .then(|| dir.join(REGIONS_DIR).join(region.as_str()));
+    Store::open(records.as_deref()).with_context(|| format!("opening region {region}'s records"))
 }

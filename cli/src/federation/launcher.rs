@@ -232,17 +232,29 @@ impl Drop for Federation {
 
 /// Whether the admin listener at `admin` answers 200 on /readyz.
 pub async fn readyz(admin: SocketAddr) -> bool {
+    admin_get(admin, "/readyz")
+        .await
+        .is_some_and(|answer| answer.starts_with("HTTP/1.1 200"))
+}
+
+/// The node's `/metrics` text as its admin listener at `admin` serves it, if it answers.
+pub async fn metrics(admin: SocketAddr) -> Option<String> {
+    let answer = admin_get(admin, "/metrics").await?;
+    Some(answer.split_once("\r\n\r\n")?.1.to_string())
+}
+
+/// `GET path` on the admin listener: the whole HTTP/1.1 answer, within a second.
+async fn admin_get(admin: SocketAddr, path: &str) -> Option<String> {
     let ask = async {
         let mut stream = tokio::net::TcpStream::connect(admin).await.ok()?;
-        let request = format!("GET /readyz HTTP/1.1\r\nHost: {admin}\r\nConnection: close\r\n\r\n");
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {admin}\r\nConnection: close\r\n\r\n");
         stream.write_all(request.as_bytes()).await.ok()?;
-        let mut head = [0u8; 12];
-        stream.read_exact(&mut head).await.ok()?;
-        Some(head.ends_with(b"200"))
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.ok()?;
+        Some(String::from_utf8_lossy(&answer).into_owned())
     };
     tokio::time::timeout(Duration::from_secs(1), ask)
         .await
         .ok()
         .flatten()
-        .unwrap_or(false)
 }

@@ -61,8 +61,10 @@ pub const NODES: [NodePlan; 4] = [
 ];
 
 /// Regions whose reference service the registry points at (online lookups, live checks,
-/// Guangdong's revocation list); the others' codes are offline-signed and need no service.
-pub const SERVICE_REGIONS: [&str; 4] = ["330000", "410000", "510000", "440000"];
+/// Guangdong's revocation list, Hunan's status lists); the others' codes are offline-signed and
+/// need no service. Only the node serving a region calls its service: the others get Hunan's
+/// lists from south.
+pub const SERVICE_REGIONS: [&str; 5] = ["330000", "410000", "510000", "440000", "430000"];
 
 /// The plan of node `id`.
 pub fn plan(id: &str) -> Option<&'static NodePlan> {

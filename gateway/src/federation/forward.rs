@@ -12,6 +12,7 @@ use huren_adapters::{
     StatusLookup, StatusService,
 };
 use huren_proto::v1::{ResolveStatusRequest, resolve_status_response};
+use huren_registry::Registry;
 use time::OffsetDateTime;
 
 use crate::federation::peers::Peers;
@@ -31,7 +32,12 @@ pub struct Forwarded {
 /// The node the registry lists for `region`, when it is not `this_node` and `this_node` does
 /// not serve it; `None` means the read is local.
 pub fn serving_node(call: &Call, this_node: &str, region: RegionCode) -> Option<String> {
-    let nodes = call.registry.nodes();
+    serving_node_in(&call.registry, this_node, region)
+}
+
+/// As [`serving_node`], under `registry`.
+pub fn serving_node_in(registry: &Registry, this_node: &str, region: RegionCode) -> Option<String> {
+    let nodes = registry.nodes();
     if nodes
         .get(this_node)
         .is_none_or(|n| n.serves(region.as_str()))

@@ -5,6 +5,8 @@
 //! boundary.
 
 pub mod forward;
+pub mod list_carry;
+pub mod list_serve;
 pub mod peers;
 pub mod refusal;
 pub mod serve;

@@ -1,13 +1,19 @@
-//! `huren.v1.FederationService`: ResolveStatus, the serving node's end of a forwarded read.
+//! `huren.v1.FederationService`: ResolveStatus, the serving node's end of a forwarded read, and
+//! ListStatusLists / GetStatusList, the carrying node's end of status lists travelling node to
+//! node.
 
 use std::sync::Arc;
 
 use huren_proto::v1::federation_service_server::FederationService;
-use huren_proto::v1::{ResolveStatusRequest, ResolveStatusResponse};
+use huren_proto::v1::{
+    GetStatusListRequest, GetStatusListResponse, ListStatusListsRequest, ListStatusListsResponse,
+    ResolveStatusRequest, ResolveStatusResponse,
+};
 use tonic::{Request, Response, Status};
 
 use crate::authz;
 use crate::error::Error;
+use crate::federation::list_serve;
 use crate::federation::serve::{self, RESOLVE_STATUS};
 use crate::limits::Deadline;
 use crate::recognition::Recognizer;
@@ -57,6 +63,30 @@ impl FederationService for Federation {
             .unwrap_or_else(|| std::time::Instant::now() + recognizer.default_deadline);
         let answer = serve::resolve(recognizer, &registry, &fwd, req, deadline).await?;
         tracing::debug!(method = RESOLVE_STATUS, node = %fwd.node_id, caller = %fwd.caller, "forwarded read");
+        Ok(Response::new(answer))
+    }
+
+    async fn list_status_lists(
+        &self,
+        request: Request<ListStatusListsRequest>,
+    ) -> Result<Response<ListStatusListsResponse>, Status> {
+        let node = authz::peer(&request)?;
+        let recognizer = super::node(self.state.recognizer.as_ref(), "ListStatusLists")?;
+        let answer = list_serve::index(&recognizer.status_lists, request.get_ref())?;
+        tracing::debug!(node = %node.spiffe_id, region = %request.get_ref().issuing_region,
+            lists = answer.lists.len(), "status lists indexed for a peer");
+        Ok(Response::new(answer))
+    }
+
+    async fn get_status_list(
+        &self,
+        request: Request<GetStatusListRequest>,
+    ) -> Result<Response<GetStatusListResponse>, Status> {
+        let node = authz::peer(&request)?;
+        let recognizer = super::node(self.state.recognizer.as_ref(), "GetStatusList")?;
+        let answer = list_serve::list(&recognizer.status_lists, request.get_ref())?;
+        tracing::debug!(node = %node.spiffe_id, region = %request.get_ref().issuing_region,
+            "status list carried to a peer");
         Ok(Response::new(answer))
     }
 }
