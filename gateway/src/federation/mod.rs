@@ -5,6 +5,7 @@
 //! boundary.
 
 pub mod forward;
+pub mod index;
 pub mod peers;
 pub mod refusal;
 pub mod serve;
