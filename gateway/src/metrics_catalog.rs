@@ -21,6 +21,11 @@ pub const ADAPTER_HEALTH: &str = "huren_adapter_health";
 pub const CACHE_HITS: &str = "huren_status_cache_hits_total";
 /// Status look-ups the cache could not answer.
 pub const CACHE_MISSES: &str = "huren_status_cache_misses_total";
+/// 1 while a peer replica's circuit breaker is open (or half-open, a probe out), by node and
+/// endpoint.
+pub const PEER_BREAKER_OPEN: &str = "huren_peer_breaker_open";
+/// Times a peer replica's circuit breaker opened, by node and endpoint.
+pub const PEER_BREAKER_TRIPS: &str = "huren_peer_breaker_trips_total";
 /// Reloads refused, by what was reloaded and why.
 pub const RELOAD_FAILURES: &str = "huren_reload_failures_total";
 
@@ -111,6 +116,16 @@ pub const FAMILIES: &[Family] = &[
         name: ADAPTER_HEALTH,
         kind: Kind::Gauge,
         help: "A region's status service as the circuit breaker sees it: 1 for its current state (healthy, degraded, down), 0 for the others.",
+    },
+    Family {
+        name: PEER_BREAKER_OPEN,
+        kind: Kind::Gauge,
+        help: "1 while the circuit breaker of a peer node's replica is open or probing (its calls go to other replicas or degrade), 0 while closed; by node and endpoint.",
+    },
+    Family {
+        name: PEER_BREAKER_TRIPS,
+        kind: Kind::Counter,
+        help: "Times the circuit breaker of a peer node's replica opened after repeated failures, by node and endpoint.",
     },
     Family {
         name: CACHE_HITS,

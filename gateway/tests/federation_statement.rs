@@ -15,6 +15,8 @@ const NODE: &str = "gateway-1";
 const NODE_SPIFFE: &str = "spiffe://huren.dev/region/000000/role/gateway/gateway-1";
 const CHECKPOINT: &str = "spiffe://huren.dev/region/330110/role/checkpoint/yuhang-gate";
 const ID_NUMBER: &str = "510104199001011234";
+/// The digest of the request a statement answers (any value: these tests sign their own).
+const REQUEST: &str = "5d41402abc4b2a76b9719d911017c592";
 
 fn dev() -> (tempfile::TempDir, DevRegistry) {
     let dir = tempfile::tempdir().unwrap();
@@ -47,6 +49,7 @@ fn statement(now: OffsetDateTime) -> StatusStatement {
         expires: now + Duration::seconds(30),
         caller: CHECKPOINT.into(),
         verifying_region: "330000".into(),
+        request: REQUEST.into(),
     }
 }
 
@@ -56,6 +59,7 @@ fn asked() -> Asked<'static> {
         region: "510000",
         caller: CHECKPOINT,
         verifying_region: "330000",
+        request: REQUEST,
     }
 }
 
@@ -115,6 +119,12 @@ fn an_altered_replayed_or_expired_statement_is_refused() {
     for_another.caller = "spiffe://huren.dev/region/440000/role/checkpoint/gz-gate";
     let err = statement::verify(&good, &dev.registry, &for_another, now).unwrap_err();
     assert!(matches!(err, StatementError::Mismatch { .. }), "{err}");
+
+    // Signed for another request (another code, or the same ask on another call).
+    let mut other_call = asked();
+    other_call.request = "another request";
+    let err = statement::verify(&good, &dev.registry, &other_call, now).unwrap_err();
+    assert!(matches!(err, StatementError::OtherRequest { .. }), "{err}");
 
     let later = now + Duration::minutes(5);
     let err = statement::verify(&good, &dev.registry, &asked(), later).unwrap_err();

@@ -31,6 +31,27 @@ use tonic::transport::Channel;
 use crate::node::{audit_records_in, issue_at, spawn_services};
 use crate::{Pki, test_config};
 
+/// Verifies `payload` on `channel` (a checkpoint's, under its own province) within `timeout`.
+pub async fn verify(
+    channel: &Channel,
+    payload: &str,
+    timeout: Duration,
+) -> huren_proto::v1::Verification {
+    let mut request = tonic::Request::new(huren_proto::v1::VerifyCodeRequest {
+        payload: payload.to_string(),
+        verifying_region: String::new(),
+        purpose: "checkpoint-entry".into(),
+    });
+    request.set_timeout(timeout);
+    huren_proto::v1::recognition_service_client::RecognitionServiceClient::new(channel.clone())
+        .verify_code(request)
+        .await
+        .expect("verified")
+        .into_inner()
+        .verification
+        .expect("a verification")
+}
+
 /// One node id: the province its certificate is issued in, the regions it serves, its replicas.
 #[derive(Debug, Clone)]
 pub struct NodeSpec {
@@ -223,6 +244,37 @@ impl Federation {
         let replica = &mut self.replicas.get_mut(id).expect("node")[index];
         if let Some(gateway) = replica.gateway.take() {
             gateway.shutdown().await;
+        }
+    }
+
+    /// Publishes a new root, `change`d from the current one, and waits until every running
+    /// replica serves with it.
+    pub async fn publish_root(&mut self, change: impl FnOnce(&mut huren_registry::doc::Root)) {
+        let mut root = self.dev.registry.root().clone();
+        root.version += 1;
+        change(&mut root);
+        let now = OffsetDateTime::now_utc();
+        self.dev
+            .publish(
+                vec![(root.name(), huren_registry::ceremony::envelope(&root))],
+                now,
+            )
+            .expect("published");
+        let version = self.dev.registry.version();
+        huren_registry::store::save(&self.registry_dir(), &self.dev.registry).expect("saved");
+        let started = std::time::Instant::now();
+        for replica in self.replicas.values().flatten() {
+            if replica.gateway.is_none() {
+                continue;
+            }
+            let held = replica.node.recognizer().registry.clone();
+            while held.current().map(|r| r.version()) != Some(version) {
+                assert!(
+                    started.elapsed() < Duration::from_secs(10),
+                    "registry version {version} not reloaded"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         }
     }
 

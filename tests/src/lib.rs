@@ -24,6 +24,7 @@ use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus}
 
 pub use huren::connect::connect;
 
+pub mod fake_peer;
 pub mod federation;
 pub mod node;
 pub mod probe;

@@ -7,14 +7,11 @@ use std::time::{Duration, Instant};
 use huren_adapters::{Colour, RegionCode};
 use huren_certs::LeafSpec;
 use huren_proto::v1::federation_service_client::FederationServiceClient;
-use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
-use huren_proto::v1::{StatusSource, Verdict, Verification, VerifyCodeRequest};
-use huren_registry::doc::Document;
-use huren_tests::federation::{Federation, NodeSpec};
+use huren_proto::v1::{StatusSource, Verdict, Verification};
+use huren_tests::federation::{Federation, NodeSpec, verify};
 use huren_tests::node::resident_id;
 use huren_tests::reason;
 use prost::Message;
-use tonic::transport::Channel;
 
 /// Zhejiang serves its own province and the others without a regional service; west serves
 /// Sichuan and Henan on two replicas.
@@ -29,21 +26,6 @@ async fn federation() -> Federation {
         NodeSpec::new("west", "510000", &["510000", "410000"], 2),
     ])
     .await
-}
-
-async fn verify(channel: &Channel, payload: &str, timeout: Duration) -> Verification {
-    let mut request = tonic::Request::new(VerifyCodeRequest {
-        payload: payload.to_string(),
-        verifying_region: String::new(),
-        purpose: "checkpoint-entry".into(),
-    });
-    request.set_timeout(timeout);
-    let response = RecognitionServiceClient::new(channel.clone())
-        .verify_code(request)
-        .await
-        .expect("verified")
-        .into_inner();
-    response.verification.expect("a verification")
 }
 
 fn to_the_second(v: &Verification) -> Option<huren_proto::v1::CanonicalStatus> {
@@ -220,6 +202,7 @@ fn resolve_for(caller: &str, verifying: &str) -> huren_proto::v1::ResolveStatusR
         caller_spiffe_id: caller.into(),
         caller_method: "/huren.v1.RecognitionService/VerifyCode".into(),
         purpose: "checkpoint-entry".into(),
+        request_id: "5eed".repeat(8),
         ..Default::default()
     }
 }
@@ -309,34 +292,13 @@ async fn a_node_answering_with_another_nodes_certificate_is_not_believed() {
         .await;
     // The registry sends west's reads to an address where zhejiang answers, with its own
     // (valid, listed) certificate.
-    let mut root = fed.dev.registry.root().clone();
-    root.version += 1;
     let impostor = format!("https://{}", fed.replicas["zhejiang"][0].addr);
-    if let Some(west) = root.nodes.get_mut("west") {
-        west.endpoints = vec![impostor];
-    }
-    let now = time::OffsetDateTime::now_utc();
-    fed.dev
-        .publish(
-            vec![(root.name(), huren_registry::ceremony::envelope(&root))],
-            now,
-        )
-        .expect("published");
-    let version = fed.dev.registry.version();
-    huren_registry::store::save(&fed.registry_dir(), &fed.dev.registry).expect("saved");
-    let zhejiang = fed.replicas["zhejiang"][0]
-        .node
-        .recognizer()
-        .registry
-        .clone();
-    let reloaded = Instant::now();
-    while zhejiang.current().map(|r| r.version()) != Some(version) {
-        assert!(
-            reloaded.elapsed() < Duration::from_secs(10),
-            "registry not reloaded"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    fed.publish_root(|root| {
+        if let Some(west) = root.nodes.get_mut("west") {
+            west.endpoints = vec![impostor];
+        }
+    })
+    .await;
     let at_zhejiang = fed.channel_as("zhejiang", 0, "checkpoint", None).await;
     let v = verify(&at_zhejiang, &henan.payload, Duration::from_secs(2)).await;
     assert_eq!(v.verdict(), Verdict::Review, "{v:?}");

@@ -7,7 +7,8 @@ use huren_proto::v1::{
     AdapterHealth, ConfirmationCount, GetNodeSummaryResponse, MissingNode, MissingReason,
     RegionHealth, VerificationCount,
 };
-use huren_registry::Registry;
+
+use crate::federation::index::NodeIndex;
 
 /// The verification and confirmation counts of every share, summed per key.
 pub fn counts<'a>(
@@ -62,20 +63,50 @@ pub fn counts<'a>(
     (verifications, confirmations)
 }
 
+/// One node's share from its replicas' shares: counts summed (each replica keeps its own
+/// audit and counters), and each region's health the best any replica reports, since a peer
+/// reaches the region through whichever replica is up.
+pub fn replicas(node_id: &str, shares: Vec<GetNodeSummaryResponse>) -> GetNodeSummaryResponse {
+    let (verifications, confirmations) = counts(&shares);
+    let mut health: BTreeMap<String, RegionHealth> = BTreeMap::new();
+    for reported in shares.iter().flat_map(|s| &s.region_health) {
+        let better = health
+            .get(&reported.region)
+            .is_none_or(|held| rank(reported.health()) > rank(held.health()));
+        if better {
+            health.insert(reported.region.clone(), reported.clone());
+        }
+    }
+    GetNodeSummaryResponse {
+        node_id: node_id.to_string(),
+        verifications,
+        confirmations,
+        region_health: health.into_values().collect(),
+        registry_version: shares.iter().map(|s| s.registry_version).max().unwrap_or(0),
+    }
+}
+
+/// How well a region is reached, for picking the best of a node's replicas.
+fn rank(health: AdapterHealth) -> u8 {
+    match health {
+        AdapterHealth::Healthy => 4,
+        AdapterHealth::Offline => 3,
+        AdapterHealth::Degraded => 2,
+        AdapterHealth::Down => 1,
+        AdapterHealth::Unspecified => 0,
+    }
+}
+
 /// The node the registry lists as serving `region`, if any.
-pub fn serving_node<'r>(registry: &'r Registry, region: &str) -> Option<&'r str> {
-    registry
-        .nodes()
-        .iter()
-        .find(|(_, n)| n.regions.iter().any(|r| r == region))
-        .map(|(id, _)| id.as_str())
+pub fn serving_node<'i>(index: &'i NodeIndex, region: &str) -> Option<&'i str> {
+    index.serving(region).first().map(String::as_str)
 }
 
 /// Each entry of `local` (this node's view of every region) replaced by the health the serving
 /// node reported, when another node serves the region; unknown, with why, when that node's
 /// share is missing.
 pub fn health(
-    registry: &Registry,
+    index: &NodeIndex,
     me: &str,
     local: Vec<RegionHealth>,
     shares: &[GetNodeSummaryResponse],
@@ -84,7 +115,7 @@ pub fn health(
     local
         .into_iter()
         .map(|mine| {
-            let Some(serving) = serving_node(registry, &mine.region).filter(|id| *id != me) else {
+            let Some(serving) = serving_node(index, &mine.region).filter(|id| *id != me) else {
                 return mine;
             };
             let reported = shares
@@ -146,6 +177,25 @@ mod tests {
             region_health: Vec::new(),
             registry_version: 1,
         }
+    }
+
+    #[test]
+    fn two_replicas_make_one_share_with_summed_counts_and_the_best_health() {
+        let health = |h: AdapterHealth| RegionHealth {
+            region: "510000".into(),
+            health: h as i32,
+            detail: String::new(),
+        };
+        let mut up = share("west", 2);
+        up.region_health = vec![health(AdapterHealth::Healthy)];
+        let mut down = share("west", 3);
+        down.region_health = vec![health(AdapterHealth::Down)];
+        let merged = replicas("west", vec![down, up]);
+        assert_eq!(merged.node_id, "west");
+        assert_eq!(merged.verifications.len(), 1);
+        assert_eq!(merged.verifications[0].count, 5);
+        assert_eq!(merged.region_health.len(), 1);
+        assert_eq!(merged.region_health[0].health(), AdapterHealth::Healthy);
     }
 
     #[test]

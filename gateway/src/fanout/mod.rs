@@ -1,9 +1,12 @@
-//! National queries fanned out: the node the national office calls asks every other node the
-//! registry lists for its own share (`NodeSummaryService.GetNodeSummary`, all at once, within
-//! the caller's deadline, over the same pinned peer connections forwarded reads use) and
-//! [`merge`]s the answers. A node that does not answer in time, cannot
-//! be reached or refuses is named with the reason, and the answer is marked partial.
+//! National queries fanned out: the node the national office calls asks every replica of every
+//! other node the registry lists for its own share (`NodeSummaryService.GetNodeSummary`, all at
+//! once, within the caller's deadline, over the same pinned peer connections forwarded reads
+//! use) and [`merge`]s the answers: a node's replicas into one share per node id, then the nodes.
+//! A node none of whose replicas answers in time, can be reached or agrees is named with the
+//! reason, and the answer is marked partial; a replica down beside an answering one is named
+//! apart, and the answer stays whole.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use huren_proto::v1::node_summary_service_client::NodeSummaryServiceClient;
@@ -11,20 +14,27 @@ use huren_proto::v1::{GetNodeSummaryRequest, GetNodeSummaryResponse, MissingNode
 use huren_registry::Registry;
 use tonic::Code;
 
-use crate::federation::peers::{PeerError, Peers};
+use crate::federation::index::NodeIndex;
+use crate::federation::peers::{PeerError, Peers, Routes};
 
 pub mod merge;
 
 /// What the other nodes answered.
 #[derive(Debug, Default)]
 pub struct Gathered {
+    /// The node lookups of the registry version asked under.
+    pub index: Arc<NodeIndex>,
+    /// One share per node id, its replicas' shares merged.
     pub shares: Vec<GetNodeSummaryResponse>,
+    /// Nodes none of whose replicas gave a share.
     pub missing: Vec<MissingNode>,
+    /// Replicas that gave no share, of nodes another replica answered for.
+    pub missing_replicas: Vec<MissingNode>,
 }
 
-/// Asks every node `registry` lists other than `me` for its share of `request`, all at once, over
-/// the node's pinned peer connections (`None`: this node has none, every share is missing); none
-/// is waited for past `deadline`.
+/// Asks every replica of every node `registry` lists other than `me` for its share of
+/// `request`, all at once, over the node's pinned peer connections (`None`: this node has none,
+/// every share is missing); none is waited for past `deadline`.
 pub async fn gather(
     peers: Option<&Peers>,
     registry: &Registry,
@@ -32,41 +42,46 @@ pub async fn gather(
     request: GetNodeSummaryRequest,
     deadline: Instant,
 ) -> Gathered {
-    let asks = registry
-        .nodes()
-        .keys()
-        .filter(|id| id.as_str() != me)
-        .map(|id| ask(peers, registry, id, request, deadline));
+    let others = registry.nodes().keys().filter(|id| id.as_str() != me);
     let mut gathered = Gathered::default();
+    let Some(peers) = peers else {
+        gathered.index = Arc::new(NodeIndex::build(registry));
+        gathered.missing = others
+            .map(|id| MissingNode {
+                node_id: id.clone(),
+                reason: MissingReason::Unavailable as i32,
+                detail: "this node has no connections to its peers".to_string(),
+                endpoint: String::new(),
+            })
+            .collect();
+        return gathered;
+    };
+    let routes = peers.routes(registry);
+    gathered.index = routes.index.clone();
+    let asks = others.map(|id| ask(peers, &routes, id, request, deadline));
     for answer in futures::future::join_all(asks).await {
         match answer {
-            Ok(share) => gathered.shares.push(share),
+            Ok((share, missing_replicas)) => {
+                gathered.shares.push(share);
+                gathered.missing_replicas.extend(missing_replicas);
+            }
             Err(missing) => gathered.missing.push(missing),
         }
     }
     gathered
 }
 
+/// Node `id`'s share, its replicas' merged, and the replicas that gave none; or the node as
+/// missing when none did.
 async fn ask(
-    peers: Option<&Peers>,
-    registry: &Registry,
+    peers: &Peers,
+    routes: &Routes,
     id: &str,
     request: GetNodeSummaryRequest,
     deadline: Instant,
-) -> Result<GetNodeSummaryResponse, MissingNode> {
-    let missing = |reason: MissingReason, detail: String| MissingNode {
-        node_id: id.to_string(),
-        reason: reason as i32,
-        detail,
-    };
-    let peers = peers.ok_or_else(|| {
-        missing(
-            MissingReason::Unavailable,
-            "this node has no connections to its peers".to_string(),
-        )
-    })?;
-    let asked = peers
-        .call(registry, id, deadline, |channel, time_left| {
+) -> Result<(GetNodeSummaryResponse, Vec<MissingNode>), MissingNode> {
+    let answers = peers
+        .call_each(routes, id, deadline, |channel, time_left| {
             let mut call = tonic::Request::new(request);
             call.set_timeout(time_left);
             async move {
@@ -76,25 +91,59 @@ async fn ask(
                     .map(tonic::Response::into_inner)
             }
         })
-        .await;
-    let share = asked.map_err(|e| {
-        let why = match &e {
-            PeerError::Deadline { .. } => MissingReason::Deadline,
-            PeerError::Refused { code, .. } => reason(*code),
-            PeerError::Unavailable { why, .. } => {
-                return missing(MissingReason::Unavailable, why.clone());
-            }
-            _ => MissingReason::Unavailable,
-        };
-        missing(why, e.to_string())
-    })?;
-    if share.node_id != id {
-        return Err(missing(
-            MissingReason::Refused,
-            format!("answered as node {:?}", share.node_id),
-        ));
+        .await
+        .map_err(|e| missing(id, "", &e))?;
+    let mut shares = Vec::new();
+    let mut missing_replicas = Vec::new();
+    for (endpoint, answer) in answers {
+        match answer {
+            Ok(share) if share.node_id == id => shares.push(share),
+            Ok(share) => missing_replicas.push(MissingNode {
+                node_id: id.to_string(),
+                reason: MissingReason::Refused as i32,
+                detail: format!("answered as node {:?}", share.node_id),
+                endpoint,
+            }),
+            Err(e) => missing_replicas.push(missing(id, &endpoint, &e)),
+        }
     }
-    Ok(share)
+    if shares.is_empty() {
+        // Named as a node: the first replica's reason, every replica's detail.
+        let reason = missing_replicas
+            .first()
+            .map_or(MissingReason::Unavailable as i32, |m| m.reason);
+        let detail = match missing_replicas.as_slice() {
+            [only] => only.detail.clone(),
+            all => all
+                .iter()
+                .map(|m| format!("{}: {}", m.endpoint, m.detail))
+                .collect::<Vec<_>>()
+                .join("; "),
+        };
+        return Err(MissingNode {
+            node_id: id.to_string(),
+            reason,
+            detail,
+            endpoint: String::new(),
+        });
+    }
+    Ok((merge::replicas(id, shares), missing_replicas))
+}
+
+/// Node `id` (or its replica at `endpoint`) as missing, for `e`.
+fn missing(id: &str, endpoint: &str, e: &PeerError) -> MissingNode {
+    let (reason, detail) = match e {
+        PeerError::Deadline { .. } => (MissingReason::Deadline, e.to_string()),
+        PeerError::Refused { code, .. } => (reason(*code), e.to_string()),
+        PeerError::Unavailable { why, .. } => (MissingReason::Unavailable, why.clone()),
+        _ => (MissingReason::Unavailable, e.to_string()),
+    };
+    MissingNode {
+        node_id: id.to_string(),
+        reason: reason as i32,
+        detail,
+        endpoint: endpoint.to_string(),
+    }
 }
 
 /// Why a peer's share is missing, from the status its call ended with.

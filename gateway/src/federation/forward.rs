@@ -12,10 +12,10 @@ use huren_adapters::{
     StatusLookup, StatusService,
 };
 use huren_proto::v1::{ResolveStatusRequest, resolve_status_response};
-use huren_registry::Registry;
 use time::OffsetDateTime;
 
-use crate::federation::peers::Peers;
+use crate::federation::index::NodeIndex;
+use crate::federation::peers::{Peers, Routes};
 use crate::federation::statement::{self, Asked};
 use crate::recognition::Call;
 use crate::recognition::wire::from_envelope;
@@ -31,23 +31,19 @@ pub struct Forwarded {
 
 /// The node the registry lists for `region`, when it is not `this_node` and `this_node` does
 /// not serve it; `None` means the read is local.
-pub fn serving_node(call: &Call, this_node: &str, region: RegionCode) -> Option<String> {
-    serving_node_in(&call.registry, this_node, region)
-}
-
-/// As [`serving_node`], under `registry`.
-pub fn serving_node_in(registry: &Registry, this_node: &str, region: RegionCode) -> Option<String> {
-    let nodes = registry.nodes();
-    if nodes
-        .get(this_node)
-        .is_none_or(|n| n.serves(region.as_str()))
-    {
+pub fn serving_node<'i>(
+    index: &'i NodeIndex,
+    this_node: &str,
+    region: RegionCode,
+) -> Option<&'i str> {
+    if !index.is_listed(this_node) || index.serves(this_node, region.as_str()) {
         return None;
     }
-    nodes
+    index
+        .serving(region.as_str())
         .iter()
-        .find(|(id, n)| id.as_str() != this_node && n.serves(region.as_str()))
-        .map(|(id, _)| id.clone())
+        .find(|id| id.as_str() != this_node)
+        .map(String::as_str)
 }
 
 /// A status lookup for one read of one call: local for the regions this node serves, forwarded
@@ -86,6 +82,7 @@ impl<'a> ForwardingLookup<'a> {
 
     async fn forward(
         &self,
+        routes: &Routes,
         node_id: &str,
         region: RegionCode,
         query: &LookupQuery,
@@ -97,6 +94,8 @@ impl<'a> ForwardingLookup<'a> {
             caller_spiffe_id: self.call.peer.spiffe_id.clone(),
             caller_method: self.call.method.to_string(),
             purpose: self.call.purpose.clone(),
+            request_id: fresh_request_id(),
+            origin_region: self.call.route_origin.clone(),
             ..Default::default()
         };
         // Who the code names without the region: its code id, or nobody yet for a resident.
@@ -112,12 +111,10 @@ impl<'a> ForwardingLookup<'a> {
                 ""
             }
         };
+        // Computed before the request moves: the statement must answer exactly this.
+        let sent = statement::request_digest(&request);
         let unreached = |why: String| degraded(region, code_id, vec![why], false);
-        let answer = match self
-            .peers
-            .resolve(&self.call.registry, node_id, request, deadline)
-            .await
-        {
+        let answer = match self.peers.resolve(routes, node_id, request, deadline).await {
             Ok(answer) => answer,
             Err(e) => return Ok(unreached(e.to_string())),
         };
@@ -138,6 +135,7 @@ impl<'a> ForwardingLookup<'a> {
                     region: region.as_str(),
                     caller: &self.call.peer.spiffe_id,
                     verifying_region: self.call.verifying.as_str(),
+                    request: &sent,
                 };
                 let now = OffsetDateTime::now_utc();
                 match statement::verify(&from_envelope(&env), &self.call.registry, &asked, now) {
@@ -184,6 +182,12 @@ impl<'a> ForwardingLookup<'a> {
     }
 }
 
+/// 128 random bits in hex: no two forwarded calls share a request id, so no statement answers
+/// two calls.
+fn fresh_request_id() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
 /// A forwarded read with no status: who the code names (its code id) and why.
 fn degraded(region: RegionCode, code_id: &str, why: Vec<String>, unlisted: bool) -> ReadOutcome {
     ReadOutcome::Degraded(Degraded {
@@ -211,13 +215,15 @@ impl StatusLookup for ForwardingLookup<'_> {
         ttl: Duration,
         deadline: Instant,
     ) -> Result<ReadOutcome, CodeError> {
-        let Some(node_id) = serving_node(self.call, self.this_node, region) else {
+        let routes = self.peers.routes(&self.call.registry);
+        let Some(node_id) = serving_node(&routes.index, self.this_node, region) else {
             return self
                 .local
                 .lookup(region, query, service, ttl, deadline)
                 .await;
         };
         // A resident's ID number goes only to the node serving the person's own province.
-        self.forward(&node_id, region, query, deadline).await
+        self.forward(&routes, node_id, region, query, deadline)
+            .await
     }
 }

@@ -16,11 +16,10 @@ use huren_adapters::status_list::ListKey;
 use huren_adapters::trust::TrustView;
 use huren_proto::v1::federation_service_client::FederationServiceClient;
 use huren_proto::v1::{GetStatusListRequest, ListStatusListsRequest, get_status_list_response};
-use huren_registry::Registry;
 use tonic::transport::Channel;
 
-use crate::federation::forward::serving_node_in;
-use crate::federation::peers::Peers;
+use crate::federation::forward::serving_node;
+use crate::federation::peers::{Peers, Routes};
 use crate::registry_handle::SharedRegistry;
 
 /// The node's list source: its status client for regions it serves, peers for the others.
@@ -33,10 +32,11 @@ pub struct CarriedLists {
 
 impl CarriedLists {
     /// The node carrying `region`'s lists, when it is another one.
-    fn carrier(&self, region: RegionCode) -> Option<(Arc<Registry>, String)> {
+    fn carrier(&self, region: RegionCode) -> Option<(Arc<Routes>, String)> {
         let registry = self.registry.current()?;
-        let node = serving_node_in(&registry, &self.this_node, region)?;
-        Some((registry, node))
+        let routes = self.peers.routes(&registry);
+        let node = serving_node(&routes.index, &self.this_node, region)?.to_string();
+        Some((routes, node))
     }
 }
 
@@ -44,7 +44,7 @@ impl CarriedLists {
 /// on a client of the chosen replica.
 async fn ask<Q, A, F, Fut>(
     peers: &Peers,
-    (registry, node): &(Arc<Registry>, String),
+    (routes, node): &(Arc<Routes>, String),
     deadline: Instant,
     req: Q,
     rpc: F,
@@ -55,7 +55,7 @@ where
     Fut: Future<Output = Result<tonic::Response<A>, tonic::Status>>,
 {
     peers
-        .call(registry, node, deadline, |channel, time_left| {
+        .call(routes, node, deadline, |channel, time_left| {
             let mut request = tonic::Request::new(req.clone());
             request.set_timeout(time_left);
             // A whole list that did not compress is larger than gRPC's default 4 MiB.

@@ -5,6 +5,7 @@
 //! boundary.
 
 pub mod forward;
+pub mod index;
 pub mod list_carry;
 pub mod list_serve;
 pub mod peers;

@@ -1,15 +1,19 @@
 //! The connections to other nodes, for forwarded reads and for the national fan-out alike: one
-//! mTLS channel per replica pinned to the SPIFFE id the registry lists, chosen by the power of two
-//! choices on in-flight calls, retried on another replica when one is UNAVAILABLE within the
-//! caller's deadline, each behind its own circuit breaker.
+//! mTLS channel per replica pinned to the SPIFFE id the registry lists, under the CA of its
+//! province, chosen by the power of two choices on in-flight calls, retried on another replica
+//! when one is UNAVAILABLE within the caller's deadline, each behind its own circuit breaker.
+//!
+//! The routes to every listed node are built once per registry version ([`Routes`]); a replica's
+//! channel is kept across versions only while its URL, SPIFFE id and CA are unchanged, so a
+//! registry that moves, renames or re-roots a node is never answered on the old channel.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use huren_adapters::net::breaker::{Admission, Breaker, BreakerConfig};
+use huren_adapters::net::breaker::{Admission, Breaker, BreakerConfig, State};
 use huren_adapters::net::{ClientIdentity, pinned_client_config};
 use huren_proto::v1::federation_service_client::FederationServiceClient;
 use huren_proto::v1::{ResolveStatusRequest, ResolveStatusResponse};
@@ -17,7 +21,11 @@ use huren_registry::Registry;
 use hyper_util::rt::TokioIo;
 use rand::Rng;
 use rustls_pki_types::ServerName;
+use sha2::{Digest, Sha256};
 use tonic::transport::{Channel, Endpoint};
+
+use crate::federation::index::NodeIndex;
+use crate::metrics_catalog::{PEER_BREAKER_OPEN, PEER_BREAKER_TRIPS};
 
 /// Why no replica of a node answered.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -46,18 +54,80 @@ pub enum PeerError {
 }
 
 /// One replica of a node: its channel, the calls out on it, and its breaker.
-struct Replica {
+pub struct Replica {
+    node: String,
+    url: String,
     channel: Channel,
     in_flight: AtomicUsize,
     breaker: Breaker,
 }
 
-/// Every peer replica this node has called, keyed by URL and the SPIFFE id it is pinned to (a
-/// registry change of either makes a new channel).
+impl Replica {
+    /// The endpoint the registry lists for this replica.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Records a call's outcome; a circuit that opens is counted (the scrape shows the state).
+    fn record(&self, success: bool) {
+        let was_open = is_open(self.breaker.state());
+        self.breaker.record(success, Instant::now());
+        let open = is_open(self.breaker.state());
+        if open && !was_open {
+            metrics::counter!(PEER_BREAKER_TRIPS, "node" => self.node.clone(), "endpoint" => self.url.clone())
+                .increment(1);
+        }
+    }
+
+    fn show(&self, open: bool) {
+        metrics::gauge!(PEER_BREAKER_OPEN, "node" => self.node.clone(), "endpoint" => self.url.clone())
+            .set(if open { 1.0 } else { 0.0 });
+    }
+}
+
+/// Open, or half-open with a probe out: not taking ordinary calls.
+fn is_open(state: State) -> bool {
+    !matches!(state, State::Closed { .. })
+}
+
+/// The way to one node in one registry version: its replicas, or why it cannot be reached.
+pub struct Route {
+    pub replicas: Vec<Arc<Replica>>,
+}
+
+/// Every listed node's route and the node lookups of one registry version.
+pub struct Routes {
+    pub index: Arc<NodeIndex>,
+    nodes: HashMap<String, Result<Route, PeerError>>,
+}
+
+impl Routes {
+    /// The route to `node_id`, or why there is none.
+    pub fn route(&self, node_id: &str) -> Result<&Route, PeerError> {
+        match self.nodes.get(node_id) {
+            Some(Ok(route)) => Ok(route),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err(PeerError::UnknownNode(node_id.to_string())),
+        }
+    }
+}
+
+/// What a replica's channel is pinned to: a change of any part is a new channel.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ReplicaKey {
+    url: String,
+    spiffe_id: String,
+    /// SHA-256 of the CA certificate the replica must chain to.
+    ca: [u8; 32],
+}
+
+/// Every peer replica this node calls, by registry version.
 pub struct Peers {
     identity: Option<ClientIdentity>,
     breaker: BreakerConfig,
-    replicas: Mutex<HashMap<(String, String), Arc<Replica>>>,
+    routes: Mutex<Option<Arc<Routes>>>,
+    /// The replicas of the current routes, by what they are pinned to; read by the metrics.
+    replicas: Arc<Mutex<HashMap<ReplicaKey, Arc<Replica>>>>,
 }
 
 impl std::fmt::Debug for Peers {
@@ -69,22 +139,116 @@ impl std::fmt::Debug for Peers {
 impl Peers {
     /// Peers reached with `identity` (the node's gateway certificate) as the client certificate.
     pub fn new(identity: Option<ClientIdentity>, breaker: BreakerConfig) -> Self {
+        let replicas = Arc::new(Mutex::new(HashMap::new()));
+        follow_breakers(Arc::downgrade(&replicas));
         Self {
             identity,
             breaker,
-            replicas: Mutex::new(HashMap::new()),
+            routes: Mutex::new(None),
+            replicas,
         }
+    }
+
+    /// The routes of `registry`'s version, built on first use of that version.
+    pub fn routes(&self, registry: &Registry) -> Arc<Routes> {
+        let mut held = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(routes) = held
+            .as_ref()
+            .filter(|r| r.index.version() == registry.version())
+        {
+            return routes.clone();
+        }
+        let routes = Arc::new(self.build(registry));
+        *held = Some(routes.clone());
+        routes
+    }
+
+    /// Routes to every node `registry` lists, keeping the replicas whose pinning is unchanged.
+    fn build(&self, registry: &Registry) -> Routes {
+        let mut cache = self.replicas.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut kept = HashMap::new();
+        let mut nodes = HashMap::new();
+        for (id, node) in registry.nodes() {
+            let route = self.route(registry, id, node, &mut cache, &mut kept);
+            nodes.insert(id.clone(), route);
+        }
+        // A replica no longer listed (or pinned differently) is dropped once its calls end;
+        // its breaker is no longer shown open.
+        for (key, gone) in cache.drain() {
+            if !kept.contains_key(&key) {
+                gone.show(false);
+            }
+        }
+        *cache = kept;
+        Routes {
+            index: Arc::new(NodeIndex::build(registry)),
+            nodes,
+        }
+    }
+
+    fn route(
+        &self,
+        registry: &Registry,
+        id: &str,
+        node: &huren_registry::doc::Node,
+        cache: &mut HashMap<ReplicaKey, Arc<Replica>>,
+        kept: &mut HashMap<ReplicaKey, Arc<Replica>>,
+    ) -> Result<Route, PeerError> {
+        let urls = node.replica_urls();
+        if urls.is_empty() {
+            return Err(PeerError::NoEndpoint(id.to_string()));
+        }
+        let ca = node_ca(registry, &node.spiffe_id).ok_or_else(|| PeerError::Setup {
+            node: id.to_string(),
+            url: urls.join(" "),
+            why: format!("no region CA delegated for {}", node.spiffe_id),
+        })?;
+        let ca_digest: [u8; 32] = Sha256::digest(&ca).into();
+        let mut replicas = Vec::with_capacity(urls.len());
+        for url in urls {
+            let key = ReplicaKey {
+                url: url.to_string(),
+                spiffe_id: node.spiffe_id.clone(),
+                ca: ca_digest,
+            };
+            let replica = match cache.get(&key).or_else(|| kept.get(&key)) {
+                Some(r) if r.node == id => r.clone(),
+                _ => {
+                    let channel = pinned_channel(url, &node.spiffe_id, &ca, self.identity.as_ref())
+                        .map_err(|why| PeerError::Setup {
+                            node: id.to_string(),
+                            url: url.to_string(),
+                            why,
+                        })?;
+                    let replica = Arc::new(Replica {
+                        node: id.to_string(),
+                        url: url.to_string(),
+                        channel,
+                        in_flight: AtomicUsize::new(0),
+                        breaker: Breaker::new(self.breaker),
+                    });
+                    replica.show(false);
+                    metrics::counter!(PEER_BREAKER_TRIPS, "node" => id.to_string(), "endpoint" => url.to_string())
+                        .increment(0);
+                    replica
+                }
+            };
+            kept.insert(key, replica.clone());
+            replicas.push(replica);
+        }
+        Ok(Route { replicas })
     }
 
     /// Asks node `node_id` (as `registry` lists it) for a status read by `deadline`.
     pub async fn resolve(
         &self,
-        registry: &Registry,
+        routes: &Routes,
         node_id: &str,
         req: ResolveStatusRequest,
         deadline: Instant,
     ) -> Result<ResolveStatusResponse, PeerError> {
-        self.call(registry, node_id, deadline, |channel, time_left| {
+        let req = &req;
+        self.call(routes, node_id, deadline, |channel, time_left| {
             let mut request = tonic::Request::new(req.clone());
             request.set_timeout(time_left);
             async move {
@@ -97,12 +261,12 @@ impl Peers {
         .await
     }
 
-    /// Makes one call to node `node_id` (as `registry` lists it) by `deadline`: `ask` gets a
-    /// replica's channel and the time left, on a replica chosen by the power of two choices, and
-    /// again on another one after an UNAVAILABLE while time is left.
+    /// Makes one call to node `node_id` by `deadline`: `ask` gets a replica's channel and the
+    /// time left, on a replica chosen by the power of two choices, and again on another one after
+    /// an UNAVAILABLE while time is left.
     pub async fn call<T, F, Fut>(
         &self,
-        registry: &Registry,
+        routes: &Routes,
         node_id: &str,
         deadline: Instant,
         ask: F,
@@ -111,78 +275,35 @@ impl Peers {
         F: Fn(Channel, Duration) -> Fut,
         Fut: Future<Output = Result<T, tonic::Status>>,
     {
-        let node = registry
-            .nodes()
-            .get(node_id)
-            .ok_or_else(|| PeerError::UnknownNode(node_id.to_string()))?;
-        let urls = node.replica_urls();
-        if urls.is_empty() {
-            return Err(PeerError::NoEndpoint(node_id.to_string()));
-        }
-        let ca = node_ca(registry, &node.spiffe_id).ok_or_else(|| PeerError::Setup {
-            node: node_id.to_string(),
-            url: urls.join(" "),
-            why: format!("no region CA delegated for {}", node.spiffe_id),
-        })?;
-        let mut replicas = Vec::with_capacity(urls.len());
-        for url in urls {
-            replicas.push(self.replica(node_id, url, &node.spiffe_id, &ca)?);
-        }
+        let replicas = &routes.route(node_id)?.replicas;
         let mut left: Vec<usize> = (0..replicas.len()).collect();
         let mut last = String::from("every replica's circuit is open");
         let mut timed_out = false;
         while !left.is_empty() {
             let now = Instant::now();
-            let Some(time_left) = deadline
-                .checked_duration_since(now)
-                .filter(|d| !d.is_zero())
-            else {
+            if deadline <= now {
                 last = format!("deadline passed ({last})");
                 timed_out = true;
                 break;
-            };
-            let admitted: Vec<usize> = left
+            }
+            let loads: Vec<(usize, usize)> = left
                 .iter()
                 .copied()
                 .filter(|&i| replicas[i].breaker.admit(now) != Admission::Refused)
-                .collect();
-            let loads: Vec<(usize, usize)> = admitted
-                .iter()
-                .map(|&i| (i, replicas[i].in_flight.load(Ordering::Relaxed)))
+                .map(|i| (i, replicas[i].in_flight.load(Ordering::Relaxed)))
                 .collect();
             let Some(pick) = choose(&loads, &mut rand::thread_rng()) else {
                 break;
             };
             left.retain(|&i| i != pick);
-            let replica = &replicas[pick];
-            let answer = {
-                // Counted down on drop too: a caller that goes away mid-call must not leave the
-                // replica looking busy for good.
-                let _in_flight = InFlight::enter(&replica.in_flight);
-                tokio::time::timeout(time_left, ask(replica.channel.clone(), time_left)).await
-            };
-            match answer {
-                Ok(Ok(response)) => {
-                    replica.breaker.record(true, Instant::now());
-                    return Ok(response);
-                }
-                Ok(Err(status)) if retryable(status.code()) => {
-                    replica.breaker.record(false, Instant::now());
-                    last = format!("{}: {}", status.code(), status.message());
-                }
-                Ok(Err(status)) => {
-                    replica.breaker.record(true, Instant::now());
-                    return Err(PeerError::Refused {
-                        node: node_id.to_string(),
-                        status: format!("{}: {}", status.code(), status.message()),
-                        code: status.code(),
-                    });
-                }
-                Err(_) => {
-                    replica.breaker.record(false, Instant::now());
+            match attempt(&replicas[pick], deadline, &ask).await {
+                Ok(response) => return Ok(response),
+                Err(Failed::Retry(why)) => last = why,
+                Err(Failed::TimedOut) => {
                     last = "no answer by the deadline".to_string();
                     timed_out = true;
                 }
+                Err(Failed::Refused(status)) => return Err(refused(node_id, &status)),
             }
         }
         let (node, why) = (node_id.to_string(), last);
@@ -192,32 +313,120 @@ impl Peers {
         })
     }
 
-    fn replica(
+    /// Makes one call to every replica of node `node_id` at once, each by `deadline`: the
+    /// answers (or why none came) in the order the registry lists the replicas. A replica whose
+    /// circuit is open is not asked.
+    pub async fn call_each<T, F, Fut>(
         &self,
+        routes: &Routes,
         node_id: &str,
-        url: &str,
-        spiffe_id: &str,
-        ca: &[u8],
-    ) -> Result<Arc<Replica>, PeerError> {
-        let key = (url.to_string(), spiffe_id.to_string());
-        let mut held = self.replicas.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(r) = held.get(&key) {
-            return Ok(r.clone());
-        }
-        let setup = |why: String| PeerError::Setup {
-            node: node_id.to_string(),
-            url: url.to_string(),
-            why,
-        };
-        let channel = pinned_channel(url, spiffe_id, ca, self.identity.as_ref()).map_err(setup)?;
-        let replica = Arc::new(Replica {
-            channel,
-            in_flight: AtomicUsize::new(0),
-            breaker: Breaker::new(self.breaker),
+        deadline: Instant,
+        ask: F,
+    ) -> Result<Vec<(String, Result<T, PeerError>)>, PeerError>
+    where
+        F: Fn(Channel, Duration) -> Fut,
+        Fut: Future<Output = Result<T, tonic::Status>>,
+    {
+        let replicas = &routes.route(node_id)?.replicas;
+        let ask = &ask;
+        let asks = replicas.iter().map(|replica| async move {
+            let node = node_id.to_string();
+            let answer = if replica.breaker.admit(Instant::now()) == Admission::Refused {
+                Err(PeerError::Unavailable {
+                    node,
+                    why: "its circuit is open".to_string(),
+                })
+            } else {
+                attempt(replica, deadline, ask).await.map_err(|f| match f {
+                    Failed::Retry(why) => PeerError::Unavailable { node, why },
+                    Failed::TimedOut => PeerError::Deadline {
+                        node,
+                        why: "no answer by the deadline".to_string(),
+                    },
+                    Failed::Refused(status) => refused(node_id, &status),
+                })
+            };
+            (replica.url.clone(), answer)
         });
-        held.insert(key, replica.clone());
-        Ok(replica)
+        Ok(futures::future::join_all(asks).await)
     }
+}
+
+/// Why one replica gave no answer.
+enum Failed {
+    /// The replica (or the path to it) failed: another may answer.
+    Retry(String),
+    TimedOut,
+    /// The replica answered with a refusal: another would refuse too.
+    Refused(tonic::Status),
+}
+
+/// One call on one replica, counted in its in-flight figure and its breaker.
+async fn attempt<T, F, Fut>(replica: &Replica, deadline: Instant, ask: &F) -> Result<T, Failed>
+where
+    F: Fn(Channel, Duration) -> Fut,
+    Fut: Future<Output = Result<T, tonic::Status>>,
+{
+    let Some(time_left) = deadline
+        .checked_duration_since(Instant::now())
+        .filter(|d| !d.is_zero())
+    else {
+        return Err(Failed::TimedOut);
+    };
+    let answer = {
+        // Counted down on drop too: a caller that goes away mid-call must not leave the
+        // replica looking busy for good.
+        let _in_flight = InFlight::enter(&replica.in_flight);
+        tokio::time::timeout(time_left, ask(replica.channel.clone(), time_left)).await
+    };
+    match answer {
+        Ok(Ok(response)) => {
+            replica.record(true);
+            Ok(response)
+        }
+        Ok(Err(status)) if retryable(status.code()) => {
+            replica.record(false);
+            Err(Failed::Retry(format!(
+                "{}: {}",
+                status.code(),
+                status.message()
+            )))
+        }
+        Ok(Err(status)) => {
+            replica.record(true);
+            Err(Failed::Refused(status))
+        }
+        Err(_) => {
+            replica.record(false);
+            Err(Failed::TimedOut)
+        }
+    }
+}
+
+fn refused(node_id: &str, status: &tonic::Status) -> PeerError {
+    PeerError::Refused {
+        node: node_id.to_string(),
+        status: format!("{}: {}", status.code(), status.message()),
+        code: status.code(),
+    }
+}
+
+/// Shows every replica's breaker at each scrape while the peers live: an open circuit closes
+/// only through a probe, but its open-until time can pass with no call to notice.
+fn follow_breakers(replicas: Weak<Mutex<HashMap<ReplicaKey, Arc<Replica>>>>) {
+    crate::metrics::on_scrape(move || {
+        let Some(replicas) = replicas.upgrade() else {
+            return false;
+        };
+        for replica in replicas
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+        {
+            replica.show(is_open(replica.breaker.state()));
+        }
+        true
+    });
 }
 
 /// Codes after which another replica may answer: the replica (or the path to it) failed, not the

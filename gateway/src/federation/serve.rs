@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 
 use crate::authz::{self, Ask};
 use crate::error::Error;
+use crate::federation::index::NodeIndex;
 use crate::federation::statement::{self, StatusStatement};
 use crate::identity::{Peer, Role, parse_spiffe_id};
 use crate::policy::Policy;
@@ -30,6 +31,9 @@ pub const RESOLVE_STATUS: &str = "/huren.v1.FederationService/ResolveStatus";
 const READ: &str = "STATUS_READ";
 const DEGRADED: &str = "STATUS_DEGRADED";
 const REFUSED: &str = "STATUS_REFUSED";
+
+/// The longest `request_id` read: a random value, not a document.
+const MAX_REQUEST_ID: usize = 64;
 
 /// Who forwarded, and for whom, as checked here.
 #[derive(Debug, Clone)]
@@ -52,11 +56,19 @@ pub fn authorise(
     node: &Peer,
     req: &ResolveStatusRequest,
 ) -> Result<Forwarding, Error> {
-    let node_id = registry
-        .nodes()
-        .iter()
-        .find(|(_, n)| n.spiffe_id == node.spiffe_id)
-        .map(|(id, _)| id.clone())
+    authorise_indexed(&NodeIndex::build(registry), this_node, node, req)
+}
+
+/// [`authorise`] with the registry's node lookups already indexed (once per registry version).
+pub fn authorise_indexed(
+    index: &NodeIndex,
+    this_node: &str,
+    node: &Peer,
+    req: &ResolveStatusRequest,
+) -> Result<Forwarding, Error> {
+    let node_id = index
+        .node_of(&node.spiffe_id)
+        .map(str::to_string)
         .ok_or_else(|| {
             Error::Identity(crate::identity::IdentityError::NotARegisteredNode {
                 spiffe_id: node.spiffe_id.clone(),
@@ -64,11 +76,7 @@ pub fn authorise(
         })?;
     let issuing =
         RegionCode::parse(&req.issuing_region).map_err(|e| Error::invalid("issuing_region", e))?;
-    let serves = registry
-        .nodes()
-        .get(this_node)
-        .is_some_and(|n| n.serves(issuing.as_str()));
-    if !serves {
+    if !index.serves(this_node, issuing.as_str()) {
         return Err(Error::invalid(
             "issuing_region",
             format!("node {this_node} does not serve region {issuing}"),
@@ -87,10 +95,8 @@ pub fn authorise(
         ));
     }
     Policy::default().check(&caller, &req.caller_method)?;
-    // The entry node checked the manifest's origin against the carrier's province; the
-    // request carries no route, so the origin asked here is the carrier's own province, and this
-    // node still checks the role, the method and the destination's rules.
-    let home = caller.province().to_string();
+    // A manifest's route origin travels with the read, so the carrier's own-province rule is
+    // held here as at the entry node: a node cannot forward a route this node would refuse.
     let ask = match req.caller_method.rsplit('/').next() {
         Some("VerifyCode" | "VerifyCodes") => Ask::Verify {
             verifying_region: &req.verifying_region,
@@ -99,7 +105,7 @@ pub fn authorise(
             destination_region: &req.verifying_region,
         },
         Some("CheckManifest" | "WatchManifest") => Ask::Manifest {
-            origin_region: &home,
+            origin_region: &req.origin_region,
             destination_region: &req.verifying_region,
         },
         _ => {
@@ -136,6 +142,14 @@ pub async fn resolve(
     req: &ResolveStatusRequest,
     deadline: Instant,
 ) -> Result<ResolveStatusResponse, Error> {
+    // The statement answers this request only, by its digest; without a per-call id a genuine
+    // statement could answer the same ask again later.
+    if req.request_id.is_empty() || req.request_id.len() > MAX_REQUEST_ID {
+        return Err(Error::invalid(
+            "request_id",
+            format!("a fresh value per call, 1 to {MAX_REQUEST_ID} bytes"),
+        ));
+    }
     let query = if req.resident_id_number.is_empty() {
         LookupQuery::CodeId {
             code_id: req.code_id.clone(),
@@ -201,6 +215,7 @@ pub async fn resolve(
                 expires: now + ttl.max(std::time::Duration::from_secs(1)),
                 caller: fwd.caller.spiffe_id.clone(),
                 verifying_region: fwd.verifying.to_string(),
+                request: statement::request_digest(req),
             };
             let env = statement::sign(&statement, recognizer.receipts.key())
                 .map_err(|e| Error::Unavailable(format!("cannot sign the statement: {e}")))?;

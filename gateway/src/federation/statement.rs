@@ -7,6 +7,7 @@
 //! name, a pseudonym and the times — and never an ID number or a full name: those stay in the
 //! issuing province.
 
+use huren_proto::v1::ResolveStatusRequest;
 use huren_registry::canonical::{self, CanonicalError};
 use huren_registry::keys::KeyError;
 use huren_registry::{Envelope, Registry, SigningKey};
@@ -59,6 +60,36 @@ pub struct StatusStatement {
     /// The original caller and the rules it asked under: a statement answers that ask only.
     pub caller: String,
     pub verifying_region: String,
+    /// [`request_digest`] of the forwarded request this statement answers, its per-call
+    /// `request_id` included: a statement read for one code, caller, region or call answers no
+    /// other.
+    pub request: String,
+}
+
+/// The SHA-256 (lower-case hex) of a forwarded request: every field, each length-prefixed in a
+/// fixed order under a domain tag, so both nodes compute it alike whatever the wire encoding.
+/// The ID number a Sichuan ask carries is among the fields; the per-call `request_id` salts the
+/// digest, so the statement does not carry a guessable hash of it.
+pub fn request_digest(req: &ResolveStatusRequest) -> String {
+    let mut hash = Sha256::new();
+    hash.update(b"huren resolve-status request v1\n");
+    for field in [
+        &req.issuing_region,
+        &req.code_id,
+        &req.city,
+        &req.verifying_region,
+        &req.caller_spiffe_id,
+        &req.caller_method,
+        &req.purpose,
+        &req.resident_id_number,
+        &req.resident_name,
+        &req.request_id,
+        &req.origin_region,
+    ] {
+        hash.update((field.len() as u64).to_be_bytes());
+        hash.update(field.as_bytes());
+    }
+    hex::encode(hash.finalize())
 }
 
 /// Signs `statement` with the node's key (the canonical encoding keeps whole seconds).
@@ -83,6 +114,9 @@ pub enum StatementError {
     Body(#[from] CanonicalError),
     #[error("the statement answers {found}, not the ask ({expected})")]
     Mismatch { expected: String, found: String },
+    /// A genuine statement, but for another request (another code, caller, region or call).
+    #[error("the statement answers request {found}, not the one sent ({expected})")]
+    OtherRequest { expected: String, found: String },
     #[error("the statement expired at {0}")]
     Expired(OffsetDateTime),
 }
@@ -94,6 +128,8 @@ pub struct Asked<'a> {
     pub region: &'a str,
     pub caller: &'a str,
     pub verifying_region: &'a str,
+    /// [`request_digest`] of the request the entry node sent.
+    pub request: &'a str,
 }
 
 /// A statement that passed [`verify`], with the digest the entry node audits.
@@ -106,7 +142,7 @@ pub struct Checked {
 
 /// Checks a statement from `asked.node_id` with the receipt key `registry` lists for that node
 /// (a signature by any other key, however valid, is refused), then that it answers the ask and
-/// has not expired at `now`.
+/// has not expired at `now`, and answers the very request sent (its digest).
 pub fn verify(
     env: &Envelope,
     registry: &Registry,
@@ -147,6 +183,12 @@ pub fn verify(
     );
     if expected != found {
         return Err(StatementError::Mismatch { expected, found });
+    }
+    if statement.request != asked.request {
+        return Err(StatementError::OtherRequest {
+            expected: asked.request.to_string(),
+            found: statement.request,
+        });
     }
     if statement.expires <= now {
         return Err(StatementError::Expired(statement.expires));

@@ -92,6 +92,9 @@ pub struct Call {
     /// The signatures a batch check of this call's payloads passed (the batch engine sets it);
     /// reads find theirs there instead of checking again.
     pub verified: Option<Arc<Verified>>,
+    /// A manifest's route origin (empty for other calls): a forwarded read carries it, so the
+    /// serving node holds a carrier to its own-province rule too.
+    pub route_origin: String,
 }
 
 impl Call {
@@ -191,6 +194,7 @@ impl Recognizer {
             read_by: None,
             read_budget: self.default_deadline.mul_f64(READ_SHARE),
             verified: None,
+            route_origin: String::new(),
         })
     }
 

@@ -162,7 +162,7 @@ impl CoordinationService for Coordination {
         let gathered = self.gather(recognizer, &reg, (start, end), deadline).await;
         let me = recognizer.receipts.node_id().to_string();
         let region_health = merge::health(
-            &reg,
+            &gathered.index,
             &me,
             local.region_health.clone(),
             &gathered.shares,
@@ -187,6 +187,7 @@ impl CoordinationService for Coordination {
             partial: !gathered.missing.is_empty(),
             missing_nodes: gathered.missing,
             nodes,
+            missing_replicas: gathered.missing_replicas,
         }))
     }
 
@@ -217,8 +218,14 @@ impl CoordinationService for Coordination {
             .map(|r| health::region_health(&reg, r, &recognizer.status))
             .collect();
         let me = recognizer.receipts.node_id();
-        let mut healths =
-            merge::health(&reg, me, local, &gathered.shares, &gathered.missing).into_iter();
+        let mut healths = merge::health(
+            &gathered.index,
+            me,
+            local,
+            &gathered.shares,
+            &gathered.missing,
+        )
+        .into_iter();
         let regions = served
             .into_iter()
             .map(|r| Region {
@@ -242,6 +249,7 @@ impl CoordinationService for Coordination {
             next_page_token,
             partial: !gathered.missing.is_empty(),
             missing_nodes: gathered.missing,
+            missing_replicas: gathered.missing_replicas,
         }))
     }
 }

@@ -56,7 +56,13 @@ impl FederationService for Federation {
             .current()
             .ok_or_else(|| Error::Unavailable("no trust registry is loaded on this node".into()))?;
         let req = request.get_ref();
-        let fwd = serve::authorise(&registry, recognizer.receipts.node_id(), &node, req)?;
+        let me = recognizer.receipts.node_id();
+        let fwd = match recognizer.federation.as_deref() {
+            Some(peers) => {
+                serve::authorise_indexed(&peers.routes(&registry).index, me, &node, req)?
+            }
+            None => serve::authorise(&registry, me, &node, req)?,
+        };
         // The entry node's remaining deadline, less the share kept for the audit and the reply.
         let deadline = Deadline::of(&request)
             .and_then(|d| d.share_by(0.8))

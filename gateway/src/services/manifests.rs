@@ -110,7 +110,8 @@ impl ManifestsService for Manifests {
         let manifest = request.get_ref().manifest.as_ref();
         let start = self.begin(&request, CHECK_MANIFEST, manifest)?;
         let (m, purpose) = checked(manifest)?;
-        let call = start.call(&purpose)?;
+        let mut call = start.call(&purpose)?;
+        call.route_origin = m.origin_region.clone();
         let train_id = m.train_id.clone();
         let passengers = request.into_inner().manifest.map(|m| m.passengers);
         let boarded =
@@ -168,6 +169,7 @@ impl ManifestsService for Manifests {
             peer: start.peer,
             purpose,
             verifying: start.verifying,
+            origin: m.origin_region.clone(),
             passengers: m.passengers.clone(),
             departure,
         };

@@ -40,6 +40,8 @@ pub struct Watch {
     pub peer: Peer,
     pub purpose: String,
     pub verifying: RegionCode,
+    /// The route's origin, carried by forwarded reads.
+    pub origin: String,
     pub passengers: Vec<Passenger>,
     pub departure: OffsetDateTime,
 }
@@ -163,8 +165,14 @@ impl Watch {
 
     /// A round's call: the registry of the moment, the node's default time per read.
     fn call(&self) -> Result<Call, Error> {
-        self.recognizer
-            .call_within(&self.peer, WATCH_MANIFEST, &self.purpose, self.verifying)
+        let mut call = self.recognizer.call_within(
+            &self.peer,
+            WATCH_MANIFEST,
+            &self.purpose,
+            self.verifying,
+        )?;
+        call.route_origin = self.origin.clone();
+        Ok(call)
     }
 
     fn message(

@@ -1,0 +1,150 @@
+//! A forwarded read's answer is bound to that read: a genuine statement the serving node signed
+//! for one code does not answer another (the entry node checks the digest of the very request
+//! it sent), and a forwarded manifest read carries the route's origin so the serving node holds
+//! a carrier to its own-province rule as the entry node does.
+
+use std::time::Duration;
+
+use huren_adapters::{Colour, RegionCode};
+use huren_proto::v1::federation_service_client::FederationServiceClient;
+use huren_proto::v1::{
+    ResolveStatusRequest, ResolveStatusResponse, StatusSource, Verdict, resolve_status_response,
+};
+use huren_tests::federation::{Federation, NodeSpec, verify};
+use huren_tests::node::resident_id;
+
+async fn federation() -> Federation {
+    Federation::start(&[
+        NodeSpec::new(
+            "zhejiang",
+            "330000",
+            &["330000", "440000", "430000", "420000", "000000"],
+            1,
+        ),
+        NodeSpec::new("west", "510000", &["510000", "410000"], 1),
+    ])
+    .await
+}
+
+/// Asks west directly, presenting zhejiang's node certificate.
+async fn resolve_at_west(
+    fed: &Federation,
+    req: ResolveStatusRequest,
+) -> Result<ResolveStatusResponse, tonic::Status> {
+    let zj = &fed.files["zhejiang"];
+    let as_zhejiang = fed
+        .pki
+        .anonymous()
+        .with_identity(zj.cert_pem.clone(), zj.key_pem.clone());
+    let channel = huren_tests::connect(fed.replicas["west"][0].addr, &as_zhejiang)
+        .await
+        .expect("TLS connects");
+    FederationServiceClient::new(channel)
+        .resolve_status(req)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+#[tokio::test]
+async fn a_genuine_statement_for_another_code_is_not_believed() {
+    let mut fed = federation().await;
+    let green = fed
+        .issue(
+            RegionCode::HENAN,
+            &resident_id("410105", 21),
+            "王五",
+            Colour::Green,
+        )
+        .await;
+    let red = fed
+        .issue(
+            RegionCode::HENAN,
+            &resident_id("410105", 22),
+            "赵六",
+            Colour::Red,
+        )
+        .await;
+    let checkpoint = fed
+        .pki
+        .manifest
+        .client("checkpoint", None)
+        .expect("dev checkpoint");
+    // West signs a real statement for the green code, asked as zhejiang asks for a checkpoint.
+    let genuine = resolve_at_west(
+        &fed,
+        ResolveStatusRequest {
+            issuing_region: "410000".into(),
+            code_id: green.code_id.clone(),
+            verifying_region: "330000".into(),
+            caller_spiffe_id: checkpoint.spiffe_id.clone(),
+            caller_method: "/huren.v1.RecognitionService/VerifyCode".into(),
+            purpose: "checkpoint-entry".into(),
+            request_id: "00112233445566778899aabbccddeeff".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("west answers");
+    assert!(
+        matches!(
+            genuine.outcome,
+            Some(resolve_status_response::Outcome::Statement(_))
+        ),
+        "{genuine:?}"
+    );
+    // A peer holding west's certificate now answers every ask with that statement.
+    let west = &fed.files["west"];
+    let replayer = huren_tests::fake_peer::start(&west.cert_pem, &west.key_pem, genuine).await;
+    fed.publish_root(|root| {
+        if let Some(node) = root.nodes.get_mut("west") {
+            node.endpoints = vec![format!("https://{replayer}")];
+        }
+    })
+    .await;
+    let at_zhejiang = fed.channel_as("zhejiang", 0, "checkpoint", None).await;
+    let v = verify(&at_zhejiang, &red.payload, Duration::from_secs(5)).await;
+    assert_ne!(v.verdict(), Verdict::Pass, "a red code passed: {v:?}");
+    assert_eq!(v.verdict(), Verdict::Review, "{v:?}");
+    assert_eq!(v.source(), StatusSource::Degraded, "{v:?}");
+    assert!(
+        v.reasons
+            .iter()
+            .any(|r| r.message.contains("not the one sent")),
+        "{v:?}"
+    );
+    // The very code the statement was signed for is not believed either: that was another call.
+    let v = verify(&at_zhejiang, &green.payload, Duration::from_secs(5)).await;
+    assert_eq!(v.verdict(), Verdict::Review, "{v:?}");
+}
+
+#[tokio::test]
+async fn a_forwarded_manifest_read_holds_the_carrier_to_its_own_province() {
+    let fed = federation().await;
+    let carrier = fed.pki.spiffe("510000", "carrier", "chengdu-rail");
+    let ask = |origin: &str| ResolveStatusRequest {
+        issuing_region: "410000".into(),
+        code_id: "ha-unknown".into(),
+        verifying_region: "330000".into(),
+        caller_spiffe_id: carrier.clone(),
+        caller_method: "/huren.v1.ManifestsService/CheckManifest".into(),
+        purpose: "charter-train G1 510104->330100".into(),
+        request_id: "0f".repeat(16),
+        origin_region: origin.into(),
+        ..Default::default()
+    };
+    // A route from the carrier's own province is read.
+    let answer = resolve_at_west(&fed, ask("510104")).await;
+    assert!(answer.is_ok(), "{answer:?}");
+    // A Sichuan carrier's route that starts in Guangdong is refused here too.
+    let err = resolve_at_west(&fed, ask("440100"))
+        .await
+        .expect_err("refused");
+    assert_eq!(err.code(), tonic::Code::PermissionDenied, "{err:?}");
+    assert_eq!(
+        huren_tests::reason(&err).as_deref(),
+        Some("CARRIER_OUTSIDE_OWN_PROVINCE")
+    );
+    // No origin at all is no route.
+    let err = resolve_at_west(&fed, ask("")).await.expect_err("refused");
+    assert_eq!(err.code(), tonic::Code::InvalidArgument, "{err:?}");
+}
