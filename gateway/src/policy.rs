@@ -54,6 +54,8 @@ pub const TABLE: &[(&str, &[Role])] = &[
     ),
     // Node to node only; the original caller it carries is authorised against this same table.
     ("/huren.v1.FederationService/ResolveStatus", &[Gateway]),
+    // Node to node only: the publisher gathers the witnesses' cosignatures on a new checkpoint.
+    ("/huren.v1.WitnessService/AddCheckpoint", &[Gateway]),
     ("/grpc.health.v1.Health/Check", EVERYONE),
     ("/grpc.health.v1.Health/Watch", EVERYONE),
     (
@@ -162,7 +164,8 @@ mod tests {
             let registry = path.starts_with("/huren.v1.RegistryService/")
                 || path.starts_with("/huren.v1.NodeSummaryService/");
             let open = path.starts_with("/grpc.");
-            let federation = path.starts_with("/huren.v1.FederationService/");
+            let federation = path.starts_with("/huren.v1.FederationService/")
+                || path.starts_with("/huren.v1.WitnessService/");
             assert_eq!(
                 roles.contains(&Gateway),
                 registry || open || federation,
