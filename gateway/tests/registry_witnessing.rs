@@ -145,7 +145,10 @@ async fn a_node_does_not_start_on_a_version_without_k_cosignatures() {
     let reg = dir.path().join("reg");
     let mut config = NodeConfig::new(&reg, dir.path().join("state"));
     config.registry_poll = None;
-    let refused = Node::assemble(config.clone()).await.map(|_| ()).unwrap_err();
+    let refused = Node::assemble(config.clone())
+        .await
+        .map(|_| ())
+        .unwrap_err();
     assert!(
         matches!(refused, NodeError::NotWitnessed { .. }),
         "{refused}"

@@ -88,7 +88,9 @@ fn a_new_root_cannot_list_fresh_witnesses_and_approve_itself() {
     let (old, old_keys) = with_witnesses(reg.root(), &["a", "b", "c"], 2);
     let (fresh, fresh_keys) = with_witnesses(&old, &["x", "y", "z"], 2);
     let cp = reg.checkpoint();
-    let mut note = sign_checkpoint_note(cp, &[&f.dev.keys.log]).unwrap().unwrap();
+    let mut note = sign_checkpoint_note(cp, &[&f.dev.keys.log])
+        .unwrap()
+        .unwrap();
     for (id, k) in ["x", "y", "z"].iter().zip(&fresh_keys) {
         note.add(cosign(&note, id, k, 5).unwrap());
     }
@@ -107,7 +109,11 @@ fn a_new_root_cannot_list_fresh_witnesses_and_approve_itself() {
     ));
     note.add(cosign(&note, "c", &old_keys[2], 7).unwrap());
     let cosigned = quorum_to_act(&fresh, Some(&old), Some(&note.to_text())).unwrap();
-    assert_eq!(cosigned.len(), 3, "the new root's own witnesses are counted");
+    assert_eq!(
+        cosigned.len(),
+        3,
+        "the new root's own witnesses are counted"
+    );
     // The same root again asks only its own witnesses.
     assert!(quorum_to_act(&fresh, Some(&fresh), Some(&note.to_text())).is_ok());
 }
