@@ -30,6 +30,31 @@ pub struct Config {
     pub limits: Limits,
     pub shutdown: Shutdown,
     pub node: NodeSettings,
+    pub federation: FederationSettings,
+}
+
+/// How the registry reaches this node from its peers (`[federation]`; see `huren::follow`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FederationSettings {
+    /// Node ids to follow the registry from, tried in order (e.g. `["national", "zhejiang"]`).
+    /// Empty: the registry directory alone.
+    pub follow: Vec<String>,
+    /// How often to ask the followed nodes when no WatchRegistry push arrives, milliseconds.
+    pub follow_poll_ms: u64,
+    /// This node publishes its registry directory: it gathers the listed witnesses'
+    /// cosignatures on each new version before acting on it.
+    pub publisher: bool,
+}
+
+impl Default for FederationSettings {
+    fn default() -> Self {
+        Self {
+            follow: Vec::new(),
+            follow_poll_ms: 5_000,
+            publisher: false,
+        }
+    }
 }
 
 /// The recognition node: registry, state, receipt key, audit policy (see `huren::node`).
@@ -48,6 +73,9 @@ pub struct NodeSettings {
     /// PKCS#8 PEM audit-checkpoint key (Ed25519); default `REGISTRY/keys/audit.pem` (dev
     /// registry only). Must be the key the registry lists for the node.
     pub audit_key: Option<PathBuf>,
+    /// PKCS#8 PEM witness key (Ed25519), the one the registry lists for the node: it cosigns
+    /// registry checkpoints with it. Absent: the node is no witness.
+    pub witness_key: Option<PathBuf>,
     /// Audit sync policy: `every` (default), `interval(MS)` or `unsynced` (see huren-audit).
     pub audit_sync: String,
     /// Deadline of a call whose client sets none, milliseconds.
@@ -67,6 +95,7 @@ impl Default for NodeSettings {
             node_id: None,
             receipt_key: None,
             audit_key: None,
+            witness_key: None,
             audit_sync: "every".to_string(),
             default_deadline_ms: 2_000,
             registry_poll_ms: 1_000,
@@ -84,6 +113,7 @@ impl Default for Config {
             limits: Limits::default(),
             shutdown: Shutdown::default(),
             node: NodeSettings::default(),
+            federation: FederationSettings::default(),
         }
     }
 }
@@ -226,6 +256,7 @@ impl Config {
             &mut config.node.state,
             &mut config.node.receipt_key,
             &mut config.node.audit_key,
+            &mut config.node.witness_key,
         ]
         .into_iter()
         .flatten()

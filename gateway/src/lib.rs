@@ -23,6 +23,9 @@
 //!
 //! **A federation.** [`fanout`] asks every node the registry lists for its share of a national
 //! query and merges the answers (partial, naming the missing nodes, when one does not answer).
+//! The registry travels node to node: [`witnessing`] (every node cosigns checkpoints; the
+//! publisher gathers k cosignatures before acting) and [`follow`] (pull each new version from a
+//! peer, verify, keep).
 
 #![forbid(unsafe_code)]
 
@@ -35,6 +38,7 @@ pub mod connect;
 pub mod error;
 pub mod fanout;
 pub mod federation;
+pub mod follow;
 pub mod identity;
 pub mod limits;
 pub mod metrics;
@@ -56,6 +60,7 @@ pub mod summary;
 pub mod summary_hours;
 pub mod tls;
 pub mod trust_domain;
+pub mod witnessing;
 
 pub use error::Error;
 pub use identity::{Peer, Role};

@@ -37,6 +37,7 @@ use crate::services::federation::FederationState;
 use crate::services::manifests::ManifestsState;
 use crate::services::recognition::RecognitionState;
 use crate::services::registry::RegistryState;
+use crate::services::witness::WitnessState;
 use crate::summary::SummaryStore;
 
 pub const AUDIT_DIR: &str = "audit";
@@ -62,6 +63,16 @@ pub struct NodeConfig {
     pub audit_key: Option<PathBuf>,
     /// How often the registry directory is checked for a new state; `None`: never reloaded.
     pub registry_poll: Option<Duration>,
+    /// The witness key (PKCS#8 PEM, Ed25519), the one the registry lists for the node: it
+    /// cosigns registry checkpoints with it. `None`: the node is no witness.
+    pub witness_key: Option<PathBuf>,
+    /// This node publishes the registry directory it reads: it gathers the listed witnesses'
+    /// cosignatures on each new version before acting on it.
+    pub publisher: bool,
+    /// Node ids to follow the registry from over the network, in order (empty: the registry
+    /// directory alone), and how often to ask when no WatchRegistry push arrives.
+    pub follow: Vec<String>,
+    pub follow_poll: Duration,
     pub status_client: ClientConfig,
     /// How often adapters refresh what they follow in the background (signed revocation lists,
     /// for regions with a status service to fetch them from).
@@ -79,6 +90,10 @@ impl NodeConfig {
             receipt_key: None,
             audit_key: None,
             registry_poll: Some(Duration::from_secs(1)),
+            witness_key: None,
+            publisher: false,
+            follow: Vec::new(),
+            follow_poll: Duration::from_secs(5),
             status_client: ClientConfig::default(),
             revocations_every: Duration::from_secs(30),
         }
@@ -109,6 +124,15 @@ pub enum NodeError {
         path: PathBuf,
         source: huren_registry::trusted::RollbackError,
     },
+    #[error(
+        "trust registry {path} is not acted on: {source}; publish it through the publisher node, which gathers the witnesses' cosignatures"
+    )]
+    NotWitnessed {
+        path: PathBuf,
+        source: Box<crate::registry_witness::ReloadError>,
+    },
+    #[error("witness: {0}")]
+    Witness(Box<crate::witnessing::local::OpenError>),
     #[error("trusted state: {0}")]
     TrustedState(Box<huren_registry::trusted::file::TrustedFileError>),
     #[error("receipt key: {0}")]
@@ -156,6 +180,8 @@ pub struct Node {
     /// What opening the audit log found (and cut off) after the last run.
     pub audit_recovery: RecoveryReport,
     watch: Option<tokio::task::JoinHandle<()>>,
+    /// Pulls the registry from the followed nodes ([`crate::follow`]).
+    follow: Option<tokio::task::JoinHandle<()>>,
     /// Follows the registry's expiry into the gauge, the logs and readiness.
     expiry: tokio::task::JoinHandle<()>,
     /// The adapters' background tasks ([`huren_adapters::RegionAdapter::background`]).
@@ -172,7 +198,10 @@ impl std::fmt::Debug for Node {
 
 impl Drop for Node {
     fn drop(&mut self) {
-        if let Some(task) = self.watch.take() {
+        for task in [self.watch.take(), self.follow.take()]
+            .into_iter()
+            .flatten()
+        {
             task.abort();
         }
         self.expiry.abort();
@@ -234,9 +263,35 @@ impl Node {
             .into_iter()
             .map(tokio::spawn)
             .collect();
-        let watch = config
-            .registry_poll
-            .map(|every| registry.watch_dir(config.registry_dir.clone(), every));
+        let witness = open_witness(&config, &registry)?;
+        let peers = Arc::new(Peers::new(
+            config.status_client.identity.clone(),
+            config.status_client.breaker,
+        ));
+        let watch = config.registry_poll.map(|every| {
+            let dir = config.registry_dir.clone();
+            if config.publisher {
+                let gatherer = crate::witnessing::gather::Gatherer {
+                    node_id: config.node_id.clone(),
+                    local: witness.clone(),
+                    peers: peers.clone(),
+                    timeout: config.default_deadline,
+                };
+                crate::witnessing::publisher::watch(registry.clone(), dir, every, gatherer)
+            } else {
+                registry.watch_dir(dir, every)
+            }
+        });
+        let follow = (!config.follow.is_empty()).then(|| {
+            crate::follow::Follow {
+                node_id: config.node_id.clone(),
+                nodes: config.follow.clone(),
+                every: config.follow_poll,
+                registry_dir: config.registry_dir.clone(),
+                peers: peers.clone(),
+            }
+            .spawn(registry.clone())
+        });
         let (registry_expired, expiry) = crate::registry_expiry::watch_expiry(&registry);
 
         let recognizer = Arc::new(Recognizer {
@@ -256,8 +311,12 @@ impl Node {
             recognition: Arc::new(RecognitionState::new(recognizer.clone())),
             manifests: Arc::new(ManifestsState::new(recognizer.clone())),
             coordination: Arc::new(CoordinationState::new(recognizer.clone())),
-            registry: Arc::new(RegistryState::new(registry)),
+            registry: Arc::new(RegistryState::new(registry.clone())),
             federation: Arc::new(FederationState::new(recognizer.clone())),
+            witness: Arc::new(WitnessState {
+                local: witness,
+                registry: registry.clone(),
+            }),
             // A stopped audit writer refuses every decision, and under an expired registry no
             // code passes: the node is not ready then.
             readiness: Readiness::default()
@@ -272,6 +331,7 @@ impl Node {
             services,
             audit_recovery,
             watch,
+            follow,
             expiry,
             background,
         })
@@ -300,8 +360,9 @@ fn open_trusted(config: &NodeConfig) -> Result<SharedRegistry, NodeError> {
                 source: Box::new(source),
             })?;
     let file_error = |e| NodeError::TrustedState(Box::new(e));
-    if let Some(held) = trusted::file::load(&config.state_dir).map_err(file_error)? {
-        trusted::check(&held, &loaded).map_err(|source| {
+    let trusted_state = trusted::file::load(&config.state_dir).map_err(file_error)?;
+    if let Some(held) = &trusted_state {
+        trusted::check(held, &loaded).map_err(|source| {
             if let trusted::RollbackError::ForkedLog { .. } = source {
                 let held_cp = hex::decode(&held.checkpoint_root)
                     .ok()
@@ -314,7 +375,8 @@ fn open_trusted(config: &NodeConfig) -> Result<SharedRegistry, NodeError> {
                 crate::registry_witness::record_fork(
                     Some(&config.state_dir),
                     &held_text,
-                    &config.registry_dir,
+                    Some(loaded.state()),
+                    &config.registry_dir.display().to_string(),
                     &source,
                 );
             }
@@ -324,6 +386,16 @@ fn open_trusted(config: &NodeConfig) -> Result<SharedRegistry, NodeError> {
             }
         })?;
     }
+    // At start as on reload: a version is acted on only with k cosignatures, and a root that
+    // replaced the trusted one also with k of the replaced root's witnesses.
+    let held_root = trusted_state
+        .and_then(|t| huren_registry::witness::root_at(&loaded.state().roots, t.root_version));
+    crate::registry_witness::cosigned_enough(&loaded, held_root.as_ref()).map_err(|source| {
+        NodeError::NotWitnessed {
+            path: config.registry_dir.clone(),
+            source: Box::new(source),
+        }
+    })?;
     trusted::file::save(&config.state_dir, &TrustedState::of(&loaded)).map_err(file_error)?;
     Ok(SharedRegistry::new(loaded).keeping_trusted_state(config.state_dir.clone()))
 }
@@ -360,6 +432,19 @@ fn served_regions(
             .filter_map(|code| huren_adapters::RegionCode::parse(code).ok())
             .collect(),
     )
+}
+
+/// The node's witness, when it has a witness key (checked against the one the registry lists).
+fn open_witness(
+    config: &NodeConfig,
+    registry: &SharedRegistry,
+) -> Result<Option<Arc<crate::witnessing::LocalWitness>>, NodeError> {
+    let (Some(path), Some(current)) = (&config.witness_key, registry.current()) else {
+        return Ok(None);
+    };
+    crate::witnessing::LocalWitness::open(&config.node_id, path, current.root(), &config.state_dir)
+        .map(|w| Some(Arc::new(w)))
+        .map_err(|e| NodeError::Witness(Box::new(e)))
 }
 
 /// The node's audit-checkpoint key, checked against the key the registry lists for the node.

@@ -57,6 +57,8 @@ pub const TABLE: &[(&str, &[Role])] = &[
     // Status lists carried node to node: the issuer's signed bytes, checked by the asker.
     ("/huren.v1.FederationService/ListStatusLists", &[Gateway]),
     ("/huren.v1.FederationService/GetStatusList", &[Gateway]),
+    // Node to node only: the publisher gathers the witnesses' cosignatures on a new checkpoint.
+    ("/huren.v1.WitnessService/AddCheckpoint", &[Gateway]),
     ("/grpc.health.v1.Health/Check", EVERYONE),
     ("/grpc.health.v1.Health/Watch", EVERYONE),
     (
@@ -165,7 +167,8 @@ mod tests {
             let registry = path.starts_with("/huren.v1.RegistryService/")
                 || path.starts_with("/huren.v1.NodeSummaryService/");
             let open = path.starts_with("/grpc.");
-            let federation = path.starts_with("/huren.v1.FederationService/");
+            let federation = path.starts_with("/huren.v1.FederationService/")
+                || path.starts_with("/huren.v1.WitnessService/");
             assert_eq!(
                 roles.contains(&Gateway),
                 registry || open || federation,

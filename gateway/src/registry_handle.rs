@@ -18,8 +18,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use huren_adapters::{IssuerKey, RegionCode, StatusService, TrustError, TrustView};
-use huren_registry::Registry;
 use huren_registry::store::{self, StoreError};
+use huren_registry::{Registry, SignedState};
 
 use crate::registry_witness::{
     ReloadError, checkpoint_text, cosigned_enough, is_fork, record_fork,
@@ -91,10 +91,30 @@ impl SharedRegistry {
     /// root chain forward, log consistent) and k listed witnesses cosigned its checkpoint.
     /// Refused: the current registry stays.
     pub fn reload_from(&self, dir: &Path) -> Result<Arc<Registry>, ReloadError> {
+        let state = store::read_state(dir);
+        let from = dir.display().to_string();
+        match state {
+            Ok(state) => self.offer(&state, &from),
+            Err(e) => Err(self.refused(ReloadError::Store(e), None, &from)),
+        }
+    }
+
+    /// Installs `state` (read from a directory, or followed from node `from`) if it verifies
+    /// against the current registry and k listed witnesses cosigned its checkpoint. Refused: the
+    /// current registry stays, and the refusal is counted and logged.
+    pub fn offer(&self, state: &SignedState, from: &str) -> Result<Arc<Registry>, ReloadError> {
         let held = self.current();
-        let loaded = store::load(dir, held.as_deref(), OffsetDateTime::now_utc())
-            .map_err(ReloadError::from)
-            .and_then(|next| cosigned_enough(&next).map(|()| next));
+        let loaded =
+            huren_registry::verify_state(state, held.as_deref(), OffsetDateTime::now_utc())
+                .map_err(|source| {
+                    ReloadError::Store(StoreError::Refused {
+                        path: PathBuf::from(from),
+                        source,
+                    })
+                })
+                .and_then(|next| {
+                    cosigned_enough(&next, held.as_deref().map(|h| h.root())).map(|()| next)
+                });
         match loaded {
             Ok(next) => {
                 if held
@@ -109,28 +129,32 @@ impl SharedRegistry {
                 let installed = self.replace(next);
                 tracing::info!(
                     version = installed.version(),
-                    dir = %dir.display(),
+                    from,
                     "trust registry reloaded"
                 );
                 Ok(installed)
             }
-            Err(e) => {
-                metrics::counter!(RELOADS, "outcome" => "refused").increment(1);
-                crate::metrics_catalog::registry_reload_failed(refusal_reason(&e));
-                if e.verify_error().is_some_and(is_fork) {
-                    let held_text = held.as_deref().map(checkpoint_text).unwrap_or_default();
-                    let state_dir = self.trusted_in.as_deref().map(PathBuf::as_path);
-                    record_fork(state_dir, &held_text, dir, &e);
-                }
-                tracing::warn!(
-                    dir = %dir.display(),
-                    reason = %e,
-                    serving = held.as_ref().map(|h| h.version()),
-                    "refused a registry update; serving the last good state"
-                );
-                Err(e)
-            }
+            Err(e) => Err(self.refused(e, Some(state), from)),
         }
+    }
+
+    /// Counts, logs (and for a fork keeps the evidence of) a refused registry.
+    fn refused(&self, e: ReloadError, offered: Option<&SignedState>, from: &str) -> ReloadError {
+        let held = self.current();
+        metrics::counter!(RELOADS, "outcome" => "refused").increment(1);
+        crate::metrics_catalog::registry_reload_failed(refusal_reason(&e));
+        if e.verify_error().is_some_and(is_fork) {
+            let held_text = held.as_deref().map(checkpoint_text).unwrap_or_default();
+            let state_dir = self.trusted_in.as_deref().map(PathBuf::as_path);
+            record_fork(state_dir, &held_text, offered, from, &e);
+        }
+        tracing::warn!(
+            from,
+            reason = %e,
+            serving = held.as_ref().map(|h| h.version()),
+            "refused a registry update; serving the last good state"
+        );
+        e
     }
 
     /// Writes `accepted` as the trusted state. A failed write is logged, not fatal: the
@@ -178,7 +202,7 @@ impl SharedRegistry {
 }
 
 /// What changes when `registry.json` is replaced by rename.
-fn stamp(dir: &Path) -> Option<(SystemTime, u64, u64)> {
+pub(crate) fn stamp(dir: &Path) -> Option<(SystemTime, u64, u64)> {
     let meta = std::fs::metadata(dir.join(store::STATE_FILE)).ok()?;
     #[cfg(unix)]
     let inode = std::os::unix::fs::MetadataExt::ino(&meta);

@@ -5,10 +5,10 @@
 
 use std::path::Path;
 
+use huren_registry::SignedState;
 use huren_registry::log::{Checkpoint, CheckpointError};
-use huren_registry::note::SignedNote;
-use huren_registry::store::{self, StoreError};
-use huren_registry::witness::{WitnessError, Witnesses, file};
+use huren_registry::store::StoreError;
+use huren_registry::witness::{WitnessError, file};
 use huren_registry::{LogError, Registry, VerifyError};
 
 pub const FORKS: &str = "huren_registry_forks_total";
@@ -32,26 +32,20 @@ impl ReloadError {
     }
 }
 
-/// Whether `next` carries the cosignatures its root asks for: k = `witness_threshold` listed
-/// witnesses on its checkpoint note. A root with k = 0 asks for none.
-pub fn cosigned_enough(next: &Registry) -> Result<(), ReloadError> {
-    let refuse = |reason| ReloadError::NotWitnessed {
-        version: next.version(),
-        reason,
-    };
-    let witnesses = Witnesses::of_root(next.root()).map_err(refuse)?;
-    if witnesses.threshold == 0 {
-        return Ok(());
-    }
-    let Some(text) = next.state().log.note.as_deref() else {
-        return Err(refuse(WitnessError::TooFewCosignatures {
-            valid: 0,
-            needed: witnesses.threshold,
-        }));
-    };
-    let note = SignedNote::parse(text).map_err(|e| refuse(e.into()))?;
-    witnesses.check_quorum(&note).map_err(refuse)?;
-    Ok(())
+/// Whether `next` carries the cosignatures a node needs to act on it: k = `witness_threshold`
+/// listed witnesses on its checkpoint note, and when its root replaces `held_root`, k of the
+/// held root's witnesses too. A root with k = 0 asks for none. Checked at start, on every
+/// reload and on every version followed from a peer.
+pub fn cosigned_enough(
+    next: &Registry,
+    held_root: Option<&huren_registry::doc::Root>,
+) -> Result<(), ReloadError> {
+    huren_registry::witness::quorum_to_act(next.root(), held_root, next.state().log.note.as_deref())
+        .map(|_| ())
+        .map_err(|reason| ReloadError::NotWitnessed {
+            version: next.version(),
+            reason,
+        })
 }
 
 /// True when the registry was refused because its log does not extend the one held: one size
@@ -66,31 +60,35 @@ pub fn is_fork(e: &VerifyError) -> bool {
 /// Counts and logs a fork, and keeps the held and the offered checkpoint (as C2SP notes, the
 /// offered one with every signature it came with) in `state_dir`. Keeping evidence is best
 /// effort: a failed write is logged, the refusal stands either way.
-/// `held_text` is the held checkpoint ([`checkpoint_text`]).
+/// `held_text` is the held checkpoint ([`checkpoint_text`]), `offered` the offered state
+/// (`None` when it could not be read) and `from` where it came from.
 pub fn record_fork(
     state_dir: Option<&Path>,
     held_text: &str,
-    dir: &Path,
+    offered: Option<&SignedState>,
+    from: &str,
     reason: &dyn std::fmt::Display,
 ) {
     metrics::counter!(FORKS).increment(1);
     tracing::error!(
-        dir = %dir.display(),
+        from,
         %reason,
         "refused a forked registry log; serving the last good version"
     );
     let Some(state_dir) = state_dir else { return };
-    let offered_text = match store::read_state(dir) {
-        Ok(state) => state.log.note.unwrap_or_else(|| {
-            state
-                .log
-                .checkpoints
-                .last()
-                .and_then(|e| serde_json::to_string_pretty(e).ok())
-                .unwrap_or_default()
-        }),
-        Err(e) => format!("unreadable: {e}\n"),
-    };
+    let offered_text = offered.map_or_else(
+        || "unreadable\n".to_string(),
+        |state| {
+            state.log.note.clone().unwrap_or_else(|| {
+                state
+                    .log
+                    .checkpoints
+                    .last()
+                    .and_then(|e| serde_json::to_string_pretty(e).ok())
+                    .unwrap_or_default()
+            })
+        },
+    );
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     match file::keep_fork_evidence(state_dir, held_text, &offered_text, now) {
         Ok((held, offered)) => tracing::error!(

@@ -13,6 +13,7 @@ use huren_proto::v1::manifests_service_server::ManifestsServiceServer;
 use huren_proto::v1::node_summary_service_server::NodeSummaryServiceServer;
 use huren_proto::v1::recognition_service_server::RecognitionServiceServer;
 use huren_proto::v1::registry_service_server::RegistryServiceServer;
+use huren_proto::v1::witness_service_server::WitnessServiceServer;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tonic::body::Body;
@@ -31,7 +32,7 @@ use crate::node_admission::NodeAdmission;
 use crate::policy::Policy;
 use crate::readiness::Readiness;
 use crate::services::{
-    Services, coordination, federation, manifests, node_summary, recognition, registry,
+    Services, coordination, federation, manifests, node_summary, recognition, registry, witness,
 };
 use crate::tls::{self, TlsError, TlsFiles, TlsReloader};
 
@@ -191,6 +192,11 @@ impl GatewayBuilder {
             )
             .add_service(
                 FederationServiceServer::new(federation::Federation::new(services.federation))
+                    .max_decoding_message_size(max)
+                    .max_encoding_message_size(max),
+            )
+            .add_service(
+                WitnessServiceServer::new(witness::Witness::new(services.witness))
                     .max_decoding_message_size(max)
                     .max_encoding_message_size(max),
             );

@@ -137,3 +137,24 @@ fn a_forked_log_is_refused_counted_and_kept_as_evidence() {
     let kept = std::fs::read_to_string(state_dir.join(offered)).unwrap();
     assert_eq!(kept, note.to_text());
 }
+
+#[tokio::test]
+async fn a_node_does_not_start_on_a_version_without_k_cosignatures() {
+    use huren::node::{Node, NodeConfig, NodeError};
+    let (dir, _dev, mut cosigners) = witnessed();
+    let reg = dir.path().join("reg");
+    let mut config = NodeConfig::new(&reg, dir.path().join("state"));
+    config.registry_poll = None;
+    let refused = Node::assemble(config.clone())
+        .await
+        .map(|_| ())
+        .unwrap_err();
+    assert!(
+        matches!(refused, NodeError::NotWitnessed { .. }),
+        "{refused}"
+    );
+    cosign_on_disk(&reg, &mut cosigners[..2]);
+    Node::assemble(config)
+        .await
+        .expect("two cosignatures of the two needed");
+}

@@ -163,6 +163,10 @@ async fn assemble_node(config: &Config, dev: bool) -> anyhow::Result<Option<Node
     }
     node.receipt_key = settings.receipt_key.clone();
     node.audit_key = settings.audit_key.clone();
+    node.witness_key = settings.witness_key.clone();
+    node.publisher = config.federation.publisher;
+    node.follow = config.federation.follow.clone();
+    node.follow_poll = Duration::from_millis(config.federation.follow_poll_ms.max(100));
     node.status_client.identity = crate::pki::gateway_identity(&config.tls);
     let (registry_dir, state_dir, node_id) = (
         node.registry_dir.clone(),

@@ -13,9 +13,13 @@ use huren_registry::doc::{Document as _, Node};
 use huren_registry::{Algorithm, SigningKey};
 use time::OffsetDateTime;
 
+use huren_registry::note::SignedNote;
+use huren_registry::witness::Cosigner;
+use huren_registry::witness::file::WITNESS_FILE;
+
 use super::layout::{
-    self, FederationFile, NODES, NODES_DIR, NodeEntry, NodePlan, PKI_DIR, Ports, REGIONS_DIR,
-    REGISTRY_DIR, RegionService, SERVICE_REGIONS,
+    self, FederationFile, NODES, NODES_DIR, NodeEntry, NodePlan, PKI_DIR, PUBLISHER, Ports,
+    REGIONS_DIR, REGISTRY_DIR, RegionService, SERVICE_REGIONS, STATE_DIR,
 };
 
 /// How often each node fetches status lists again: short, so a withdrawn code shows at every node
@@ -84,6 +88,7 @@ pub fn init(request: &InitRequest) -> anyhow::Result<FederationFile> {
 
     let mut listed = BTreeMap::new();
     let mut nodes = Vec::new();
+    let mut witness_keys = Vec::new();
     for (i, plan) in NODES.iter().enumerate() {
         let spiffe = node_certificate(&pki, &manifest, plan)?;
         let keys = node_keys(out, plan)?;
@@ -98,6 +103,7 @@ pub fn init(request: &InitRequest) -> anyhow::Result<FederationFile> {
         // One replica per node here; forwarding and fan-out read `replica_urls()`.
         node.endpoints = vec![format!("https://{listen}")];
         node.witness_key = Some(keys.witness.public_key());
+        witness_keys.push((plan.id, keys.witness));
         listed.insert(plan.id.to_string(), node);
         let config = PathBuf::from(NODES_DIR).join(plan.id).join("huren.toml");
         write_new(out, &config, &node_config(plan, listen, admin), false)?;
@@ -111,11 +117,13 @@ pub fn init(request: &InitRequest) -> anyhow::Result<FederationFile> {
     }
     let mut root = dev.registry.root().clone();
     root.nodes = listed;
+    root.witness_threshold = WITNESS_THRESHOLD;
     root.version += 1;
     dev.publish(vec![(root.name(), envelope(&root))], now)
         .context("listing the four nodes in the registry's root")?;
     dev.save(&out.join(REGISTRY_DIR))
         .context("saving the registry")?;
+    first_cosignatures(out, witness_keys, now)?;
     for code in SERVICE_REGIONS {
         std::fs::create_dir_all(out.join(REGIONS_DIR).join(code))?;
     }
@@ -125,6 +133,51 @@ pub fn init(request: &InitRequest) -> anyhow::Result<FederationFile> {
     // Last: a directory with federation.json is a complete federation.
     write_new(out, Path::new(layout::FILE), &json, false)?;
     Ok(file)
+}
+
+/// How many of the four witnesses must cosign a registry checkpoint before a node acts on it.
+pub const WITNESS_THRESHOLD: u32 = 2;
+
+/// The first version is cosigned here, by every node's witness key, as the nodes would: a node
+/// acts on no version without k cosignatures, and this one has no publisher node running yet.
+/// Each node's state directory starts with it as the checkpoint it last cosigned, and each
+/// follower's registry directory with a copy of it.
+fn first_cosignatures(
+    out: &Path,
+    witnesses: Vec<(&str, SigningKey)>,
+    now: OffsetDateTime,
+) -> anyhow::Result<()> {
+    use huren_registry::store::{STATE_FILE, atomic_write};
+    let publisher = out.join(REGISTRY_DIR);
+    let mut state = huren_registry::store::read_state(&publisher)?;
+    let text = state
+        .log
+        .note
+        .clone()
+        .context("the registry's log key writes no checkpoint note (not Ed25519)")?;
+    let mut note = SignedNote::parse(&text)?;
+    let at = u64::try_from(now.unix_timestamp()).unwrap_or(0);
+    let mut ids = Vec::new();
+    for (id, key) in witnesses {
+        let sig = Cosigner::new(id, key, None).cosign(&note, &[], at)?;
+        note.add(sig);
+        ids.push(id);
+    }
+    state.log.note = Some(note.to_text());
+    let bytes = state.to_bytes();
+    atomic_write(&publisher.join(STATE_FILE), &bytes, false)?;
+    for id in ids {
+        let node = out.join(NODES_DIR).join(id);
+        atomic_write(
+            &node.join(STATE_DIR).join(WITNESS_FILE),
+            note.to_text().as_bytes(),
+            false,
+        )?;
+        if id != PUBLISHER {
+            atomic_write(&node.join(REGISTRY_DIR).join(STATE_FILE), &bytes, false)?;
+        }
+    }
+    Ok(())
 }
 
 fn region_command(code: &str, listen: std::net::SocketAddr) -> Vec<String> {
@@ -167,7 +220,7 @@ fn node_certificate(pki: &Path, manifest: &Manifest, plan: &NodePlan) -> anyhow:
 struct NodeKeys {
     receipt: SigningKey,
     audit: SigningKey,
-    /// Listed in the registry now, so the node can cosign registry checkpoints once it witnesses.
+    /// Listed in the registry: the node cosigns registry checkpoints with it.
     witness: SigningKey,
 }
 
@@ -186,13 +239,35 @@ fn node_keys(out: &Path, plan: &NodePlan) -> anyhow::Result<NodeKeys> {
     Ok(keys)
 }
 
-/// The node's huren.toml; every path is relative to the file.
+/// The node's huren.toml; every path is relative to the file. national reads the publisher's
+/// registry directory and gathers cosignatures; every other node follows the registry from
+/// national first, then from the other nodes, into its own registry directory.
 fn node_config(
     plan: &NodePlan,
     listen: std::net::SocketAddr,
     admin: std::net::SocketAddr,
 ) -> String {
     let id = plan.id;
+    let (registry, federation) = if id == PUBLISHER {
+        (
+            format!("../../{REGISTRY_DIR}"),
+            "publisher = true".to_string(),
+        )
+    } else {
+        let follow: Vec<String> = std::iter::once(PUBLISHER)
+            .chain(
+                NODES
+                    .iter()
+                    .map(|n| n.id)
+                    .filter(|n| *n != id && *n != PUBLISHER),
+            )
+            .map(|n| format!("{n:?}"))
+            .collect();
+        (
+            REGISTRY_DIR.to_string(),
+            format!("follow = [{}]\nfollow_poll_ms = 1000", follow.join(", ")),
+        )
+    };
     format!(
         r#"# Node {id} of a dev federation (huren federation init). Serves: {serves}.
 listen = "{listen}"
@@ -209,12 +284,16 @@ drain_timeout_ms = 2000
 
 [node]
 node_id = "{id}"
-registry = "../../{REGISTRY_DIR}"
-state = "state"
+registry = "{registry}"
+state = "{STATE_DIR}"
 receipt_key = "keys/receipt.pem"
 audit_key = "keys/audit.pem"
+witness_key = "keys/witness.pem"
 registry_poll_ms = 500
 status_lists_refresh_ms = {refresh}
+
+[federation]
+{federation}
 "#,
         serves = plan.serves.join(", "),
         refresh = STATUS_LISTS_REFRESH.as_millis(),

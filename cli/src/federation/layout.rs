@@ -4,9 +4,11 @@
 //! ```text
 //! DIR/federation.json                  nodes and regional services, paths relative to DIR
 //! DIR/pki/                             `huren certs init`, plus pki/nodes/<id>/server.{pem,key}
-//! DIR/registry/                        the signed registry listing the four nodes (dev keys)
+//! DIR/registry/                        the signed registry listing the four nodes (dev keys),
+//!                                      published at national, which reads it
 //! DIR/nodes/<id>/huren.toml            one node's config; its state in DIR/nodes/<id>/state
-//! DIR/nodes/<id>/keys/                 the node's receipt and audit-checkpoint keys
+//! DIR/nodes/<id>/registry/             the registry the other nodes follow from national
+//! DIR/nodes/<id>/keys/                 the node's receipt, audit-checkpoint and witness keys
 //! DIR/regions/<code>/                  a reference regional service's records
 //! ```
 
@@ -20,6 +22,11 @@ pub const FILE: &str = "federation.json";
 pub const PKI_DIR: &str = "pki";
 pub const REGISTRY_DIR: &str = "registry";
 pub const NODES_DIR: &str = "nodes";
+/// A node's state directory, inside its own directory.
+pub const STATE_DIR: &str = "state";
+/// The node that reads the publisher's registry directory and gathers the witnesses'
+/// cosignatures; the others follow it (and each other) over the network.
+pub const PUBLISHER: &str = "national";
 pub const REGIONS_DIR: &str = "regions";
 pub const LOGS_DIR: &str = "logs";
 /// The first port of a federation made without `--base-port`.

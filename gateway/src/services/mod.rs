@@ -13,6 +13,7 @@ pub mod node_summary;
 pub mod recognition;
 pub mod registry;
 pub mod start;
+pub mod witness;
 
 /// The state every service is built from; extend a service's state struct in its own file and
 /// construct it here (or hand a filled `Services` to `GatewayBuilder::services`).
@@ -23,6 +24,8 @@ pub struct Services {
     pub coordination: Arc<coordination::CoordinationState>,
     pub registry: Arc<registry::RegistryState>,
     pub federation: Arc<federation::FederationState>,
+    /// This node as a registry witness (`WitnessService`).
+    pub witness: Arc<witness::WitnessState>,
     /// What `/readyz` and the health service follow besides starting and draining.
     pub readiness: crate::readiness::Readiness,
 }

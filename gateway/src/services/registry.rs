@@ -8,7 +8,7 @@ use futures::stream::BoxStream;
 use huren_proto::v1::registry_service_server::RegistryService;
 use huren_proto::v1::{
     Checkpoint, EnvelopeSignature, GetCheckpointRequest, GetCheckpointResponse, GetProofsRequest,
-    GetProofsResponse, GetRegistryRequest, GetRegistryResponse, RegistryDocument, SignedEnvelope,
+    GetProofsResponse, GetRegistryRequest, GetRegistryResponse, RegistryDocument,
     WatchRegistryRequest, WatchRegistryResponse,
 };
 use huren_registry::log::Hash;
@@ -46,14 +46,6 @@ impl RegistryDistribution {
         self.state.shared.current().ok_or_else(|| {
             Error::Unavailable("no trust registry is loaded on this node".into()).into()
         })
-    }
-}
-
-fn envelope(env: &Envelope) -> SignedEnvelope {
-    SignedEnvelope {
-        payload_type: env.payload_type.clone(),
-        payload: env.payload.clone(),
-        signatures: signatures(env),
     }
 }
 
@@ -101,7 +93,7 @@ fn registry_response(
         .map(|(name, version, env)| RegistryDocument {
             name,
             version,
-            envelope: Some(envelope(env)),
+            envelope: Some(crate::follow::delta::envelope_to_wire(env)),
         })
         .collect();
     let size = reg.checkpoint().tree_size;
@@ -113,10 +105,20 @@ fn registry_response(
     } else {
         Vec::new()
     };
+    let delta = since_version > 0;
+    // A delta carries the log's growth too, so a follower rebuilds the state without the file.
+    let (log_entries, checkpoints, checkpoint_note) = if delta {
+        crate::follow::delta::log_delta(reg, since_tree_size)
+    } else {
+        Default::default()
+    };
     Ok(GetRegistryResponse {
         version: reg.version(),
         documents,
-        delta: since_version > 0,
+        delta,
+        log_entries,
+        checkpoints,
+        checkpoint_note,
         checkpoint: checkpoint(reg, None),
         consistency_proof,
         signed_state: if since_version == 0 {

@@ -3,6 +3,8 @@
 //! national summary is partial, naming west. A registry version is published meanwhile.
 
 use huren_adapters::{Colour, RegionCode};
+use huren_proto::v1::GetRegistryRequest;
+use huren_proto::v1::registry_service_client::RegistryServiceClient;
 use huren_registry::dev::DevRegistry;
 use time::OffsetDateTime;
 
@@ -11,6 +13,10 @@ use super::{SCAN_DEADLINE, Scene};
 use crate::demo::check::{Checks, Timer};
 use crate::federation::issue::KNOWN_AFTER;
 use crate::federation::layout::REGISTRY_DIR;
+use crate::report::status::CallError;
+
+/// How long national may take to gather k cosignatures on a new version.
+const ACTED_WITHIN: std::time::Duration = std::time::Duration::from_secs(8);
 
 /// Returns the registry version published while west was down.
 pub async fn run(scene: &mut Scene<'_>, checks: &mut Checks) -> anyhow::Result<u64> {
@@ -88,5 +94,28 @@ pub async fn run(scene: &mut Scene<'_>, checks: &mut Checks) -> anyhow::Result<u
     let version = dev.refresh(now)?.version();
     huren_registry::store::save(&registry, &dev.registry)?;
     println!("  national publishes registry version {version} while west is down");
+    // national acts on it once k witnesses (itself, zhejiang, south: west is down) cosigned it.
+    // Asked of its registry service alone: a fanned-out summary would keep knocking on west.
+    let timer = Timer::start();
+    let mut serving = 0;
+    let mut registry_service = RegistryServiceClient::new(national);
+    while timer.elapsed() < ACTED_WITHIN && serving != version {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        serving = registry_service
+            .get_registry(GetRegistryRequest::default())
+            .await
+            .map_err(|s| CallError::context("GetRegistry at national", s))?
+            .into_inner()
+            .version;
+    }
+    println!(
+        "  national serves version {serving} after {} (cosigned without west)",
+        timer.show()
+    );
+    checks.equal(
+        "national acts on the new version once k witnesses cosigned it, west down",
+        serving,
+        version,
+    );
     Ok(version)
 }

@@ -2,7 +2,8 @@
 //! equals) the last one it cosigned, and remembers the new one. Everything else is refused.
 
 use super::fork::{Judgement, judge};
-use super::{WitnessError, witness_name};
+use super::{WitnessError, check_log_signed, witness_name};
+use crate::doc::Root;
 use crate::keys::SigningKey;
 use crate::log::{Checkpoint, Hash};
 use crate::note::{Cosignature, SignedNote, cosign};
@@ -36,6 +37,40 @@ impl Cosigner {
     /// The last checkpoint cosigned.
     pub fn last(&self) -> Option<&Checkpoint> {
         self.last.as_ref()
+    }
+
+    /// The witness's whole step on an offered checkpoint note (C2SP tlog-witness
+    /// add-checkpoint): the note is the log's (signed by the log keys `root` lists, under its
+    /// origin), `old_size` is the size this witness last cosigned, and `proof` shows the offered
+    /// checkpoint extends it. Returns the note with this witness's cosignature added.
+    pub fn add_checkpoint(
+        &mut self,
+        root: &Root,
+        text: &str,
+        old_size: u64,
+        proof: &[Hash],
+        now: u64,
+    ) -> Result<SignedNote, WitnessError> {
+        let mut note = SignedNote::parse(text)?;
+        let offered = Checkpoint::from_note_text(&note.text)?;
+        if offered.origin != root.log_origin {
+            return Err(WitnessError::ForeignLog {
+                held: root.log_origin.clone(),
+                offered: offered.origin,
+            });
+        }
+        // Before anything else: a witness vouches only for what the log itself signed.
+        check_log_signed(&note, root)?;
+        let held = self.last.as_ref().map_or(0, |c| c.tree_size);
+        if old_size != held {
+            return Err(WitnessError::OldSizeMismatch {
+                held,
+                claimed: old_size,
+            });
+        }
+        let sig = self.cosign(&note, proof, now)?;
+        note.add(sig);
+        Ok(note)
     }
 
     /// Cosigns `note` (already checked as log-signed) at POSIX time `now` when its checkpoint is

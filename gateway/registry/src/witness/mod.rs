@@ -17,10 +17,12 @@ pub mod file;
 pub mod fork;
 pub mod quorum;
 
-pub use checkpoint_note::{log_verifiers, sign_checkpoint_note, verify_checkpoint_note};
+pub use checkpoint_note::{
+    check_log_signed, log_verifiers, sign_checkpoint_note, verify_checkpoint_note,
+};
 pub use cosigner::Cosigner;
 pub use fork::{Fork, ForkKind, Judgement, judge};
-pub use quorum::{Witnesses, witness_name};
+pub use quorum::{Witnesses, quorum_to_act, root_at, witness_name};
 
 use crate::log::CheckpointError;
 use crate::note::NoteError;
@@ -51,4 +53,15 @@ pub enum WitnessError {
     SharedWitnessKey { node: String },
     #[error("the root asks for {threshold} witness cosignatures but lists {listed} witnesses")]
     UnreachableThreshold { threshold: u32, listed: usize },
+    #[error(
+        "the caller says this witness last cosigned size {claimed}, it last cosigned size {held}"
+    )]
+    OldSizeMismatch { held: u64, claimed: u64 },
+    #[error(
+        "a new root (version {version}) needs the cosignatures of the witnesses of the root it replaces: {reason}"
+    )]
+    RootChangeNotWitnessed {
+        version: u64,
+        reason: Box<WitnessError>,
+    },
 }

@@ -78,6 +78,49 @@ impl Witnesses {
     }
 }
 
+/// Whether a node may act on a registry whose root is `next` and whose checkpoint note is
+/// `note`: k of the witnesses `next` lists cosigned it, and, when the root changed from the
+/// `held` one, k of the held root's witnesses too — a new root cannot list fresh witnesses and
+/// approve itself. Returns the witnesses of `next` who cosigned.
+pub fn quorum_to_act(
+    next: &Root,
+    held: Option<&Root>,
+    note: Option<&str>,
+) -> Result<BTreeSet<String>, WitnessError> {
+    let witnesses = Witnesses::of_root(next)?;
+    let old = match held {
+        Some(h) if h.version != next.version => Some(Witnesses::of_root(h)?),
+        _ => None,
+    };
+    // No note at all reads as a note nobody cosigned.
+    let note = match note {
+        Some(text) => SignedNote::parse(text)?,
+        None => SignedNote {
+            text: String::new(),
+            signatures: Vec::new(),
+        },
+    };
+    let cosigned = witnesses.check_quorum(&note)?;
+    if let Some(old) = old {
+        old.check_quorum(&note)
+            .map_err(|reason| WitnessError::RootChangeNotWitnessed {
+                version: next.version,
+                reason: Box::new(reason),
+            })?;
+    }
+    Ok(cosigned)
+}
+
+/// Version `version` of the root among the root envelopes of a signed state (each root version
+/// travels with the state), decoded; `None` when it is not there.
+pub fn root_at(roots: &[crate::Envelope], version: u64) -> Option<Root> {
+    roots.iter().find_map(|env| {
+        crate::doc::decode::<Root>(crate::doc::ROOT, env)
+            .ok()
+            .filter(|r| r.version == version)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
