@@ -95,6 +95,9 @@ pub fn authorise(
         Some("VerifyCode" | "VerifyCodes") => Ask::Verify {
             verifying_region: &req.verifying_region,
         },
+        Some("LookupPerson") => Ask::Lookup {
+            verifying_region: &req.verifying_region,
+        },
         Some("ConfirmWorkers") => Ask::ConfirmWorkers {
             destination_region: &req.verifying_region,
         },
