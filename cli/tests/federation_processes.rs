@@ -1,6 +1,7 @@
 //! Two `huren serve` processes on 127.0.0.1 set up with the ceremony CLI (`registry node
 //! add|set`): a Henan code checked at the node that does not serve Henan is forwarded to the node
 //! that does, and gets the verdict a local read gets; the serving node audits the original caller.
+//! A lookup by ID card of a Henan resident is forwarded the same way.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
@@ -9,8 +10,11 @@ use std::time::{Duration, Instant};
 
 use huren::connect::{ClientTls, connect};
 use huren_certs::{Ca, LeafSpec, Manifest};
+use huren_proto::v1::lookup_service_client::LookupServiceClient;
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
-use huren_proto::v1::{StatusSource, Verdict, Verification, VerifyCodeRequest};
+use huren_proto::v1::{
+    LookupPersonRequest, StatusSource, Verdict, Verification, VerifyCodeRequest,
+};
 use tonic::transport::Channel;
 
 /// `huren ARGS` in `dir`, deaf to the environment's huren settings.
@@ -87,8 +91,59 @@ async fn verify(channel: &Channel, payload: &str) -> Verification {
         .expect("a verification")
 }
 
-#[tokio::test]
-async fn a_read_forwarded_between_two_serve_processes_gets_the_local_verdict() {
+/// Henan's reference service and two nodes, running: "west" serves Sichuan and Henan, the dev
+/// node gateway-1 the rest; a dev checkpoint connected to each.
+struct TwoNodes {
+    tmp: tempfile::TempDir,
+    pki: std::path::PathBuf,
+    henan_data: std::path::PathBuf,
+    checkpoint: huren_certs::ClientEntry,
+    at_gateway_1: Channel,
+    at_west: Channel,
+    _processes: Vec<tokio::process::Child>,
+}
+
+impl TwoNodes {
+    fn dir(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// A code issued to resident `id` at Henan's service, through its data directory.
+    fn issue_henan(&self, id: &str, name: &str) -> String {
+        let payload = huren(
+            self.dir(),
+            &[
+                "region",
+                "issue",
+                "--region",
+                "410000",
+                "--id",
+                id,
+                "--name",
+                name,
+                "--colour",
+                "GREEN",
+                "--pki",
+                p(&self.pki),
+                "--data",
+                p(&self.henan_data),
+            ],
+        );
+        payload.trim().to_string()
+    }
+
+    /// Every record of west's audit log.
+    fn west_audit(&self) -> Vec<huren_audit::Record> {
+        let mut audited = Vec::new();
+        huren_audit::walk(&self.dir().join("west-state/audit"), |r, _| {
+            audited.push(r.clone())
+        })
+        .expect("west's audit log");
+        audited
+    }
+}
+
+async fn two_nodes() -> TwoNodes {
     huren::tls::install_crypto_provider();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
@@ -113,7 +168,7 @@ async fn a_read_forwarded_between_two_serve_processes_gets_the_local_verdict() {
             &status_url,
         ],
     );
-    let _henan = spawn(
+    let henan_service = spawn(
         dir,
         &[
             "region",
@@ -232,7 +287,7 @@ async fn a_read_forwarded_between_two_serve_processes_gets_the_local_verdict() {
         p(&receipt),
     );
     std::fs::write(dir.join("west.toml"), west_config).unwrap();
-    let _node_1 = spawn(
+    let node_1 = spawn(
         dir,
         &[
             "serve",
@@ -248,7 +303,7 @@ async fn a_read_forwarded_between_two_serve_processes_gets_the_local_verdict() {
         ],
         "gateway-1.log",
     );
-    let _west = spawn(
+    let west_node = spawn(
         dir,
         &[
             "serve",
@@ -269,59 +324,107 @@ async fn a_read_forwarded_between_two_serve_processes_gets_the_local_verdict() {
         );
     let at_gateway_1 = channel(gateway_1, &tls, &dir.join("gateway-1.log")).await;
     let at_west = channel(west, &tls, &dir.join("west.log")).await;
+    TwoNodes {
+        pki,
+        henan_data,
+        checkpoint: checkpoint.clone(),
+        at_gateway_1,
+        at_west,
+        _processes: vec![henan_service, node_1, west_node],
+        tmp,
+    }
+}
 
-    let id = huren_adapters::ResidentId::from_first17("41010519900101001")
+/// A Henan resident's ID number, serial `n`.
+fn henan_id(n: u32) -> String {
+    huren_adapters::ResidentId::from_first17(&format!("41010519900101{n:03}"))
         .expect("17 digits")
         .expose()
-        .to_string();
-    let payload = huren(
-        dir,
-        &[
-            "region",
-            "issue",
-            "--region",
-            "410000",
-            "--id",
-            &id,
-            "--name",
-            "王五",
-            "--colour",
-            "GREEN",
-            "--pki",
-            p(&pki),
-            "--data",
-            p(&henan_data),
-        ],
-    );
-    let payload = payload.trim();
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_read_forwarded_between_two_serve_processes_gets_the_local_verdict() {
+    let nodes = two_nodes().await;
+    let (at_west, at_gateway_1) = (&nodes.at_west, &nodes.at_gateway_1);
+    let payload = nodes.issue_henan(&henan_id(1), "王五");
+    let payload = payload.as_str();
     // The running service picks the new record up from its data directory shortly.
     let issued = Instant::now();
     let local = loop {
-        let v = verify(&at_west, payload).await;
+        let v = verify(at_west, payload).await;
         if v.verdict() != Verdict::Reject || issued.elapsed() > Duration::from_secs(20) {
             break v;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let forwarded = verify(&at_gateway_1, payload).await;
+    let forwarded = verify(at_gateway_1, payload).await;
     assert_eq!(local.verdict(), Verdict::Pass, "{local:?}");
     assert_eq!(forwarded.verdict, local.verdict, "{forwarded:?}");
     assert_eq!(forwarded.source(), StatusSource::Forwarded, "{forwarded:?}");
     assert_eq!(forwarded.forwarded_by, "west");
 
     // West's audit log names the original caller and the node that forwarded for it.
-    let mut audited = Vec::new();
-    huren_audit::walk(&dir.join("west-state/audit"), |r, _| {
-        audited.push(r.clone())
-    })
-    .expect("west's audit log");
+    let audited = nodes.west_audit();
     assert!(
         audited
             .iter()
-            .any(|r| r.entry.caller == checkpoint.spiffe_id
+            .any(|r| r.entry.caller == nodes.checkpoint.spiffe_id
                 && r.entry
                     .purpose
                     .starts_with("forwarded by node gateway-1 for caller")),
+        "{audited:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_lookup_by_id_card_forwarded_between_two_serve_processes_gets_the_local_verdict() {
+    let nodes = two_nodes().await;
+    let id = henan_id(2);
+    nodes.issue_henan(&id, "赵奶奶");
+    let lookup = |channel: Channel| {
+        let id = id.clone();
+        async move {
+            let mut request = tonic::Request::new(LookupPersonRequest {
+                resident_id_number: id,
+                name: "赵奶奶".into(),
+                verifying_region: String::new(),
+                purpose: "station-entry: no phone".into(),
+            });
+            request.set_timeout(Duration::from_secs(5));
+            LookupServiceClient::new(channel)
+                .lookup_person(request)
+                .await
+                .expect("looked up")
+                .into_inner()
+                .verification
+                .expect("a verification")
+        }
+    };
+    // The running service picks the new record up from its data directory shortly.
+    let issued = Instant::now();
+    let local = loop {
+        let v = lookup(nodes.at_west.clone()).await;
+        if v.verdict() == Verdict::Pass || issued.elapsed() > Duration::from_secs(20) {
+            break v;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let forwarded = lookup(nodes.at_gateway_1.clone()).await;
+    assert_eq!(local.verdict(), Verdict::Pass, "{local:?}");
+    assert_eq!(forwarded.verdict, local.verdict, "{forwarded:?}");
+    assert_eq!(forwarded.source(), StatusSource::Forwarded, "{forwarded:?}");
+    assert_eq!(forwarded.forwarded_by, "west");
+    let bytes = prost::Message::encode_to_vec(&forwarded);
+    assert!(!bytes.windows(id.len()).any(|w| w == id.as_bytes()));
+    // West audited the checkpoint's lookup with its purpose, under a pseudonym.
+    let audited = nodes.west_audit();
+    assert!(
+        audited
+            .iter()
+            .any(|r| r.entry.caller == nodes.checkpoint.spiffe_id
+                && r.entry.purpose.ends_with("station-entry: no phone")
+                && r.entry.subject_ref != id),
         "{audited:?}"
     );
 }

@@ -28,6 +28,8 @@ use Role::{Carrier, Checkpoint, Province};
 pub enum Ask<'a> {
     /// VerifyCode / VerifyCodes: `verifying_region` may be empty (the caller's own province).
     Verify { verifying_region: &'a str },
+    /// LookupPerson (a person without a phone, by ID card): the same rules as VerifyCode.
+    Lookup { verifying_region: &'a str },
     /// ConfirmWorkers: the destination province judges the workers.
     ConfirmWorkers { destination_region: &'a str },
     /// CheckManifest / WatchManifest: the route's destination judges every passenger; a
@@ -49,6 +51,7 @@ pub enum Ask<'a> {
 pub fn verifying_region(peer: &Peer, ask: Ask<'_>) -> Result<RegionCode, Error> {
     let (method, field, named) = match ask {
         Ask::Verify { verifying_region } => ("VerifyCode", "verifying_region", verifying_region),
+        Ask::Lookup { verifying_region } => ("LookupPerson", "verifying_region", verifying_region),
         Ask::ConfirmWorkers { destination_region } => {
             ("ConfirmWorkers", "destination_region", destination_region)
         }
@@ -68,11 +71,13 @@ pub fn verifying_region(peer: &Peer, ask: Ask<'_>) -> Result<RegionCode, Error> 
     let deny =
         |reason, message: String| -> Error { Denial::new(reason, peer, method, message).into() };
     match (ask, peer.role, named) {
-        (Ask::Verify { .. }, Checkpoint, None) => Ok(peer.province()),
-        (Ask::Verify { .. }, Checkpoint, Some(r)) if r.province() == peer.province() => {
+        (Ask::Verify { .. } | Ask::Lookup { .. }, Checkpoint, None) => Ok(peer.province()),
+        (Ask::Verify { .. } | Ask::Lookup { .. }, Checkpoint, Some(r))
+            if r.province() == peer.province() =>
+        {
             Ok(peer.province())
         }
-        (Ask::Verify { .. }, Checkpoint, Some(r)) => Err(deny(
+        (Ask::Verify { .. } | Ask::Lookup { .. }, Checkpoint, Some(r)) => Err(deny(
             "CHECKPOINT_OUTSIDE_OWN_PROVINCE",
             format!(
                 "a checkpoint in {} asks only under its own province's rules ({}), not {r}; \
@@ -82,7 +87,9 @@ pub fn verifying_region(peer: &Peer, ask: Ask<'_>) -> Result<RegionCode, Error> 
                 peer.province()
             ),
         )),
-        (Ask::Verify { .. }, Province, r) => Ok(r.unwrap_or(peer.province()).province()),
+        (Ask::Verify { .. } | Ask::Lookup { .. }, Province, r) => {
+            Ok(r.unwrap_or(peer.province()).province())
+        }
         (Ask::ConfirmWorkers { .. } | Ask::Manifest { .. }, _, None) => Err(Error::invalid(
             field,
             "name the destination province, e.g. 330000",

@@ -159,6 +159,12 @@ pub struct Limits {
     pub tcp_keepalive_secs: u64,
     pub listen_backlog: i32,
     pub max_header_list_bytes: u32,
+    /// Lookups by ID card (LookupPerson) one caller (SPIFFE id) may make a minute: the refill
+    /// rate of its token bucket. 60 fits a checkpoint: one person a second, all day.
+    pub lookups_per_minute: u32,
+    /// How many lookups a caller may make at once before the rate applies (a queue at a
+    /// station gate); a minute's worth when unset.
+    pub lookup_burst: Option<u32>,
 }
 
 impl Default for Limits {
@@ -176,6 +182,8 @@ impl Default for Limits {
             tcp_keepalive_secs: 60,
             listen_backlog: 4096,
             max_header_list_bytes: 16 * 1024,
+            lookups_per_minute: 60,
+            lookup_burst: None,
         }
     }
 }
@@ -318,6 +326,14 @@ impl Limits {
 
     pub fn request_timeout_cap(&self) -> Duration {
         Duration::from_millis(self.request_timeout_cap_ms)
+    }
+
+    /// The per-caller rate of lookups by ID card, as the lookup service's buckets take it.
+    pub fn lookup_rate(&self) -> crate::lookup::Rate {
+        crate::lookup::Rate {
+            per_minute: self.lookups_per_minute,
+            burst: self.lookup_burst.unwrap_or(self.lookups_per_minute),
+        }
     }
 }
 

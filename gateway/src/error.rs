@@ -44,6 +44,13 @@ pub enum Error {
     /// A limit of this node was reached; retrying later with backoff may succeed.
     #[error("{0}")]
     Overloaded(String),
+    /// The caller used up its own share of a rate-limited method (lookups by ID card); the same
+    /// call succeeds after `retry_after`.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after: std::time::Duration,
+    },
     /// The request's deadline (or the server's cap) passed before an answer.
     #[error("{0}")]
     DeadlineExceeded(String),
@@ -80,6 +87,7 @@ impl Error {
             Error::InvalidArgument { .. } => (Code::InvalidArgument, "INVALID_ARGUMENT".into()),
             Error::Unimplemented { .. } => (Code::Unimplemented, "CAPABILITY_NOT_BUILT".into()),
             Error::Overloaded(_) => (Code::ResourceExhausted, "OVERLOADED".into()),
+            Error::RateLimited { .. } => (Code::ResourceExhausted, "RATE_LIMITED".into()),
             Error::DeadlineExceeded(_) => (Code::DeadlineExceeded, "DEADLINE_EXCEEDED".into()),
             Error::Unavailable(_) => (Code::Unavailable, "UNAVAILABLE".into()),
             Error::PayloadNotClaimed => (Code::InvalidArgument, "PAYLOAD_NOT_CLAIMED".into()),
@@ -116,6 +124,9 @@ impl From<Error> for Status {
             }
             Error::Overloaded(_) => {
                 details.set_retry_info(Some(RETRY_AFTER_OVERLOAD));
+            }
+            Error::RateLimited { retry_after, .. } => {
+                details.set_retry_info(Some(*retry_after));
             }
             _ => {}
         }

@@ -41,6 +41,7 @@ pub mod federation;
 pub mod follow;
 pub mod identity;
 pub mod limits;
+pub mod lookup;
 pub mod metrics;
 pub mod metrics_catalog;
 pub mod node;

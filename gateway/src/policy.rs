@@ -26,6 +26,13 @@ pub const TABLE: &[(&str, &[Role])] = &[
         &[Checkpoint, Province],
     ),
     ("/huren.v1.RecognitionService/ConfirmWorkers", &[Province]),
+    // A person without a phone, looked up by ID card: for those who stand in front of them.
+    // Not national (never per-person data), not carriers (a manifest names its passengers'
+    // codes), not services.
+    (
+        "/huren.v1.LookupService/LookupPerson",
+        &[Checkpoint, Province],
+    ),
     ("/huren.v1.ManifestsService/CheckManifest", &[Carrier]),
     ("/huren.v1.ManifestsService/WatchManifest", &[Carrier]),
     (

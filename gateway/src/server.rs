@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use huren_proto::v1::coordination_service_server::CoordinationServiceServer;
 use huren_proto::v1::federation_service_server::FederationServiceServer;
+use huren_proto::v1::lookup_service_server::LookupServiceServer;
 use huren_proto::v1::manifests_service_server::ManifestsServiceServer;
 use huren_proto::v1::node_summary_service_server::NodeSummaryServiceServer;
 use huren_proto::v1::recognition_service_server::RecognitionServiceServer;
@@ -32,7 +33,8 @@ use crate::node_admission::NodeAdmission;
 use crate::policy::Policy;
 use crate::readiness::Readiness;
 use crate::services::{
-    Services, coordination, federation, manifests, node_summary, recognition, registry, witness,
+    Services, coordination, federation, lookup, manifests, node_summary, recognition, registry,
+    witness,
 };
 use crate::tls::{self, TlsError, TlsFiles, TlsReloader};
 
@@ -162,9 +164,11 @@ impl GatewayBuilder {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(
-                RecognitionServiceServer::new(recognition::Recognition::new(services.recognition))
-                    .max_decoding_message_size(max)
-                    .max_encoding_message_size(max),
+                RecognitionServiceServer::new(recognition::Recognition::new(
+                    services.recognition.clone(),
+                ))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
             )
             .add_service(
                 ManifestsServiceServer::new(manifests::Manifests::new(services.manifests))
@@ -199,6 +203,14 @@ impl GatewayBuilder {
                 WitnessServiceServer::new(witness::Witness::new(services.witness))
                     .max_decoding_message_size(max)
                     .max_encoding_message_size(max),
+            )
+            .add_service(
+                LookupServiceServer::new(lookup::Lookup::new(
+                    services.recognition,
+                    limits.lookup_rate(),
+                ))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
             );
 
         // The pipeline, outermost first: count everything, refuse strangers before any work,

@@ -13,7 +13,7 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/huren_descriptor.bin"));
 
 /// Fully qualified names of every huren gRPC service, for health and reflection.
-pub const SERVICE_NAMES: [&str; 7] = [
+pub const SERVICE_NAMES: [&str; 8] = [
     "huren.v1.RecognitionService",
     "huren.v1.ManifestsService",
     "huren.v1.CoordinationService",
@@ -21,4 +21,5 @@ pub const SERVICE_NAMES: [&str; 7] = [
     "huren.v1.FederationService",
     "huren.v1.NodeSummaryService",
     "huren.v1.WitnessService",
+    "huren.v1.LookupService",
 ];

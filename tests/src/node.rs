@@ -76,6 +76,8 @@ pub struct NodeOptions {
     /// Regions whose reference service the registry lists (default: the online ones; add
     /// 440000 for Guangdong's revocation lists).
     pub listed_services: Vec<RegionCode>,
+    /// Changes the gateway's config (its `[limits]`...) before it starts.
+    pub gateway: Box<dyn FnOnce(&mut huren::config::Config) + Send>,
 }
 
 impl Default for NodeOptions {
@@ -86,6 +88,7 @@ impl Default for NodeOptions {
                 .iter()
                 .filter_map(|c| RegionCode::parse(c).ok())
                 .collect(),
+            gateway: Box::new(|_| {}),
         }
     }
 }
@@ -132,7 +135,10 @@ impl TestNode {
         (options.configure)(&mut config);
         let node = Node::assemble(config).await.expect("node assembles");
         let services_for_gateway = node.services();
-        let gateway = TestGateway::start_with(pki, |b| b.services(services_for_gateway)).await;
+        let gateway = TestGateway::start_with_config(pki, options.gateway, |b| {
+            b.services(services_for_gateway)
+        })
+        .await;
         Self {
             gateway,
             node,

@@ -1,9 +1,11 @@
-//! Thin gRPC client commands against a running gateway: verify, manifest, workers, summary.
+//! Thin gRPC client commands against a running gateway: verify, lookup, manifest, workers,
+//! summary.
 //! Tables for people, `--json` for machines; a refused call prints its gRPC code, message and
 //! `ErrorInfo` reason and exits non-zero.
 
 mod caller;
 mod fail_on;
+mod lookup;
 mod manifest;
 mod own_cert;
 mod table;
@@ -20,6 +22,7 @@ use time::OffsetDateTime;
 
 pub use caller::CallerArgs;
 pub use fail_on::FailOn;
+pub use lookup::{LookupArgs, lookup};
 pub use manifest::manifest;
 pub use workers::workers;
 
@@ -170,10 +173,17 @@ async fn verify_one(
         .await
         .map_err(|s| CallError::context("VerifyCode", s))?
         .into_inner();
-    let v = response
-        .verification
-        .context("the gateway answered without a verification")?;
-    if args.json {
+    print_verification(response.verification, args.json)
+}
+
+/// Prints a judging call's answer as a table, or with `json` in the proto3 JSON mapping, and
+/// says what kind of answer it was, for `--fail-on`.
+fn print_verification(
+    v: Option<huren_proto::v1::Verification>,
+    json: bool,
+) -> anyhow::Result<fail_on::Kinds> {
+    let v = v.context("the gateway answered without a verification")?;
+    if json {
         println!("{}", json::proto(&v));
     } else {
         print!("{}", answers::verification(&v));

@@ -71,6 +71,8 @@ pub enum Command {
     Audit(audit::Command),
     /// Verify one code against a running gateway.
     Verify(client::VerifyArgs),
+    /// Look a person without a phone up by ID card (无码人员) at a running gateway.
+    Lookup(client::LookupArgs),
     /// Charter-train manifests against a running gateway.
     #[command(subcommand)]
     Manifest(client::ManifestCommand),
@@ -125,6 +127,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Receipt(cmd) => receipt::run(cmd).await,
         Command::Audit(cmd) => audit::run(cmd).await,
         Command::Verify(args) => client::verify(args).await,
+        Command::Lookup(args) => client::lookup(args).await,
         Command::Manifest(cmd) => client::manifest(cmd).await,
         Command::Workers(cmd) => client::workers(cmd).await,
         Command::Summary(args) => client::summary(args).await,

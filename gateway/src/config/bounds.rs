@@ -109,6 +109,20 @@ impl Config {
                 why: "below 1 KiB a gRPC call's own headers do not fit",
             },
             Bound {
+                key: "limits.lookups_per_minute",
+                value: u64::from(l.lookups_per_minute),
+                min: 1,
+                max: MAX_PERMITS,
+                why: "0 lookups a minute means every lookup by ID card is refused",
+            },
+            Bound {
+                key: "limits.lookup_burst",
+                value: u64::from(l.lookup_burst.unwrap_or(l.lookups_per_minute)),
+                min: 1,
+                max: MAX_PERMITS,
+                why: "a burst of 0 means every lookup by ID card is refused",
+            },
+            Bound {
                 key: "shutdown.not_serving_grace_ms",
                 value: s.not_serving_grace_ms,
                 min: 0,
@@ -182,6 +196,11 @@ mod tests {
                 "limits.request_timeout_cap_ms",
             ),
             ("[limits]\nmax_handshakes = 0", "limits.max_handshakes"),
+            (
+                "[limits]\nlookups_per_minute = 0",
+                "limits.lookups_per_minute",
+            ),
+            ("[limits]\nlookup_burst = 0", "limits.lookup_burst"),
             ("[limits]\nmax_queue_ms = 0", "limits.max_queue_ms"),
             ("[limits]\nlisten_backlog = -1", "limits.listen_backlog"),
             (

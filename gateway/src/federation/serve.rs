@@ -101,6 +101,9 @@ pub fn authorise_indexed(
         Some("VerifyCode" | "VerifyCodes") => Ask::Verify {
             verifying_region: &req.verifying_region,
         },
+        Some("LookupPerson") => Ask::Lookup {
+            verifying_region: &req.verifying_region,
+        },
         Some("ConfirmWorkers") => Ask::ConfirmWorkers {
             destination_region: &req.verifying_region,
         },

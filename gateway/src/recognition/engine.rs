@@ -3,8 +3,8 @@
 //!
 //! Rules, from DESIGN.md, in the order they are checked:
 //! 1. A payload that failed to read: forged, revoked code or issuer, untrusted issuer, malformed, unknown to
-//!    its region → REJECT; an issuing region the registry does not know, or a format the node
-//!    cannot judge → REVIEW.
+//!    its region → REJECT; an issuing region the registry does not know, a format the node
+//!    cannot judge, or a person looked up by ID card in a region with no lookup service → REVIEW.
 //! 2. No agreement, an agreement that does not cover this pair of provinces, one outside its
 //!    effective window, or one whose signed document has expired → REVIEW.
 //!    A code its issuer withdrew in the status list the node holds → REJECT (`REVOKED_CODE`),
@@ -67,6 +67,9 @@ pub enum ReadFailure {
     Expired(OffsetDateTime),
     /// Something this node cannot judge (e.g. a format version it does not speak).
     Unsupported(String),
+    /// A lookup by ID card for a household region whose service offers no lookup by ID and
+    /// name: nobody was asked, so nothing is guessed.
+    NoLookupService(RegionCode),
 }
 
 impl From<&CodeError> for ReadFailure {
@@ -127,6 +130,8 @@ pub enum ReasonCode {
     RegistryExpired,
     /// The agreement's rule for the colour decided.
     AgreementRule,
+    /// A person looked up by ID card whose household region has no lookup service.
+    NoLookupService,
 }
 
 impl ReasonCode {
@@ -154,6 +159,7 @@ impl ReasonCode {
             ReasonCode::StatusListStale => "STATUS_LIST_STALE",
             ReasonCode::RegistryExpired => "REGISTRY_EXPIRED",
             ReasonCode::AgreementRule => "AGREEMENT_RULE",
+            ReasonCode::NoLookupService => "NO_LOOKUP_SERVICE",
         }
     }
 }
@@ -471,6 +477,14 @@ fn judge_failure(failure: &ReadFailure, agreement: Option<&Agreement>) -> Decisi
             format!("the code was valid until {}", rfc3339(at)),
         ),
         ReadFailure::Unsupported(m) => (Verdict::Review, ReasonCode::Unsupported, m.clone()),
+        ReadFailure::NoLookupService(r) => (
+            Verdict::Review,
+            ReasonCode::NoLookupService,
+            format!(
+                "household region {r} offers no lookup by ID card; check the person by hand \
+                 (ask for a paper certificate or call the region's hotline)"
+            ),
+        ),
     };
     Decision::without_rule(verdict, vec![Reason::new(code, message)], agreement)
 }

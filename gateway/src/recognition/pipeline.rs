@@ -262,10 +262,7 @@ impl Recognizer {
         let agreement = call.registry.agreement(call.verifying, issuing, now);
         // Online questions for regions another node serves go to that node; signatures are still
         // checked here.
-        let forwarding = self
-            .federation
-            .as_deref()
-            .map(|peers| ForwardingLookup::new(&self.status, peers, call, self.receipts.node_id()));
+        let forwarding = self.forwarding(call);
         let lookup: &dyn huren_adapters::StatusLookup = match &forwarding {
             Some(f) => f,
             None => &self.status,
@@ -280,7 +277,15 @@ impl Recognizer {
         Ok(judged)
     }
 
-    fn judge(
+    /// The status lookup for the reads of `call`: forwarded for regions another node serves,
+    /// local for the rest; `None` when this node reads every region itself.
+    pub(crate) fn forwarding<'a>(&'a self, call: &'a Call) -> Option<ForwardingLookup<'a>> {
+        self.federation
+            .as_deref()
+            .map(|peers| ForwardingLookup::new(&self.status, peers, call, self.receipts.node_id()))
+    }
+
+    pub(crate) fn judge(
         &self,
         call: &Call,
         issuing: RegionCode,
@@ -300,32 +305,7 @@ impl Recognizer {
                 now,
             ),
             Err(e) => {
-                let failure = ReadFailure::from(&e);
-                let decision = decide(
-                    &Reading::Failed(failure),
-                    call.verifying,
-                    agreement,
-                    call.registry.expires(),
-                    now,
-                );
-                // Where the failure was found: in the signature offline, or at the region.
-                let source = if signed_format(issuing).is_some() {
-                    Source::OfflineSigned
-                } else {
-                    Source::Online
-                };
-                return Judged {
-                    issuing,
-                    decision,
-                    status: None,
-                    colour: Colour::Unknown,
-                    source,
-                    subject_ref: UNIDENTIFIED.to_string(),
-                    relied_until: None,
-                    judged_at: now,
-                    forwarded: None,
-                    person: None,
-                };
+                return self.judge_unread(call, issuing, agreement, ReadFailure::from(&e), now);
             }
         };
         let canonical = CanonicalStatus {
@@ -371,6 +351,42 @@ impl Recognizer {
             judged_at: now,
             forwarded: None,
             person: Some(seen.subject),
+        }
+    }
+
+    /// The decision on a person or code that could not be read, and why.
+    pub(crate) fn judge_unread(
+        &self,
+        call: &Call,
+        issuing: RegionCode,
+        agreement: Option<&Agreement>,
+        failure: ReadFailure,
+        now: OffsetDateTime,
+    ) -> Judged {
+        let decision = decide(
+            &Reading::Failed(failure),
+            call.verifying,
+            agreement,
+            call.registry.expires(),
+            now,
+        );
+        // Where the failure was found: in the signature offline, or at the region.
+        let source = if signed_format(issuing).is_some() {
+            Source::OfflineSigned
+        } else {
+            Source::Online
+        };
+        Judged {
+            issuing,
+            decision,
+            status: None,
+            colour: Colour::Unknown,
+            source,
+            subject_ref: UNIDENTIFIED.to_string(),
+            relied_until: None,
+            judged_at: now,
+            forwarded: None,
+            person: None,
         }
     }
 

@@ -8,6 +8,7 @@ use crate::recognition::Recognizer;
 pub mod batch;
 pub mod coordination;
 pub mod federation;
+pub mod lookup;
 pub mod manifests;
 pub mod node_summary;
 pub mod recognition;

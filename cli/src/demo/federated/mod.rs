@@ -3,7 +3,8 @@
 //! checked at zhejiang, (2) Henan's labour office confirming workers at west, (3) the Yuhang
 //! checkpoint at zhejiang reading all seven regions, (4) the national summary fanned out to all
 //! four nodes, (5) west SIGKILLed, (6) west restarted, catching up with the registry, (7) a Hunan
-//! passenger turned red refused at zhejiang once south carries Hunan's status list there.
+//! passenger turned red refused at zhejiang once south carries Hunan's status list there, (8) an
+//! elderly passenger without a phone looked up by ID card at Yuhang, forwarded to west.
 //!
 //! Nodes do not cosign registry checkpoints by themselves yet: that check is written here and
 //! switched on by [`crate::federation::COSIGNING`]; while off, it prints `[pending]` with what is
@@ -12,6 +13,7 @@
 mod catchup;
 mod failover;
 mod lists;
+mod lookup;
 mod reads;
 mod summary;
 mod workers;
@@ -100,7 +102,7 @@ async fn run_in(
         people: People::new(seed),
         dir: dir.clone(),
     };
-    let steps: [(&str, _); 7] = [
+    let steps: [(&str, _); 8] = [
         (
             "1",
             "the charter train Chengdu (510000) → Hangzhou (330100), checked at zhejiang",
@@ -123,6 +125,10 @@ async fn run_in(
             "7",
             "a Hunan passenger turns red; south carries Hunan's status list to zhejiang",
         ),
+        (
+            "8",
+            "an elderly passenger without a phone, checked by ID card at the Yuhang checkpoint (330110) at zhejiang",
+        ),
     ];
     let mut judged = 0u64;
     let mut version_while_down = None;
@@ -144,9 +150,11 @@ async fn run_in(
                 .await
                 .map(|v| version_while_down = Some(v)),
             "6" => catchup::run(&mut scene, version_while_down, &mut checks).await,
-            _ => lists::run(&mut scene, &mut checks)
+            "7" => lists::run(&mut scene, &mut checks)
                 .await
                 .map(|n| judged += n),
+            "8" => lookup::run(&mut scene, &mut checks).await,
+            other => Err(anyhow::anyhow!("the demo has no scene {other}")),
         };
         if let Err(e) = outcome {
             checks.scenario_failed(name, &e);
