@@ -15,6 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "huren/v1/federation_summary.proto",
         "huren/v1/registry.proto",
         "huren/v1/federation.proto",
+        "huren/v1/appeals.proto",
     ];
     for file in files {
         println!("cargo:rerun-if-changed={file}");

@@ -21,6 +21,9 @@ pub const CACHE_MISSES: &str = "huren_status_cache_misses_total";
 /// Reloads refused, by what was reloaded and why.
 pub const RELOAD_FAILURES: &str = "huren_reload_failures_total";
 
+/// Appeals in this node's review queues open longer than 24 h, by issuing region.
+pub const APPEALS_OPEN_OVER_24H: &str = "huren_appeals_open_over_24h";
+
 /// What a family is, for `describe_*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -118,6 +121,11 @@ pub const FAMILIES: &[Family] = &[
         name: CACHE_MISSES,
         kind: Kind::Counter,
         help: "Status look-ups the short-TTL cache could not answer.",
+    },
+    Family {
+        name: APPEALS_OPEN_OVER_24H,
+        kind: Kind::Gauge,
+        help: "Appeals (复核) in this node's review queues still open 24 h after filing, by issuing region.",
     },
 ];
 

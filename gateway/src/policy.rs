@@ -54,6 +54,23 @@ pub const TABLE: &[(&str, &[Role])] = &[
     ),
     // Node to node only; the original caller it carries is authorised against this same table.
     ("/huren.v1.FederationService/ResolveStatus", &[Gateway]),
+    // Appeals (复核): filed by whoever the decision was made for; read by the filer and the
+    // issuing province, answered by the issuing province only (the handlers check which).
+    (
+        "/huren.v1.AppealsService/FileAppeal",
+        &[Checkpoint, Province],
+    ),
+    (
+        "/huren.v1.AppealsService/GetAppeal",
+        &[Checkpoint, Province],
+    ),
+    (
+        "/huren.v1.AppealsService/ListAppeals",
+        &[Checkpoint, Province],
+    ),
+    ("/huren.v1.AppealsService/AnswerAppeal", &[Province]),
+    // Node to node; the original caller it carries is authorised against this same table.
+    ("/huren.v1.AppealsRelayService/RelayAppeal", &[Gateway]),
     ("/grpc.health.v1.Health/Check", EVERYONE),
     ("/grpc.health.v1.Health/Watch", EVERYONE),
     (
@@ -162,7 +179,8 @@ mod tests {
             let registry = path.starts_with("/huren.v1.RegistryService/")
                 || path.starts_with("/huren.v1.NodeSummaryService/");
             let open = path.starts_with("/grpc.");
-            let federation = path.starts_with("/huren.v1.FederationService/");
+            let federation = path.starts_with("/huren.v1.FederationService/")
+                || path.starts_with("/huren.v1.AppealsRelayService/");
             assert_eq!(
                 roles.contains(&Gateway),
                 registry || open || federation,

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use huren_proto::v1::appeals_relay_service_server::AppealsRelayServiceServer;
+use huren_proto::v1::appeals_service_server::AppealsServiceServer;
 use huren_proto::v1::coordination_service_server::CoordinationServiceServer;
 use huren_proto::v1::federation_service_server::FederationServiceServer;
 use huren_proto::v1::manifests_service_server::ManifestsServiceServer;
@@ -31,7 +33,7 @@ use crate::node_admission::NodeAdmission;
 use crate::policy::Policy;
 use crate::readiness::Readiness;
 use crate::services::{
-    Services, coordination, federation, manifests, node_summary, recognition, registry,
+    Services, appeals, coordination, federation, manifests, node_summary, recognition, registry,
 };
 use crate::tls::{self, TlsError, TlsFiles, TlsReloader};
 
@@ -191,6 +193,16 @@ impl GatewayBuilder {
             )
             .add_service(
                 FederationServiceServer::new(federation::Federation::new(services.federation))
+                    .max_decoding_message_size(max)
+                    .max_encoding_message_size(max),
+            )
+            .add_service(
+                AppealsServiceServer::new(appeals::AppealsDesk::new(services.appeals.clone()))
+                    .max_decoding_message_size(max)
+                    .max_encoding_message_size(max),
+            )
+            .add_service(
+                AppealsRelayServiceServer::new(appeals::AppealsDesk::new(services.appeals))
                     .max_decoding_message_size(max)
                     .max_encoding_message_size(max),
             );

@@ -31,7 +31,16 @@ pub struct Forwarded {
 /// The node the registry lists for `region`, when it is not `this_node` and `this_node` does
 /// not serve it; `None` means the read is local.
 pub fn serving_node(call: &Call, this_node: &str, region: RegionCode) -> Option<String> {
-    let nodes = call.registry.nodes();
+    serving_node_in(&call.registry, this_node, region)
+}
+
+/// [`serving_node`] under `registry`, for calls that judge nothing (appeals).
+pub fn serving_node_in(
+    registry: &huren_registry::Registry,
+    this_node: &str,
+    region: RegionCode,
+) -> Option<String> {
+    let nodes = registry.nodes();
     if nodes
         .get(this_node)
         .is_none_or(|n| n.serves(region.as_str()))

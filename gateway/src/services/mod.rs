@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::recognition::Recognizer;
 
+pub mod appeals;
 pub mod batch;
 pub mod coordination;
 pub mod federation;
@@ -23,6 +24,7 @@ pub struct Services {
     pub coordination: Arc<coordination::CoordinationState>,
     pub registry: Arc<registry::RegistryState>,
     pub federation: Arc<federation::FederationState>,
+    pub appeals: Arc<appeals::AppealsState>,
     /// What `/readyz` and the health service follow besides starting and draining.
     pub readiness: crate::readiness::Readiness,
 }
