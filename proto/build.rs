@@ -18,6 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "huren/v1/federation.proto",
         "huren/v1/witness.proto",
         "huren/v1/lookup.proto",
+        "huren/v1/appeals.proto",
     ];
     for file in files {
         println!("cargo:rerun-if-changed={file}");

@@ -65,6 +65,9 @@ pub enum Error {
     /// The audit log cannot take the decision's record, so the decision must not go out.
     #[error("the audit log cannot record decisions ({0}); refusing to answer unrecorded")]
     AuditUnavailable(String),
+    /// An appeals call refused (no such decision or appeal, not the caller's, nothing to appeal).
+    #[error("{0}")]
+    Appeal(#[from] crate::appeals::AppealError),
 }
 
 impl Error {
@@ -92,6 +95,10 @@ impl Error {
             Error::Unavailable(_) => (Code::Unavailable, "UNAVAILABLE".into()),
             Error::PayloadNotClaimed => (Code::InvalidArgument, "PAYLOAD_NOT_CLAIMED".into()),
             Error::AuditUnavailable(_) => (Code::Unavailable, "AUDIT_UNAVAILABLE".into()),
+            Error::Appeal(e) => {
+                let (code, reason) = e.code_and_reason();
+                (code, reason.into())
+            }
         }
     }
 

@@ -31,6 +31,7 @@
 
 pub mod acceptor;
 pub mod admin;
+pub mod appeals;
 pub mod authz;
 pub mod cert_expiry;
 pub mod config;

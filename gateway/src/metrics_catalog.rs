@@ -29,6 +29,9 @@ pub const PEER_BREAKER_TRIPS: &str = "huren_peer_breaker_trips_total";
 /// Reloads refused, by what was reloaded and why.
 pub const RELOAD_FAILURES: &str = "huren_reload_failures_total";
 
+/// Appeals in this node's review queues open longer than 24 h, by issuing region.
+pub const APPEALS_OPEN_OVER_24H: &str = "huren_appeals_open_over_24h";
+
 /// What a family is, for `describe_*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -146,6 +149,11 @@ pub const FAMILIES: &[Family] = &[
         name: LISTS_CARRIED,
         kind: Kind::Counter,
         help: "Status lists this node carried to peers, by issuing region and answer (current, delta, whole).",
+    },
+    Family {
+        name: APPEALS_OPEN_OVER_24H,
+        kind: Kind::Gauge,
+        help: "Appeals (复核) in this node's review queues still open 24 h after filing, by issuing region.",
     },
 ];
 

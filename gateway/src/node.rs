@@ -25,6 +25,7 @@ use huren_registry::doc::DEFAULT_NODE_ID;
 use huren_registry::keydir::{KeyDir, KeyFile};
 
 use crate::federation::list_carry::CarriedLists;
+use crate::appeals::{AppealStore, Appeals};
 use crate::federation::peers::Peers;
 use crate::privacy::SubjectKey;
 use crate::readiness::Readiness;
@@ -32,6 +33,7 @@ use crate::recognition::Recognizer;
 use crate::recognition::receipt::ReceiptSigner;
 use crate::registry_handle::SharedRegistry;
 use crate::services::Services;
+use crate::services::appeals::AppealsState;
 use crate::services::coordination::CoordinationState;
 use crate::services::federation::FederationState;
 use crate::services::manifests::ManifestsState;
@@ -163,6 +165,8 @@ pub enum NodeError {
     Adapters(#[from] huren_adapters::ConfigError),
     #[error(transparent)]
     Audit(#[from] huren_audit::OpenError),
+    #[error(transparent)]
+    Appeals(#[from] crate::appeals::store::StoreError),
     #[error(transparent)]
     SubjectKey(#[from] crate::privacy::KeyFileError),
     #[error("state directory {path}: {source}")]
@@ -307,6 +311,9 @@ impl Node {
             federation: Some(peers),
         });
         crate::node_gauges::follow(&recognizer);
+        let appeal_index = AppealStore::open(&config.state_dir)?;
+        let appeals = Arc::new(Appeals::new(recognizer.clone(), appeal_index));
+        crate::appeals::gauge::follow(&appeals);
         let services = Services {
             recognition: Arc::new(RecognitionState::new(recognizer.clone())),
             manifests: Arc::new(ManifestsState::new(recognizer.clone())),
@@ -317,6 +324,7 @@ impl Node {
                 local: witness,
                 registry: registry.clone(),
             }),
+            appeals: Arc::new(AppealsState::new(appeals)),
             // A stopped audit writer refuses every decision, and under an expired registry no
             // code passes: the node is not ready then.
             readiness: Readiness::default()

@@ -66,6 +66,23 @@ pub const TABLE: &[(&str, &[Role])] = &[
     ("/huren.v1.FederationService/GetStatusList", &[Gateway]),
     // Node to node only: the publisher gathers the witnesses' cosignatures on a new checkpoint.
     ("/huren.v1.WitnessService/AddCheckpoint", &[Gateway]),
+    // Appeals (复核): filed by whoever the decision was made for; read by the filer and the
+    // issuing province, answered by the issuing province only (the handlers check which).
+    (
+        "/huren.v1.AppealsService/FileAppeal",
+        &[Checkpoint, Province],
+    ),
+    (
+        "/huren.v1.AppealsService/GetAppeal",
+        &[Checkpoint, Province],
+    ),
+    (
+        "/huren.v1.AppealsService/ListAppeals",
+        &[Checkpoint, Province],
+    ),
+    ("/huren.v1.AppealsService/AnswerAppeal", &[Province]),
+    // Node to node; the original caller it carries is authorised against this same table.
+    ("/huren.v1.AppealsRelayService/RelayAppeal", &[Gateway]),
     ("/grpc.health.v1.Health/Check", EVERYONE),
     ("/grpc.health.v1.Health/Watch", EVERYONE),
     (
@@ -175,7 +192,8 @@ mod tests {
                 || path.starts_with("/huren.v1.NodeSummaryService/");
             let open = path.starts_with("/grpc.");
             let federation = path.starts_with("/huren.v1.FederationService/")
-                || path.starts_with("/huren.v1.WitnessService/");
+                || path.starts_with("/huren.v1.WitnessService/")
+                || path.starts_with("/huren.v1.AppealsRelayService/");
             assert_eq!(
                 roles.contains(&Gateway),
                 registry || open || federation,

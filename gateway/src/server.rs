@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use huren_proto::v1::appeals_relay_service_server::AppealsRelayServiceServer;
+use huren_proto::v1::appeals_service_server::AppealsServiceServer;
 use huren_proto::v1::coordination_service_server::CoordinationServiceServer;
 use huren_proto::v1::federation_service_server::FederationServiceServer;
 use huren_proto::v1::lookup_service_server::LookupServiceServer;
@@ -33,8 +35,8 @@ use crate::node_admission::NodeAdmission;
 use crate::policy::Policy;
 use crate::readiness::Readiness;
 use crate::services::{
-    Services, coordination, federation, lookup, manifests, node_summary, recognition, registry,
-    witness,
+    Services, appeals, coordination, federation, lookup, manifests, node_summary, recognition,
+    registry, witness,
 };
 use crate::tls::{self, TlsError, TlsFiles, TlsReloader};
 
@@ -205,12 +207,22 @@ impl GatewayBuilder {
                     .max_encoding_message_size(max),
             )
             .add_service(
+                AppealsServiceServer::new(appeals::AppealsDesk::new(services.appeals.clone()))
+                    .max_decoding_message_size(max)
+                    .max_encoding_message_size(max),
+            )
+            .add_service(
                 LookupServiceServer::new(lookup::Lookup::new(
                     services.recognition,
                     limits.lookup_rate(),
                 ))
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
+            )
+            .add_service(
+                AppealsRelayServiceServer::new(appeals::AppealsDesk::new(services.appeals))
+                    .max_decoding_message_size(max)
+                    .max_encoding_message_size(max),
             );
 
         // The pipeline, outermost first: count everything, refuse strangers before any work,

@@ -13,7 +13,7 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/huren_descriptor.bin"));
 
 /// Fully qualified names of every huren gRPC service, for health and reflection.
-pub const SERVICE_NAMES: [&str; 8] = [
+pub const SERVICE_NAMES: [&str; 10] = [
     "huren.v1.RecognitionService",
     "huren.v1.ManifestsService",
     "huren.v1.CoordinationService",
@@ -22,4 +22,6 @@ pub const SERVICE_NAMES: [&str; 8] = [
     "huren.v1.NodeSummaryService",
     "huren.v1.WitnessService",
     "huren.v1.LookupService",
+    "huren.v1.AppealsService",
+    "huren.v1.AppealsRelayService",
 ];

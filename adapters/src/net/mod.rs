@@ -16,6 +16,7 @@
 //! [`StatusClient::fetch_status_list`] fetches an issuer's signed status lists and deltas.
 
 #[cfg(any(test, feature = "sim"))]
+pub mod appeals;
 pub mod bench;
 pub mod breaker;
 pub mod cache;

@@ -32,6 +32,14 @@
 //! `GET /v1/revocations` (Guangdong) → `text/plain`: the issuer's signed revocation list
 //! (`YKMRL1.…`, see [`crate::regions::guangdong::revocations`]) naming the serials of codes
 //! withdrawn because their holder's status changed; signed afresh on every request.
+//!
+//! `POST /v1/appeals` — an appeal into the region's review queue (复核), by the node serving the
+//! region: `{"appeal_id","handle"|"resident_id","reason"}` → 200 `{"appeal_id","handle","label"}`
+//! (the person's current word); 404 `unknown_code` when the region knows nobody by that.
+//! `POST /v1/appeals/answer` — the region's answer: `{"appeal_id","outcome","colour"}` with
+//! `outcome` `UPHELD` or `CORRECTED`; a correction sets the person's status as
+//! `huren region set-status` does (change feed, status lists, revocations) → 200
+//! `{"appeal_id","label","withdrawn"}`. `GET /v1/appeals?id=APPEAL` → the queue's entry.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -142,3 +150,52 @@ pub struct IndexedList {
 pub const MAX_WAIT_MS: u64 = 30_000;
 /// Most changes in one answer.
 pub const MAX_CHANGES: usize = 1_000;
+
+/// The review queue of a region's service (复核): filing and answering appeals.
+pub const APPEALS_PATH: &str = "/v1/appeals";
+pub const APPEAL_ANSWER_PATH: &str = "/v1/appeals/answer";
+
+/// `POST /v1/appeals`: the person by the region's own handle (online codes) or resident ID
+/// (signed codes, sent only to the issuing region's own service).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppealFiling {
+    pub appeal_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handle: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resident_id: Option<String>,
+    pub reason: String,
+}
+
+/// 200 answer to a filing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppealFiled {
+    pub appeal_id: String,
+    /// The region's handle for the person.
+    pub handle: String,
+    /// The person's status word when the appeal was filed.
+    pub label: String,
+}
+
+/// `POST /v1/appeals/answer`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppealAnswer {
+    pub appeal_id: String,
+    /// `UPHELD` or `CORRECTED`.
+    pub outcome: String,
+    /// For a correction: the canonical colour the person has now (GREEN, YELLOW, RED, PENDING).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colour: Option<String>,
+}
+
+/// 200 answer to an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppealAnswered {
+    pub appeal_id: String,
+    /// The person's status word now.
+    pub label: String,
+    /// v2 codes withdrawn or suspended in the issuer's next status list, and earlier codes
+    /// revoked, by the correction.
+    #[serde(default)]
+    pub withdrawn: usize,
+}

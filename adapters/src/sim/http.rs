@@ -44,6 +44,8 @@ pub struct AppState {
     pub signer: Option<Arc<crate::codec::IssuerSigner>>,
     /// The issuer's status lists, for regions whose codes have a v2 with a status reference.
     pub lists: Option<Arc<crate::sim::lists::Publisher>>,
+    /// The region's review queue (复核).
+    pub appeals: Arc<crate::sim::appeals::Queue>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -54,11 +56,12 @@ pub fn router(state: AppState) -> Router {
         .route(REVOCATIONS_PATH, get(revocations))
         .route(STATUS_LISTS_PATH, get(status_list_index))
         .route(STATUS_LIST_PATH, get(status_list))
+        .merge(crate::sim::appeals::routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
 
-fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+pub(crate) fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
     let body = ErrorBody {
         error: code.to_string(),
         message: message.into(),

@@ -22,6 +22,7 @@
 //! with garbage bodies, or presents a certificate from the right region CA with the wrong SPIFFE
 //! id. [`ServiceHandle::set_faults`] changes them while the service runs.
 
+mod appeals;
 pub mod dev_trust;
 mod http;
 pub mod issue;
@@ -189,6 +190,7 @@ pub async fn spawn(config: ServiceConfig) -> Result<ServiceHandle, ServiceError>
         stats: Arc::new(http::Stats::default()),
         signer,
         lists,
+        appeals: Arc::new(appeals::Queue::default()),
     };
     let (shutdown, shutdown_rx) = watch::channel(false);
     let task = tokio::spawn(serve(

@@ -193,6 +193,11 @@ impl Store {
         st.people.get(handle).map(|e| e.record.clone())
     }
 
+    /// The resident the region knows by its own stable `handle`.
+    pub fn by_handle(&self, handle: &str) -> Option<PersonRecord> {
+        self.state().people.get(handle).map(|e| e.record.clone())
+    }
+
     pub fn len(&self) -> usize {
         self.state().people.len()
     }

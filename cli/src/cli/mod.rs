@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::report::lang::Lang;
 
+pub mod appeal;
 pub mod audit;
 pub mod bench;
 pub mod bench_registry;
@@ -81,6 +82,9 @@ pub enum Command {
     Workers(client::WorkersCommand),
     /// National summary from a running gateway.
     Summary(client::SummaryArgs),
+    /// Cross-region appeals (复核) against a running gateway: file, show, list, answer.
+    #[command(subcommand)]
+    Appeal(appeal::Command),
     /// A page on loopback: --role checkpoint scans codes, --role national shows the dashboard.
     Console(console::Args),
     /// Benchmarks that print huren's figures beside baselines measured in the same run.
@@ -131,6 +135,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Manifest(cmd) => client::manifest(cmd).await,
         Command::Workers(cmd) => client::workers(cmd).await,
         Command::Summary(args) => client::summary(args).await,
+        Command::Appeal(cmd) => appeal::run(cmd).await,
         Command::Console(args) => console::run(args).await,
         Command::Bench(cmd) => bench::run(cmd).await,
     }

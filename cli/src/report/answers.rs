@@ -70,6 +70,16 @@ pub fn verification(v: &Verification) -> String {
     for r in &v.reasons {
         t.row([lang::label("reason"), &format!("{}: {}", r.code, r.message)]);
     }
+    // What an appeal quotes: only a decision other than PASS is appealed.
+    if v.audit_seq > 0 && v.verdict != huren_proto::v1::Verdict::Pass as i32 {
+        t.row([
+            lang::label("appeal ref"),
+            &format!(
+                "audit #{} (huren appeal file --decision {})",
+                v.audit_seq, v.audit_seq
+            ),
+        ]);
+    }
     t.to_string()
 }
 

@@ -7,8 +7,8 @@
 use std::sync::OnceLock;
 
 use huren_proto::v1::{
-    CheckManifestResponse, ConfirmWorkersResponse, GetNationalSummaryResponse, Verification,
-    WatchManifestResponse,
+    Appeal, CheckManifestResponse, ConfirmWorkersResponse, GetNationalSummaryResponse,
+    ListAppealsResponse, Verification, WatchManifestResponse,
 };
 use prost_reflect::{DescriptorPool, DynamicMessage, SerializeOptions};
 use serde_json::Value;
@@ -32,6 +32,8 @@ proto_names!(
     WatchManifestResponse,
     ConfirmWorkersResponse,
     GetNationalSummaryResponse,
+    Appeal,
+    ListAppealsResponse,
 );
 
 fn pool() -> Option<&'static DescriptorPool> {

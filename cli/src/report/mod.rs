@@ -2,6 +2,7 @@
 //! reason, and answers as JSON for machines. Shared by the client commands, the demo and benches.
 
 pub mod answers;
+pub mod appeals;
 pub mod error;
 pub mod json;
 pub mod lang;

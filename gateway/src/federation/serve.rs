@@ -82,12 +82,7 @@ pub fn authorise_indexed(
             format!("node {this_node} does not serve region {issuing}"),
         ));
     }
-    let trust_domain = node
-        .spiffe_id
-        .strip_prefix("spiffe://")
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_default();
-    let caller = parse_spiffe_id(&req.caller_spiffe_id, trust_domain)?;
+    let caller = parse_spiffe_id(&req.caller_spiffe_id, trust_domain_of(node))?;
     if caller.role == Role::Gateway {
         return Err(Error::invalid(
             "caller_spiffe_id",
@@ -134,6 +129,29 @@ pub fn authorise_indexed(
         verifying,
         issuing,
     })
+}
+
+/// The registry id of the calling node (the admission layer already held its certificate to
+/// the registry; this names it).
+pub fn listed_node(registry: &Registry, node: &Peer) -> Result<String, Error> {
+    registry
+        .nodes()
+        .iter()
+        .find(|(_, n)| n.spiffe_id == node.spiffe_id)
+        .map(|(id, _)| id.clone())
+        .ok_or_else(|| {
+            Error::Identity(crate::identity::IdentityError::NotARegisteredNode {
+                spiffe_id: node.spiffe_id.clone(),
+            })
+        })
+}
+
+/// The trust domain a node's SPIFFE id names: the original caller it carries must be in it.
+pub fn trust_domain_of(node: &Peer) -> &str {
+    node.spiffe_id
+        .strip_prefix("spiffe://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default()
 }
 
 /// Reads the status, audits the read as forwarded and answers with a signed statement (or why

@@ -150,8 +150,9 @@ impl Follow {
             since_version,
             since_tree_size,
         };
+        let routes = self.peers.routes(held);
         self.peers
-            .call(held, node, deadline, |channel, left| {
+            .call(&routes, node, deadline, |channel, left| {
                 let mut request = tonic::Request::new(request.clone());
                 request.set_timeout(left);
                 async move {
@@ -172,12 +173,13 @@ impl Follow {
         shared: &SharedRegistry,
     ) -> Option<tonic::Streaming<huren_proto::v1::WatchRegistryResponse>> {
         let held = shared.current()?;
+        let routes = self.peers.routes(&held);
         for node in self.followed() {
             let deadline = Instant::now() + PULL_TIMEOUT;
             let since_version = held.version();
             let opened = self
                 .peers
-                .call(&held, node, deadline, |channel, _| async move {
+                .call(&routes, node, deadline, |channel, _| async move {
                     RegistryServiceClient::new(channel)
                         .watch_registry(WatchRegistryRequest { since_version })
                         .await

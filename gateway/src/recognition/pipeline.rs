@@ -132,6 +132,8 @@ pub struct Judged {
     pub judged_at: OffsetDateTime,
     /// The node that read the status from the issuing region, when this node forwarded the read.
     pub forwarded: Option<Forwarded>,
+    /// The decision's audit record, once recorded: what an appeal quotes.
+    pub audit_seq: Option<u64>,
     pub(crate) person: Option<Person>,
 }
 
@@ -200,8 +202,8 @@ impl Recognizer {
 
     /// Judges one payload, audits the decision (durably) and counts it.
     pub async fn verify(&self, call: &Call, payload: &str) -> Result<Judged, Error> {
-        let judged = self.judge_payload(call, payload).await?;
-        self.record(call, &judged).await?;
+        let mut judged = self.judge_payload(call, payload).await?;
+        judged.audit_seq = Some(self.record_at(call, &judged).await?);
         Ok(judged)
     }
 
@@ -242,8 +244,8 @@ impl Recognizer {
             }
             other => other,
         };
-        let judged = self.judge(call, home, agreement, read, now);
-        self.record(call, &judged).await?;
+        let mut judged = self.judge(call, home, agreement, read, now);
+        judged.audit_seq = Some(self.record_at(call, &judged).await?);
         Ok(judged)
     }
 
@@ -350,6 +352,7 @@ impl Recognizer {
             relied_until,
             judged_at: now,
             forwarded: None,
+            audit_seq: None,
             person: Some(seen.subject),
         }
     }
@@ -386,6 +389,7 @@ impl Recognizer {
             relied_until: None,
             judged_at: now,
             forwarded: None,
+            audit_seq: None,
             person: None,
         }
     }
@@ -417,6 +421,12 @@ impl Recognizer {
     /// Appends the decision to the audit log and waits until it is durable, then counts it.
     /// An audit failure fails the call closed: a decision nobody can account for is not given.
     pub async fn record(&self, call: &Call, judged: &Judged) -> Result<(), Error> {
+        self.record_at(call, judged).await.map(|_| ())
+    }
+
+    /// [`Recognizer::record`], answering the record's sequence in the audit chain: the
+    /// reference an appeal of the decision quotes.
+    pub async fn record_at(&self, call: &Call, judged: &Judged) -> Result<u64, Error> {
         let entry = Entry {
             time: judged.judged_at,
             caller: call.peer.spiffe_id.clone(),
@@ -427,7 +437,7 @@ impl Recognizer {
             verdict: judged.decision.verdict.as_str().to_string(),
             registry_version: call.registry.version(),
         };
-        self.audit.append(entry).await.map_err(|e| {
+        let ack = self.audit.append(entry).await.map_err(|e| {
             metrics::counter!(AUDIT_FAILURES).increment(1);
             tracing::error!(error = %e, "audit append failed; refusing to answer");
             Error::AuditUnavailable(e.to_string())
@@ -445,7 +455,7 @@ impl Recognizer {
             verdict: judged.decision.verdict,
             source: judged.source.into(),
         });
-        Ok(())
+        Ok(ack.seq)
     }
 }
 

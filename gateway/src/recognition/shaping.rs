@@ -38,6 +38,7 @@ pub fn verification(call: &Call, judged: &Judged) -> v1::Verification {
             .as_ref()
             .map(|f| f.node_id.clone())
             .unwrap_or_default(),
+        audit_seq: judged.audit_seq.unwrap_or_default(),
     }
 }
 

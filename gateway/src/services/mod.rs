@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::recognition::Recognizer;
 
+pub mod appeals;
 pub mod batch;
 pub mod coordination;
 pub mod federation;
@@ -27,6 +28,7 @@ pub struct Services {
     pub federation: Arc<federation::FederationState>,
     /// This node as a registry witness (`WitnessService`).
     pub witness: Arc<witness::WitnessState>,
+    pub appeals: Arc<appeals::AppealsState>,
     /// What `/readyz` and the health service follow besides starting and draining.
     pub readiness: crate::readiness::Readiness,
 }

@@ -115,6 +115,7 @@ impl Gatherer {
     ) -> Result<NoteSignature, String> {
         let deadline = Instant::now() + self.timeout;
         let mut old = held.checkpoint().tree_size;
+        let routes = self.peers.routes(held);
         for _ in 0..2 {
             let request = AddCheckpointRequest {
                 old_size: old,
@@ -126,7 +127,7 @@ impl Gatherer {
             };
             let answer = self
                 .peers
-                .call(held, id, deadline, |channel, left| {
+                .call(&routes, id, deadline, |channel, left| {
                     let mut request = tonic::Request::new(request.clone());
                     request.set_timeout(left);
                     async move {
