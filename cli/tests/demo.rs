@@ -97,7 +97,7 @@ fn the_federated_demo_runs_four_nodes_as_processes_and_checks_every_scene() {
         )
     };
     expect("8 processes ready");
-    for scene in ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)"] {
+    for scene in ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)", "(7)"] {
         expect(scene);
     }
     expect("[ok]   every green worker confirmed to Zhejiang, the red ones not, none in error");
@@ -106,6 +106,10 @@ fn the_federated_demo_runs_four_nodes_as_processes_and_checks_every_scene() {
     expect("[ok]   Sichuan and Henan online reads are REVIEW (DEGRADED) within the deadline");
     expect("[ok]   the national summary is partial and names west as missing");
     expect("[ok]   west serves the registry version published while it was down");
+    expect("[ok]   the prober's clean run");
+    expect(
+        "[ok]   the seeded mismatch is caught and named: Guangdong (440000) judging Hubei (420000)",
+    );
     expect(" 0 failed");
     assert!(!stdout.contains("[FAIL]"), "{stdout}");
     assert!(
