@@ -17,6 +17,8 @@ use huren_cli::federation::layout::{FILE, NODES_DIR, Ports, REGISTRY_DIR};
 use huren_cli::federation::{Federation, FederationFile};
 use huren_cli::loopback::people::People;
 use huren_cli::probe::{Round, Scope, run_round};
+use huren_proto::v1::GetNationalSummaryRequest;
+use huren_proto::v1::coordination_service_client::CoordinationServiceClient;
 
 /// A federation written to a fresh directory; `edit` changes its files before it starts.
 async fn federation(edit: impl FnOnce(&Path)) -> (tempfile::TempDir, PathBuf, Federation) {
@@ -237,9 +239,23 @@ async fn a_regional_service_answering_a_wrong_label_is_caught_with_its_pairs() {
     assert!(round.stale_nodes.is_empty(), "{round:#?}");
 }
 
+/// Flags Hunan's second dev issuer as its probe issuer, by the dev ceremony.
+fn flag_hunan_probe_issuer(dir: &Path) {
+    let reg = dir.join(REGISTRY_DIR);
+    let now = time::OffsetDateTime::now_utc();
+    let mut dev = huren_registry::dev::DevRegistry::open(&reg, now).unwrap();
+    dev.edit_region(
+        "430000",
+        |doc| doc.issuers.get_mut("hn-sm2-2026-01").unwrap().synthetic = true,
+        now,
+    )
+    .unwrap();
+    huren_registry::store::save(&reg, &dev.registry).unwrap();
+}
+
 #[tokio::test]
-async fn continuous_probing_serves_its_counters_on_the_metrics_listener() {
-    let (_tmp, dir, _federation) = federation(|_| {}).await;
+async fn continuous_probing_serves_its_counters_and_its_synthetic_persons_are_not_counted() {
+    let (_tmp, dir, federation) = federation(flag_hunan_probe_issuer).await;
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .unwrap();
@@ -309,7 +325,31 @@ async fn continuous_probing_serves_its_counters_on_the_metrics_listener() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    for line in stdout.lines() {
+        let round: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(round["counted"], serde_json::json!([]), "{line}");
+    }
+
+    // Hunan's persons were signed by its probe issuer: south judged them, nobody counted them.
+    let national = federation
+        .channel("national", "national", None)
+        .await
+        .unwrap();
+    let summary = CoordinationServiceClient::new(national)
+        .get_national_summary(GetNationalSummaryRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!summary.partial, "{summary:?}");
+    let hunan: u64 = summary
+        .verifications
+        .iter()
+        .filter(|v| v.issuing_region == "430000")
+        .map(|v| v.count)
+        .sum();
+    assert_eq!(hunan, 0, "{summary:?}");
 }
 
 /// GET /metrics over plain HTTP/1.1.

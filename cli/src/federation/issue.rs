@@ -24,13 +24,17 @@ pub fn issue_code(
     name: &str,
     colour: Colour,
 ) -> anyhow::Result<String> {
+    issue_code_by(dir, region, IssueInput::new(id.clone(), name, colour))
+}
+
+/// [`issue_code`] for a fuller request, e.g. one naming the issuer that signs.
+pub fn issue_code_by(dir: &Path, region: RegionCode, input: IssueInput) -> anyhow::Result<String> {
     // Regions without a service keep no records anyone reads: memory is enough.
     let records = SERVICE_REGIONS
         .contains(&region.as_str())
         .then(|| dir.join(REGIONS_DIR).join(region.as_str()));
     let store = Store::open(records.as_deref())
         .with_context(|| format!("opening region {region}'s records"))?;
-    let input = IssueInput::new(id.clone(), name, colour);
     let issued = sim::issue::issue(
         region,
         &store,

@@ -42,6 +42,9 @@ pub struct Round {
     /// The newest published registry version: the one predictions come from.
     pub registry_version: u64,
     pub persons: usize,
+    /// Issuing regions whose persons were not signed by a probe issuer (online regions, or no
+    /// probe issuer listed): the nodes count their verdicts in the national summary.
+    pub counted: Vec<String>,
     pub checks: u64,
     pub mismatches: Vec<Mismatch>,
     pub stale_nodes: Vec<StaleNode>,

@@ -38,6 +38,12 @@ pub fn text(round: &Round) -> String {
         }
         out.push_str(&table.to_string());
     }
+    if !round.counted.is_empty() {
+        out.push_str(&format!(
+            "not flagged synthetic (no probe issuer in the registry, or read online), so counted in the national summary: {}\n",
+            round.counted.join(", ")
+        ));
+    }
     for s in &round.stale_nodes {
         out.push_str(&format!(
             "stale node {} (serves {}): {}\n",

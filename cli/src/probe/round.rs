@@ -45,7 +45,7 @@ impl Scope {
 pub async fn run_round(dir: &Path, scope: &Scope, people: &mut People) -> anyhow::Result<Round> {
     let file = FederationFile::load(dir)?;
     let registry = newest_published(dir)?;
-    let persons = issue_all(dir, &scope.issuing, people)?;
+    let persons = issue_all(dir, &registry, &scope.issuing, people)?;
     // The online regions' services pick new records up on their next rescan.
     tokio::time::sleep(KNOWN_AFTER).await;
     let pki = dir.join(PKI_DIR);
@@ -53,6 +53,13 @@ pub async fn run_round(dir: &Path, scope: &Scope, people: &mut People) -> anyhow
     let mut round = Round {
         registry_version: registry.version(),
         persons: persons.len(),
+        counted: persons
+            .iter()
+            .filter(|p| !p.synthetic)
+            .map(|p| p.issuing.to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect(),
         ..Round::default()
     };
     for node in &file.nodes {

@@ -129,6 +129,9 @@ pub struct Judged {
     pub judged_at: OffsetDateTime,
     /// The node that read the status from the issuing region, when this node forwarded the read.
     pub forwarded: Option<Forwarded>,
+    /// Signed by a probe issuer the registry flags synthetic: a test person, audited but never
+    /// counted in the national summary.
+    pub synthetic: bool,
     pub(crate) person: Option<Person>,
 }
 
@@ -320,6 +323,7 @@ impl Recognizer {
                     relied_until: None,
                     judged_at: now,
                     forwarded: None,
+                    synthetic: false,
                     person: None,
                 };
             }
@@ -352,9 +356,14 @@ impl Recognizer {
                 [by_age, seen.valid_until].into_iter().flatten().min()
             })
             .flatten();
+        let synthetic = seen
+            .issuer_id
+            .as_deref()
+            .is_some_and(|id| call.registry.is_synthetic_issuer(issuing, id));
         Judged {
             issuing,
             decision,
+            synthetic,
             status: Some(Status {
                 canonical,
                 issuer: seen.issuer_id,
@@ -418,6 +427,10 @@ impl Recognizer {
             "issuing_region" => judged.issuing.to_string()
         )
         .increment(1);
+        if judged.synthetic {
+            // A prober's test person: the summary counts people, and this is nobody.
+            return Ok(());
+        }
         self.summary.record_decision(DecisionKey {
             verifying: call.verifying,
             issuing: judged.issuing,
