@@ -6,12 +6,13 @@ use crate::report::names;
 
 /// The round as the terminal shows it.
 pub fn text(round: &Round) -> String {
+    let n = round.mismatches.len();
     let mut out = format!(
-        "probed {} synthetic persons, {} verdicts, against registry version {}: {} mismatches\n",
+        "probed {} synthetic persons, {} verdicts, against registry version {}: {n} {}\n",
         round.persons,
         round.checks,
         round.registry_version,
-        round.mismatches.len()
+        if n == 1 { "mismatch" } else { "mismatches" }
     );
     if !round.mismatches.is_empty() {
         let mut table = Table::new([
