@@ -24,5 +24,6 @@ pub mod demo;
 pub mod federation;
 pub mod loopback;
 pub mod pki;
+pub mod probe;
 pub mod receipt_files;
 pub mod report;

@@ -97,7 +97,7 @@ fn the_federated_demo_runs_four_nodes_as_processes_and_checks_every_scene() {
         )
     };
     expect("8 processes ready");
-    for scene in ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)", "(7)"] {
+    for scene in ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)", "(7)", "(8)", "(9)"] {
         expect(scene);
     }
     expect("[ok]   every green worker confirmed to Zhejiang, the red ones not, none in error");
@@ -108,6 +108,10 @@ fn the_federated_demo_runs_four_nodes_as_processes_and_checks_every_scene() {
     expect("[ok]   west serves the registry version published while it was down");
     expect(
         "[ok]   the Sichuan grandmother's lookup by ID card at zhejiang is forwarded to west and passes",
+    );
+    expect("[ok]   the prober's clean run");
+    expect(
+        "[ok]   the seeded mismatch is caught and named: Guangdong (440000) judging Hubei (420000)",
     );
     expect(" 0 failed");
     assert!(!stdout.contains("[FAIL]"), "{stdout}");

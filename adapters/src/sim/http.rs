@@ -167,11 +167,16 @@ fn answer(state: &AppState, record: PersonRecord, code_id: Option<String>) -> Lo
         Some(first) => format!("{first}*"),
         None => "*".to_string(),
     };
+    let wrong_label = state.faults.lock().is_ok_and(|f| f.wrong_label);
+    let label = match wrong_label {
+        true => crate::sim::issue::wrong_label(state.region, &record.label),
+        false => record.label,
+    };
     LookupResponse {
         region: state.region.to_string(),
         handle: record.handle,
         code_id,
-        label: record.label,
+        label,
         refreshed_at: OffsetDateTime::now_utc(),
         changed_at: record.changed_at,
         masked_name,

@@ -75,6 +75,22 @@ pub fn label(region: RegionCode, colour: Colour) -> Result<&'static str, Service
         .map_err(|_| ServiceError::NoLabel { region, colour })
 }
 
+/// The fault [`crate::sim::Faults::wrong_label`] answers: the region's next word after `label`
+/// in its vocabulary (round), so a green person is told yellow, a yellow one red; a region with
+/// one word, or a word it does not know, keeps it.
+pub fn wrong_label(region: RegionCode, label: &str) -> String {
+    let Some(vocab) = crate::vocabulary::vocabulary(region.as_str()) else {
+        return label.to_string();
+    };
+    let words: Vec<&str> = vocab.labels.iter().map(|(l, _)| *l).collect();
+    words
+        .iter()
+        .position(|l| *l == label)
+        .map(|i| words[(i + 1) % words.len()])
+        .unwrap_or(label)
+        .to_string()
+}
+
 /// Whether the region's codes are code-id URLs with no signed payload.
 pub fn is_online_only(region: RegionCode) -> bool {
     region == RegionCode::ZHEJIANG || region == RegionCode::HENAN

@@ -20,7 +20,8 @@
 //!
 //! [`Faults`] adds latency before every answer, answers a fraction of requests with 503, answers
 //! with garbage bodies, or presents a certificate from the right region CA with the wrong SPIFFE
-//! id. [`ServiceHandle::set_faults`] changes them while the service runs.
+//! id, or answers lookups with a wrong native label. [`ServiceHandle::set_faults`] changes them
+//! while the service runs.
 
 mod appeals;
 pub mod dev_trust;
@@ -92,6 +93,9 @@ pub struct Faults {
     pub wrong_identity: bool,
     /// Publish a status list a node must refuse instead of the good one.
     pub status_lists: Option<ListFault>,
+    /// Answer lookups with the region's word for another colour than the person's (the
+    /// reverse-testing prober must catch it): see [`issue::wrong_label`].
+    pub wrong_label: bool,
 }
 
 /// How to run one region's reference service.

@@ -144,6 +144,7 @@ fn bench(args: &Args) -> anyhow::Result<()> {
                     not_before: now - Duration::days(1),
                     not_after: now + Duration::days(365),
                     status: IssuerStatus::Active,
+                    synthetic: false,
                 },
             );
         }

@@ -17,6 +17,7 @@ pub mod demo;
 pub mod durations;
 pub mod federation;
 pub mod log;
+pub mod probe;
 pub mod receipt;
 pub mod region;
 pub mod registry;
@@ -90,6 +91,9 @@ pub enum Command {
     /// Benchmarks that print huren's figures beside baselines measured in the same run.
     #[command(subcommand)]
     Bench(bench::Command),
+    /// Reverse-test a federation (反向测试): synthetic persons of every region and status word,
+    /// verified under every province's rules, each verdict compared with the registry's prediction.
+    Probe(probe::Args),
 }
 
 /// Entry point of the `huren` binary.
@@ -138,6 +142,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Appeal(cmd) => appeal::run(cmd).await,
         Command::Console(args) => console::run(args).await,
         Command::Bench(cmd) => bench::run(cmd).await,
+        Command::Probe(args) => probe::run(args).await,
     }
 }
 

@@ -95,6 +95,9 @@ pub struct ServeArgs {
     /// Fault: present a certificate from the region's CA with another SPIFFE id.
     #[arg(long)]
     pub wrong_identity: bool,
+    /// Fault: answer lookups with the region's word for another colour (for the prober's test).
+    #[arg(long)]
+    pub wrong_label: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -238,6 +241,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             garbage_bodies: args.garbage_bodies,
             wrong_identity: args.wrong_identity,
             status_lists: None,
+            wrong_label: args.wrong_label,
         },
     };
     let handle = sim::spawn(config)

@@ -153,6 +153,9 @@ pub struct AddIssuerArgs {
     /// End of the region's own validity window (RFC 3339; default: the certificate's).
     #[arg(long, value_parser = parse_time)]
     pub not_after: Option<OffsetDateTime>,
+    /// A probe issuer: its codes are synthetic test persons, never counted in summaries.
+    #[arg(long)]
+    pub synthetic: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -460,6 +463,7 @@ fn add_issuer(args: &AddIssuerArgs, now: OffsetDateTime) -> anyhow::Result<()> {
             not_before: args.not_before.unwrap_or(facts.not_before),
             not_after: args.not_after.unwrap_or(facts.not_after),
             status: IssuerStatus::Active,
+            synthetic: args.synthetic,
         },
     );
     save_region_pending(reg, &doc)

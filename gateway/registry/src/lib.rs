@@ -96,6 +96,7 @@ pub mod log;
 pub mod node_edit;
 pub mod note;
 pub mod pending;
+pub mod predict;
 pub mod registry;
 pub mod signers;
 pub mod state;

@@ -123,6 +123,14 @@ impl Registry {
         self.region(region).map(|r| &r.document.concept_map)
     }
 
+    /// Whether `issuer` of `region` is a probe issuer whose codes are synthetic test persons
+    /// (the reverse-testing prober's): judged like any other code, never counted as people.
+    pub fn is_synthetic_issuer(&self, region: RegionCode, issuer: &str) -> bool {
+        self.region(region)
+            .and_then(|r| r.document.issuers.get(issuer))
+            .is_some_and(|i| i.synthetic)
+    }
+
     /// `label` of `region` as a canonical colour `now`; UNKNOWN when the region or label is unknown.
     pub fn translate(
         &self,

@@ -335,6 +335,7 @@ fn an_issuer_certificate_from_another_regions_ca_is_refused() {
                         not_before: t - Duration::days(1),
                         not_after: t + Duration::days(30),
                         status: IssuerStatus::Active,
+                        synthetic: false,
                     },
                 );
             },
@@ -371,6 +372,7 @@ fn an_issuer_certificate_expired_at_the_codes_signing_time_is_refused() {
                         not_before: nb,
                         not_after: t + Duration::days(365),
                         status: IssuerStatus::Active,
+                        synthetic: false,
                     },
                 );
             },

@@ -134,6 +134,9 @@ pub struct Judged {
     pub forwarded: Option<Forwarded>,
     /// The decision's audit record, once recorded: what an appeal quotes.
     pub audit_seq: Option<u64>,
+    /// Signed by a probe issuer the registry flags synthetic: a test person, audited but never
+    /// counted in the national summary.
+    pub synthetic: bool,
     pub(crate) person: Option<Person>,
 }
 
@@ -338,9 +341,14 @@ impl Recognizer {
                 [by_age, seen.valid_until].into_iter().flatten().min()
             })
             .flatten();
+        let synthetic = seen
+            .issuer_id
+            .as_deref()
+            .is_some_and(|id| call.registry.is_synthetic_issuer(issuing, id));
         Judged {
             issuing,
             decision,
+            synthetic,
             status: Some(Status {
                 canonical,
                 issuer: seen.issuer_id,
@@ -390,6 +398,7 @@ impl Recognizer {
             judged_at: now,
             forwarded: None,
             audit_seq: None,
+            synthetic: false,
             person: None,
         }
     }
@@ -448,6 +457,10 @@ impl Recognizer {
             "issuing_region" => judged.issuing.to_string()
         )
         .increment(1);
+        if judged.synthetic {
+            // A prober's test person: the summary counts people, and this is nobody.
+            return Ok(ack.seq);
+        }
         self.summary.record_decision(DecisionKey {
             verifying: call.verifying,
             issuing: judged.issuing,

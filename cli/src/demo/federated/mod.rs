@@ -1,10 +1,11 @@
 //! `huren demo` (federated): the four-node dev federation of `huren federation init` run as
-//! separate OS processes, and six scenes that show who reads what where: (1) a charter train
+//! separate OS processes, and nine scenes that show who reads what where: (1) a charter train
 //! checked at zhejiang, (2) Henan's labour office confirming workers at west, (3) the Yuhang
 //! checkpoint at zhejiang reading all seven regions, (4) the national summary fanned out to all
 //! four nodes, (5) west SIGKILLed, (6) west restarted, catching up with the registry, (7) a Hunan
 //! passenger turned red refused at zhejiang once south carries Hunan's status list there, (8) an
-//! elderly passenger without a phone looked up by ID card at Yuhang, forwarded to west.
+//! elderly passenger without a phone looked up by ID card at Yuhang, forwarded to west, (9) the
+//! reverse-testing prober's clean run and a seeded mismatch it catches.
 //!
 //! Nodes do not cosign registry checkpoints by themselves yet: that check is written here and
 //! switched on by [`crate::federation::COSIGNING`]; while off, it prints `[pending]` with what is
@@ -14,6 +15,7 @@ mod catchup;
 mod failover;
 mod lists;
 mod lookup;
+mod probe;
 mod reads;
 mod summary;
 mod workers;
@@ -102,7 +104,7 @@ async fn run_in(
         people: People::new(seed),
         dir: dir.clone(),
     };
-    let steps: [(&str, _); 8] = [
+    let steps: [(&str, _); 9] = [
         (
             "1",
             "the charter train Chengdu (510000) → Hangzhou (330100), checked at zhejiang",
@@ -129,6 +131,10 @@ async fn run_in(
             "8",
             "an elderly passenger without a phone, checked by ID card at the Yuhang checkpoint (330110) at zhejiang",
         ),
+        (
+            "9",
+            "the reverse-testing prober (反向测试): a clean run, then a seeded mismatch",
+        ),
     ];
     let mut judged = 0u64;
     let mut version_while_down = None;
@@ -154,6 +160,7 @@ async fn run_in(
                 .await
                 .map(|n| judged += n),
             "8" => lookup::run(&mut scene, &mut checks).await,
+            "9" => probe::run(&mut scene, &mut checks).await,
             other => Err(anyhow::anyhow!("the demo has no scene {other}")),
         };
         if let Err(e) = outcome {

@@ -29,6 +29,11 @@ pub struct Issuer {
     #[serde(with = "crate::canonical::when")]
     pub not_after: OffsetDateTime,
     pub status: IssuerStatus,
+    /// A probe issuer: its codes are synthetic test persons (the reverse-testing prober's), judged
+    /// like any other but never counted as real people in summaries. Absent (false) in documents
+    /// signed before probe issuers, and then not serialised, so their signed bytes are unchanged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub synthetic: bool,
 }
 
 /// An issuer's revocation. Under [`RevocationReason::KeyCompromise`] every code the issuer

@@ -149,6 +149,7 @@ mod tests {
             not_before: now - Duration::days(1),
             not_after: now + Duration::days(1),
             status: IssuerStatus::Active,
+            synthetic: false,
         }
     }
 
