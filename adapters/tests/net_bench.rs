@@ -17,6 +17,7 @@ async fn a_short_bench_answers_every_lookup_online() {
             in_flight: 16,
             duration: Duration::from_millis(300),
             people: 20,
+            latency: Duration::from_millis(2),
         },
     )
     .await
@@ -31,9 +32,10 @@ async fn a_short_bench_answers_every_lookup_online() {
     println!("{report}");
 }
 
-/// The full benchmark: 256 in flight, 5 s per phase, for both online regions. Run it in release:
+/// The full benchmark: 256 in flight against a service 20 ms away, 5 s per phase, for both
+/// online regions. Run it in release:
 /// `cargo test --release -p huren-adapters --test net_bench -- --ignored --nocapture`
-/// (or `huren region bench --pki DIR --region 330000`).
+/// (or `huren bench online`).
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "a benchmark: run on purpose, in release"]
 async fn online_lookups_at_256_in_flight() {
@@ -43,6 +45,7 @@ async fn online_lookups_at_256_in_flight() {
             pki.path(),
             BenchConfig {
                 region,
+                latency: Duration::from_millis(20),
                 ..BenchConfig::default()
             },
         )

@@ -1,6 +1,6 @@
-//! `huren bench verify`, `manifest` and `registry` run end to end, stop by themselves, and print
-//! huren's figures beside the same-run baselines, as tables or as one JSON object (tiny
-//! settings: this checks the shapes, not the speed).
+//! `huren bench verify`, `manifest`, `registry`, `overload` and `online` run end to end, stop by
+//! themselves, and print huren's figures beside the same-run baselines, as tables or as one JSON
+//! object (tiny settings: this checks the shapes, not the speed).
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -192,4 +192,27 @@ fn bench_overload_prints_capacity_goodput_refusals_and_memory() {
     ] {
         assert!(out.contains(line), "no {line:?} in\n{out}");
     }
+}
+
+#[test]
+fn bench_online_json_has_lookups_beside_bare_round_trips_and_the_bound() {
+    let v = json(&[
+        "online",
+        "--duration",
+        "0.3",
+        "--in-flight",
+        "4",
+        "--people",
+        "4",
+        "--latency-ms",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(v["benchmark"], "online");
+    assert!((number(&v, "bound_per_s") - 2_000.0).abs() < 1e-6);
+    for phase in ["health", "bare", "lookups"] {
+        assert!(number(&v[phase], "calls") > 0.0, "{phase}: {v}");
+        assert_eq!(number(&v[phase], "failures"), 0.0, "{phase}: {v}");
+    }
+    assert!(number(&v, "lookups_per_bound") > 0.0);
 }

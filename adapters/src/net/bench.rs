@@ -1,5 +1,10 @@
 //! Online lookups at N in flight against an in-process reference service, beside a bare HTTPS
 //! round trip to the same server over the same pinned connection, measured in the same run.
+//!
+//! The bare round trip is the same `POST /v1/status/lookup` for the same code, sent as ready-made
+//! bytes and its answer read but not parsed: the service does the same work and waits the same
+//! added latency (its fault flag), so the difference between the two phases is what huren's
+//! client adds (the query's encoding, the cache, the breaker, parsing and checking the answer).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,9 +16,9 @@ use time::OffsetDateTime;
 use crate::adapter::ReadContext;
 use crate::lookup::LookupQuery;
 use crate::model::{Colour, ReadOutcome, RegionCode, ResidentId, Source};
-use crate::net::wire::HEALTH_PATH;
+use crate::net::wire::{HEALTH_PATH, LOOKUP_PATH, LookupRequest};
 use crate::net::{ClientConfig, StatusClient};
-use crate::sim::{self, DevServices, IssueInput, ServiceConfig, ServiceError};
+use crate::sim::{self, DevServices, Faults, IssueInput, ServiceConfig, ServiceError};
 
 #[derive(Debug, Clone)]
 pub struct BenchConfig {
@@ -23,6 +28,9 @@ pub struct BenchConfig {
     pub duration: Duration,
     /// Residents issued before the run; lookups cycle through their codes.
     pub people: usize,
+    /// Added by the service before every lookup answer (its latency fault), standing in for
+    /// the distance to a real region.
+    pub latency: Duration,
 }
 
 impl Default for BenchConfig {
@@ -32,6 +40,7 @@ impl Default for BenchConfig {
             in_flight: 256,
             duration: Duration::from_secs(5),
             people: 1_000,
+            latency: Duration::ZERO,
         }
     }
 }
@@ -51,7 +60,11 @@ pub struct Figures {
 #[derive(Debug, Clone)]
 pub struct BenchReport {
     pub config: BenchConfig,
-    /// `GET /v1/health` over the client's pinned HTTP/2 connection.
+    /// `GET /v1/health` over the client's pinned HTTP/2 connection: the cheapest round trip
+    /// the service answers (no lookup, no added latency).
+    pub health: Figures,
+    /// The same lookup request as bytes over the client's pinned HTTP/2 connection, its answer
+    /// read but not parsed.
     pub bare: Figures,
     /// Full `StatusLookup::lookup` calls, cache off.
     pub lookups: Figures,
@@ -74,10 +87,11 @@ impl std::fmt::Display for BenchReport {
         };
         writeln!(
             f,
-            "region {} reference service, {} in flight, {:?} per phase",
-            self.config.region, self.config.in_flight, self.config.duration
+            "region {} reference service, {} in flight, {:?} per phase, {:?} added latency",
+            self.config.region, self.config.in_flight, self.config.duration, self.config.latency
         )?;
-        row(f, "bare HTTPS round trip", &self.bare)?;
+        row(f, "bare GET /v1/health", &self.health)?;
+        row(f, "bare HTTPS lookup request", &self.bare)?;
         row(f, "online lookup (huren net)", &self.lookups)?;
         if self.bare.per_second > 0.0 {
             writeln!(
@@ -102,6 +116,22 @@ pub async fn bench_online(pki: &Path, config: BenchConfig) -> Result<BenchReport
             .await?;
         codes.push(issued.code_id);
     }
+    handle.set_faults(Faults {
+        latency: config.latency,
+        ..Faults::default()
+    });
+    let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
+        codes
+            .iter()
+            .map(|code_id| {
+                serde_json::to_vec(&LookupRequest::Code {
+                    code_id: code_id.clone(),
+                    city: None,
+                })
+                .map_err(|e| ServiceError::Task(e.to_string()))
+            })
+            .collect::<Result<_, _>>()?,
+    );
     let codes = Arc::new(codes);
     let trust = Arc::new(DevServices::new(Duration::ZERO).with_service(
         pki,
@@ -114,13 +144,28 @@ pub async fn bench_online(pki: &Path, config: BenchConfig) -> Result<BenchReport
         .channel(config.region, &service)
         .map_err(|e| ServiceError::Task(e.to_string()))?;
 
-    let bare = run_phase(config.in_flight, config.duration, {
+    let health = run_phase(config.in_flight, config.duration, {
         let channel = channel.clone();
         move |_| {
             let channel = channel.clone();
             async move {
                 matches!(
                     channel.request(Method::GET, HEALTH_PATH, None).await,
+                    Ok((s, _)) if s.is_success()
+                )
+            }
+        }
+    })
+    .await;
+
+    let bare = run_phase(config.in_flight, config.duration, {
+        let channel = channel.clone();
+        move |n| {
+            let (channel, bodies) = (channel.clone(), bodies.clone());
+            async move {
+                let body = bodies[n % bodies.len()].clone();
+                matches!(
+                    channel.request(Method::POST, LOOKUP_PATH, Some(body)).await,
                     Ok((s, _)) if s.is_success()
                 )
             }
@@ -149,6 +194,7 @@ pub async fn bench_online(pki: &Path, config: BenchConfig) -> Result<BenchReport
     handle.shutdown().await;
     Ok(BenchReport {
         config,
+        health,
         bare,
         lookups,
     })

@@ -32,6 +32,19 @@ pub fn process_cpu(pid: u32) -> Option<Duration> {
     stat_cpu(&std::path::Path::new("/proc").join(pid.to_string()))
 }
 
+/// How long the live threads of process `pid` have waited, runnable, for a CPU (the second
+/// field of each thread's `schedstat`); `None` where /proc is not available. On a shared machine
+/// this says whether other tenants, not the benchmark, held the cores.
+pub fn process_runqueue_wait(pid: u32) -> Option<Duration> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let waited = tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum();
+    Some(Duration::from_nanos(waited))
+}
+
 /// The calling thread's CPU time so far; `None` where /proc is not available.
 pub fn this_thread_cpu() -> Option<Duration> {
     thread_cpu(std::path::Path::new("/proc/thread-self"))

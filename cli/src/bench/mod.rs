@@ -16,6 +16,7 @@ pub mod machine;
 pub mod manifest;
 pub mod memory;
 pub mod node_process;
+pub mod online;
 pub mod open_loop;
 pub mod out;
 pub mod overload;

@@ -12,13 +12,12 @@ use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
 use huren_proto::v1::{Verdict, VerifyCodeRequest};
 use tonic::transport::Channel;
 
-use super::cpu::process_cpu;
-use super::figures::{count, ms, percent, ratio};
+use super::cpu::{process_cpu, process_runqueue_wait};
+use super::figures::{count, ms, percent, ratio, us};
 use super::load::{self, Bounds};
 use super::memory::{self, mib};
 use super::node_process::{NodeOptions, NodeProcess};
 use super::open_loop::{self, Outcome, Pace, Tally};
-use super::server::connections_for;
 use crate::report::Table;
 use crate::{say, say_raw};
 
@@ -56,10 +55,11 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     result
 }
 
-/// CPU time of a process over a span, as cores busy.
+/// CPU time of a process over a span, as cores busy, and how long its threads waited for a core.
 struct CpuSpan {
     pid: u32,
     cpu: Option<Duration>,
+    waited: Option<Duration>,
     at: Instant,
 }
 
@@ -68,6 +68,7 @@ impl CpuSpan {
         Self {
             pid,
             cpu: process_cpu(pid),
+            waited: process_runqueue_wait(pid),
             at: Instant::now(),
         }
     }
@@ -76,6 +77,31 @@ impl CpuSpan {
         let used = process_cpu(self.pid)?.checked_sub(self.cpu?)?;
         Some(used.as_secs_f64() / self.at.elapsed().as_secs_f64().max(1e-9))
     }
+
+    /// Thread-seconds spent runnable but waiting for a core, per second of the span: near 0
+    /// when the process had the cores it asked for; large when other work held them.
+    fn waiting(&self) -> Option<f64> {
+        let waited = process_runqueue_wait(self.pid)?.checked_sub(self.waited?)?;
+        Some(waited.as_secs_f64() / self.at.elapsed().as_secs_f64().max(1e-9))
+    }
+}
+
+/// The machine's 1-, 5- and 15-minute load averages, as /proc/loadavg gives them.
+fn load_average() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    Some(
+        text.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+/// CPU µs a call, from cores busy over `elapsed` and the calls made in it.
+fn per_call(cores: Option<f64>, elapsed: Duration, calls: u64) -> Option<f64> {
+    cores
+        .filter(|_| calls > 0)
+        .map(|c| c * elapsed.as_secs_f64() * 1e6 / calls as f64)
 }
 
 fn cores(x: Option<f64>) -> String {
@@ -97,10 +123,13 @@ async fn measure(node: &NodeProcess, options: &Options) -> anyhow::Result<()> {
     let payloads = Arc::new(node.ready.codes.clone());
     let me = std::process::id();
 
-    let channels = Arc::new(node.channels(connections_for(options.in_flight)).await?);
+    // Capacity is measured over the very connections that then offer the overload: over fewer
+    // connections the node's TLS and HTTP/2 work sits on fewer tasks, and the figure understates
+    // what the node serves to a crowd.
+    let crowd = Arc::new(node.channels(options.callers).await?);
     let (node_cpu, own_cpu) = (CpuSpan::start(node.pid), CpuSpan::start(me));
     let closed = {
-        let (channels, payloads) = (channels.clone(), payloads.clone());
+        let (channels, payloads) = (crowd.clone(), payloads.clone());
         let timeout = options.bounds.call_timeout();
         load::run(options.in_flight, options.bounds, 1, move |i| {
             let call = verify(&channels, &payloads, i, timeout);
@@ -109,6 +138,7 @@ async fn measure(node: &NodeProcess, options: &Options) -> anyhow::Result<()> {
         .await
     };
     let capacity_cpu = (node_cpu.cores(), own_cpu.cores());
+    let capacity_wait = (node_cpu.waiting(), own_cpu.waiting());
     if closed.failed > 0 || closed.calls == 0 {
         anyhow::bail!(
             "the capacity run failed: {} of {} calls ({})",
@@ -119,17 +149,18 @@ async fn measure(node: &NodeProcess, options: &Options) -> anyhow::Result<()> {
     }
     let capacity = closed.calls_per_sec();
     say!(
-        "\ncapacity, closed loop at {} in flight for {:?}: {} calls/s (p50 {} ms, p99 {} ms); CPU cores busy: node {}, generator {}",
+        "\ncapacity, closed loop at {} in flight over {} connections for {:?}: {} calls/s (p50 {} ms, p99 {} ms); CPU cores busy: node {}, generator {} ({} µs a call)",
         options.in_flight,
+        options.callers,
         closed.elapsed,
         count(capacity),
         ms(closed.p50),
         ms(closed.p99),
         cores(capacity_cpu.0),
-        cores(capacity_cpu.1)
+        cores(capacity_cpu.1),
+        us(per_call(capacity_cpu.1, closed.elapsed, closed.calls)),
     );
 
-    let crowd = Arc::new(node.channels(options.callers).await?);
     let pace = Pace {
         rate: capacity * options.factor,
         duration: options.bounds.duration,
@@ -171,6 +202,8 @@ async fn measure(node: &NodeProcess, options: &Options) -> anyhow::Result<()> {
         .await
     };
     let overload_cpu = (node_cpu.cores(), own_cpu.cores());
+    let overload_wait = (node_cpu.waiting(), own_cpu.waiting());
+    let overload_elapsed = own_cpu.at.elapsed();
     let rss_peak = sampler.peak();
     drop(sampler);
 
@@ -194,10 +227,20 @@ async fn measure(node: &NodeProcess, options: &Options) -> anyhow::Result<()> {
         count(tally.refused_with_retry_info as f64),
         count(refused_all as f64)
     );
+    let generator_us = per_call(overload_cpu.1, overload_elapsed, tally.sent());
     say!(
-        "CPU cores busy during overload: node process {}, generator process {}",
+        "CPU cores busy during overload: node process {}, generator process {} ({} µs a call sent)",
         cores(overload_cpu.0),
-        cores(overload_cpu.1)
+        cores(overload_cpu.1),
+        us(generator_us)
+    );
+    say!(
+        "threads waiting for a core (run queue), capacity → overload: node {} → {}, generator {} → {} (load average {})",
+        cores(capacity_wait.0),
+        cores(overload_wait.0),
+        cores(capacity_wait.1),
+        cores(overload_wait.1),
+        load_average().unwrap_or_else(|| "-".to_string())
     );
     let high_water = memory::high_water(node.pid);
     say!(
@@ -218,6 +261,7 @@ async fn measure(node: &NodeProcess, options: &Options) -> anyhow::Result<()> {
             "max_concurrent_streams": limits.max_concurrent_streams,
         },
         "capacity_per_sec": capacity,
+        "capacity_in_flight": options.in_flight,
         "factor": options.factor,
         "offered_per_sec": pace.rate,
         "sent_per_sec": tally.sent() as f64 / window,
@@ -242,6 +286,13 @@ async fn measure(node: &NodeProcess, options: &Options) -> anyhow::Result<()> {
         "not_sent": tally.not_sent,
         "node_cpu_cores": { "capacity": capacity_cpu.0, "overload": overload_cpu.0 },
         "generator_cpu_cores": { "capacity": capacity_cpu.1, "overload": overload_cpu.1 },
+        "generator_us_per_call": {
+            "capacity": per_call(capacity_cpu.1, closed.elapsed, closed.calls),
+            "overload": generator_us,
+        },
+        "node_runqueue_wait": { "capacity": capacity_wait.0, "overload": overload_wait.0 },
+        "generator_runqueue_wait": { "capacity": capacity_wait.1, "overload": overload_wait.1 },
+        "load_average": load_average(),
         "node_rss_before_bytes": rss_before,
         "node_rss_peak_bytes": rss_peak,
         "node_vmhwm_bytes": high_water,

@@ -16,6 +16,10 @@ pub enum Command {
     /// Capacity first (VerifyCode, closed loop), then several times it offered open loop by many
     /// callers: goodput against that capacity, how fast and how the rest are refused, memory.
     Overload(OverloadArgs),
+    /// Online status lookups at N in flight against a regional service with added latency,
+    /// beside bare HTTPS round trips of the same request: throughput against in-flight ÷
+    /// latency, CPU per lookup against CPU per round trip.
+    Online(OnlineArgs),
     /// Verify and load a large registry, apply a one-change delta, proof sizes; beside the raw
     /// signature-verify rate measured in the same run.
     Registry(super::bench_registry::Args),
@@ -106,11 +110,31 @@ pub struct ManifestArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct OnlineArgs {
+    /// How long each phase lasts, and --json (--requests is not used).
+    #[command(flatten)]
+    pub bounds: BoundArgs,
+    /// Region whose reference service is measured (an online region: 330000 or 410000).
+    #[arg(long, default_value = "330000", value_parser = huren_adapters::RegionCode::parse)]
+    pub region: huren_adapters::RegionCode,
+    /// Lookups in flight.
+    #[arg(long, default_value_t = 256, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4_096))]
+    pub in_flight: usize,
+    /// Latency the service adds before every answer, milliseconds (its fault flag).
+    #[arg(long, value_name = "MS", default_value_t = 20, value_parser = durations::parser::<u64>(durations::Unit::Millis, 0..=10_000))]
+    pub latency_ms: u64,
+    /// Residents issued before the run; lookups cycle through their codes.
+    #[arg(long, default_value_t = 1_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    pub people: usize,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct OverloadArgs {
     #[command(flatten)]
     pub bounds: BoundArgs,
-    /// Calls in flight while capacity is measured (closed loop).
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    /// Calls in flight while capacity is measured (closed loop, over the same connections as the
+    /// overload).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub in_flight: u16,
     /// Offered load during the overload run, as a multiple of the measured capacity.
     #[arg(long, default_value_t = 3.0)]
@@ -192,6 +216,18 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
                 outstanding: args.outstanding as usize,
                 node: args.node,
                 honour_retry_info: !args.ignore_retry_info,
+                json: args.bounds.json,
+            })
+            .await
+        }
+        Command::Online(args) => {
+            let bounds = args.bounds.bounds()?;
+            crate::bench::online::run(crate::bench::online::Options {
+                region: args.region,
+                in_flight: args.in_flight,
+                latency: Duration::from_millis(args.latency_ms),
+                duration: bounds.duration,
+                people: args.people,
                 json: args.bounds.json,
             })
             .await

@@ -394,6 +394,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
             in_flight: args.in_flight,
             duration: Duration::from_secs(args.seconds),
             people: args.people,
+            latency: Duration::ZERO,
         },
     )
     .await?;
