@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 use tonic::transport::{Channel, Endpoint};
 
 use crate::federation::index::NodeIndex;
+use crate::federation::statement::ListedKey;
 use crate::metrics_catalog::{PEER_BREAKER_OPEN, PEER_BREAKER_TRIPS};
 
 /// Why no replica of a node answered.
@@ -102,9 +103,16 @@ pub struct Route {
 pub struct Routes {
     pub index: Arc<NodeIndex>,
     nodes: HashMap<String, Result<Route, PeerError>>,
+    /// Each node's statement key, decoded once for the version.
+    keys: HashMap<String, ListedKey>,
 }
 
 impl Routes {
+    /// The statement key the registry lists for `node_id`.
+    pub fn key(&self, node_id: &str) -> Option<&ListedKey> {
+        self.keys.get(node_id)
+    }
+
     /// The route to `node_id`, or why there is none.
     pub fn route(&self, node_id: &str) -> Result<&Route, PeerError> {
         match self.nodes.get(node_id) {
@@ -169,9 +177,11 @@ impl Peers {
         let mut cache = self.replicas.lock().unwrap_or_else(PoisonError::into_inner);
         let mut kept = HashMap::new();
         let mut nodes = HashMap::new();
+        let mut keys = HashMap::new();
         for (id, node) in registry.nodes() {
             let route = self.route(registry, id, node, &mut cache, &mut kept);
             nodes.insert(id.clone(), route);
+            keys.insert(id.clone(), ListedKey::new(&node.receipt_key));
         }
         // A replica no longer listed (or pinned differently) is dropped once its calls end;
         // its breaker is no longer shown open.
@@ -184,6 +194,7 @@ impl Peers {
         Routes {
             index: Arc::new(NodeIndex::build(registry)),
             nodes,
+            keys,
         }
     }
 
