@@ -203,6 +203,21 @@ impl Federation {
         fed
     }
 
+    /// The two-node federation most tests use: zhejiang serves its own province and the regions
+    /// without a regional service; west serves Sichuan and Henan on `west_replicas` replicas.
+    pub async fn zhejiang_and_west(west_replicas: usize) -> Self {
+        Self::start(&[
+            NodeSpec::new(
+                "zhejiang",
+                "330000",
+                &["330000", "440000", "430000", "420000", "000000"],
+                1,
+            ),
+            NodeSpec::new("west", "510000", &["510000", "410000"], west_replicas),
+        ])
+        .await
+    }
+
     /// Starts replica `index` of node `id` on `addr`, with its own state directory.
     async fn start_replica(&self, id: &str, index: usize, addr: SocketAddr) -> Replica {
         let files = &self.files[id];
@@ -250,16 +265,23 @@ impl Federation {
     /// Publishes a new root, `change`d from the current one, and waits until every running
     /// replica serves with it.
     pub async fn publish_root(&mut self, change: impl FnOnce(&mut huren_registry::doc::Root)) {
+        self.publish_root_with(change, Vec::new()).await;
+    }
+
+    /// Like [`Federation::publish_root`], with `also` (documents, e.g. a region's, by name)
+    /// published in the same version.
+    pub async fn publish_root_with(
+        &mut self,
+        change: impl FnOnce(&mut huren_registry::doc::Root),
+        also: Vec<(String, huren_registry::Envelope)>,
+    ) {
         let mut root = self.dev.registry.root().clone();
         root.version += 1;
         change(&mut root);
         let now = OffsetDateTime::now_utc();
-        self.dev
-            .publish(
-                vec![(root.name(), huren_registry::ceremony::envelope(&root))],
-                now,
-            )
-            .expect("published");
+        let mut changes = vec![(root.name(), huren_registry::ceremony::envelope(&root))];
+        changes.extend(also);
+        self.dev.publish(changes, now).expect("published");
         let version = self.dev.registry.version();
         huren_registry::store::save(&self.registry_dir(), &self.dev.registry).expect("saved");
         let started = std::time::Instant::now();

@@ -8,24 +8,13 @@ use huren_adapters::{Colour, RegionCode};
 use huren_certs::LeafSpec;
 use huren_proto::v1::federation_service_client::FederationServiceClient;
 use huren_proto::v1::{StatusSource, Verdict, Verification};
-use huren_tests::federation::{Federation, NodeSpec, verify};
+use huren_tests::federation::{Federation, verify};
 use huren_tests::node::resident_id;
 use huren_tests::reason;
 use prost::Message;
 
-/// Zhejiang serves its own province and the others without a regional service; west serves
-/// Sichuan and Henan on two replicas.
 async fn federation() -> Federation {
-    Federation::start(&[
-        NodeSpec::new(
-            "zhejiang",
-            "330000",
-            &["330000", "440000", "430000", "420000", "000000"],
-            1,
-        ),
-        NodeSpec::new("west", "510000", &["510000", "410000"], 2),
-    ])
-    .await
+    Federation::zhejiang_and_west(2).await
 }
 
 fn to_the_second(v: &Verification) -> Option<huren_proto::v1::CanonicalStatus> {

@@ -1,7 +1,8 @@
 //! A forwarded read's answer is bound to that read: a genuine statement the serving node signed
 //! for one code does not answer another (the entry node checks the digest of the very request
-//! it sent), and a forwarded manifest read carries the route's origin so the serving node holds
-//! a carrier to its own-province rule as the entry node does.
+//! it sent); a forwarded manifest read carries the route's origin so the serving node holds a
+//! carrier to its own-province rule as the entry node does; and a node's channel is pinned to
+//! the CA of the registry version in use, not the one it was opened under.
 
 use std::time::Duration;
 
@@ -10,20 +11,13 @@ use huren_proto::v1::federation_service_client::FederationServiceClient;
 use huren_proto::v1::{
     ResolveStatusRequest, ResolveStatusResponse, StatusSource, Verdict, resolve_status_response,
 };
-use huren_tests::federation::{Federation, NodeSpec, verify};
+use huren_registry::doc::Document;
+use huren_tests::federation::{Federation, verify};
 use huren_tests::node::resident_id;
+use rustls::pki_types::pem::PemObject;
 
 async fn federation() -> Federation {
-    Federation::start(&[
-        NodeSpec::new(
-            "zhejiang",
-            "330000",
-            &["330000", "440000", "430000", "420000", "000000"],
-            1,
-        ),
-        NodeSpec::new("west", "510000", &["510000", "410000"], 1),
-    ])
-    .await
+    Federation::zhejiang_and_west(1).await
 }
 
 /// Asks west directly, presenting zhejiang's node certificate.
@@ -147,4 +141,52 @@ async fn a_forwarded_manifest_read_holds_the_carrier_to_its_own_province() {
     // No origin at all is no route.
     let err = resolve_at_west(&fed, ask("")).await.expect_err("refused");
     assert_eq!(err.code(), tonic::Code::InvalidArgument, "{err:?}");
+}
+
+#[tokio::test]
+async fn after_a_region_ca_is_rotated_the_old_channel_to_a_node_is_not_used() {
+    let mut fed = federation().await;
+    let henan = fed
+        .issue(
+            RegionCode::HENAN,
+            &resident_id("410105", 23),
+            "孙八",
+            Colour::Green,
+        )
+        .await;
+    let at_zhejiang = fed.channel_as("zhejiang", 0, "checkpoint", None).await;
+    let v = verify(&at_zhejiang, &henan.payload, Duration::from_secs(5)).await;
+    assert_eq!(v.verdict(), Verdict::Pass, "{v:?}");
+    assert_eq!(v.forwarded_by, "west");
+
+    // Sichuan's CA (the one west's certificate chains to) is replaced: west still presents its
+    // old certificate, on the same URL and SPIFFE id, over a connection zhejiang already holds.
+    // Sichuan's issuers chained to the old CA go with it.
+    let rotated = huren_certs::Ca::new_root("rotated Sichuan CA").expect("CA");
+    let der = rustls::pki_types::CertificateDer::from_pem_slice(rotated.cert_pem.as_bytes())
+        .expect("CA DER")
+        .to_vec();
+    let sichuan = fed
+        .dev
+        .registry
+        .region(RegionCode::SICHUAN)
+        .expect("Sichuan listed")
+        .document
+        .clone();
+    let mut sichuan = sichuan;
+    sichuan.issuers.clear();
+    sichuan.version += 1;
+    let sichuan_env = (sichuan.name(), huren_registry::ceremony::envelope(&sichuan));
+    fed.publish_root_with(
+        |root| {
+            if let Some(d) = root.regions.get_mut("510000") {
+                d.ca_certificate = der;
+            }
+        },
+        vec![sichuan_env],
+    )
+    .await;
+    let v = verify(&at_zhejiang, &henan.payload, Duration::from_secs(3)).await;
+    assert_eq!(v.verdict(), Verdict::Review, "{v:?}");
+    assert_eq!(v.source(), StatusSource::Degraded, "{v:?}");
 }

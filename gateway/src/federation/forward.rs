@@ -138,7 +138,8 @@ impl<'a> ForwardingLookup<'a> {
                     request: &sent,
                 };
                 let now = OffsetDateTime::now_utc();
-                match statement::verify(&from_envelope(&env), &self.call.registry, &asked, now) {
+                match statement::verify_with(&from_envelope(&env), routes.key(node_id), &asked, now)
+                {
                     Ok(checked) => {
                         remember(Some(checked.digest));
                         let s = checked.statement;

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use huren_adapters::net::breaker::{Admission, Breaker, BreakerConfig, State};
@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 use tonic::transport::{Channel, Endpoint};
 
 use crate::federation::index::NodeIndex;
+use crate::federation::statement::ListedKey;
 use crate::metrics_catalog::{PEER_BREAKER_OPEN, PEER_BREAKER_TRIPS};
 
 /// Why no replica of a node answered.
@@ -68,7 +69,8 @@ impl Replica {
         &self.url
     }
 
-    /// Records a call's outcome; a circuit that opens is counted (the scrape shows the state).
+    /// Records a call's outcome; a circuit that opens or closes is shown, and an opening
+    /// counted. Shown on change only: an open circuit stays shown open until a probe closes it.
     fn record(&self, success: bool) {
         let was_open = is_open(self.breaker.state());
         self.breaker.record(success, Instant::now());
@@ -77,11 +79,13 @@ impl Replica {
             metrics::counter!(PEER_BREAKER_TRIPS, "node" => self.node.clone(), "endpoint" => self.url.clone())
                 .increment(1);
         }
+        if open != was_open {
+            self.gauge().set(if open { 1.0 } else { 0.0 });
+        }
     }
 
-    fn show(&self, open: bool) {
+    fn gauge(&self) -> metrics::Gauge {
         metrics::gauge!(PEER_BREAKER_OPEN, "node" => self.node.clone(), "endpoint" => self.url.clone())
-            .set(if open { 1.0 } else { 0.0 });
     }
 }
 
@@ -99,9 +103,16 @@ pub struct Route {
 pub struct Routes {
     pub index: Arc<NodeIndex>,
     nodes: HashMap<String, Result<Route, PeerError>>,
+    /// Each node's statement key, decoded once for the version.
+    keys: HashMap<String, ListedKey>,
 }
 
 impl Routes {
+    /// The statement key the registry lists for `node_id`.
+    pub fn key(&self, node_id: &str) -> Option<&ListedKey> {
+        self.keys.get(node_id)
+    }
+
     /// The route to `node_id`, or why there is none.
     pub fn route(&self, node_id: &str) -> Result<&Route, PeerError> {
         match self.nodes.get(node_id) {
@@ -126,8 +137,8 @@ pub struct Peers {
     identity: Option<ClientIdentity>,
     breaker: BreakerConfig,
     routes: Mutex<Option<Arc<Routes>>>,
-    /// The replicas of the current routes, by what they are pinned to; read by the metrics.
-    replicas: Arc<Mutex<HashMap<ReplicaKey, Arc<Replica>>>>,
+    /// The replicas of the current routes, by what they are pinned to.
+    replicas: Mutex<HashMap<ReplicaKey, Arc<Replica>>>,
 }
 
 impl std::fmt::Debug for Peers {
@@ -139,13 +150,11 @@ impl std::fmt::Debug for Peers {
 impl Peers {
     /// Peers reached with `identity` (the node's gateway certificate) as the client certificate.
     pub fn new(identity: Option<ClientIdentity>, breaker: BreakerConfig) -> Self {
-        let replicas = Arc::new(Mutex::new(HashMap::new()));
-        follow_breakers(Arc::downgrade(&replicas));
         Self {
             identity,
             breaker,
             routes: Mutex::new(None),
-            replicas,
+            replicas: Mutex::new(HashMap::new()),
         }
     }
 
@@ -168,21 +177,24 @@ impl Peers {
         let mut cache = self.replicas.lock().unwrap_or_else(PoisonError::into_inner);
         let mut kept = HashMap::new();
         let mut nodes = HashMap::new();
+        let mut keys = HashMap::new();
         for (id, node) in registry.nodes() {
             let route = self.route(registry, id, node, &mut cache, &mut kept);
             nodes.insert(id.clone(), route);
+            keys.insert(id.clone(), ListedKey::new(&node.receipt_key));
         }
         // A replica no longer listed (or pinned differently) is dropped once its calls end;
         // its breaker is no longer shown open.
         for (key, gone) in cache.drain() {
-            if !kept.contains_key(&key) {
-                gone.show(false);
+            if !kept.contains_key(&key) && is_open(gone.breaker.state()) {
+                gone.gauge().set(0.0);
             }
         }
         *cache = kept;
         Routes {
             index: Arc::new(NodeIndex::build(registry)),
             nodes,
+            keys,
         }
     }
 
@@ -227,7 +239,8 @@ impl Peers {
                         in_flight: AtomicUsize::new(0),
                         breaker: Breaker::new(self.breaker),
                     });
-                    replica.show(false);
+                    // Declared at 0, without overwriting what another node in this process shows.
+                    replica.gauge().increment(0.0);
                     metrics::counter!(PEER_BREAKER_TRIPS, "node" => id.to_string(), "endpoint" => url.to_string())
                         .increment(0);
                     replica
@@ -409,24 +422,6 @@ fn refused(node_id: &str, status: &tonic::Status) -> PeerError {
         status: format!("{}: {}", status.code(), status.message()),
         code: status.code(),
     }
-}
-
-/// Shows every replica's breaker at each scrape while the peers live: an open circuit closes
-/// only through a probe, but its open-until time can pass with no call to notice.
-fn follow_breakers(replicas: Weak<Mutex<HashMap<ReplicaKey, Arc<Replica>>>>) {
-    crate::metrics::on_scrape(move || {
-        let Some(replicas) = replicas.upgrade() else {
-            return false;
-        };
-        for replica in replicas
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .values()
-        {
-            replica.show(is_open(replica.breaker.state()));
-        }
-        true
-    });
 }
 
 /// Codes after which another replica may answer: the replica (or the path to it) failed, not the

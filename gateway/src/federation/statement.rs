@@ -9,8 +9,8 @@
 
 use huren_proto::v1::ResolveStatusRequest;
 use huren_registry::canonical::{self, CanonicalError};
-use huren_registry::keys::KeyError;
-use huren_registry::{Envelope, Registry, SigningKey};
+use huren_registry::keys::{KeyError, KeyId};
+use huren_registry::{Algorithm, Envelope, PublicKey, Registry, SigningKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -149,23 +149,69 @@ pub fn verify(
     asked: &Asked<'_>,
     now: OffsetDateTime,
 ) -> Result<Checked, StatementError> {
-    if env.payload_type != PAYLOAD_TYPE {
-        return Err(StatementError::PayloadType(env.payload_type.clone()));
-    }
     let key = registry
         .root()
         .nodes
         .get(asked.node_id)
-        .map(|n| &n.receipt_key)
-        .ok_or_else(|| StatementError::UnknownNode(asked.node_id.to_string()))?;
+        .map(|n| ListedKey::new(&n.receipt_key));
+    verify_with(env, key.as_ref(), asked, now)
+}
+
+/// A node's receipt key as the registry lists it, ready to check statements with: its id and
+/// (for Ed25519) the decoded curve point, worked out once per registry version rather than on
+/// every forwarded read.
+#[derive(Debug, Clone)]
+pub struct ListedKey {
+    key: PublicKey,
+    key_id: KeyId,
+    ed25519: Option<ed25519_dalek::VerifyingKey>,
+}
+
+impl ListedKey {
+    pub fn new(key: &PublicKey) -> Self {
+        let ed25519 = match key.algorithm {
+            Algorithm::Ed25519 => <[u8; 32]>::try_from(key.public.as_slice())
+                .ok()
+                .and_then(|bytes| ed25519_dalek::VerifyingKey::from_bytes(&bytes).ok()),
+            _ => None,
+        };
+        Self {
+            key: key.clone(),
+            key_id: key.key_id(),
+            ed25519,
+        }
+    }
+
+    /// As [`PublicKey::verify`] (strict Ed25519), without decoding the key again.
+    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        match &self.ed25519 {
+            Some(key) => ed25519_dalek::Signature::from_slice(signature)
+                .is_ok_and(|sig| key.verify_strict(message, &sig).is_ok()),
+            None => self.key.verify(message, signature),
+        }
+    }
+}
+
+/// [`verify`] with the key the registry lists for `asked.node_id` already prepared (`None`:
+/// the registry lists no such node).
+pub fn verify_with(
+    env: &Envelope,
+    key: Option<&ListedKey>,
+    asked: &Asked<'_>,
+    now: OffsetDateTime,
+) -> Result<Checked, StatementError> {
+    if env.payload_type != PAYLOAD_TYPE {
+        return Err(StatementError::PayloadType(env.payload_type.clone()));
+    }
+    let key = key.ok_or_else(|| StatementError::UnknownNode(asked.node_id.to_string()))?;
     let signed = env.signed_bytes();
     let sig = env
         .signatures
         .iter()
-        .find(|s| s.key_id == key.key_id())
+        .find(|s| s.key_id == key.key_id)
         .ok_or_else(|| StatementError::UnknownKey {
             node: asked.node_id.to_string(),
-            key_id: key.key_id().short().to_string(),
+            key_id: key.key_id.short().to_string(),
         })?;
     if !key.verify(&signed, &sig.signature) {
         return Err(StatementError::BadSignature {
