@@ -37,6 +37,7 @@ pub mod fanout;
 pub mod federation;
 pub mod identity;
 pub mod limits;
+pub mod metric_handles;
 pub mod metrics;
 pub mod metrics_catalog;
 pub mod node;
