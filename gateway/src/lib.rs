@@ -43,6 +43,7 @@ pub mod follow;
 pub mod identity;
 pub mod limits;
 pub mod lookup;
+pub mod metric_handles;
 pub mod metrics;
 pub mod metrics_catalog;
 pub mod node;

@@ -181,9 +181,8 @@ impl Drop for Call {
     fn drop(&mut self) {
         // No status at all means the stream was torn down: the client gave up.
         let code = self.code.unwrap_or("CANCELLED");
-        metrics::counter!(REQUESTS, "method" => self.method, "code" => code).increment(1);
-        metrics::histogram!(LATENCY, "method" => self.method)
-            .record(self.started.elapsed().as_secs_f64());
+        crate::metric_handles::requests(self.method, code).increment(1);
+        crate::metric_handles::latency(self.method).record(self.started.elapsed().as_secs_f64());
     }
 }
 

@@ -46,6 +46,9 @@ pub struct Figures {
     pub p99: Duration,
     /// Server threads' CPU over the run.
     pub server_cpu: Option<Duration>,
+    /// Heap allocations of the whole process (client and server) over the run; only with the
+    /// counting allocator ([`super::allocs`]).
+    pub allocations: Option<u64>,
     /// The first failure, to say why.
     pub first_error: Option<String>,
 }
@@ -66,6 +69,14 @@ impl Figures {
             .filter(|_| items > 0.0)
             .map(|cpu| cpu.as_secs_f64() * 1e6 / items)
     }
+
+    /// Heap allocations per item, client and server together.
+    pub fn allocs_per_item(&self) -> Option<f64> {
+        let items = (self.calls * self.items_per_call) as f64;
+        self.allocations
+            .filter(|_| items > 0.0)
+            .map(|n| n as f64 / items)
+    }
 }
 
 /// Runs `call(i)` with `in_flight` calls outstanding until `bounds` end. `call` returns
@@ -80,6 +91,7 @@ where
     let deadline = Instant::now() + bounds.duration;
     let call_timeout = bounds.call_timeout();
     let cpu_start = threads_cpu(SERVER_THREADS);
+    let allocs_start = super::allocs::so_far();
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(in_flight);
     for _ in 0..in_flight.max(1) {
@@ -133,6 +145,10 @@ where
         (Some(a), Some(b)) => Some(b.saturating_sub(a)),
         _ => None,
     };
+    let allocations = match (allocs_start, super::allocs::so_far()) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+        _ => None,
+    };
     let q = |q: f64| Duration::from_micros(merged.as_ref().map_or(0, |h| h.value_at_quantile(q)));
     Figures {
         calls,
@@ -142,6 +158,7 @@ where
         p50: q(0.5),
         p99: q(0.99),
         server_cpu,
+        allocations,
         first_error,
     }
 }

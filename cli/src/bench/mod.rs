@@ -7,6 +7,7 @@
 //! runs it in its own process ([`node_process`]). Every run is bounded by a duration and an
 //! optional request budget. See BENCHMARKS.md for how to read the tables.
 
+pub mod allocs;
 pub mod anchor;
 pub mod cpu;
 pub mod federation;

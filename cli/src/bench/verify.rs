@@ -148,6 +148,9 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
         "verify share",
     ]);
     let mut failures = Vec::new();
+    // Filled only with the counting allocator (feature `alloc-count`).
+    let mut allocs_table = Table::new(["call", "in flight", "allocations per code"]);
+    let mut counted = false;
     for &in_flight in &options.in_flight {
         let channels = Arc::new(
             server
@@ -163,6 +166,14 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
             us(bare.cpu_us_per_item()),
         ]);
         note_failures(&mut failures, "health", &bare);
+        if let Some(n) = bare.allocs_per_item() {
+            counted = true;
+            allocs_table.row([
+                "bare health Check".into(),
+                in_flight.to_string(),
+                format!("{n:.1}"),
+            ]);
+        }
         let anchor_channels = Arc::new(anchor.channels(stack, connections_for(in_flight)).await?);
         let ed25519 = algos
             .iter()
@@ -182,6 +193,9 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
             "calls_per_s": hand.calls_per_sec(),
             "server_us_per_call": hand.cpu_us_per_item(),
         }));
+        if let Some(n) = hand.allocs_per_item() {
+            allocs_table.row(["anchor".into(), in_flight.to_string(), format!("{n:.1}")]);
+        }
         for a in &algos {
             for batch in [1, options.batch] {
                 let f = if batch == 1 {
@@ -190,6 +204,14 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
                     batched(&channels, a, batch, in_flight, options.bounds).await
                 };
                 note_failures(&mut failures, a.label, &f);
+                if let Some(n) = f.allocs_per_item() {
+                    let call = if batch == 1 {
+                        format!("VerifyCode {}", a.label)
+                    } else {
+                        format!("VerifyCodes×{batch} {}", a.label)
+                    };
+                    allocs_table.row([call, in_flight.to_string(), format!("{n:.1}")]);
+                }
                 let raw_us = 1e6 / a.raw_per_sec;
                 huren_table.row([
                     if batch == 1 {
@@ -218,6 +240,7 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
                     "server_us_per_code": f.cpu_us_per_item(),
                     "p50_ms": f.p50.as_secs_f64() * 1e3,
                     "p99_ms": f.p99.as_secs_f64() * 1e3,
+                    "allocs_per_code": f.allocs_per_item(),
                 }));
             }
         }
@@ -238,6 +261,13 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
          ÷ anchor: huren codes/s, and server CPU per code, over the hand-written anchor's.\n  \
          verify share: the raw signature check's cost as a share of huren's server CPU per code."
     );
+    if counted {
+        crate::say!(
+            "\nheap allocations per code, whole process (the load generator's client calls too: \
+             compare rows, the client side is the same for each)"
+        );
+        crate::say_raw!("{allocs_table}");
+    }
     if !failures.is_empty() {
         anyhow::bail!("some calls failed: {}", failures.join("; "));
     }

@@ -451,12 +451,7 @@ impl Recognizer {
             tracing::error!(error = %e, "audit append failed; refusing to answer");
             Error::AuditUnavailable(e.to_string())
         })?;
-        metrics::counter!(
-            DECISIONS,
-            "verdict" => judged.decision.verdict.as_str(),
-            "issuing_region" => judged.issuing.to_string()
-        )
-        .increment(1);
+        crate::metric_handles::decisions(judged.decision.verdict, judged.issuing).increment(1);
         if judged.synthetic {
             // A prober's test person: the summary counts people, and this is nobody.
             return Ok(ack.seq);
