@@ -2,6 +2,9 @@
 //! add|set`): a Henan code checked at the node that does not serve Henan is forwarded to the node
 //! that does, and gets the verdict a local read gets; the serving node audits the original caller.
 
+#[path = "support/federation.rs"]
+mod federation;
+
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -9,8 +12,7 @@ use std::time::{Duration, Instant};
 
 use huren::connect::{ClientTls, connect};
 use huren_certs::{Ca, LeafSpec, Manifest};
-use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
-use huren_proto::v1::{StatusSource, Verdict, Verification, VerifyCodeRequest};
+use huren_proto::v1::{StatusSource, Verdict};
 use tonic::transport::Channel;
 
 /// `huren ARGS` in `dir`, deaf to the environment's huren settings.
@@ -69,22 +71,6 @@ async fn channel(addr: SocketAddr, tls: &ClientTls, log: &Path) -> Channel {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-async fn verify(channel: &Channel, payload: &str) -> Verification {
-    let mut request = tonic::Request::new(VerifyCodeRequest {
-        payload: payload.to_string(),
-        verifying_region: String::new(),
-        purpose: "checkpoint-entry".into(),
-    });
-    request.set_timeout(Duration::from_secs(5));
-    RecognitionServiceClient::new(channel.clone())
-        .verify_code(request)
-        .await
-        .expect("verified")
-        .into_inner()
-        .verification
-        .expect("a verification")
 }
 
 #[tokio::test]
@@ -297,13 +283,13 @@ async fn a_read_forwarded_between_two_serve_processes_gets_the_local_verdict() {
     // The running service picks the new record up from its data directory shortly.
     let issued = Instant::now();
     let local = loop {
-        let v = verify(&at_west, payload).await;
+        let v = federation::verify(&at_west, payload).await;
         if v.verdict() != Verdict::Reject || issued.elapsed() > Duration::from_secs(20) {
             break v;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let forwarded = verify(&at_gateway_1, payload).await;
+    let forwarded = federation::verify(&at_gateway_1, payload).await;
     assert_eq!(local.verdict(), Verdict::Pass, "{local:?}");
     assert_eq!(forwarded.verdict, local.verdict, "{forwarded:?}");
     assert_eq!(forwarded.source(), StatusSource::Forwarded, "{forwarded:?}");
