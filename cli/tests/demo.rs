@@ -96,7 +96,8 @@ fn the_federated_demo_runs_four_nodes_as_processes_and_checks_every_scene() {
             "the report lacks {line:?}\n--- stdout\n{stdout}"
         )
     };
-    expect("8 processes ready");
+    // Four nodes and five regional services (Hunan's publishes its status lists).
+    expect("9 processes ready");
     for scene in ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)", "(7)", "(8)", "(9)"] {
         expect(scene);
     }
@@ -106,6 +107,10 @@ fn the_federated_demo_runs_four_nodes_as_processes_and_checks_every_scene() {
     expect("[ok]   Sichuan and Henan online reads are REVIEW (DEGRADED) within the deadline");
     expect("[ok]   the national summary is partial and names west as missing");
     expect("[ok]   west serves the registry version published while it was down");
+    expect(
+        "[ok]   a Hunan passenger turned red is refused at zhejiang's checkpoint within one list refresh per hop (REVOKED_CODE)",
+    );
+    expect("[ok]   zhejiang got Hunan's list from south, never from Hunan's service");
     expect(
         "[ok]   the Sichuan grandmother's lookup by ID card at zhejiang is forwarded to west and passes",
     );

@@ -2,11 +2,11 @@
 //! of regions merge every node's share, and a SIGKILLed node makes them partial, naming it,
 //! within the caller's deadline. Restarted, it is counted again.
 
+#[path = "support/federation.rs"]
+mod federation;
+
 use std::time::{Duration, Instant};
 
-use huren_cli::federation::Federation;
-use huren_cli::federation::init::{InitRequest, init};
-use huren_cli::federation::layout::Ports;
 use huren_proto::v1::coordination_service_client::CoordinationServiceClient;
 use huren_proto::v1::{
     AdapterHealth, GetNationalSummaryRequest, GetNationalSummaryResponse, ListRegionsRequest,
@@ -39,18 +39,8 @@ fn health_of(summary: &GetNationalSummaryResponse, region: &str) -> AdapterHealt
 
 #[tokio::test]
 async fn a_killed_node_makes_the_national_answers_partial_naming_it() {
-    huren::tls::install_crypto_provider();
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("fed");
-    init(&InitRequest {
-        out: dir.clone(),
-        base_port: Ports::free().unwrap().base,
-        force: false,
-    })
-    .unwrap();
-    let mut federation = Federation::start(&dir, env!("CARGO_BIN_EXE_huren").as_ref())
-        .await
-        .unwrap();
+    let (mut federation, _dir) = federation::start(&tmp).await;
     // Asked at zhejiang: any node fans out, not only national.
     let channel = federation
         .channel("zhejiang", "national", None)

@@ -564,3 +564,55 @@ fn an_archive_serves_a_delta_since_a_kept_version_and_the_whole_list_otherwise()
     assert!(node.apply_bytes(&first, &f.trust, now()).is_err());
     assert_eq!(node.sequence(&key), Some(8));
 }
+
+#[test]
+fn an_answer_naming_another_list_than_the_one_asked_is_refused_whole_or_delta() {
+    let f = fixture(KeyAlgorithm::Ed25519);
+    let asked = ListKey {
+        region: RegionCode::HUNAN,
+        issuer: "hn-2020-01".into(),
+        list_id: 7,
+    };
+    let other = |list_id| Issuance {
+        list_id,
+        ..issuance(5)
+    };
+    let node = ListArchive::new();
+    let held = list(&f, 1, sample_bits(1000));
+    node.apply_answer(&asked, &held.to_bytes(), &f.trust, now())
+        .unwrap();
+
+    // List 3's genuine whole list, asked as list 7: nothing installed, not even list 3.
+    let list_3 = StatusList::issue(&f.signer, &other(3), StatusBits::new(1000)).unwrap();
+    let refused = node.apply_answer(&asked, &list_3.to_bytes(), &f.trust, now());
+    let answered = ListKey {
+        list_id: 3,
+        ..asked.clone()
+    };
+    assert_eq!(
+        refused,
+        Err(StatusListError::Refused(Refusal::NotTheListAsked {
+            asked: asked.clone(),
+            answered: answered.clone(),
+        }))
+    );
+    assert_eq!(node.index(), vec![(asked.clone(), 1)]);
+
+    // A genuine delta of list 7 is refused when list 3 was asked; asked as list 7 it installs.
+    let next = list(&f, 2, changed(sample_bits(1000)));
+    let delta = StatusDelta::between(&held, &next).unwrap().to_bytes();
+    assert!(matches!(
+        node.apply_answer(&answered, &delta, &f.trust, now()),
+        Err(StatusListError::Refused(Refusal::NotTheListAsked { .. }))
+    ));
+    assert_eq!(node.sequence(&asked), Some(1));
+    assert_eq!(
+        node.apply_answer(&asked, &delta, &f.trust, now()),
+        Ok(Applied::Installed { sequence: 2 })
+    );
+    // Asked again for the list it now holds, the same delta changes nothing.
+    assert_eq!(
+        node.apply_answer(&asked, &delta, &f.trust, now()),
+        Ok(Applied::Unchanged)
+    );
+}
