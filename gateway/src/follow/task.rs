@@ -152,7 +152,7 @@ impl Follow {
         };
         self.peers
             .call(held, node, deadline, |channel, left| {
-                let mut request = tonic::Request::new(request.clone());
+                let mut request = tonic::Request::new(request);
                 request.set_timeout(left);
                 async move {
                     RegistryServiceClient::new(channel)
