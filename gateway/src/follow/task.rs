@@ -153,7 +153,7 @@ impl Follow {
         let routes = self.peers.routes(held);
         self.peers
             .call(&routes, node, deadline, |channel, left| {
-                let mut request = tonic::Request::new(request.clone());
+                let mut request = tonic::Request::new(request);
                 request.set_timeout(left);
                 async move {
                     RegistryServiceClient::new(channel)
