@@ -172,7 +172,11 @@ impl Default for Limits {
         Self {
             max_message_bytes: 4 * 1024 * 1024,
             max_concurrent_streams: 256,
-            max_in_flight: 10_000,
+            // Measured (`huren bench overload`, BENCHMARKS.md): at three times capacity a cap
+            // of 10,000 let every call in and ran them all late, goodput under 0.2× of
+            // capacity; 256–512 refuse the excess in ~0.1 s and serve 0.5–0.7×. Calls hold a
+            // permit only until their answer starts, so streams do not use one up.
+            max_in_flight: 512,
             max_queue_ms: 250,
             request_timeout_cap_ms: 30_000,
             handshake_timeout_ms: 10_000,

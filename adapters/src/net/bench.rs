@@ -120,7 +120,7 @@ pub async fn bench_online(pki: &Path, config: BenchConfig) -> Result<BenchReport
         latency: config.latency,
         ..Faults::default()
     });
-    let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
+    let bodies: Arc<Vec<bytes::Bytes>> = Arc::new(
         codes
             .iter()
             .map(|code_id| {
@@ -128,6 +128,7 @@ pub async fn bench_online(pki: &Path, config: BenchConfig) -> Result<BenchReport
                     code_id: code_id.clone(),
                     city: None,
                 })
+                .map(bytes::Bytes::from)
                 .map_err(|e| ServiceError::Task(e.to_string()))
             })
             .collect::<Result<_, _>>()?,

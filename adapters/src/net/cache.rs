@@ -71,8 +71,11 @@ impl StatusCache {
     /// A fresh cached answer, marked [`Source::Cached`].
     pub fn get(&self, region: RegionCode, key: &CacheKey, now: Instant) -> Option<NativeReading> {
         let map = self.lock();
-        let fresh = map
-            .get(&(region, key.clone()))
+        // An empty cache (its TTL is zero, or nothing is held yet) answers without building the
+        // lookup key, which copies the code id.
+        let fresh = (!map.is_empty())
+            .then(|| map.get(&(region, key.clone())))
+            .flatten()
             .filter(|entry| entry.expires > now);
         let counter = if fresh.is_some() {
             &self.hits

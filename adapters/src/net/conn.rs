@@ -63,7 +63,11 @@ pub struct Channel {
     port: u16,
     server_name: ServerName<'static>,
     tls: tokio_rustls::TlsConnector,
-    sender: tokio::sync::Mutex<Option<SendRequest<Full<Bytes>>>>,
+    /// The open connection's handle. A plain lock held only to clone or swap it: every request
+    /// takes it, so it must not make callers queue behind one another the way an async lock does.
+    sender: std::sync::Mutex<Option<SendRequest<Full<Bytes>>>>,
+    /// Held while a connection is being opened, so concurrent callers open one, not many.
+    connecting: tokio::sync::Mutex<()>,
 }
 
 impl Channel {
@@ -90,23 +94,37 @@ impl Channel {
             port,
             server_name,
             tls: tokio_rustls::TlsConnector::from(Arc::new(config)),
-            sender: tokio::sync::Mutex::new(None),
+            sender: std::sync::Mutex::new(None),
+            connecting: tokio::sync::Mutex::new(()),
             service,
         })
     }
 
     /// The open connection, or a new one. Callers bound this with their deadline.
     async fn sender(&self) -> Result<SendRequest<Full<Bytes>>, NetError> {
-        let mut slot = self.sender.lock().await;
-        if let Some(sender) = slot.as_ref()
-            && !sender.is_closed()
-        {
-            return Ok(sender.clone());
+        if let Some(sender) = self.open_sender() {
+            return Ok(sender);
         }
-        *slot = None;
+        let _connecting = self.connecting.lock().await;
+        // Another caller may have opened it while this one waited.
+        if let Some(sender) = self.open_sender() {
+            return Ok(sender);
+        }
         let sender = self.connect().await?;
-        *slot = Some(sender.clone());
+        *self.slot() = Some(sender.clone());
         Ok(sender)
+    }
+
+    /// The current connection's handle if it is still open.
+    fn open_sender(&self) -> Option<SendRequest<Full<Bytes>>> {
+        self.slot()
+            .as_ref()
+            .filter(|sender| !sender.is_closed())
+            .cloned()
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<SendRequest<Full<Bytes>>>> {
+        self.sender.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, NetError> {
@@ -139,11 +157,9 @@ impl Channel {
 
     /// Drops the connection, so the next request opens a new one (after the breaker opened:
     /// the probe that follows should not reuse a connection that may be wedged).
-    /// Never waits: if another caller holds the slot it is opening a new connection anyway.
+    /// Never waits on a connection being opened: the slot's lock is only ever held to swap it.
     pub fn reset(&self) {
-        if let Ok(mut slot) = self.sender.try_lock() {
-            *slot = None;
-        }
+        *self.slot() = None;
     }
 
     /// One request; the answer's status and body (at most 256 KiB).
@@ -151,7 +167,7 @@ impl Channel {
         &self,
         method: Method,
         path_and_query: &str,
-        body: Option<Vec<u8>>,
+        body: Option<Bytes>,
     ) -> Result<(StatusCode, Bytes), NetError> {
         self.request_limited(method, path_and_query, body, MAX_BODY)
             .await
@@ -162,7 +178,7 @@ impl Channel {
         &self,
         method: Method,
         path_and_query: &str,
-        body: Option<Vec<u8>>,
+        body: Option<Bytes>,
         limit: usize,
     ) -> Result<(StatusCode, Bytes), NetError> {
         let mut sender = self.sender().await?;
@@ -172,7 +188,7 @@ impl Channel {
             builder = builder.header(http::header::CONTENT_TYPE, "application/json");
         }
         let request = builder
-            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .body(Full::new(body.unwrap_or_default()))
             .map_err(|e| NetError::Protocol(e.to_string()))?;
         sender
             .ready()

@@ -212,7 +212,7 @@ impl StatusClient {
     async fn ask(
         &self,
         channel: &Channel,
-        body: &[u8],
+        body: bytes::Bytes,
         deadline: tokio::time::Instant,
     ) -> Result<LookupResponse, NetError> {
         let mut last = NetError::Deadline;
@@ -221,7 +221,8 @@ impl StatusClient {
             if attempt > 0 && left < self.inner.config.min_attempt_time {
                 break;
             }
-            let call = channel.request(Method::POST, LOOKUP_PATH, Some(body.to_vec()));
+            // A clone of `Bytes` shares the encoded query: a retry does not copy it again.
+            let call = channel.request(Method::POST, LOOKUP_PATH, Some(body.clone()));
             let result = match tokio::time::timeout_at(deadline, call).await {
                 Ok(Ok((status, bytes))) => parse_answer(status, &bytes),
                 Ok(Err(e)) => Err(e),
@@ -368,7 +369,9 @@ impl StatusLookup for StatusClient {
             return degrade(NetError::CircuitOpen);
         }
         let deadline = tokio::time::Instant::from_std(deadline);
-        let result = self.ask(&channel, &request_body(query), deadline).await;
+        let result = self
+            .ask(&channel, request_body(query).into(), deadline)
+            .await;
         let result = result.and_then(|answer| reading(region, query, answer));
         let answered = match &result {
             Ok(_) => true,
