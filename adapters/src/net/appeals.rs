@@ -56,7 +56,7 @@ impl StatusClient {
             .status_service(region)
             .ok_or(NetError::NoService(region))?;
         let channel = self.channel(region, &service)?;
-        let call = channel.request_limited(Method::POST, path, Some(body), MAX_ANSWER_BYTES);
+        let call = channel.request_limited(Method::POST, path, Some(body.into()), MAX_ANSWER_BYTES);
         let (status, bytes) =
             tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), call)
                 .await
