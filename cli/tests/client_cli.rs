@@ -249,3 +249,59 @@ async fn verify_manifest_workers_and_summary_from_the_command_line() {
     stack.shutdown().await;
     let _ = std::fs::remove_dir_all(root);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookup_by_id_card_from_the_command_line() {
+    let stack = Stack::fresh("client-cli-lookup").await.unwrap();
+    let codes = Codes::load(stack.pki()).unwrap();
+    let mut people = People::new(2);
+    let henan = RegionCode::HENAN;
+    let elder = people.resident(henan);
+    let now = time::OffsetDateTime::now_utc();
+    codes
+        .issue(&stack.regions, henan, &elder, Colour::Green, now)
+        .await
+        .unwrap();
+    let id = elder.id.expose();
+
+    let (ok, out, err) = huren(&["lookup", "--id", id, "--name", &elder.name], &stack).await;
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("verdict      PASS"), "{out}");
+    assert!(!out.contains(id) && !err.contains(id), "{out}{err}");
+    let (ok, out, err) = huren(
+        &["lookup", "--id", id, "--name", &elder.name, "--json"],
+        &stack,
+    )
+    .await;
+    assert!(ok, "{out}{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(json["verdict"], "VERDICT_PASS", "{out}");
+
+    // A misread check digit: refused, saying what to do, without echoing the number.
+    let mut misread = id[..17].to_string();
+    misread.push(if id.ends_with('1') { '2' } else { '1' });
+    let (ok, out, err) = huren(&["lookup", "--id", &misread, "--name", "王"], &stack).await;
+    assert!(!ok, "{out}");
+    assert!(err.contains("INVALID_ARGUMENT"), "{err}");
+    assert!(err.contains("check digit"), "{err}");
+    assert!(!err.contains(&misread), "{err}");
+
+    // A Hubei household has no lookup service: REVIEW, and --fail-on review says so.
+    let hubei = people.resident(RegionCode::HUBEI);
+    let (ok, out, err) = huren(
+        &[
+            "lookup",
+            "--id",
+            hubei.id.expose(),
+            "--name",
+            &hubei.name,
+            "--fail-on",
+            "review",
+        ],
+        &stack,
+    )
+    .await;
+    assert!(!ok, "{out}{err}");
+    assert!(out.contains("NO_LOOKUP_SERVICE"), "{out}");
+    stack.shutdown().await;
+}

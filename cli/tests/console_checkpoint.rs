@@ -1,6 +1,7 @@
 //! The checkpoint's scanning page in a real Chromium: a fake camera plays a generated QR code of
 //! a green code (the page shows 通行 / PASS) and of a forged one (停 / STOP); a keyboard-wedge
-//! scanner's line and the English switch work; screenshots land in target/screenshots/.
+//! scanner's line and the English switch work; a person without a phone is looked up by ID
+//! card; screenshots land in target/screenshots/.
 
 mod browser;
 mod console_kit;
@@ -48,6 +49,20 @@ async fn the_camera_passes_a_green_code_and_stops_a_forged_one() {
     )
     .await;
     let forged = forge(&green);
+    // A Henan resident whose family registered a code for them; they carry only their ID card.
+    let mut people = People::new(14);
+    let elder = people.resident(RegionCode::HENAN);
+    huren_cli::loopback::codes::Codes::load(stack.pki())
+        .unwrap()
+        .issue(
+            &stack.regions,
+            RegionCode::HENAN,
+            &elder,
+            Colour::Green,
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
     let console = Console::start("checkpoint", &stack, &[]).await;
 
     // A phone's green code held up to the webcam.
@@ -62,10 +77,10 @@ async fn the_camera_passes_a_green_code_and_stops_a_forged_one() {
     assert!(page.contains("440000 广东"), "{page}");
     assert!(page.contains("离线签名校验"), "{page}");
     assert!(page.contains('*'), "a masked name: {page}");
-    assert!(
-        page.contains("尚未开放"),
-        "the ID-card lookup is labelled: {page}"
-    );
+    let form_open = session
+        .eval("return !document.querySelector('#manual fieldset').disabled")
+        .await;
+    assert_eq!(form_open, true, "the ID-card form is open");
     session.screenshot("checkpoint").await;
 
     // English is one click away.
@@ -115,6 +130,28 @@ async fn the_camera_passes_a_green_code_and_stops_a_forged_one() {
     session.eval(&typed).await;
     assert_eq!(shown(&session, "PASS").await, "通行");
     assert_eq!(session.eval(ANSWER).await, "PASS");
+
+    // An elderly Henan resident without a phone, looked up by the ID card's number and name.
+    let stop = "document.getElementById('answer').dataset.answer = ''; return true";
+    session.eval(stop).await;
+    let typed = format!(
+        "document.getElementById('id-number').value = {}; \
+         document.getElementById('id-name').value = {}; \
+         document.getElementById('manual').requestSubmit(); return true",
+        serde_json::to_string(elder.id.expose()).unwrap(),
+        serde_json::to_string(&elder.name).unwrap()
+    );
+    session.eval(&typed).await;
+    assert_eq!(shown(&session, "PASS").await, "通行");
+    let page = session.eval("return document.body.innerHTML").await;
+    let page = page.as_str().unwrap();
+    assert!(page.contains("410000 河南"), "{page}");
+    assert!(page.contains("发码地区在线查询"), "{page}");
+    assert!(
+        !page.contains(elder.id.expose()),
+        "the number is cleared and never shown: {page}"
+    );
+    session.screenshot("checkpoint-id-card").await;
     session.close().await;
     stack.shutdown().await;
 }

@@ -140,9 +140,9 @@ async fn a_misread_number_is_refused_with_what_to_do_and_carriers_may_not_look_u
 #[tokio::test]
 async fn an_empty_bucket_is_resource_exhausted_with_retry_info_and_refills() {
     let node = TestNode::start_with(NodeOptions {
-        // Two at once, then one every 100 ms.
+        // Two at once, then one a second.
         gateway: Box::new(|c| {
-            c.limits.lookups_per_minute = 600;
+            c.limits.lookups_per_minute = 60;
             c.limits.lookup_burst = Some(2);
         }),
         ..NodeOptions::default()
@@ -152,21 +152,23 @@ async fn an_empty_bucket_is_resource_exhausted_with_retry_info_and_refills() {
     node.issue(RegionCode::ZHEJIANG, &id, "陈爷爷", Colour::Green)
         .await;
     let checkpoint = node.channel_as("checkpoint", None).await;
-    for _ in 0..2 {
-        lookup(&checkpoint, &id, "陈爷爷")
-            .await
-            .expect("within the burst");
-    }
-    let err = lookup(&checkpoint, &id, "陈爷爷")
-        .await
-        .expect_err("bucket empty");
+    // The burst, and whatever refilled while a loaded machine made those calls; bounded.
+    let mut answered = 0;
+    let err = loop {
+        match lookup(&checkpoint, &id, "陈爷爷").await {
+            Ok(_) => answered += 1,
+            Err(err) => break err,
+        }
+        assert!(answered < 20, "the bucket never empties");
+    };
+    assert!(answered >= 2, "the burst is 2: {answered}");
     assert_eq!(err.code(), tonic::Code::ResourceExhausted, "{err:?}");
     assert_eq!(reason(&err).as_deref(), Some("RATE_LIMITED"));
     let wait = err
         .get_details_retry_info()
         .and_then(|r| r.retry_delay)
         .expect("RetryInfo");
-    assert!(wait <= Duration::from_millis(100), "{wait:?}");
+    assert!(wait <= Duration::from_secs(1), "{wait:?}");
     // Another caller has its own bucket.
     let province = node.channel_as("province", Some("330000")).await;
     lookup(&province, &id, "陈爷爷").await.expect("own bucket");

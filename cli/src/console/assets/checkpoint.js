@@ -8,7 +8,7 @@ const WORDS = {
     camera_start: "打开摄像头", camera_stop: "关闭摄像头", camera_on: "摄像头已打开，请将二维码对准镜头",
     camera_off: "摄像头未打开", camera_error: "无法打开摄像头：",
     manual: "按身份证号查询（无手机人员）", lookup: "查询", id_number: "身份证号", name: "姓名",
-    manual_na: "尚未开放：网关还没有按身份证号查询的接口（LookupPerson）。",
+    manual_note: "身份证号只发往户籍地区核验；本页不显示，审计日志不记录。",
     PASS: "通行", STOP: "停", other_lang: "English",
     f_colour: "健康码", f_name: "姓名", f_issuing: "发码地区", f_source: "来源", f_reason: "原因",
     f_days: "隔离天数", checking: "核验中…", failed: "无法核验：",
@@ -16,7 +16,7 @@ const WORDS = {
       REVIEW: "需人工核验", REJECT: "拒绝（伪造、吊销或格式错误）", NOT_CHECKED: "未能核验" },
     colour: { GREEN: "绿码", YELLOW: "黄码", RED: "红码", PENDING: "待定（灰码）", UNKNOWN: "未知" },
     source: { ONLINE: "发码地区在线查询", OFFLINE_SIGNED: "离线签名校验", CACHED: "在线查询（缓存）",
-      DEGRADED: "发码地区无法连接" },
+      DEGRADED: "发码地区无法连接", FORWARDED: "由服务发码地区的节点查询" },
     region: { "330000": "浙江", "330100": "杭州", "330110": "余杭", "440000": "广东", "510000": "四川",
       "430000": "湖南", "410000": "河南", "420000": "湖北", "000000": "国家平台" },
   },
@@ -26,7 +26,7 @@ const WORDS = {
     camera_on: "Camera on: hold the QR code to the lens", camera_off: "Camera off",
     camera_error: "Cannot open the camera: ",
     manual: "Look up by ID card (people without a phone)", lookup: "Look up", id_number: "ID number",
-    name: "Name", manual_na: "Not yet available: the gateway has no lookup by ID card (LookupPerson) yet.",
+    name: "Name", manual_note: "The ID number goes only to the household region; this page does not show it and the audit log does not keep it.",
     PASS: "PASS", STOP: "STOP", other_lang: "中文",
     f_colour: "Code", f_name: "Name", f_issuing: "Issued by", f_source: "Source", f_reason: "Reason",
     f_days: "Quarantine days", checking: "Checking…", failed: "Not checked: ",
@@ -35,7 +35,8 @@ const WORDS = {
       NOT_CHECKED: "Not checked" },
     colour: { GREEN: "green", YELLOW: "yellow", RED: "red", PENDING: "pending (grey)", UNKNOWN: "unknown" },
     source: { ONLINE: "asked the issuing region", OFFLINE_SIGNED: "offline signature checked",
-      CACHED: "issuing region (cached)", DEGRADED: "issuing region unreachable" },
+      CACHED: "issuing region (cached)", DEGRADED: "issuing region unreachable",
+      FORWARDED: "asked by the node serving the issuing region" },
     region: {},
   },
 };
@@ -188,7 +189,19 @@ $("lang").addEventListener("click", () => {
   localStorage.setItem("huren-lang", lang);
   translate();
 });
-$("manual").addEventListener("submit", (e) => e.preventDefault());
+// A person without a phone: the number and name typed from their ID card. The number is
+// cleared from the page as soon as it is sent.
+$("manual").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const id = $("id-number"), name = $("id-name");
+  const card = { id_number: id.value.trim(), name: name.value.trim() };
+  id.value = "";
+  name.value = "";
+  if (!card.id_number || !card.name) return;
+  $("why").textContent = words().checking;
+  try { show(await post("/api/lookup", JSON.stringify(card), "application/json")); }
+  catch (err) { showFailure(String(err.message || err)); }
+});
 
 setInterval(grabFrame, 250);
 translate();

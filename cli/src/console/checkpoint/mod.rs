@@ -1,9 +1,11 @@
 //! `huren console --role checkpoint`: the scanning page. The page posts a keyboard-wedge
-//! scanner's line or a camera frame; the console reads the QR code, asks the gateway with the
-//! checkpoint's certificate, and answers PASS or STOP for the page to show.
+//! scanner's line, a camera frame or an ID card's number and name; the console reads the QR code
+//! (or looks the person up), asks the gateway with the checkpoint's certificate, and answers PASS
+//! or STOP for the page to show.
 
 pub mod answer;
 pub mod frame;
+pub mod lookup;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -95,7 +97,7 @@ impl Checkpoint {
     }
 }
 
-/// The page and its two calls.
+/// The page and its three calls.
 pub fn router(checkpoint: Arc<Checkpoint>) -> Router {
     Router::new()
         .route("/", get(|| async { assets::html(assets::CHECKPOINT_HTML) }))
@@ -105,6 +107,7 @@ pub fn router(checkpoint: Arc<Checkpoint>) -> Router {
         )
         .route("/console.css", get(|| async { assets::css() }))
         .route("/api/scan", post(scan))
+        .route("/api/lookup", post(lookup::lookup))
         .route(
             "/api/frame",
             post(frame).layer(DefaultBodyLimit::max(MAX_FRAME_BYTES)),
