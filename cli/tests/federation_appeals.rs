@@ -120,20 +120,26 @@ fn files_holding(dir: &Path, needle: &[u8]) -> Vec<String> {
     found
 }
 
-#[tokio::test]
-async fn a_hubei_code_judged_in_zhejiang_is_appealed_corrected_by_hubei_and_rescanned() {
+/// `huren federation init` in `tmp`, and its processes started by the launcher.
+async fn federation(tmp: &Path) -> (std::path::PathBuf, Federation) {
     huren::tls::install_crypto_provider();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("fed");
+    let dir = tmp.join("fed");
     init(&InitRequest {
         out: dir.clone(),
         base_port: Ports::free().unwrap().base,
         force: false,
     })
     .unwrap();
-    let mut federation = Federation::start(&dir, env!("CARGO_BIN_EXE_huren").as_ref())
+    let federation = Federation::start(&dir, env!("CARGO_BIN_EXE_huren").as_ref())
         .await
         .unwrap();
+    (dir, federation)
+}
+
+#[tokio::test]
+async fn a_hubei_code_judged_in_zhejiang_is_appealed_corrected_by_hubei_and_rescanned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, mut federation) = federation(tmp.path()).await;
     let gate = federation
         .channel("zhejiang", "checkpoint", None)
         .await
@@ -259,18 +265,8 @@ async fn a_hubei_code_judged_in_zhejiang_is_appealed_corrected_by_hubei_and_resc
 
 #[tokio::test]
 async fn a_correction_of_an_online_code_changes_the_next_scan_of_the_same_code() {
-    huren::tls::install_crypto_provider();
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("fed");
-    init(&InitRequest {
-        out: dir.clone(),
-        base_port: Ports::free().unwrap().base,
-        force: false,
-    })
-    .unwrap();
-    let federation = Federation::start(&dir, env!("CARGO_BIN_EXE_huren").as_ref())
-        .await
-        .unwrap();
+    let (dir, federation) = federation(tmp.path()).await;
     let gate = federation
         .channel("zhejiang", "checkpoint", None)
         .await

@@ -253,7 +253,9 @@ impl Node {
         let services = Services {
             recognition: Arc::new(RecognitionState::new(recognizer.clone())),
             manifests: Arc::new(ManifestsState::new(recognizer.clone())),
-            coordination: Arc::new(CoordinationState::new(recognizer.clone())),
+            coordination: Arc::new(
+                CoordinationState::new(recognizer.clone()).with_appeals(appeals.clone()),
+            ),
             registry: Arc::new(RegistryState::new(registry)),
             federation: Arc::new(FederationState::new(recognizer.clone())),
             appeals: Arc::new(AppealsState::new(appeals)),

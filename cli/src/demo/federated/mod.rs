@@ -1,13 +1,15 @@
 //! `huren demo` (federated): the four-node dev federation of `huren federation init` run as
-//! separate OS processes, and six scenes that show who reads what where: (1) a charter train
+//! separate OS processes, and seven scenes that show who reads what where: (1) a charter train
 //! checked at zhejiang, (2) Henan's labour office confirming workers at west, (3) the Yuhang
 //! checkpoint at zhejiang reading all seven regions, (4) the national summary fanned out to all
-//! four nodes, (5) west SIGKILLed, (6) west restarted, catching up with the registry.
+//! four nodes, (5) west SIGKILLed, (6) west restarted, catching up with the registry, (7) a Hubei
+//! worker's wrong yellow code appealed at zhejiang and corrected by Hubei at south.
 //!
 //! Nodes do not cosign registry checkpoints by themselves yet: that check is written here and
 //! switched on by [`crate::federation::COSIGNING`]; while off, it prints `[pending]` with what is
 //! missing.
 
+mod appeals;
 mod catchup;
 mod failover;
 mod reads;
@@ -98,7 +100,7 @@ async fn run_in(
         people: People::new(seed),
         dir: dir.clone(),
     };
-    let steps: [(&str, _); 6] = [
+    let steps: [(&str, _); 7] = [
         (
             "1",
             "the charter train Chengdu (510000) → Hangzhou (330100), checked at zhejiang",
@@ -117,6 +119,10 @@ async fn run_in(
         ),
         ("5", "west is killed with SIGKILL"),
         ("6", "west is restarted while the registry moved on"),
+        (
+            "7",
+            "a Hubei worker's wrong yellow code appealed at zhejiang, corrected by Hubei at south",
+        ),
     ];
     let mut judged = 0u64;
     let mut version_while_down = None;
@@ -137,7 +143,9 @@ async fn run_in(
             "5" => failover::run(&mut scene, &mut checks)
                 .await
                 .map(|v| version_while_down = Some(v)),
-            _ => catchup::run(&mut scene, version_while_down, &mut checks).await,
+            "6" => catchup::run(&mut scene, version_while_down, &mut checks).await,
+            // After the summary: its scans are not in the counts scene 4 checked.
+            _ => appeals::run(&mut scene, &mut checks).await,
         };
         if let Err(e) = outcome {
             checks.scenario_failed(name, &e);
