@@ -317,7 +317,9 @@ impl Node {
         let services = Services {
             recognition: Arc::new(RecognitionState::new(recognizer.clone())),
             manifests: Arc::new(ManifestsState::new(recognizer.clone())),
-            coordination: Arc::new(CoordinationState::new(recognizer.clone())),
+            coordination: Arc::new(
+                CoordinationState::new(recognizer.clone()).with_appeals(appeals.clone()),
+            ),
             registry: Arc::new(RegistryState::new(registry.clone())),
             federation: Arc::new(FederationState::new(recognizer.clone())),
             witness: Arc::new(WitnessState {

@@ -2,6 +2,7 @@
 //! writes ([`layout`], [`init`]) and the launcher that starts it from `federation.json`
 //! ([`launcher`]) for the demo, the tests and the benchmark.
 
+pub mod callers;
 pub mod init;
 pub mod issue;
 pub mod launcher;

@@ -256,6 +256,19 @@ pub fn summary(resp: &GetNationalSummaryResponse) -> String {
         out.push_str("adapter health:\n");
         out.push_str(&h.to_string());
     }
+    if !resp.appeals.is_empty() {
+        let mut a = Table::new(["verifying", "issuing", "state", "appeals"]);
+        for row in &resp.appeals {
+            a.row([
+                row.verifying_region.clone(),
+                row.issuing_region.clone(),
+                super::appeals::state(row.state).to_string(),
+                row.count.to_string(),
+            ]);
+        }
+        out.push_str("appeals by route:\n");
+        out.push_str(&a.to_string());
+    }
     out.push_str(&federation_lines(&resp.nodes, &resp.missing_nodes));
     out
 }

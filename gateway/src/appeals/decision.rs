@@ -14,6 +14,8 @@ use crate::services::recognition::{CONFIRM_WORKERS, VERIFY_CODE, VERIFY_CODES};
 #[derive(Debug, Clone)]
 pub struct Decision {
     pub seq: u64,
+    /// The judging method that decided: the code is read again as that method reads it.
+    pub method: &'static str,
     pub verdict: Verdict,
     pub entry: Entry,
 }
@@ -33,9 +35,13 @@ pub fn find(audit_dir: &Path, seq: u64) -> Result<Option<Entry>, AppealError> {
 
 /// Checks that the record at `seq` is a decision, `caller`'s own, and one a person may appeal.
 pub fn appealable(seq: u64, entry: Option<Entry>, caller: &str) -> Result<Decision, AppealError> {
-    let judging = |m: &str| [VERIFY_CODE, VERIFY_CODES, CONFIRM_WORKERS].contains(&m);
-    let entry = entry
-        .filter(|e| judging(&e.method))
+    let judging = |m: &str| {
+        [VERIFY_CODE, VERIFY_CODES, CONFIRM_WORKERS]
+            .into_iter()
+            .find(|j| *j == m)
+    };
+    let (entry, method) = entry
+        .and_then(|e| judging(&e.method).map(|m| (e, m)))
         .ok_or(AppealError::NoSuchDecision(seq))?;
     if entry.caller != caller {
         return Err(AppealError::NotYourDecision(seq));
@@ -46,6 +52,7 @@ pub fn appealable(seq: u64, entry: Option<Entry>, caller: &str) -> Result<Decisi
     }
     Ok(Decision {
         seq,
+        method,
         verdict,
         entry,
     })

@@ -16,6 +16,7 @@ pub mod record;
 pub mod region;
 pub mod relay;
 pub mod store;
+pub mod summary;
 
 pub use error::AppealError;
 pub use queue::Appeals;

@@ -24,7 +24,7 @@ pub enum StoreError {
     Write {
         path: PathBuf,
         #[source]
-        source: huren_registry::store::StoreError,
+        source: Box<huren_registry::store::StoreError>,
     },
     #[error("appeal {path} does not parse: {source}")]
     Parse {
@@ -114,8 +114,12 @@ impl AppealStore {
                 path: path.clone(),
                 source,
             })?;
-            huren_registry::store::atomic_write(&path, &bytes, true)
-                .map_err(|source| StoreError::Write { path, source })?;
+            huren_registry::store::atomic_write(&path, &bytes, true).map_err(|source| {
+                StoreError::Write {
+                    path,
+                    source: Box::new(source),
+                }
+            })?;
         }
         appeals.insert(record.appeal_id.clone(), record);
         Ok(())

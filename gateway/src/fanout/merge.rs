@@ -176,6 +176,7 @@ mod tests {
             }],
             region_health: Vec::new(),
             registry_version: 1,
+            appeals: Vec::new(),
         }
     }
 

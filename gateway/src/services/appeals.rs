@@ -176,7 +176,7 @@ impl AppealsService for AppealsDesk {
         bounded("reason", &req.reason, MAX_TEXT)?;
         bounded("contact", &req.contact, MAX_CONTACT)?;
         bounded("payload", &req.payload, 8 * 1024)?;
-        let call = start.call("appeal")?;
+        let mut call = start.call("appeal")?;
         let recognizer = start.recognizer;
         let dir = recognizer.audit.dir().to_path_buf();
         let seq = req.decision_seq;
@@ -187,6 +187,8 @@ impl AppealsService for AppealsDesk {
         let decided =
             decision::appealable(seq, found, &start.peer.spiffe_id).map_err(Error::from)?;
         // The code shown must be the one decided: same region, same person by this caller's key.
+        // It is read as the decision read it, so a node serving the region answers the same.
+        call.method = decided.method;
         let judged = recognizer.judge_payload(&call, &req.payload).await?;
         let same = judged.issuing.to_string() == decided.entry.issuing_region
             && judged.subject_ref == decided.entry.subject_ref

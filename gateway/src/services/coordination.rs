@@ -35,13 +35,35 @@ const FAN_OUT_SHARE: f64 = 0.8;
 #[derive(Debug, Default)]
 pub struct CoordinationState {
     pub recognizer: Option<Arc<Recognizer>>,
+    /// The node's review queues, counted in the summary; `None` counts no appeals.
+    pub appeals: Option<Arc<crate::appeals::Appeals>>,
 }
 
 impl CoordinationState {
     pub fn new(recognizer: Arc<Recognizer>) -> Self {
         Self {
             recognizer: Some(recognizer),
+            appeals: None,
         }
+    }
+
+    /// Counts the appeals of `appeals`' review queues too.
+    pub fn with_appeals(mut self, appeals: Arc<crate::appeals::Appeals>) -> Self {
+        self.appeals = Some(appeals);
+        self
+    }
+
+    /// This node's appeals filed in `[start, end)`, by route and state.
+    pub fn appeal_counts(
+        &self,
+        registry: &Registry,
+        start: OffsetDateTime,
+        end: OffsetDateTime,
+    ) -> Vec<huren_proto::v1::AppealCount> {
+        self.appeals
+            .as_deref()
+            .map(|a| crate::appeals::summary::local(a, registry, start, end))
+            .unwrap_or_default()
     }
 }
 
@@ -158,7 +180,8 @@ impl CoordinationService for Coordination {
         let (start, end) = window(request.get_ref())?;
         let deadline = fan_out_deadline(&request, recognizer);
         let reg = registry(recognizer)?;
-        let (local, (start, end)) = share::local(recognizer, &reg, start, end, None);
+        let (mut local, (start, end)) = share::local(recognizer, &reg, start, end, None);
+        local.appeals = self.state.appeal_counts(&reg, start, end);
         let gathered = self.gather(recognizer, &reg, (start, end), deadline).await;
         let me = recognizer.receipts.node_id().to_string();
         let region_health = merge::health(
@@ -188,6 +211,10 @@ impl CoordinationService for Coordination {
             missing_nodes: gathered.missing,
             nodes,
             missing_replicas: gathered.missing_replicas,
+            appeals: crate::appeals::summary::merge(
+                std::iter::once(local.appeals.as_slice())
+                    .chain(gathered.shares.iter().map(|s| s.appeals.as_slice())),
+            ),
         }))
     }
 

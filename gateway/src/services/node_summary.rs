@@ -47,7 +47,8 @@ impl NodeSummaryService for NodeSummary {
             .current()
             .ok_or_else(|| Error::Unavailable("no trust registry is loaded on this node".into()))?;
         let served = share::served(recognizer, &registry);
-        let (share, _) = share::local(recognizer, &registry, start, end, served.as_deref());
+        let (mut share, _) = share::local(recognizer, &registry, start, end, served.as_deref());
+        share.appeals = self.state.appeal_counts(&registry, start, end);
         Ok(Response::new(share))
     }
 }

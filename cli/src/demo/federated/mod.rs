@@ -1,16 +1,18 @@
 //! `huren demo` (federated): the four-node dev federation of `huren federation init` run as
-//! separate OS processes, and nine scenes that show who reads what where: (1) a charter train
+//! separate OS processes, and ten scenes that show who reads what where: (1) a charter train
 //! checked at zhejiang, (2) Henan's labour office confirming workers at west, (3) the Yuhang
 //! checkpoint at zhejiang reading all seven regions, (4) the national summary fanned out to all
 //! four nodes, (5) west SIGKILLed, (6) west restarted, catching up with the registry, (7) a Hunan
 //! passenger turned red refused at zhejiang once south carries Hunan's status list there, (8) an
 //! elderly passenger without a phone looked up by ID card at Yuhang, forwarded to west, (9) the
-//! reverse-testing prober's clean run and a seeded mismatch it catches.
+//! reverse-testing prober's clean run and a seeded mismatch it catches, (10) a Hubei worker's
+//! wrong yellow code appealed at zhejiang and corrected by Hubei at south.
 //!
 //! Nodes do not cosign registry checkpoints by themselves yet: that check is written here and
 //! switched on by [`crate::federation::COSIGNING`]; while off, it prints `[pending]` with what is
 //! missing.
 
+mod appeals;
 mod catchup;
 mod failover;
 mod lists;
@@ -104,7 +106,7 @@ async fn run_in(
         people: People::new(seed),
         dir: dir.clone(),
     };
-    let steps: [(&str, _); 9] = [
+    let steps: [(&str, _); 10] = [
         (
             "1",
             "the charter train Chengdu (510000) → Hangzhou (330100), checked at zhejiang",
@@ -135,6 +137,10 @@ async fn run_in(
             "9",
             "the reverse-testing prober (反向测试): a clean run, then a seeded mismatch",
         ),
+        (
+            "10",
+            "a Hubei worker's wrong yellow code appealed at zhejiang, corrected by Hubei at south",
+        ),
     ];
     let mut judged = 0u64;
     let mut version_while_down = None;
@@ -161,6 +167,8 @@ async fn run_in(
                 .map(|n| judged += n),
             "8" => lookup::run(&mut scene, &mut checks).await,
             "9" => probe::run(&mut scene, &mut checks).await,
+            // After the summary: its scans are not in the counts scene 4 checked.
+            "10" => appeals::run(&mut scene, &mut checks).await,
             other => Err(anyhow::anyhow!("the demo has no scene {other}")),
         };
         if let Err(e) = outcome {

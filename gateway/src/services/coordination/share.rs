@@ -47,6 +47,8 @@ pub fn local(
         confirmations,
         region_health,
         registry_version: registry.version(),
+        // The coordination state adds its review queues' counts.
+        appeals: Vec::new(),
     };
     (share, (summary.start, summary.end))
 }
