@@ -83,6 +83,8 @@ pub fn replicas(node_id: &str, shares: Vec<GetNodeSummaryResponse>) -> GetNodeSu
         confirmations,
         region_health: health.into_values().collect(),
         registry_version: shares.iter().map(|s| s.registry_version).max().unwrap_or(0),
+        // Each replica keeps the review queues' appeals it relayed or answered: summed as well.
+        appeals: crate::appeals::summary::merge(shares.iter().map(|s| s.appeals.as_slice())),
     }
 }
 
