@@ -98,7 +98,9 @@ fn the_federated_demo_runs_four_nodes_as_processes_and_checks_every_scene() {
     };
     // Four nodes and five regional services (Hunan's publishes its status lists).
     expect("9 processes ready");
-    for scene in ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)", "(7)", "(8)", "(9)"] {
+    for scene in [
+        "(1)", "(2)", "(3)", "(4)", "(5)", "(6)", "(7)", "(8)", "(9)", "(10)",
+    ] {
         expect(scene);
     }
     expect("[ok]   every green worker confirmed to Zhejiang, the red ones not, none in error");

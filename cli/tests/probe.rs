@@ -59,20 +59,51 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Pins node `id` to a copy of the registry as published now: it never sees a later version.
+/// Pins node `id` to the registry it starts with: it follows no other node, so it never sees a
+/// later version (it still serves its own copy, and still witnesses).
 fn freeze_registry_of(dir: &Path, id: &str) {
-    copy_dir(&dir.join(REGISTRY_DIR), &dir.join("registry-frozen"));
     let config = dir.join(NODES_DIR).join(id).join("huren.toml");
     let text = std::fs::read_to_string(&config).unwrap();
-    let pinned = text.replace(
-        &format!("registry = \"../../{REGISTRY_DIR}\""),
-        "registry = \"../../registry-frozen\"",
-    );
+    let pinned: String = text
+        .lines()
+        .map(|line| match line.starts_with("follow = ") {
+            true => "follow = []",
+            false => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
     assert_ne!(
-        text, pinned,
-        "node {id}'s config names no registry directory"
+        text.trim_end(),
+        pinned,
+        "node {id}'s config follows no node"
     );
-    std::fs::write(&config, pinned).unwrap();
+    std::fs::write(&config, pinned + "\n").unwrap();
+}
+
+/// Waits (bounded) until nodes `ids` act on the version just published at national: each
+/// follower keeps what it accepted (after k witnesses cosigned it) in its own directory.
+async fn wait_for_followers(dir: &Path, ids: &[&str]) {
+    let version_in = |registry: &Path| {
+        huren_registry::store::load_for_publisher(registry, time::OffsetDateTime::now_utc())
+            .map(|r| r.version())
+            .ok()
+    };
+    let published = version_in(&dir.join(REGISTRY_DIR)).expect("the published registry");
+    let started = std::time::Instant::now();
+    loop {
+        let followed = ids.iter().all(|id| {
+            version_in(&dir.join(NODES_DIR).join(id).join(REGISTRY_DIR))
+                .is_some_and(|v| v >= published)
+        });
+        if followed {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "nodes {ids:?} did not act on version {published} within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 fn scope(verifying: &[RegionCode], issuing: &[RegionCode]) -> Scope {
@@ -134,8 +165,8 @@ async fn a_clean_run_reports_nothing_and_a_reworded_agreement_and_a_stale_node_a
         ok(&["registry", "sign", "--reg", p(&reg), "--key", p(&key)]);
     }
     ok(&["registry", "publish", "--reg", p(&reg)]);
-    // Nodes look for a new registry every 500 ms.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // national gathers the witnesses' cosignatures, then west and south follow it.
+    wait_for_followers(&dir, &["west", "south"]).await;
 
     let mut people = People::new(7);
     let round: Round = run_round(
@@ -255,7 +286,10 @@ fn flag_hunan_probe_issuer(dir: &Path) {
 
 #[tokio::test]
 async fn continuous_probing_serves_its_counters_and_its_synthetic_persons_are_not_counted() {
-    let (_tmp, dir, federation) = federation(flag_hunan_probe_issuer).await;
+    let (_tmp, dir, federation) = federation(|_| ()).await;
+    // Published while the federation runs: national gathers the cosignatures, south follows.
+    flag_hunan_probe_issuer(&dir);
+    wait_for_followers(&dir, &["west", "south", "zhejiang"]).await;
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .unwrap();

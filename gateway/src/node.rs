@@ -24,8 +24,8 @@ use huren_audit::{AuditLog, RecoveryReport};
 use huren_registry::doc::DEFAULT_NODE_ID;
 use huren_registry::keydir::{KeyDir, KeyFile};
 
-use crate::federation::list_carry::CarriedLists;
 use crate::appeals::{AppealStore, Appeals};
+use crate::federation::list_carry::CarriedLists;
 use crate::federation::peers::Peers;
 use crate::privacy::SubjectKey;
 use crate::readiness::Readiness;

@@ -249,6 +249,7 @@ async fn a_lookup_another_node_serves_is_forwarded_and_judged_as_there() {
             purpose: "station-entry: no phone".into(),
             resident_id_number: sichuan.clone(),
             resident_name: "李大爷".into(),
+            request_id: "10c4".repeat(8),
             ..Default::default()
         })
         .await
