@@ -46,19 +46,6 @@ fn huren(dir: &Path, args: &[&str]) -> std::process::Output {
     support::huren_within(args, dir, Stdio::piped(), Duration::from_secs(120))
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        match entry.file_type().unwrap().is_dir() {
-            true => copy_dir(&entry.path(), &to.join(entry.file_name())),
-            false => {
-                std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-            }
-        }
-    }
-}
-
 /// Pins node `id` to the registry it starts with: it follows no other node, so it never sees a
 /// later version (it still serves its own copy, and still witnesses).
 fn freeze_registry_of(dir: &Path, id: &str) {
