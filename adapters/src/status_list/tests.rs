@@ -142,6 +142,38 @@ fn a_status_list_from_the_future_is_refused() {
 }
 
 #[test]
+fn a_status_list_issued_just_within_the_clock_skew_is_taken() {
+    // An issuer whose clock runs up to the allowed skew ahead is still believed; a second more
+    // is a list from the future.
+    let f = fixture(KeyAlgorithm::Ed25519);
+    let skew = crate::codec::token::MAX_CLOCK_SKEW;
+    let mut store = StatusLists::new();
+    assert!(
+        store
+            .apply(list(&f, 1, sample_bits(10)), now() - skew)
+            .is_ok()
+    );
+    let mut store = StatusLists::new();
+    assert!(matches!(
+        store.apply(
+            list(&f, 1, sample_bits(10)),
+            now() - skew - time::Duration::seconds(1)
+        ),
+        Err(Refusal::IssuedInFuture(_))
+    ));
+}
+
+#[test]
+fn a_list_is_named_region_issuer_and_id_in_logs_and_errors() {
+    let key = ListKey {
+        region: RegionCode::HUNAN,
+        issuer: "hn-2020-01".into(),
+        list_id: 7,
+    };
+    assert_eq!(key.to_string(), "430000/hn-2020-01/7");
+}
+
+#[test]
 fn a_rolled_back_status_list_is_refused_and_the_newer_one_kept() {
     let f = fixture(KeyAlgorithm::Ed25519);
     let mut store = StatusLists::new();
