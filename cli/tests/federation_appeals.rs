@@ -4,14 +4,14 @@
 //! is refused where it should be; the appeal survives a restart of south; no phone number is
 //! stored. A Henan (online) code corrected at west changes the next scan of the same code.
 
+#[path = "support/federation.rs"]
+mod shared;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use huren_adapters::{Colour, RegionCode, ResidentId};
-use huren_cli::federation::Federation;
-use huren_cli::federation::init::{InitRequest, init};
 use huren_cli::federation::issue::{KNOWN_AFTER, issue_code};
-use huren_cli::federation::layout::Ports;
 use huren_proto::v1::appeals_service_client::AppealsServiceClient;
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
 use huren_proto::v1::{
@@ -120,26 +120,10 @@ fn files_holding(dir: &Path, needle: &[u8]) -> Vec<String> {
     found
 }
 
-/// `huren federation init` in `tmp`, and its processes started by the launcher.
-async fn federation(tmp: &Path) -> (std::path::PathBuf, Federation) {
-    huren::tls::install_crypto_provider();
-    let dir = tmp.join("fed");
-    init(&InitRequest {
-        out: dir.clone(),
-        base_port: Ports::free().unwrap().base,
-        force: false,
-    })
-    .unwrap();
-    let federation = Federation::start(&dir, env!("CARGO_BIN_EXE_huren").as_ref())
-        .await
-        .unwrap();
-    (dir, federation)
-}
-
 #[tokio::test]
 async fn a_hubei_code_judged_in_zhejiang_is_appealed_corrected_by_hubei_and_rescanned() {
     let tmp = tempfile::tempdir().unwrap();
-    let (dir, mut federation) = federation(tmp.path()).await;
+    let (mut federation, dir) = shared::start(&tmp).await;
     let gate = federation
         .channel("zhejiang", "checkpoint", None)
         .await
@@ -266,7 +250,7 @@ async fn a_hubei_code_judged_in_zhejiang_is_appealed_corrected_by_hubei_and_resc
 #[tokio::test]
 async fn a_correction_of_an_online_code_changes_the_next_scan_of_the_same_code() {
     let tmp = tempfile::tempdir().unwrap();
-    let (dir, federation) = federation(tmp.path()).await;
+    let (federation, dir) = shared::start(&tmp).await;
     let gate = federation
         .channel("zhejiang", "checkpoint", None)
         .await

@@ -4,13 +4,16 @@
 //! nodes catch up; a forked checkpoint is refused by every node's witness and kept as evidence.
 //! Every wait is bounded.
 
+#[path = "support/federation.rs"]
+mod federation;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use huren::connect::{ClientTls, connect};
 use huren_cli::federation::Federation;
-use huren_cli::federation::init::{InitRequest, WITNESS_THRESHOLD, init};
-use huren_cli::federation::layout::{NODES, NODES_DIR, Ports, REGISTRY_DIR, STATE_DIR};
+use huren_cli::federation::init::WITNESS_THRESHOLD;
+use huren_cli::federation::layout::{NODES, NODES_DIR, REGISTRY_DIR, STATE_DIR};
 use huren_proto::v1::registry_service_client::RegistryServiceClient;
 use huren_proto::v1::witness_service_client::WitnessServiceClient;
 use huren_proto::v1::{AddCheckpointRequest, GetRegistryRequest};
@@ -28,18 +31,8 @@ fn now() -> time::OffsetDateTime {
 }
 
 async fn started() -> (tempfile::TempDir, PathBuf, Federation) {
-    huren::tls::install_crypto_provider();
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("fed");
-    init(&InitRequest {
-        out: dir.clone(),
-        base_port: Ports::free().unwrap().base,
-        force: false,
-    })
-    .unwrap();
-    let federation = Federation::start(&dir, env!("CARGO_BIN_EXE_huren").as_ref())
-        .await
-        .unwrap();
+    let (federation, dir) = federation::start(&tmp).await;
     (tmp, dir, federation)
 }
 

@@ -7,13 +7,15 @@
 #[allow(dead_code)]
 mod support;
 
+#[path = "support/federation.rs"]
+mod shared;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 use huren_adapters::RegionCode;
-use huren_cli::federation::init::{InitRequest, init};
-use huren_cli::federation::layout::{FILE, NODES_DIR, Ports, REGISTRY_DIR};
+use huren_cli::federation::layout::{FILE, NODES_DIR, REGISTRY_DIR};
 use huren_cli::federation::{Federation, FederationFile};
 use huren_cli::loopback::people::People;
 use huren_cli::probe::{Round, Scope, run_round};
@@ -22,19 +24,8 @@ use huren_proto::v1::coordination_service_client::CoordinationServiceClient;
 
 /// A federation written to a fresh directory; `edit` changes its files before it starts.
 async fn federation(edit: impl FnOnce(&Path)) -> (tempfile::TempDir, PathBuf, Federation) {
-    huren::tls::install_crypto_provider();
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("fed");
-    init(&InitRequest {
-        out: dir.clone(),
-        base_port: Ports::free().unwrap().base,
-        force: false,
-    })
-    .unwrap();
-    edit(&dir);
-    let federation = Federation::start(&dir, env!("CARGO_BIN_EXE_huren").as_ref())
-        .await
-        .unwrap();
+    let (federation, dir) = shared::start_edited(&tmp, edit).await;
     (tmp, dir, federation)
 }
 

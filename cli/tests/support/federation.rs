@@ -15,6 +15,14 @@ use tonic::transport::Channel;
 
 /// A fresh federation on free ports under `tmp`, every process ready; its directory.
 pub async fn start(tmp: &tempfile::TempDir) -> (Federation, PathBuf) {
+    start_edited(tmp, |_| ()).await
+}
+
+/// As [`start`], with `edit` changing the written files before any process starts.
+pub async fn start_edited(
+    tmp: &tempfile::TempDir,
+    edit: impl FnOnce(&std::path::Path),
+) -> (Federation, PathBuf) {
     huren::tls::install_crypto_provider();
     let dir = tmp.path().join("fed");
     init(&InitRequest {
@@ -23,6 +31,7 @@ pub async fn start(tmp: &tempfile::TempDir) -> (Federation, PathBuf) {
         force: false,
     })
     .unwrap();
+    edit(&dir);
     let federation = Federation::start(&dir, env!("CARGO_BIN_EXE_huren").as_ref())
         .await
         .unwrap();
