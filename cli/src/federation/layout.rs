@@ -152,10 +152,12 @@ impl Ports {
     }
 
     /// A base whose every port is free now, for a demo or a test that must not collide with
-    /// another run on the machine.
+    /// another run on the machine. The range stays below Linux's ephemeral ports (32768 up):
+    /// a port free when probed there can be taken by any outgoing connection before the node
+    /// binds it.
     pub fn free() -> anyhow::Result<Self> {
         for _ in 0..64 {
-            let base = 20_000 + rand::random::<u16>() % 40_000;
+            let base = 10_000 + rand::random::<u16>() % 22_000;
             let ports = Self { base };
             if ports.all().all(|a| TcpListener::bind(a).is_ok()) {
                 return Ok(ports);
