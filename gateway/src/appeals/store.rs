@@ -34,6 +34,8 @@ pub enum StoreError {
     },
     #[error("more than {MAX_APPEALS} appeals in {0}")]
     TooMany(PathBuf),
+    #[error("{0:?} is not an appeal id (a province code, '-', 16 hex digits)")]
+    NotAnAppealId(String),
 }
 
 /// Appeals by id, in memory and (with a directory) on disk.
@@ -44,11 +46,6 @@ pub struct AppealStore {
 }
 
 impl AppealStore {
-    /// Keeps appeals in memory only (a node without a state directory, tests).
-    pub fn in_memory() -> Self {
-        Self::default()
-    }
-
     /// Opens (creating) `state_dir/appeals/` and loads every appeal in it.
     pub fn open(state_dir: &Path) -> Result<Self, StoreError> {
         let dir = state_dir.join(APPEALS_DIR);
@@ -107,6 +104,10 @@ impl AppealStore {
     /// Writes the appeal durably, then makes it visible: an answer nobody can find after a
     /// restart is never given.
     pub fn put(&self, record: AppealRecord) -> Result<(), StoreError> {
+        // The id becomes a file name: only the shape `new_id` makes is written.
+        if crate::appeals::record::province_of(&record.appeal_id).is_none() {
+            return Err(StoreError::NotAnAppealId(record.appeal_id));
+        }
         let mut appeals = self.appeals();
         if let Some(dir) = &self.dir {
             let path = dir.join(format!("{}.json", record.appeal_id));
@@ -147,5 +148,26 @@ mod tests {
         let reopened = AppealStore::open(dir.path()).unwrap();
         assert_eq!(reopened.get(&filed.appeal_id), Some(filed));
         assert_eq!(reopened.list(|_| true).len(), 1);
+    }
+
+    #[test]
+    fn an_id_that_is_not_an_appeal_id_is_never_a_file_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = AppealStore::open(dir.path()).unwrap();
+        for id in [
+            "../../escaped",
+            "420000-../../x",
+            "",
+            "420100-0123456789abcdef",
+        ] {
+            let mut record = sample();
+            record.appeal_id = id.to_string();
+            assert!(
+                matches!(store.put(record), Err(StoreError::NotAnAppealId(_))),
+                "{id:?}"
+            );
+        }
+        assert!(!dir.path().join("escaped.json").exists());
+        assert!(store.list(|_| true).is_empty());
     }
 }

@@ -234,7 +234,18 @@ impl AppealsService for AppealsDesk {
                     deadline,
                 )
                 .await?;
-                let copy = AppealRecord::copy_of(&the_appeal(answer)?, &filing);
+                let answered = the_appeal(answer)?;
+                // The serving node names the appeal; this node names the filer. An id of another
+                // province's queue (or no id at all) is refused before it becomes a file name.
+                if province_of(&answered.appeal_id) != Some(issuing) {
+                    return Err(Error::Unavailable(format!(
+                        "node {node} answered with appeal id {:?}, not one of {issuing}'s queue",
+                        answered.appeal_id
+                    ))
+                    .into());
+                }
+                let mut copy = AppealRecord::copy_of(&answered, &filing);
+                copy.filed_by = start.peer.spiffe_id.clone();
                 appeals.keep(copy.clone())?;
                 appeals
                     .audit(
