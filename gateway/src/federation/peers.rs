@@ -64,11 +64,6 @@ pub struct Replica {
 }
 
 impl Replica {
-    /// The endpoint the registry lists for this replica.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
     /// Records a call's outcome; a circuit that opens or closes is shown, and an opening
     /// counted. Shown on change only: an open circuit stays shown open until a probe closes it.
     fn record(&self, success: bool) {
