@@ -20,17 +20,12 @@ pub struct Decision {
     pub entry: Entry,
 }
 
-/// Reads record `seq` from the audit chain in `audit_dir` (a walk of the chain: appeals are
-/// rare next to decisions, and the walk checks every hash on the way).
+/// Reads record `seq` from the audit chain in `audit_dir`: from the one segment that holds it,
+/// each line up to it checked against its hash and its link, never the whole chain.
 pub fn find(audit_dir: &Path, seq: u64) -> Result<Option<Entry>, AppealError> {
-    let mut found = None;
-    huren_audit::walk(audit_dir, |record, _| {
-        if record.seq == seq {
-            found = Some(record.entry.clone());
-        }
-    })
-    .map_err(|e| AppealError::AuditUnreadable(e.to_string()))?;
-    Ok(found)
+    huren_audit::find(audit_dir, seq)
+        .map(|found| found.map(|record| record.entry))
+        .map_err(|e| AppealError::AuditUnreadable(e.to_string()))
 }
 
 /// Checks that the record at `seq` is a decision, `caller`'s own, and one a person may appeal.

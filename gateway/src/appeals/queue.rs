@@ -17,6 +17,7 @@ use crate::appeals::record::{AppealRecord, AppealState, new_id};
 use crate::appeals::region::{self, Queued};
 use crate::appeals::store::AppealStore;
 use crate::error::Error;
+use crate::federation::index::{IndexCache, NodeIndex};
 use crate::identity::Peer;
 use crate::recognition::Recognizer;
 use crate::recognition::pipeline::clip_audit_text;
@@ -34,6 +35,9 @@ pub const CORRECTED: &str = "APPEAL_CORRECTED";
 pub struct Appeals {
     pub recognizer: Arc<Recognizer>,
     pub store: AppealStore,
+    /// Which node serves which region, for a node without federation peers (whose routes hold
+    /// it otherwise): built once per registry version, not per call.
+    index: IndexCache,
 }
 
 /// An answer as the issuing province gave it.
@@ -46,7 +50,19 @@ pub struct Answer {
 
 impl Appeals {
     pub fn new(recognizer: Arc<Recognizer>, store: AppealStore) -> Self {
-        Self { recognizer, store }
+        Self {
+            recognizer,
+            store,
+            index: IndexCache::default(),
+        }
+    }
+
+    /// The node index of `registry`'s version: the federation routes' own, or this node's.
+    pub fn index(&self, registry: &Registry) -> Arc<NodeIndex> {
+        match self.recognizer.federation.as_deref() {
+            Some(peers) => peers.routes(registry).index.clone(),
+            None => self.index.of(registry),
+        }
     }
 
     pub fn node_id(&self) -> &str {

@@ -63,3 +63,45 @@ impl NodeIndex {
         self.by_spiffe_id.get(spiffe_id).map(String::as_str)
     }
 }
+
+/// The index of the newest registry version asked for, built once per version: for a node
+/// without federation peers (whose routes would otherwise hold it), so a call does not rebuild
+/// it.
+#[derive(Debug, Default)]
+pub struct IndexCache {
+    held: std::sync::Mutex<Option<std::sync::Arc<NodeIndex>>>,
+}
+
+impl IndexCache {
+    /// The index of `registry`'s version: the one held, or built now and held.
+    pub fn of(&self, registry: &Registry) -> std::sync::Arc<NodeIndex> {
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(index) = held.as_ref().filter(|i| i.version() == registry.version()) {
+            return index.clone();
+        }
+        let index = std::sync::Arc::new(NodeIndex::build(registry));
+        *held = Some(index.clone());
+        index
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use huren_registry::dev::{DevOptions, DevRegistry};
+
+    #[test]
+    fn the_cache_builds_an_index_once_per_registry_version() {
+        let pki = tempfile::tempdir().unwrap();
+        huren_certs::init(pki.path(), &huren_certs::InitOptions::default()).unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let dev = DevRegistry::build(pki.path(), &DevOptions::default(), now).unwrap();
+        let cache = IndexCache::default();
+        let first = cache.of(&dev.registry);
+        assert!(std::sync::Arc::ptr_eq(&first, &cache.of(&dev.registry)));
+        assert_eq!(first.version(), dev.registry.version());
+    }
+}

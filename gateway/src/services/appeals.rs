@@ -24,7 +24,6 @@ use crate::appeals::{AppealError, AppealRecord, Appeals, FILE_APPEAL, MAX_TEXT, 
 use crate::authz::{self, Ask};
 use crate::error::Error;
 use crate::federation::forward::serving_node;
-use crate::federation::index::NodeIndex;
 use crate::identity::Peer;
 use crate::limits::Deadline;
 use crate::recognition::pipeline::UNIDENTIFIED;
@@ -106,10 +105,7 @@ fn region_of(appeal_id: &str) -> Result<RegionCode, Error> {
 
 /// The node serving `region`, when it is not this one.
 fn elsewhere(appeals: &Appeals, registry: &Registry, region: RegionCode) -> Option<String> {
-    let index = match appeals.recognizer.federation.as_deref() {
-        Some(peers) => peers.routes(registry).index.clone(),
-        None => std::sync::Arc::new(NodeIndex::build(registry)),
-    };
+    let index = appeals.index(registry);
     serving_node(&index, appeals.node_id(), region).map(str::to_string)
 }
 
