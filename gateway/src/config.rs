@@ -165,6 +165,12 @@ pub struct Limits {
     /// How many lookups a caller may make at once before the rate applies (a queue at a
     /// station gate); a minute's worth when unset.
     pub lookup_burst: Option<u32>,
+    /// Appeals (FileAppeal) one caller (SPIFFE id) may file an hour: the refill rate of its
+    /// token bucket. 60 is one a minute all day, far above a checkpoint's honest need, and bounds
+    /// a caller filing in a loop.
+    pub appeals_per_hour: u32,
+    /// How many appeals a caller may file at once before the rate applies.
+    pub appeal_burst: u32,
 }
 
 impl Default for Limits {
@@ -188,6 +194,8 @@ impl Default for Limits {
             max_header_list_bytes: 16 * 1024,
             lookups_per_minute: 60,
             lookup_burst: None,
+            appeals_per_hour: 60,
+            appeal_burst: 10,
         }
     }
 }
@@ -332,12 +340,17 @@ impl Limits {
         Duration::from_millis(self.request_timeout_cap_ms)
     }
 
+    /// The per-caller rate of appeals filed, as the appeals service's buckets take it.
+    pub fn appeal_rate(&self) -> crate::lookup::Rate {
+        crate::lookup::Rate::per_hour(self.appeals_per_hour, self.appeal_burst)
+    }
+
     /// The per-caller rate of lookups by ID card, as the lookup service's buckets take it.
     pub fn lookup_rate(&self) -> crate::lookup::Rate {
-        crate::lookup::Rate {
-            per_minute: self.lookups_per_minute,
-            burst: self.lookup_burst.unwrap_or(self.lookups_per_minute),
-        }
+        crate::lookup::Rate::per_minute(
+            self.lookups_per_minute,
+            self.lookup_burst.unwrap_or(self.lookups_per_minute),
+        )
     }
 }
 

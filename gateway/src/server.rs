@@ -151,6 +151,11 @@ impl GatewayBuilder {
                 .await;
         }
         let max = limits.max_message_bytes;
+        // One bucket per caller for lookups by ID card, taken by LookupPerson here and by the
+        // lookups other nodes forward here for their callers: spreading lookups over several
+        // entry nodes gives no more than this node's rate.
+        let lookups = Arc::new(crate::lookup::Buckets::new(limits.lookup_rate()));
+        let appeals_desk = appeals::AppealsDesk::new(services.appeals, limits.appeal_rate());
         let reflection = || {
             tonic_reflection::server::Builder::configure()
                 .register_encoded_file_descriptor_set(huren_proto::FILE_DESCRIPTOR_SET)
@@ -197,9 +202,12 @@ impl GatewayBuilder {
                     .max_encoding_message_size(max),
             )
             .add_service(
-                FederationServiceServer::new(federation::Federation::new(services.federation))
-                    .max_decoding_message_size(max)
-                    .max_encoding_message_size(max),
+                FederationServiceServer::new(federation::Federation::new(
+                    services.federation,
+                    lookups.clone(),
+                ))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
             )
             .add_service(
                 WitnessServiceServer::new(witness::Witness::new(services.witness))
@@ -207,20 +215,17 @@ impl GatewayBuilder {
                     .max_encoding_message_size(max),
             )
             .add_service(
-                AppealsServiceServer::new(appeals::AppealsDesk::new(services.appeals.clone()))
+                AppealsServiceServer::new(appeals_desk.clone())
                     .max_decoding_message_size(max)
                     .max_encoding_message_size(max),
             )
             .add_service(
-                LookupServiceServer::new(lookup::Lookup::new(
-                    services.recognition,
-                    limits.lookup_rate(),
-                ))
-                .max_decoding_message_size(max)
-                .max_encoding_message_size(max),
+                LookupServiceServer::new(lookup::Lookup::new(services.recognition, lookups))
+                    .max_decoding_message_size(max)
+                    .max_encoding_message_size(max),
             )
             .add_service(
-                AppealsRelayServiceServer::new(appeals::AppealsDesk::new(services.appeals))
+                AppealsRelayServiceServer::new(appeals_desk)
                     .max_decoding_message_size(max)
                     .max_encoding_message_size(max),
             );

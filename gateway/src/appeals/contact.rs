@@ -25,6 +25,12 @@ pub fn contact_hash(key: &SubjectKey, issuing: RegionCode, contact: &str) -> Str
     )
 }
 
+/// Whether `text` has the shape of a [`contact_hash`]: 64 lowercase hex characters. A relayed
+/// filing carrying anything else (a phone number in clear) is refused.
+pub fn is_hash(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,6 +27,9 @@ pub enum AppealError {
     /// Only a province lists a region's queue, and only its own.
     #[error("only province {0} lists its review queue")]
     NotYourQueue(String),
+    /// The decision already has an open appeal; it names that appeal.
+    #[error("decision {seq} already has an open appeal, {appeal_id}: follow that one")]
+    AlreadyOpen { appeal_id: String, seq: u64 },
     #[error("appeal {0} is already answered")]
     AlreadyAnswered(String),
     #[error("this node cannot read its audit log: {0}")]
@@ -57,6 +60,7 @@ impl AppealError {
                 (Code::PermissionDenied, "NOT_THE_ISSUING_PROVINCE")
             }
             AppealError::NotYourQueue(_) => (Code::PermissionDenied, "NOT_YOUR_QUEUE"),
+            AppealError::AlreadyOpen { .. } => (Code::AlreadyExists, "APPEAL_ALREADY_OPEN"),
             AppealError::AlreadyAnswered(_) => (Code::FailedPrecondition, "ALREADY_ANSWERED"),
             AppealError::AuditUnreadable(_) => (Code::Unavailable, "AUDIT_UNAVAILABLE"),
             AppealError::Store(_) => (Code::Unavailable, "APPEALS_UNAVAILABLE"),

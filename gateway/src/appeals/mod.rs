@@ -10,6 +10,7 @@ pub mod access;
 pub mod contact;
 pub mod decision;
 pub mod error;
+pub mod filing;
 pub mod gauge;
 pub mod queue;
 pub mod record;

@@ -38,6 +38,9 @@ pub struct Appeals {
     /// Which node serves which region, for a node without federation peers (whose routes hold
     /// it otherwise): built once per registry version, not per call.
     index: IndexCache,
+    /// Held from the look for an open appeal of the same decision until the new one is kept, so
+    /// two filings of one decision at once cannot both open (appeals are rare: one at a time).
+    filing: tokio::sync::Mutex<()>,
 }
 
 /// An answer as the issuing province gave it.
@@ -54,6 +57,7 @@ impl Appeals {
             recognizer,
             store,
             index: IndexCache::default(),
+            filing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -82,6 +86,22 @@ impl Appeals {
     ) -> Result<AppealRecord, Error> {
         let issuing = RegionCode::parse(&filing.issuing_region)
             .map_err(|e| Error::invalid("issuing_region", e.to_string()))?;
+        let _one_at_a_time = self.filing.lock().await;
+        // One open appeal per decision: a second would ask the province the same question
+        // twice. Once it is answered, a new one may be filed (new facts, a second look).
+        let open = self.store.list(|a| {
+            a.state == AppealState::Open
+                && a.decision_node == decision_node
+                && a.decision_seq == filing.decision_seq
+                && a.issuing_region == filing.issuing_region
+        });
+        if let Some(open) = open.first() {
+            return Err(AppealError::AlreadyOpen {
+                appeal_id: open.appeal_id.clone(),
+                seq: filing.decision_seq,
+            }
+            .into());
+        }
         let appeal_id = new_id(issuing);
         let queued = region::file(
             &self.recognizer.status,

@@ -1,6 +1,7 @@
 //! Appeals calls for a region another node serves: the entry node relays them with the original
 //! caller's identity ([`relay`]); the serving node checks the relaying node and authorises that
-//! caller with its own role × method table ([`authorise`]), as a forwarded status read is.
+//! caller with its own role × method table ([`authorise`]), as a forwarded status read is, and
+//! only for callers of provinces the relaying node serves.
 
 use std::time::Instant;
 
@@ -10,10 +11,10 @@ use huren_registry::Registry;
 
 use crate::appeals::error::AppealError;
 use crate::error::Error;
+use crate::federation::index::NodeIndex;
 use crate::federation::peers::{PeerError, Peers};
-use crate::federation::serve::{listed_node, trust_domain_of};
-use crate::identity::{Peer, Role, parse_spiffe_id};
-use crate::policy::Policy;
+use crate::federation::relayed::{Relayed, relayed_caller, speaks_for};
+use crate::identity::Peer;
 
 /// Sends `request` to node `node_id`, by `deadline`.
 pub async fn relay(
@@ -57,25 +58,21 @@ pub fn method(call: &relay_appeal_request::Call) -> &'static str {
     }
 }
 
-/// The relaying node's registry id and the original caller, once both are allowed: `node` is a
-/// listed node, and the caller (not a node) may call the method by this node's table.
+/// The relaying node's registry id and the original caller, once both are allowed: the caller
+/// is one `node` may carry and call the method by this node's table
+/// ([`relayed_caller`], as for a forwarded read), and `node` serves the caller's province
+/// ([`speaks_for`]): a node cannot name another province's filer or health commission.
 pub fn authorise(
-    registry: &Registry,
+    index: &NodeIndex,
     node: &Peer,
     req: &RelayAppealRequest,
-) -> Result<(String, Peer), Error> {
-    let node_id = listed_node(registry, node)?;
+) -> Result<Relayed, Error> {
     let call = req
         .call
         .as_ref()
         .ok_or_else(|| Error::invalid("call", "a relayed appeals call names its method"))?;
-    let caller = parse_spiffe_id(&req.caller_spiffe_id, trust_domain_of(node))?;
-    if caller.role == Role::Gateway {
-        return Err(Error::invalid(
-            "caller_spiffe_id",
-            "a relayed appeal is for a client, not for another node",
-        ));
-    }
-    Policy::default().check(&caller, method(call))?;
-    Ok((node_id, caller))
+    let method = method(call);
+    let relayed = relayed_caller(index, node, &req.caller_spiffe_id, method)?;
+    speaks_for(index, &relayed, method)?;
+    Ok(relayed)
 }

@@ -123,6 +123,20 @@ impl Config {
                 why: "a burst of 0 means every lookup by ID card is refused",
             },
             Bound {
+                key: "limits.appeals_per_hour",
+                value: u64::from(l.appeals_per_hour),
+                min: 1,
+                max: MAX_PERMITS,
+                why: "0 appeals an hour means every appeal is refused",
+            },
+            Bound {
+                key: "limits.appeal_burst",
+                value: u64::from(l.appeal_burst),
+                min: 1,
+                max: MAX_PERMITS,
+                why: "a burst of 0 means every appeal is refused",
+            },
+            Bound {
                 key: "shutdown.not_serving_grace_ms",
                 value: s.not_serving_grace_ms,
                 min: 0,
@@ -201,6 +215,8 @@ mod tests {
                 "limits.lookups_per_minute",
             ),
             ("[limits]\nlookup_burst = 0", "limits.lookup_burst"),
+            ("[limits]\nappeals_per_hour = 0", "limits.appeals_per_hour"),
+            ("[limits]\nappeal_burst = 0", "limits.appeal_burst"),
             ("[limits]\nmax_queue_ms = 0", "limits.max_queue_ms"),
             ("[limits]\nlisten_backlog = -1", "limits.listen_backlog"),
             (

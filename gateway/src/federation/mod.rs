@@ -10,5 +10,6 @@ pub mod list_carry;
 pub mod list_serve;
 pub mod peers;
 pub mod refusal;
+pub mod relayed;
 pub mod serve;
 pub mod statement;

@@ -17,9 +17,9 @@ use time::OffsetDateTime;
 use crate::authz::{self, Ask};
 use crate::error::Error;
 use crate::federation::index::NodeIndex;
+use crate::federation::relayed::{Relayed, relayed_caller};
 use crate::federation::statement::{self, StatusStatement};
-use crate::identity::{Peer, Role, parse_spiffe_id};
-use crate::policy::Policy;
+use crate::identity::Peer;
 use crate::privacy::{mask_name, subject_handle, subject_ref};
 use crate::recognition::Recognizer;
 use crate::recognition::pipeline::{UNIDENTIFIED, clip_audit_text};
@@ -66,14 +66,8 @@ pub fn authorise_indexed(
     node: &Peer,
     req: &ResolveStatusRequest,
 ) -> Result<Forwarding, Error> {
-    let node_id = index
-        .node_of(&node.spiffe_id)
-        .map(str::to_string)
-        .ok_or_else(|| {
-            Error::Identity(crate::identity::IdentityError::NotARegisteredNode {
-                spiffe_id: node.spiffe_id.clone(),
-            })
-        })?;
+    let Relayed { node_id, caller } =
+        relayed_caller(index, node, &req.caller_spiffe_id, &req.caller_method)?;
     let issuing =
         RegionCode::parse(&req.issuing_region).map_err(|e| Error::invalid("issuing_region", e))?;
     if !index.serves(this_node, issuing.as_str()) {
@@ -82,14 +76,6 @@ pub fn authorise_indexed(
             format!("node {this_node} does not serve region {issuing}"),
         ));
     }
-    let caller = parse_spiffe_id(&req.caller_spiffe_id, trust_domain_of(node))?;
-    if caller.role == Role::Gateway {
-        return Err(Error::invalid(
-            "caller_spiffe_id",
-            "a forwarded read is for a client, not for another node",
-        ));
-    }
-    Policy::default().check(&caller, &req.caller_method)?;
     // A manifest's route origin travels with the read, so the carrier's own-province rule is
     // held here as at the entry node: a node cannot forward a route this node would refuse.
     let ask = match req.caller_method.rsplit('/').next() {
@@ -129,29 +115,6 @@ pub fn authorise_indexed(
         verifying,
         issuing,
     })
-}
-
-/// The registry id of the calling node (the admission layer already held its certificate to
-/// the registry; this names it).
-pub fn listed_node(registry: &Registry, node: &Peer) -> Result<String, Error> {
-    registry
-        .nodes()
-        .iter()
-        .find(|(_, n)| n.spiffe_id == node.spiffe_id)
-        .map(|(id, _)| id.clone())
-        .ok_or_else(|| {
-            Error::Identity(crate::identity::IdentityError::NotARegisteredNode {
-                spiffe_id: node.spiffe_id.clone(),
-            })
-        })
-}
-
-/// The trust domain a node's SPIFFE id names: the original caller it carries must be in it.
-pub fn trust_domain_of(node: &Peer) -> &str {
-    node.spiffe_id
-        .strip_prefix("spiffe://")
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_default()
 }
 
 /// Reads the status, audits the read as forwarded and answers with a signed statement (or why

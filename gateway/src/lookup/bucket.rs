@@ -1,5 +1,6 @@
-//! The token bucket of lookups by ID card, one per caller (SPIFFE id): `burst` lookups at once,
-//! refilled at `per_minute`; an empty bucket says how long until the next lookup is allowed.
+//! The token bucket of lookups by ID card (and of appeals filed), one per caller (SPIFFE id):
+//! `burst` calls at once, refilled at the [`Rate`]; an empty bucket says how long until the next
+//! call is allowed.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -9,20 +10,50 @@ use std::time::{Duration, Instant};
 /// forgotten: a full bucket and a forgotten one allow the same.
 const PRUNE_ABOVE: usize = 10_000;
 
-/// How many lookups one caller may make: `per_minute` on average, `burst` at once.
+/// How many calls one caller may make: `permits` every `window` on average, `burst` at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rate {
-    pub per_minute: u32,
+    pub permits: u32,
+    pub window: Duration,
     pub burst: u32,
 }
 
 impl Rate {
+    /// `per_minute` a minute, `burst` at once (lookups by ID card).
+    pub fn per_minute(per_minute: u32, burst: u32) -> Self {
+        Self {
+            permits: per_minute,
+            window: Duration::from_secs(60),
+            burst,
+        }
+    }
+
+    /// `per_hour` an hour, `burst` at once (appeals).
+    pub fn per_hour(per_hour: u32, burst: u32) -> Self {
+        Self {
+            permits: per_hour,
+            window: Duration::from_secs(3600),
+            burst,
+        }
+    }
+
     fn per_second(&self) -> f64 {
-        f64::from(self.per_minute.max(1)) / 60.0
+        f64::from(self.permits.max(1)) / self.window.as_secs_f64().max(1.0)
     }
 
     fn capacity(&self) -> f64 {
         f64::from(self.burst.max(1))
+    }
+}
+
+impl std::fmt::Display for Rate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let unit = if self.window >= Duration::from_secs(3600) {
+            "an hour"
+        } else {
+            "a minute"
+        };
+        write!(f, "{} {unit}, {} at once", self.permits, self.burst)
     }
 }
 
@@ -78,6 +109,22 @@ impl Buckets {
     }
 }
 
+impl Buckets {
+    /// Takes one of `caller`'s `what` (e.g. "lookups by ID card") now, or refuses with
+    /// RESOURCE_EXHAUSTED and a RetryInfo of the time until the next one.
+    pub fn admit(&self, caller: &str, what: &str) -> Result<(), crate::error::Error> {
+        self.take(caller, Instant::now())
+            .map_err(|retry_after| crate::error::Error::RateLimited {
+                message: format!(
+                    "{caller} has used its {what} ({}); try again in {} ms",
+                    self.rate,
+                    retry_after.as_millis()
+                ),
+                retry_after,
+            })
+    }
+}
+
 /// The bucket's tokens at `now`, never above `capacity`.
 fn refilled(bucket: &Bucket, now: Instant, per_second: f64, capacity: f64) -> f64 {
     let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
@@ -89,11 +136,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_hourly_rate_refills_one_permit_per_its_share_of_the_hour() {
+        let buckets = Buckets::new(Rate::per_hour(60, 1));
+        let t0 = Instant::now();
+        assert!(buckets.take("spiffe://a", t0).is_ok());
+        assert_eq!(buckets.take("spiffe://a", t0), Err(Duration::from_secs(60)));
+        assert!(
+            buckets
+                .take("spiffe://a", t0 + Duration::from_secs(60))
+                .is_ok()
+        );
+    }
+
+    #[test]
     fn a_burst_empties_the_bucket_and_the_rate_refills_it() {
-        let buckets = Buckets::new(Rate {
-            per_minute: 60,
-            burst: 2,
-        });
+        let buckets = Buckets::new(Rate::per_minute(60, 2));
         let t0 = Instant::now();
         assert!(buckets.take("spiffe://a", t0).is_ok());
         assert!(buckets.take("spiffe://a", t0).is_ok());

@@ -18,14 +18,17 @@ use huren_registry::Registry;
 use tonic::{Request, Response, Status};
 
 use crate::appeals::contact::{MAX_CONTACT, contact_hash};
+use crate::appeals::filing::{self, MAX_PAYLOAD};
 use crate::appeals::queue::Answer;
 use crate::appeals::record::{AppealState, colour_from_wire, province_of};
 use crate::appeals::{AppealError, AppealRecord, Appeals, FILE_APPEAL, MAX_TEXT, decision, relay};
 use crate::authz::{self, Ask};
 use crate::error::Error;
 use crate::federation::forward::serving_node;
+use crate::federation::relayed::Relayed;
 use crate::identity::Peer;
 use crate::limits::Deadline;
+use crate::lookup::{Buckets, Rate};
 use crate::recognition::pipeline::UNIDENTIFIED;
 use crate::recognition::wire;
 use crate::services::start;
@@ -47,11 +50,17 @@ impl AppealsState {
 #[derive(Debug, Clone)]
 pub struct AppealsDesk {
     pub state: Arc<AppealsState>,
+    /// Appeals filed per caller (`[limits] appeals_per_hour`, `appeal_burst`): taken at the
+    /// node the caller calls, and again for a relayed filing at the node holding the queue.
+    filings: Arc<Buckets>,
 }
 
 impl AppealsDesk {
-    pub fn new(state: Arc<AppealsState>) -> Self {
-        Self { state }
+    pub fn new(state: Arc<AppealsState>, rate: Rate) -> Self {
+        Self {
+            state,
+            filings: Arc::new(Buckets::new(rate)),
+        }
     }
 
     /// The start of a call that judges nothing: the node's appeals, the caller, the registry.
@@ -169,9 +178,10 @@ impl AppealsService for AppealsDesk {
         };
         let appeals = self.appeals("FileAppeal")?;
         let start = start::begin(Some(&appeals.recognizer), &request, FILE_APPEAL, ask)?;
+        self.filings.admit(&start.peer.spiffe_id, "appeals")?;
         bounded("reason", &req.reason, MAX_TEXT)?;
         bounded("contact", &req.contact, MAX_CONTACT)?;
-        bounded("payload", &req.payload, 8 * 1024)?;
+        bounded("payload", &req.payload, MAX_PAYLOAD)?;
         let mut call = start.call("appeal")?;
         let recognizer = start.recognizer;
         let dir = recognizer.audit.dir().to_path_buf();
@@ -396,10 +406,11 @@ impl AppealsRelayService for AppealsDesk {
     ) -> Result<Response<RelayAppealResponse>, Status> {
         let (appeals, node, registry) = self.begin(&request, "RelayAppeal")?;
         let req = request.get_ref();
-        let (node_id, caller) = relay::authorise(&registry, &node, req)?;
+        let index = appeals.index(&registry);
+        let Relayed { node_id, caller } = relay::authorise(&index, &node, req)?;
         let deadline = deadline_of(&request, appeals);
         let serves = |region: RegionCode| -> Result<(), Error> {
-            match elsewhere(appeals, &registry, region) {
+            match serving_node(&index, appeals.node_id(), region) {
                 None => Ok(()),
                 Some(_) => Err(Error::invalid(
                     "appeal_id",
@@ -421,22 +432,16 @@ impl AppealsRelayService for AppealsDesk {
                     appeals
                         .recognizer
                         .call_within(&caller, FILE_APPEAL, "appeal", verifying)?;
+                // Each caller's filings are counted here too, whichever node relays them.
+                self.filings.admit(&caller.spiffe_id, "appeals")?;
                 // The region's service finds the person from the code itself, read here again.
                 let judged = appeals
                     .recognizer
                     .judge_payload(&call, &filing.payload)
                     .await?;
-                let person = match &judged.person {
-                    Some(p) if judged.issuing.province() == issuing => p.clone(),
-                    _ => {
-                        return Err(Error::from(AppealError::NotTheDecidedCode(
-                            filing.decision_seq,
-                        ))
-                        .into());
-                    }
-                };
+                let (person, kept) = filing::checked(filing, &judged, issuing)?;
                 let record = appeals
-                    .file_here(&caller, filing, &node_id, &person, &registry, deadline)
+                    .file_here(&caller, &kept, &node_id, &person, &registry, deadline)
                     .await?;
                 response.appeal = Some(record.to_wire());
             }

@@ -16,7 +16,9 @@ use crate::error::Error;
 use crate::federation::list_serve;
 use crate::federation::serve::{self, RESOLVE_STATUS};
 use crate::limits::Deadline;
+use crate::lookup::Buckets;
 use crate::recognition::Recognizer;
+use crate::services::lookup::LOOKUP_PERSON;
 
 /// What the federation service needs: the node's [`Recognizer`] (none: UNIMPLEMENTED).
 #[derive(Debug, Default)]
@@ -35,11 +37,14 @@ impl FederationState {
 #[derive(Debug, Clone)]
 pub struct Federation {
     pub state: Arc<FederationState>,
+    /// The node's buckets of lookups by ID card: a forwarded lookup is taken from its original
+    /// caller's, as a lookup made here is.
+    lookups: Arc<Buckets>,
 }
 
 impl Federation {
-    pub fn new(state: Arc<FederationState>) -> Self {
-        Self { state }
+    pub fn new(state: Arc<FederationState>, lookups: Arc<Buckets>) -> Self {
+        Self { state, lookups }
     }
 }
 
@@ -63,6 +68,10 @@ impl FederationService for Federation {
             }
             None => serve::authorise(&registry, me, &node, req)?,
         };
+        if req.caller_method == LOOKUP_PERSON {
+            self.lookups
+                .admit(&fwd.caller.spiffe_id, "lookups by ID card")?;
+        }
         // The entry node's remaining deadline, less the share kept for the audit and the reply.
         let deadline = Deadline::of(&request)
             .and_then(|d| d.share_by(0.8))

@@ -1,7 +1,6 @@
 //! `huren.v1.LookupService`: LookupPerson, a person without a phone looked up by ID card.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use huren_proto::v1::lookup_service_server::LookupService;
 use huren_proto::v1::{LookupPersonRequest, LookupPersonResponse};
@@ -10,7 +9,7 @@ use tonic::{Request, Response, Status};
 
 use crate::authz::Ask;
 use crate::error::Error;
-use crate::lookup::{Buckets, Card, Rate};
+use crate::lookup::{Buckets, Card};
 use crate::recognition::shaping;
 use crate::services::recognition::RecognitionState;
 use crate::services::start;
@@ -26,12 +25,10 @@ pub struct Lookup {
 }
 
 impl Lookup {
-    /// Lookups limited per caller to `rate` (`[limits] lookups_per_minute`, `lookup_burst`).
-    pub fn new(state: Arc<RecognitionState>, rate: Rate) -> Self {
-        Self {
-            state,
-            buckets: Arc::new(Buckets::new(rate)),
-        }
+    /// Lookups limited per caller by `buckets` (`[limits] lookups_per_minute`, `lookup_burst`),
+    /// the same buckets the node takes forwarded lookups from, per original caller.
+    pub fn new(state: Arc<RecognitionState>, buckets: Arc<Buckets>) -> Self {
+        Self { state, buckets }
     }
 }
 
@@ -48,21 +45,8 @@ impl LookupService for Lookup {
         let start = start::begin(self.state.recognizer.as_ref(), &request, LOOKUP_PERSON, ask)?;
         // The bucket before the card: a caller trying numbers spends its lookups on the misses
         // too.
-        if let Err(retry_after) = self.buckets.take(&start.peer.spiffe_id, Instant::now()) {
-            let rate = self.buckets.rate();
-            return Err(Error::RateLimited {
-                message: format!(
-                    "{} has used its lookups by ID card ({} a minute, {} at once); try again in \
-                     {} ms",
-                    start.peer.spiffe_id,
-                    rate.per_minute,
-                    rate.burst,
-                    retry_after.as_millis()
-                ),
-                retry_after,
-            }
-            .into());
-        }
+        self.buckets
+            .admit(&start.peer.spiffe_id, "lookups by ID card")?;
         let today = OffsetDateTime::now_utc().date();
         let card = Card::read(&req.resident_id_number, &req.name, today)
             .map_err(|e| Error::invalid(e.field(), e.to_string()))?;
