@@ -106,8 +106,17 @@ fn free_port() -> SocketAddr {
     listener.local_addr().expect("bound address")
 }
 
+/// How a test changes one node's gateway configuration: given the node id.
+pub type Configure = dyn Fn(&str, &mut huren::config::Config);
+
 impl Federation {
     pub async fn start(specs: &[NodeSpec]) -> Self {
+        Self::start_configured(specs, &|_, _| {}).await
+    }
+
+    /// As [`Federation::start`], each replica's gateway configuration changed by `configure`
+    /// (e.g. one node's limits).
+    pub async fn start_configured(specs: &[NodeSpec], configure: &Configure) -> Self {
         let pki = Pki::new();
         let dir = tempfile::tempdir().expect("temp dir");
         let services = spawn_services(&pki).await;
@@ -193,7 +202,7 @@ impl Federation {
         };
         for spec in specs {
             for (i, addr) in addrs[&spec.id].iter().enumerate() {
-                let replica = fed.start_replica(&spec.id, i, *addr).await;
+                let replica = fed.start_replica(&spec.id, i, *addr, configure).await;
                 fed.replicas
                     .entry(spec.id.clone())
                     .or_default()
@@ -219,7 +228,13 @@ impl Federation {
     }
 
     /// Starts replica `index` of node `id` on `addr`, with its own state directory.
-    async fn start_replica(&self, id: &str, index: usize, addr: SocketAddr) -> Replica {
+    async fn start_replica(
+        &self,
+        id: &str,
+        index: usize,
+        addr: SocketAddr,
+        configure: &Configure,
+    ) -> Replica {
         let files = &self.files[id];
         let state_dir = self
             .dir
@@ -240,6 +255,7 @@ impl Federation {
         gateway_config.listen = addr;
         gateway_config.tls.cert = Some(files.cert.clone());
         gateway_config.tls.key = Some(files.key.clone());
+        configure(id, &mut gateway_config);
         let gateway = GatewayBuilder::from_config(gateway_config)
             .expect("config")
             .services(node.services())
@@ -319,6 +335,19 @@ impl Federation {
         )
         .await
         .expect("connects with a dev certificate")
+    }
+
+    /// A channel to replica 0 of node `to` as node `as_node` (its own gateway certificate): what
+    /// a node sends another, for tests that forge what a node relays.
+    pub async fn channel_as_node(&self, to: &str, as_node: &str) -> Channel {
+        let files = &self.files[as_node];
+        let tls = self
+            .pki
+            .anonymous()
+            .with_identity(files.cert_pem.clone(), files.key_pem.clone());
+        crate::connect(self.replicas[to][0].addr, &tls)
+            .await
+            .expect("connects as a node")
     }
 
     /// Issues a code to a resident of `region` at its reference service.
