@@ -152,6 +152,26 @@ async fn one_open_appeal_per_decision_and_a_relaying_node_speaks_only_for_its_ow
             "{err:?}"
         );
     }
+    // West relays an answer as Guangdong's health commission to south, which holds Guangdong's
+    // queue: west serves no Guangdong caller.
+    let west_to_south = fed.channel_as_node("south", "west").await;
+    let guangdong = fed.pki.spiffe("440000", "province", "guangdong-health");
+    let err = relay(
+        &west_to_south,
+        &guangdong,
+        Call::Answer(answer_of(
+            "440000-0123456789abcdef",
+            AppealOutcome::Corrected,
+        )),
+    )
+    .await
+    .expect_err("west does not speak for Guangdong");
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    assert_eq!(
+        reason(&err).as_deref(),
+        Some("NOT_THE_RELAYING_NODES_CALLER")
+    );
+
     // Nor for the filer, a Zhejiang checkpoint (south does not serve Zhejiang).
     let gate_spiffe = fed
         .pki

@@ -63,10 +63,8 @@ impl Appeals {
 
     /// The node index of `registry`'s version: the federation routes' own, or this node's.
     pub fn index(&self, registry: &Registry) -> Arc<NodeIndex> {
-        match self.recognizer.federation.as_deref() {
-            Some(peers) => peers.routes(registry).index.clone(),
-            None => self.index.of(registry),
-        }
+        self.index
+            .on_node(self.recognizer.federation.as_deref(), registry)
     }
 
     pub fn node_id(&self) -> &str {

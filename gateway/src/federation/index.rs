@@ -86,6 +86,19 @@ impl IndexCache {
         *held = Some(index.clone());
         index
     }
+
+    /// The index of `registry`'s version on a node: its federation routes' own when it has
+    /// `peers`, else this cache's.
+    pub fn on_node(
+        &self,
+        peers: Option<&crate::federation::peers::Peers>,
+        registry: &Registry,
+    ) -> std::sync::Arc<NodeIndex> {
+        match peers {
+            Some(peers) => peers.routes(registry).index.clone(),
+            None => self.of(registry),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status};
 
 use crate::authz;
 use crate::error::Error;
+use crate::federation::index::IndexCache;
 use crate::federation::list_serve;
 use crate::federation::serve::{self, RESOLVE_STATUS};
 use crate::limits::Deadline;
@@ -40,11 +41,17 @@ pub struct Federation {
     /// The node's buckets of lookups by ID card: a forwarded lookup is taken from its original
     /// caller's, as a lookup made here is.
     lookups: Arc<Buckets>,
+    /// The node index when federation is off (the peers' routes hold it otherwise).
+    index: Arc<IndexCache>,
 }
 
 impl Federation {
     pub fn new(state: Arc<FederationState>, lookups: Arc<Buckets>) -> Self {
-        Self { state, lookups }
+        Self {
+            state,
+            lookups,
+            index: Arc::default(),
+        }
     }
 }
 
@@ -62,12 +69,10 @@ impl FederationService for Federation {
             .ok_or_else(|| Error::Unavailable("no trust registry is loaded on this node".into()))?;
         let req = request.get_ref();
         let me = recognizer.receipts.node_id();
-        let fwd = match recognizer.federation.as_deref() {
-            Some(peers) => {
-                serve::authorise_indexed(&peers.routes(&registry).index, me, &node, req)?
-            }
-            None => serve::authorise(&registry, me, &node, req)?,
-        };
+        let index = self
+            .index
+            .on_node(recognizer.federation.as_deref(), &registry);
+        let fwd = serve::authorise_indexed(&index, me, &node, req)?;
         if req.caller_method == LOOKUP_PERSON {
             self.lookups
                 .admit(&fwd.caller.spiffe_id, "lookups by ID card")?;
