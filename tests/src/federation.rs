@@ -321,6 +321,31 @@ impl Federation {
         .expect("connects with a dev certificate")
     }
 
+    /// Client TLS presenting node `id`'s own gateway certificate, as its peers see it.
+    pub fn as_node(&self, id: &str) -> huren::connect::ClientTls {
+        let files = &self.files[id];
+        self.pki
+            .anonymous()
+            .with_identity(files.cert_pem.clone(), files.key_pem.clone())
+    }
+
+    /// Asks replica 0 of node `id` for a forwarded read directly, presenting `tls` (a node's
+    /// certificate, or one the test made), as an entry node would.
+    pub async fn resolve_at(
+        &self,
+        id: &str,
+        tls: &huren::connect::ClientTls,
+        req: huren_proto::v1::ResolveStatusRequest,
+    ) -> Result<huren_proto::v1::ResolveStatusResponse, tonic::Status> {
+        let channel = crate::connect(self.replicas[id][0].addr, tls)
+            .await
+            .expect("TLS connects");
+        huren_proto::v1::federation_service_client::FederationServiceClient::new(channel)
+            .resolve_status(req)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
     /// Issues a code to a resident of `region` at its reference service.
     pub async fn issue(&self, region: RegionCode, id: &str, name: &str, colour: Colour) -> Issued {
         issue_at(&self.services[&region], id, name, colour).await
