@@ -2,6 +2,7 @@
 //! which node a SPIFFE id is — indexed once per registry version instead of scanned per call.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use huren_registry::Registry;
 
@@ -61,5 +62,26 @@ impl NodeIndex {
     /// The node the registry lists under `spiffe_id`.
     pub fn node_of(&self, spiffe_id: &str) -> Option<&str> {
         self.by_spiffe_id.get(spiffe_id).map(String::as_str)
+    }
+}
+
+/// The [`NodeIndex`] of the registry version last asked about, rebuilt only when the version
+/// changes: for a node that forwards nothing itself (no peers, so no per-version routes) but
+/// still answers forwarded reads.
+#[derive(Debug, Default)]
+pub struct IndexPerVersion {
+    held: Mutex<Option<Arc<NodeIndex>>>,
+}
+
+impl IndexPerVersion {
+    /// The index of `registry`'s version, built on first use of that version.
+    pub fn of(&self, registry: &Registry) -> Arc<NodeIndex> {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(index) = held.as_ref().filter(|i| i.version() == registry.version()) {
+            return index.clone();
+        }
+        let index = Arc::new(NodeIndex::build(registry));
+        *held = Some(index.clone());
+        index
     }
 }

@@ -135,10 +135,8 @@ pub fn authorise_indexed(
 /// the registry; this names it).
 pub fn listed_node(registry: &Registry, node: &Peer) -> Result<String, Error> {
     registry
-        .nodes()
-        .iter()
-        .find(|(_, n)| n.spiffe_id == node.spiffe_id)
-        .map(|(id, _)| id.clone())
+        .node_of(&node.spiffe_id)
+        .map(str::to_string)
         .ok_or_else(|| {
             Error::Identity(crate::identity::IdentityError::NotARegisteredNode {
                 spiffe_id: node.spiffe_id.clone(),

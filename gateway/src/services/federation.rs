@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status};
 
 use crate::authz;
 use crate::error::Error;
+use crate::federation::index::IndexPerVersion;
 use crate::federation::list_serve;
 use crate::federation::serve::{self, RESOLVE_STATUS};
 use crate::limits::Deadline;
@@ -22,12 +23,15 @@ use crate::recognition::Recognizer;
 #[derive(Debug, Default)]
 pub struct FederationState {
     pub recognizer: Option<Arc<Recognizer>>,
+    /// The node index when this node has no peers of its own to keep one per version.
+    index: IndexPerVersion,
 }
 
 impl FederationState {
     pub fn new(recognizer: Arc<Recognizer>) -> Self {
         Self {
             recognizer: Some(recognizer),
+            index: IndexPerVersion::default(),
         }
     }
 }
@@ -57,12 +61,11 @@ impl FederationService for Federation {
             .ok_or_else(|| Error::Unavailable("no trust registry is loaded on this node".into()))?;
         let req = request.get_ref();
         let me = recognizer.receipts.node_id();
-        let fwd = match recognizer.federation.as_deref() {
-            Some(peers) => {
-                serve::authorise_indexed(&peers.routes(&registry).index, me, &node, req)?
-            }
-            None => serve::authorise(&registry, me, &node, req)?,
+        let index = match recognizer.federation.as_deref() {
+            Some(peers) => peers.routes(&registry).index.clone(),
+            None => self.state.index.of(&registry),
         };
+        let fwd = serve::authorise_indexed(&index, me, &node, req)?;
         // The entry node's remaining deadline, less the share kept for the audit and the reply.
         let deadline = Deadline::of(&request)
             .and_then(|d| d.share_by(0.8))
