@@ -107,48 +107,10 @@ async fn init_then_the_printed_commands_bring_up_a_federation_that_answers() {
     // Zhejiang's codes are online: only the node serving 330000 reads them at the source.
     // Issued as the README issues it, from the directory holding `fed/`.
     let top = tmp.path();
-    let issued = client(
-        top,
-        &[
-            "region",
-            "issue",
-            "--region",
-            "330000",
-            "--pki",
-            "fed/pki",
-            "--data",
-            "fed/regions/330000",
-            "--id",
-            "330106199001010018",
-            "--name",
-            "王五",
-            "--colour",
-            "GREEN",
-        ],
-    );
-    let payload = issued.trim().to_string();
-    assert!(!payload.is_empty() && !payload.contains('\n'), "{issued}");
+    let payload = issue_green(top, "330106199001010018", "王五");
     // A second resident's code, for the README's own verify below: a first read, so online.
-    let readme_code = client(
-        top,
-        &[
-            "region",
-            "issue",
-            "--region",
-            "330000",
-            "--pki",
-            "fed/pki",
-            "--data",
-            "fed/regions/330000",
-            "--id",
-            "330106199001010026",
-            "--name",
-            "李四",
-            "--colour",
-            "GREEN",
-        ],
-    );
-    let readme_code = readme_code.trim();
+    let readme_code = issue_green(top, "330106199001010026", "李四");
+    let readme_code = readme_code.as_str();
     tokio::time::sleep(KNOWN_AFTER).await;
     let tls = huren_cli::pki::client_tls(&dir.join("pki"), "checkpoint", Some("330110")).unwrap();
     let verify = |node: usize| {
@@ -242,4 +204,18 @@ fn client(dir: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `huren region issue` of a green Zhejiang code, as the README runs it; the QR payload.
+fn issue_green(top: &Path, id: &str, name: &str) -> String {
+    // The README's line, word for word, with this resident's id and name.
+    let mut args: Vec<&str> =
+        "region issue --region 330000 --pki fed/pki --data fed/regions/330000 --colour GREEN"
+            .split(' ')
+            .collect();
+    args.extend(["--id", id, "--name", name]);
+    let issued = client(top, &args);
+    let payload = issued.trim().to_string();
+    assert!(!payload.is_empty() && !payload.contains('\n'), "{issued}");
+    payload
 }
