@@ -4,7 +4,7 @@
 //! the README prints beside them: at the node that serves its region, forwarded from one that
 //! does not, and the summary fanned out to all four nodes.
 
-#[allow(dead_code)] // only `huren_within` is used here
+#[allow(dead_code)] // only the command helpers are used here
 mod support;
 
 use std::path::Path;
@@ -197,13 +197,7 @@ async fn init_then_the_printed_commands_bring_up_a_federation_that_answers() {
 
 /// Runs a README client command `huren args` from `dir` and returns what it printed.
 fn client(dir: &Path, args: &[&str]) -> String {
-    let out = support::huren_within(args, dir, Stdio::piped(), Duration::from_secs(30));
-    assert!(
-        out.status.success(),
-        "huren {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    support::huren_ok(dir, args)
 }
 
 /// `huren region issue` of a green Zhejiang code, as the README runs it; the QR payload.
