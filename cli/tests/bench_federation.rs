@@ -32,6 +32,29 @@ fn the_federation_benchmark_reports_reads_and_the_fan_out() {
         "{report}"
     );
     assert_eq!(report["local"]["failed"], 0, "{report}");
+    // Each node's CPU per call sits beside the throughput (Linux /proc): the entry node's for
+    // both reads, the serving node's for the forwarded one only, and the ratios from them.
+    for read in ["local", "forwarded"] {
+        assert!(
+            report[read]["cpu_us_per_call_entry"].is_number(),
+            "{read}: {report}"
+        );
+    }
+    assert!(
+        report["forwarded"]["cpu_us_per_call_serving"].is_number(),
+        "{report}"
+    );
+    assert!(
+        report["local"]["cpu_us_per_call_serving"].is_null(),
+        "{report}"
+    );
+    for ratio in [
+        "forwarded_over_local_by_cpu_per_call",
+        "forwarded_over_local_by_cpu_per_call_own_hosts",
+    ] {
+        assert!(report.get(ratio).is_some(), "{ratio}: {report}");
+    }
+    assert!(report["load_average"].is_string(), "{report}");
     let fan_out = &report["fan_out_summary"];
     assert!(fan_out["calls"].as_u64().unwrap() > 0, "{report}");
     assert_eq!(fan_out["partial"], 0, "{report}");

@@ -1,14 +1,19 @@
 //! `huren federation init`, then every process started by hand from `federation.json` exactly
 //! as an operator would: the regional services' commands and `huren serve --config` per node.
-//! A code is then judged at the node that serves its region.
+//! A code is then issued and judged, and the national summary asked, with the client commands
+//! the README prints beside them: at the node that serves its region, forwarded from one that
+//! does not, and the summary fanned out to all four nodes.
 
+#[allow(dead_code)] // only the command helpers are used here
+mod support;
+
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use huren::connect::connect;
-use huren_adapters::{Colour, RegionCode};
 use huren_cli::federation::FederationFile;
-use huren_cli::federation::issue::{KNOWN_AFTER, issue_code};
+use huren_cli::federation::issue::KNOWN_AFTER;
 use huren_cli::federation::launcher::readyz;
 use huren_cli::federation::layout::Ports;
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
@@ -77,7 +82,9 @@ async fn init_then_the_printed_commands_bring_up_a_federation_that_answers() {
         running.0.push(
             Command::new(env!("CARGO_BIN_EXE_huren"))
                 .args(["serve", "--config"])
-                .arg(dir.join(&node.config))
+                // As the README starts it: from the directory holding `fed/`, path relative.
+                .arg(Path::new("fed").join(&node.config))
+                .current_dir(tmp.path())
                 .env("RUST_LOG", "warn")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -98,14 +105,12 @@ async fn init_then_the_printed_commands_bring_up_a_federation_that_answers() {
     }
 
     // Zhejiang's codes are online: only the node serving 330000 reads them at the source.
-    let payload = issue_code(
-        &dir,
-        RegionCode::ZHEJIANG,
-        &huren_adapters::ResidentId::parse("330106199001010018").unwrap(),
-        "王五",
-        Colour::Green,
-    )
-    .unwrap();
+    // Issued as the README issues it, from the directory holding `fed/`.
+    let top = tmp.path();
+    let payload = issue_green(top, "330106199001010018", "王五");
+    // A second resident's code, for the README's own verify below: a first read, so online.
+    let readme_code = issue_green(top, "330106199001010026", "李四");
+    let readme_code = readme_code.as_str();
     tokio::time::sleep(KNOWN_AFTER).await;
     let tls = huren_cli::pki::client_tls(&dir.join("pki"), "checkpoint", Some("330110")).unwrap();
     let verify = |node: usize| {
@@ -134,4 +139,77 @@ async fn init_then_the_printed_commands_bring_up_a_federation_that_answers() {
     assert_eq!(at_south.verdict(), Verdict::Pass);
     assert_eq!(at_south.source(), StatusSource::Forwarded);
     assert_eq!(at_south.forwarded_by, "zhejiang");
+
+    // The README's own client commands: verify at zhejiang, then the summary asked of national,
+    // merged from all four nodes and complete.
+    let gateway = |node: usize| format!("https://{}", file.nodes[node].listen);
+    let verified = client(
+        top,
+        &[
+            "verify",
+            "--pki",
+            "fed/pki",
+            "--gateway",
+            &gateway(1),
+            "--json",
+            readme_code,
+        ],
+    );
+    assert!(verified.contains("VERDICT_PASS"), "{verified}");
+    assert!(verified.contains("STATUS_SOURCE_ONLINE"), "{verified}");
+    let summary = client(
+        top,
+        &[
+            "summary",
+            "--pki",
+            "fed/pki",
+            "--gateway",
+            &gateway(0),
+            "--json",
+        ],
+    );
+    let summary: serde_json::Value = serde_json::from_str(&summary).expect("summary JSON");
+    let mut nodes: Vec<&str> = summary["nodes"]
+        .as_array()
+        .map(|n| n.iter().filter_map(|n| n.as_str()).collect())
+        .unwrap_or_default();
+    nodes.sort_unstable();
+    assert_eq!(
+        nodes,
+        ["national", "south", "west", "zhejiang"],
+        "{summary}"
+    );
+    assert_ne!(
+        summary["partial"],
+        serde_json::Value::Bool(true),
+        "{summary}"
+    );
+    // zhejiang's two reads and south's forwarded one are all counted.
+    let counted: u64 = summary["verifications"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| v["issuingRegion"] == "330000")
+        .filter_map(|v| v["count"].as_str()?.parse::<u64>().ok())
+        .sum();
+    assert!(counted >= 3, "{summary}");
+}
+
+/// Runs a README client command `huren args` from `dir` and returns what it printed.
+fn client(dir: &Path, args: &[&str]) -> String {
+    support::huren_ok(dir, args)
+}
+
+/// `huren region issue` of a green Zhejiang code, as the README runs it; the QR payload.
+fn issue_green(top: &Path, id: &str, name: &str) -> String {
+    // The README's line, word for word, with this resident's id and name.
+    let mut args: Vec<&str> =
+        "region issue --region 330000 --pki fed/pki --data fed/regions/330000 --colour GREEN"
+            .split(' ')
+            .collect();
+    args.extend(["--id", id, "--name", name]);
+    let issued = client(top, &args);
+    let payload = issued.trim().to_string();
+    assert!(!payload.is_empty() && !payload.contains('\n'), "{issued}");
+    payload
 }

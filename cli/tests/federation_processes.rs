@@ -5,43 +5,32 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use huren::connect::{ClientTls, connect};
 use huren_certs::{Ca, LeafSpec, Manifest};
 use huren_proto::v1::lookup_service_client::LookupServiceClient;
-use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
-use huren_proto::v1::{
-    LookupPersonRequest, StatusSource, Verdict, Verification, VerifyCodeRequest,
-};
+use huren_proto::v1::{LookupPersonRequest, StatusSource, Verdict};
 use tonic::transport::Channel;
 
-/// `huren ARGS` in `dir`, deaf to the environment's huren settings.
-fn command(dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_huren"));
-    command.args(args).current_dir(dir);
-    for var in ["HUREN_CONFIG", "HUREN_PKI", "HUREN_REGISTRY", "HUREN_STATE"] {
-        command.env_remove(var);
-    }
-    command
-}
+#[path = "support/federation.rs"]
+mod fed;
+#[allow(dead_code)] // this test uses the command helpers only
+mod support;
 
+use fed::verify;
+use support::p;
+
+/// `huren ARGS` in `dir`; its output.
 fn huren(dir: &Path, args: &[&str]) -> String {
-    let out = command(dir, args).output().expect("run huren");
-    assert!(
-        out.status.success(),
-        "huren {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    support::huren_ok(dir, args)
 }
 
 /// A long-running `huren` process, killed when the test ends; its stderr goes to `log`.
 fn spawn(dir: &Path, args: &[&str], log: &str) -> tokio::process::Child {
     let log = std::fs::File::create(dir.join(log)).expect("log file");
-    tokio::process::Command::from(command(dir, args))
+    tokio::process::Command::from(support::command(dir, args))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::from(log))
@@ -54,10 +43,6 @@ fn free_port() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 path")
 }
 
 async fn channel(addr: SocketAddr, tls: &ClientTls, log: &Path) -> Channel {
@@ -73,22 +58,6 @@ async fn channel(addr: SocketAddr, tls: &ClientTls, log: &Path) -> Channel {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-async fn verify(channel: &Channel, payload: &str) -> Verification {
-    let mut request = tonic::Request::new(VerifyCodeRequest {
-        payload: payload.to_string(),
-        verifying_region: String::new(),
-        purpose: "checkpoint-entry".into(),
-    });
-    request.set_timeout(Duration::from_secs(5));
-    RecognitionServiceClient::new(channel.clone())
-        .verify_code(request)
-        .await
-        .expect("verified")
-        .into_inner()
-        .verification
-        .expect("a verification")
 }
 
 /// Henan's reference service and two nodes, running: "west" serves Sichuan and Henan, the dev

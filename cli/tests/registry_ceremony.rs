@@ -2,28 +2,27 @@
 //! published and verifies; signed only by the new keys it is refused with the reason.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Output, Stdio};
+use std::time::Duration;
 
+#[allow(dead_code)] // this test uses the command helpers only
+mod support;
+
+use support::p;
+
+/// `huren args`, whatever its outcome (every path the test passes is absolute).
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_huren"))
-        .args(args)
-        .output()
-        .expect("run huren")
+    support::huren_within(
+        args,
+        Path::new("."),
+        Stdio::piped(),
+        Duration::from_secs(60),
+    )
 }
 
+/// `huren args`, which must succeed; its output.
 fn ok(args: &[&str]) -> String {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "huren {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
+    support::huren_ok(Path::new("."), args)
 }
 
 #[test]

@@ -74,16 +74,15 @@ impl NodeAdmission {
 /// Whether `peer` is a node `registry` lists, by its exact SPIFFE id, and `leaf_der` was issued
 /// by the CA of the province in that id, as the registry's delegation names it.
 pub fn admit_node(registry: &Registry, peer: &Peer, leaf_der: &[u8]) -> Result<(), IdentityError> {
-    let (node, _) = registry
-        .nodes()
-        .iter()
-        .find(|(_, n)| n.spiffe_id == peer.spiffe_id)
-        .ok_or_else(|| IdentityError::NotARegisteredNode {
-            spiffe_id: peer.spiffe_id.clone(),
-        })?;
+    let node =
+        registry
+            .node_of(&peer.spiffe_id)
+            .ok_or_else(|| IdentityError::NotARegisteredNode {
+                spiffe_id: peer.spiffe_id.clone(),
+            })?;
     let province = peer.region.province();
     let mismatch = || IdentityError::NodeCaMismatch {
-        node: node.clone(),
+        node: node.to_string(),
         spiffe_id: peer.spiffe_id.clone(),
         province: province.to_string(),
     };

@@ -340,14 +340,32 @@ impl Federation {
     /// A channel to replica 0 of node `to` as node `as_node` (its own gateway certificate): what
     /// a node sends another, for tests that forge what a node relays.
     pub async fn channel_as_node(&self, to: &str, as_node: &str) -> Channel {
-        let files = &self.files[as_node];
-        let tls = self
-            .pki
-            .anonymous()
-            .with_identity(files.cert_pem.clone(), files.key_pem.clone());
-        crate::connect(self.replicas[to][0].addr, &tls)
+        crate::connect(self.replicas[to][0].addr, &self.as_node(as_node))
             .await
             .expect("connects as a node")
+    /// Client TLS presenting node `id`'s own gateway certificate, as its peers see it.
+    pub fn as_node(&self, id: &str) -> huren::connect::ClientTls {
+        let files = &self.files[id];
+        self.pki
+            .anonymous()
+            .with_identity(files.cert_pem.clone(), files.key_pem.clone())
+    }
+
+    /// Asks replica 0 of node `id` for a forwarded read directly, presenting `tls` (a node's
+    /// certificate, or one the test made), as an entry node would.
+    pub async fn resolve_at(
+        &self,
+        id: &str,
+        tls: &huren::connect::ClientTls,
+        req: huren_proto::v1::ResolveStatusRequest,
+    ) -> Result<huren_proto::v1::ResolveStatusResponse, tonic::Status> {
+        let channel = crate::connect(self.replicas[id][0].addr, tls)
+            .await
+            .expect("TLS connects");
+        huren_proto::v1::federation_service_client::FederationServiceClient::new(channel)
+            .resolve_status(req)
+            .await
+            .map(tonic::Response::into_inner)
     }
 
     /// Issues a code to a resident of `region` at its reference service.

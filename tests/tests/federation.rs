@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use huren_adapters::{Colour, RegionCode};
 use huren_certs::LeafSpec;
-use huren_proto::v1::federation_service_client::FederationServiceClient;
 use huren_proto::v1::{StatusSource, Verdict, Verification};
 use huren_tests::federation::{Federation, verify};
 use huren_tests::node::resident_id;
@@ -223,13 +222,7 @@ async fn resolve_as(
     tls: &huren::connect::ClientTls,
     req: huren_proto::v1::ResolveStatusRequest,
 ) -> Result<huren_proto::v1::ResolveStatusResponse, tonic::Status> {
-    let channel = huren_tests::connect(fed.replicas["west"][0].addr, tls)
-        .await
-        .expect("TLS connects");
-    FederationServiceClient::new(channel)
-        .resolve_status(req)
-        .await
-        .map(tonic::Response::into_inner)
+    fed.resolve_at("west", tls, req).await
 }
 
 #[tokio::test]
@@ -241,10 +234,7 @@ async fn only_listed_nodes_forward_and_the_original_caller_is_judged_at_the_serv
         .client("checkpoint", None)
         .expect("dev checkpoint");
     let zj = &fed.files["zhejiang"];
-    let as_zhejiang = fed
-        .pki
-        .anonymous()
-        .with_identity(zj.cert_pem.clone(), zj.key_pem.clone());
+    let as_zhejiang = fed.as_node("zhejiang");
 
     // The listed node, for a checkpoint under its own province's rules: answered.
     let answer = resolve_as(

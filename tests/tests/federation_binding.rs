@@ -7,7 +7,6 @@
 use std::time::Duration;
 
 use huren_adapters::{Colour, RegionCode};
-use huren_proto::v1::federation_service_client::FederationServiceClient;
 use huren_proto::v1::{
     ResolveStatusRequest, ResolveStatusResponse, StatusSource, Verdict, resolve_status_response,
 };
@@ -25,18 +24,7 @@ async fn resolve_at_west(
     fed: &Federation,
     req: ResolveStatusRequest,
 ) -> Result<ResolveStatusResponse, tonic::Status> {
-    let zj = &fed.files["zhejiang"];
-    let as_zhejiang = fed
-        .pki
-        .anonymous()
-        .with_identity(zj.cert_pem.clone(), zj.key_pem.clone());
-    let channel = huren_tests::connect(fed.replicas["west"][0].addr, &as_zhejiang)
-        .await
-        .expect("TLS connects");
-    FederationServiceClient::new(channel)
-        .resolve_status(req)
-        .await
-        .map(tonic::Response::into_inner)
+    fed.resolve_at("west", &fed.as_node("zhejiang"), req).await
 }
 
 #[tokio::test]

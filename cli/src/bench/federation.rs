@@ -2,8 +2,14 @@
 //! by a node that does not serve the region (the Yuhang checkpoint at zhejiang reading Henan
 //! codes) beside the same read local to the node that serves it (at west), at the same
 //! concurrency; and the latency of the national summary fanned out to all four nodes.
+//!
+//! Beside throughput it reads each node process's CPU time (/proc) over each run: on one
+//! machine a forwarded read pays for two nodes on the same cores, so the throughput ratio alone
+//! cannot say what the federation costs; CPU per call at each node can (and, with nodes on
+//! their own hosts, the busier node bounds the throughput).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use huren_adapters::{Colour, RegionCode};
 use huren_proto::v1::coordination_service_client::CoordinationServiceClient;
@@ -14,6 +20,7 @@ use tonic::transport::Channel;
 
 use super::figures::{count, ms};
 use super::load::{self, Bounds, Figures};
+use super::{cpu, machine};
 use crate::federation::Federation;
 use crate::federation::init::{InitRequest, init};
 use crate::federation::issue::{KNOWN_AFTER, issue_code};
@@ -74,8 +81,8 @@ async fn measure(root: &std::path::Path, options: &Options) -> anyhow::Result<()
         options.in_flight
     );
 
-    let local = reads(&federation, "west", payloads.clone(), options).await?;
-    let forwarded = reads(&federation, "zhejiang", payloads, options).await?;
+    let local = reads(&federation, "west", "west", payloads.clone(), options).await?;
+    let forwarded = reads(&federation, "zhejiang", "west", payloads, options).await?;
     let summary = fan_out(&federation, options.bounds).await?;
 
     let mut t = Table::new([
@@ -86,6 +93,8 @@ async fn measure(root: &std::path::Path, options: &Options) -> anyhow::Result<()
         "p99",
         "failed",
         "read at the source",
+        "CPU/call entry",
+        "CPU/call serving",
     ]);
     for (what, node, f) in [
         ("local online read", "west", &local),
@@ -99,6 +108,13 @@ async fn measure(root: &std::path::Path, options: &Options) -> anyhow::Result<()
             ms(f.figures.p99),
             f.figures.failed.to_string(),
             format!("{} of {}", f.read, f.figures.calls),
+            micros(f.cpu.entry),
+            // A local read has one node: its CPU is all under "entry".
+            if f.cpu.forwarded {
+                micros(f.cpu.serving)
+            } else {
+                "-".into()
+            },
         ]);
     }
     crate::say_raw!("{t}");
@@ -110,6 +126,29 @@ async fn measure(root: &std::path::Path, options: &Options) -> anyhow::Result<()
             "forwarded / local throughput: not judged — some forwarded reads degraded without reaching Henan, so the figure is not a forwarded read's"
         ),
     }
+    let cpu = CpuRatios::of(&local.cpu, &forwarded.cpu);
+    match cpu {
+        Some(r) => {
+            crate::say!(
+                "forwarded / local by CPU per call: local {} ÷ forwarded {} (both nodes) = {:.2}",
+                micros(local.cpu.total()),
+                micros(forwarded.cpu.total()),
+                r.same_machine
+            );
+            crate::say!(
+                "  with each node on its own host the busier node bounds throughput: local {} ÷ max(entry {}, serving {}) = {:.2}",
+                micros(local.cpu.total()),
+                micros(forwarded.cpu.entry),
+                micros(forwarded.cpu.serving),
+                r.own_hosts
+            );
+        }
+        None => crate::say!("forwarded / local by CPU per call: not measured (no /proc here)"),
+    }
+    crate::say!(
+        "load average during the run: {}",
+        machine::load_average().unwrap_or_else(|| "unknown".into())
+    );
     crate::say!(
         "national summary fanned out to 4 nodes: p50 {}, p99 {} over {} calls ({} partial, {} failed)",
         ms(summary.figures.p50),
@@ -124,6 +163,9 @@ async fn measure(root: &std::path::Path, options: &Options) -> anyhow::Result<()
         "local": figures_json(&local),
         "forwarded": figures_json(&forwarded),
         "forwarded_over_local": share,
+        "forwarded_over_local_by_cpu_per_call": cpu.map(|r| r.same_machine),
+        "forwarded_over_local_by_cpu_per_call_own_hosts": cpu.map(|r| r.own_hosts),
+        "load_average": machine::load_average(),
         "fan_out_summary": {
             "nodes": 4,
             "calls": summary.figures.calls,
@@ -143,6 +185,62 @@ struct Measured {
     figures: Figures,
     calls: u64,
     read: u64,
+    cpu: CallCpu,
+}
+
+/// CPU time per call of the node that took the call (entry) and, for a forwarded read, of the
+/// node that read the region (serving), from each process's /proc stat over the run; `None`
+/// where /proc is not available.
+#[derive(Debug, Clone, Copy, Default)]
+struct CallCpu {
+    forwarded: bool,
+    entry: Option<Duration>,
+    serving: Option<Duration>,
+}
+
+impl CallCpu {
+    /// What one call cost every node it touched.
+    fn total(&self) -> Option<Duration> {
+        if self.forwarded {
+            Some(self.entry? + self.serving?)
+        } else {
+            self.entry
+        }
+    }
+}
+
+/// Forwarded against local by CPU per call: on one machine (both nodes' CPU per forwarded read),
+/// and bounded by the busier node as with each node on its own host.
+#[derive(Debug, Clone, Copy)]
+struct CpuRatios {
+    same_machine: f64,
+    own_hosts: f64,
+}
+
+impl CpuRatios {
+    fn of(local: &CallCpu, forwarded: &CallCpu) -> Option<Self> {
+        let local = local.total()?.as_secs_f64();
+        let both = forwarded.total()?.as_secs_f64();
+        let busier = forwarded.entry?.max(forwarded.serving?).as_secs_f64();
+        (both > 0.0 && busier > 0.0).then(|| Self {
+            same_machine: local / both,
+            own_hosts: local / busier,
+        })
+    }
+}
+
+/// A process's CPU time over a run, divided by the calls made in it.
+fn cpu_per_call(pid: Option<u32>, before: Option<Duration>, calls: u64) -> Option<Duration> {
+    let spent = cpu::process_cpu(pid?)?.checked_sub(before?)?;
+    u32::try_from(calls.max(1)).ok().map(|n| spent / n)
+}
+
+/// CPU time in µs, or "-" when it was not measured.
+fn micros(d: Option<Duration>) -> String {
+    d.map_or_else(
+        || "-".into(),
+        |d| format!("{:.0} µs", d.as_secs_f64() * 1e6),
+    )
 }
 
 fn figures_json(m: &Measured) -> serde_json::Value {
@@ -153,6 +251,8 @@ fn figures_json(m: &Measured) -> serde_json::Value {
         "p99_ms": m.figures.p99.as_secs_f64() * 1e3,
         "failed": m.figures.failed,
         "read_at_the_source": m.read,
+        "cpu_us_per_call_entry": m.cpu.entry.map(|d| d.as_secs_f64() * 1e6),
+        "cpu_us_per_call_serving": m.cpu.serving.filter(|_| m.cpu.forwarded).map(|d| d.as_secs_f64() * 1e6),
     })
 }
 
@@ -169,14 +269,21 @@ async fn channels(
     Ok(Arc::new(out))
 }
 
-/// VerifyCode of the Henan codes at `node`, closed loop.
+/// VerifyCode of the Henan codes at `node`, closed loop, with the CPU per call of `node` and of
+/// `serving`, the node that reads Henan.
 async fn reads(
     federation: &Federation,
     node: &str,
+    serving: &str,
     payloads: Arc<Vec<String>>,
     options: &Options,
 ) -> anyhow::Result<Measured> {
     let channels = channels(federation, node, "checkpoint", Some("330110")).await?;
+    let pids = (federation.node_pid(node), federation.node_pid(serving));
+    let before = (
+        pids.0.and_then(cpu::process_cpu),
+        pids.1.and_then(cpu::process_cpu),
+    );
     let read = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counted = read.clone();
     let bounds = options.bounds;
@@ -204,11 +311,17 @@ async fn reads(
         }
     })
     .await;
+    let cpu = CallCpu {
+        forwarded: node != serving,
+        entry: cpu_per_call(pids.0, before.0, figures.calls),
+        serving: cpu_per_call(pids.1, before.1, figures.calls),
+    };
     let read = read.load(std::sync::atomic::Ordering::Relaxed);
     Ok(Measured {
         calls: figures.calls,
         read,
         figures,
+        cpu,
     })
 }
 
@@ -237,5 +350,6 @@ async fn fan_out(federation: &Federation, bounds: Bounds) -> anyhow::Result<Meas
         calls: figures.calls,
         read: whole.load(std::sync::atomic::Ordering::Relaxed),
         figures,
+        cpu: CallCpu::default(),
     })
 }

@@ -28,3 +28,15 @@ pub fn describe() -> String {
     };
     format!("{date}, {cpus} CPUs ({model}), {build}")
 }
+
+/// The machine's 1-, 5- and 15-minute load averages, as /proc/loadavg gives them: on a shared
+/// machine they say how far a benchmark's figures are its own.
+pub fn load_average() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    Some(
+        text.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}

@@ -86,17 +86,6 @@ impl CpuSpan {
     }
 }
 
-/// The machine's 1-, 5- and 15-minute load averages, as /proc/loadavg gives them.
-fn load_average() -> Option<String> {
-    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    Some(
-        text.split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" "),
-    )
-}
-
 /// CPU µs a call, from cores busy over `elapsed` and the calls made in it.
 fn per_call(cores: Option<f64>, elapsed: Duration, calls: u64) -> Option<f64> {
     cores
@@ -240,7 +229,7 @@ async fn measure(node: &NodeProcess, options: &Options) -> anyhow::Result<()> {
         cores(overload_wait.0),
         cores(capacity_wait.1),
         cores(overload_wait.1),
-        load_average().unwrap_or_else(|| "-".to_string())
+        super::machine::load_average().unwrap_or_else(|| "-".to_string())
     );
     let high_water = memory::high_water(node.pid);
     say!(
@@ -292,7 +281,7 @@ async fn measure(node: &NodeProcess, options: &Options) -> anyhow::Result<()> {
         },
         "node_runqueue_wait": { "capacity": capacity_wait.0, "overload": overload_wait.0 },
         "generator_runqueue_wait": { "capacity": capacity_wait.1, "overload": overload_wait.1 },
-        "load_average": load_average(),
+        "load_average": super::machine::load_average(),
         "node_rss_before_bytes": rss_before,
         "node_rss_peak_bytes": rss_peak,
         "node_vmhwm_bytes": high_water,

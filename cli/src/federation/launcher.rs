@@ -98,6 +98,11 @@ impl Federation {
         self.file.node(id)
     }
 
+    /// The process id of node `id`, while it runs: for reading its CPU time.
+    pub fn node_pid(&self, id: &str) -> Option<u32> {
+        self.nodes.get(id).map(Child::id)
+    }
+
     pub fn pki(&self) -> PathBuf {
         self.dir.join(PKI_DIR)
     }

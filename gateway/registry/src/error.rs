@@ -98,6 +98,14 @@ pub enum RootError {
         region: String,
         problem: CertProblem,
     },
+    #[error(
+        "nodes {first} and {second} are listed with one SPIFFE id {spiffe_id}: each node needs its own identity, or its certificate could answer as either"
+    )]
+    SharedSpiffeId {
+        spiffe_id: String,
+        first: String,
+        second: String,
+    },
 }
 
 /// Who signed a document, against who must.

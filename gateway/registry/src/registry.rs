@@ -1,7 +1,7 @@
 //! A verified registry and the questions the gateway asks it: issuer keys, concept maps,
 //! agreements, status services, receipt keys, proofs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use huren_adapters::{Colour, IssuerKey, RegionCode, StatusService, TrustError, TrustView};
@@ -38,6 +38,9 @@ pub struct Registry {
     checkpoint: Checkpoint,
     leaves: Vec<Hash>,
     published_in: BTreeMap<(String, u64), u64>,
+    /// SPIFFE id → node id, built once per version: every gateway call admits its peer by it.
+    /// The verifier refuses a root listing one SPIFFE id twice, so each id names one node.
+    node_by_spiffe_id: HashMap<String, String>,
 }
 
 impl Registry {
@@ -52,6 +55,11 @@ impl Registry {
         leaves: Vec<Hash>,
         published_in: BTreeMap<(String, u64), u64>,
     ) -> Self {
+        let node_by_spiffe_id = root
+            .nodes
+            .iter()
+            .map(|(id, n)| (n.spiffe_id.clone(), id.clone()))
+            .collect();
         Self {
             state,
             root,
@@ -61,6 +69,7 @@ impl Registry {
             checkpoint,
             leaves,
             published_in,
+            node_by_spiffe_id,
         }
     }
 
@@ -173,6 +182,11 @@ impl Registry {
     /// Gateway nodes by id.
     pub fn nodes(&self) -> &BTreeMap<String, Node> {
         &self.root.nodes
+    }
+
+    /// The id of the node listed under `spiffe_id`, if any.
+    pub fn node_of(&self, spiffe_id: &str) -> Option<&str> {
+        self.node_by_spiffe_id.get(spiffe_id).map(String::as_str)
     }
 
     /// The key node `node_id` signs recognition receipts with, as the root lists it.

@@ -109,5 +109,23 @@ fn check_roles(root: &Root) -> Result<(), VerifyError> {
             problem,
         })?;
     }
+    one_node_per_identity(root)
+}
+
+/// Every listed node has its own SPIFFE id: a peer's certificate names exactly one node, so a
+/// certificate cannot be admitted as one node and answer as another. (One node id listed twice
+/// never reaches here: the second copy would make the root's bytes not canonical.)
+fn one_node_per_identity(root: &Root) -> Result<(), VerifyError> {
+    let mut seen: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for (id, node) in &root.nodes {
+        if let Some(first) = seen.insert(&node.spiffe_id, id) {
+            return Err(RootError::SharedSpiffeId {
+                spiffe_id: node.spiffe_id.clone(),
+                first: first.to_string(),
+                second: id.clone(),
+            }
+            .into());
+        }
+    }
     Ok(())
 }
