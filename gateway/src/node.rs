@@ -385,7 +385,7 @@ fn open_trusted(config: &NodeConfig) -> Result<SharedRegistry, NodeError> {
                 crate::registry_witness::record_fork(
                     Some(&config.state_dir),
                     &held_text,
-                    Some(loaded.state()),
+                    &crate::registry_witness::offered_text(Some(loaded.state())),
                     &config.registry_dir.display().to_string(),
                     &source,
                 );
