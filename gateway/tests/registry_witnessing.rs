@@ -138,17 +138,28 @@ fn a_forked_log_is_refused_counted_and_kept_as_evidence() {
     assert_eq!(kept, note.to_text());
 }
 
-#[tokio::test]
-async fn a_node_does_not_start_on_a_version_without_k_cosignatures() {
-    use huren::node::{Node, NodeConfig, NodeError};
-    let (dir, _dev, mut cosigners) = witnessed();
-    let reg = dir.path().join("reg");
-    let mut config = NodeConfig::new(&reg, dir.path().join("state"));
+/// A node's config on `reg` and `state`, with no registry directory watch.
+fn unpolled(reg: &std::path::Path, state: &std::path::Path) -> huren::node::NodeConfig {
+    let mut config = huren::node::NodeConfig::new(reg, state);
     config.registry_poll = None;
-    let refused = Node::assemble(config.clone())
+    config
+}
+
+/// Why a node on `config` does not start (it must not).
+async fn refused_start(config: &huren::node::NodeConfig) -> huren::node::NodeError {
+    huren::node::Node::assemble(config.clone())
         .await
         .map(|_| ())
-        .unwrap_err();
+        .expect_err("the node must not start")
+}
+
+#[tokio::test]
+async fn a_node_does_not_start_on_a_version_without_k_cosignatures() {
+    use huren::node::{Node, NodeError};
+    let (dir, _dev, mut cosigners) = witnessed();
+    let reg = dir.path().join("reg");
+    let config = unpolled(&reg, &dir.path().join("state"));
+    let refused = refused_start(&config).await;
     assert!(
         matches!(refused, NodeError::NotWitnessed { .. }),
         "{refused}"
@@ -165,7 +176,7 @@ async fn a_node_does_not_start_on_a_version_without_k_cosignatures() {
 /// (the last root alone still verifies as a first root), it must refuse too, not skip the ask.
 #[tokio::test]
 async fn a_node_does_not_start_on_a_state_that_strips_the_trusted_root() {
-    use huren::node::{Node, NodeConfig, NodeError};
+    use huren::node::NodeError;
     use huren_registry::trusted::{TrustedState, file as trusted_file};
     let (dir, mut dev, mut cosigners) = witnessed();
     let reg = dir.path().join("reg");
@@ -189,12 +200,8 @@ async fn a_node_does_not_start_on_a_state_that_strips_the_trusted_root() {
     dev.save(&reg).unwrap();
     cosign_on_disk(&reg, &mut theirs[..2]);
 
-    let mut config = NodeConfig::new(&reg, &state_dir);
-    config.registry_poll = None;
-    let refused = Node::assemble(config.clone())
-        .await
-        .map(|_| ())
-        .unwrap_err();
+    let config = unpolled(&reg, &state_dir);
+    let refused = refused_start(&config).await;
     assert!(
         matches!(
             &refused,
@@ -210,7 +217,7 @@ async fn a_node_does_not_start_on_a_state_that_strips_the_trusted_root() {
     let last = state.roots.pop().unwrap();
     state.roots = vec![last];
     std::fs::write(reg.join(store::STATE_FILE), state.to_bytes()).unwrap();
-    let refused = Node::assemble(config).await.map(|_| ()).unwrap_err();
+    let refused = refused_start(&config).await;
     assert!(
         matches!(
             refused,
