@@ -1,98 +1,31 @@
 //! The registry travelling node to node, on a federation of four `huren serve` processes: a
 //! version published at national reaches every node cosigned by k witnesses; with three of the
 //! four witnesses down it is not acted on, and once they are back it is, and the restarted
-//! nodes catch up; a forked checkpoint is refused by every node's witness and kept as evidence.
-//! Every wait is bounded.
+//! nodes catch up; a forked checkpoint is refused by every node's witness and kept as evidence;
+//! a root that replaces two witnesses reaches every node. Every wait is bounded.
 
 #[path = "support/federation.rs"]
 mod federation;
+#[path = "support/propagation.rs"]
+mod propagation;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use huren::connect::{ClientTls, connect};
 use huren_cli::federation::Federation;
 use huren_cli::federation::init::WITNESS_THRESHOLD;
-use huren_cli::federation::layout::{NODES, NODES_DIR, REGISTRY_DIR, STATE_DIR};
-use huren_proto::v1::registry_service_client::RegistryServiceClient;
+use huren_cli::federation::layout::{NODES_DIR, REGISTRY_DIR, STATE_DIR};
+use huren_proto::v1::AddCheckpointRequest;
 use huren_proto::v1::witness_service_client::WitnessServiceClient;
-use huren_proto::v1::{AddCheckpointRequest, GetRegistryRequest};
 use huren_registry::dev::DevRegistry;
 use huren_registry::log::{Checkpoint, leaf_hash, root_hash};
 use huren_registry::note::SignedNote;
-use huren_registry::witness::{Witnesses, sign_checkpoint_note};
-use huren_registry::{Algorithm, SignedState, SigningKey, store};
-
-/// Long enough for a publish to be cosigned and followed (a 1 s follow poll behind the push).
-const PROPAGATION: Duration = Duration::from_secs(20);
-
-fn now() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc()
-}
-
-async fn started() -> (tempfile::TempDir, PathBuf, Federation) {
-    let tmp = tempfile::tempdir().unwrap();
-    let (federation, dir) = federation::start(&tmp).await;
-    (tmp, dir, federation)
-}
-
-/// Publishes a new registry version in the publisher's directory, as `huren registry publish`
-/// would; returns its version.
-fn publish(dir: &Path) -> u64 {
-    let registry = dir.join(REGISTRY_DIR);
-    let mut dev = DevRegistry::open(&registry, now()).unwrap();
-    let version = dev.refresh(now()).unwrap().version();
-    store::save(&registry, &dev.registry).unwrap();
-    version
-}
-
-/// The registry node `id` serves: its version and the witnesses whose cosignature on its
-/// checkpoint verifies.
-async fn served(federation: &Federation, id: &str) -> Option<(u64, Vec<String>)> {
-    let channel = federation.channel(id, "national", None).await.ok()?;
-    let mut request = tonic::Request::new(GetRegistryRequest::default());
-    request.set_timeout(Duration::from_secs(2));
-    let whole = RegistryServiceClient::new(channel)
-        .get_registry(request)
-        .await
-        .ok()?
-        .into_inner();
-    let state = SignedState::from_bytes(&whole.signed_state).ok()?;
-    let registry = huren_registry::verify_state(&state, None, now()).ok()?;
-    let note = SignedNote::parse(registry.state().log.note.as_deref()?).ok()?;
-    let cosigners = Witnesses::of_root(registry.root())
-        .ok()?
-        .cosigned_by(&note)
-        .ok()?;
-    Some((registry.version(), cosigners.into_iter().collect()))
-}
-
-/// Waits (at most `within`) until every node in `ids` serves `version`; the versions seen.
-async fn wait_for(
-    federation: &Federation,
-    ids: &[&str],
-    version: u64,
-    within: Duration,
-) -> Vec<(String, Option<(u64, Vec<String>)>)> {
-    let until = Instant::now() + within;
-    loop {
-        let mut seen = Vec::new();
-        for id in ids {
-            seen.push((id.to_string(), served(federation, id).await));
-        }
-        let all = seen
-            .iter()
-            .all(|(_, s)| s.as_ref().is_some_and(|(v, _)| *v == version));
-        if all || Instant::now() >= until {
-            return seen;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-fn all_nodes() -> Vec<&'static str> {
-    NODES.iter().map(|n| n.id).collect()
-}
+use huren_registry::witness::sign_checkpoint_note;
+use huren_registry::{Algorithm, SigningKey, store};
+use propagation::{
+    PROPAGATION, all_nodes, now, publish, publish_root, served, started, wait_for,
+};
 
 #[tokio::test]
 async fn a_version_published_at_national_reaches_every_node_cosigned_by_k_witnesses() {
@@ -226,4 +159,33 @@ async fn a_forked_checkpoint_is_refused_by_every_node_and_kept_as_evidence() {
         .await
         .expect_err("an unsigned note is never cosigned");
     assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{refused:?}");
+}
+
+/// A root that replaces two of the four witnesses' keys, published while the held root asks
+/// for 3 cosignatures: the two witnesses it keeps cannot meet the held root's quorum, which a
+/// node also needs before it acts on a new root. The publisher asks the replaced root's
+/// witnesses too, so the new root reaches every node instead of being retried forever.
+#[tokio::test]
+async fn a_root_that_replaces_two_witnesses_reaches_every_node() {
+    let (_tmp, dir, federation) = started().await;
+    let three = publish_root(&dir, |root| root.witness_threshold = 3);
+    let seen = wait_for(&federation, &all_nodes(), three, PROPAGATION).await;
+    for (id, s) in &seen {
+        assert_eq!(s.as_ref().map(|s| s.0), Some(three), "{id}: {seen:?}");
+    }
+
+    let rotated = publish_root(&dir, |root| {
+        for id in ["west", "south"] {
+            let fresh = SigningKey::generate(Algorithm::Ed25519).unwrap();
+            root.nodes.get_mut(id).unwrap().witness_key = Some(fresh.public_key());
+        }
+        root.witness_threshold = WITNESS_THRESHOLD;
+    });
+    let seen = wait_for(&federation, &all_nodes(), rotated, PROPAGATION).await;
+    for (id, s) in &seen {
+        let (v, cosigners) = s.clone().unwrap_or_else(|| panic!("{id} answered nothing"));
+        assert_eq!(v, rotated, "{id} did not act on the new root: {seen:?}");
+        // Under the new root only the two kept witnesses' cosignatures count.
+        assert_eq!(cosigners, ["national", "zhejiang"], "{id}");
+    }
 }

@@ -133,6 +133,14 @@ pub enum NodeError {
         path: PathBuf,
         source: Box<crate::registry_witness::ReloadError>,
     },
+    #[error(
+        "trust registry {path} (root version {offered}) does not carry root version {trusted}, the root this node last trusted, so the witnesses that root lists cannot be checked to have approved the change; restore the registry directory from the publisher or a peer"
+    )]
+    TrustedRootMissing {
+        path: PathBuf,
+        trusted: u64,
+        offered: u64,
+    },
     #[error("witness: {0}")]
     Witness(Box<crate::witnessing::local::OpenError>),
     #[error("trusted state: {0}")]
@@ -385,7 +393,7 @@ fn open_trusted(config: &NodeConfig) -> Result<SharedRegistry, NodeError> {
                 crate::registry_witness::record_fork(
                     Some(&config.state_dir),
                     &held_text,
-                    Some(loaded.state()),
+                    &crate::registry_witness::offered_text(Some(loaded.state())),
                     &config.registry_dir.display().to_string(),
                     &source,
                 );
@@ -397,9 +405,21 @@ fn open_trusted(config: &NodeConfig) -> Result<SharedRegistry, NodeError> {
         })?;
     }
     // At start as on reload: a version is acted on only with k cosignatures, and a root that
-    // replaced the trusted one also with k of the replaced root's witnesses.
-    let held_root = trusted_state
-        .and_then(|t| huren_registry::witness::root_at(&loaded.state().roots, t.root_version));
+    // replaced the trusted one also with k of the replaced root's witnesses. Those witnesses
+    // are read from the trusted root as the offered state carries it: a state without it (its
+    // older roots stripped) would otherwise skip asking them, so it is refused.
+    let held_root = match &trusted_state {
+        None => None,
+        Some(t) => Some(
+            huren_registry::witness::root_at(&loaded.state().roots, t.root_version).ok_or_else(
+                || NodeError::TrustedRootMissing {
+                    path: config.registry_dir.clone(),
+                    trusted: t.root_version,
+                    offered: loaded.root().version,
+                },
+            )?,
+        ),
+    };
     crate::registry_witness::cosigned_enough(&loaded, held_root.as_ref()).map_err(|source| {
         NodeError::NotWitnessed {
             path: config.registry_dir.clone(),

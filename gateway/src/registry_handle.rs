@@ -22,7 +22,7 @@ use huren_registry::store::{self, StoreError};
 use huren_registry::{Registry, SignedState};
 
 use crate::registry_witness::{
-    ReloadError, checkpoint_text, cosigned_enough, is_fork, record_fork,
+    ReloadError, checkpoint_text, cosigned_enough, is_fork, offered_text, record_fork,
 };
 use time::OffsetDateTime;
 use tokio::sync::watch;
@@ -146,7 +146,7 @@ impl SharedRegistry {
         if e.verify_error().is_some_and(is_fork) {
             let held_text = held.as_deref().map(checkpoint_text).unwrap_or_default();
             let state_dir = self.trusted_in.as_deref().map(PathBuf::as_path);
-            record_fork(state_dir, &held_text, offered, from, &e);
+            record_fork(state_dir, &held_text, &offered_text(offered), from, &e);
         }
         tracing::warn!(
             from,

@@ -59,13 +59,14 @@ pub fn is_fork(e: &VerifyError) -> bool {
 
 /// Counts and logs a fork, and keeps the held and the offered checkpoint (as C2SP notes, the
 /// offered one with every signature it came with) in `state_dir`. Keeping evidence is best
-/// effort: a failed write is logged, the refusal stands either way.
-/// `held_text` is the held checkpoint ([`checkpoint_text`]), `offered` the offered state
-/// (`None` when it could not be read) and `from` where it came from.
+/// effort: a failed write is logged, the refusal stands either way. The one place a refused fork
+/// is recorded, whether a node refused a registry or its witness refused a checkpoint.
+/// `held_text` is the held checkpoint ([`checkpoint_text`]), `offered_text` the offered one
+/// ([`offered_text`]) and `from` where it came from.
 pub fn record_fork(
     state_dir: Option<&Path>,
     held_text: &str,
-    offered: Option<&SignedState>,
+    offered_text: &str,
     from: &str,
     reason: &dyn std::fmt::Display,
 ) {
@@ -76,7 +77,21 @@ pub fn record_fork(
         "refused a forked registry log; serving the last good version"
     );
     let Some(state_dir) = state_dir else { return };
-    let offered_text = offered.map_or_else(
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    match file::keep_fork_evidence(state_dir, held_text, offered_text, now) {
+        Ok((held, offered)) => tracing::error!(
+            held = %held.display(),
+            offered = %offered.display(),
+            "kept both checkpoints of the fork as evidence"
+        ),
+        Err(e) => tracing::error!(reason = %e, "could not keep the fork's evidence"),
+    }
+}
+
+/// The offered state's checkpoint as fork evidence: its checkpoint note (with every signature),
+/// else its last signed checkpoint; `None` (a state that could not be read) says so.
+pub fn offered_text(offered: Option<&SignedState>) -> String {
+    offered.map_or_else(
         || "unreadable\n".to_string(),
         |state| {
             state.log.note.clone().unwrap_or_else(|| {
@@ -88,16 +103,7 @@ pub fn record_fork(
                     .unwrap_or_default()
             })
         },
-    );
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    match file::keep_fork_evidence(state_dir, held_text, &offered_text, now) {
-        Ok((held, offered)) => tracing::error!(
-            held = %held.display(),
-            offered = %offered.display(),
-            "kept both checkpoints of the fork as evidence"
-        ),
-        Err(e) => tracing::error!(reason = %e, "could not keep the fork's evidence"),
-    }
+    )
 }
 
 /// The registry's checkpoint note (signed), else its checkpoint's unsigned note text.

@@ -138,17 +138,28 @@ fn a_forked_log_is_refused_counted_and_kept_as_evidence() {
     assert_eq!(kept, note.to_text());
 }
 
-#[tokio::test]
-async fn a_node_does_not_start_on_a_version_without_k_cosignatures() {
-    use huren::node::{Node, NodeConfig, NodeError};
-    let (dir, _dev, mut cosigners) = witnessed();
-    let reg = dir.path().join("reg");
-    let mut config = NodeConfig::new(&reg, dir.path().join("state"));
+/// A node's config on `reg` and `state`, with no registry directory watch.
+fn unpolled(reg: &std::path::Path, state: &std::path::Path) -> huren::node::NodeConfig {
+    let mut config = huren::node::NodeConfig::new(reg, state);
     config.registry_poll = None;
-    let refused = Node::assemble(config.clone())
+    config
+}
+
+/// Why a node on `config` does not start (it must not).
+async fn refused_start(config: &huren::node::NodeConfig) -> huren::node::NodeError {
+    huren::node::Node::assemble(config.clone())
         .await
         .map(|_| ())
-        .unwrap_err();
+        .expect_err("the node must not start")
+}
+
+#[tokio::test]
+async fn a_node_does_not_start_on_a_version_without_k_cosignatures() {
+    use huren::node::{Node, NodeError};
+    let (dir, _dev, mut cosigners) = witnessed();
+    let reg = dir.path().join("reg");
+    let config = unpolled(&reg, &dir.path().join("state"));
+    let refused = refused_start(&config).await;
     assert!(
         matches!(refused, NodeError::NotWitnessed { .. }),
         "{refused}"
@@ -157,4 +168,67 @@ async fn a_node_does_not_start_on_a_version_without_k_cosignatures() {
     Node::assemble(config)
         .await
         .expect("two cosignatures of the two needed");
+}
+
+/// Attack: whoever writes the registry directory replaces the trusted root's witnesses with
+/// four of its own and cosigns with two of them. With every root carried, the node asks the
+/// replaced root's witnesses and refuses; with the trusted root stripped from the state's roots
+/// (the last root alone still verifies as a first root), it must refuse too, not skip the ask.
+#[tokio::test]
+async fn a_node_does_not_start_on_a_state_that_strips_the_trusted_root() {
+    use huren::node::NodeError;
+    use huren_registry::trusted::{TrustedState, file as trusted_file};
+    let (dir, mut dev, mut cosigners) = witnessed();
+    let reg = dir.path().join("reg");
+    let state_dir = dir.path().join("state");
+    cosign_on_disk(&reg, &mut cosigners[..2]);
+    let trusted = SharedRegistry::open(&reg).unwrap().current().unwrap();
+    let trusted_root = trusted.root().version;
+    // What a node that started on the genuine version keeps.
+    trusted_file::save(&state_dir, &TrustedState::of(&trusted)).unwrap();
+
+    let mut root = dev.registry.root().clone();
+    let mut theirs = Vec::new();
+    for id in WITNESSES {
+        let key = SigningKey::generate(Algorithm::Ed25519).unwrap();
+        root.nodes.get_mut(id).unwrap().witness_key = Some(key.public_key());
+        theirs.push(Cosigner::new(id, key, None));
+    }
+    root.version += 1;
+    dev.publish(vec![(root.name(), envelope(&root))], now())
+        .unwrap();
+    dev.save(&reg).unwrap();
+    cosign_on_disk(&reg, &mut theirs[..2]);
+
+    let config = unpolled(&reg, &state_dir);
+    let refused = refused_start(&config).await;
+    assert!(
+        matches!(
+            &refused,
+            NodeError::NotWitnessed { source, .. }
+                if matches!(**source, ReloadError::NotWitnessed {
+                    reason: WitnessError::RootChangeNotWitnessed { .. }, ..
+                })
+        ),
+        "{refused}"
+    );
+
+    let mut state = store::read_state(&reg).unwrap();
+    let last = state.roots.pop().unwrap();
+    state.roots = vec![last];
+    std::fs::write(reg.join(store::STATE_FILE), state.to_bytes()).unwrap();
+    let refused = refused_start(&config).await;
+    assert!(
+        matches!(
+            refused,
+            NodeError::TrustedRootMissing { trusted, offered, .. }
+                if trusted == trusted_root && offered == trusted_root + 1
+        ),
+        "{refused}"
+    );
+    let said = refused.to_string();
+    assert!(
+        said.contains(&format!("does not carry root version {trusted_root}")),
+        "the refusal says which root is missing: {said}"
+    );
 }

@@ -10,6 +10,3 @@ pub mod layout;
 
 pub use launcher::Federation;
 pub use layout::{FederationFile, NodeEntry, RegionService};
-
-/// True once nodes cosign registry checkpoints as witnesses on their own (issue 10, section 4).
-pub const COSIGNING: bool = true;

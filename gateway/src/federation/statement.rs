@@ -10,7 +10,7 @@
 use huren_proto::v1::ResolveStatusRequest;
 use huren_registry::canonical::{self, CanonicalError};
 use huren_registry::keys::{KeyError, KeyId};
-use huren_registry::{Algorithm, Envelope, PublicKey, Registry, SigningKey};
+use huren_registry::{Envelope, PublicKey, Registry, SigningKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -157,37 +157,19 @@ pub fn verify(
     verify_with(env, key.as_ref(), asked, now)
 }
 
-/// A node's receipt key as the registry lists it, ready to check statements with: its id and
-/// (for Ed25519) the decoded curve point, worked out once per registry version rather than on
-/// every forwarded read.
+/// A node's receipt key as the registry lists it, ready to check statements with: the key and
+/// its id, worked out once per registry version rather than on every forwarded read.
 #[derive(Debug, Clone)]
 pub struct ListedKey {
     key: PublicKey,
     key_id: KeyId,
-    ed25519: Option<ed25519_dalek::VerifyingKey>,
 }
 
 impl ListedKey {
     pub fn new(key: &PublicKey) -> Self {
-        let ed25519 = match key.algorithm {
-            Algorithm::Ed25519 => <[u8; 32]>::try_from(key.public.as_slice())
-                .ok()
-                .and_then(|bytes| ed25519_dalek::VerifyingKey::from_bytes(&bytes).ok()),
-            _ => None,
-        };
         Self {
             key: key.clone(),
             key_id: key.key_id(),
-            ed25519,
-        }
-    }
-
-    /// As [`PublicKey::verify`] (strict Ed25519), without decoding the key again.
-    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        match &self.ed25519 {
-            Some(key) => ed25519_dalek::Signature::from_slice(signature)
-                .is_ok_and(|sig| key.verify_strict(message, &sig).is_ok()),
-            None => self.key.verify(message, signature),
         }
     }
 }
@@ -213,7 +195,7 @@ pub fn verify_with(
             node: asked.node_id.to_string(),
             key_id: key.key_id.short().to_string(),
         })?;
-    if !key.verify(&signed, &sig.signature) {
+    if !key.key.verify(&signed, &sig.signature) {
         return Err(StatementError::BadSignature {
             node: asked.node_id.to_string(),
         });

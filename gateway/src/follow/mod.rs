@@ -7,7 +7,7 @@
 //! | module | its one job |
 //! |---|---|
 //! | [`delta`] | the wire forms of a delta, and the signed state it rebuilds from the one held |
-//! | [`task`] | the background task: wake, pull from the first node that answers, offer, keep |
+//! | [`task`] | the background task: wake, pull from the first node with a newer version, offer, keep |
 
 pub mod delta;
 pub mod task;

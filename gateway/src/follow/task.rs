@@ -1,5 +1,6 @@
 //! The follow task: wakes on a WatchRegistry push from a followed node or after a bounded
-//! poll, asks the followed nodes in order for the delta since the version held, rebuilds and
+//! poll, asks the followed nodes in order for the delta since the version held (past any that
+//! has nothing newer, cannot be reached or offers a version refused), rebuilds and
 //! offers it to the node's registry (every check a local publish meets, witnesses included),
 //! and keeps an accepted version in the node's own registry directory for the next start. On
 //! any failure the node keeps serving the last good version, counts it and logs it.
@@ -23,12 +24,22 @@ pub const FOLLOW_FAILURES: &str = "huren_registry_follow_failures_total";
 /// How long one pull from one node may take.
 const PULL_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// What one pull from a followed node came to, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pulled {
+    /// A newer version, verified and now served.
+    Accepted,
+    /// The node serves nothing newer than the version held.
+    NothingNewer,
+}
+
 /// What a node follows, and how.
 #[derive(Debug, Clone)]
 pub struct Follow {
     /// This node's id (never followed: it would ask itself).
     pub node_id: String,
-    /// Node ids to pull from, in order; the first that gives a newer version wins.
+    /// Node ids to pull from, in order; the first that gives a newer version this node accepts
+    /// wins.
     pub nodes: Vec<String>,
     /// The poll behind WatchRegistry.
     pub every: Duration,
@@ -70,12 +81,15 @@ impl Follow {
         self.nodes.iter().filter(|n| **n != self.node_id)
     }
 
-    /// Pulls from the followed nodes in order until one gives a version that is accepted or
-    /// has nothing newer.
+    /// Pulls from the followed nodes in order until one gives a newer version that is accepted:
+    /// a node with nothing newer (stale, or serving an older version), one that cannot be
+    /// reached and one whose version is refused each leave the next to be asked, so no one
+    /// followed node can hold this node back.
     async fn pull_any(&self, shared: &SharedRegistry) {
         for node in self.followed() {
             match self.pull(shared, node).await {
-                Ok(()) => return,
+                Ok(Pulled::Accepted) => return,
+                Ok(Pulled::NothingNewer) => {}
                 Err(why) => {
                     metrics::counter!(FOLLOW_FAILURES, "node" => node.clone()).increment(1);
                     tracing::warn!(
@@ -91,7 +105,7 @@ impl Follow {
 
     /// One pull from `node`: the delta since the version held, rebuilt and offered; a delta
     /// that does not rebuild into an acceptable state is retried once as the whole state.
-    async fn pull(&self, shared: &SharedRegistry, node: &str) -> Result<(), String> {
+    async fn pull(&self, shared: &SharedRegistry, node: &str) -> Result<Pulled, String> {
         let held = shared
             .current()
             .ok_or("no registry is held to follow from")?;
@@ -99,7 +113,7 @@ impl Follow {
             .get(&held, node, held.version(), held.checkpoint().tree_size)
             .await?;
         if delta.version <= held.version() {
-            return Ok(());
+            return Ok(Pulled::NothingNewer);
         }
         let first = self.offer(shared, &held, node, &delta).await;
         let accepted = match first {
@@ -119,7 +133,7 @@ impl Follow {
             // Served already; only the next start reads an older file (and catches up again).
             tracing::error!(reason = %e, "could not keep the followed registry in the registry directory");
         }
-        Ok(())
+        Ok(Pulled::Accepted)
     }
 
     async fn offer(

@@ -1,6 +1,7 @@
-//! The publisher asks every witness the new root lists — itself directly, the others over their
-//! pinned peer connections — to cosign a new checkpoint note, checks each answer against the
-//! witness key the root lists, and adds it to the note.
+//! The publisher asks every witness the new root lists — and, when the root changes, every
+//! witness the replaced root lists — itself directly, the others over their pinned peer
+//! connections, to cosign a new checkpoint note, checks each answer against the witness key a
+//! root lists, and adds it to the note.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,10 +10,10 @@ use huren_proto::v1::AddCheckpointRequest;
 use huren_proto::v1::witness_service_client::WitnessServiceClient;
 use huren_registry::Registry;
 use huren_registry::note::{NoteSignature, SignedNote};
-use huren_registry::witness::{WitnessError, Witnesses};
+use huren_registry::witness::{WitnessError, witnesses_to_ask};
 
 use super::LocalWitness;
-use crate::federation::peers::Peers;
+use crate::federation::peers::{Peers, Routes};
 use crate::services::witness::WITNESS_SIZE;
 
 /// Who the publisher is and what it reaches witnesses with.
@@ -41,36 +42,43 @@ impl Gatherer {
     ) -> Result<SignedNote, WitnessError> {
         let text = candidate.state().log.note.clone().unwrap_or_default();
         let mut note = SignedNote::parse(&text)?;
-        let witnesses = Witnesses::of_root(candidate.root())?;
+        // A new root is acted on only with k of the held root's witnesses too: ask both roots'.
+        let witnesses = witnesses_to_ask(candidate.root(), Some(held.root()))?;
+        let held_routes = self.peers.routes(held);
+        // A witness only the new root lists is reached where the new root lists it.
+        let new_routes = witnesses
+            .iter()
+            .any(|(id, _)| !held.root().nodes.contains_key(id))
+            .then(|| self.peers.routes(candidate));
         let text = text.as_str();
-        let asks = witnesses.listed.iter().map(|(id, _)| {
-            let id = id.clone();
+        let asks = witnesses.iter().map(|(id, _)| {
+            let routes = match &new_routes {
+                Some(new) if !held.root().nodes.contains_key(id) => new,
+                _ => &held_routes,
+            };
             async move {
-                let answer = if id == self.node_id {
+                let answer = if *id == self.node_id {
                     self.ask_self(held, candidate, text).await
                 } else {
-                    self.ask_peer(held, candidate, &id, text).await
+                    self.ask_peer(held, candidate, routes, id, text).await
                 };
-                (id, answer)
+                (id.clone(), answer)
             }
         });
         let answers: Vec<Answer> = futures::future::join_all(asks).await;
         for (id, answer) in answers {
-            let verifier = witnesses
-                .listed
+            let verifiers = witnesses
                 .iter()
                 .find(|(w, _)| *w == id)
-                .map(|(_, v)| v);
+                .map_or(&[][..], |(_, v)| v.as_slice());
             match answer.and_then(|sig| {
-                // A witness's broken line would make the whole note refused: check it first.
-                let v = verifier.ok_or("not listed")?;
+                // A witness's broken line would make the whole note refused: check it first,
+                // under the key either root lists for it.
                 let alone = SignedNote {
                     text: note.text.clone(),
                     signatures: vec![sig.clone()],
                 };
-                alone
-                    .verify(std::slice::from_ref(v))
-                    .map_err(|e| e.to_string())?;
+                alone.verify(verifiers).map_err(|e| e.to_string())?;
                 Ok(sig)
             }) {
                 Ok(sig) => note.add(sig),
@@ -110,12 +118,12 @@ impl Gatherer {
         &self,
         held: &Arc<Registry>,
         candidate: &Arc<Registry>,
+        routes: &Routes,
         id: &str,
         text: &str,
     ) -> Result<NoteSignature, String> {
         let deadline = Instant::now() + self.timeout;
         let mut old = held.checkpoint().tree_size;
-        let routes = self.peers.routes(held);
         for _ in 0..2 {
             let request = AddCheckpointRequest {
                 old_size: old,
@@ -127,7 +135,7 @@ impl Gatherer {
             };
             let answer = self
                 .peers
-                .call(&routes, id, deadline, |channel, left| {
+                .call(routes, id, deadline, |channel, left| {
                     let mut request = tonic::Request::new(request.clone());
                     request.set_timeout(left);
                     async move {

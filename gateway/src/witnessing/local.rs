@@ -12,7 +12,7 @@ use huren_registry::witness::file::{self, WITNESS_FILE, WitnessFileError};
 use huren_registry::witness::{Cosigner, WitnessError};
 use huren_registry::{KeyFileError, SigningKey};
 
-use crate::registry_witness::FORKS;
+use crate::registry_witness::record_fork;
 
 /// Why this node's witness did not cosign.
 #[derive(Debug, thiserror::Error)]
@@ -118,7 +118,7 @@ impl LocalWitness {
                 Ok(sig)
             }
             Err(WitnessError::Fork(fork)) => {
-                self.keep_fork(text, now, &fork);
+                self.keep_fork(text, &fork);
                 Err(WitnessError::Fork(fork).into())
             }
             Err(e) => Err(e.into()),
@@ -126,20 +126,17 @@ impl LocalWitness {
     }
 
     /// Counts and logs a fork offered to this witness and keeps both notes beside its state.
-    fn keep_fork(&self, offered: &str, now: i64, fork: &huren_registry::witness::Fork) {
-        metrics::counter!(FORKS).increment(1);
-        tracing::error!(%fork, "the witness refused a forked registry checkpoint");
+    fn keep_fork(&self, offered: &str, fork: &huren_registry::witness::Fork) {
         let held = std::fs::read_to_string(self.state_dir.join(WITNESS_FILE))
             .ok()
             .or_else(|| fork.held.note_text().ok())
             .unwrap_or_default();
-        match file::keep_fork_evidence(&self.state_dir, &held, offered, now) {
-            Ok((h, o)) => tracing::error!(
-                held = %h.display(),
-                offered = %o.display(),
-                "kept both checkpoints of the fork as evidence"
-            ),
-            Err(e) => tracing::error!(reason = %e, "could not keep the fork's evidence"),
-        }
+        record_fork(
+            Some(&self.state_dir),
+            &held,
+            offered,
+            "a checkpoint offered to this witness",
+            fork,
+        );
     }
 }

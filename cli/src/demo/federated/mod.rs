@@ -7,10 +7,6 @@
 //! elderly passenger without a phone looked up by ID card at Yuhang, forwarded to west, (9) the
 //! reverse-testing prober's clean run and a seeded mismatch it catches, (10) a Hubei worker's
 //! wrong yellow code appealed at zhejiang and corrected by Hubei at south.
-//!
-//! Nodes do not cosign registry checkpoints by themselves yet: that check is written here and
-//! switched on by [`crate::federation::COSIGNING`]; while off, it prints `[pending]` with what is
-//! missing.
 
 mod appeals;
 mod catchup;
@@ -33,8 +29,6 @@ use crate::federation::init::{InitRequest, init};
 use crate::federation::issue::issue_code;
 use crate::federation::layout::Ports;
 use crate::loopback::people::{People, Resident};
-
-pub use crate::federation::COSIGNING;
 
 /// A call's deadline in the scenes: one checkpoint scan.
 pub const SCAN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);

@@ -22,7 +22,7 @@ pub use checkpoint_note::{
 };
 pub use cosigner::Cosigner;
 pub use fork::{Fork, ForkKind, Judgement, judge};
-pub use quorum::{Witnesses, quorum_to_act, root_at, witness_name};
+pub use quorum::{Witnesses, quorum_to_act, root_at, witness_name, witnesses_to_ask};
 
 use crate::log::CheckpointError;
 use crate::note::NoteError;

@@ -111,6 +111,27 @@ pub fn quorum_to_act(
     Ok(cosigned)
 }
 
+/// The witnesses to ask to cosign a checkpoint under root `next` for a node that holds root
+/// `held`: [`quorum_to_act`] wants k of `next`'s witnesses and, when the root changes, k of
+/// `held`'s too, so every witness either lists. A witness listed by both roots is asked once and
+/// comes with its verifier under each (a root may have replaced its key).
+pub fn witnesses_to_ask(
+    next: &Root,
+    held: Option<&Root>,
+) -> Result<Vec<(String, Vec<NoteVerifier>)>, WitnessError> {
+    let mut asked: Vec<(String, Vec<NoteVerifier>)> = Vec::new();
+    for root in std::iter::once(next).chain(held) {
+        for (id, verifier) in Witnesses::of_root(root)?.listed {
+            match asked.iter_mut().find(|(w, _)| *w == id) {
+                Some((_, verifiers)) if !verifiers.contains(&verifier) => verifiers.push(verifier),
+                Some(_) => {}
+                None => asked.push((id, vec![verifier])),
+            }
+        }
+    }
+    Ok(asked)
+}
+
 /// Version `version` of the root among the root envelopes of a signed state (each root version
 /// travels with the state), decoded; `None` when it is not there.
 pub fn root_at(roots: &[crate::Envelope], version: u64) -> Option<Root> {
@@ -214,6 +235,76 @@ mod tests {
             w.check_quorum(&n),
             Err(WitnessError::Note(NoteError::BadSignature { .. }))
         ));
+    }
+
+    fn root_with(version: u64, witnesses: &[(&str, &SigningKey)], k: u32) -> Root {
+        let none = crate::envelope::KeySet::new([], 0);
+        let nodes = witnesses
+            .iter()
+            .map(|(id, key)| {
+                let node = crate::doc::Node {
+                    receipt_key: key.public_key(),
+                    audit_key: None,
+                    regions: Vec::new(),
+                    spiffe_id: format!("spiffe://test/{id}"),
+                    url: None,
+                    endpoints: Vec::new(),
+                    witness_key: Some(key.public_key()),
+                };
+                (id.to_string(), node)
+            })
+            .collect();
+        Root {
+            version,
+            expires: time::OffsetDateTime::UNIX_EPOCH,
+            roles: crate::doc::Roles {
+                root: none.clone(),
+                timestamp: none.clone(),
+                log: none.clone(),
+                witnesses: none,
+            },
+            log_origin: "huren.test/registry".into(),
+            regions: Default::default(),
+            nodes,
+            witness_threshold: k,
+        }
+    }
+
+    fn asked(next: &Root, held: Option<&Root>) -> Vec<(String, usize)> {
+        witnesses_to_ask(next, held)
+            .unwrap()
+            .into_iter()
+            .map(|(id, verifiers)| (id, verifiers.len()))
+            .collect()
+    }
+
+    #[test]
+    fn a_root_change_asks_the_witnesses_of_both_roots_each_once() {
+        let keys: Vec<SigningKey> = (0..5)
+            .map(|_| SigningKey::generate(Algorithm::Ed25519).unwrap())
+            .collect();
+        let held = root_with(2, &[("a", &keys[0]), ("b", &keys[1]), ("c", &keys[2])], 2);
+        // b's key replaced, c dropped, d added.
+        let next = root_with(3, &[("a", &keys[0]), ("b", &keys[3]), ("d", &keys[4])], 2);
+        assert_eq!(
+            asked(&next, Some(&held)),
+            vec![
+                ("a".to_string(), 1),
+                ("b".to_string(), 2),
+                ("d".to_string(), 1),
+                ("c".to_string(), 1)
+            ]
+        );
+        assert_eq!(asked(&next, None), asked(&next, Some(&next)));
+        assert_eq!(asked(&next, None).len(), 3);
+        // b's cosignature counts under either key.
+        let both = &witnesses_to_ask(&next, Some(&held)).unwrap()[1].1;
+        let mut n = note();
+        n.add(cosign(&n, "b", &keys[1], 5).unwrap());
+        assert!(n.verify(both).is_ok());
+        let mut n = note();
+        n.add(cosign(&n, "b", &keys[3], 5).unwrap());
+        assert!(n.verify(both).is_ok());
     }
 
     #[test]
