@@ -171,6 +171,10 @@ pub struct NativeReading {
     pub status_ref: Option<crate::status_list::StatusRef>,
     /// Facts worth a reason line (which revocation list was checked, ...).
     pub notes: Vec<String>,
+    /// The issuing region's own service said this is a synthetic test person (the prober's),
+    /// not a resident: judged as any other, never counted in summaries. Only the region's
+    /// answer sets it; nothing a caller sends can.
+    pub synthetic: bool,
 }
 
 /// What reading a code yields: the region's own words, or why they could not be had in time.

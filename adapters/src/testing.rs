@@ -282,6 +282,7 @@ pub fn online_reading(region: RegionCode, label: &str, at: OffsetDateTime) -> Re
         checked_in_at: None,
         status_ref: None,
         notes: Vec::new(),
+        synthetic: false,
     })
 }
 
@@ -338,6 +339,7 @@ pub fn flat(outcome: ReadOutcome) -> NativeReading {
             checked_in_at: None,
             status_ref: None,
             notes: d.why,
+            synthetic: false,
         },
     }
 }

@@ -38,6 +38,18 @@ const REGIONS: [(&str, &str, &str, IssuerAlgorithm); 7] = [
 /// Hunan's second issuer: SM2 with SM3, China's own signature standard, beside its P-256 one.
 const HUNAN_SM2_ISSUER: (&str, &str) = ("430000", "hn-sm2-2026-01");
 
+/// The probe issuer of each region whose codes are signed offline: the reverse-testing prober
+/// (`huren probe`) signs its synthetic test persons with it, and the registry flags it
+/// synthetic, so nodes never count those persons. Zhejiang's and Henan's codes are online code
+/// ids with no signature: their services flag the test persons' records instead.
+const PROBE_ISSUERS: [(&str, &str); 5] = [
+    ("440000", "gd-probe-01"),
+    ("510000", "sc-probe-01"),
+    ("430000", "hn-probe-01"),
+    ("420000", "hb-probe-01"),
+    ("000000", "cn-probe-01"),
+];
+
 /// The callers of the dev PKI: role, region, name.
 const CLIENTS: [(&str, &str, &str); 6] = [
     ("checkpoint", "330110", "yuhang-gate-1"),
@@ -269,6 +281,7 @@ pub fn init(out: &Path, options: &InitOptions) -> Result<Manifest, Error> {
                 algorithm,
                 cert: dir.join("issuer.pem"),
                 key: dir.join("issuer.key"),
+                synthetic: false,
             },
             extra_issuers: Vec::new(),
             service: ServiceEntry {
@@ -297,22 +310,28 @@ pub fn init(out: &Path, options: &InitOptions) -> Result<Manifest, Error> {
         write_new(out, &entry.issuer.key, &key, true)?;
         let mut entry = entry;
         if code == HUNAN_SM2_ISSUER.0 {
-            let id = HUNAN_SM2_ISSUER.1;
             let extra = IssuerEntry {
-                id: id.to_string(),
+                id: HUNAN_SM2_ISSUER.1.to_string(),
                 algorithm: IssuerAlgorithm::Sm2,
                 cert: dir.join("issuer-sm2.pem"),
                 key: dir.join("issuer-sm2.key"),
+                synthetic: false,
             };
-            let (cert, key) = ca.issue(&LeafSpec {
-                algorithm: IssuerAlgorithm::Sm2,
-                uris: vec![format!("spiffe://{td}/region/{code}/issuer/{id}")],
-                common_name: format!("huren region {code} issuer {id}"),
-                ..issuer_spec.clone()
-            })?;
-            write_new(out, &extra.cert, &format!("{cert}{}", ca.cert_pem), false)?;
-            write_new(out, &extra.key, &key, true)?;
-            entry.extra_issuers.push(extra);
+            entry
+                .extra_issuers
+                .push(extra_issuer(out, &ca, &issuer_spec, (td, code), extra)?);
+        }
+        if let Some((_, id)) = PROBE_ISSUERS.iter().find(|(c, _)| *c == code) {
+            let extra = IssuerEntry {
+                id: id.to_string(),
+                algorithm,
+                cert: dir.join("issuer-probe.pem"),
+                key: dir.join("issuer-probe.key"),
+                synthetic: true,
+            };
+            entry
+                .extra_issuers
+                .push(extra_issuer(out, &ca, &issuer_spec, (td, code), extra)?);
         }
 
         let service_spec = LeafSpec::server(
@@ -398,6 +417,27 @@ pub fn init(out: &Path, options: &InitOptions) -> Result<Manifest, Error> {
     // The manifest goes last: a directory with a manifest is a complete PKI.
     write_new(out, Path::new(Manifest::FILE), &json, false)?;
     Ok(manifest)
+}
+
+/// Certifies and writes one more code-signing issuer of region `code` (trust domain `td`), shaped
+/// like its main one (`main`) but for its own id and algorithm.
+fn extra_issuer(
+    out: &Path,
+    ca: &Ca,
+    main: &LeafSpec,
+    (td, code): (&str, &str),
+    extra: IssuerEntry,
+) -> Result<IssuerEntry, Error> {
+    let id = &extra.id;
+    let (cert, key) = ca.issue(&LeafSpec {
+        algorithm: extra.algorithm,
+        uris: vec![format!("spiffe://{td}/region/{code}/issuer/{id}")],
+        common_name: format!("huren region {code} issuer {id}"),
+        ..main.clone()
+    })?;
+    write_new(out, &extra.cert, &format!("{cert}{}", ca.cert_pem), false)?;
+    write_new(out, &extra.key, &key, true)?;
+    Ok(extra)
 }
 
 /// Writes `dir/rel`, creating parent directories; secret files get mode 0600.

@@ -55,6 +55,10 @@ pub struct IssuerEntry {
     pub algorithm: IssuerAlgorithm,
     pub cert: PathBuf,
     pub key: PathBuf,
+    /// A probe issuer: it signs the reverse-testing prober's synthetic test persons, and the
+    /// dev registry flags it so. Older manifests have none.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub synthetic: bool,
 }
 
 /// TLS server identity of the region's reference status service.

@@ -7,7 +7,6 @@
 #[path = "support/federation.rs"]
 mod shared;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use huren_adapters::{Colour, RegionCode, ResidentId};
@@ -18,6 +17,7 @@ use huren_proto::v1::{
     AnswerAppealRequest, Appeal, AppealOutcome, AppealState, FileAppealRequest, GetAppealRequest,
     ListAppealsRequest, Verdict, Verification, VerifyCodeRequest,
 };
+use shared::files_holding;
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -99,25 +99,6 @@ async fn queue(channel: &Channel, region: &str) -> Result<Vec<Appeal>, tonic::St
 
 fn code<T: std::fmt::Debug>(result: Result<T, tonic::Status>) -> Code {
     result.expect_err("refused").code()
-}
-
-/// Every file under `dir` that holds `needle`.
-fn files_holding(dir: &Path, needle: &[u8]) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if std::fs::read(&path)
-                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
-            {
-                found.push(path.display().to_string());
-            }
-        }
-    }
-    found
 }
 
 #[tokio::test]

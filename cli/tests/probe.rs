@@ -19,8 +19,6 @@ use huren_cli::federation::layout::{FILE, NODES_DIR, REGISTRY_DIR};
 use huren_cli::federation::{Federation, FederationFile};
 use huren_cli::loopback::people::People;
 use huren_cli::probe::{Round, Scope, run_round};
-use huren_proto::v1::GetNationalSummaryRequest;
-use huren_proto::v1::coordination_service_client::CoordinationServiceClient;
 
 /// A federation written to a fresh directory; `edit` changes its files before it starts.
 async fn federation(edit: impl FnOnce(&Path)) -> (tempfile::TempDir, PathBuf, Federation) {
@@ -345,16 +343,7 @@ async fn continuous_probing_serves_its_counters_and_its_synthetic_persons_are_no
     }
 
     // Hunan's persons were signed by its probe issuer: south judged them, nobody counted them.
-    let national = federation
-        .channel("national", "national", None)
-        .await
-        .unwrap();
-    let summary = CoordinationServiceClient::new(national)
-        .get_national_summary(GetNationalSummaryRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(!summary.partial, "{summary:?}");
+    let summary = shared::national_summary(&federation).await;
     let hunan: u64 = summary
         .verifications
         .iter()

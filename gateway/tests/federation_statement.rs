@@ -45,6 +45,7 @@ fn statement(now: OffsetDateTime) -> StatusStatement {
         valid_until: Some(now + Duration::hours(24)),
         checked_in_at: None,
         cached: false,
+        synthetic: false,
         read_at: now,
         expires: now + Duration::seconds(30),
         caller: CHECKPOINT.into(),
@@ -209,4 +210,53 @@ fn the_serving_node_authorises_the_original_caller_with_its_own_table() {
     )
     .unwrap_err();
     assert_eq!(err.code(), tonic::Code::InvalidArgument, "{err}");
+}
+
+#[test]
+fn a_resident_statement_keeps_its_bytes_without_the_synthetic_field() {
+    // Statements signed before the field existed have no "synthetic" key: a resident's
+    // statement must encode the same, so theirs keep verifying.
+    let (_dir, dev) = dev();
+    let now = OffsetDateTime::now_utc();
+    let env = statement::sign(&statement(now), &dev.keys.receipt).unwrap();
+    let text = String::from_utf8(env.payload.clone()).unwrap();
+    assert!(!text.contains("synthetic"), "{text}");
+    let checked = statement::verify(&env, &dev.registry, &asked(), now).unwrap();
+    assert!(!checked.statement.synthetic);
+
+    let synthetic = StatusStatement {
+        synthetic: true,
+        ..statement(now)
+    };
+    let env = statement::sign(&synthetic, &dev.keys.receipt).unwrap();
+    let checked = statement::verify(&env, &dev.registry, &asked(), now).unwrap();
+    assert!(
+        checked.statement.synthetic,
+        "the serving node's word is kept"
+    );
+}
+
+#[test]
+fn a_statement_made_synthetic_by_anyone_but_the_serving_node_is_refused() {
+    // Attack: hide a real person from the national summary by flagging their forwarded read
+    // synthetic, either in transit (altering the signed statement) or by signing one's own.
+    let (_dir, dev) = dev();
+    let now = OffsetDateTime::now_utc();
+    let mut env = statement::sign(&statement(now), &dev.keys.receipt).unwrap();
+    let text = String::from_utf8(env.payload).unwrap();
+    env.payload = text
+        .replacen("\"cached\":false", "\"cached\":false,\"synthetic\":true", 1)
+        .into_bytes();
+    assert!(String::from_utf8_lossy(&env.payload).contains("\"synthetic\":true"));
+    let err = statement::verify(&env, &dev.registry, &asked(), now).unwrap_err();
+    assert!(matches!(err, StatementError::BadSignature { .. }), "{err}");
+
+    let forged = StatusStatement {
+        synthetic: true,
+        ..statement(now)
+    };
+    let stranger = SigningKey::generate(Algorithm::Ed25519).unwrap();
+    let env = statement::sign(&forged, &stranger).unwrap();
+    let err = statement::verify(&env, &dev.registry, &asked(), now).unwrap_err();
+    assert!(matches!(err, StatementError::UnknownKey { .. }), "{err}");
 }

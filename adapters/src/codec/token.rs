@@ -319,6 +319,8 @@ impl SignedFormat {
             checked_in_at: claims.checked_in_at,
             status_ref: claims.status_ref,
             notes: Vec::new(),
+            // The registry's issuer flag marks a probe issuer's codes; the payload cannot.
+            synthetic: false,
         }
     }
 

@@ -295,6 +295,7 @@ fn reading(
         checked_in_at: None,
         status_ref: None,
         notes: Vec::new(),
+        synthetic: answer.synthetic,
     })
 }
 

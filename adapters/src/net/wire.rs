@@ -78,6 +78,10 @@ pub struct LookupResponse {
     pub changed_at: OffsetDateTime,
     /// Surname + `*`.
     pub masked_name: String,
+    /// The region's record is a synthetic test person (made by the region's test channel for
+    /// the reverse-testing prober), not a resident. Absent, as in older answers, means a resident.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub synthetic: bool,
 }
 
 /// `GET /v1/changes?since=SEQ&epoch=EPOCH&wait_ms=N`.

@@ -96,6 +96,8 @@ fn merge(signed: NativeReading, live: NativeReading) -> NativeReading {
         checked_in_at: None,
         status_ref: signed.status_ref,
         notes,
+        // Either is the region's own word: its issuer key or its service's record.
+        synthetic: signed.synthetic || live.synthetic,
     }
 }
 

@@ -180,6 +180,7 @@ fn answer(state: &AppState, record: PersonRecord, code_id: Option<String>) -> Lo
         refreshed_at: OffsetDateTime::now_utc(),
         changed_at: record.changed_at,
         masked_name,
+        synthetic: record.synthetic,
     }
 }
 

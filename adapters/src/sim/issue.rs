@@ -11,7 +11,7 @@ use crate::model::{Colour, RegionCode, ResidentId};
 use crate::regions::{henan, zhejiang};
 use crate::sim::ServiceError;
 use crate::sim::lists::{LIST_CODES, LIST_ID};
-use crate::sim::store::{Change, Store};
+use crate::sim::store::{Change, NewCode, Store};
 use crate::status_list::StatusRef;
 
 /// How long a signed code is valid when the caller does not say.
@@ -33,6 +33,9 @@ pub struct IssueInput {
     /// Issue the format's v2: a code with an entry in the issuer's status list, withdrawn in the
     /// next list when the holder's status changes. Regions without status lists refuse it.
     pub status_list: bool,
+    /// Issued through the region's test channel to a synthetic test person (the prober's):
+    /// the region's lookup answers say so. Refused for an ID the region holds as a real resident.
+    pub synthetic: bool,
 }
 
 impl IssueInput {
@@ -45,6 +48,7 @@ impl IssueInput {
             city: None,
             issuer: None,
             status_list: false,
+            synthetic: false,
         }
     }
 
@@ -148,7 +152,12 @@ pub fn issue(
             crate::issue::issue(region, &request, &signer, now).map_err(|e| fail(e.to_string()))?;
         (payload, request.serial.to_string())
     };
-    let record = store.upsert_listed(&input.id, &input.name, label, Some(&code_id), index, now)?;
+    let code = NewCode {
+        code_id: Some(&code_id),
+        index,
+        synthetic: input.synthetic,
+    };
+    let record = store.upsert_code(&input.id, &input.name, label, code, now)?;
     Ok(Issued {
         payload,
         code_id,

@@ -48,7 +48,7 @@ use crate::trust::StatusService;
 pub use dev_trust::DevServices;
 pub use issue::{IssueInput, Issued};
 pub use lists::ListFault;
-pub use store::{PersonRecord, Store, StoreError};
+pub use store::{NewCode, PersonRecord, Store, StoreError};
 
 /// Most TLS connections one service serves at once.
 const MAX_CONNECTIONS: usize = 4096;

@@ -41,6 +41,22 @@ pub struct PersonRecord {
     /// says of each now.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub listed: Vec<ListedCode>,
+    /// A synthetic test person, made through the region's test channel (the reverse-testing
+    /// prober's path, `huren region issue --synthetic`: [`crate::sim::IssueInput::synthetic`]): the lookup answer says so and nodes
+    /// never count them. A real resident never becomes one (see [`StoreError::RealResident`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub synthetic: bool,
+}
+
+/// What a new code adds to a person's record, beyond its status word.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NewCode<'a> {
+    /// The code id or signed serial the person now also holds.
+    pub code_id: Option<&'a str>,
+    /// A v2 code's status-list index (from [`Store::reserve_index`]).
+    pub index: Option<u32>,
+    /// Issued through the test channel, to a synthetic test person.
+    pub synthetic: bool,
 }
 
 /// A v2 code's entry in the region's status list.
@@ -93,6 +109,10 @@ pub enum StoreError {
     },
     #[error("the region has no record of this resident; issue a code first")]
     NoSuchResident,
+    /// A synthetic code asked for an ID number the region already holds for a real resident:
+    /// flagging them would hide a real person from every summary.
+    #[error("this ID number belongs to a real resident; a synthetic test person needs its own")]
+    RealResident,
     #[error("more than {MAX_PEOPLE} records in {0}")]
     TooMany(PathBuf),
 }
@@ -216,21 +236,31 @@ impl Store {
         code_id: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<PersonRecord, StoreError> {
-        self.upsert_listed(id, name, label, code_id, None, now)
+        let code = NewCode {
+            code_id,
+            ..NewCode::default()
+        };
+        self.upsert_code(id, name, label, code, now)
     }
 
-    /// [`Store::upsert`] for a v2 code at status-list `index` (from [`Store::reserve_index`]).
-    pub fn upsert_listed(
+    /// [`Store::upsert`] for any new code: a v2 one with a status-list entry, or a synthetic
+    /// test person's. A synthetic code for an ID the region holds as a real resident is
+    /// refused; a real code for a synthetic record makes it a real resident's (the region
+    /// vouches for a person, which can only add to the summary, never hide from it).
+    pub fn upsert_code(
         &self,
         id: &ResidentId,
         name: &str,
         label: &str,
-        code_id: Option<&str>,
-        index: Option<u32>,
+        code: NewCode<'_>,
         now: OffsetDateTime,
     ) -> Result<PersonRecord, StoreError> {
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut record = self.by_resident(id).unwrap_or_else(|| PersonRecord {
+        let existing = self.by_resident(id);
+        if code.synthetic && existing.as_ref().is_some_and(|r| !r.synthetic) {
+            return Err(StoreError::RealResident);
+        }
+        let mut record = existing.unwrap_or_else(|| PersonRecord {
             handle: hex::encode(rand::random::<[u8; 12]>()),
             resident_id: id.expose().to_string(),
             name: name.to_string(),
@@ -239,7 +269,10 @@ impl Store {
             code_ids: Vec::new(),
             revoked: Vec::new(),
             listed: Vec::new(),
+            synthetic: code.synthetic,
         });
+        record.synthetic = code.synthetic;
+        let (code_id, index) = (code.code_id, code.index);
         record.name = name.to_string();
         if record.label != label {
             record.label = label.to_string();
@@ -561,6 +594,34 @@ mod tests {
         assert_eq!(server.rescan().unwrap(), 1);
         assert_eq!(server.by_code("c1").unwrap().label, "黄码");
         assert_eq!(server.rescan().unwrap(), 0, "nothing new the second time");
+    }
+
+    #[test]
+    fn a_real_resident_cannot_be_made_synthetic_but_a_test_person_can_become_real() {
+        let now = OffsetDateTime::now_utc();
+        let store = Store::open(None).unwrap();
+        store
+            .upsert(&id(), "张三", "绿码", Some("c1"), now)
+            .unwrap();
+        let test_code = NewCode {
+            code_id: Some("c2"),
+            synthetic: true,
+            ..NewCode::default()
+        };
+        let err = store.upsert_code(&id(), "张三", "绿码", test_code, now);
+        assert!(matches!(err, Err(StoreError::RealResident)), "{err:?}");
+        let kept = store.by_code("c1").unwrap();
+        assert!(!kept.synthetic && store.by_code("c2").is_none());
+
+        let other = ResidentId::parse("510104199001011230").unwrap();
+        let made = store
+            .upsert_code(&other, "李四", "绿码", test_code, now)
+            .unwrap();
+        assert!(made.synthetic);
+        let real = store
+            .upsert(&other, "李四", "绿码", Some("c3"), now)
+            .unwrap();
+        assert!(!real.synthetic, "a real code makes the record a resident's");
     }
 
     #[test]

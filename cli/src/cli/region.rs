@@ -129,6 +129,10 @@ pub struct IssueArgs {
     /// the region's main issuer by default.
     #[arg(long)]
     pub issuer: Option<String>,
+    /// The region's test channel: a synthetic test person (the prober's), whose lookup answers
+    /// say so and whom nodes never count. Refused for an ID held by a real resident.
+    #[arg(long)]
+    pub synthetic: bool,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -276,6 +280,7 @@ async fn issue(args: IssueArgs) -> anyhow::Result<()> {
         city: args.city,
         issuer: args.issuer.clone(),
         status_list: args.status_list,
+        synthetic: args.synthetic,
     };
     let dir = args.data.dir(region);
     let store = Store::open(Some(&dir)).with_context(|| format!("opening {}", dir.display()))?;

@@ -42,8 +42,8 @@ pub struct Round {
     /// The newest published registry version: the one predictions come from.
     pub registry_version: u64,
     pub persons: usize,
-    /// Issuing regions whose persons were not signed by a probe issuer (online regions, or no
-    /// probe issuer listed): the nodes count their verdicts in the national summary.
+    /// Issuing regions whose persons nodes count in the national summary: signed regions for
+    /// which the registry lists no probe issuer (online regions' services flag their records).
     pub counted: Vec<String>,
     pub checks: u64,
     pub mismatches: Vec<Mismatch>,

@@ -1,5 +1,5 @@
 //! The prober's synthetic persons: one for every status word of every issuing region, issued
-//! through the federation's reference services as `huren region issue` does.
+//! through the federation's reference services' test channel (records flagged synthetic).
 
 use std::path::Path;
 
@@ -21,8 +21,9 @@ pub struct Person {
     pub colour: Colour,
     /// Surname and `*`: the prober's tables name persons only as a verifying region would.
     pub masked_name: String,
-    /// Signed by the region's probe issuer (flagged synthetic in the registry): nodes leave the
-    /// person out of the national summary. `false` where the registry lists none.
+    /// Nodes leave the person out of the national summary: an online region's service answers
+    /// that the record is synthetic, a signed code is signed by the region's probe issuer
+    /// (flagged synthetic in the registry). `false` for a signed region that lists none.
     pub synthetic: bool,
     pub payload: String,
     pub issued_at: OffsetDateTime,
@@ -44,8 +45,10 @@ pub fn issue_all(
         for &(label, colour) in words.labels {
             let resident = people.resident(region);
             let issued_at = OffsetDateTime::now_utc();
+            // Through the region's test channel: its record says synthetic, so do its answers.
             let input = IssueInput {
                 issuer: probe_issuer.clone(),
+                synthetic: true,
                 ..IssueInput::new(resident.id.clone(), &resident.name, colour)
             };
             let payload = issue_input(dir, region, &input)
@@ -56,7 +59,8 @@ pub fn issue_all(
                 label,
                 colour,
                 masked_name: format!("{surname}*"),
-                synthetic: probe_issuer.is_some(),
+                synthetic: probe_issuer.is_some()
+                    || huren_adapters::sim::issue::is_online_only(region),
                 payload,
                 issued_at,
             });

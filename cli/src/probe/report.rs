@@ -41,7 +41,7 @@ pub fn text(round: &Round) -> String {
     }
     if !round.counted.is_empty() {
         out.push_str(&format!(
-            "not flagged synthetic (no probe issuer in the registry, or read online), so counted in the national summary: {}\n",
+            "not flagged synthetic (the registry lists no probe issuer), so counted in the national summary: {}\n",
             round.counted.join(", ")
         ));
     }

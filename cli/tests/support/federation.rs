@@ -3,14 +3,17 @@
 // Each test uses part of it.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use huren_cli::federation::Federation;
 use huren_cli::federation::init::{InitRequest, init};
 use huren_cli::federation::layout::Ports;
+use huren_proto::v1::coordination_service_client::CoordinationServiceClient;
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
-use huren_proto::v1::{Verification, VerifyCodeRequest};
+use huren_proto::v1::{
+    GetNationalSummaryRequest, GetNationalSummaryResponse, Verification, VerifyCodeRequest,
+};
 use tonic::transport::Channel;
 
 /// A fresh federation on free ports under `tmp`, every process ready; its directory.
@@ -53,4 +56,39 @@ pub async fn verify(channel: &Channel, payload: &str) -> Verification {
         .into_inner()
         .verification
         .expect("a verification")
+}
+
+/// Every file under `dir` that holds `needle`.
+pub fn files_holding(dir: &Path, needle: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if std::fs::read(&path)
+                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+            {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    found
+}
+
+/// The national summary merged from every node, asked of national with the national
+/// certificate; every node's share is in it.
+pub async fn national_summary(federation: &Federation) -> GetNationalSummaryResponse {
+    let national = federation
+        .channel("national", "national", None)
+        .await
+        .unwrap();
+    let summary = CoordinationServiceClient::new(national)
+        .get_national_summary(GetNationalSummaryRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!summary.partial, "{summary:?}");
+    summary
 }

@@ -164,6 +164,8 @@ impl<'a> ForwardingLookup<'a> {
                             },
                             checked_in_at: s.checked_in_at,
                             notes: vec![format!("read by node {node_id}")],
+                            // Trusted because node_id's key signed it, for this very ask.
+                            synthetic: s.synthetic,
                         })
                     }
                     Err(e) => {

@@ -195,6 +195,7 @@ pub async fn resolve(
                 valid_until: native.valid_until,
                 checked_in_at: native.checked_in_at,
                 cached: native.source == Source::Cached,
+                synthetic: native.synthetic,
                 read_at: now,
                 expires: now + ttl.max(std::time::Duration::from_secs(1)),
                 caller: fwd.caller.spiffe_id.clone(),

@@ -51,6 +51,11 @@ pub struct StatusStatement {
     pub checked_in_at: Option<OffsetDateTime>,
     /// Served from the serving node's cache rather than asked just now.
     pub cached: bool,
+    /// The issuing region's service answered that this is a synthetic test person. Signed like
+    /// every field, so only the serving node can say it; absent (older statements) means a
+    /// resident, so statements signed before the field keep their bytes and verify.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub synthetic: bool,
     /// When the serving node read it.
     #[serde(with = "canonical::when")]
     pub read_at: OffsetDateTime,

@@ -134,8 +134,9 @@ pub struct Judged {
     pub forwarded: Option<Forwarded>,
     /// The decision's audit record, once recorded: what an appeal quotes.
     pub audit_seq: Option<u64>,
-    /// Signed by a probe issuer the registry flags synthetic: a test person, audited but never
-    /// counted in the national summary.
+    /// A synthetic test person: signed by a probe issuer the registry flags synthetic, or
+    /// answered as one by the issuing region's service (directly, or in the serving node's
+    /// signed statement). Audited as such, and never counted in the national summary.
     pub synthetic: bool,
     pub(crate) person: Option<Person>,
 }
@@ -341,10 +342,12 @@ impl Recognizer {
                 [by_age, seen.valid_until].into_iter().flatten().min()
             })
             .flatten();
-        let synthetic = seen
-            .issuer_id
-            .as_deref()
-            .is_some_and(|id| call.registry.is_synthetic_issuer(issuing, id));
+        // A probe issuer's signature, or the region's own answer: never the caller's say-so.
+        let synthetic = seen.synthetic
+            || seen
+                .issuer_id
+                .as_deref()
+                .is_some_and(|id| call.registry.is_synthetic_issuer(issuing, id));
         Judged {
             issuing,
             decision,
@@ -470,18 +473,24 @@ impl Recognizer {
 /// The caller's purpose, and for a forwarded read which node answered and the digest of the
 /// statement it signed, so the record can be matched with that node's own.
 fn audited_purpose(call: &Call, judged: &Judged) -> String {
+    // Said first, so clipping a long purpose never cuts it off.
+    let purpose = match judged.synthetic {
+        true => format!("{SYNTHETIC_MARK} {}", call.purpose),
+        false => call.purpose.clone(),
+    };
     let Some(f) = &judged.forwarded else {
-        return call.purpose.clone();
+        return clip_audit_text(purpose);
     };
     let said = match &f.statement_digest {
         Some(digest) => format!("statement sha256:{digest}"),
         None => "no statement: the node had no status to give".to_string(),
     };
-    clip_audit_text(format!(
-        "{} [read by node {}, {said}]",
-        call.purpose, f.node_id
-    ))
+    clip_audit_text(format!("{purpose} [read by node {}, {said}]", f.node_id))
 }
+
+/// How an audit record says its decision was about a synthetic test person, not counted in the
+/// national summary.
+pub const SYNTHETIC_MARK: &str = "[synthetic test person, not counted]";
 
 /// Cuts free text to what the audit log takes, at a character boundary.
 pub(crate) fn clip_audit_text(mut text: String) -> String {
@@ -511,6 +520,9 @@ struct Seen {
     unlisted: bool,
     /// A v2 offline code's entry in its issuer's status lists.
     status_ref: Option<StatusRef>,
+    /// The issuing region's answer (or the serving node's signed statement of it) named a
+    /// synthetic test person.
+    synthetic: bool,
 }
 
 impl Seen {
@@ -531,6 +543,7 @@ impl Seen {
                 why: Vec::new(),
                 unlisted: false,
                 status_ref: native.status_ref,
+                synthetic: native.synthetic,
             },
             ReadOutcome::Degraded(d) => Self {
                 colour: Colour::Unknown,
@@ -543,6 +556,8 @@ impl Seen {
                 why: d.why,
                 unlisted: d.unlisted,
                 status_ref: None,
+                // No answer, so no word from the region that this is nobody: counted.
+                synthetic: false,
             },
         }
     }

@@ -63,7 +63,7 @@ fn dev_issuer(pki_dir: &Path, issuer: &IssuerEntry, ca: &[u8]) -> Result<Issuer,
         not_before: facts.not_before,
         not_after: facts.not_after,
         status: IssuerStatus::Active,
-        synthetic: false,
+        synthetic: issuer.synthetic,
     })
 }
 
