@@ -78,11 +78,16 @@ impl Pressure {
 
     /// A call refused for load; returns the delay to tell its caller.
     pub fn refused(&self, behind: Duration) -> Duration {
+        self.refused_with(behind, rand::random::<f64>())
+    }
+
+    /// [`Pressure::refused`] with the jitter given.
+    fn refused_with(&self, behind: Duration, jitter: f64) -> Duration {
         let span = self.roll();
         let refused = self.refused.fetch_add(1, Ordering::Relaxed) + 1;
         let refused = refused + self.last_refused.load(Ordering::Relaxed);
         let served = self.served.load(Ordering::Relaxed) + self.last_served.load(Ordering::Relaxed);
-        retry_delay(refused, served, span, behind, rand::random::<f64>())
+        retry_delay(refused, served, span, behind, jitter)
     }
 
     /// Starts a new window when the current one is full; returns the span the counts cover.
@@ -203,36 +208,43 @@ mod tests {
     #[test]
     fn pressure_counts_what_the_node_refused_and_served_lately() {
         let pressure = Pressure::default();
+        // Nothing served yet: one refusal against one call a window (and the little of the
+        // first window that has passed).
+        let first = pressure.refused_with(Duration::ZERO, MID);
+        assert!(first >= WINDOW && first < WINDOW + MS(20), "{first:?}");
         for _ in 0..1_000 {
             pressure.served();
         }
-        // Within the first window the span is at least one window: 1 refused of 1,000 served.
-        let first = pressure.refused(Duration::ZERO);
-        assert_eq!(first, MIN_RETRY);
-        for _ in 0..1_998 {
-            pressure.refused(Duration::ZERO);
+        // Within the first window the span is one window and the little it has filled.
+        assert_eq!(pressure.refused_with(Duration::ZERO, MID), MIN_RETRY);
+        for _ in 0..1_997 {
+            pressure.refused_with(Duration::ZERO, MID);
         }
-        // 2,000 refused against 1,000 served over a bit more than 250 ms: the upper bound is
-        // reached only with jitter near 1, so the delay sits in 0.25–1.5 s.
-        let crowded = pressure.refused(Duration::ZERO);
-        assert!(crowded >= MS(250) && crowded <= MS(1_500), "{crowded:?}");
-        // Behind by more than that: at least half of it (the lowest jitter).
-        let behind = pressure.refused(Duration::from_secs(2));
-        assert!(behind >= Duration::from_secs(1), "{behind:?}");
+        // 2,000 refused against 1,000 served over a bit more than 250 ms: a bit over 500 ms.
+        let crowded = pressure.refused_with(Duration::ZERO, MID);
+        assert!(crowded >= MS(500) && crowded < MS(540), "{crowded:?}");
+        // Behind by more than that: the lag counts.
+        let behind = pressure.refused_with(Duration::from_millis(700), MID);
+        assert_eq!(behind, MS(700));
     }
 
     #[test]
-    fn an_old_window_is_forgotten() {
+    fn the_window_before_still_counts_and_an_old_one_is_forgotten() {
         let pressure = Pressure::default();
         for _ in 0..1_000 {
-            pressure.refused(Duration::ZERO);
+            pressure.served();
+            pressure.refused_with(Duration::ZERO, MID);
         }
+        // One window and a bit later the counts move to the window before, and still count:
+        // 1,001 refused against 1,000 served over one window.
+        std::thread::sleep(WINDOW + MS(50));
+        let next = pressure.refused_with(Duration::ZERO, MID);
+        assert_eq!(next, Duration::from_micros(250_250));
+        // More than two windows without a call: all of it is forgotten.
         std::thread::sleep(WINDOW * 2 + MS(20));
-        pressure.served();
-        for _ in 0..999 {
+        for _ in 0..1_000 {
             pressure.served();
         }
-        // The 1,000 refusals are more than two windows old: one refused of 1,000 served.
-        assert_eq!(pressure.refused(Duration::ZERO), MIN_RETRY);
+        assert_eq!(pressure.refused_with(Duration::ZERO, MID), MIN_RETRY);
     }
 }
