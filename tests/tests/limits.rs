@@ -49,7 +49,12 @@ async fn past_the_concurrency_limit_calls_are_refused_at_once_but_health_answers
     let retry = tonic_types::StatusExt::get_error_details(&status)
         .retry_info()
         .and_then(|r| r.retry_delay);
-    assert_eq!(retry, Some(huren::error::RETRY_AFTER_OVERLOAD));
+    // The delay depends on how far over its limit the node is, within the bounds.
+    let retry = retry.expect("a RetryInfo delay");
+    assert!(
+        (huren::limits::MIN_RETRY..=huren::limits::MAX_RETRY).contains(&retry),
+        "{retry:?}"
+    );
     HealthClient::new(channel.clone())
         .check(HealthCheckRequest::default())
         .await

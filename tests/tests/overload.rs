@@ -142,7 +142,12 @@ async fn calls_that_waited_past_the_budget_are_refused_at_once_with_a_backoff() 
         let retry = tonic_types::StatusExt::get_error_details(*status)
             .retry_info()
             .and_then(|r| r.retry_delay);
-        assert_eq!(retry, Some(huren::error::RETRY_AFTER_OVERLOAD));
+        // The delay depends on how far over its limit the node is, within the bounds.
+        let retry = retry.expect("a RetryInfo delay");
+        assert!(
+            (huren::limits::MIN_RETRY..=huren::limits::MAX_RETRY).contains(&retry),
+            "{retry:?}"
+        );
     }
     // Refused, not queued to their deadlines; and their work was never done.
     assert!(took < DEADLINE / 2, "took {took:?}");

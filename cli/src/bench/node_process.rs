@@ -13,7 +13,6 @@ use anyhow::Context as _;
 use huren_adapters::{Colour, RegionCode};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
-use tonic::transport::Channel;
 
 use super::server::Server;
 use crate::loopback::codes::Codes;
@@ -140,11 +139,13 @@ impl NodeProcess {
         Ok(Self { child, pid, ready })
     }
 
-    /// `n` separate mutual-TLS connections to the node as the caller the benchmark plays: the
-    /// province platform of Henan.
-    pub async fn channels(&self, n: usize) -> anyhow::Result<Vec<Channel>> {
-        let tls = crate::pki::client_tls(&self.ready.pki, "province", Some(CALLER_REGION))?;
-        super::server::connections(self.ready.addr, &tls, n).await
+    /// The TLS identity of the caller the benchmark plays: the province platform of Henan.
+    pub fn caller_tls(&self) -> anyhow::Result<huren::connect::ClientTls> {
+        Ok(crate::pki::client_tls(
+            &self.ready.pki,
+            "province",
+            Some(CALLER_REGION),
+        )?)
     }
 
     /// Closes the child's stdin, which stops it; kills it if it has not ended in 10 s.

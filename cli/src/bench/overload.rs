@@ -4,20 +4,21 @@
 //! offers a multiple of it, open loop, backing off when a refusal says so. The report says how
 //! much was still served in time (goodput against that capacity), how fast and how the rest were
 //! refused, and the CPU and memory of the node's process and of the generator's.
+//!
+//! The generator runs on a thread of its own ([`generator`](super::generator)) and sends
+//! requests encoded once over raw HTTP/2 ([`wire`](super::wire)), so that it takes as little of
+//! the shared cores from the node as a real mutual-TLS caller can.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
-use huren_proto::v1::{Verdict, VerifyCodeRequest};
-use tonic::transport::Channel;
 
 use super::cpu::{process_cpu, process_runqueue_wait};
 use super::figures::{count, ms, percent, ratio, us};
+use super::generator::Generator;
 use super::load::{self, Bounds};
 use super::memory::{self, mib};
 use super::node_process::{NodeOptions, NodeProcess};
 use super::open_loop::{self, Outcome, Pace, Tally};
+use super::wire::Wire;
 use crate::report::Table;
 use crate::{say, say_raw};
 
@@ -106,25 +107,36 @@ async fn measure(node: &NodeProcess, options: &Options) -> anyhow::Result<()> {
         limits.max_concurrent_streams
     );
     say!(
-        "the node runs in its own process (pid {}); the load generator in this one; both share the machine's cores",
+        "the node runs in its own process (pid {}); the load generator in this one, on one thread, sending requests encoded once over raw HTTP/2; both share the machine's cores",
         node.pid
     );
-    let payloads = Arc::new(node.ready.codes.clone());
     let me = std::process::id();
+    let generator = Generator::start()?;
 
     // Capacity is measured over the very connections that then offer the overload: over fewer
     // connections the node's TLS and HTTP/2 work sits on fewer tasks, and the figure understates
     // what the node serves to a crowd.
-    let crowd = Arc::new(node.channels(options.callers).await?);
+    let crowd = {
+        let (addr, tls, codes) = (
+            node.ready.addr,
+            node.caller_tls()?,
+            node.ready.codes.clone(),
+        );
+        let callers = options.callers;
+        generator
+            .run(async move { Wire::connect(addr, &tls, callers, &codes).await })
+            .await??
+    };
     let (node_cpu, own_cpu) = (CpuSpan::start(node.pid), CpuSpan::start(me));
     let closed = {
-        let (channels, payloads) = (crowd.clone(), payloads.clone());
-        let timeout = options.bounds.call_timeout();
-        load::run(options.in_flight, options.bounds, 1, move |i| {
-            let call = verify(&channels, &payloads, i, timeout);
-            async move { call.await.map_err(|s| crate::report::describe(&s)) }
-        })
-        .await
+        let wire = crowd.with_deadline(options.bounds.call_timeout());
+        let (in_flight, bounds) = (options.in_flight, options.bounds);
+        generator
+            .run(load::run(in_flight, bounds, 1, move |i| {
+                let call = wire.verify(i);
+                async move { call.await.map_err(|s| crate::report::describe(&s)) }
+            }))
+            .await?
     };
     let capacity_cpu = (node_cpu.cores(), own_cpu.cores());
     let capacity_wait = (node_cpu.waiting(), own_cpu.waiting());
@@ -177,18 +189,18 @@ async fn measure(node: &NodeProcess, options: &Options) -> anyhow::Result<()> {
     let sampler = memory::Sampler::start(node.pid, Duration::from_millis(20));
     let (node_cpu, own_cpu) = (CpuSpan::start(node.pid), CpuSpan::start(me));
     let tally = {
-        let (crowd, payloads) = (crowd.clone(), payloads.clone());
-        let deadline = options.deadline;
-        open_loop::run(pace, move |i| {
-            let call = verify(&crowd, &payloads, i, deadline);
-            async move {
-                match call.await {
-                    Ok(()) => Outcome::Served,
-                    Err(status) => Outcome::from_status(&status),
+        let wire = crowd.with_deadline(options.deadline);
+        generator
+            .run(open_loop::run(pace, move |i| {
+                let call = wire.verify(i);
+                async move {
+                    match call.await {
+                        Ok(()) => Outcome::Served,
+                        Err(status) => Outcome::from_status(&status),
+                    }
                 }
-            }
-        })
-        .await
+            }))
+            .await?
     };
     let overload_cpu = (node_cpu.cores(), own_cpu.cores());
     let overload_wait = (node_cpu.waiting(), own_cpu.waiting());
@@ -342,38 +354,4 @@ fn outcomes(tally: &Tally) -> Table {
         ]);
     }
     table
-}
-
-/// Call `i`: one VerifyCode on connection `i mod n` with `timeout` as its grpc-timeout; anything
-/// but PASS is a failure (the path measured would not be the one meant).
-fn verify(
-    channels: &[Channel],
-    payloads: &[String],
-    i: u64,
-    timeout: Duration,
-) -> impl std::future::Future<Output = Result<(), tonic::Status>> + Send + 'static + use<> {
-    let channel = channels[i as usize % channels.len()].clone();
-    let payload = payloads[i as usize % payloads.len()].clone();
-    async move {
-        let mut request = tonic::Request::new(VerifyCodeRequest {
-            payload,
-            verifying_region: String::new(),
-            purpose: "bench".into(),
-        });
-        request.set_timeout(timeout);
-        let verdict = RecognitionServiceClient::new(channel)
-            .verify_code(request)
-            .await?
-            .into_inner()
-            .verification
-            .map_or(Verdict::Unspecified as i32, |v| v.verdict);
-        if verdict == Verdict::Pass as i32 {
-            Ok(())
-        } else {
-            Err(tonic::Status::internal(format!(
-                "verdict {} instead of PASS",
-                crate::report::names::verdict(verdict)
-            )))
-        }
-    }
 }

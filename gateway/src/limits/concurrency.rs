@@ -2,7 +2,8 @@
 //! it a call is refused at once with the [`refusal`](super::refusal) answer (queueing would only
 //! turn overload into timeouts). Before it asks for a permit, a call must pass the
 //! [`queue`](super::queue) admission: the node not too far behind, the caller's deadline not
-//! shorter than the wait.
+//! shorter than the wait. A refused caller is told to come back after a delay that grows with
+//! how far over its limit the node is ([`backoff`](super::backoff)).
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -17,8 +18,11 @@ use tower::{BoxError, ServiceExt};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use super::Deadline;
+use super::backoff::Pressure;
 use super::lag::Lag;
-use super::{Deadline, queue, refusal};
+use super::queue::{self, Admission};
+use super::refusal::{self, Refusals, Why};
 
 /// Health stays answerable under load, or a busy node would look dead to its balancer.
 const UNLIMITED: &str = "/grpc.health.v1.Health/";
@@ -27,9 +31,10 @@ const UNLIMITED: &str = "/grpc.health.v1.Health/";
 #[derive(Debug, Clone)]
 pub struct ConcurrencyLayer {
     permits: Arc<Semaphore>,
-    limit: usize,
     max_queue: Duration,
     lag: Lag,
+    pressure: Arc<Pressure>,
+    refusals: Arc<Refusals>,
 }
 
 impl ConcurrencyLayer {
@@ -38,9 +43,10 @@ impl ConcurrencyLayer {
     pub fn new(limit: usize, max_queue: Duration) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(limit)),
-            limit,
             max_queue,
             lag: Lag::start(),
+            pressure: Arc::default(),
+            refusals: Arc::new(Refusals::new(limit, max_queue)),
         }
     }
 }
@@ -55,9 +61,10 @@ impl<S: Clone> Layer<S> for ConcurrencyLayer {
                 self.permits.clone(),
             )),
             open: inner,
-            limit: self.limit,
             max_queue: self.max_queue,
             lag: self.lag.clone(),
+            pressure: self.pressure.clone(),
+            refusals: self.refusals.clone(),
         }
     }
 }
@@ -67,9 +74,10 @@ pub struct Concurrency<S> {
     /// The same service, without a permit: for health only.
     open: S,
     limited: LoadShed<ConcurrencyLimit<S>>,
-    limit: usize,
     max_queue: Duration,
     lag: Lag,
+    pressure: Arc<Pressure>,
+    refusals: Arc<Refusals>,
 }
 
 impl<S> Service<http::Request<Body>> for Concurrency<S>
@@ -93,13 +101,26 @@ where
         // A permit is asked for per call, not in `poll_ready`, so a health call never holds one;
         // `LoadShed` answers at once when none is free.
         let limited = self.limited.clone();
-        let (limit, max_queue, lag) = (self.limit, self.max_queue, self.lag.clone());
+        let (max_queue, lag) = (self.max_queue, self.lag.now());
+        let (pressure, refusals) = (self.pressure.clone(), self.refusals.clone());
         let asked = request.extensions().get::<Deadline>().and_then(|d| d.asked);
         async move {
-            if let Err(refused) = queue::admit(lag.now(), asked, max_queue) {
-                return Ok(tonic::Status::from(refused).into_http());
+            match queue::check(lag, asked, max_queue) {
+                Admission::Admit => {}
+                Admission::Behind => {
+                    return Ok(refusals.answer(Why::Behind, pressure.refused(lag)));
+                }
+                Admission::TooLate => {
+                    let late = queue::too_late(lag, asked.unwrap_or_default());
+                    return Ok(tonic::Status::from(late).into_http());
+                }
             }
-            refusal::answer(limited.oneshot(request).await, limit)
+            let outcome = limited.oneshot(request).await;
+            if refusal::is_shed(&outcome) {
+                return Ok(refusals.answer(Why::AtLimit, pressure.refused(lag)));
+            }
+            pressure.served();
+            outcome
         }
         .boxed()
     }

@@ -1,6 +1,7 @@
 //! Request limits, one tower layer per file: deadline cap, concurrency (with admission by how far
 //! behind the node is), oversize messages; and the one answer every load refusal gets.
 
+mod backoff;
 mod concurrency;
 mod deadline;
 mod lag;
@@ -8,6 +9,7 @@ mod oversize;
 mod queue;
 mod refusal;
 
+pub use backoff::{MAX_RETRY, MIN_RETRY, retry_delay};
 pub use concurrency::{Concurrency, ConcurrencyLayer};
 pub use deadline::{Bounded, Deadline, DeadlineLayer};
 pub use oversize::{Oversize, OversizeLayer};

@@ -8,25 +8,49 @@ use std::time::Duration;
 
 use crate::error::Error;
 
-/// Whether a call, with the client's deadline `asked`, may start while the node lags by `lag`.
-pub fn admit(lag: Duration, asked: Option<Duration>, budget: Duration) -> Result<(), Error> {
-    if let Some(asked) = asked
-        && lag >= asked
-    {
+/// What admission decides for one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    Admit,
+    /// The caller's deadline passes before the call could start.
+    TooLate,
+    /// The node is further behind than its budget.
+    Behind,
+}
+
+/// Whether a call, with the client's deadline `asked`, may start while the node lags by `lag`;
+/// the decision alone, with nothing to allocate, for the refusal path.
+pub fn check(lag: Duration, asked: Option<Duration>, budget: Duration) -> Admission {
+    match asked {
         // The caller is gone by the time its call would start: work done now is thrown away.
-        return Err(Error::DeadlineExceeded(format!(
-            "this node is {} ms behind, so the client's deadline of {asked:?} passes before the call could start",
-            lag.as_millis()
-        )));
+        Some(asked) if lag >= asked => Admission::TooLate,
+        _ if lag > budget => Admission::Behind,
+        _ => Admission::Admit,
     }
-    if lag > budget {
-        return Err(Error::Overloaded(format!(
+}
+
+/// [`check`] with an error per refusal, as the tests read it. The node itself answers a call
+/// shed for lag with a ready-made refusal ([`Refusals`](super::refusal::Refusals)) that says
+/// the same, and a call too late with [`too_late`].
+#[cfg(test)]
+pub fn admit(lag: Duration, asked: Option<Duration>, budget: Duration) -> Result<(), Error> {
+    match check(lag, asked, budget) {
+        Admission::Admit => Ok(()),
+        Admission::TooLate => Err(too_late(lag, asked.unwrap_or_default())),
+        Admission::Behind => Err(Error::Overloaded(format!(
             "this node is {} ms behind, past its budget of {} ms for calls waiting to start; retry with backoff",
             lag.as_millis(),
             budget.as_millis()
-        )));
+        ))),
     }
-    Ok(())
+}
+
+/// The answer to a call whose caller's deadline `asked` passes before it could start.
+pub fn too_late(lag: Duration, asked: Duration) -> Error {
+    Error::DeadlineExceeded(format!(
+        "this node is {} ms behind, so the client's deadline of {asked:?} passes before the call could start",
+        lag.as_millis()
+    ))
 }
 
 #[cfg(test)]
@@ -64,5 +88,18 @@ mod tests {
         let short = Some(Duration::from_millis(50));
         let refused = admit(Duration::from_millis(60), short, BUDGET).expect_err("too late");
         assert!(matches!(refused, Error::DeadlineExceeded(_)), "{refused:?}");
+        assert_eq!(
+            check(Duration::from_millis(50), short, BUDGET),
+            Admission::TooLate
+        );
+        // Past the budget with a deadline still ahead: shed, not too late.
+        assert_eq!(
+            check(Duration::from_millis(150), SECOND, BUDGET),
+            Admission::Behind
+        );
+        assert_eq!(
+            check(Duration::from_millis(100), SECOND, BUDGET),
+            Admission::Admit
+        );
     }
 }
