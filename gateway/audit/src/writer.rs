@@ -72,6 +72,7 @@ async fn run(
     let mut head = head;
     let mut failed: Option<String> = None;
     let mut retry_at = tokio::time::Instant::now();
+    let mut spare: (Vec<u8>, Vec<(Waiter, Ack)>) = Default::default();
     loop {
         let records = durable.next_seq - 1;
         let checkpoint_due = anchoring.as_ref().and_then(|a| a.due_at(records, &cfg));
@@ -109,7 +110,12 @@ async fn run(
             },
         };
         let Some(first) = first else { break };
-        let mut batch = Batch::default();
+        // The buffers of the batch before, emptied: a busy writer allocates none per batch.
+        let mut batch = Batch {
+            buf: std::mem::take(&mut spare.0),
+            waiters: std::mem::take(&mut spare.1),
+            closer: None,
+        };
         let first_seq = head.next_seq;
         batch.take(first, &mut head, failed.as_deref());
         let deadline = match cfg.sync {
@@ -135,8 +141,8 @@ async fn run(
             batch.take(next, &mut head, failed.as_deref());
         }
         let Batch {
-            buf,
-            waiters,
+            mut buf,
+            mut waiters,
             closer,
         } = batch;
         if !buf.is_empty() {
@@ -150,7 +156,7 @@ async fn run(
             match outcome {
                 Ok(()) => {
                     durable = head.clone();
-                    for (tx, ack) in waiters {
+                    for (tx, ack) in waiters.drain(..) {
                         let _ = tx.send(Ok(ack));
                     }
                     let records = durable.next_seq - 1;
@@ -160,7 +166,7 @@ async fn run(
                 }
                 Err(why) => {
                     tracing::error!("audit log stopped: {why}");
-                    for (tx, _) in waiters {
+                    for (tx, _) in waiters.drain(..) {
                         let _ = tx.send(Err(AppendError::Failed(why.clone())));
                     }
                     // Nothing of the batch was acknowledged: the chain goes on from the last
@@ -172,6 +178,8 @@ async fn run(
                 }
             }
         }
+        buf.clear();
+        spare = (buf, waiters);
         if let Some(tx) = closer {
             // At shutdown the whole acknowledged chain is anchored.
             if let Some(a) = anchoring.as_mut() {
