@@ -108,7 +108,9 @@ impl Checkpoint {
     /// directory) and prunes all but the newest few.
     pub(crate) fn store(&self, dir: &Path) -> std::io::Result<PathBuf> {
         let path = dir.join(file_name(self.records));
-        let tmp = dir.join(format!("{PREFIX}tmp"));
+        // Not named like a checkpoint: while it is written, nothing that lists checkpoints by
+        // name (an operator's `ls checkpoint-*`, a test) takes it for one.
+        let tmp = dir.join(format!("tmp-{PREFIX}new"));
         let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(&json)?;

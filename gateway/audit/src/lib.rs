@@ -19,10 +19,10 @@
 //!
 //! ## Group commit and the sync policies
 //!
-//! [`AuditLog::append`] queues the entry for one writer task and waits on a oneshot for its
-//! acknowledgment ([`Ack`]: seq and hash). The writer takes everything queued, writes it with
-//! one `write`, makes it durable per the [`SyncPolicy`], then acknowledges every record of the
-//! batch together. The gateway answers a caller only after `append` returned `Ok`.
+//! [`AuditLog::append`] queues the entry for the writer, a thread of the log's own, and waits on
+//! a oneshot for its acknowledgment ([`Ack`]: seq and hash). The writer takes everything queued,
+//! writes it with one `write`, makes it durable per the [`SyncPolicy`], then acknowledges every
+//! record of the batch together, and goes on to the next batch. The gateway answers a caller only after `append` returned `Ok`.
 //!
 //! - `every` (default): each batch is `fdatasync`ed before any of its records is acknowledged.
 //!   **An acknowledged record survives a process crash, a kernel crash and a power loss** (as far
@@ -104,6 +104,7 @@ mod anchor;
 mod checkpoint;
 mod config;
 mod disk;
+mod encode;
 mod error;
 pub mod fault;
 mod log;
@@ -119,6 +120,7 @@ mod writer;
 pub use anchor::{AnchorProblem, AnchoredReport, verify_anchored};
 pub use checkpoint::{Checkpoint, CheckpointSigner, CheckpointVerifier, read as read_checkpoint};
 pub use config::{Config, SyncPolicy};
+pub use encode::EncodeError;
 pub use error::{AppendError, OpenError};
 pub use log::AuditLog;
 pub use record::{ChainHash, Entry, EntryError, LineError, MAX_LINE_BYTES, MAX_TEXT_BYTES, Record};

@@ -1,4 +1,4 @@
-//! `AuditLog`: opens (and recovers) a log directory and hands appends to the writer task.
+//! `AuditLog`: opens (and recovers) a log directory and hands appends to the writer thread.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,7 +15,7 @@ use crate::segment;
 use crate::signing::Anchoring;
 use crate::writer::{self, Ack, Head, Msg};
 
-/// A handle to an open audit log. Cheap to clone; every clone feeds the same writer task.
+/// A handle to an open audit log. Cheap to clone; every clone feeds the same writer thread.
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     tx: mpsc::Sender<Msg>,
@@ -26,7 +26,7 @@ pub struct AuditLog {
 
 impl AuditLog {
     /// Opens the log in `dir` (created if missing), cuts off a torn tail left by a crash, and
-    /// starts the writer task on the current tokio runtime. Only one writer may hold a directory.
+    /// starts the writer on a thread of its own. Only one writer may hold a directory.
     pub async fn open(
         dir: impl AsRef<Path>,
         config: Config,
@@ -74,7 +74,12 @@ impl AuditLog {
                 Some(Anchoring::new(signer, dir.clone(), anchored))
             }
         };
-        tokio::spawn(writer::run(rx, disk, head, config, state, anchoring));
+        writer::spawn(rx, disk, head, config, state, anchoring).map_err(|source| {
+            OpenError::Io {
+                path: dir.clone(),
+                source,
+            }
+        })?;
         Ok((AuditLog { tx, dir, stopped }, report))
     }
 

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use crate::encode::EncodeError;
+
 /// Longest accepted free-text field (caller, method, purpose), in bytes.
 pub const MAX_TEXT_BYTES: usize = 512;
 /// Longest encoded line; bounds the size of a batch and thus of a torn tail.
@@ -206,15 +208,9 @@ pub enum LineError {
 
 impl Record {
     /// The line to append (with its trailing newline) and this record's hash.
-    pub fn encode(&self) -> Result<(Vec<u8>, ChainHash), serde_json::Error> {
-        // serde_json escapes control characters, so the body never contains a newline.
-        let body = serde_json::to_vec(self)?;
-        let hash = ChainHash::of(&body);
-        let mut line = Vec::with_capacity(body.len() + 66);
-        line.extend_from_slice(hash.to_hex().as_bytes());
-        line.push(b' ');
-        line.extend_from_slice(&body);
-        line.push(b'\n');
+    pub fn encode(&self) -> Result<(Vec<u8>, ChainHash), EncodeError> {
+        let mut line = Vec::with_capacity(512);
+        let hash = crate::encode::encode_into(self, &mut line)?;
         Ok((line, hash))
     }
 
@@ -239,7 +235,7 @@ impl Record {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn entry() -> Entry {

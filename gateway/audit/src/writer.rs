@@ -1,5 +1,9 @@
-//! The writer task: batches queued appends into one write + sync, then acknowledges them; after
-//! a failed write it refuses appends and retries until the disk takes writes again.
+//! The writer: batches queued appends into one write + sync, then acknowledges them; after a
+//! failed write it refuses appends and retries until the disk takes writes again.
+//!
+//! It runs on one thread of its own ([`spawn`]), which writes and syncs batch after batch
+//! (group commit): the disk calls block that thread only, so no batch pays for handing its
+//! write to a blocking pool and waking the writer again afterwards.
 
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -34,7 +38,27 @@ type Waiter = oneshot::Sender<Result<Ack, AppendError>>;
 /// writes.
 pub(crate) type StateTx = watch::Sender<Option<String>>;
 
-pub(crate) async fn run(
+/// Starts the writer on a thread of its own, with a small runtime for its timers (checkpoint and
+/// retry intervals) and checkpoint files. The thread ends once every handle is dropped or the
+/// log is closed.
+pub(crate) fn spawn(
+    rx: mpsc::Receiver<Msg>,
+    disk: Disk,
+    head: Head,
+    cfg: Config,
+    state: StateTx,
+    anchoring: Option<Anchoring>,
+) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?;
+    std::thread::Builder::new()
+        .name("huren-audit".into())
+        .spawn(move || runtime.block_on(run(rx, disk, head, cfg, state, anchoring)))?;
+    Ok(())
+}
+
+async fn run(
     mut rx: mpsc::Receiver<Msg>,
     disk: Disk,
     head: Head,
@@ -48,6 +72,7 @@ pub(crate) async fn run(
     let mut head = head;
     let mut failed: Option<String> = None;
     let mut retry_at = tokio::time::Instant::now();
+    let mut spare: (Vec<u8>, Vec<(Waiter, Ack)>) = Default::default();
     loop {
         let records = durable.next_seq - 1;
         let checkpoint_due = anchoring.as_ref().and_then(|a| a.due_at(records, &cfg));
@@ -67,10 +92,8 @@ pub(crate) async fn run(
                 m = rx.recv() => m,
                 () = tokio::time::sleep_until(retry_at) => {
                     retry_at = tokio::time::Instant::now() + cfg.retry_every;
-                    if let Some(d) = disk.take() {
-                        let (d, resumed) = resume(d, durable.next_seq, &cfg).await;
-                        disk = d;
-                        match resumed {
+                    if let Some(d) = disk.as_mut() {
+                        match d.resume(durable.next_seq, &cfg) {
                             Ok(()) => {
                                 tracing::warn!(
                                     next_seq = durable.next_seq,
@@ -87,7 +110,12 @@ pub(crate) async fn run(
             },
         };
         let Some(first) = first else { break };
-        let mut batch = Batch::default();
+        // The buffers of the batch before, emptied: a busy writer allocates none per batch.
+        let mut batch = Batch {
+            buf: std::mem::take(&mut spare.0),
+            waiters: std::mem::take(&mut spare.1),
+            closer: None,
+        };
         let first_seq = head.next_seq;
         batch.take(first, &mut head, failed.as_deref());
         let deadline = match cfg.sync {
@@ -113,33 +141,22 @@ pub(crate) async fn run(
             batch.take(next, &mut head, failed.as_deref());
         }
         let Batch {
-            buf,
-            waiters,
+            mut buf,
+            mut waiters,
             closer,
         } = batch;
         if !buf.is_empty() {
-            let outcome = match disk.take() {
+            // Written and synced right here: this thread is the writer's own.
+            let outcome = match disk.as_mut() {
                 None => Err(failed.clone().unwrap_or_default()),
-                Some(mut d) => {
-                    let cfg = cfg.clone();
-                    let joined = tokio::task::spawn_blocking(move || {
-                        let r = d.write_batch(first_seq, &buf, &cfg);
-                        (d, r)
-                    })
-                    .await;
-                    match joined {
-                        Ok((d, r)) => {
-                            disk = Some(d);
-                            r.map_err(|e| format!("write or sync failed: {e}"))
-                        }
-                        Err(e) => Err(format!("writer thread failed: {e}")),
-                    }
-                }
+                Some(d) => d
+                    .write_batch(first_seq, &buf, &cfg)
+                    .map_err(|e| format!("write or sync failed: {e}")),
             };
             match outcome {
                 Ok(()) => {
                     durable = head.clone();
-                    for (tx, ack) in waiters {
+                    for (tx, ack) in waiters.drain(..) {
                         let _ = tx.send(Ok(ack));
                     }
                     let records = durable.next_seq - 1;
@@ -149,7 +166,7 @@ pub(crate) async fn run(
                 }
                 Err(why) => {
                     tracing::error!("audit log stopped: {why}");
-                    for (tx, _) in waiters {
+                    for (tx, _) in waiters.drain(..) {
                         let _ = tx.send(Err(AppendError::Failed(why.clone())));
                     }
                     // Nothing of the batch was acknowledged: the chain goes on from the last
@@ -161,6 +178,8 @@ pub(crate) async fn run(
                 }
             }
         }
+        buf.clear();
+        spare = (buf, waiters);
         if let Some(tx) = closer {
             // At shutdown the whole acknowledged chain is anchored.
             if let Some(a) = anchoring.as_mut() {
@@ -168,10 +187,10 @@ pub(crate) async fn run(
             }
             let result = match (disk.take(), &failed) {
                 // An unsynced log is synced once on a clean close.
-                (Some(d), None) => tokio::task::spawn_blocking(move || d.file.sync_data())
-                    .await
-                    .map_err(|e| AppendError::Failed(e.to_string()))
-                    .and_then(|r| r.map_err(|e| AppendError::Failed(e.to_string()))),
+                (Some(d), None) => d
+                    .file
+                    .sync_data()
+                    .map_err(|e| AppendError::Failed(e.to_string())),
                 (_, why) => Err(AppendError::Failed(why.clone().unwrap_or_default())),
             };
             let _ = tx.send(result);
@@ -179,7 +198,7 @@ pub(crate) async fn run(
         }
     }
     if let Some(d) = disk {
-        let _ = tokio::task::spawn_blocking(move || d.file.sync_data()).await;
+        let _ = d.file.sync_data();
     }
     if let Some(a) = anchoring.as_mut() {
         a.checkpoint(durable.next_seq - 1, durable.prev).await;
@@ -191,21 +210,6 @@ async fn sleep_until_some(at: Option<tokio::time::Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
-    }
-}
-
-/// One attempt to resume after a failure, on a blocking thread. Gives the disk back unless the
-/// thread itself died (then the writer stays stopped for good).
-async fn resume(mut d: Disk, next_seq: u64, cfg: &Config) -> (Option<Disk>, Result<(), String>) {
-    let cfg = cfg.clone();
-    match tokio::task::spawn_blocking(move || {
-        let r = d.resume(next_seq, &cfg);
-        (d, r)
-    })
-    .await
-    {
-        Ok((d, r)) => (Some(d), r.map_err(|e| e.to_string())),
-        Err(e) => (None, Err(format!("writer thread failed: {e}"))),
     }
 }
 
@@ -237,15 +241,17 @@ impl Batch {
             prev: head.prev,
             entry,
         };
-        match record.encode() {
-            Ok((line, _)) if line.len() > MAX_LINE_BYTES => {
-                let _ = tx.send(Err(AppendError::TooLarge(line.len())));
+        let start = self.buf.len();
+        match crate::encode::encode_into(&record, &mut self.buf) {
+            Ok(_) if self.buf.len() - start > MAX_LINE_BYTES => {
+                let len = self.buf.len() - start;
+                self.buf.truncate(start);
+                let _ = tx.send(Err(AppendError::TooLarge(len)));
             }
             Err(e) => {
                 let _ = tx.send(Err(AppendError::Failed(e.to_string())));
             }
-            Ok((line, hash)) => {
-                self.buf.extend_from_slice(&line);
+            Ok(hash) => {
                 self.waiters.push((
                     tx,
                     Ack {
