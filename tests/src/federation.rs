@@ -343,6 +343,8 @@ impl Federation {
         crate::connect(self.replicas[to][0].addr, &self.as_node(as_node))
             .await
             .expect("connects as a node")
+    }
+
     /// Client TLS presenting node `id`'s own gateway certificate, as its peers see it.
     pub fn as_node(&self, id: &str) -> huren::connect::ClientTls {
         let files = &self.files[id];

@@ -76,10 +76,7 @@ pub struct IndexCache {
 impl IndexCache {
     /// The index of `registry`'s version: the one held, or built now and held.
     pub fn of(&self, registry: &Registry) -> Arc<NodeIndex> {
-        let mut held = self
-            .held
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(index) = held.as_ref().filter(|i| i.version() == registry.version()) {
             return index.clone();
         }
