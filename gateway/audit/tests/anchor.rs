@@ -40,7 +40,8 @@ fn checkpoints(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("checkpoint-"))
+        // A checkpoint being written is a temporary file until renamed: not one yet.
+        .filter(|n| n.starts_with("checkpoint-") && n.ends_with(".json"))
         .collect();
     names.sort();
     names
