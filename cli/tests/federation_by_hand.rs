@@ -4,6 +4,7 @@
 //! the README prints beside them: at the node that serves its region, forwarded from one that
 //! does not, and the summary fanned out to all four nodes.
 
+#[allow(dead_code)] // only the command helpers are used here
 mod support;
 
 use std::path::Path;

@@ -6,6 +6,7 @@
 
 #[path = "support/federation.rs"]
 mod federation;
+#[allow(dead_code)] // this test runs `huren` only through `huren_within`
 mod support;
 
 use std::process::Stdio;

@@ -16,6 +16,7 @@ use tonic::transport::Channel;
 
 #[path = "support/federation.rs"]
 mod fed;
+#[allow(dead_code)] // this test uses the command helpers only
 mod support;
 
 use fed::verify;

@@ -4,6 +4,7 @@
 //! serving a stale registry, a regional service answering a wrong native label.
 
 // Only `huren_within` is used here.
+#[allow(dead_code)]
 mod support;
 
 #[path = "support/federation.rs"]

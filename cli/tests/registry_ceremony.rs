@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
+#[allow(dead_code)] // this test uses the command helpers only
 mod support;
 
 use support::p;

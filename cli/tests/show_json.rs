@@ -6,6 +6,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 // Only the runner is used here, not the code-issuing helpers.
+#[allow(dead_code)]
 mod support;
 
 fn json_of(args: &[&str], dir: &Path) -> serde_json::Value {

@@ -1,6 +1,4 @@
 //! Running the real `huren` binary from a test with a bound on how long it may take.
-// Each test uses part of it.
-#![allow(dead_code)]
 
 use std::ffi::OsStr;
 use std::path::Path;
