@@ -4,7 +4,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-#[allow(dead_code)] // this test uses a part of the shared helpers
+#[allow(dead_code)] // this test uses part of the command helpers
 mod support;
 use support::{huren_within, region_issue};
 

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-#[allow(dead_code)] // this test uses a part of the shared helpers
+#[allow(dead_code)] // this test uses part of the command helpers
 mod support;
 use support::{RESIDENT_ID, huren_within, region_issue};
 

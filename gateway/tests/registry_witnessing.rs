@@ -33,6 +33,8 @@ fn witnessed() -> (tempfile::TempDir, DevRegistry, Vec<Cosigner>) {
             id.to_string(),
             Node {
                 witness_key: Some(key.public_key()),
+                // Each node its own identity: a root listing one SPIFFE id twice is refused.
+                spiffe_id: format!("spiffe://huren.dev/region/000000/role/gateway/{id}"),
                 ..template.clone()
             },
         );
