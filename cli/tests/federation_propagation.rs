@@ -23,9 +23,7 @@ use huren_registry::log::{Checkpoint, leaf_hash, root_hash};
 use huren_registry::note::SignedNote;
 use huren_registry::witness::sign_checkpoint_note;
 use huren_registry::{Algorithm, SigningKey, store};
-use propagation::{
-    PROPAGATION, all_nodes, now, publish, publish_root, served, started, wait_for,
-};
+use propagation::{PROPAGATION, all_nodes, now, publish, publish_root, served, started, wait_for};
 
 #[tokio::test]
 async fn a_version_published_at_national_reaches_every_node_cosigned_by_k_witnesses() {

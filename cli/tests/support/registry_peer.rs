@@ -47,7 +47,8 @@ struct Fixed {
     version: u64,
 }
 
-type Watch = Pin<Box<dyn tokio_stream::Stream<Item = Result<WatchRegistryResponse, Status>> + Send>>;
+type Watch =
+    Pin<Box<dyn tokio_stream::Stream<Item = Result<WatchRegistryResponse, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl RegistryService for Fixed {
