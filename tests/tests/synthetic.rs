@@ -1,13 +1,17 @@
 //! Synthetic test persons (the reverse-testing prober's): a code signed by an issuer the
-//! registry flags synthetic is judged like any other, but the national summary never counts it.
+//! registry flags synthetic, or an online region's test person (its service says so), is judged
+//! like any other, but the national summary never counts it.
 
 use std::time::Duration;
 
+use huren::recognition::pipeline::SYNTHETIC_MARK;
 use huren_adapters::sim::IssueInput;
 use huren_adapters::{Colour, RegionCode, ResidentId};
 use huren_proto::v1::coordination_service_client::CoordinationServiceClient;
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
-use huren_proto::v1::{GetNationalSummaryRequest, Verdict, VerifyCodeRequest};
+use huren_proto::v1::{
+    ConfirmWorkersRequest, GetNationalSummaryRequest, Verdict, VerifyCodeRequest, Worker, worker,
+};
 use huren_tests::node::{TestNode, resident_id};
 
 /// Hunan's second dev issuer, flagged as its probe issuer here.
@@ -81,4 +85,79 @@ async fn a_synthetic_issuers_code_is_judged_but_never_counted_in_the_national_su
         .map(|v| v.count)
         .sum();
     assert_eq!(hunan, 1, "only the real person is counted");
+}
+
+#[tokio::test]
+async fn a_test_person_of_an_online_region_is_confirmed_but_counted_nowhere() {
+    let node = TestNode::start().await;
+    // Henan's codes are online code ids: its service's record says who is a test person.
+    let person = |n: u32, name: &str| {
+        IssueInput::new(
+            ResidentId::parse(&resident_id("411302", n)).expect("valid ID"),
+            name,
+            Colour::Green,
+        )
+    };
+    let henan = node.service(RegionCode::HENAN);
+    let test_person = henan
+        .issue(IssueInput {
+            synthetic: true,
+            ..person(1, "测二")
+        })
+        .await
+        .expect("test person issued");
+    let real = henan.issue(person(2, "吴三")).await.expect("issued");
+
+    let mut province =
+        RecognitionServiceClient::new(node.channel_as("province", Some("410000")).await);
+    let answer = province
+        .confirm_workers(ConfirmWorkersRequest {
+            destination_region: "330000".into(),
+            workers: [("test", &test_person), ("real", &real)]
+                .map(|(worker_ref, code)| Worker {
+                    worker_ref: worker_ref.into(),
+                    identity: Some(worker::Identity::Payload(code.payload.clone())),
+                })
+                .to_vec(),
+            purpose: "labour-export".into(),
+        })
+        .await
+        .expect("confirmed")
+        .into_inner();
+    for row in &answer.confirmations {
+        let verdict = row.verification.as_ref().map(|v| v.verdict());
+        assert_eq!(
+            verdict,
+            Some(Verdict::Pass),
+            "the verdict is shown: {row:?}"
+        );
+    }
+
+    let summary = CoordinationServiceClient::new(node.channel_as("national", None).await)
+        .get_national_summary(GetNationalSummaryRequest::default())
+        .await
+        .expect("summary")
+        .into_inner();
+    let decisions: u64 = summary
+        .verifications
+        .iter()
+        .filter(|v| v.issuing_region == "410000")
+        .map(|v| v.count)
+        .sum();
+    assert_eq!(decisions, 1, "only the real worker's decision: {summary:?}");
+    let confirmed: u64 = summary
+        .confirmations
+        .iter()
+        .map(|c| c.confirmed + c.not_confirmed)
+        .sum();
+    assert_eq!(
+        confirmed, 1,
+        "only the real worker's confirmation: {summary:?}"
+    );
+    let marked = node
+        .audit_records()
+        .iter()
+        .filter(|r| r.entry.purpose.starts_with(SYNTHETIC_MARK))
+        .count();
+    assert_eq!(marked, 1, "the test person's decision is audited as one");
 }

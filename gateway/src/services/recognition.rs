@@ -141,18 +141,25 @@ impl RecognitionService for Recognition {
                 ..Default::default()
             };
             match outcome {
-                Ok((verification, receipt)) => {
+                Ok(confirm::Confirmed {
+                    verification,
+                    receipt,
+                    synthetic,
+                }) => {
                     let confirmed = receipt.is_some();
                     if confirmed {
                         totals.confirmed += 1;
                     } else {
                         totals.not_confirmed += 1;
                     }
-                    recognizer.summary.record_confirmation(
-                        call.peer.province(),
-                        call.verifying,
-                        confirmed,
-                    );
+                    // A test person is nobody: the summary counts people.
+                    if !synthetic {
+                        recognizer.summary.record_confirmation(
+                            call.peer.province(),
+                            call.verifying,
+                            confirmed,
+                        );
+                    }
                     row.verification = Some(verification);
                     row.receipt = receipt;
                 }

@@ -9,12 +9,16 @@ use crate::recognition::pipeline::{Call, Judged, UNIDENTIFIED};
 use crate::recognition::receipt::ReceiptBody;
 use crate::recognition::{Recognizer, shaping, wire};
 
+/// One worker judged: the verdict shown, a PASS's receipt, and whether the worker is a
+/// synthetic test person (judged and audited, never counted in the national summary).
+pub struct Confirmed {
+    pub verification: Verification,
+    pub receipt: Option<RecognitionReceipt>,
+    pub synthetic: bool,
+}
+
 /// Judges (and audits) one worker; a PASS comes with its receipt.
-pub async fn confirm(
-    recognizer: &Recognizer,
-    call: &Call,
-    w: &Worker,
-) -> Result<(Verification, Option<RecognitionReceipt>), Error> {
+pub async fn confirm(recognizer: &Recognizer, call: &Call, w: &Worker) -> Result<Confirmed, Error> {
     let judged = match super::identity(w)? {
         worker::Identity::Payload(payload) => recognizer.verify(call, payload).await?,
         worker::Identity::Resident(r) => {
@@ -27,7 +31,11 @@ pub async fn confirm(
         Verdict::Pass => receipt(recognizer, call, &judged)?,
         _ => None,
     };
-    Ok((shaping::verification(call, &judged), receipt))
+    Ok(Confirmed {
+        verification: shaping::verification(call, &judged),
+        receipt,
+        synthetic: judged.synthetic,
+    })
 }
 
 /// The signed receipt for a PASS; `None` when the PASS cannot be vouched for (no person to
