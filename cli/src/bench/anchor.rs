@@ -134,8 +134,8 @@ impl Anchor {
                 // sets it): an incoming stream of one's own gets no socket options from tonic,
                 // and with Nagle on the anchor's small answers were coalesced where the
                 // gateway's are not, which the comparison charged to the gateway.
-                let incoming = tonic::transport::server::TcpIncoming::from(listener)
-                    .with_nodelay(Some(true));
+                let incoming =
+                    tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
                 let router = tonic::transport::Server::builder()
                     .tls_config(tls)?
                     .add_service(RecognitionServiceServer::new(service));
