@@ -130,7 +130,12 @@ impl Anchor {
             .spawn(async move {
                 let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
                 let addr = listener.local_addr()?;
-                let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+                // TCP_NODELAY as `Server::serve(addr)` sets it by default (and as the gateway
+                // sets it): an incoming stream of one's own gets no socket options from tonic,
+                // and with Nagle on the anchor's small answers were coalesced where the
+                // gateway's are not, which the comparison charged to the gateway.
+                let incoming =
+                    tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
                 let router = tonic::transport::Server::builder()
                     .tls_config(tls)?
                     .add_service(RecognitionServiceServer::new(service));
