@@ -15,8 +15,9 @@
 //! same pinned connection, for the adapter that checks and installs it;
 //! [`StatusClient::fetch_status_list`] fetches an issuer's signed status lists and deltas.
 
-#[cfg(any(test, feature = "sim"))]
 pub mod appeals;
+// The online-read benchmark drives the reference services, so it is built with them.
+#[cfg(any(test, feature = "sim"))]
 pub mod bench;
 pub mod breaker;
 pub mod cache;

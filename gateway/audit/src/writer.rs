@@ -166,6 +166,9 @@ async fn run(
                 }
                 Err(why) => {
                     tracing::error!("audit log stopped: {why}");
+                    // Stopped is said before any caller hears of the failure: a caller that
+                    // asks readiness after its refused append must not still see "ready".
+                    state.send_replace(Some(why.clone()));
                     for (tx, _) in waiters.drain(..) {
                         let _ = tx.send(Err(AppendError::Failed(why.clone())));
                     }
@@ -173,7 +176,6 @@ async fn run(
                     // record that was, once the writer resumes.
                     head = durable.clone();
                     retry_at = tokio::time::Instant::now() + cfg.retry_every;
-                    state.send_replace(Some(why.clone()));
                     failed = Some(why);
                 }
             }
