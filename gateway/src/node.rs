@@ -317,6 +317,7 @@ impl Node {
             default_deadline: config.default_deadline,
             status_lists,
             federation: Some(peers),
+            instance: crate::fanout::new_instance(),
         });
         crate::node_gauges::follow(&recognizer);
         let appeal_index = AppealStore::open(&config.state_dir)?;

@@ -146,3 +146,43 @@ async fn a_peer_replicas_open_breaker_shows_in_the_metrics() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_replica_asked_for_the_national_summary_counts_its_other_replicas_once() {
+    let mut fed = federation().await;
+    let code = fed
+        .issue(
+            RegionCode::HENAN,
+            &resident_id("410105", 47),
+            "孙八",
+            Colour::Green,
+        )
+        .await;
+    // Two reads at replica 1 of west, one at replica 0: separate counters.
+    for replica in [1, 1, 0] {
+        let at_west = fed.channel_as("west", replica, "checkpoint", None).await;
+        let v = verify(&at_west, &code.payload, Duration::from_secs(5)).await;
+        assert_eq!(v.verdict(), Verdict::Pass, "{v:?}");
+    }
+    // Asked at replica 0 of west, the summary holds replica 1's reads as well, and its own once.
+    let at_west0 = fed.channel_as("west", 0, "national", None).await;
+    let whole = summary(&at_west0).await;
+    assert!(!whole.partial, "{:?}", whole.missing_nodes);
+    assert_eq!(whole.nodes, ["west", "zhejiang"], "west once");
+    assert_eq!(henan_reads(&whole), 3, "{:?}", whole.verifications);
+    assert!(
+        whole.missing_replicas.is_empty(),
+        "{:?}",
+        whole.missing_replicas
+    );
+
+    // Replica 1 down: named as west's missing replica, replica 0's own reads still counted.
+    fed.kill("west", 1).await;
+    let without = summary(&at_west0).await;
+    assert_eq!(henan_reads(&without), 1, "{:?}", without.verifications);
+    assert!(
+        without.missing_replicas.iter().any(|m| m.node_id == "west"),
+        "{:?}",
+        without.missing_replicas
+    );
+}

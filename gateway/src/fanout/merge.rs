@@ -85,6 +85,8 @@ pub fn replicas(node_id: &str, shares: Vec<GetNodeSummaryResponse>) -> GetNodeSu
         registry_version: shares.iter().map(|s| s.registry_version).max().unwrap_or(0),
         // Each replica keeps the review queues' appeals it relayed or answered: summed as well.
         appeals: crate::appeals::summary::merge(shares.iter().map(|s| s.appeals.as_slice())),
+        // A merged share is no one replica's.
+        instance: String::new(),
     }
 }
 
@@ -179,6 +181,7 @@ mod tests {
             region_health: Vec::new(),
             registry_version: 1,
             appeals: Vec::new(),
+            instance: String::new(),
         }
     }
 

@@ -28,17 +28,27 @@ pub struct Gathered {
     pub shares: Vec<GetNodeSummaryResponse>,
     /// Nodes none of whose replicas gave a share.
     pub missing: Vec<MissingNode>,
-    /// Replicas that gave no share, of nodes another replica answered for.
+    /// Replicas that gave no share, of nodes another replica answered for (this node's own
+    /// other replicas included).
     pub missing_replicas: Vec<MissingNode>,
+    /// The shares of this node id's other replicas: merged with this replica's own, they make
+    /// the node's share.
+    pub siblings: Vec<GetNodeSummaryResponse>,
 }
 
-/// Asks every replica of every node `registry` lists other than `me` for its share of
-/// `request`, all at once, over the node's pinned peer connections (`None`: this node has none,
-/// every share is missing); none is waited for past `deadline`.
+/// A random id for a running replica (128 bits, hex): see [`Gathered::siblings`].
+pub fn new_instance() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+/// Asks every replica of every node `registry` lists other than `me`, and `me`'s own other
+/// replicas when it has any, for its share of `request`, all at once, over the node's pinned
+/// peer connections (`None`: this node has none, every share is missing); none is waited for
+/// past `deadline`. `instance` is this replica's own (its answer to itself is left out).
 pub async fn gather(
     peers: Option<&Peers>,
     registry: &Registry,
-    me: &str,
+    (me, instance): (&str, &str),
     request: GetNodeSummaryRequest,
     deadline: Instant,
 ) -> Gathered {
@@ -59,7 +69,22 @@ pub async fn gather(
     let routes = peers.routes(registry);
     gathered.index = routes.index.clone();
     let asks = others.map(|id| ask(peers, &routes, id, request, deadline));
-    for answer in futures::future::join_all(asks).await {
+    let has_siblings = registry
+        .nodes()
+        .get(me)
+        .is_some_and(|n| n.replica_urls().len() > 1);
+    let own = async {
+        match has_siblings {
+            true => Some(siblings(peers, &routes, me, instance, request, deadline).await),
+            false => None,
+        }
+    };
+    let (answers, own) = futures::future::join(futures::future::join_all(asks), own).await;
+    if let Some((shares, missing_replicas)) = own {
+        gathered.siblings = shares;
+        gathered.missing_replicas.extend(missing_replicas);
+    }
+    for answer in answers {
         match answer {
             Ok((share, missing_replicas)) => {
                 gathered.shares.push(share);
@@ -71,16 +96,42 @@ pub async fn gather(
     gathered
 }
 
-/// Node `id`'s share, its replicas' merged, and the replicas that gave none; or the node as
-/// missing when none did.
-async fn ask(
+/// The shares of node `me`'s replicas other than the one asking (`instance`), and those of
+/// its other replicas that gave none.
+async fn siblings(
+    peers: &Peers,
+    routes: &Routes,
+    me: &str,
+    instance: &str,
+    request: GetNodeSummaryRequest,
+    deadline: Instant,
+) -> (Vec<GetNodeSummaryResponse>, Vec<MissingNode>) {
+    let answers = match each_share(peers, routes, me, request, deadline).await {
+        Ok(answers) => answers,
+        Err(e) => return (Vec::new(), vec![missing(me, "", &e)]),
+    };
+    let (mut shares, mut missing_replicas) = (Vec::new(), Vec::new());
+    for (endpoint, answer) in answers {
+        match answer {
+            // This replica's own answer to itself: its share is already the local one.
+            Ok(share) if share.node_id == me && share.instance == instance => {}
+            Ok(share) if share.node_id == me => shares.push(share),
+            Ok(share) => missing_replicas.push(answered_as(me, endpoint, &share)),
+            Err(e) => missing_replicas.push(missing(me, &endpoint, &e)),
+        }
+    }
+    (shares, missing_replicas)
+}
+
+/// Every replica of node `id`, asked for its share by `deadline`.
+async fn each_share(
     peers: &Peers,
     routes: &Routes,
     id: &str,
     request: GetNodeSummaryRequest,
     deadline: Instant,
-) -> Result<(GetNodeSummaryResponse, Vec<MissingNode>), MissingNode> {
-    let answers = peers
+) -> Result<Vec<(String, Result<GetNodeSummaryResponse, PeerError>)>, PeerError> {
+    peers
         .call_each(routes, id, deadline, |channel, time_left| {
             let mut call = tonic::Request::new(request);
             call.set_timeout(time_left);
@@ -92,18 +143,36 @@ async fn ask(
             }
         })
         .await
+}
+
+/// A replica of node `id` that answered as another node: refused, named as a replica.
+fn answered_as(id: &str, endpoint: String, share: &GetNodeSummaryResponse) -> MissingNode {
+    MissingNode {
+        node_id: id.to_string(),
+        reason: MissingReason::Refused as i32,
+        detail: format!("answered as node {:?}", share.node_id),
+        endpoint,
+    }
+}
+
+/// Node `id`'s share, its replicas' merged, and the replicas that gave none; or the node as
+/// missing when none did.
+async fn ask(
+    peers: &Peers,
+    routes: &Routes,
+    id: &str,
+    request: GetNodeSummaryRequest,
+    deadline: Instant,
+) -> Result<(GetNodeSummaryResponse, Vec<MissingNode>), MissingNode> {
+    let answers = each_share(peers, routes, id, request, deadline)
+        .await
         .map_err(|e| missing(id, "", &e))?;
     let mut shares = Vec::new();
     let mut missing_replicas = Vec::new();
     for (endpoint, answer) in answers {
         match answer {
             Ok(share) if share.node_id == id => shares.push(share),
-            Ok(share) => missing_replicas.push(MissingNode {
-                node_id: id.to_string(),
-                reason: MissingReason::Refused as i32,
-                detail: format!("answered as node {:?}", share.node_id),
-                endpoint,
-            }),
+            Ok(share) => missing_replicas.push(answered_as(id, endpoint, &share)),
             Err(e) => missing_replicas.push(missing(id, &endpoint, &e)),
         }
     }

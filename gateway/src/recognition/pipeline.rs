@@ -61,6 +61,9 @@ pub struct Recognizer {
     /// Other nodes, for the online reads of regions this node does not serve; `None` reads every
     /// region locally.
     pub federation: Option<Arc<Peers>>,
+    /// A random id of this running replica, made at start: a replica asking its own node id's
+    /// replicas for their summary shares knows its own answer by it.
+    pub instance: String,
 }
 
 impl std::fmt::Debug for Recognizer {

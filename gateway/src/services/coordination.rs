@@ -166,7 +166,7 @@ impl Coordination {
         };
         let me = recognizer.receipts.node_id();
         let peers = recognizer.federation.as_deref();
-        gather(peers, reg, me, request, deadline).await
+        gather(peers, reg, (me, &recognizer.instance), request, deadline).await
     }
 }
 
@@ -182,8 +182,14 @@ impl CoordinationService for Coordination {
         let reg = registry(recognizer)?;
         let (mut local, (start, end)) = share::local(recognizer, &reg, start, end, None);
         local.appeals = self.state.appeal_counts(&reg, start, end);
-        let gathered = self.gather(recognizer, &reg, (start, end), deadline).await;
+        let mut gathered = self.gather(recognizer, &reg, (start, end), deadline).await;
         let me = recognizer.receipts.node_id().to_string();
+        // This node id's other replicas keep their own counters: theirs and this one's make the
+        // node's share.
+        if !gathered.siblings.is_empty() {
+            let siblings = std::mem::take(&mut gathered.siblings);
+            local = merge::replicas(&me, std::iter::once(local).chain(siblings).collect());
+        }
         let region_health = merge::health(
             &gathered.index,
             &me,

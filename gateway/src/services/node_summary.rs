@@ -40,7 +40,11 @@ impl NodeSummaryService for NodeSummary {
             time("end_time", &req.end_time)?,
         );
         if start >= end || end - start > MAX_WINDOW {
-            return Err(Error::invalid("start_time", "the window is 0 to 24 hours long").into());
+            return Err(Error::invalid(
+                "start_time",
+                "the window is positive and at most 14 days long",
+            )
+            .into());
         }
         let registry = recognizer
             .registry

@@ -49,6 +49,7 @@ pub fn local(
         registry_version: registry.version(),
         // The coordination state adds its review queues' counts.
         appeals: Vec::new(),
+        instance: recognizer.instance.clone(),
     };
     (share, (summary.start, summary.end))
 }
