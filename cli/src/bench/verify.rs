@@ -268,23 +268,30 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
         );
         crate::say_raw!("{allocs_table}");
     }
-    if !failures.is_empty() {
-        anyhow::bail!("some calls failed: {}", failures.join("; "));
-    }
     let raw_us = |alg| {
         algos
             .iter()
             .find(|a| a.algorithm == alg)
             .map(|a| 1e6 / a.raw_per_sec)
     };
-    super::out::report(&serde_json::json!({
+    let mut report = serde_json::json!({
         "raw_verify_us": {
             "ed25519": raw_us(KeyAlgorithm::Ed25519),
             "p256": raw_us(KeyAlgorithm::EcdsaP256Sha256),
         },
         "anchor": anchor_json,
         "runs": runs_json,
-    }));
+    });
+    // A run where the node shed calls (a loaded machine) still prints what it measured, with
+    // the failures named, and then exits non-zero: the figures are there to read, and a script
+    // still learns the run was not clean.
+    if !failures.is_empty() {
+        report["failures"] = serde_json::json!(failures);
+    }
+    super::out::report(&report);
+    if !failures.is_empty() {
+        anyhow::bail!("some calls failed: {}", failures.join("; "));
+    }
     Ok(())
 }
 
