@@ -124,17 +124,10 @@ impl PublicKey {
     /// True when `signature` over `message` verifies under this key. Never panics on bad input.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         match self.algorithm {
+            // The codec's strict check, with its cache of decompressed keys: a status statement
+            // is checked under the same node key on every forwarded read.
             Algorithm::Ed25519 => {
-                let Ok(bytes) = <[u8; 32]>::try_from(self.public.as_slice()) else {
-                    return false;
-                };
-                let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&bytes) else {
-                    return false;
-                };
-                let Ok(sig) = ed25519_dalek::Signature::from_slice(signature) else {
-                    return false;
-                };
-                key.verify_strict(message, &sig).is_ok()
+                huren_adapters::codec::verify::verify_ed25519(&self.public, message, signature)
             }
             Algorithm::EcdsaP256 => {
                 rsig::UnparsedPublicKey::new(&rsig::ECDSA_P256_SHA256_ASN1, &self.public)
