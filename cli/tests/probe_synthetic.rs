@@ -12,7 +12,6 @@ mod support;
 mod shared;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -24,6 +23,7 @@ use huren_cli::federation::issue::{KNOWN_AFTER, issue_code, issue_input};
 use huren_cli::federation::layout::{NODES_DIR, PKI_DIR, REGIONS_DIR};
 use huren_proto::v1::Verdict;
 use shared::{files_holding, verify};
+use support::p;
 
 /// Every region the prober issues persons of.
 const REGIONS: [&str; 7] = [
@@ -34,10 +34,6 @@ const ZHEJIANG_RESIDENT: &str = "330106198503070016";
 const HENAN_RESIDENT: &str = "411302199206150029";
 /// A Henan test person of the region's own test channel.
 const HENAN_TEST_PERSON: &str = "41130220000101001X";
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
 
 fn id(number: &str) -> ResidentId {
     ResidentId::parse(number).unwrap()
