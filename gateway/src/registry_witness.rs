@@ -79,10 +79,19 @@ pub fn record_fork(
     let Some(state_dir) = state_dir else { return };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     match file::keep_fork_evidence(state_dir, held_text, offered_text, now) {
-        Ok((held, offered)) => tracing::error!(
+        Ok(file::ForkEvidence::Kept { held, offered }) => tracing::error!(
             held = %held.display(),
             offered = %offered.display(),
             "kept both checkpoints of the fork as evidence"
+        ),
+        Ok(file::ForkEvidence::AlreadyKept { offered }) => tracing::warn!(
+            offered = %offered.display(),
+            "the same fork again; its evidence is already kept"
+        ),
+        Ok(file::ForkEvidence::Full) => tracing::error!(
+            kept = file::MAX_FORKS_KEPT,
+            "evidence of this many forks is kept already; this one is refused and counted \
+             but not written"
         ),
         Err(e) => tracing::error!(reason = %e, "could not keep the fork's evidence"),
     }

@@ -171,13 +171,15 @@ fn a_forked_checkpoint_is_refused_by_every_witness_and_kept_as_evidence() {
         assert_eq!(w.last(), Some(cp));
         let state_dir = dir.path().join(w.name());
         std::fs::create_dir_all(&state_dir).unwrap();
-        let (held, offered) = file::keep_fork_evidence(
+        let file::ForkEvidence::Kept { held, offered } = file::keep_fork_evidence(
             &state_dir,
             &cp.note_text().unwrap(),
             &forked_note.to_text(),
             2_000,
         )
-        .unwrap();
+        .unwrap() else {
+            panic!("{}: the fork's evidence was not kept", w.name())
+        };
         assert!(held.exists() && offered.exists());
     }
 }
