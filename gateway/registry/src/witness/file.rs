@@ -236,4 +236,16 @@ mod tests {
         std::fs::write(dir.path().join("fork-1-abc-held.note"), "x").unwrap();
         assert!(kept_forks(dir.path()).unwrap().is_empty());
     }
+
+    #[test]
+    fn a_memory_that_cannot_be_read_is_an_error_not_a_fresh_start() {
+        // Read as "never cosigned", an unreadable witness.note would let a restarted witness
+        // cosign a fork of what it cosigned before.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(WITNESS_FILE)).unwrap();
+        assert!(matches!(
+            load(dir.path()),
+            Err(WitnessFileError::Read { .. })
+        ));
+    }
 }
