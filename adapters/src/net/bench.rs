@@ -18,6 +18,7 @@ use crate::lookup::LookupQuery;
 use crate::model::{Colour, ReadOutcome, RegionCode, ResidentId, Source};
 use crate::net::wire::{HEALTH_PATH, LOOKUP_PATH, LookupRequest};
 use crate::net::{ClientConfig, StatusClient};
+use crate::sim::delay::AddedSummary;
 use crate::sim::{self, DevServices, Faults, IssueInput, ServiceConfig, ServiceError};
 
 #[derive(Debug, Clone)]
@@ -55,6 +56,10 @@ pub struct Figures {
     /// Process CPU (client and server together, both in this process) per call; the figure
     /// that survives a noisy shared machine. `None` where /proc is not available.
     pub cpu_per_call: Option<Duration>,
+    /// How long the service itself took over each lookup of the phase, from the request's
+    /// arrival at its handler to its answer (the added latency included): what the service
+    /// really added, beside the nominal latency. `None` for a phase without lookups.
+    pub service: Option<AddedSummary>,
 }
 
 #[derive(Debug, Clone)]
@@ -72,18 +77,29 @@ pub struct BenchReport {
 
 impl std::fmt::Display for BenchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
         let row = |f: &mut std::fmt::Formatter<'_>, name: &str, x: &Figures| {
-            writeln!(
+            write!(
                 f,
                 "{name:<28} {:>10.0}/s  p50 {:>8.2} ms  p99 {:>8.2} ms  cpu {:>6} µs/call  ({} calls, {} failed)",
                 x.per_second,
-                x.p50.as_secs_f64() * 1e3,
-                x.p99.as_secs_f64() * 1e3,
+                ms(x.p50),
+                ms(x.p99),
                 x.cpu_per_call
                     .map_or("-".to_string(), |c| format!("{:.1}", c.as_secs_f64() * 1e6)),
                 x.calls,
                 x.failures
-            )
+            )?;
+            match &x.service {
+                Some(s) => writeln!(
+                    f,
+                    "  service {:.2} ms a lookup (min {:.2}, max {:.2})",
+                    ms(s.mean),
+                    ms(s.min),
+                    ms(s.max)
+                ),
+                None => writeln!(f),
+            }
         };
         writeln!(
             f,
@@ -145,7 +161,8 @@ pub async fn bench_online(pki: &Path, config: BenchConfig) -> Result<BenchReport
         .channel(config.region, &service)
         .map_err(|e| ServiceError::Task(e.to_string()))?;
 
-    let health = run_phase(config.in_flight, config.duration, {
+    handle.take_lookup_times();
+    let mut health = run_phase(config.in_flight, config.duration, {
         let channel = channel.clone();
         move |_| {
             let channel = channel.clone();
@@ -159,7 +176,9 @@ pub async fn bench_online(pki: &Path, config: BenchConfig) -> Result<BenchReport
     })
     .await;
 
-    let bare = run_phase(config.in_flight, config.duration, {
+    health.service = handle.take_lookup_times();
+
+    let mut bare = run_phase(config.in_flight, config.duration, {
         let channel = channel.clone();
         move |n| {
             let (channel, bodies) = (channel.clone(), bodies.clone());
@@ -174,8 +193,10 @@ pub async fn bench_online(pki: &Path, config: BenchConfig) -> Result<BenchReport
     })
     .await;
 
+    bare.service = handle.take_lookup_times();
+
     let region = config.region;
-    let lookups = run_phase(config.in_flight, config.duration, move |n| {
+    let mut lookups = run_phase(config.in_flight, config.duration, move |n| {
         let (client, trust, codes) = (client.clone(), trust.clone(), codes.clone());
         async move {
             let query = LookupQuery::CodeId {
@@ -192,6 +213,7 @@ pub async fn bench_online(pki: &Path, config: BenchConfig) -> Result<BenchReport
         }
     })
     .await;
+    lookups.service = handle.take_lookup_times();
     handle.shutdown().await;
     Ok(BenchReport {
         config,
@@ -261,6 +283,7 @@ where
         p50: pct(0.50),
         p99: pct(0.99),
         cpu_per_call: cpu,
+        service: None,
     }
 }
 

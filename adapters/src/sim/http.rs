@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -20,6 +20,7 @@ use crate::net::wire::{
     STATUS_LISTS_PATH,
 };
 use crate::sim::Faults;
+use crate::sim::delay_line::DelayLine;
 use crate::sim::lists::PublishError;
 use crate::sim::store::{PersonRecord, Store};
 use crate::status_list::Served;
@@ -32,6 +33,8 @@ const MAX_BODY: usize = 4 * 1024;
 pub struct Stats {
     pub lookups: AtomicU64,
     pub changes: AtomicU64,
+    /// How long each lookup took from its arrival to its answer, the added latency included.
+    pub lookup_times: crate::sim::delay::AddedLatency,
 }
 
 #[derive(Clone)]
@@ -46,6 +49,26 @@ pub struct AppState {
     pub lists: Option<Arc<crate::sim::lists::Publisher>>,
     /// The region's review queue (复核).
     pub appeals: Arc<crate::sim::appeals::Queue>,
+    /// The latency fault's clock, started the first time the fault is set.
+    pub delay: Arc<std::sync::OnceLock<Option<DelayLine>>>,
+}
+
+impl AppState {
+    /// Holds until `at`, never earlier: on the delay line, or on tokio's timer (late by up to a
+    /// millisecond and more under load) if its thread cannot start.
+    async fn hold_until(&self, at: Instant) {
+        let line = self.delay.get_or_init(|| match DelayLine::start() {
+            Ok(line) => Some(line),
+            Err(e) => {
+                tracing::warn!(error = %e, "no thread for the latency fault; using tokio's timer");
+                None
+            }
+        });
+        match line {
+            Some(line) => line.until(at).await,
+            None => tokio::time::sleep_until(at.into()).await,
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -69,11 +92,13 @@ pub(crate) fn error(status: StatusCode, code: &str, message: impl Into<String>) 
     (status, axum::Json(body)).into_response()
 }
 
-/// Applies the configured faults: the added latency, then maybe an error or a garbage body.
-async fn inject(state: &AppState) -> Option<Response> {
+/// Applies the configured faults: the added latency, counted from the request's arrival (so
+/// the time the request took to reach its handler is not added on top), then maybe an error or
+/// a garbage body.
+async fn inject(state: &AppState, arrived: Instant) -> Option<Response> {
     let faults = state.faults.lock().map(|f| f.clone()).unwrap_or_default();
     if !faults.latency.is_zero() {
-        tokio::time::sleep(faults.latency).await;
+        state.hold_until(arrived + faults.latency).await;
     }
     if faults.error_rate > 0.0 && rand::random::<f64>() < faults.error_rate {
         return Some(error(
@@ -98,8 +123,15 @@ async fn inject(state: &AppState) -> Option<Response> {
 }
 
 async fn lookup(State(state): State<AppState>, body: Bytes) -> Response {
+    let arrived = Instant::now();
     state.stats.lookups.fetch_add(1, Ordering::Relaxed);
-    if let Some(fault) = inject(&state).await {
+    let answer = lookup_answer(&state, arrived, body).await;
+    state.stats.lookup_times.record_since(arrived);
+    answer
+}
+
+async fn lookup_answer(state: &AppState, arrived: Instant, body: Bytes) -> Response {
+    if let Some(fault) = inject(state, arrived).await {
         return fault;
     }
     let request: LookupRequest = match serde_json::from_slice(&body) {
@@ -153,7 +185,7 @@ async fn lookup(State(state): State<AppState>, body: Bytes) -> Response {
         }
     };
     match found {
-        Some((record, code_id)) => axum::Json(answer(&state, record, code_id)).into_response(),
+        Some((record, code_id)) => axum::Json(answer(state, record, code_id)).into_response(),
         None => error(
             StatusCode::NOT_FOUND,
             "unknown_code",
@@ -195,7 +227,7 @@ struct ChangesQuery {
 
 async fn changes(State(state): State<AppState>, Query(q): Query<ChangesQuery>) -> Response {
     state.stats.changes.fetch_add(1, Ordering::Relaxed);
-    if let Some(fault) = inject(&state).await {
+    if let Some(fault) = inject(&state, Instant::now()).await {
         return fault;
     }
     let reset = q.epoch.as_deref().is_some_and(|e| e != state.store.epoch());
@@ -240,7 +272,7 @@ async fn health(State(state): State<AppState>) -> Response {
 /// The issuer's revocation list as of now, signed on every request (lists are small and a
 /// fresh signing time tells the gateway how current its copy is).
 async fn revocations(State(state): State<AppState>) -> Response {
-    if let Some(fault) = inject(&state).await {
+    if let Some(fault) = inject(&state, Instant::now()).await {
         return fault;
     }
     let Some(signer) = &state.signer else {
@@ -272,7 +304,7 @@ async fn revocations(State(state): State<AppState>) -> Response {
 
 /// Which status lists the issuer publishes, each brought up to date first.
 async fn status_list_index(State(state): State<AppState>) -> Response {
-    if let Some(fault) = inject(&state).await {
+    if let Some(fault) = inject(&state, Instant::now()).await {
         return fault;
     }
     let Some(lists) = &state.lists else {
@@ -297,7 +329,7 @@ struct ListQuery {
 
 /// One status list, whole or as a delta since the asker's version; 204 when that is current.
 async fn status_list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Response {
-    if let Some(fault) = inject(&state).await {
+    if let Some(fault) = inject(&state, Instant::now()).await {
         return fault;
     }
     let Some(lists) = &state.lists else {

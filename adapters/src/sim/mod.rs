@@ -24,6 +24,8 @@
 //! while the service runs.
 
 mod appeals;
+pub mod delay;
+mod delay_line;
 pub mod dev_trust;
 mod http;
 pub mod issue;
@@ -83,7 +85,8 @@ pub enum ServiceError {
 /// Faults a test can inject.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
-    /// Added before every answer.
+    /// Added before every answer: it leaves no earlier than this after its request reached its
+    /// handler, held on a precise clock (see `delay_line`) so it is not much later either.
     pub latency: Duration,
     /// Fraction (0..=1) of requests answered 503.
     pub error_rate: f64,
@@ -195,6 +198,7 @@ pub async fn spawn(config: ServiceConfig) -> Result<ServiceHandle, ServiceError>
         signer,
         lists,
         appeals: Arc::new(appeals::Queue::default()),
+        delay: Arc::default(),
     };
     let (shutdown, shutdown_rx) = watch::channel(false);
     let task = tokio::spawn(serve(
@@ -366,6 +370,12 @@ impl ServiceHandle {
     /// Lookup requests received, faulty answers included.
     pub fn lookups_received(&self) -> u64 {
         self.state.stats.lookups.load(Ordering::Relaxed)
+    }
+
+    /// How long the lookups answered since the last call took from arrival to answer (the
+    /// added latency included), and a fresh count; `None` when none was answered.
+    pub fn take_lookup_times(&self) -> Option<delay::AddedSummary> {
+        self.state.stats.lookup_times.take()
     }
 
     /// Stops accepting, closes open connections and waits for the accept loop to end.
