@@ -1,6 +1,6 @@
-//! A node-wide limit on calls in progress: past it a call waits a few milliseconds at most for a
-//! permit ([`wait`](super::wait)), then is refused with the [`refusal`](super::refusal) answer
-//! (a longer queue would only turn overload into timeouts). Before it asks for a permit, a call
+//! A node-wide limit on calls in progress: past it a call may wait a few milliseconds for a
+//! permit ([`wait`](super::wait); none by default), then is refused with the
+//! [`refusal`](super::refusal) answer (a longer queue would only turn overload into timeouts). Before it asks for a permit, a call
 //! must pass the [`queue`](super::queue) admission: the node not too far behind, the caller's
 //! deadline not shorter than the wait. A refused caller is told to come back after a delay that
 //! grows with how far over its limit the node is ([`backoff`](super::backoff)).
