@@ -244,10 +244,10 @@ impl GatewayBuilder {
             .layer(MetricsLayer)
             .layer(AuthzLayer::new(policy, nodes))
             .layer(DeadlineLayer::new(limits.request_timeout_cap()))
-            .layer(ConcurrencyLayer::new(
-                limits.max_in_flight,
-                limits.max_queue(),
-            ))
+            .layer(
+                ConcurrencyLayer::new(limits.max_in_flight, limits.max_queue())
+                    .admission_wait(limits.admission_wait()),
+            )
             .layer(OversizeLayer)
             .add_routes(extra.routes());
 

@@ -64,6 +64,101 @@ async fn past_the_concurrency_limit_calls_are_refused_at_once_but_health_answers
     probe::call(channel, 0).await.unwrap();
 }
 
+/// The refusal's RetryInfo delay, which must be there and within the node's bounds.
+fn retry_delay_of(status: &tonic::Status) -> Duration {
+    let retry = tonic_types::StatusExt::get_error_details(status)
+        .retry_info()
+        .and_then(|r| r.retry_delay)
+        .expect("a RetryInfo delay");
+    assert!(
+        (huren::limits::MIN_RETRY..=huren::limits::MAX_RETRY).contains(&retry),
+        "{retry:?}"
+    );
+    retry
+}
+
+#[tokio::test]
+async fn a_call_that_finds_the_node_full_waits_briefly_for_a_permit_then_is_refused() {
+    const WAIT: Duration = Duration::from_secs(1);
+    let gw = TestGateway::start_with_config(
+        Pki::new(),
+        |c| {
+            c.limits.max_in_flight = 1;
+            c.limits.admission_wait_ms = WAIT.as_millis() as u64;
+        },
+        with_probe,
+    )
+    .await;
+    let channel = gw.channel_as("checkpoint", None).await;
+    let with_deadline = |deadline| {
+        let mut request = tonic::Request::new(0);
+        request.set_timeout(deadline);
+        request
+    };
+
+    // The one permit is freed within the wait: the call that found the node full is served.
+    let busy = tokio::spawn(probe::call(channel.clone(), 600));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    probe::call(channel.clone(), 0)
+        .await
+        .expect("served once the busy call gave its permit back");
+    assert!(busy.await.unwrap().is_ok());
+
+    // The permit stays taken past the wait: refused with a RetryInfo once the wait is over, long
+    // before the caller's own deadline of 30 s and before the busy call ends.
+    let busy = tokio::spawn(probe::call(channel.clone(), 10_000));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    let waiting = tokio::spawn(probe::call_request(
+        channel.clone(),
+        with_deadline(Duration::from_secs(30)),
+    ));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // As many may wait as may be in progress (one here): a second waiter is refused at once,
+    // while the first still waits.
+    let crowded = probe::call_request(channel.clone(), with_deadline(Duration::from_secs(30)))
+        .await
+        .unwrap_err();
+    assert!(
+        !waiting.is_finished(),
+        "the first waiter was answered first"
+    );
+    assert_eq!(crowded.code(), Code::ResourceExhausted, "{crowded:?}");
+    assert_eq!(reason(&crowded).as_deref(), Some("OVERLOADED"));
+    retry_delay_of(&crowded);
+
+    let status = waiting.await.unwrap().unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert_eq!(reason(&status).as_deref(), Some("OVERLOADED"));
+    retry_delay_of(&status);
+    // It did wait (a timer never fires early), and was refused well before its deadline.
+    assert!(
+        took >= WAIT,
+        "refused after {took:?}, before its wait of {WAIT:?}"
+    );
+    assert!(took < Duration::from_secs(8), "refused after {took:?}");
+    assert!(!busy.is_finished());
+    busy.abort();
+
+    // A caller whose deadline leaves less than twice the wait waits half of what it has left
+    // (about 500 ms here), and is refused with a RetryInfo before its deadline.
+    let busy = tokio::spawn(probe::call(channel.clone(), 10_000));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    let status = probe::call_request(channel.clone(), with_deadline(Duration::from_millis(1_000)))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    retry_delay_of(&status);
+    assert!(
+        started.elapsed() < WAIT,
+        "refused after {:?}",
+        started.elapsed()
+    );
+    busy.abort();
+}
+
 #[tokio::test]
 async fn the_server_caps_how_long_a_call_may_take() {
     let gw = TestGateway::start_with_config(

@@ -30,6 +30,9 @@ pub struct NodeOptions {
     /// The node's limits.max_queue_ms [default: the node's default].
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     pub max_queue_ms: Option<u64>,
+    /// The node's limits.admission_wait_ms [default: the node's default].
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=1_000))]
+    pub admission_wait_ms: Option<u64>,
     /// Distinct codes, sent round robin.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub codes: u32,
@@ -45,6 +48,9 @@ impl NodeOptions {
         if let Some(ms) = self.max_queue_ms {
             args.extend(["--max-queue-ms".to_string(), ms.to_string()]);
         }
+        if let Some(ms) = self.admission_wait_ms {
+            args.extend(["--admission-wait-ms".to_string(), ms.to_string()]);
+        }
         args
     }
 
@@ -56,6 +62,9 @@ impl NodeOptions {
         }
         if let Some(ms) = self.max_queue_ms {
             limits.max_queue_ms = ms;
+        }
+        if let Some(ms) = self.admission_wait_ms {
+            limits.admission_wait_ms = ms;
         }
         limits
     }

@@ -101,9 +101,10 @@ fn cores(x: Option<f64>) -> String {
 async fn measure(node: &NodeProcess, options: &Options) -> anyhow::Result<()> {
     let limits = options.node.limits();
     say!(
-        "VerifyCode of Guangdong Ed25519 codes for a province caller (Henan); node limits: max_in_flight {}, max_queue_ms {}, max_concurrent_streams {} per connection",
+        "VerifyCode of Guangdong Ed25519 codes for a province caller (Henan); node limits: max_in_flight {}, max_queue_ms {}, admission_wait_ms {}, max_concurrent_streams {} per connection",
         limits.max_in_flight,
         limits.max_queue_ms,
+        limits.admission_wait_ms,
         limits.max_concurrent_streams
     );
     say!(
@@ -259,6 +260,7 @@ async fn measure(node: &NodeProcess, options: &Options) -> anyhow::Result<()> {
         "limits": {
             "max_in_flight": limits.max_in_flight,
             "max_queue_ms": limits.max_queue_ms,
+            "admission_wait_ms": limits.admission_wait_ms,
             "max_concurrent_streams": limits.max_concurrent_streams,
         },
         "capacity_per_sec": capacity,

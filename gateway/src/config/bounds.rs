@@ -53,6 +53,13 @@ impl Config {
                 why: "0 ms means every call is refused as having waited too long",
             },
             Bound {
+                key: "limits.admission_wait_ms",
+                value: l.admission_wait_ms,
+                min: 0,
+                max: 1_000,
+                why: "a wait of more than a second for a permit turns refusals into timeouts",
+            },
+            Bound {
                 key: "limits.request_timeout_cap_ms",
                 value: l.request_timeout_cap_ms,
                 min: 1,
@@ -218,6 +225,14 @@ mod tests {
             ("[limits]\nappeals_per_hour = 0", "limits.appeals_per_hour"),
             ("[limits]\nappeal_burst = 0", "limits.appeal_burst"),
             ("[limits]\nmax_queue_ms = 0", "limits.max_queue_ms"),
+            (
+                "[limits]\nadmission_wait_ms = 1001",
+                "limits.admission_wait_ms",
+            ),
+            (
+                "[limits]\nadmission_wait_ms = 18446744073709551615",
+                "limits.admission_wait_ms",
+            ),
             ("[limits]\nlisten_backlog = -1", "limits.listen_backlog"),
             (
                 "[limits]\nmax_in_flight = 18446744073709551615",
@@ -243,7 +258,7 @@ mod tests {
     #[test]
     fn the_defaults_and_small_real_limits_pass() {
         assert_eq!(refused_key(""), None);
-        let text = "[limits]\nmax_in_flight = 1\nmax_concurrent_streams = 1\nmax_queue_ms = 1\nrequest_timeout_cap_ms = 200\ntcp_keepalive_secs = 0\n[shutdown]\nnot_serving_grace_ms = 0\ndrain_timeout_ms = 0";
+        let text = "[limits]\nmax_in_flight = 1\nmax_concurrent_streams = 1\nmax_queue_ms = 1\nadmission_wait_ms = 0\nrequest_timeout_cap_ms = 200\ntcp_keepalive_secs = 0\n[shutdown]\nnot_serving_grace_ms = 0\ndrain_timeout_ms = 0";
         assert_eq!(refused_key(text), None);
     }
 

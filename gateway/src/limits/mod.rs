@@ -1,5 +1,6 @@
 //! Request limits, one tower layer per file: deadline cap, concurrency (with admission by how far
-//! behind the node is), oversize messages; and the one answer every load refusal gets.
+//! behind the node is and a short wait for a permit), oversize messages; and the one answer every
+//! load refusal gets.
 
 mod backoff;
 mod concurrency;
@@ -8,6 +9,7 @@ mod lag;
 mod oversize;
 mod queue;
 mod refusal;
+mod wait;
 
 pub use backoff::{MAX_RETRY, MIN_RETRY, retry_delay};
 pub use concurrency::{Concurrency, ConcurrencyLayer};

@@ -10,8 +10,6 @@ use std::time::Duration;
 use http::HeaderMap;
 use tonic::body::Body;
 use tonic_types::StatusExt;
-use tower::BoxError;
-use tower::load_shed::error::Overloaded;
 
 use super::backoff::{MAX_RETRY, MIN_RETRY};
 use crate::error::Error;
@@ -72,11 +70,6 @@ impl Refusals {
     }
 }
 
-/// Whether tower's load shedder refused the call (no permit was free).
-pub fn is_shed(outcome: &Result<http::Response<Body>, BoxError>) -> bool {
-    matches!(outcome, Err(e) if e.is::<Overloaded>())
-}
-
 /// Whole steps in `d`, rounded to the nearest.
 fn steps(d: Duration) -> u32 {
     let step = STEP.as_micros();
@@ -112,7 +105,6 @@ mod tests {
     #[test]
     fn a_shed_call_is_resource_exhausted_with_reason_overloaded() {
         let refusals = Refusals::new(3, Duration::from_millis(100));
-        assert!(is_shed(&Err(Box::new(Overloaded::new()))));
         let refused = refusals.answer(Why::AtLimit, Duration::from_millis(250));
         let status = status_of(&refused);
         assert_eq!(status.code(), tonic::Code::ResourceExhausted);
@@ -126,8 +118,6 @@ mod tests {
             .error_info()
             .map(|i| i.reason.clone());
         assert_eq!(reason.as_deref(), Some("OVERLOADED"));
-        assert!(!is_shed(&Err("the connection broke".into())));
-        assert!(!is_shed(&Ok(http::Response::new(Body::empty()))));
     }
 
     #[test]
