@@ -13,3 +13,4 @@ pub mod refusal;
 pub mod relayed;
 pub mod serve;
 pub mod statement;
+pub mod unary;

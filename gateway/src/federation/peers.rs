@@ -15,17 +15,19 @@ use std::time::{Duration, Instant};
 
 use huren_adapters::net::breaker::{Admission, Breaker, BreakerConfig, State};
 use huren_adapters::net::{ClientIdentity, pinned_client_config};
-use huren_proto::v1::federation_service_client::FederationServiceClient;
 use huren_proto::v1::{ResolveStatusRequest, ResolveStatusResponse};
 use huren_registry::Registry;
 use hyper_util::rt::TokioIo;
+use prost::Message as _;
 use rand::Rng;
 use rustls_pki_types::ServerName;
 use sha2::{Digest, Sha256};
 use tonic::transport::{Channel, Endpoint};
 
 use crate::federation::index::NodeIndex;
+use crate::federation::serve::RESOLVE_STATUS;
 use crate::federation::statement::ListedKey;
+use crate::federation::unary::{self, Dial, Unary};
 use crate::metrics_catalog::{PEER_BREAKER_OPEN, PEER_BREAKER_TRIPS};
 
 /// Why no replica of a node answered.
@@ -54,11 +56,13 @@ pub enum PeerError {
     },
 }
 
-/// One replica of a node: its channel, the calls out on it, and its breaker.
+/// One replica of a node: its channels, the calls out on them, and its breaker.
 pub struct Replica {
     node: String,
     url: String,
     channel: Channel,
+    /// The same pinned replica for the forwarded read, called on the caller's task.
+    unary: Unary,
     in_flight: AtomicUsize,
     breaker: Breaker,
 }
@@ -221,16 +225,18 @@ impl Peers {
             let replica = match cache.get(&key).or_else(|| kept.get(&key)) {
                 Some(r) if r.node == id => r.clone(),
                 _ => {
-                    let channel = pinned_channel(url, &node.spiffe_id, &ca, self.identity.as_ref())
-                        .map_err(|why| PeerError::Setup {
-                            node: id.to_string(),
-                            url: url.to_string(),
-                            why,
-                        })?;
+                    let (channel, unary) =
+                        pinned_channels(url, &node.spiffe_id, &ca, self.identity.as_ref())
+                            .map_err(|why| PeerError::Setup {
+                                node: id.to_string(),
+                                url: url.to_string(),
+                                why,
+                            })?;
                     let replica = Arc::new(Replica {
                         node: id.to_string(),
                         url: url.to_string(),
                         channel,
+                        unary,
                         in_flight: AtomicUsize::new(0),
                         breaker: Breaker::new(self.breaker),
                     });
@@ -255,15 +261,14 @@ impl Peers {
         req: ResolveStatusRequest,
         deadline: Instant,
     ) -> Result<ResolveStatusResponse, PeerError> {
-        let req = &req;
-        self.call(routes, node_id, deadline, |channel, time_left| {
-            let mut request = tonic::Request::new(req.clone());
-            request.set_timeout(time_left);
+        // Encoded once, whichever replicas it goes to.
+        let frame = unary::frame(&req);
+        self.call_on(routes, node_id, deadline, |replica, time_left| {
+            let frame = frame.clone();
             async move {
-                FederationServiceClient::new(channel)
-                    .resolve_status(request)
-                    .await
-                    .map(tonic::Response::into_inner)
+                let answer = replica.unary.call(RESOLVE_STATUS, frame, time_left).await?;
+                ResolveStatusResponse::decode(answer)
+                    .map_err(|e| tonic::Status::internal(format!("undecodable answer: {e}")))
             }
         })
         .await
@@ -281,6 +286,24 @@ impl Peers {
     ) -> Result<T, PeerError>
     where
         F: Fn(Channel, Duration) -> Fut,
+        Fut: Future<Output = Result<T, tonic::Status>>,
+    {
+        self.call_on(routes, node_id, deadline, |replica, time_left| {
+            ask(replica.channel.clone(), time_left)
+        })
+        .await
+    }
+
+    /// [`Peers::call`] with the replica itself handed to `ask`.
+    async fn call_on<'r, T, F, Fut>(
+        &self,
+        routes: &'r Routes,
+        node_id: &str,
+        deadline: Instant,
+        ask: F,
+    ) -> Result<T, PeerError>
+    where
+        F: Fn(&'r Replica, Duration) -> Fut,
         Fut: Future<Output = Result<T, tonic::Status>>,
     {
         let replicas = &routes.route(node_id)?.replicas;
@@ -345,7 +368,8 @@ impl Peers {
                     why: "its circuit is open".to_string(),
                 })
             } else {
-                attempt(replica, deadline, ask).await.map_err(|f| match f {
+                let ask = |replica: &Replica, time_left| ask(replica.channel.clone(), time_left);
+                attempt(replica, deadline, &ask).await.map_err(|f| match f {
                     Failed::Retry(why) => PeerError::Unavailable { node, why },
                     Failed::TimedOut => PeerError::Deadline {
                         node,
@@ -370,9 +394,13 @@ enum Failed {
 }
 
 /// One call on one replica, counted in its in-flight figure and its breaker.
-async fn attempt<T, F, Fut>(replica: &Replica, deadline: Instant, ask: &F) -> Result<T, Failed>
+async fn attempt<'r, T, F, Fut>(
+    replica: &'r Replica,
+    deadline: Instant,
+    ask: &F,
+) -> Result<T, Failed>
 where
-    F: Fn(Channel, Duration) -> Fut,
+    F: Fn(&'r Replica, Duration) -> Fut,
     Fut: Future<Output = Result<T, tonic::Status>>,
 {
     let Some(time_left) = deadline
@@ -385,7 +413,7 @@ where
         // Counted down on drop too: a caller that goes away mid-call must not leave the
         // replica looking busy for good.
         let _in_flight = InFlight::enter(&replica.in_flight);
-        tokio::time::timeout(time_left, ask(replica.channel.clone(), time_left)).await
+        tokio::time::timeout(time_left, ask(replica, time_left)).await
     };
     match answer {
         Ok(Ok(response)) => {
@@ -458,13 +486,14 @@ fn node_ca(registry: &Registry, spiffe_id: &str) -> Option<Vec<u8>> {
         .map(|d| d.ca_certificate.clone())
 }
 
-/// A lazy channel to `url` over TLS pinned to `spiffe_id` under `ca`, presenting `identity`.
-fn pinned_channel(
+/// A lazy channel to `url` over TLS pinned to `spiffe_id` under `ca`, presenting `identity`,
+/// and the unary caller dialling the same way.
+fn pinned_channels(
     url: &str,
     spiffe_id: &str,
     ca: &[u8],
     identity: Option<&ClientIdentity>,
-) -> Result<Channel, String> {
+) -> Result<(Channel, Unary), String> {
     let uri: http::Uri = url.parse().map_err(|_| "not a URL".to_string())?;
     let authority = uri.authority().ok_or("no host")?.clone();
     let host = authority.host().trim_matches(['[', ']']).to_string();
@@ -475,16 +504,23 @@ fn pinned_channel(
     // TLS is ours (pinned), so tonic sees plain HTTP/2 on the stream it is handed.
     let endpoint =
         Endpoint::from_shared(format!("http://{authority}")).map_err(|e| e.to_string())?;
-    let connector = tower::service_fn(move |_: http::Uri| {
+    let dial: Dial = Arc::new(move || {
         let (tls, host, server_name) = (tls.clone(), host.clone(), server_name.clone());
-        async move {
+        Box::pin(async move {
             let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
             let _ = tcp.set_nodelay(true);
-            let stream = tls.connect(server_name, tcp).await?;
-            Ok::<_, std::io::Error>(TokioIo::new(stream))
-        }
+            tls.connect(server_name, tcp).await
+        })
     });
-    Ok(endpoint.connect_with_connector_lazy(connector))
+    let connector = {
+        let dial = dial.clone();
+        tower::service_fn(move |_: http::Uri| {
+            let stream = dial();
+            async move { Ok::<_, std::io::Error>(TokioIo::new(stream.await?)) }
+        })
+    };
+    let channel = endpoint.connect_with_connector_lazy(connector);
+    Ok((channel, Unary::new(dial, authority)))
 }
 
 /// One call counted in a replica's in-flight figure for as long as it lives.
