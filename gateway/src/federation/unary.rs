@@ -111,7 +111,9 @@ impl Unary {
         match trailers.as_ref().and_then(Status::from_header_map) {
             Some(status) if status.code() == Code::Ok => unframe(message.freeze()),
             Some(status) => Err(status),
-            None => Err(Status::unknown("the peer's answer ended without a gRPC status")),
+            None => Err(Status::unknown(
+                "the peer's answer ended without a gRPC status",
+            )),
         }
     }
 
@@ -285,7 +287,10 @@ mod tests {
             Code::Internal
         );
         assert!(unframe(whole.slice(..4)).is_err(), "no whole header");
-        assert!(unframe(whole.slice(..whole.len() - 1)).is_err(), "cut short");
+        assert!(
+            unframe(whole.slice(..whole.len() - 1)).is_err(),
+            "cut short"
+        );
         let mut longer = BytesMut::from(&whole[..]);
         longer.put_u8(7);
         assert!(unframe(longer.freeze()).is_err(), "trailing bytes");
@@ -332,7 +337,10 @@ mod tests {
             http_status(StatusCode::FORBIDDEN).code(),
             Code::PermissionDenied
         );
-        assert_eq!(http_status(StatusCode::NOT_FOUND).code(), Code::Unimplemented);
+        assert_eq!(
+            http_status(StatusCode::NOT_FOUND).code(),
+            Code::Unimplemented
+        );
         assert_eq!(http_status(StatusCode::IM_A_TEAPOT).code(), Code::Unknown);
     }
 
