@@ -131,10 +131,15 @@ fn starts_at_home(peer: &Peer, origin: &str) -> Result<(), Option<String>> {
 
 /// The caller of a request, as the authorisation layer put it in the extensions.
 pub fn peer<T>(request: &tonic::Request<T>) -> Result<&Peer, Error> {
+    shared_peer(request).map(Arc::as_ref)
+}
+
+/// [`peer`] as the connection's shared handle, for a call that keeps the caller: cloning it
+/// copies no strings.
+pub fn shared_peer<T>(request: &tonic::Request<T>) -> Result<&Arc<Peer>, Error> {
     request
         .extensions()
         .get::<Arc<Peer>>()
-        .map(|p| p.as_ref())
         .ok_or(Error::Identity(
             crate::identity::IdentityError::NoCertificate,
         ))

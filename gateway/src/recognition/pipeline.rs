@@ -79,7 +79,8 @@ impl std::fmt::Debug for Recognizer {
 /// Owned, so a batch can be judged on several worker threads under the same facts.
 #[derive(Debug, Clone)]
 pub struct Call {
-    pub peer: Peer,
+    /// The caller, shared with its connection (and a batch's tasks) rather than copied.
+    pub peer: Arc<Peer>,
     /// Full gRPC path, as audited, e.g. `/huren.v1.RecognitionService/VerifyCode`.
     pub method: &'static str,
     pub purpose: String,
@@ -165,7 +166,7 @@ impl Recognizer {
     /// one, each read gets the node's default.
     pub fn call(
         &self,
-        peer: &Peer,
+        peer: &Arc<Peer>,
         deadline: Option<Deadline>,
         method: &'static str,
         purpose: &str,
@@ -179,7 +180,7 @@ impl Recognizer {
     /// Like [`Recognizer::call`] for a call with no caller deadline (a stream's later rounds).
     pub fn call_within(
         &self,
-        peer: &Peer,
+        peer: &Arc<Peer>,
         method: &'static str,
         purpose: &str,
         verifying: RegionCode,
@@ -195,7 +196,7 @@ impl Recognizer {
             .current()
             .ok_or_else(|| Error::Unavailable("no trust registry is loaded on this node".into()))?;
         Ok(Call {
-            peer: peer.clone(),
+            peer: Arc::clone(peer),
             method,
             purpose: purpose.to_string(),
             verifying,

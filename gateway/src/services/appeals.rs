@@ -428,10 +428,12 @@ impl AppealsRelayService for AppealsDesk {
                     verifying_region: &filing.verifying_region,
                 };
                 let verifying = authz::verifying_region(&caller, ask)?;
-                let call =
-                    appeals
-                        .recognizer
-                        .call_within(&caller, FILE_APPEAL, "appeal", verifying)?;
+                let call = appeals.recognizer.call_within(
+                    &Arc::new(caller.clone()),
+                    FILE_APPEAL,
+                    "appeal",
+                    verifying,
+                )?;
                 // Each caller's filings are counted here too, whichever node relays them.
                 self.filings.admit(&caller.spiffe_id, "appeals")?;
                 // The region's service finds the person from the code itself, read here again.

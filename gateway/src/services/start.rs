@@ -16,7 +16,8 @@ use crate::recognition::{Call, Recognizer};
 #[derive(Debug)]
 pub struct Start<'n> {
     pub recognizer: &'n Arc<Recognizer>,
-    pub peer: Peer,
+    /// The connection's caller, shared: a call copies none of its strings.
+    pub peer: Arc<Peer>,
     /// The province whose rules apply.
     pub verifying: RegionCode,
     /// Full gRPC path, as the audit log records it.
@@ -32,12 +33,12 @@ pub fn begin<'n, T>(
     method: &'static str,
     ask: Ask<'_>,
 ) -> Result<Start<'n>, Error> {
-    let peer = authz::peer(request)?;
+    let peer = authz::shared_peer(request)?;
     let verifying = authz::verifying_region(peer, ask)?;
     let recognizer = super::node(recognizer, method.rsplit('/').next().unwrap_or(method))?;
     Ok(Start {
         recognizer,
-        peer: peer.clone(),
+        peer: Arc::clone(peer),
         verifying,
         method,
         deadline: Deadline::of(request),

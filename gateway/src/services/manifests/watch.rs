@@ -37,7 +37,7 @@ pub const WATCH_MANIFEST: &str = "/huren.v1.ManifestsService/WatchManifest";
 pub struct Watch {
     pub recognizer: Arc<Recognizer>,
     pub feeds: Arc<FeedHub>,
-    pub peer: Peer,
+    pub peer: Arc<Peer>,
     pub purpose: String,
     pub verifying: RegionCode,
     /// The route's origin, carried by forwarded reads.
