@@ -39,7 +39,10 @@ async fn every_lookup_waits_at_least_the_latency_the_fault_names() {
         for done in lookups {
             let (read, took) = done.await.unwrap();
             assert_eq!(read.unwrap().source, Source::Online);
-            assert!(took >= latency, "answered in {took:?} with {latency:?} added");
+            assert!(
+                took >= latency,
+                "answered in {took:?} with {latency:?} added"
+            );
         }
         let service = zj.take_lookup_times().unwrap();
         assert_eq!(service.answers, 64);
