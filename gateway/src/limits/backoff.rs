@@ -72,7 +72,12 @@ impl Default for Pressure {
 impl Pressure {
     /// A call let through to the service.
     pub fn served(&self) {
-        self.roll();
+        self.served_at(self.now());
+    }
+
+    /// [`Pressure::served`] at `now` µs from the epoch.
+    fn served_at(&self, now: u64) {
+        self.roll(now);
         self.served.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -83,17 +88,26 @@ impl Pressure {
 
     /// [`Pressure::refused`] with the jitter given.
     fn refused_with(&self, behind: Duration, jitter: f64) -> Duration {
-        let span = self.roll();
+        self.refused_at(self.now(), behind, jitter)
+    }
+
+    /// [`Pressure::refused_with`] at `now` µs from the epoch.
+    fn refused_at(&self, now: u64, behind: Duration, jitter: f64) -> Duration {
+        let span = self.roll(now);
         let refused = self.refused.fetch_add(1, Ordering::Relaxed) + 1;
         let refused = refused + self.last_refused.load(Ordering::Relaxed);
         let served = self.served.load(Ordering::Relaxed) + self.last_served.load(Ordering::Relaxed);
         retry_delay(refused, served, span, behind, jitter)
     }
 
-    /// Starts a new window when the current one is full; returns the span the counts cover.
-    /// Racing callers may each miss a count or two across a roll: the estimate is a rate.
-    fn roll(&self) -> Duration {
-        let now = micros(self.epoch.elapsed());
+    /// µs from the epoch, now.
+    fn now(&self) -> u64 {
+        micros(self.epoch.elapsed())
+    }
+
+    /// Starts a new window when the current one is full at `now`; returns the span the counts
+    /// cover. Racing callers may each miss a count or two across a roll: the estimate is a rate.
+    fn roll(&self, now: u64) -> Duration {
         let started = self.started.load(Ordering::Relaxed);
         let window = micros(WINDOW);
         let filling = now.saturating_sub(started);
@@ -246,5 +260,61 @@ mod tests {
             pressure.served();
         }
         assert_eq!(pressure.refused_with(Duration::ZERO, MID), MIN_RETRY);
+    }
+
+    #[test]
+    fn a_refusal_draws_its_jitter() {
+        // Nothing served yet: one refusal against one call a window, so the centre is about a
+        // window, and each caller gets 0.5-1.5 times it.
+        let first = || Pressure::default().refused(Duration::ZERO);
+        let delays: Vec<Duration> = (0..20).map(|_| first()).collect();
+        for d in &delays {
+            assert!(*d >= WINDOW / 2 && *d <= WINDOW * 3 / 2 + MS(20), "{d:?}");
+        }
+        assert!(
+            delays.iter().any(|d| *d != delays[0]),
+            "no jitter: {delays:?}"
+        );
+    }
+
+    const W: u64 = 250_000;
+
+    /// A pressure with 1,000 calls served and 1,000 refused in its first window.
+    fn busy_first_window() -> Pressure {
+        assert_eq!(micros(WINDOW), W);
+        let pressure = Pressure::default();
+        for _ in 0..1_000 {
+            pressure.served_at(0);
+            pressure.refused_at(0, Duration::ZERO, MID);
+        }
+        pressure
+    }
+
+    #[test]
+    fn a_window_rolls_when_it_is_full() {
+        // A microsecond before the edge: still the first window, counted over twice its span
+        // less that microsecond (1,001 refused against 1,000 served over 499.999 ms).
+        let pressure = busy_first_window();
+        let before = pressure.refused_at(W - 1, Duration::ZERO, MID);
+        assert!(before > MS(500) && before < MS(501), "{before:?}");
+        // At the edge: a new window; the first still counts, over one window's span.
+        let pressure = busy_first_window();
+        assert_eq!(
+            pressure.refused_at(W, Duration::ZERO, MID),
+            Duration::from_micros(250_250)
+        );
+    }
+
+    #[test]
+    fn a_window_two_spans_old_is_forgotten_at_its_edge() {
+        // A microsecond before two windows have passed, the first still counts.
+        let pressure = busy_first_window();
+        assert_eq!(
+            pressure.refused_at(2 * W - 1, Duration::ZERO, MID),
+            Duration::from_micros(250_250)
+        );
+        // At two windows it is forgotten: one refusal against one call a window.
+        let pressure = busy_first_window();
+        assert_eq!(pressure.refused_at(2 * W, Duration::ZERO, MID), WINDOW);
     }
 }
