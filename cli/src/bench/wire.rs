@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use h2::client::SendRequest;
 use http::{HeaderMap, HeaderValue, Method, Request, Uri};
 use huren::connect::ClientTls;
+use huren::federation::unary::frame;
 use huren_proto::v1::{Verdict, VerifyCodeRequest, VerifyCodeResponse};
 use prost::Message as _;
 use rustls::pki_types::pem::PemObject;
@@ -171,16 +172,6 @@ fn status_of(headers: &HeaderMap) -> Status {
 /// A broken stream or connection; counted as a failure, not as a refusal.
 fn transport(e: h2::Error) -> Status {
     Status::unknown(format!("transport error: {e}"))
-}
-
-/// A gRPC length-prefixed frame: uncompressed flag, big-endian length, the message.
-fn frame(message: &VerifyCodeRequest) -> Bytes {
-    let len = message.encoded_len();
-    let mut out = BytesMut::with_capacity(5 + len);
-    out.put_u8(0);
-    out.put_u32(u32::try_from(len).unwrap_or(u32::MAX));
-    message.encode_raw(&mut out);
-    out.freeze()
 }
 
 /// Trusts the gateway's root, presents the caller's certificate, speaks HTTP/2.
