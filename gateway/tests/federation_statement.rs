@@ -120,6 +120,15 @@ fn an_altered_replayed_or_expired_statement_is_refused() {
     for_another.caller = "spiffe://huren.dev/region/440000/role/checkpoint/gz-gate";
     let err = statement::verify(&good, &dev.registry, &for_another, now).unwrap_err();
     assert!(matches!(err, StatementError::Mismatch { .. }), "{err}");
+    // Nor does it answer a read of another region, or the same read under another region's rules.
+    let mut other_region = asked();
+    other_region.region = "410000";
+    let err = statement::verify(&good, &dev.registry, &other_region, now).unwrap_err();
+    assert!(matches!(err, StatementError::Mismatch { .. }), "{err}");
+    let mut other_rules = asked();
+    other_rules.verifying_region = "510000";
+    let err = statement::verify(&good, &dev.registry, &other_rules, now).unwrap_err();
+    assert!(matches!(err, StatementError::Mismatch { .. }), "{err}");
 
     // Signed for another request (another code, or the same ask on another call).
     let mut other_call = asked();
