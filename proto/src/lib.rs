@@ -2,6 +2,8 @@
 
 #![forbid(unsafe_code)]
 
+mod summary;
+
 /// The `huren.v1` package.
 pub mod v1 {
     #![allow(clippy::all, missing_docs)]
