@@ -49,6 +49,32 @@ async fn a_fresh_answer_is_online_and_the_next_one_comes_from_the_cache() {
 }
 
 #[tokio::test]
+async fn without_a_cache_every_read_asks_the_region() {
+    let pki = pki();
+    let zj = start(&pki, RegionCode::ZHEJIANG, Faults::default()).await;
+    let issued = zj
+        .issue(IssueInput::new(resident(), "张三", Colour::Yellow))
+        .await
+        .unwrap();
+    // A TTL that would serve the second read from the cache, had the node one.
+    let trust = trust(&pki, &zj, Duration::from_secs(30));
+    let client = StatusClient::new(ClientConfig {
+        cache_capacity: 0,
+        ..ClientConfig::default()
+    });
+    for read in 1..=3 {
+        let answer = lookup(&client, &trust, zj.region, &code(&issued.code_id), SECOND)
+            .await
+            .unwrap();
+        assert_eq!(answer.source, Source::Online, "read {read}");
+        assert_eq!(zj.lookups_received(), read, "read {read} asked the region");
+    }
+    assert_eq!(client.cached(), 0);
+    let counts = client.cache_counts();
+    assert_eq!((counts.hits, counts.misses), (0, 3));
+}
+
+#[tokio::test]
 async fn henan_answers_for_its_residents_by_id_and_name_only() {
     let pki = pki();
     let ha = start(&pki, RegionCode::HENAN, Faults::default()).await;

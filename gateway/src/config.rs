@@ -31,6 +31,25 @@ pub struct Config {
     pub shutdown: Shutdown,
     pub node: NodeSettings,
     pub federation: FederationSettings,
+    pub lookup: LookupSettings,
+}
+
+/// How the node reads regional services (`[lookup]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LookupSettings {
+    /// Regional answers kept in the short-TTL status cache, across all regions; 0 turns the
+    /// cache off, so every online read asks the region (a benchmark of the read itself, or a
+    /// region that wants every read to reach it).
+    pub status_cache_capacity: usize,
+}
+
+impl Default for LookupSettings {
+    fn default() -> Self {
+        Self {
+            status_cache_capacity: huren_adapters::net::DEFAULT_CACHE_CAPACITY,
+        }
+    }
 }
 
 /// How the registry reaches this node from its peers (`[federation]`; see `huren::follow`).
@@ -114,6 +133,7 @@ impl Default for Config {
             shutdown: Shutdown::default(),
             node: NodeSettings::default(),
             federation: FederationSettings::default(),
+            lookup: LookupSettings::default(),
         }
     }
 }

@@ -70,6 +70,12 @@ impl StatusCache {
 
     /// A fresh cached answer, marked [`Source::Cached`].
     pub fn get(&self, region: RegionCode, key: &CacheKey, now: Instant) -> Option<NativeReading> {
+        if self.capacity == 0 {
+            // No cache: every read asks the region, without taking the lock the readers of a
+            // cache would share.
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
         let map = self.lock();
         // An empty cache (its TTL is zero, or nothing is held yet) answers without building the
         // lookup key, which copies the code id.

@@ -90,6 +90,9 @@ impl ClientIdentity {
     }
 }
 
+/// Cached answers kept across all regions unless the node's config says otherwise.
+pub const DEFAULT_CACHE_CAPACITY: usize = 100_000;
+
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// Attempts per lookup, the first included (1 = no retry).
@@ -97,7 +100,7 @@ pub struct ClientConfig {
     /// An attempt is not started with less time than this left before the deadline.
     pub min_attempt_time: Duration,
     pub breaker: BreakerConfig,
-    /// Cached answers kept across all regions.
+    /// Cached answers kept across all regions; 0: no cache, every look-up asks the region.
     pub cache_capacity: usize,
     /// Presented to services that require a client certificate.
     pub identity: Option<ClientIdentity>,
@@ -113,7 +116,7 @@ impl Default for ClientConfig {
             max_attempts: 2,
             min_attempt_time: Duration::from_millis(5),
             breaker: BreakerConfig::default(),
-            cache_capacity: 100_000,
+            cache_capacity: DEFAULT_CACHE_CAPACITY,
             identity: None,
             served: None,
         }

@@ -31,7 +31,8 @@ pub enum Command {
     /// fetch over HTTPS; the lookup as a share of a VerifyCode measured in the same run.
     StatusLists(StatusListsArgs),
     /// The four-node federation as processes: a forwarded online read beside the same read local
-    /// to the serving node, and the latency of the national summary fanned out to every node.
+    /// to the serving node (cache hits, online reads, online reads of a slow region), and the
+    /// latency of the national summary fanned out to every node.
     Federation(FederationArgs),
 }
 
@@ -55,6 +56,10 @@ pub struct FederationArgs {
     /// Henan residents with online codes, read round robin.
     #[arg(long, default_value_t = 200, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
     pub codes: usize,
+    /// Latency the Henan service adds before every answer in the last regime, milliseconds
+    /// (its fault flag, as `huren bench online` sets it).
+    #[arg(long, value_name = "MS", default_value_t = 20, value_parser = durations::parser::<u64>(durations::Unit::Millis, 1..=10_000))]
+    pub region_latency_ms: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -163,6 +168,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
                 bounds: args.bounds.bounds()?,
                 in_flight: args.in_flight,
                 codes: args.codes,
+                region_latency: Duration::from_millis(args.region_latency_ms),
                 json: args.bounds.json,
             })
             .await

@@ -168,6 +168,7 @@ async fn assemble_node(config: &Config, dev: bool) -> anyhow::Result<Option<Node
     node.follow = config.federation.follow.clone();
     node.follow_poll = Duration::from_millis(config.federation.follow_poll_ms.max(100));
     node.status_client.identity = crate::pki::gateway_identity(&config.tls);
+    node.status_client.cache_capacity = config.lookup.status_cache_capacity;
     let (registry_dir, state_dir, node_id) = (
         node.registry_dir.clone(),
         node.state_dir.clone(),

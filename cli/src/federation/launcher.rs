@@ -141,6 +141,41 @@ impl Federation {
         self.wait_ready(&node).await
     }
 
+    /// The process id of region `code`'s service, while it runs: for reading its CPU time.
+    pub fn region_pid(&self, code: &str) -> Option<u32> {
+        self.regions.get(code).map(Child::id)
+    }
+
+    /// Stops region `code`'s service and starts it again with `extra` flags after its
+    /// `federation.json` command (a fault such as `--latency-ms 20`, for a benchmark), and
+    /// waits until it listens. Its records are on disk, so the codes it knew it knows again.
+    pub async fn restart_region_with(
+        &mut self,
+        code: &str,
+        extra: &[String],
+    ) -> anyhow::Result<()> {
+        let region = self
+            .file
+            .regions
+            .iter()
+            .find(|r| r.region == code)
+            .with_context(|| format!("region {code} has no service in this federation"))?
+            .clone();
+        if let Some(mut child) = self.regions.remove(code) {
+            forget(&child);
+            child.kill()?;
+            child.wait()?;
+        }
+        let Some((_, args)) = region.command.split_first() else {
+            bail!("region {code}: empty command");
+        };
+        let args: Vec<String> = args.iter().chain(extra).cloned().collect();
+        let name = format!("region-{code}");
+        let child = self.spawn(&name, &args)?;
+        self.regions.insert(code.to_string(), child);
+        self.wait_listening(&name, region.listen).await
+    }
+
     /// The last lines a process wrote, to explain a failure.
     pub fn log_tail(&self, name: &str) -> String {
         let text = std::fs::read_to_string(self.log_path(name)).unwrap_or_default();

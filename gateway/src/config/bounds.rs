@@ -15,6 +15,9 @@ struct Bound {
 
 const HOUR_MS: u64 = 3_600_000;
 const DAY_MS: u64 = 24 * HOUR_MS;
+/// Cached regional answers: each holds a reading (a few hundred bytes), so ten million is
+/// gigabytes; past that a typo, not a plan.
+const MAX_CACHED: u64 = 10_000_000;
 /// Permits and handshakes are tokio semaphores; far below their own ceiling.
 const MAX_PERMITS: u64 = 1_000_000;
 
@@ -164,6 +167,13 @@ impl Config {
                 max: DAY_MS,
                 why: "0 ms means no region read can finish",
             },
+            Bound {
+                key: "lookup.status_cache_capacity",
+                value: u64::try_from(self.lookup.status_cache_capacity).unwrap_or(u64::MAX),
+                min: 0,
+                max: MAX_CACHED,
+                why: "each cached answer takes memory; 0 turns the cache off",
+            },
         ];
         for b in bounds {
             if !(b.min..=b.max).contains(&b.value) {
@@ -247,6 +257,10 @@ mod tests {
                 "node.default_deadline_ms",
             ),
             (
+                "[lookup]\nstatus_cache_capacity = 10000001",
+                "lookup.status_cache_capacity",
+            ),
+            (
                 "[tls]\ntrust_domain = \"Bad Domain/../x\"",
                 "tls.trust_domain",
             ),
@@ -260,6 +274,8 @@ mod tests {
         assert_eq!(refused_key(""), None);
         let text = "[limits]\nmax_in_flight = 1\nmax_concurrent_streams = 1\nmax_queue_ms = 1\nadmission_wait_ms = 0\nrequest_timeout_cap_ms = 200\ntcp_keepalive_secs = 0\n[shutdown]\nnot_serving_grace_ms = 0\ndrain_timeout_ms = 0";
         assert_eq!(refused_key(text), None);
+        // No cache at all is a real setting: every online read asks the region.
+        assert_eq!(refused_key("[lookup]\nstatus_cache_capacity = 0"), None);
     }
 
     #[test]
