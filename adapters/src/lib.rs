@@ -52,5 +52,7 @@ pub use issue::{IssueRequest, IssueStatus, issue, native_label};
 pub use model::{
     CodeError, Colour, Degraded, NativeReading, Person, ReadOutcome, RegionCode, ResidentId, Source,
 };
-pub use regions::{default_adapters, default_adapters_with, signed_format, verify_signed};
+pub use regions::{
+    default_adapters, default_adapters_with, signed_format, signed_parts, verify_signed,
+};
 pub use trust::{IssuerKey, KeyAlgorithm, StatusService, TrustError, TrustView};

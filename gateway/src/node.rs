@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use huren_adapters::codec::GroupVerifier;
 use huren_adapters::net::{ClientConfig, StatusClient};
 use huren_adapters::status_list::ListArchive;
 use huren_adapters::{TrustView, Upkeep, default_adapters};
@@ -318,6 +319,7 @@ impl Node {
             status_lists,
             federation: Some(peers),
             instance: crate::fanout::new_instance(),
+            group: GroupVerifier::default(),
         });
         crate::node_gauges::follow(&recognizer);
         let appeal_index = AppealStore::open(&config.state_dir)?;

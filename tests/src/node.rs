@@ -40,6 +40,13 @@ pub fn resident_id(prefix: &str, n: u32) -> String {
         .to_string()
 }
 
+/// A payload's bytes with another payload's signature: a real forgery, not a parse error.
+pub fn swap_signature(body_of: &str, signature_of: &str) -> String {
+    let (body, _) = body_of.rsplit_once('.').expect("signed payload");
+    let (_, sig) = signature_of.rsplit_once('.').expect("signed payload");
+    format!("{body}.{sig}")
+}
+
 /// The seven reference regional services on 127.0.0.1:0, from the PKI in `pki`.
 pub async fn spawn_services(pki: &Pki) -> BTreeMap<RegionCode, ServiceHandle> {
     let mut services = BTreeMap::new();
@@ -173,6 +180,24 @@ impl TestNode {
     }
 
     /// Issues a code to a resident of `region` at its reference service.
+    /// Eight green Ed25519 codes of three regions (Guangdong, Hubei, national), for batches and
+    /// concurrent calls with a forgery among them.
+    pub async fn ed25519_codes(&self) -> Vec<String> {
+        let mut good = Vec::new();
+        for n in 1..=8u32 {
+            let (region, prefix) = [
+                (RegionCode::GUANGDONG, "440106"),
+                (RegionCode::HUBEI, "420106"),
+                (RegionCode::NATIONAL, "110105"),
+            ][n as usize % 3];
+            let code = self
+                .issue(region, &resident_id(prefix, n), "张三", Colour::Green)
+                .await;
+            good.push(code.payload);
+        }
+        good
+    }
+
     pub async fn issue(&self, region: RegionCode, id: &str, name: &str, colour: Colour) -> Issued {
         issue_at(self.service(region), id, name, colour).await
     }

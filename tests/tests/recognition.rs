@@ -7,7 +7,7 @@ use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
 use huren_proto::v1::{
     StatusSource, Verdict, VerifyCodeRequest, VerifyCodesRequest, verify_codes_result,
 };
-use huren_tests::node::{TestNode, resident_id};
+use huren_tests::node::{TestNode, resident_id, swap_signature};
 use prost::Message;
 use tonic::Code;
 
@@ -17,13 +17,6 @@ fn verify(payload: &str) -> VerifyCodeRequest {
         verifying_region: String::new(),
         purpose: "checkpoint-entry".into(),
     }
-}
-
-/// A payload's bytes with another payload's signature: a real forgery, not a parse error.
-fn swap_signature(body_of: &str, signature_of: &str) -> String {
-    let (body, _) = body_of.rsplit_once('.').expect("signed payload");
-    let (_, sig) = signature_of.rsplit_once('.').expect("signed payload");
-    format!("{body}.{sig}")
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
@@ -473,18 +466,7 @@ async fn a_full_batch_of_ten_thousand_codes_is_answered_in_order() {
 #[tokio::test]
 async fn one_forged_code_anywhere_in_a_batch_fails_alone() {
     let node = TestNode::start().await;
-    let mut good = Vec::new();
-    for n in 1..=8u32 {
-        let (region, prefix) = [
-            (RegionCode::GUANGDONG, "440106"),
-            (RegionCode::HUBEI, "420106"),
-            (RegionCode::NATIONAL, "110105"),
-        ][n as usize % 3];
-        let code = node
-            .issue(region, &resident_id(prefix, n), "张三", Colour::Green)
-            .await;
-        good.push(code.payload);
-    }
+    let good = node.ed25519_codes().await;
     let forged = swap_signature(&good[0], &good[3]);
     let mut checkpoint = RecognitionServiceClient::new(node.channel_as("checkpoint", None).await);
     // A position that differs from run to run, without a random-number dependency.

@@ -1,7 +1,8 @@
 //! Batch verification of Ed25519 signed codes: many signatures checked at once, bisected on failure.
 //!
 //! A batch of codes is decoded first ([`SignedFormat::signed_parts`]); the Ed25519 signatures are
-//! then verified together with `verify_batch`, which costs about half of one check each. What
+//! then verified together with one random linear combination of their equations (the batch
+//! equation ed25519-dalek's `verify_batch` uses), which costs well under one check each. What
 //! passed goes into [`Verified`], which a later read consults instead of checking again; a code
 //! not in it is checked alone as before, so a bad code fails with the same error it always did.
 //!
@@ -12,13 +13,24 @@
 //! private key may pass a batch although `verify_strict` would refuse it. Nobody without the
 //! issuer's key can produce one, and the issuer could as well sign whatever it likes.
 //!
+//! The equation is written here rather than taken from `verify_batch` because that function
+//! decompresses every `R` a second time and runs a transcript over every input to draw its
+//! coefficients; for the small batches that concurrent single calls form
+//! ([`crate::codec::group`]) those two costs ate most of the saving.
+//!
 //! [`SignedFormat::signed_parts`]: crate::codec::SignedFormat::signed_parts
 
 use std::collections::HashSet;
 
-use curve25519_dalek::edwards::CompressedEdwardsY;
+use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::{IsIdentity as _, VartimeMultiscalarMul as _};
 use ed25519_dalek::{Signature, VerifyingKey};
+use rand::RngCore as _;
+use sha2::{Digest as _, Sha512};
+
+use crate::codec::verify;
 
 /// What an Ed25519 signed code's signature covers: its issuer's key, the signed text, the signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +50,15 @@ impl Verified {
         public_key.len() == 32
             && signature.len() == 64
             && self.0.contains(&entry_key(public_key, signature, message))
+    }
+
+    /// Records that `parts` passed a check (a group check of concurrent calls, say).
+    pub fn insert(&mut self, parts: &SignedParts) {
+        self.0.insert(entry_key(
+            &parts.public_key,
+            &parts.signature,
+            &parts.message,
+        ));
     }
 
     pub fn len(&self) -> usize {
@@ -63,88 +84,153 @@ const ALONE_BELOW: usize = 4;
 
 /// Verifies `parts` together; what passes is in the answer, what does not is left for a single check.
 pub fn verify_all(parts: &[SignedParts]) -> Verified {
-    let entries: Vec<Entry<'_>> = parts.iter().filter_map(Entry::strict).collect();
     let mut verified = Verified::default();
-    settle(&entries, &mut verified);
+    for (p, passed) in parts.iter().zip(verify_each(parts)) {
+        if passed {
+            verified.insert(p);
+        }
+    }
     verified
 }
 
-/// One batchable signature, its encodings already checked as `verify_strict` would.
-struct Entry<'a> {
-    parts: &'a SignedParts,
-    key: VerifyingKey,
-    signature: Signature,
+/// Verifies `parts` together and answers for each, in order: `true` when its signature passed
+/// (as `verify_strict` would pass it), `false` when it must be checked alone (and will fail).
+pub fn verify_each(parts: &[SignedParts]) -> Vec<bool> {
+    let mut passed = vec![false; parts.len()];
+    let entries: Vec<Entry> = parts
+        .iter()
+        .enumerate()
+        .filter_map(|(at, p)| Entry::strict(at, p))
+        .collect();
+    if entries.len() < BATCH_FROM {
+        for e in &entries {
+            passed[e.at] = e.verify_alone(parts);
+        }
+    } else if batch_holds(&entries) {
+        for e in &entries {
+            passed[e.at] = true;
+        }
+    } else {
+        let (left, right) = entries.split_at(entries.len() / 2);
+        settle(left, parts, &mut passed);
+        settle(right, parts, &mut passed);
+    }
+    passed
 }
 
-impl<'a> Entry<'a> {
+/// The fewest signatures worth a batch equation on the first try: measured, two already cost
+/// less together than apart (BENCHMARKS.md, "group verification").
+const BATCH_FROM: usize = 2;
+
+/// One batchable signature, its encodings already checked as `verify_strict` would.
+struct Entry {
+    /// Its position in the caller's slice.
+    at: usize,
+    key: VerifyingKey,
+    r: EdwardsPoint,
+    s: Scalar,
+    /// H(R || A || M), the challenge.
+    k: Scalar,
+}
+
+impl Entry {
     /// `None` when `verify_strict` would refuse the encodings whatever the equation says.
-    fn strict(parts: &'a SignedParts) -> Option<Self> {
-        let key = VerifyingKey::from_bytes(&parts.public_key).ok()?;
+    fn strict(at: usize, parts: &SignedParts) -> Option<Self> {
+        let key = verify::ed25519_key(&parts.public_key)?;
         if key.is_weak() {
             return None;
         }
-        let (r, s) = parts.signature.split_at(32);
-        let r: [u8; 32] = r.try_into().ok()?;
-        let s: [u8; 32] = s.try_into().ok()?;
-        // s < L, as verify_strict demands (the batch would also refuse it, failing the batch).
-        Option::<Scalar>::from(Scalar::from_canonical_bytes(s))?;
-        let point = CompressedEdwardsY(r).decompress()?;
-        // Re-encoding catches a non-canonical `y` and a negative zero `x`.
-        if point.is_small_order() || point.compress().to_bytes() != r {
-            return None;
-        }
-        Some(Self {
-            parts,
-            key,
-            signature: Signature::from_bytes(&parts.signature),
-        })
+        let (r_bytes, s_bytes) = parts.signature.split_at(32);
+        let r_bytes: [u8; 32] = r_bytes.try_into().ok()?;
+        let s_bytes: [u8; 32] = s_bytes.try_into().ok()?;
+        // s < L, as verify_strict demands.
+        let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes))?;
+        let r = strict_r(&r_bytes)?;
+        let mut h = Sha512::new();
+        h.update(r_bytes);
+        h.update(parts.public_key);
+        h.update(&parts.message);
+        let k = Scalar::from_bytes_mod_order_wide(&h.finalize().into());
+        Some(Self { at, key, r, s, k })
     }
 
-    fn verify_alone(&self) -> bool {
+    fn verify_alone(&self, parts: &[SignedParts]) -> bool {
+        let p = &parts[self.at];
         self.key
-            .verify_strict(&self.parts.message, &self.signature)
+            .verify_strict(&p.message, &Signature::from_bytes(&p.signature))
             .is_ok()
     }
 }
 
+/// `R` decompressed, when `verify_strict` would accept its encoding: canonical and not of small
+/// order. `verify_strict` compares the recomputed `R`'s canonical encoding with these bytes, so a
+/// `y` of p or more never passes; the only other non-canonical form, a negative zero `x`, belongs
+/// to the two points with `y = ±1`, which are of small order.
+fn strict_r(bytes: &[u8; 32]) -> Option<EdwardsPoint> {
+    if !canonical_y(bytes) {
+        return None;
+    }
+    let point = CompressedEdwardsY(*bytes).decompress()?;
+    (!point.is_small_order()).then_some(point)
+}
+
+/// Is the encoded `y` (the low 255 bits, little-endian) below p = 2^255 − 19?
+fn canonical_y(bytes: &[u8; 32]) -> bool {
+    let at_least_p =
+        bytes[31] & 0x7f == 0x7f && bytes[1..31].iter().all(|b| *b == 0xff) && bytes[0] >= 0xed;
+    !at_least_p
+}
+
+/// Does the batch equation hold for all of `entries`? With independent random 128-bit `z`,
+/// (−Σ z·s)·B + Σ z·R + Σ (z·k)·A = 0 holds for a set with a bad signature only by chance.
+fn batch_holds(entries: &[Entry]) -> bool {
+    let mut rng = rand::thread_rng();
+    let zs: Vec<Scalar> = entries
+        .iter()
+        .map(|_| {
+            let mut z = [0u8; 32];
+            rng.fill_bytes(&mut z[..16]);
+            Scalar::from_bytes_mod_order(z)
+        })
+        .collect();
+    let b: Scalar = entries.iter().zip(&zs).map(|(e, z)| z * e.s).sum();
+    let scalars = std::iter::once(-b)
+        .chain(zs.iter().copied())
+        .chain(entries.iter().zip(&zs).map(|(e, z)| z * e.k));
+    let points = std::iter::once(ED25519_BASEPOINT_POINT)
+        .chain(entries.iter().map(|e| e.r))
+        .chain(entries.iter().map(|e| e.key.to_edwards()));
+    EdwardsPoint::vartime_multiscalar_mul(scalars, points).is_identity()
+}
+
 /// Batch-verifies `entries`; on failure halves them until each bad one is found alone.
-fn settle(entries: &[Entry<'_>], verified: &mut Verified) {
+fn settle(entries: &[Entry], parts: &[SignedParts], passed: &mut [bool]) {
     if entries.len() < ALONE_BELOW {
-        for e in entries.iter().filter(|e| e.verify_alone()) {
-            verified.0.insert(entry_key(
-                &e.parts.public_key,
-                &e.parts.signature,
-                &e.parts.message,
-            ));
+        for e in entries {
+            passed[e.at] = e.verify_alone(parts);
         }
         return;
     }
-    let messages: Vec<&[u8]> = entries.iter().map(|e| e.parts.message.as_slice()).collect();
-    let signatures: Vec<Signature> = entries.iter().map(|e| e.signature).collect();
-    let keys: Vec<VerifyingKey> = entries.iter().map(|e| e.key).collect();
-    if ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok() {
+    if batch_holds(entries) {
         for e in entries {
-            verified.0.insert(entry_key(
-                &e.parts.public_key,
-                &e.parts.signature,
-                &e.parts.message,
-            ));
+            passed[e.at] = true;
         }
         return;
     }
     let (left, right) = entries.split_at(entries.len() / 2);
-    settle(left, verified);
-    settle(right, verified);
+    settle(left, parts, passed);
+    settle(right, parts, passed);
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::codec::IssuerSigner;
     use crate::trust::KeyAlgorithm;
     use curve25519_dalek::traits::Identity;
 
-    fn signed(signer: &IssuerSigner, n: usize) -> Vec<SignedParts> {
+    /// `n` distinct messages signed by `signer`.
+    pub(crate) fn signed(signer: &IssuerSigner, n: usize) -> Vec<SignedParts> {
         let key: [u8; 32] = signer.public_key().public_key.try_into().unwrap();
         (0..n)
             .map(|i| {
@@ -161,6 +247,61 @@ mod tests {
 
     fn holds(v: &Verified, p: &SignedParts) -> bool {
         v.holds(&p.public_key, &p.message, &p.signature)
+    }
+
+    /// Per-signature cost of small batches beside single checks (release build, by hand):
+    /// `cargo test --release -p huren-adapters --lib batch::tests::small_batch_cost -- --ignored --nocapture`
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn small_batch_cost() {
+        let signer = IssuerSigner::generate("t", KeyAlgorithm::Ed25519).unwrap();
+        let parts = signed(&signer, 64);
+        let rounds = 4000usize;
+        let clock = std::time::Instant::now();
+        for i in 0..rounds {
+            let p = &parts[i % 64];
+            assert!(verify::verify_ed25519(
+                &p.public_key,
+                &p.message,
+                &p.signature
+            ));
+        }
+        let alone = clock.elapsed().as_secs_f64() * 1e6 / rounds as f64;
+        println!("alone: {alone:.1} µs a signature");
+        for n in [2usize, 3, 4, 6, 8, 16, 64] {
+            let clock = std::time::Instant::now();
+            let mut done = 0;
+            while done < rounds {
+                assert!(verify_each(&parts[..n]).iter().all(|p| *p));
+                done += n;
+            }
+            let each = clock.elapsed().as_secs_f64() * 1e6 / done as f64;
+            println!(
+                "batch of {n}: {each:.1} µs a signature ({:.2} of alone)",
+                each / alone
+            );
+            // ed25519-dalek's own batch function on the same signatures, without the pre-checks.
+            let messages: Vec<&[u8]> = parts[..n].iter().map(|p| p.message.as_slice()).collect();
+            let signatures: Vec<Signature> = parts[..n]
+                .iter()
+                .map(|p| Signature::from_bytes(&p.signature))
+                .collect();
+            let keys: Vec<VerifyingKey> = parts[..n]
+                .iter()
+                .map(|p| VerifyingKey::from_bytes(&p.public_key).unwrap())
+                .collect();
+            let clock = std::time::Instant::now();
+            let mut done = 0;
+            while done < rounds {
+                assert!(ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok());
+                done += n;
+            }
+            let dalek = clock.elapsed().as_secs_f64() * 1e6 / done as f64;
+            println!(
+                "  verify_batch of {n}: {dalek:.1} µs ({:.2} of alone)",
+                dalek / alone
+            );
+        }
     }
 
     /// One forged code at any position rejects exactly that code; every good one passes.
@@ -205,6 +346,68 @@ mod tests {
         for (i, p) in parts.iter().enumerate() {
             assert_eq!(holds(&verified, p), !(1..=2).contains(&i), "at {i}");
         }
+    }
+
+    /// The small batches concurrent calls form: a forgery at every position of 2 and 3 fails
+    /// alone, and an entry the pre-checks refuse leaves the others answered in their places.
+    #[test]
+    fn small_batches_answer_each_in_its_place() {
+        let signer = IssuerSigner::generate("t", KeyAlgorithm::Ed25519).unwrap();
+        for n in [2usize, 3] {
+            let good = signed(&signer, n);
+            assert_eq!(verify_each(&good), vec![true; n]);
+            for bad in 0..n {
+                let mut parts = good.clone();
+                parts[bad].message.push(b'!');
+                let want: Vec<bool> = (0..n).map(|i| i != bad).collect();
+                assert_eq!(verify_each(&parts), want, "n {n}, forged {bad}");
+                let mut parts = good.clone();
+                parts[bad].signature[..32]
+                    .copy_from_slice(&CompressedEdwardsY::identity().to_bytes());
+                assert_eq!(verify_each(&parts), want, "n {n}, small-order R at {bad}");
+            }
+        }
+        assert!(verify_each(&[]).is_empty());
+    }
+
+    #[test]
+    fn y_at_or_above_p_is_not_canonical() {
+        let mut p = [0xffu8; 32];
+        p[0] = 0xed;
+        p[31] = 0x7f;
+        assert!(!canonical_y(&p));
+        let mut below = p;
+        below[0] = 0xec;
+        assert!(canonical_y(&below));
+        let mut top = p;
+        top[31] = 0x7e;
+        assert!(canonical_y(&top));
+        let mut middle = p;
+        middle[15] = 0xfe;
+        assert!(canonical_y(&middle));
+        // The sign bit is not part of y.
+        let mut signed = p;
+        signed[31] = 0xff;
+        assert!(!canonical_y(&signed));
+        assert!(!canonical_y(&[0xff; 32]));
+        assert!(canonical_y(&[0; 32]));
+    }
+
+    /// A point of large order written with y + p: decompression accepts it, `verify_strict` would
+    /// not, so neither does the batch's pre-check; its canonical form is accepted.
+    #[test]
+    fn a_non_canonical_r_is_refused_before_batching() {
+        let found = (2u8..19).find_map(|y| {
+            let mut bytes = [0xffu8; 32];
+            bytes[0] = 0xed + y;
+            bytes[31] = 0x7f;
+            let point = CompressedEdwardsY(bytes).decompress()?;
+            (!point.is_small_order()).then_some((bytes, point.compress().to_bytes()))
+        });
+        let (non_canonical, canonical) = found.expect("some y below 19 is on the curve");
+        assert!(strict_r(&non_canonical).is_none());
+        assert!(strict_r(&canonical).is_some());
+        assert!(strict_r(&CompressedEdwardsY::identity().to_bytes()).is_none());
     }
 
     #[test]

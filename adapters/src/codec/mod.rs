@@ -7,6 +7,7 @@
 pub mod armor;
 pub mod batch;
 pub mod code_id;
+pub mod group;
 pub mod signer;
 pub mod token;
 pub mod verify;
@@ -14,6 +15,7 @@ pub mod verify;
 pub use armor::Armor;
 pub use batch::{SignedParts, Verified};
 pub use code_id::CodeId;
+pub use group::{GroupFigures, GroupVerifier};
 pub use signer::{IssuerSigner, SignerError};
 pub use token::{Claims, Field, SignedFormat};
 

@@ -51,7 +51,7 @@ pub fn verify_ed25519(public_key: &[u8], message: &[u8], signature: &[u8]) -> bo
 /// point costs a sizeable fraction of a verification, and every read would repeat it.
 const ED25519_CACHE_MAX: usize = 1024;
 
-fn ed25519_key(bytes: &[u8; 32]) -> Option<ed25519_dalek::VerifyingKey> {
+pub(crate) fn ed25519_key(bytes: &[u8; 32]) -> Option<ed25519_dalek::VerifyingKey> {
     static CACHE: OnceLock<RwLock<HashMap<[u8; 32], ed25519_dalek::VerifyingKey>>> =
         OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);

@@ -16,7 +16,7 @@
 use std::sync::Arc;
 
 use crate::adapter::{AdapterSet, ConfigError, RegionAdapter};
-use crate::codec::{SignedFormat, Verified, batch};
+use crate::codec::{SignedFormat, SignedParts, Verified, batch};
 use crate::model::RegionCode;
 use crate::trust::TrustView;
 
@@ -56,12 +56,16 @@ pub fn verify_signed<'p>(
 ) -> Verified {
     let parts: Vec<_> = payloads
         .into_iter()
-        .filter_map(|p| {
-            let format = SIGNED_FORMATS.iter().find(|f| f.claims(p))?;
-            format.signed_parts(p, trust)
-        })
+        .filter_map(|p| signed_parts(p, trust))
         .collect();
     batch::verify_all(&parts)
+}
+
+/// What `payload`'s Ed25519 signature covers, when a reference signed format claims it and it
+/// decodes that far ([`SignedFormat::signed_parts`]); for a single code's group check.
+pub fn signed_parts(payload: &str, trust: &dyn TrustView) -> Option<SignedParts> {
+    let format = SIGNED_FORMATS.iter().find(|f| f.claims(payload))?;
+    format.signed_parts(payload, trust)
 }
 
 /// All seven reference adapters, with an empty Guangdong revocation store.

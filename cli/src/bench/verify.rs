@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use huren_adapters::codec::GroupFigures;
 use huren_adapters::{Colour, IssuerSigner, KeyAlgorithm, RegionCode};
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
 use huren_proto::v1::{Verdict, VerifyCodeRequest, VerifyCodesRequest, verify_codes_result};
@@ -23,6 +24,7 @@ use super::raw;
 use super::server::{Server, connections_for};
 use crate::loopback::codes::Codes;
 use crate::loopback::people::People;
+use crate::loopback::stack::Stack;
 use crate::report::Table;
 
 /// What to run.
@@ -149,6 +151,8 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
         "verify share",
     ]);
     let mut failures = Vec::new();
+    // Mean signatures a group check carried in each VerifyCode Ed25519 row.
+    let mut grouped = Vec::new();
     // Filled only with the counting allocator (feature `alloc-count`).
     let mut allocs_table = Table::new(["call", "in flight", "allocations per code"]);
     let mut counted = false;
@@ -200,11 +204,16 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
         for a in &algos {
             for batch in [1, options.batch] {
                 let calls = calls_in_flight(in_flight, batch);
+                let group_before = stack.node.recognizer().group.figures();
                 let f = if batch == 1 {
                     unary(&channels, a, calls, options.bounds).await
                 } else {
                     batched(&channels, a, batch, calls, options.bounds).await
                 };
+                let per_check = group_per_check(group_before, stack);
+                if batch == 1 && a.algorithm == KeyAlgorithm::Ed25519 {
+                    grouped.push(format!("{per_check:.1} at {in_flight} in flight"));
+                }
                 note_failures(&mut failures, a.label, &f);
                 if let Some(n) = f.allocs_per_item() {
                     let call = if batch == 1 {
@@ -249,6 +258,8 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
                     "p50_ms": f.p50.as_secs_f64() * 1e3,
                     "p99_ms": f.p99.as_secs_f64() * 1e3,
                     "allocs_per_code": f.allocs_per_item(),
+                    "signatures_per_check": (batch == 1 && a.algorithm == KeyAlgorithm::Ed25519)
+                        .then_some(per_check),
                 }));
             }
         }
@@ -270,6 +281,10 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
          ÷ bare µs: server CPU per code over server CPU per bare mTLS call.\n  \
          ÷ anchor: huren codes/s, and server CPU per code, over the hand-written anchor's.\n  \
          verify share: the raw signature check's cost as a share of huren's server CPU per code."
+    );
+    crate::say!(
+        "  VerifyCode Ed25519 signatures checked together (the node's group verifier), mean a check: {}",
+        grouped.join(", ")
     );
     if counted {
         crate::say!(
@@ -303,6 +318,16 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
         anyhow::bail!("some calls failed: {}", failures.join("; "));
     }
     Ok(())
+}
+
+/// Mean signatures a group check carried since `before` (0 when none ran).
+fn group_per_check(before: GroupFigures, stack: &Stack) -> f64 {
+    let now = stack.node.recognizer().group.figures();
+    GroupFigures {
+        checks: now.checks.saturating_sub(before.checks),
+        signatures: now.signatures.saturating_sub(before.signatures),
+    }
+    .mean_group()
 }
 
 /// How many calls a row keeps in flight: `in_flight` single calls, or for batches of `batch`

@@ -5,6 +5,7 @@
 //! [`shaping`] decides what each role sees; [`receipt`] signs and checks recognition receipts.
 
 pub mod engine;
+mod group;
 pub mod pipeline;
 pub mod receipt;
 pub mod shaping;

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use huren_adapters::codec::Verified;
+use huren_adapters::codec::{GroupVerifier, Verified};
 use huren_adapters::net::StatusClient;
 use huren_adapters::status_list::{ListArchive, ListStatus, StatusRef};
 use huren_adapters::{
@@ -64,6 +64,8 @@ pub struct Recognizer {
     /// A random id of this running replica, made at start: a replica asking its own node id's
     /// replicas for their summary shares knows its own answer by it.
     pub instance: String,
+    /// Checks the signatures of concurrent single-code calls together.
+    pub group: GroupVerifier,
 }
 
 impl std::fmt::Debug for Recognizer {

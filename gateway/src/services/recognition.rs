@@ -69,7 +69,10 @@ impl RecognitionService for Recognition {
             verifying_region: &req.verifying_region,
         };
         let start = self.begin(&request, VERIFY_CODE, ask)?;
-        let (recognizer, call) = (start.recognizer, start.call(&req.purpose)?);
+        let (recognizer, mut call) = (start.recognizer, start.call(&req.purpose)?);
+        recognizer
+            .check_signature_grouped(&mut call, &req.payload)
+            .await;
         let judged = recognizer.verify(&call, &req.payload).await?;
         Ok(Response::new(VerifyCodeResponse {
             verification: Some(shaping::verification(&call, &judged)),
