@@ -138,7 +138,9 @@ impl<'a> ForwardingLookup<'a> {
                     request: &sent,
                 };
                 let now = OffsetDateTime::now_utc();
-                match statement::verify_with(&from_envelope(&env), routes.key(node_id), &asked, now)
+                let env = from_envelope(&env);
+                let group = self.peers.statement_group();
+                match statement::verify_grouped(&env, routes.key(node_id), &asked, now, group).await
                 {
                     Ok(checked) => {
                         remember(Some(checked.digest));

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use huren_adapters::codec::GroupVerifier;
 use huren_adapters::net::breaker::{Admission, Breaker, BreakerConfig, State};
 use huren_adapters::net::{ClientIdentity, pinned_client_config};
 use huren_proto::v1::{ResolveStatusRequest, ResolveStatusResponse};
@@ -138,6 +139,8 @@ pub struct Peers {
     routes: Mutex<Option<Arc<Routes>>>,
     /// The replicas of the current routes, by what they are pinned to.
     replicas: Mutex<HashMap<ReplicaKey, Arc<Replica>>>,
+    /// The statements of the forwarded reads in flight, checked together.
+    statements: GroupVerifier,
 }
 
 impl std::fmt::Debug for Peers {
@@ -154,7 +157,14 @@ impl Peers {
             breaker,
             routes: Mutex::new(None),
             replicas: Mutex::new(HashMap::new()),
+            statements: GroupVerifier::default(),
         }
+    }
+
+    /// Checks the Ed25519 signatures of the statements that come back to concurrent forwarded
+    /// reads together ([`crate::federation::statement::verify_grouped`]).
+    pub fn statement_group(&self) -> &GroupVerifier {
+        &self.statements
     }
 
     /// The routes of `registry`'s version, built on first use of that version.
