@@ -223,6 +223,11 @@ async fn measure(node: &NodeProcess, options: &Options) -> anyhow::Result<()> {
         ratio(Some(goodput), Some(capacity)),
         format_args!("{GOODPUT_TARGET:.2}x"),
     );
+    say!(
+        "  of which answered before the window closed: {} calls/s = {} of capacity (the count before 2026-12-01 23:00)",
+        count(tally.goodput_in_window()),
+        ratio(Some(tally.goodput_in_window()), Some(capacity)),
+    );
     let refused_all = tally.refused.count();
     say!(
         "refusals carrying RetryInfo: {} of {}",
@@ -274,6 +279,7 @@ async fn measure(node: &NodeProcess, options: &Options) -> anyhow::Result<()> {
         "goodput_per_sec": goodput,
         "goodput_ratio": goodput / capacity.max(1e-9),
         "goodput_target": GOODPUT_TARGET,
+        "goodput_in_window_per_sec": tally.goodput_in_window(),
         "offered": tally.offered(),
         "served": tally.served.count(),
         "served_p50_ms": tally.served.quantile(0.5).as_secs_f64() * 1e3,
