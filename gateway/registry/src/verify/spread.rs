@@ -103,4 +103,39 @@ mod tests {
         assert_eq!(share(1500, 1), 1500);
     }
 
+
+    #[test]
+    fn answers_come_back_in_item_order_whichever_thread_took_them() {
+        let items: Vec<u32> = (0..200).collect();
+        // Each check takes a while, as a certificate check does, so that the other threads start
+        // before the calling thread has taken every item.
+        let answers = spread(&items, |n| {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+            (n * 3, std::thread::current().id())
+        });
+        let values: Vec<u32> = answers.iter().map(|(v, _)| *v).collect();
+        assert_eq!(values, items.iter().map(|n| n * 3).collect::<Vec<_>>());
+        let threads: std::collections::HashSet<_> = answers.iter().map(|(_, t)| *t).collect();
+        if cores() > 1 {
+            assert!(threads.len() > 1, "two hundred items use more than one core");
+        } else {
+            assert_eq!(threads.len(), 1);
+        }
+        assert!(spread(&Vec::<u32>::new(), |n| *n).is_empty());
+    }
+
+    #[test]
+    fn a_spread_inside_a_spread_stays_on_the_thread_that_took_the_item() {
+        let outer: Vec<u32> = (0..32).collect();
+        let inner: Vec<u32> = (0..64).collect();
+        let answers = spread(&outer, |_| {
+            let here = std::thread::current().id();
+            spread(&inner, |_| std::thread::current().id())
+                .into_iter()
+                .all(|t| t == here)
+        });
+        assert!(answers.into_iter().all(|same| same));
+        assert!(!SPREADING.get(), "the calling thread is free to spread again");
+        assert_eq!(would_spread(64), cores() > 1);
+    }
 }
