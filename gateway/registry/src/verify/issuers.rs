@@ -27,7 +27,9 @@ pub(super) fn issuer_facts(
     let entries: Vec<(&String, &Issuer)> = doc.issuers.iter().collect();
     let ca = delegation.ca_certificate.as_slice();
     let region_ca = RegionCa::parse(ca);
-    let results = spread(&entries, |(_, issuer)| checked.check(issuer, ca, &region_ca));
+    let results = spread(&entries, |(_, issuer)| {
+        checked.check(issuer, ca, &region_ca)
+    });
     let mut facts = BTreeMap::new();
     for ((id, _), result) in entries.into_iter().zip(results) {
         let checked = result.map_err(|problem| DocumentError::IssuerCertificate {
@@ -97,8 +99,8 @@ mod tests {
 
     use super::*;
     use crate::doc::IssuerStatus;
-    use crate::x509;
     use crate::envelope::KeySet;
+    use crate::x509;
 
     fn der(pem: &str) -> Vec<u8> {
         x509::pem_to_der(pem.as_bytes()).unwrap().remove(0)

@@ -103,7 +103,6 @@ mod tests {
         assert_eq!(share(1500, 1), 1500);
     }
 
-
     #[test]
     fn answers_come_back_in_item_order_whichever_thread_took_them() {
         let items: Vec<u32> = (0..200).collect();
@@ -117,7 +116,10 @@ mod tests {
         assert_eq!(values, items.iter().map(|n| n * 3).collect::<Vec<_>>());
         let threads: std::collections::HashSet<_> = answers.iter().map(|(_, t)| *t).collect();
         if cores() > 1 {
-            assert!(threads.len() > 1, "two hundred items use more than one core");
+            assert!(
+                threads.len() > 1,
+                "two hundred items use more than one core"
+            );
         } else {
             assert_eq!(threads.len(), 1);
         }
@@ -135,7 +137,19 @@ mod tests {
                 .all(|t| t == here)
         });
         assert!(answers.into_iter().all(|same| same));
-        assert!(!SPREADING.get(), "the calling thread is free to spread again");
+        assert!(
+            !SPREADING.get(),
+            "the calling thread is free to spread again"
+        );
         assert_eq!(would_spread(64), cores() > 1);
+        assert!(
+            !would_spread(PER_THREAD - 1),
+            "too few items for a second thread"
+        );
+        assert_eq!(
+            cores(),
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+            "as many threads as the process may use cores"
+        );
     }
 }
