@@ -58,7 +58,7 @@ pub(super) fn spread<T: Sync, R: Send>(items: &[T], check: impl Fn(&T) -> R + Sy
         done
     };
     std::thread::scope(|scope| {
-        let others: Vec<_> = (1..threads).map(|_| scope.spawn(&take)).collect();
+        let others: Vec<_> = (1..threads).map(|_| scope.spawn(take)).collect();
         let mut all = take();
         for other in others {
             // A panic in a check is the same panic it would have been on this thread.
