@@ -62,8 +62,40 @@ pub fn check_issuer(
     ca_der: &[u8],
     declared: Algorithm,
 ) -> Result<CertFacts, CertProblem> {
-    let (_, ca) =
-        X509Certificate::from_der(ca_der).map_err(|e| CertProblem::CaUnparseable(e.to_string()))?;
+    RegionCa::parse(ca_der).check_issuer(cert_der, declared)
+}
+
+/// A region CA certificate parsed once for all the issuers it certified: a region lists tens of
+/// issuers, and parsing the same CA again for each was a tenth of a certificate check.
+pub struct RegionCa<'a>(Result<X509Certificate<'a>, CertProblem>);
+
+impl<'a> RegionCa<'a> {
+    /// Parses `ca_der`; a CA that does not parse fails each issuer check with the reason.
+    pub fn parse(ca_der: &'a [u8]) -> Self {
+        Self(
+            X509Certificate::from_der(ca_der)
+                .map(|(_, ca)| ca)
+                .map_err(|e| CertProblem::CaUnparseable(e.to_string())),
+        )
+    }
+
+    /// [`check_issuer`] under this CA.
+    pub fn check_issuer(
+        &self,
+        cert_der: &[u8],
+        declared: Algorithm,
+    ) -> Result<CertFacts, CertProblem> {
+        let ca = self.0.as_ref().map_err(Clone::clone)?;
+        signed_by(cert_der, ca, declared)
+    }
+}
+
+/// The checks of [`check_issuer`] once the CA is parsed.
+fn signed_by(
+    cert_der: &[u8],
+    ca: &X509Certificate<'_>,
+    declared: Algorithm,
+) -> Result<CertFacts, CertProblem> {
     let (_, cert) =
         X509Certificate::from_der(cert_der).map_err(|e| CertProblem::Unparseable(e.to_string()))?;
     if cert.issuer().as_raw() != ca.subject().as_raw() {

@@ -1,7 +1,7 @@
-//! The issuer certificates of a region document, checked against the region CA: spread across
-//! the cores, and taken over from the held state where the very same certificate was already
-//! checked against the very same CA. The answer, and the first error in document order, are
-//! those of checking every certificate one by one.
+//! The issuer certificates of a region document, checked against the region CA (parsed once):
+//! spread across the cores, and taken over from the held state where the very same certificate
+//! was already checked against the very same CA. The answer, and the first error in document
+//! order, are those of checking every certificate one by one.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,11 +11,9 @@ use crate::doc::{Delegation, Issuer, RegionDocument};
 use crate::error::{DocumentError, VerifyError};
 use crate::keys::Algorithm;
 use crate::registry::VerifiedRegion;
-use crate::x509::{self, CertFacts, CertProblem};
+use crate::x509::{CertFacts, CertProblem, RegionCa};
 
-/// Fewer certificates than this per extra thread are checked on the calling thread: starting a
-/// thread costs about as much as a handful of certificate checks.
-const PER_THREAD: usize = 8;
+use super::spread::spread;
 
 /// What each issuer certificate of `doc`, checked against the region CA, says. `held` is the
 /// same region in the state already trusted.
@@ -28,7 +26,10 @@ pub(super) fn issuer_facts(
     let checked = Checked::from_held(held);
     let entries: Vec<(&String, &Issuer)> = doc.issuers.iter().collect();
     let ca = delegation.ca_certificate.as_slice();
-    let results = spread(&entries, |issuer| checked.check(issuer, ca));
+    let region_ca = RegionCa::parse(ca);
+    let results = spread(&entries, |(_, issuer)| {
+        checked.check(issuer, ca, &region_ca)
+    });
     let mut facts = BTreeMap::new();
     for ((id, _), result) in entries.into_iter().zip(results) {
         let checked = result.map_err(|problem| DocumentError::IssuerCertificate {
@@ -63,7 +64,12 @@ impl<'h> Checked<'h> {
     }
 
     /// The held check of the same certificate, CA and algorithm, or a fresh one.
-    fn check(&self, issuer: &Issuer, ca: &[u8]) -> Result<CertFacts, CertProblem> {
+    fn check(
+        &self,
+        issuer: &Issuer,
+        ca: &[u8],
+        region_ca: &RegionCa<'_>,
+    ) -> Result<CertFacts, CertProblem> {
         if !self.0.is_empty()
             && let Some(facts) = self
                 .0
@@ -71,7 +77,7 @@ impl<'h> Checked<'h> {
         {
             return Ok((*facts).clone());
         }
-        x509::check_issuer(&issuer.certificate, ca, issuer.algorithm)
+        region_ca.check_issuer(&issuer.certificate, issuer.algorithm)
     }
 }
 
@@ -86,38 +92,6 @@ fn digest(cert: &[u8], ca: &[u8], algorithm: Algorithm) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// How many entries each thread takes: no more threads than cores, and none for fewer than
-/// [`PER_THREAD`] entries.
-fn share(entries: usize, cores: usize) -> usize {
-    let threads = cores.min(entries / PER_THREAD).max(1);
-    entries.div_ceil(threads).max(1)
-}
-
-/// `check` of every entry, in order, on up to as many threads as there are cores; the calling
-/// thread takes the first share.
-fn spread<T: Sync, R: Send>(entries: &[(&String, &T)], check: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    // Asked once per process: on Linux the answer comes from reading cgroup and proc files.
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let share = share(entries.len(), cores);
-    let run = |part: &[(&String, &T)]| part.iter().map(|(_, t)| check(t)).collect::<Vec<R>>();
-    std::thread::scope(|scope| {
-        let mut parts = entries.chunks(share);
-        let first = parts.next().unwrap_or_default();
-        let others: Vec<_> = parts.map(|part| scope.spawn(move || run(part))).collect();
-        let mut out = run(first);
-        for other in others {
-            // A panic in a check is the same panic it would have been on this thread.
-            out.extend(
-                other
-                    .join()
-                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            );
-        }
-        out
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use huren_certs::{Ca, IssuerAlgorithm, LeafSpec};
@@ -126,6 +100,7 @@ mod tests {
     use super::*;
     use crate::doc::IssuerStatus;
     use crate::envelope::KeySet;
+    use crate::x509;
 
     fn der(pem: &str) -> Vec<u8> {
         x509::pem_to_der(pem.as_bytes()).unwrap().remove(0)
@@ -187,17 +162,6 @@ mod tests {
             }) => (issuer, problem),
             other => panic!("not an issuer certificate error: {other:?}"),
         }
-    }
-
-    #[test]
-    fn certificates_are_shared_out_by_core_and_never_too_few_per_thread() {
-        assert_eq!(share(0, 2), 1);
-        assert_eq!(share(7, 2), 7, "fewer than eight: one thread");
-        assert_eq!(share(16, 2), 8);
-        assert_eq!(share(40, 2), 20);
-        assert_eq!(share(50, 4), 13);
-        assert_eq!(share(20, 4), 10, "two threads of ten, not four of five");
-        assert_eq!(share(1500, 1), 1500);
     }
 
     #[test]
