@@ -370,6 +370,26 @@ pub(crate) mod tests {
         assert!(verify_each(&[]).is_empty());
     }
 
+    /// The equation itself, without the bisection that would hide a wrong one behind single checks.
+    #[test]
+    fn the_batch_equation_holds_for_good_signatures_only() {
+        let signer = IssuerSigner::generate("t", KeyAlgorithm::Ed25519).unwrap();
+        let mut parts = signed(&signer, 5);
+        let strict = |parts: &[SignedParts]| -> Vec<Entry> {
+            parts
+                .iter()
+                .enumerate()
+                .map(|(at, p)| Entry::strict(at, p).expect("a good encoding is batched"))
+                .collect()
+        };
+        for n in 1..=5 {
+            assert!(batch_holds(&strict(&parts[..n])), "{n} good signatures");
+        }
+        parts[3].message.push(b'!');
+        assert!(!batch_holds(&strict(&parts)));
+        assert!(!batch_holds(&strict(&parts[3..4])));
+    }
+
     #[test]
     fn y_at_or_above_p_is_not_canonical() {
         let mut p = [0xffu8; 32];
