@@ -105,10 +105,7 @@ fn code<T: std::fmt::Debug>(result: Result<T, tonic::Status>) -> Code {
 async fn a_hubei_code_judged_in_zhejiang_is_appealed_corrected_by_hubei_and_rescanned() {
     let tmp = tempfile::tempdir().unwrap();
     let (mut federation, dir) = shared::start(&tmp).await;
-    let gate = federation
-        .channel("zhejiang", "checkpoint", None)
-        .await
-        .unwrap();
+    let gate = shared::checkpoint_at_zhejiang(&federation).await;
     let zhejiang_health = federation
         .channel("zhejiang", "province", Some("330000"))
         .await
@@ -232,10 +229,7 @@ async fn a_hubei_code_judged_in_zhejiang_is_appealed_corrected_by_hubei_and_resc
 async fn a_correction_of_an_online_code_changes_the_next_scan_of_the_same_code() {
     let tmp = tempfile::tempdir().unwrap();
     let (federation, dir) = shared::start(&tmp).await;
-    let gate = federation
-        .channel("zhejiang", "checkpoint", None)
-        .await
-        .unwrap();
+    let gate = shared::checkpoint_at_zhejiang(&federation).await;
     // Henan's labour office is in the dev PKI; west serves Henan and its service.
     let henan = federation
         .channel("west", "province", Some("410000"))

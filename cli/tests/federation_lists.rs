@@ -83,10 +83,7 @@ async fn a_hunan_code_is_withdrawn_at_zhejiang_through_south_and_goes_stale_with
     let input = IssueInput::new(id.clone(), "赵六", Colour::Green).listed();
     let payload = issue_input(&dir, RegionCode::HUNAN, &input).unwrap();
     assert!(payload.starts_with("EHC2:430000:"), "{payload}");
-    let at_zhejiang = federation
-        .channel("zhejiang", "checkpoint", None)
-        .await
-        .unwrap();
+    let at_zhejiang = federation::checkpoint_at_zhejiang(&federation).await;
     let passed = scan_until(&at_zhejiang, &payload, Verdict::Pass, "AGREEMENT_RULE").await;
     let passed = passed.last().unwrap();
     assert_eq!(passed.verdict(), Verdict::Pass, "{passed:?}");

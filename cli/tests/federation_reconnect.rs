@@ -13,10 +13,7 @@ use huren_proto::v1::{StatusSource, Verdict};
 async fn a_forwarded_read_reaches_the_serving_node_again_after_its_restart() {
     let tmp = tempfile::tempdir().unwrap();
     let (mut federation, dir) = shared::start(&tmp).await;
-    let gate = federation
-        .channel("zhejiang", "checkpoint", None)
-        .await
-        .unwrap();
+    let gate = shared::checkpoint_at_zhejiang(&federation).await;
     let who = ResidentId::from_first17("41010519900101002").unwrap();
     let payload = issue_code(&dir, RegionCode::HENAN, &who, "钱七", Colour::Green).unwrap();
     tokio::time::sleep(KNOWN_AFTER).await;

@@ -53,10 +53,7 @@ async fn counted(federation: &Federation) -> BTreeMap<String, u64> {
 async fn the_probers_persons_of_every_region_are_never_counted_and_real_ones_are() {
     let tmp = tempfile::tempdir().unwrap();
     let (federation, dir) = shared::start(&tmp).await;
-    let gate = federation
-        .channel("zhejiang", "checkpoint", None)
-        .await
-        .unwrap();
+    let gate = shared::checkpoint_at_zhejiang(&federation).await;
 
     // Real residents of the two online regions: Zhejiang's read by zhejiang's own service,
     // Henan's forwarded to west, which signs the statement.

@@ -21,6 +21,14 @@ pub async fn start(tmp: &tempfile::TempDir) -> (Federation, PathBuf) {
     start_edited(tmp, |_| ()).await
 }
 
+/// The Yuhang checkpoint's channel to `zhejiang`, where the federation tests scan codes.
+pub async fn checkpoint_at_zhejiang(federation: &Federation) -> Channel {
+    federation
+        .channel("zhejiang", "checkpoint", None)
+        .await
+        .expect("a checkpoint channel to zhejiang")
+}
+
 /// As [`start`], with `edit` changing the written files before any process starts.
 pub async fn start_edited(
     tmp: &tempfile::TempDir,
