@@ -189,12 +189,8 @@ pub fn verify_with(
     now: OffsetDateTime,
 ) -> Result<Checked, StatementError> {
     let (key, signed, signature) = to_check(env, key, asked)?;
-    if !key.key.verify(&signed, signature) {
-        return Err(StatementError::BadSignature {
-            node: asked.node_id.to_string(),
-        });
-    }
-    answers(env, &signed, asked, now)
+    let passed = key.key.verify(&signed, signature);
+    answers(passed, env, &signed, asked, now)
 }
 
 /// [`verify_with`], with an Ed25519 signature checked together with the others in flight
@@ -213,12 +209,7 @@ pub async fn verify_grouped(
         Some(parts) => group.verify(parts).await || key.key.verify(&signed, signature),
         None => key.key.verify(&signed, signature),
     };
-    if !passed {
-        return Err(StatementError::BadSignature {
-            node: asked.node_id.to_string(),
-        });
-    }
-    answers(env, &signed, asked, now)
+    answers(passed, env, &signed, asked, now)
 }
 
 /// The signature to check: the one by the listed key, over the envelope's signed bytes.
@@ -255,13 +246,20 @@ fn ed25519_parts(key: &PublicKey, signed: &[u8], signature: &[u8]) -> Option<Sig
     })
 }
 
-/// The checks after the signature: the statement answers the ask, this very request, in time.
+/// The signature's outcome, then the checks after it: the statement answers the ask, this very
+/// request, in time.
 fn answers(
+    signature_passed: bool,
     env: &Envelope,
     signed: &[u8],
     asked: &Asked<'_>,
     now: OffsetDateTime,
 ) -> Result<Checked, StatementError> {
+    if !signature_passed {
+        return Err(StatementError::BadSignature {
+            node: asked.node_id.to_string(),
+        });
+    }
     let statement: StatusStatement = canonical::decode(&env.payload)?;
     // Field by field (the words are written out only for a refusal): a forwarded read pays for
     // no strings it does not show.
