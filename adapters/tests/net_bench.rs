@@ -18,6 +18,7 @@ async fn a_short_bench_answers_every_lookup_online() {
             duration: Duration::from_millis(300),
             people: 20,
             latency: Duration::from_millis(2),
+            connections: 3,
         },
     )
     .await
@@ -29,6 +30,10 @@ async fn a_short_bench_answers_every_lookup_online() {
     assert_eq!(report.bare.failures, 0, "{report}");
     assert_eq!(report.lookups.failures, 0, "{report}");
     assert!(report.lookups.p50 <= report.lookups.p99);
+    assert!(
+        report.to_string().contains("over 3 connections"),
+        "{report}"
+    );
     println!("{report}");
 }
 

@@ -75,6 +75,53 @@ async fn without_a_cache_every_read_asks_the_region() {
 }
 
 #[tokio::test]
+async fn lookups_to_a_region_take_its_connections_in_turn_and_open_no_more() {
+    let pki = pki();
+    let zj = start(&pki, RegionCode::ZHEJIANG, Faults::default()).await;
+    let issued = zj
+        .issue(IssueInput::new(resident(), "张三", Colour::Green))
+        .await
+        .unwrap();
+    let trust = trust(&pki, &zj, Duration::ZERO);
+    for connections in [1, 3] {
+        let before = zj.connections_served();
+        let client = StatusClient::new(ClientConfig {
+            cache_capacity: 0,
+            connections_per_region: connections,
+            ..ClientConfig::default()
+        });
+        // Twice round the connections, and then some, one after another.
+        for read in 0..connections * 2 + 1 {
+            let answer = lookup(&client, &trust, zj.region, &code(&issued.code_id), SECOND)
+                .await
+                .unwrap();
+            assert_eq!(answer.source, Source::Online, "read {read}");
+        }
+        assert_eq!(
+            zj.connections_served() - before,
+            connections as u64,
+            "a client of {connections} connections a region"
+        );
+    }
+    // Lookups at once open each connection once too.
+    let before = zj.connections_served();
+    let client = StatusClient::new(ClientConfig {
+        cache_capacity: 0,
+        ..ClientConfig::default()
+    });
+    let q = code(&issued.code_id);
+    let read = || lookup(&client, &trust, zj.region, &q, SECOND);
+    let (a, b, c, d) = tokio::join!(read(), read(), read(), read());
+    for answer in [a, b, c, d] {
+        assert_eq!(answer.unwrap().source, Source::Online);
+    }
+    assert_eq!(
+        zj.connections_served() - before,
+        huren_adapters::net::DEFAULT_CONNECTIONS_PER_REGION as u64
+    );
+}
+
+#[tokio::test]
 async fn henan_answers_for_its_residents_by_id_and_name_only() {
     let pki = pki();
     let ha = start(&pki, RegionCode::HENAN, Faults::default()).await;

@@ -32,6 +32,8 @@ pub struct BenchConfig {
     /// Added by the service before every lookup answer (its latency fault), standing in for
     /// the distance to a real region.
     pub latency: Duration,
+    /// HTTP/2 connections the client keeps to the service (both phases share them).
+    pub connections: usize,
 }
 
 impl Default for BenchConfig {
@@ -42,6 +44,7 @@ impl Default for BenchConfig {
             duration: Duration::from_secs(5),
             people: 1_000,
             latency: Duration::ZERO,
+            connections: crate::net::DEFAULT_CONNECTIONS_PER_REGION,
         }
     }
 }
@@ -103,8 +106,12 @@ impl std::fmt::Display for BenchReport {
         };
         writeln!(
             f,
-            "region {} reference service, {} in flight, {:?} per phase, {:?} added latency",
-            self.config.region, self.config.in_flight, self.config.duration, self.config.latency
+            "region {} reference service, {} in flight over {} connections, {:?} per phase, {:?} added latency",
+            self.config.region,
+            self.config.in_flight,
+            self.config.connections,
+            self.config.duration,
+            self.config.latency
         )?;
         row(f, "bare GET /v1/health", &self.health)?;
         row(f, "bare HTTPS lookup request", &self.bare)?;
@@ -155,7 +162,10 @@ pub async fn bench_online(pki: &Path, config: BenchConfig) -> Result<BenchReport
         config.region,
         &handle.url(),
     )?);
-    let client = StatusClient::new(ClientConfig::default());
+    let client = StatusClient::new(ClientConfig {
+        connections_per_region: config.connections,
+        ..ClientConfig::default()
+    });
     let service = handle.status_service()?;
     let channel = client
         .channel(config.region, &service)

@@ -1,5 +1,6 @@
-//! One region's connection: a single multiplexed HTTP/2 stream carrier over pinned TLS, opened
-//! lazily and reopened when it breaks. Every request from the gateway to that region shares it.
+//! One region's connections: a few multiplexed HTTP/2 connections over pinned TLS, each opened
+//! lazily and reopened when it breaks. Every request from the gateway to that region takes the
+//! next one in turn.
 
 use std::sync::Arc;
 
@@ -63,6 +64,16 @@ pub struct Channel {
     port: u16,
     server_name: ServerName<'static>,
     tls: tokio_rustls::TlsConnector,
+    /// The connections, requests spread over them in turn. One connection carries every frame
+    /// of the region through one task on each side; at 256 lookups in flight that task's queue
+    /// added milliseconds a lookup (BENCHMARKS.md, "Online reads").
+    slots: Vec<Slot>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+/// One connection of a channel.
+#[derive(Default)]
+struct Slot {
     /// The open connection's handle. A plain lock held only to clone or swap it: every request
     /// takes it, so it must not make callers queue behind one another the way an async lock does.
     sender: std::sync::Mutex<Option<SendRequest<Full<Bytes>>>>,
@@ -70,10 +81,26 @@ pub struct Channel {
     connecting: tokio::sync::Mutex<()>,
 }
 
+impl Slot {
+    /// The current connection's handle if it is still open.
+    fn open_sender(&self) -> Option<SendRequest<Full<Bytes>>> {
+        self.lock()
+            .as_ref()
+            .filter(|sender| !sender.is_closed())
+            .cloned()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<SendRequest<Full<Bytes>>>> {
+        self.sender.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 impl Channel {
+    /// A channel of `connections` connections (at least one), none opened yet.
     pub fn new(
         service: StatusService,
         identity: Option<&ClientIdentity>,
+        connections: usize,
     ) -> Result<Self, NetError> {
         let bad = |detail: &str| NetError::BadUrl {
             url: service.url.clone(),
@@ -94,37 +121,28 @@ impl Channel {
             port,
             server_name,
             tls: tokio_rustls::TlsConnector::from(Arc::new(config)),
-            sender: std::sync::Mutex::new(None),
-            connecting: tokio::sync::Mutex::new(()),
+            slots: (0..connections.max(1)).map(|_| Slot::default()).collect(),
+            next: std::sync::atomic::AtomicUsize::new(0),
             service,
         })
     }
 
-    /// The open connection, or a new one. Callers bound this with their deadline.
-    async fn sender(&self) -> Result<SendRequest<Full<Bytes>>, NetError> {
-        if let Some(sender) = self.open_sender() {
-            return Ok(sender);
+    /// The next connection in turn, opened if it is not; with the slot it sits in. Callers
+    /// bound this with their deadline.
+    async fn sender(&self) -> Result<(&Slot, SendRequest<Full<Bytes>>), NetError> {
+        let turn = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let slot = &self.slots[turn % self.slots.len()];
+        if let Some(sender) = slot.open_sender() {
+            return Ok((slot, sender));
         }
-        let _connecting = self.connecting.lock().await;
+        let _connecting = slot.connecting.lock().await;
         // Another caller may have opened it while this one waited.
-        if let Some(sender) = self.open_sender() {
-            return Ok(sender);
+        if let Some(sender) = slot.open_sender() {
+            return Ok((slot, sender));
         }
         let sender = self.connect().await?;
-        *self.slot() = Some(sender.clone());
-        Ok(sender)
-    }
-
-    /// The current connection's handle if it is still open.
-    fn open_sender(&self) -> Option<SendRequest<Full<Bytes>>> {
-        self.slot()
-            .as_ref()
-            .filter(|sender| !sender.is_closed())
-            .cloned()
-    }
-
-    fn slot(&self) -> std::sync::MutexGuard<'_, Option<SendRequest<Full<Bytes>>>> {
-        self.sender.lock().unwrap_or_else(|p| p.into_inner())
+        *slot.lock() = Some(sender.clone());
+        Ok((slot, sender))
     }
 
     async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, NetError> {
@@ -155,11 +173,13 @@ impl Channel {
         Ok(sender)
     }
 
-    /// Drops the connection, so the next request opens a new one (after the breaker opened:
+    /// Drops every connection, so the next requests open new ones (after the breaker opened:
     /// the probe that follows should not reuse a connection that may be wedged).
     /// Never waits on a connection being opened: the slot's lock is only ever held to swap it.
     pub fn reset(&self) {
-        *self.slot() = None;
+        for slot in &self.slots {
+            *slot.lock() = None;
+        }
     }
 
     /// One request; the answer's status and body (at most 256 KiB).
@@ -181,7 +201,7 @@ impl Channel {
         body: Option<Bytes>,
         limit: usize,
     ) -> Result<(StatusCode, Bytes), NetError> {
-        let mut sender = self.sender().await?;
+        let (slot, mut sender) = self.sender().await?;
         let uri = format!("{}{path_and_query}", self.scheme_authority);
         let mut builder = Request::builder().method(method).uri(uri);
         if body.is_some() {
@@ -198,8 +218,8 @@ impl Channel {
             Ok(r) => r,
             Err(e) => {
                 if sender.is_closed() {
-                    // Let the next request open a fresh connection.
-                    self.reset();
+                    // Let the next request on this slot open a fresh connection.
+                    *slot.lock() = None;
                 }
                 return Err(NetError::Protocol(e.to_string()));
             }

@@ -33,6 +33,8 @@ const MAX_BODY: usize = 4 * 1024;
 pub struct Stats {
     pub lookups: AtomicU64,
     pub changes: AtomicU64,
+    /// TLS connections the service has served (handshake done, caller accepted).
+    pub connections: AtomicU64,
     /// How long each lookup took from its arrival to its answer, the added latency included.
     pub lookup_times: crate::sim::delay::AddedLatency,
 }

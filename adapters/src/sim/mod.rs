@@ -275,6 +275,7 @@ async fn serve(
         let service = TowerToHyperService::new(router.clone());
         let mut stop = shutdown.clone();
         let gateway_domain = gateway_domain.clone();
+        let stats = state.stats.clone();
         tokio::spawn(async move {
             let _slot = slot;
             let conn = async {
@@ -290,6 +291,7 @@ async fn serve(
                         return;
                     }
                 }
+                stats.connections.fetch_add(1, Ordering::Relaxed);
                 let mut builder =
                     hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
                 // A gateway multiplexes every lookup for the region over one connection.
@@ -370,6 +372,12 @@ impl ServiceHandle {
     /// Lookup requests received, faulty answers included.
     pub fn lookups_received(&self) -> u64 {
         self.state.stats.lookups.load(Ordering::Relaxed)
+    }
+
+    /// TLS connections served so far (handshake done and, where required, the caller a
+    /// gateway).
+    pub fn connections_served(&self) -> u64 {
+        self.state.stats.connections.load(Ordering::Relaxed)
     }
 
     /// How long the lookups answered since the last call took from arrival to answer (the

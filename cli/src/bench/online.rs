@@ -25,6 +25,8 @@ pub struct Options {
     /// Per phase.
     pub duration: Duration,
     pub people: usize,
+    /// HTTP/2 connections the client keeps to the service.
+    pub connections: usize,
     pub json: bool,
 }
 
@@ -47,6 +49,7 @@ async fn measure(dirs: &Dirs, options: &Options) -> anyhow::Result<()> {
             duration: options.duration,
             people: options.people,
             latency: options.latency,
+            connections: options.connections,
         },
     )
     .await?;
@@ -102,6 +105,7 @@ async fn measure(dirs: &Dirs, options: &Options) -> anyhow::Result<()> {
         "machine": super::machine::describe(),
         "region": options.region.to_string(),
         "in_flight": options.in_flight,
+        "connections": options.connections,
         "latency_ms": options.latency.as_secs_f64() * 1e3,
         "bound_per_s": bound,
         "health": figures(&report.health),

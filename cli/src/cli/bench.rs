@@ -131,6 +131,9 @@ pub struct OnlineArgs {
     /// Residents issued before the run; lookups cycle through their codes.
     #[arg(long, default_value_t = 1_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
     pub people: usize,
+    /// HTTP/2 connections the client keeps to the service (the gateway's default: 2).
+    #[arg(long, default_value_t = huren_adapters::net::DEFAULT_CONNECTIONS_PER_REGION, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
+    pub connections: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -234,6 +237,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<()> {
                 latency: Duration::from_millis(args.latency_ms),
                 duration: bounds.duration,
                 people: args.people,
+                connections: args.connections,
                 json: args.bounds.json,
             })
             .await

@@ -400,6 +400,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
             duration: Duration::from_secs(args.seconds),
             people: args.people,
             latency: Duration::ZERO,
+            ..BenchConfig::default()
         },
     )
     .await?;
