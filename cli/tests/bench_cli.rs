@@ -206,9 +206,12 @@ fn bench_online_json_has_lookups_beside_bare_round_trips_and_the_bound() {
         "4",
         "--latency-ms",
         "2",
+        "--connections",
+        "3",
         "--json",
     ]);
     assert_eq!(v["benchmark"], "online");
+    assert_eq!(number(&v, "connections"), 3.0, "{v}");
     assert!((number(&v, "bound_per_s") - 2_000.0).abs() < 1e-6);
     for phase in ["health", "bare", "lookups"] {
         assert!(number(&v[phase], "calls") > 0.0, "{phase}: {v}");
