@@ -7,6 +7,9 @@ use std::time::Duration;
 /// Thread name prefix of the runtime the benchmarked gateway runs on.
 pub const SERVER_THREADS: &str = "huren-srv";
 
+/// Name of the audit writer's own thread (`huren_audit`), not one of the server runtime's.
+pub const AUDIT_THREAD: &str = "huren-audit";
+
 /// Total CPU time of this process's threads whose name starts with `prefix`; `None` where
 /// /proc is not available (not Linux).
 pub fn threads_cpu(prefix: &str) -> Option<Duration> {

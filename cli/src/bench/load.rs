@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-use super::cpu::{SERVER_THREADS, threads_cpu};
+use super::cpu::{AUDIT_THREAD, SERVER_THREADS, process_cpu, threads_cpu};
 
 /// When a run stops: whichever comes first.
 #[derive(Debug, Clone, Copy)]
@@ -46,6 +46,11 @@ pub struct Figures {
     pub p99: Duration,
     /// Server threads' CPU over the run.
     pub server_cpu: Option<Duration>,
+    /// The audit writer's thread's CPU over the run (its own thread, not a server thread).
+    pub audit_cpu: Option<Duration>,
+    /// Every thread of the process (load generator, server, audit writer) over the run: beside
+    /// the elapsed time, how many cores the run kept busy.
+    pub process_cpu: Option<Duration>,
     /// Heap allocations of the whole process (client and server) over the run; only with the
     /// counting allocator ([`super::allocs`]).
     pub allocations: Option<u64>,
@@ -70,6 +75,31 @@ impl Figures {
             .map(|cpu| cpu.as_secs_f64() * 1e6 / items)
     }
 
+    /// The audit writer's CPU per item, µs.
+    pub fn audit_us_per_item(&self) -> Option<f64> {
+        self.per_item_us(self.audit_cpu)
+    }
+
+    /// The whole process's CPU per item (client, server, audit writer), µs.
+    pub fn process_us_per_item(&self) -> Option<f64> {
+        self.per_item_us(self.process_cpu)
+    }
+
+    /// Cores the process kept busy on average over the run: below the machine's cores (and
+    /// with nothing else running) the calls spent part of their time waiting, not computing.
+    pub fn cores_busy(&self) -> Option<f64> {
+        let secs = self.elapsed.as_secs_f64();
+        self.process_cpu
+            .filter(|_| secs > 0.0)
+            .map(|cpu| cpu.as_secs_f64() / secs)
+    }
+
+    fn per_item_us(&self, cpu: Option<Duration>) -> Option<f64> {
+        let items = (self.calls * self.items_per_call) as f64;
+        cpu.filter(|_| items > 0.0)
+            .map(|cpu| cpu.as_secs_f64() * 1e6 / items)
+    }
+
     /// Heap allocations per item, client and server together.
     pub fn allocs_per_item(&self) -> Option<f64> {
         let items = (self.calls * self.items_per_call) as f64;
@@ -91,6 +121,10 @@ where
     let deadline = Instant::now() + bounds.duration;
     let call_timeout = bounds.call_timeout();
     let cpu_start = threads_cpu(SERVER_THREADS);
+    let audit_start = threads_cpu(AUDIT_THREAD);
+    // The process's own count, which keeps the CPU of threads that ended (an idle blocking-pool
+    // thread leaves after a while), in clock ticks: 10 ms in the seconds of a run.
+    let process_start = process_cpu(std::process::id());
     let allocs_start = super::allocs::so_far();
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(in_flight);
@@ -141,7 +175,13 @@ where
         }
     }
     let elapsed = start.elapsed();
-    let server_cpu = match (cpu_start, threads_cpu(SERVER_THREADS)) {
+    let since = |start: Option<Duration>, prefix: &str| match (start, threads_cpu(prefix)) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+        _ => None,
+    };
+    let server_cpu = since(cpu_start, SERVER_THREADS);
+    let audit_cpu = since(audit_start, AUDIT_THREAD);
+    let whole = match (process_start, process_cpu(std::process::id())) {
         (Some(a), Some(b)) => Some(b.saturating_sub(a)),
         _ => None,
     };
@@ -158,6 +198,8 @@ where
         p50: q(0.5),
         p99: q(0.99),
         server_cpu,
+        audit_cpu,
+        process_cpu: whole,
         allocations,
         first_error,
     }

@@ -150,6 +150,17 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
         "÷ anchor µs",
         "verify share",
     ]);
+    // Where each row's CPU went: cores the whole process kept busy, and its CPU per code split
+    // into the server's threads, the audit writer's thread and the rest (the load generator).
+    let mut cores_table = Table::new([
+        "row",
+        "in flight",
+        "cores busy",
+        "process µs/code",
+        "server µs",
+        "audit writer µs",
+        "client and rest µs",
+    ]);
     let mut failures = Vec::new();
     // Mean signatures a group check carried in each VerifyCode Ed25519 row.
     let mut grouped = Vec::new();
@@ -171,6 +182,7 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
             us(bare.cpu_us_per_item()),
         ]);
         note_failures(&mut failures, "health", &bare);
+        cores_row(&mut cores_table, "bare health Check", in_flight, &bare);
         if let Some(n) = bare.allocs_per_item() {
             counted = true;
             allocs_table.row([
@@ -193,10 +205,14 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
             ms(hand.p99),
             us(hand.cpu_us_per_item()),
         ]);
+        cores_row(&mut cores_table, "anchor", in_flight, &hand);
         anchor_json.push(serde_json::json!({
             "in_flight": in_flight,
             "calls_per_s": hand.calls_per_sec(),
             "server_us_per_call": hand.cpu_us_per_item(),
+            "p50_ms": hand.p50.as_secs_f64() * 1e3,
+            "process_us_per_call": hand.process_us_per_item(),
+            "cores_busy": hand.cores_busy(),
         }));
         if let Some(n) = hand.allocs_per_item() {
             allocs_table.row(["anchor".into(), in_flight.to_string(), format!("{n:.1}")]);
@@ -215,13 +231,14 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
                     grouped.push(format!("{per_check:.1} at {in_flight} in flight"));
                 }
                 note_failures(&mut failures, a.label, &f);
+                let row = if batch == 1 {
+                    format!("VerifyCode {}", a.label)
+                } else {
+                    format!("VerifyCodes×{batch} {}", a.label)
+                };
+                cores_row(&mut cores_table, &row, in_flight, &f);
                 if let Some(n) = f.allocs_per_item() {
-                    let call = if batch == 1 {
-                        format!("VerifyCode {}", a.label)
-                    } else {
-                        format!("VerifyCodes×{batch} {}", a.label)
-                    };
-                    allocs_table.row([call, in_flight.to_string(), format!("{n:.1}")]);
+                    allocs_table.row([row, in_flight.to_string(), format!("{n:.1}")]);
                 }
                 let raw_us = 1e6 / a.raw_per_sec;
                 huren_table.row([
@@ -258,6 +275,9 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
                     "p50_ms": f.p50.as_secs_f64() * 1e3,
                     "p99_ms": f.p99.as_secs_f64() * 1e3,
                     "allocs_per_code": f.allocs_per_item(),
+                    "audit_us_per_code": f.audit_us_per_item(),
+                    "process_us_per_code": f.process_us_per_item(),
+                    "cores_busy": f.cores_busy(),
                     "signatures_per_check": (batch == 1 && a.algorithm == KeyAlgorithm::Ed25519)
                         .then_some(per_check),
                 }));
@@ -286,6 +306,11 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
         "  VerifyCode Ed25519 signatures checked together (the node's group verifier), mean a check: {}",
         grouped.join(", ")
     );
+    crate::say!(
+        "\nwhere the cores went (the whole process: load generator, server runtime, audit writer; \
+         below the machine's cores busy, calls waited rather than computed)"
+    );
+    crate::say_raw!("{cores_table}");
     if counted {
         crate::say!(
             "\nheap allocations per code, whole process (the load generator's client calls too: \
@@ -318,6 +343,28 @@ async fn measure(server: &Server, options: &Options) -> anyhow::Result<()> {
         anyhow::bail!("some calls failed: {}", failures.join("; "));
     }
     Ok(())
+}
+
+/// One row of "where the cores went".
+fn cores_row(table: &mut Table, row: &str, in_flight: usize, f: &Figures) {
+    let rest = match (
+        f.process_us_per_item(),
+        f.cpu_us_per_item(),
+        f.audit_us_per_item(),
+    ) {
+        (Some(p), Some(s), Some(a)) => Some(p - s - a),
+        _ => None,
+    };
+    table.row([
+        row.to_string(),
+        in_flight.to_string(),
+        f.cores_busy()
+            .map_or_else(|| "-".into(), |c| format!("{c:.2}")),
+        us(f.process_us_per_item()),
+        us(f.cpu_us_per_item()),
+        us(f.audit_us_per_item()),
+        us(rest),
+    ]);
 }
 
 /// Mean signatures a group check carried since `before` (0 when none ran).
