@@ -25,6 +25,7 @@ use futures::{Stream, StreamExt};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 use tonic::transport::server::Connected;
 
 use crate::acceptor::PeerStream;
@@ -45,7 +46,8 @@ pub struct Http2 {
 
 /// Serves every connection `incoming` yields through `pipeline`, until `drain` completes; then
 /// stops accepting (dropping `incoming`, which closes the listener), asks every connection to
-/// finish its calls and close, and returns once they have.
+/// finish its calls and close, and returns once they have. Dropping the returned future cuts
+/// every connection at once.
 pub async fn serve<I>(
     incoming: I,
     pipeline: Pipeline,
@@ -63,15 +65,18 @@ pub async fn serve<I>(
         .max_header_list_size(http2.max_header_list_size)
         .keep_alive_interval(http2.keepalive_interval)
         .keep_alive_timeout(http2.keepalive_timeout);
-    // Each connection holds a receiver: the sender asks them all to close, and its `closed`
-    // resolves once the last one has.
+    // Every connection holds a receiver: the sender asks them all to close. The connections
+    // are tasks of this one, so that when the node's drain bound cuts this task short, they are
+    // cut with it.
     let (closing, closed) = watch::channel(false);
+    let mut connections = JoinSet::new();
     {
         let mut incoming = pin!(incoming);
         let mut drain = pin!(drain);
         loop {
             let stream = tokio::select! {
                 () = &mut drain => break,
+                Some(_) = connections.join_next(), if !connections.is_empty() => continue,
                 next = incoming.next() => match next {
                     Some(Ok(stream)) => stream,
                     Some(Err(error)) => {
@@ -82,12 +87,11 @@ pub async fn serve<I>(
                 },
             };
             let service = arrival::Arrive::new(pipeline.clone(), stream.connect_info());
-            tokio::spawn(connection(builder.clone(), stream, service, closed.clone()));
+            connections.spawn(connection(builder.clone(), stream, service, closed.clone()));
         }
     }
-    drop(closed);
     let _ = closing.send(true);
-    closing.closed().await;
+    while connections.join_next().await.is_some() {}
 }
 
 /// One connection, served until it ends or the node asks it to close.
