@@ -231,6 +231,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn calls_served_shorten_the_delay_a_refused_caller_is_told() {
+        let delay_after = |served: usize| {
+            let admission = Admission::new(1, Duration::from_millis(250));
+            for _ in 0..served {
+                let Arrival::Admitted(ticket) = admission.arrive(CALL, None) else {
+                    panic!("admitted while nothing is in progress");
+                };
+                ticket.served();
+            }
+            let _busy = admission.arrive(CALL, None);
+            match admission.arrive(CALL, None) {
+                Arrival::Refused(Verdict::Overloaded { delay, .. }) => delay,
+                other => panic!("refused for load, not {other:?}"),
+            }
+        };
+        // One call refused against a thousand served lately: the node catches up at once, so
+        // the caller is told the shortest delay (with its jitter).
+        assert!(
+            delay_after(1_000) <= Duration::from_millis(30),
+            "{:?}",
+            delay_after(1_000)
+        );
+        // Nothing served lately: the node knows of no rate to catch up at, so it says longer.
+        assert!(
+            delay_after(0) >= Duration::from_millis(100),
+            "{:?}",
+            delay_after(0)
+        );
+    }
+
+    #[tokio::test]
     async fn a_call_that_may_wait_gets_the_next_free_permit_or_the_refusal() {
         let admission = Arc::new(
             Admission::new(1, Duration::from_millis(250))
