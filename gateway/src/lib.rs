@@ -36,6 +36,7 @@ pub mod authz;
 pub mod cert_expiry;
 pub mod config;
 pub mod connect;
+pub mod connections;
 pub mod error;
 pub mod fanout;
 pub mod federation;

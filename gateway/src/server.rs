@@ -22,14 +22,15 @@ use tokio::task::JoinHandle;
 use tonic::body::Body;
 use tonic::server::NamedService;
 use tonic::service::RoutesBuilder;
-use tonic::transport::Server;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
+use tower::{BoxError, ServiceBuilder, ServiceExt};
 
 use crate::acceptor::{self, AcceptOptions};
 use crate::authz::AuthzLayer;
 use crate::config::{Config, ConfigError};
-use crate::limits::{ConcurrencyLayer, DeadlineLayer, OversizeLayer};
+use crate::connections::{self, Pipeline, Stack};
+use crate::limits::{Admission, DeadlineLayer, OversizeLayer};
 use crate::metrics::MetricsLayer;
 use crate::node_admission::NodeAdmission;
 use crate::policy::Policy;
@@ -230,26 +231,35 @@ impl GatewayBuilder {
                     .max_encoding_message_size(max),
             );
 
-        // The pipeline, outermost first: count everything, refuse strangers before any work,
-        // bound time, bound load, then report oversize messages as the limit they are.
-        let router = Server::builder()
-            .max_concurrent_streams(limits.max_concurrent_streams)
-            .http2_max_header_list_size(limits.max_header_list_bytes)
-            .http2_keepalive_interval(Some(Duration::from_secs(
-                limits.http2_keepalive_interval_secs,
-            )))
-            .http2_keepalive_timeout(Some(Duration::from_secs(
-                limits.http2_keepalive_timeout_secs,
-            )))
+        // The pipeline, outermost first: decide admission as the call arrives (on its
+        // connection's task); then count everything, refuse strangers before any work, bound
+        // time, and report oversize messages as the limit they are. A refused call still passes
+        // the count and the stranger check, then gets its ready answer.
+        let admission = Admission::new(limits.max_in_flight, limits.max_queue())
+            .admission_wait(limits.admission_wait());
+        let authz = AuthzLayer::new(policy, nodes);
+        let admitted = ServiceBuilder::new()
             .layer(MetricsLayer)
-            .layer(AuthzLayer::new(policy, nodes))
+            .layer(authz.clone())
             .layer(DeadlineLayer::new(limits.request_timeout_cap()))
-            .layer(
-                ConcurrencyLayer::new(limits.max_in_flight, limits.max_queue())
-                    .admission_wait(limits.admission_wait()),
-            )
             .layer(OversizeLayer)
-            .add_routes(extra.routes());
+            .service(extra.routes())
+            .map_err(BoxError::from);
+        let pipeline = Pipeline::new(admission, Stack::new(admitted), |refuse| {
+            Stack::new(
+                ServiceBuilder::new()
+                    .layer(MetricsLayer)
+                    .layer(authz)
+                    .service(refuse)
+                    .map_err(BoxError::from),
+            )
+        });
+        let http2 = connections::Http2 {
+            max_concurrent_streams: limits.max_concurrent_streams,
+            max_header_list_size: limits.max_header_list_bytes,
+            keepalive_interval: Duration::from_secs(limits.http2_keepalive_interval_secs),
+            keepalive_timeout: Duration::from_secs(limits.http2_keepalive_timeout_secs),
+        };
 
         let ready = Arc::new(AtomicBool::new(false));
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -269,7 +279,7 @@ impl GatewayBuilder {
         };
 
         let (drain_tx, drain_rx) = oneshot::channel::<()>();
-        let serve = tokio::spawn(router.serve_with_incoming_shutdown(incoming, async move {
+        let serve = tokio::spawn(connections::serve(incoming, pipeline, http2, async move {
             let _ = drain_rx.await;
         }));
         ready.store(true, Ordering::Release);
@@ -301,7 +311,7 @@ impl GatewayBuilder {
 
 struct Shutdown {
     stop: watch::Receiver<bool>,
-    serve: JoinHandle<Result<(), tonic::transport::Error>>,
+    serve: JoinHandle<()>,
     drain: oneshot::Sender<()>,
     ready: Arc<AtomicBool>,
     health: HealthReporter,
@@ -334,8 +344,7 @@ async fn drive_shutdown(mut s: Shutdown) {
     tracing::info!(bound = ?s.bound, "draining calls in flight");
     let _ = s.drain.send(());
     match tokio::time::timeout(s.bound, &mut s.serve).await {
-        Ok(Ok(Ok(()))) => tracing::info!("drained; stopped"),
-        Ok(Ok(Err(e))) => tracing::warn!(error = %e, "gRPC server ended with an error"),
+        Ok(Ok(())) => tracing::info!("drained; stopped"),
         Ok(Err(e)) => tracing::warn!(error = %e, "gRPC server task failed"),
         Err(_) => {
             tracing::warn!(bound = ?s.bound, "drain bound reached; cutting the remaining calls");

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use huren_proto::v1::VerifyCodeRequest;
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
+use huren_proto::v1::{VerifyCodeRequest, VerifyCodesRequest};
 use huren_tests::probe::{self, with_probe};
-use huren_tests::{Pki, TestGateway, reason};
+use huren_tests::{Pki, TestGateway, counter, reason};
 use tonic::Code;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
@@ -62,6 +62,55 @@ async fn past_the_concurrency_limit_calls_are_refused_at_once_but_health_answers
     assert!(busy.await.unwrap().is_ok());
     // The slot is free again.
     probe::call(channel, 0).await.unwrap();
+}
+
+/// Admission is decided as a call arrives, before identity and policy have run for it; a refused
+/// call must still meet them. A caller the policy refuses is told so even when the node is full,
+/// never "overloaded" (which would tell a stranger to come back later), and every refusal for
+/// load is counted in the metrics under its method.
+#[tokio::test]
+async fn a_full_node_still_tells_a_caller_it_may_not_call_and_counts_its_refusals() {
+    let gw = TestGateway::start_with_config(Pki::new(), |c| c.limits.max_in_flight = 1, with_probe)
+        .await;
+    let checkpoint = gw.channel_as("checkpoint", None).await;
+    let busy = tokio::spawn(probe::call(checkpoint.clone(), 1_500));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let verify = || VerifyCodeRequest {
+        payload: "ZJ1:example".into(),
+        verifying_region: "330000".into(),
+        purpose: "checkpoint-entry".into(),
+    };
+    let national = gw.channel_as("national", None).await;
+    let status = RecognitionServiceClient::new(national)
+        .verify_code(verify())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    assert_eq!(reason(&status).as_deref(), Some("ROLE_NOT_ALLOWED"));
+
+    let refused = [
+        // No other test of this file calls VerifyCodes, so nothing else moves this counter.
+        ("method", "/huren.v1.RecognitionService/VerifyCodes"),
+        ("code", "RESOURCE_EXHAUSTED"),
+    ];
+    let before = counter(&gw.metrics().await, "huren_grpc_requests_total", &refused);
+    let status = RecognitionServiceClient::new(checkpoint.clone())
+        .verify_codes(VerifyCodesRequest {
+            payloads: vec!["ZJ1:example".into()],
+            verifying_region: "330000".into(),
+            purpose: "checkpoint-entry".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert_eq!(reason(&status).as_deref(), Some("OVERLOADED"));
+    retry_delay_of(&status);
+    let after = gw
+        .wait_counter("huren_grpc_requests_total", &refused, before)
+        .await;
+    assert_eq!(after, before + 1.0, "the refusal is counted once");
+    assert!(busy.await.unwrap().is_ok());
 }
 
 /// The refusal's RetryInfo delay, which must be there and within the node's bounds.

@@ -1,6 +1,7 @@
 //! Bounds every call by the client's `grpc-timeout`, capped by the server, and answers
-//! DEADLINE_EXCEEDED when it passes. The one place that reads `grpc-timeout`: it leaves the
-//! caller's [`Deadline`] in the request's extensions for the handlers.
+//! DEADLINE_EXCEEDED when it passes. The caller's [`Deadline`] is read once, as the call arrives
+//! on its connection ([`crate::connections`]), and left in the request's extensions for
+//! admission, this layer and the handlers; the time a call waited for its task counts.
 
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -22,6 +23,17 @@ pub struct Deadline {
 }
 
 impl Deadline {
+    /// The deadline of a call arriving now with `headers`.
+    pub fn arriving(headers: &http::HeaderMap) -> Deadline {
+        Deadline {
+            received: Instant::now(),
+            asked: headers
+                .get("grpc-timeout")
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_grpc_timeout),
+        }
+    }
+
     /// The deadline the layer left on `request`; `None` for a request that did not pass it.
     pub fn of<T>(request: &tonic::Request<T>) -> Option<Deadline> {
         request.extensions().get::<Deadline>().copied()
@@ -77,21 +89,21 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
-        let asked = request
-            .headers()
-            .get("grpc-timeout")
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_grpc_timeout);
-        request.extensions_mut().insert(Deadline {
-            received: Instant::now(),
-            asked,
-        });
-        let limit = asked.map_or(self.cap, |d| d.min(self.cap));
+        let deadline = match request.extensions().get::<Deadline>() {
+            Some(arrived) => *arrived,
+            None => {
+                let now = Deadline::arriving(request.headers());
+                request.extensions_mut().insert(now);
+                now
+            }
+        };
+        let asked = deadline.asked;
+        let until = deadline.received + asked.map_or(self.cap, |d| d.min(self.cap));
         let cap = self.cap;
         let future = self.inner.call(request);
         // Streams are bounded until their first response headers only: a Watch may run long.
         async move {
-            match tokio::time::timeout(limit, future).await {
+            match tokio::time::timeout_at(until.into(), future).await {
                 Ok(result) => result,
                 Err(_) => {
                     let why = match asked {
