@@ -202,11 +202,16 @@ impl Default for Limits {
         Self {
             max_message_bytes: 4 * 1024 * 1024,
             max_concurrent_streams: 256,
-            // Measured (`huren bench overload`, BENCHMARKS.md): at three times capacity a cap
-            // of 10,000 let every call in and ran them all late, goodput under 0.2× of
-            // capacity; 256–512 refuse the excess in ~0.1 s and serve 0.5–0.7×. Calls hold a
-            // permit only until their answer starts, so streams do not use one up.
-            max_in_flight: 512,
+            // Measured (`huren bench overload`, BENCHMARKS.md). Counted from each call's
+            // arrival (since 2026-12-02), a cap is calls queued plus calls running: about
+            // 130 ms of work at this 2-core machine's ~15,000 VerifyCode a second. At three
+            // times capacity 2,048 served 0.90× of capacity (median of 3 alternated quiet runs;
+            // 0.89× over 11 runs that day) against 0.80× at 512, refusing in 24–39 ms (p50) with
+            // the node's memory 40–50 MiB over idle. Before, when the permit was taken only at
+            // a call's first poll, 10,000 let every call in and ran them all late (goodput under
+            // 0.2×) and 1,024 did worse than 512. Size it as capacity × the queueing you accept.
+            // Calls hold a permit only until their answer starts, so streams do not use one up.
+            max_in_flight: 2048,
             max_queue_ms: 250,
             // Refuse at once. Measured (`huren bench overload`, BENCHMARKS.md): at three times
             // capacity a 5 ms wait served 0.77× of capacity against 0.84× without one (same
