@@ -6,7 +6,7 @@ mod net_support;
 use std::time::{Duration, Instant};
 
 use huren_adapters::net::{ClientConfig, StatusClient};
-use huren_adapters::sim::{Faults, IssueInput};
+use huren_adapters::sim::Faults;
 use huren_adapters::testing::{KeyRing, flat};
 use huren_adapters::{
     Colour, IssuerSigner, ReadContext, RegionCode, Source, default_adapters, vocabulary,
@@ -48,10 +48,7 @@ async fn every_region_issues_and_reads_back_its_own_status_word() {
         let ring = registry(&pki, region, service.status_service().unwrap());
         let vocab = vocabulary::vocabulary(region.as_str()).unwrap();
         // Guangdong has no yellow; every region has red.
-        let issued = service
-            .issue(IssueInput::new(resident(), "张三", Colour::Red))
-            .await
-            .unwrap();
+        let issued = issue(&service, Colour::Red).await;
         let adapter = adapters.claim(&issued.payload).unwrap();
         assert_eq!(
             adapter.region(),
@@ -90,10 +87,7 @@ async fn sichuans_live_check_sees_a_status_changed_after_signing() {
     let pki = pki();
     let sc = start(&pki, RegionCode::SICHUAN, Faults::default()).await;
     let ring = registry(&pki, RegionCode::SICHUAN, sc.status_service().unwrap());
-    let issued = sc
-        .issue(IssueInput::new(resident(), "张三", Colour::Green))
-        .await
-        .unwrap();
+    let issued = issue(&sc, Colour::Green).await;
     sc.set_status(&resident(), Colour::Red).await.unwrap();
     let adapters = default_adapters().unwrap();
     let client = StatusClient::new(ClientConfig::default());
@@ -137,10 +131,7 @@ async fn every_online_region_degrades_through_its_adapter_in_every_failure() {
         ] {
             let service = start(&pki, region, Faults::default()).await;
             let ring = registry(&pki, region, service.status_service().unwrap());
-            let issued = service
-                .issue(IssueInput::new(resident(), "张三", Colour::Green))
-                .await
-                .unwrap();
+            let issued = issue(&service, Colour::Green).await;
             let faults = match failure {
                 Failure::Down => None,
                 Failure::Slow => Some(Faults {

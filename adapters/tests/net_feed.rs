@@ -25,10 +25,7 @@ async fn a_status_change_reaches_the_follower_and_the_cache_forgets_the_old_answ
         .issue(IssueInput::new(second_resident(), "赵六", Colour::Green))
         .await
         .unwrap();
-    let issued = sc
-        .issue(IssueInput::new(resident(), "张三", Colour::Green))
-        .await
-        .unwrap();
+    let issued = issue(&sc, Colour::Green).await;
     let trust = trust(&pki, &sc, Duration::from_secs(60));
     let client = client();
     let cached = lookup(

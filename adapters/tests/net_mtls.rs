@@ -6,7 +6,7 @@ mod net_support;
 use std::time::Duration;
 
 use huren_adapters::net::{ClientConfig, ClientIdentity, StatusClient};
-use huren_adapters::sim::{self, IssueInput, ServiceConfig};
+use huren_adapters::sim::{self, ServiceConfig};
 use huren_adapters::{Colour, RegionCode, Source};
 use net_support::*;
 
@@ -16,10 +16,7 @@ async fn only_a_gateway_may_ask() {
     let mut config = ServiceConfig::loopback(RegionCode::ZHEJIANG, pki.path());
     config.require_gateway = true;
     let zj = sim::spawn(config).await.unwrap();
-    let issued = zj
-        .issue(IssueInput::new(resident(), "张三", Colour::Green))
-        .await
-        .unwrap();
+    let issued = issue(&zj, Colour::Green).await;
     let trust = trust(&pki, &zj, Duration::ZERO);
     let q = code(&issued.code_id);
     let with = |identity| {

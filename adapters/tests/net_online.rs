@@ -16,10 +16,7 @@ const SECOND: Duration = Duration::from_secs(1);
 async fn a_fresh_answer_is_online_and_the_next_one_comes_from_the_cache() {
     let pki = pki();
     let zj = start(&pki, RegionCode::ZHEJIANG, Faults::default()).await;
-    let issued = zj
-        .issue(IssueInput::new(resident(), "张三", Colour::Yellow))
-        .await
-        .unwrap();
+    let issued = issue(&zj, Colour::Yellow).await;
     assert!(issued.payload.contains(&issued.code_id));
     let trust = trust(&pki, &zj, Duration::from_secs(30));
     let client = client();
@@ -52,10 +49,7 @@ async fn a_fresh_answer_is_online_and_the_next_one_comes_from_the_cache() {
 async fn without_a_cache_every_read_asks_the_region() {
     let pki = pki();
     let zj = start(&pki, RegionCode::ZHEJIANG, Faults::default()).await;
-    let issued = zj
-        .issue(IssueInput::new(resident(), "张三", Colour::Yellow))
-        .await
-        .unwrap();
+    let issued = issue(&zj, Colour::Yellow).await;
     // A TTL that would serve the second read from the cache, had the node one.
     let trust = trust(&pki, &zj, Duration::from_secs(30));
     let client = StatusClient::new(ClientConfig {
@@ -78,10 +72,7 @@ async fn without_a_cache_every_read_asks_the_region() {
 async fn lookups_to_a_region_take_its_connections_in_turn_and_open_no_more() {
     let pki = pki();
     let zj = start(&pki, RegionCode::ZHEJIANG, Faults::default()).await;
-    let issued = zj
-        .issue(IssueInput::new(resident(), "张三", Colour::Green))
-        .await
-        .unwrap();
+    let issued = issue(&zj, Colour::Green).await;
     let trust = trust(&pki, &zj, Duration::ZERO);
     for connections in [1, 3] {
         let before = zj.connections_served();
@@ -183,10 +174,7 @@ async fn a_slow_region_is_degraded_at_the_deadline_not_when_it_answers() {
         ..Faults::default()
     };
     let zj = start(&pki, RegionCode::ZHEJIANG, faults).await;
-    let issued = zj
-        .issue(IssueInput::new(resident(), "张三", Colour::Green))
-        .await
-        .unwrap();
+    let issued = issue(&zj, Colour::Green).await;
     let trust = trust(&pki, &zj, Duration::ZERO);
     // The service would answer 绿码 after 30 s; the caller allows 300 ms. A degraded reading
     // means the client gave up at the deadline instead of waiting for the answer.
@@ -207,10 +195,7 @@ async fn a_slow_region_is_degraded_at_the_deadline_not_when_it_answers() {
 async fn a_garbage_body_is_degraded() {
     let pki = pki();
     let zj = start(&pki, RegionCode::ZHEJIANG, Faults::default()).await;
-    let issued = zj
-        .issue(IssueInput::new(resident(), "张三", Colour::Red))
-        .await
-        .unwrap();
+    let issued = issue(&zj, Colour::Red).await;
     zj.set_faults(Faults {
         garbage_bodies: true,
         ..Faults::default()
@@ -238,10 +223,7 @@ async fn a_service_with_the_wrong_identity_is_never_asked() {
         ..Faults::default()
     };
     let zj = start(&pki, RegionCode::ZHEJIANG, faults).await;
-    let issued = zj
-        .issue(IssueInput::new(resident(), "张三", Colour::Green))
-        .await
-        .unwrap();
+    let issued = issue(&zj, Colour::Green).await;
     let trust = trust(&pki, &zj, Duration::ZERO);
     let reading = lookup(&client(), &trust, zj.region, &code(&issued.code_id), SECOND)
         .await
@@ -259,10 +241,7 @@ async fn a_service_with_the_wrong_identity_is_never_asked() {
 async fn a_service_chained_to_another_regions_ca_is_refused() {
     let pki = pki();
     let zj = start(&pki, RegionCode::ZHEJIANG, Faults::default()).await;
-    let issued = zj
-        .issue(IssueInput::new(resident(), "张三", Colour::Green))
-        .await
-        .unwrap();
+    let issued = issue(&zj, Colour::Green).await;
     // The registry pins Henan's CA for Zhejiang's service (as if Zhejiang's entry were forged).
     let mut entry = zj.status_service().unwrap();
     let henan =
@@ -317,10 +296,7 @@ async fn the_breaker_opens_after_repeated_failures_then_half_opens() {
         ..Faults::default()
     };
     let zj = start(&pki, RegionCode::ZHEJIANG, faults).await;
-    let issued = zj
-        .issue(IssueInput::new(resident(), "张三", Colour::Green))
-        .await
-        .unwrap();
+    let issued = issue(&zj, Colour::Green).await;
     let trust = trust(&pki, &zj, Duration::ZERO);
     let open_for = Duration::from_millis(300);
     let client = StatusClient::new(ClientConfig {

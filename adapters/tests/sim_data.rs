@@ -6,7 +6,7 @@ mod net_support;
 use std::time::Duration;
 
 use huren_adapters::net::{FeedEvent, FollowFrom};
-use huren_adapters::sim::{self, IssueInput, ServiceConfig, Store};
+use huren_adapters::sim::{self, ServiceConfig, Store};
 use huren_adapters::{Colour, RegionCode, Source};
 use net_support::*;
 use time::OffsetDateTime;
@@ -19,10 +19,7 @@ async fn records_survive_a_restart_and_outside_changes_are_picked_up() {
     config.data = Some(data.path().to_path_buf());
 
     let first = sim::spawn(config.clone()).await.unwrap();
-    let issued = first
-        .issue(IssueInput::new(resident(), "张三", Colour::Green))
-        .await
-        .unwrap();
+    let issued = issue(&first, Colour::Green).await;
     first.shutdown().await;
 
     let second = sim::spawn(config).await.unwrap();

@@ -5,7 +5,7 @@ mod net_support;
 
 use std::time::{Duration, Instant};
 
-use huren_adapters::sim::{Faults, IssueInput};
+use huren_adapters::sim::Faults;
 use huren_adapters::{Colour, RegionCode, Source};
 use net_support::*;
 
@@ -13,10 +13,7 @@ use net_support::*;
 async fn every_lookup_waits_at_least_the_latency_the_fault_names() {
     let pki = pki();
     let zj = start(&pki, RegionCode::ZHEJIANG, Faults::default()).await;
-    let issued = zj
-        .issue(IssueInput::new(resident(), "张三", Colour::Green))
-        .await
-        .unwrap();
+    let issued = issue(&zj, Colour::Green).await;
     // A zero TTL: every lookup goes to the service, none is answered from the cache.
     let trust = trust(&pki, &zj, Duration::ZERO);
     let client = client();

@@ -6,9 +6,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use huren_adapters::net::{ClientConfig, StatusClient};
-use huren_adapters::sim::{self, DevServices, Faults, ServiceConfig, ServiceHandle};
+use huren_adapters::sim::{
+    self, DevServices, Faults, IssueInput, Issued, ServiceConfig, ServiceHandle,
+};
 use huren_adapters::testing::flat;
-use huren_adapters::{LookupQuery, NativeReading, ReadContext, RegionCode, ResidentId};
+use huren_adapters::{Colour, LookupQuery, NativeReading, ReadContext, RegionCode, ResidentId};
 use time::OffsetDateTime;
 
 pub fn pki() -> tempfile::TempDir {
@@ -38,6 +40,14 @@ pub fn client() -> StatusClient {
 
 pub fn resident() -> ResidentId {
     ResidentId::parse("11010519491231002X").expect("valid test ID")
+}
+
+/// A code for the test resident 张三 in `colour`, issued by `service`.
+pub async fn issue(service: &ServiceHandle, colour: Colour) -> Issued {
+    service
+        .issue(IssueInput::new(resident(), "张三", colour))
+        .await
+        .expect("the reference service issues a code")
 }
 
 pub fn second_resident() -> ResidentId {
