@@ -42,12 +42,16 @@ pub struct LookupSettings {
     /// cache off, so every online read asks the region (a benchmark of the read itself, or a
     /// region that wants every read to reach it).
     pub status_cache_capacity: usize,
+    /// HTTP/2 connections kept to each regional service, requests taking them in turn: one
+    /// connection puts every frame of a region's calls through one task on each side.
+    pub connections_per_region: usize,
 }
 
 impl Default for LookupSettings {
     fn default() -> Self {
         Self {
             status_cache_capacity: huren_adapters::net::DEFAULT_CACHE_CAPACITY,
+            connections_per_region: huren_adapters::net::DEFAULT_CONNECTIONS_PER_REGION,
         }
     }
 }

@@ -169,6 +169,7 @@ async fn assemble_node(config: &Config, dev: bool) -> anyhow::Result<Option<Node
     node.follow_poll = Duration::from_millis(config.federation.follow_poll_ms.max(100));
     node.status_client.identity = crate::pki::gateway_identity(&config.tls);
     node.status_client.cache_capacity = config.lookup.status_cache_capacity;
+    node.status_client.connections_per_region = config.lookup.connections_per_region;
     let (registry_dir, state_dir, node_id) = (
         node.registry_dir.clone(),
         node.state_dir.clone(),

@@ -18,6 +18,8 @@ const DAY_MS: u64 = 24 * HOUR_MS;
 /// Cached regional answers: each holds a reading (a few hundred bytes), so ten million is
 /// gigabytes; past that a typo, not a plan.
 const MAX_CACHED: u64 = 10_000_000;
+/// Connections to one regional service: more than a few only adds TLS sessions and tasks.
+const MAX_REGION_CONNECTIONS: u64 = 64;
 /// Permits and handshakes are tokio semaphores; far below their own ceiling.
 const MAX_PERMITS: u64 = 1_000_000;
 
@@ -174,6 +176,13 @@ impl Config {
                 max: MAX_CACHED,
                 why: "each cached answer takes memory; 0 turns the cache off",
             },
+            Bound {
+                key: "lookup.connections_per_region",
+                value: u64::try_from(self.lookup.connections_per_region).unwrap_or(u64::MAX),
+                min: 1,
+                max: MAX_REGION_CONNECTIONS,
+                why: "no connection cannot reach a region; each is a TLS session and a task on both sides",
+            },
         ];
         for b in bounds {
             if !(b.min..=b.max).contains(&b.value) {
@@ -261,6 +270,14 @@ mod tests {
                 "lookup.status_cache_capacity",
             ),
             (
+                "[lookup]\nconnections_per_region = 0",
+                "lookup.connections_per_region",
+            ),
+            (
+                "[lookup]\nconnections_per_region = 65",
+                "lookup.connections_per_region",
+            ),
+            (
                 "[tls]\ntrust_domain = \"Bad Domain/../x\"",
                 "tls.trust_domain",
             ),
@@ -276,6 +293,8 @@ mod tests {
         assert_eq!(refused_key(text), None);
         // No cache at all is a real setting: every online read asks the region.
         assert_eq!(refused_key("[lookup]\nstatus_cache_capacity = 0"), None);
+        assert_eq!(refused_key("[lookup]\nconnections_per_region = 1"), None);
+        assert_eq!(refused_key("[lookup]\nconnections_per_region = 64"), None);
     }
 
     #[test]
