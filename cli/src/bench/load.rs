@@ -69,10 +69,7 @@ impl Figures {
 
     /// Server CPU per item, µs.
     pub fn cpu_us_per_item(&self) -> Option<f64> {
-        let items = (self.calls * self.items_per_call) as f64;
-        self.server_cpu
-            .filter(|_| items > 0.0)
-            .map(|cpu| cpu.as_secs_f64() * 1e6 / items)
+        self.per_item_us(self.server_cpu)
     }
 
     /// The audit writer's CPU per item, µs.
@@ -175,16 +172,9 @@ where
         }
     }
     let elapsed = start.elapsed();
-    let since = |start: Option<Duration>, prefix: &str| match (start, threads_cpu(prefix)) {
-        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
-        _ => None,
-    };
-    let server_cpu = since(cpu_start, SERVER_THREADS);
-    let audit_cpu = since(audit_start, AUDIT_THREAD);
-    let whole = match (process_start, process_cpu(std::process::id())) {
-        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
-        _ => None,
-    };
+    let server_cpu = spent(cpu_start, threads_cpu(SERVER_THREADS));
+    let audit_cpu = spent(audit_start, threads_cpu(AUDIT_THREAD));
+    let whole = spent(process_start, process_cpu(std::process::id()));
     let allocations = match (allocs_start, super::allocs::so_far()) {
         (Some(a), Some(b)) => Some(b.saturating_sub(a)),
         _ => None,
@@ -203,4 +193,10 @@ where
         allocations,
         first_error,
     }
+}
+
+/// What a counter that read `start` before a run and `end` after it moved by; `None` when either
+/// read is missing.
+fn spent(start: Option<Duration>, end: Option<Duration>) -> Option<Duration> {
+    Some(end?.saturating_sub(start?))
 }
