@@ -74,6 +74,17 @@ mod tests {
         })
     }
 
+    /// The polls counted once they reach `at_least`, or after half a second if they never do.
+    async fn polled(polls: &AtomicUsize, at_least: usize) -> usize {
+        for _ in 0..100 {
+            if polls.load(Ordering::SeqCst) >= at_least {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        polls.load(Ordering::SeqCst)
+    }
+
     #[tokio::test]
     async fn a_marked_future_that_is_ready_is_done_before_execute_returns() {
         let polls = Arc::new(AtomicUsize::new(0));
@@ -84,14 +95,7 @@ mod tests {
         let later = Arc::new(AtomicUsize::new(0));
         Executor.execute(counted(later.clone(), 1));
         assert_eq!(later.load(Ordering::SeqCst), 0, "spawned, not yet run");
-        tokio::task::yield_now().await;
-        for _ in 0..100 {
-            if later.load(Ordering::SeqCst) == 1 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
-        assert_eq!(later.load(Ordering::SeqCst), 1, "the spawned future ran");
+        assert_eq!(polled(&later, 1).await, 1, "the spawned future ran");
     }
 
     #[tokio::test]
@@ -100,12 +104,6 @@ mod tests {
         answer_here();
         Executor.execute(counted(polls.clone(), 2));
         assert_eq!(polls.load(Ordering::SeqCst), 1, "one poll in place");
-        for _ in 0..100 {
-            if polls.load(Ordering::SeqCst) >= 2 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
-        assert_eq!(polls.load(Ordering::SeqCst), 2, "finished on its own task");
+        assert_eq!(polled(&polls, 2).await, 2, "finished on its own task");
     }
 }
