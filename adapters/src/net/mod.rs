@@ -1,8 +1,9 @@
 //! Outbound hygiene: the client that reaches regions' status services for the online adapters.
 //!
 //! [`StatusClient`] implements [`StatusLookup`]. Per region it keeps a few multiplexed HTTP/2
-//! connections ([`ClientConfig::connections_per_region`]) over TLS pinned to the registry's [`StatusService`] entry (chain to the region's
-//! CA and exactly the registered SPIFFE id), a circuit breaker and a short-TTL cache (TTL from
+//! connections ([`ClientConfig::connections_per_region`]) over TLS pinned to the registry's
+//! [`StatusService`] entry (chain to the region's CA and exactly the registered SPIFFE id), a
+//! circuit breaker and a short-TTL cache (TTL from
 //! [`TrustView::cache_ttl`]). Every call ends by the caller's deadline: a region that is down,
 //! slow, answers garbage or proves the wrong identity yields [`ReadOutcome::Degraded`] saying
 //! why, never a hang. Lookups are idempotent reads, so a

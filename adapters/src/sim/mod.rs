@@ -294,7 +294,7 @@ async fn serve(
                 stats.connections.fetch_add(1, Ordering::Relaxed);
                 let mut builder =
                     hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-                // A gateway multiplexes every lookup for the region over one connection.
+                // A gateway multiplexes its lookups for the region over a few connections.
                 builder.http2().max_concurrent_streams(1024);
                 let _ = builder.serve_connection(TokioIo::new(tls), service).await;
             };
