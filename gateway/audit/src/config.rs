@@ -69,8 +69,12 @@ pub struct Config {
     /// Most bytes in one write + sync. Also the longest torn tail recovery will cut off: more
     /// damage than one batch cannot come from a crash and is reported as corruption instead.
     pub max_batch_bytes: usize,
-    /// Appends waiting for the writer before `append` itself waits (back-pressure).
+    /// Appends under way before `append` itself waits (back-pressure).
     pub queue: usize,
+    /// Callers write and sync their own batches while a write + sync takes at most this long.
+    /// A slower one would hold a runtime worker that long, so from then on batches go to the
+    /// log's own thread until a write + sync is quick again. Zero: always the thread.
+    pub caller_sync_limit: Duration,
     /// After a failed write, how often the stopped writer checks whether the disk takes writes
     /// again (and then resumes in a new segment).
     pub retry_every: Duration,
@@ -88,6 +92,7 @@ impl Default for Config {
             max_batch_records: 4096,
             max_batch_bytes: 1 << 20,
             queue: 65_536,
+            caller_sync_limit: Duration::from_micros(500),
             retry_every: Duration::from_secs(1),
             checkpoint_every_records: 10_000,
             checkpoint_every: Duration::from_secs(10),

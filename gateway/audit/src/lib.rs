@@ -19,17 +19,24 @@
 //!
 //! ## Group commit and the sync policies
 //!
-//! [`AuditLog::append`] queues the entry for the writer, a thread of the log's own, and waits on
-//! a oneshot for its acknowledgment ([`Ack`]: seq and hash). The writer takes everything queued,
-//! writes it with one `write`, makes it durable per the [`SyncPolicy`], then acknowledges every
-//! record of the batch together, and goes on to the next batch. The gateway answers a caller only after `append` returned `Ok`.
+//! [`AuditLog::append`] links the entry into the chain (its seq and `prev`) under one lock.
+//! If nobody is writing, the caller itself writes the batch its record opened with one `write`,
+//! makes it durable per the [`SyncPolicy`], and hands the next batch (the records linked
+//! meanwhile) to the first of that batch's callers still waiting; the others of a batch are
+//! acknowledged ([`Ack`]: seq and hash) together once it is durable. So under load each batch
+//! is written by one of its own callers while the next one gathers, and no record waits for a
+//! hop to another thread and back. A caller told to write that is cancelled first writes as it
+//! goes. A write + sync slower than [`Config::caller_sync_limit`] would hold a runtime worker
+//! that long: batches then go to the log's own thread until a sync is quick again; the
+//! `interval` policy always writes there. The gateway answers a caller only after `append`
+//! returned `Ok`.
 //!
 //! - `every` (default): each batch is `fdatasync`ed before any of its records is acknowledged.
 //!   **An acknowledged record survives a process crash, a kernel crash and a power loss** (as far
 //!   as the disk honours flushes). Batches form on their own: while one sync runs, the next
 //!   batch queues, so throughput grows with concurrency and a lone caller waits one sync.
-//! - `interval(MS)`: the same guarantee as `every`; after the first record of a batch the writer
-//!   waits up to MS milliseconds for more before writing and syncing. Fewer syncs under light
+//! - `interval(MS)`: the same guarantee as `every`; after the first record of a batch the log's
+//!   thread waits up to MS milliseconds for more before writing and syncing. Fewer syncs under light
 //!   load, at most MS more latency per append.
 //! - `unsynced`: acknowledged once written to the OS page cache. **Survives a crash of the
 //!   process (the kernel still holds the data), not a kernel crash or power loss**: acknowledged
@@ -101,6 +108,7 @@
 #![forbid(unsafe_code)]
 
 mod anchor;
+mod batch;
 mod checkpoint;
 mod config;
 mod disk;
@@ -114,10 +122,12 @@ mod scan;
 mod seek;
 mod segment;
 mod signing;
+mod thread;
 mod verify;
 mod writer;
 
 pub use anchor::{AnchorProblem, AnchoredReport, verify_anchored};
+pub use batch::Ack;
 pub use checkpoint::{Checkpoint, CheckpointSigner, CheckpointVerifier, read as read_checkpoint};
 pub use config::{Config, SyncPolicy};
 pub use encode::EncodeError;
@@ -128,4 +138,3 @@ pub use recovery::{RecoveryReport, TornTail};
 pub use scan::{Problem, ProblemKind, Scan, SegmentSummary};
 pub use seek::{SeekError, find};
 pub use verify::{Report, verify, walk};
-pub use writer::Ack;

@@ -1,10 +1,11 @@
-//! `AuditLog`: opens (and recovers) a log directory and hands appends to the writer thread.
+//! `AuditLog`: opens (and recovers) a log directory and links appends into its chain.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Semaphore, oneshot, watch};
 
+use crate::batch::{Ack, Head};
 use crate::checkpoint::{self, CheckpointSigner};
 use crate::config::Config;
 use crate::disk::Disk;
@@ -13,12 +14,15 @@ use crate::record::Entry;
 use crate::recovery::{RecoveryReport, recover};
 use crate::segment;
 use crate::signing::Anchoring;
-use crate::writer::{self, Ack, Head, Msg};
+use crate::thread;
+use crate::writer::{Job, Linked, Shared, Waiting, Who};
 
-/// A handle to an open audit log. Cheap to clone; every clone feeds the same writer thread.
-#[derive(Debug, Clone)]
+/// A handle to an open audit log. Cheap to clone; every clone appends to the same chain.
+#[derive(Clone)]
 pub struct AuditLog {
-    tx: mpsc::Sender<Msg>,
+    shared: Arc<Shared>,
+    /// Appends under way before `append` itself waits (back-pressure).
+    room: Arc<Semaphore>,
     dir: PathBuf,
     /// Why the writer is stopped (a write failed), or `None` while it writes.
     stopped: watch::Receiver<Option<String>>,
@@ -62,7 +66,6 @@ impl AuditLog {
                 source: std::io::Error::other(e.to_string()),
             })??;
         let (disk, head, report) = opened;
-        let (tx, rx) = mpsc::channel(config.queue);
         let (state, stopped) = watch::channel(None);
         let anchoring = match signer {
             None => None,
@@ -74,34 +77,61 @@ impl AuditLog {
                 Some(Anchoring::new(signer, dir.clone(), anchored))
             }
         };
-        writer::spawn(rx, disk, head, config, state, anchoring).map_err(|source| {
+        let (jobs, jobs_rx) = std::sync::mpsc::channel();
+        let anchored = anchoring.as_ref().map(Anchoring::anchored);
+        let room = Arc::new(Semaphore::new(config.queue));
+        let shared = Arc::new(Shared::new(
+            disk,
+            head,
+            config.clone(),
+            state,
+            jobs,
+            anchored,
+        ));
+        thread::spawn(Arc::downgrade(&shared), jobs_rx, config, anchoring).map_err(|source| {
             OpenError::Io {
                 path: dir.clone(),
                 source,
             }
         })?;
-        Ok((AuditLog { tx, dir, stopped }, report))
+        let log = AuditLog {
+            shared,
+            room,
+            dir,
+            stopped,
+        };
+        Ok((log, report))
     }
 
     /// Appends one decision and returns once it is durable under the configured policy. The
     /// caller must not answer before this returns `Ok`.
+    ///
+    /// If nobody is writing, the caller writes and syncs the batch its record opened on its own
+    /// task; otherwise it waits for the batch its record joined (see the crate manual).
     pub async fn append(&self, entry: Entry) -> Result<Ack, AppendError> {
         let entry = entry.sanitised()?;
-        let (ack_tx, ack_rx) = oneshot::channel();
-        self.tx
-            .send(Msg::Append(entry, ack_tx))
-            .await
-            .map_err(|_| AppendError::Closed)?;
-        ack_rx.await.map_err(|_| AppendError::Closed)?
+        let _room = self.room.acquire().await.map_err(|_| AppendError::Closed)?;
+        match self.shared.link(entry)? {
+            Linked::Lead => self
+                .shared
+                .lead(Who::Caller)
+                .unwrap_or(Err(AppendError::Closed)),
+            Linked::Wait(rx) => {
+                Waiting {
+                    rx,
+                    shared: &self.shared,
+                }
+                .await
+            }
+        }
     }
 
     /// Writes what is queued, syncs, releases the directory. Appends after this fail with
     /// [`AppendError::Closed`].
     pub async fn close(self) -> Result<(), AppendError> {
         let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(Msg::Close(tx))
-            .await
+        self.shared
+            .send(Job::Close(tx))
             .map_err(|_| AppendError::Closed)?;
         rx.await.map_err(|_| AppendError::Closed)?
     }
@@ -123,6 +153,15 @@ impl AuditLog {
     }
 }
 
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLog")
+            .field("dir", &self.dir)
+            .field("stopped", &*self.stopped.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
 /// The record count the newest checkpoint file names (its signature is the verifier's business).
 fn newest_count(dir: &Path) -> u64 {
     checkpoint::list(dir)
@@ -131,7 +170,10 @@ fn newest_count(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-fn open_blocking(dir: &Path, max_torn: u64) -> Result<(Disk, Head, RecoveryReport), OpenError> {
+pub(crate) fn open_blocking(
+    dir: &Path,
+    max_torn: u64,
+) -> Result<(Disk, Head, RecoveryReport), OpenError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| OpenError::Io { path, source }

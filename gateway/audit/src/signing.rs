@@ -1,10 +1,10 @@
 //! The writer's side of anchoring: when to sign a checkpoint of the acknowledged chain, and
-//! writing it without holding up appends for long.
+//! writing it on the log's own thread, so no append waits for it.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tokio::time::Instant;
+use std::time::Instant;
 
 use crate::checkpoint::{Checkpoint, CheckpointSigner};
 use crate::config::Config;
@@ -30,6 +30,11 @@ impl Anchoring {
         }
     }
 
+    /// Records covered by the newest checkpoint written.
+    pub(crate) fn anchored(&self) -> u64 {
+        self.anchored
+    }
+
     /// When a checkpoint of `records` acknowledged records falls due by time, if any is due.
     pub(crate) fn due_at(&self, records: u64, cfg: &Config) -> Option<Instant> {
         (records > self.anchored).then_some(self.last + cfg.checkpoint_every)
@@ -45,17 +50,15 @@ impl Anchoring {
 
     /// Signs and stores a checkpoint of the chain up to `records` / `head` unless one already
     /// covers it. A failure is logged, not fatal: the records are durable and chained either
-    /// way, and the next checkpoint covers them.
-    pub(crate) async fn checkpoint(&mut self, records: u64, head: ChainHash) {
+    /// way, and the next checkpoint covers them. Runs on the log's thread, never a caller's.
+    pub(crate) fn checkpoint(&mut self, records: u64, head: ChainHash) {
         self.last = Instant::now();
         if records <= self.anchored {
             return;
         }
         let signed = Checkpoint::sign(records, head, self.signer.as_ref());
-        let dir = self.dir.clone();
-        match tokio::task::spawn_blocking(move || signed.store(&dir)).await {
-            Ok(Ok(_)) => self.anchored = records,
-            Ok(Err(e)) => tracing::error!("audit checkpoint of {records} records not written: {e}"),
+        match signed.store(&self.dir) {
+            Ok(_) => self.anchored = records,
             Err(e) => tracing::error!("audit checkpoint of {records} records not written: {e}"),
         }
     }

@@ -1,290 +1,428 @@
-//! The writer: batches queued appends into one write + sync, then acknowledges them; after a
-//! failed write it refuses appends and retries until the disk takes writes again.
+//! Group commit on the callers' own tasks: the chain's state, linking a record into it, and
+//! writing batches.
 //!
-//! It runs on one thread of its own ([`spawn`]), which writes and syncs batch after batch
-//! (group commit): the disk calls block that thread only, so no batch pays for handing its
-//! write to a blocking pool and waking the writer again afterwards.
+//! A caller links its record into the chain under one lock. If nobody is writing, it writes
+//! and syncs the batch its record opened, right on its own task, then hands the next batch
+//! (what queued meanwhile) to the first of that batch's callers still waiting, and answers its
+//! own call. So a record reaches the disk with no hop to another thread and back: under load
+//! each batch is written by one of its own callers while the next one queues. A caller that
+//! leaves (its call cancelled) while told to write still writes before it is gone.
+//!
+//! A disk whose write + sync takes longer than [`Config::caller_sync_limit`] would hold a
+//! runtime worker that long; from such a batch on, batches go to the log's own thread
+//! ([`crate::thread`]) until a sync is quick again. The `interval` policy always writes there,
+//! since it waits for more records on purpose.
 
-use tokio::sync::{mpsc, oneshot, watch};
+use std::collections::VecDeque;
+use std::sync::mpsc;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
 
+use tokio::sync::{oneshot, watch};
+
+use crate::batch::{Ack, Batch, Head, Turn};
 use crate::config::{Config, SyncPolicy};
 use crate::disk::Disk;
 use crate::error::AppendError;
-use crate::record::{ChainHash, Entry, MAX_LINE_BYTES, Record};
-use crate::signing::Anchoring;
-
-/// What a caller gets back once its record is as durable as the policy promises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ack {
-    pub seq: u64,
-    pub hash: ChainHash,
-}
-
-pub(crate) enum Msg {
-    Append(Entry, oneshot::Sender<Result<Ack, AppendError>>),
-    Close(oneshot::Sender<Result<(), AppendError>>),
-}
-
-/// The chain position the next record takes.
-#[derive(Clone)]
-pub(crate) struct Head {
-    pub next_seq: u64,
-    pub prev: ChainHash,
-}
-
-type Waiter = oneshot::Sender<Result<Ack, AppendError>>;
+use crate::record::Entry;
 
 /// Why the writer is stopped, shared with every [`crate::AuditLog`] handle: `None` while it
 /// writes.
 pub(crate) type StateTx = watch::Sender<Option<String>>;
 
-/// Starts the writer on a thread of its own, with a small runtime for its timers (checkpoint and
-/// retry intervals) and checkpoint files. The thread ends once every handle is dropped or the
-/// log is closed.
-pub(crate) fn spawn(
-    rx: mpsc::Receiver<Msg>,
-    disk: Disk,
-    head: Head,
-    cfg: Config,
-    state: StateTx,
-    anchoring: Option<Anchoring>,
-) -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()?;
-    std::thread::Builder::new()
-        .name("huren-audit".into())
-        .spawn(move || runtime.block_on(run(rx, disk, head, cfg, state, anchoring)))?;
-    Ok(())
+/// What the log's own thread is asked to do.
+pub(crate) enum Job {
+    /// Write what is queued (a slow disk, or the `interval` policy).
+    Lead,
+    /// Enough records were added for a signed checkpoint.
+    Checkpoint,
+    /// Records were added since the last checkpoint: one falls due by time.
+    Added,
+    /// A write failed: start retrying.
+    Stopped,
+    /// Write what is queued, anchor, sync, release the directory.
+    Close(oneshot::Sender<Result<(), AppendError>>),
+    /// Every handle is gone: the open segment, to sync and anchor once more.
+    Last(Disk, Head),
 }
 
-async fn run(
-    mut rx: mpsc::Receiver<Msg>,
-    disk: Disk,
+/// Who writes a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Who {
+    Caller,
+    Thread,
+}
+
+/// What a caller does after linking its record.
+pub(crate) enum Linked {
+    /// Write the batch it opened.
+    Lead,
+    /// Wait to be answered, or told to write.
+    Wait(oneshot::Receiver<Turn>),
+}
+
+pub(crate) struct State {
+    /// Where the next record is linked.
     head: Head,
-    cfg: Config,
-    state: StateTx,
-    mut anchoring: Option<Anchoring>,
-) {
-    let mut disk = Some(disk);
-    // The last acknowledged record: a failed batch's records are given back to the chain.
-    let mut durable = head.clone();
-    let mut head = head;
-    let mut failed: Option<String> = None;
-    let mut retry_at = tokio::time::Instant::now();
-    let mut spare: (Vec<u8>, Vec<(Waiter, Ack)>) = Default::default();
-    loop {
-        let records = durable.next_seq - 1;
-        let checkpoint_due = anchoring.as_ref().and_then(|a| a.due_at(records, &cfg));
-        let first = match failed.is_some() {
-            false if let Some(m) = linger(&mut rx) => Some(m),
-            false => tokio::select! {
-                m = rx.recv() => m,
-                // Records were added and then nothing for a while: anchor them anyway.
-                () = sleep_until_some(checkpoint_due) => {
-                    if let Some(a) = anchoring.as_mut() {
-                        a.checkpoint(records, durable.prev).await;
-                    }
-                    continue;
-                }
-            },
-            // Stopped: appends are refused at once, and the writer tries to resume on its own.
-            true => tokio::select! {
-                m = rx.recv() => m,
-                () = tokio::time::sleep_until(retry_at) => {
-                    retry_at = tokio::time::Instant::now() + cfg.retry_every;
-                    if let Some(d) = disk.as_mut() {
-                        match d.resume(durable.next_seq, &cfg) {
-                            Ok(()) => {
-                                tracing::warn!(
-                                    next_seq = durable.next_seq,
-                                    "audit log resumed: the chain continues in a new segment"
-                                );
-                                failed = None;
-                                state.send_replace(None);
-                            }
-                            Err(why) => tracing::debug!("audit log still stopped: {why}"),
+    /// After the last acknowledged record: a failed batch's records are given back to it.
+    pub durable: Head,
+    /// Batches linked and not yet being written, oldest first.
+    queue: VecDeque<Batch>,
+    /// Who writes, or has been told to write (the thread may not have read its job yet). While
+    /// nobody does the queue is empty.
+    leader: Option<Who>,
+    pub failed: Option<String>,
+    closed: bool,
+    /// The open segment; taken by whoever writes.
+    pub disk: Option<Disk>,
+    /// The last write + sync was over the callers' limit: the thread writes.
+    slow: bool,
+    /// Records when a checkpoint was last asked for (or the newest one at open).
+    checkpoint_asked: u64,
+    /// The thread was told records were added since its last checkpoint.
+    told_added: bool,
+}
+
+/// The chain, the disk and how to reach the log's thread; shared by every handle.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    pub cfg: Config,
+    stopped: StateTx,
+    jobs: mpsc::Sender<Job>,
+    anchored: bool,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        disk: Disk,
+        head: Head,
+        cfg: Config,
+        stopped: StateTx,
+        jobs: mpsc::Sender<Job>,
+        anchored_records: Option<u64>,
+    ) -> Self {
+        Shared {
+            state: Mutex::new(State {
+                durable: head.clone(),
+                head,
+                queue: VecDeque::new(),
+                leader: None,
+                failed: None,
+                closed: false,
+                disk: Some(disk),
+                slow: false,
+                checkpoint_asked: anchored_records.unwrap_or(0),
+                told_added: false,
+            }),
+            cfg,
+            stopped,
+            jobs,
+            anchored: anchored_records.is_some(),
+        }
+    }
+
+    /// The acknowledged head, to anchor; records added after it will tell the thread again.
+    pub(crate) fn to_anchor(&self) -> Head {
+        let mut st = self.lock();
+        st.told_added = false;
+        st.durable.clone()
+    }
+
+    /// Asks the log's thread to do something; fails once it has ended.
+    pub(crate) fn send(&self, job: Job) -> Result<(), mpsc::SendError<Job>> {
+        self.jobs.send(job)
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Links `entry` into the chain. Refused at once while the writer is stopped or closed.
+    pub(crate) fn link(&self, entry: Entry) -> Result<Linked, AppendError> {
+        let (tx, rx) = oneshot::channel();
+        let mut st = self.lock();
+        if st.closed {
+            return Err(AppendError::Closed);
+        }
+        if let Some(why) = &st.failed {
+            return Err(AppendError::Failed(why.clone()));
+        }
+        let lead = st.leader.is_none();
+        let thread_writes = st.slow
+            || self.cfg.caller_sync_limit.is_zero()
+            || matches!(self.cfg.sync, SyncPolicy::Interval(_));
+        let st = &mut *st;
+        let open_new = st
+            .queue
+            .back()
+            .is_none_or(|b| b.is_full(self.cfg.max_batch_records, self.cfg.max_batch_bytes));
+        if open_new {
+            st.queue
+                .push_back(Batch::new(st.head.next_seq, Vec::new(), Vec::new()));
+        }
+        let Some(batch) = st.queue.back_mut() else {
+            return Err(AppendError::Closed);
+        };
+        // A caller that writes its own batch has no one to tell; the thread tells everyone.
+        let waiter = (!lead || thread_writes).then_some(tx);
+        if let Err(refused) = batch.link(entry, &mut st.head, waiter) {
+            if batch.waiters.is_empty() {
+                st.queue.pop_back();
+            }
+            return Err(refused);
+        }
+        if !lead {
+            return Ok(Linked::Wait(rx));
+        }
+        if thread_writes {
+            st.leader = Some(Who::Thread);
+            let _ = self.jobs.send(Job::Lead);
+            return Ok(Linked::Wait(rx));
+        }
+        st.leader = Some(Who::Caller);
+        Ok(Linked::Lead)
+    }
+
+    /// Writes queued batches in turn, as `who`, until the queue is empty or the next batch is
+    /// handed to someone else. A caller's first batch holds its own record, whose answer is
+    /// returned.
+    pub(crate) fn lead(&self, who: Who) -> Option<Result<Ack, AppendError>> {
+        let mut mine = None;
+        let mut own = (who == Who::Caller).then_some(());
+        loop {
+            if who == Who::Thread {
+                self.linger_for_interval();
+            }
+            let (mut batch, mut disk) = {
+                let mut st = self.lock();
+                let Some(batch) = st.queue.pop_front() else {
+                    st.leader = None;
+                    return mine;
+                };
+                st.leader = Some(who);
+                match st.disk.take() {
+                    Some(disk) => (batch, disk),
+                    // Only a closed log has no disk, and nothing is linked into a closed log.
+                    None => {
+                        st.leader = None;
+                        let mut gone: Vec<Batch> = st.queue.drain(..).collect();
+                        drop(st);
+                        let closed = Err("the audit log is closed".to_string());
+                        let mut batch = batch;
+                        let own_index = own.map(|()| batch.leader.unwrap_or(0));
+                        let answered = batch.answer(&closed, own_index);
+                        for b in &mut gone {
+                            b.answer(&closed, None);
                         }
+                        return mine.or(answered);
                     }
-                    continue;
                 }
-            },
-        };
-        let Some(first) = first else { break };
-        // The buffers of the batch before, emptied: a busy writer allocates none per batch.
-        let mut batch = Batch {
-            buf: std::mem::take(&mut spare.0),
-            waiters: std::mem::take(&mut spare.1),
-            closer: None,
-        };
-        let first_seq = head.next_seq;
-        batch.take(first, &mut head, failed.as_deref());
-        let deadline = match cfg.sync {
-            SyncPolicy::Interval(d) => Some(tokio::time::Instant::now() + d),
-            _ => None,
-        };
-        // Room is kept for one more longest record so a batch never exceeds max_batch_bytes,
-        // which is what bounds a torn tail.
-        while batch.closer.is_none()
-            && batch.waiters.len() < cfg.max_batch_records
-            && batch.buf.len() + MAX_LINE_BYTES <= cfg.max_batch_bytes
-        {
-            let next = match deadline {
-                None => match rx.try_recv() {
-                    Ok(m) => m,
-                    Err(_) => break,
-                },
-                Some(at) => match tokio::time::timeout_at(at, rx.recv()).await {
-                    Ok(Some(m)) => m,
-                    _ => break,
-                },
             };
-            batch.take(next, &mut head, failed.as_deref());
-        }
-        let Batch {
-            mut buf,
-            mut waiters,
-            closer,
-        } = batch;
-        if !buf.is_empty() {
-            // Written and synced right here: this thread is the writer's own.
-            let outcome = match disk.as_mut() {
-                None => Err(failed.clone().unwrap_or_default()),
-                Some(d) => d
-                    .write_batch(first_seq, &buf, &cfg)
-                    .map_err(|e| format!("write or sync failed: {e}")),
+            let started = Instant::now();
+            let outcome = disk
+                .write_batch(batch.first_seq, &batch.buf, &self.cfg)
+                .map_err(|e| format!("write or sync failed: {e}"));
+            let took = started.elapsed();
+            let (refused, done) = {
+                let mut st = self.lock();
+                st.disk = Some(disk);
+                self.settle(&mut st, &batch, &outcome, took);
+                let refused: Vec<Batch> = match outcome {
+                    Ok(()) => Vec::new(),
+                    Err(_) => st.queue.drain(..).collect(),
+                };
+                // Done: the queue is empty, or the next batch has someone else to write it.
+                let done = if st.queue.is_empty() {
+                    st.leader = None;
+                    true
+                } else if who == Who::Thread {
+                    false
+                } else if st.slow {
+                    st.leader = Some(Who::Thread);
+                    let _ = self.jobs.send(Job::Lead);
+                    true
+                } else {
+                    st.queue.front_mut().is_some_and(Batch::hand_over)
+                };
+                (refused, done)
             };
-            match outcome {
-                Ok(()) => {
-                    durable = head.clone();
-                    for (tx, ack) in waiters.drain(..) {
-                        let _ = tx.send(Ok(ack));
-                    }
-                    let records = durable.next_seq - 1;
-                    if let Some(a) = anchoring.as_mut().filter(|a| a.is_due(records, &cfg)) {
-                        a.checkpoint(records, durable.prev).await;
-                    }
-                }
-                Err(why) => {
-                    tracing::error!("audit log stopped: {why}");
-                    // Stopped is said before any caller hears of the failure: a caller that
-                    // asks readiness after its refused append must not still see "ready".
-                    state.send_replace(Some(why.clone()));
-                    for (tx, _) in waiters.drain(..) {
-                        let _ = tx.send(Err(AppendError::Failed(why.clone())));
-                    }
-                    // Nothing of the batch was acknowledged: the chain goes on from the last
-                    // record that was, once the writer resumes.
-                    head = durable.clone();
-                    retry_at = tokio::time::Instant::now() + cfg.retry_every;
-                    failed = Some(why);
-                }
+            // Answered outside the lock: callers link their records meanwhile.
+            let own_index = own.take().map(|()| batch.leader.unwrap_or(0));
+            let answered = batch.answer(&outcome, own_index);
+            mine = mine.or(answered);
+            for mut b in refused {
+                b.answer(&outcome, None);
+            }
+            if done {
+                return mine;
             }
         }
-        buf.clear();
-        spare = (buf, waiters);
-        if let Some(tx) = closer {
-            // At shutdown the whole acknowledged chain is anchored.
-            if let Some(a) = anchoring.as_mut() {
-                a.checkpoint(durable.next_seq - 1, durable.prev).await;
+    }
+
+    /// The chain after a batch was written (or failed), under the lock.
+    fn settle(
+        &self,
+        st: &mut State,
+        batch: &Batch,
+        outcome: &Result<(), String>,
+        took: std::time::Duration,
+    ) {
+        match outcome {
+            Ok(()) => {
+                if let Some(end) = batch.end() {
+                    st.durable = end;
+                }
+                st.slow = took > self.cfg.caller_sync_limit;
+                if self.anchored {
+                    let records = st.durable.next_seq - 1;
+                    if records >= st.checkpoint_asked + self.cfg.checkpoint_every_records {
+                        st.checkpoint_asked = records;
+                        st.told_added = true;
+                        let _ = self.jobs.send(Job::Checkpoint);
+                    } else if !st.told_added {
+                        st.told_added = true;
+                        let _ = self.jobs.send(Job::Added);
+                    }
+                }
             }
-            let result = match (disk.take(), &failed) {
-                // An unsynced log is synced once on a clean close.
-                (Some(d), None) => d
-                    .file
-                    .sync_data()
-                    .map_err(|e| AppendError::Failed(e.to_string())),
-                (_, why) => Err(AppendError::Failed(why.clone().unwrap_or_default())),
-            };
-            let _ = tx.send(result);
+            Err(why) => {
+                tracing::error!("audit log stopped: {why}");
+                // Stopped is said before any caller hears of the failure: a caller that asks
+                // readiness after its refused append must not still see "ready".
+                self.stopped.send_replace(Some(why.clone()));
+                st.failed = Some(why.clone());
+                // Nothing of the batch (or after it) was acknowledged: the chain goes on from
+                // the last record that was, once the writer resumes.
+                st.head = st.durable.clone();
+                let _ = self.jobs.send(Job::Stopped);
+            }
+        }
+    }
+
+    /// Under the `interval` policy the thread waits, from a batch's first record, up to the
+    /// interval for more before writing it (not when the batch is already full).
+    fn linger_for_interval(&self) {
+        let SyncPolicy::Interval(wait) = self.cfg.sync else {
             return;
-        }
-    }
-    if let Some(d) = disk {
-        let _ = d.file.sync_data();
-    }
-    if let Some(a) = anchoring.as_mut() {
-        a.checkpoint(durable.next_seq - 1, durable.prev).await;
-    }
-}
-
-/// How many times an idle writer gives its core away before it sleeps on the queue.
-const LINGER_YIELDS: usize = 3;
-
-/// Gives the core to other runnable threads a few times before the writer sleeps, and takes
-/// what they queued meanwhile. A writer asleep on the queue must be woken by the next append, a
-/// futex wake (and on a VM an interrupt to another core) that each call paid for when every
-/// sync came back before the next append arrived (a fast disk, a busy node). On a busy machine
-/// the callers run while the writer yields and their records are waiting when it comes back;
-/// on an idle one each yield returns at once and the writer sleeps as before. Nothing is
-/// acknowledged here: what is taken goes through the same write, sync and acknowledgement.
-fn linger(rx: &mut mpsc::Receiver<Msg>) -> Option<Msg> {
-    for _ in 0..LINGER_YIELDS {
-        std::thread::yield_now();
-        if let Ok(m) = rx.try_recv() {
-            return Some(m);
-        }
-    }
-    None
-}
-
-/// Sleeps until `at`, or forever when there is nothing to wait for.
-async fn sleep_until_some(at: Option<tokio::time::Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Records gathered for one write, their waiters, and a close request if one arrived.
-#[derive(Default)]
-struct Batch {
-    buf: Vec<u8>,
-    waiters: Vec<(Waiter, Ack)>,
-    closer: Option<oneshot::Sender<Result<(), AppendError>>>,
-}
-
-impl Batch {
-    /// Links the entry into the chain at `head` and queues its line; answers at once when the
-    /// writer has failed or the record is too large.
-    fn take(&mut self, msg: Msg, head: &mut Head, failed: Option<&str>) {
-        let (entry, tx) = match msg {
-            Msg::Close(tx) => {
-                self.closer = Some(tx);
-                return;
-            }
-            Msg::Append(entry, tx) => (entry, tx),
         };
-        if let Some(why) = failed {
-            let _ = tx.send(Err(AppendError::Failed(why.to_string())));
-            return;
-        }
-        let record = Record {
-            seq: head.next_seq,
-            prev: head.prev,
-            entry,
+        let opened = {
+            let st = self.lock();
+            st.queue.front().and_then(|b| {
+                (!b.is_full(self.cfg.max_batch_records, self.cfg.max_batch_bytes))
+                    .then_some(b.opened)
+            })
         };
-        let start = self.buf.len();
-        match crate::encode::encode_into(&record, &mut self.buf) {
-            Ok(_) if self.buf.len() - start > MAX_LINE_BYTES => {
-                let len = self.buf.len() - start;
-                self.buf.truncate(start);
-                let _ = tx.send(Err(AppendError::TooLarge(len)));
+        if let Some(left) = opened.and_then(|o| (o + wait).checked_duration_since(Instant::now())) {
+            std::thread::sleep(left);
+        }
+    }
+
+    /// After a failed write: tries whether the disk takes writes again, and if so continues
+    /// the chain in a new segment. True once the writer takes appends again.
+    pub(crate) fn resume(&self) -> bool {
+        let (mut disk, next_seq) = {
+            let mut st = self.lock();
+            if st.failed.is_none() {
+                return true;
             }
-            Err(e) => {
-                let _ = tx.send(Err(AppendError::Failed(e.to_string())));
+            if st.leader.is_some() {
+                return false;
             }
-            Ok(hash) => {
-                self.waiters.push((
-                    tx,
-                    Ack {
-                        seq: record.seq,
-                        hash,
-                    },
-                ));
-                head.next_seq += 1;
-                head.prev = hash;
+            let Some(disk) = st.disk.take() else {
+                return false;
+            };
+            st.leader = Some(Who::Thread);
+            (disk, st.durable.next_seq)
+        };
+        let resumed = disk.resume(next_seq, &self.cfg);
+        let mut st = self.lock();
+        st.disk = Some(disk);
+        st.leader = None;
+        match resumed {
+            Ok(()) => {
+                tracing::warn!(
+                    next_seq,
+                    "audit log resumed: the chain continues in a new segment"
+                );
+                st.failed = None;
+                self.stopped.send_replace(None);
+                true
+            }
+            Err(why) => {
+                tracing::debug!("audit log still stopped: {why}");
+                false
             }
         }
     }
+
+    /// Refuses new records, writes what is queued, and gives back the open segment, the
+    /// acknowledged head, and why the writer is stopped if it is.
+    pub(crate) fn close(&self) -> (Option<Disk>, Head, Option<String>) {
+        loop {
+            let mut st = self.lock();
+            st.closed = true;
+            // The thread may have been asked to write and not read the job yet: this is it.
+            if st.leader != Some(Who::Caller) {
+                st.leader = Some(Who::Thread);
+                break;
+            }
+            drop(st);
+            // A caller is writing a batch: it finishes (and hands on what is queued) shortly.
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+        self.lead(Who::Thread);
+        let mut st = self.lock();
+        (st.disk.take(), st.durable.clone(), st.failed.clone())
+    }
 }
+
+impl Drop for Shared {
+    /// The last handle is gone without a close: the thread syncs and anchors once more.
+    fn drop(&mut self) {
+        let st = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        if let Some(disk) = st.disk.take() {
+            let _ = self.jobs.send(Job::Last(disk, st.durable.clone()));
+        }
+    }
+}
+
+/// A caller waiting for its answer. If it is told to write its batch and then leaves before it
+/// reads that, it writes the batch as it goes: the other callers of the batch wait on it.
+pub(crate) struct Waiting<'a> {
+    pub rx: oneshot::Receiver<Turn>,
+    pub shared: &'a Shared,
+}
+
+impl std::future::Future for Waiting<'_> {
+    type Output = Result<Ack, AppendError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let turn = std::task::ready!(std::pin::Pin::new(&mut self.rx).poll(cx));
+        std::task::Poll::Ready(match turn {
+            Ok(Turn::Done(answer)) => answer,
+            Ok(Turn::Lead) => self
+                .shared
+                .lead(Who::Caller)
+                .unwrap_or(Err(AppendError::Closed)),
+            // Every queued record is answered; a lost sender means the log is gone.
+            Err(_) => Err(AppendError::Closed),
+        })
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        // Closed first, so a hand-over can no longer arrive after the look below.
+        self.rx.close();
+        if let Ok(Turn::Lead) = self.rx.try_recv() {
+            let _ = self.shared.lead(Who::Caller);
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "writer_tests.rs"]
+mod tests;

@@ -23,11 +23,9 @@ fn on_disk(dir: &Path) -> BTreeMap<u64, (ChainHash, Entry)> {
     out
 }
 
-async fn concurrent_appends_all_land_in_one_chain(sync: SyncPolicy) {
+async fn concurrent_appends_all_land_in_one_chain(config: Config) {
     let dir = tempfile::tempdir().unwrap();
-    let (log, report) = AuditLog::open(dir.path(), small_segments(sync))
-        .await
-        .unwrap();
+    let (log, report) = AuditLog::open(dir.path(), config).await.unwrap();
     assert_eq!(report.records, 0);
     let mut tasks = Vec::new();
     for t in 0..64u64 {
@@ -72,12 +70,70 @@ async fn concurrent_appends_all_land_in_one_chain(sync: SyncPolicy) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_appends_every() {
-    concurrent_appends_all_land_in_one_chain(SyncPolicy::Every).await;
+    concurrent_appends_all_land_in_one_chain(small_segments(SyncPolicy::Every)).await;
+}
+
+/// A disk too slow for callers to write on: the log's thread writes every batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_appends_on_a_slow_disk() {
+    let config = Config {
+        caller_sync_limit: Duration::ZERO,
+        ..small_segments(SyncPolicy::Every)
+    };
+    concurrent_appends_all_land_in_one_chain(config).await;
+}
+
+/// Callers that give up mid-append (their call was cancelled) strand nobody: every caller that
+/// stays is answered, and every answered record is in the chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_leaving_mid_append_strand_nobody() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _) = AuditLog::open(dir.path(), small_segments(SyncPolicy::Every))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for t in 0..64u64 {
+        let log = log.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut acks = Vec::new();
+            for i in 0..50 {
+                let n = t * 1000 + i;
+                if (t + i) % 3 == 0 {
+                    // Cancelled from outside after a moment, wherever its append then is
+                    // (possibly just told to write its batch and not yet run).
+                    let log = log.clone();
+                    let call = tokio::spawn(async move { log.append(entry(n)).await });
+                    tokio::task::yield_now().await;
+                    call.abort();
+                } else {
+                    acks.push((n, log.append(entry(n)).await.unwrap()));
+                }
+            }
+            acks
+        }));
+    }
+    let mut acked = Vec::new();
+    for t in tasks {
+        let done = tokio::time::timeout(Duration::from_secs(60), t).await;
+        acked.extend(done.expect("no caller is left waiting").unwrap());
+    }
+    log.close().await.unwrap();
+
+    let disk = on_disk(dir.path());
+    assert!(acked.len() >= 64 * 50 * 6 / 10, "{} answered", acked.len());
+    for (n, ack) in &acked {
+        let (hash, e) = &disk[&ack.seq];
+        assert_eq!(hash, &ack.hash, "seq {} hash", ack.seq);
+        assert_eq!(e.subject_ref, format!("{n:064x}"), "seq {}", ack.seq);
+    }
+    let report = verify(dir.path()).unwrap();
+    assert!(report.is_ok(), "{report}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_appends_interval() {
-    concurrent_appends_all_land_in_one_chain(SyncPolicy::Interval(Duration::from_millis(2))).await;
+    let config = small_segments(SyncPolicy::Interval(Duration::from_millis(2)));
+    concurrent_appends_all_land_in_one_chain(config).await;
 }
 
 #[tokio::test]
