@@ -71,9 +71,10 @@ pub struct Config {
     pub max_batch_bytes: usize,
     /// Appends under way before `append` itself waits (back-pressure).
     pub queue: usize,
-    /// Callers write and sync their own batches while a write + sync takes at most this long.
-    /// A slower one would hold a runtime worker that long, so from then on batches go to the
-    /// log's own thread until a write + sync is quick again. Zero: always the thread.
+    /// Callers write and sync their own batches while a write + sync takes at most this long on
+    /// average (tmpfs, a flash disk with power-loss protection). A slower disk would hold a
+    /// runtime worker that long each time, so its batches go to the log's own thread, until its
+    /// syncs are quick again. Zero: always the thread.
     pub caller_sync_limit: Duration,
     /// After a failed write, how often the stopped writer checks whether the disk takes writes
     /// again (and then resumes in a new segment).
@@ -92,7 +93,7 @@ impl Default for Config {
             max_batch_records: 4096,
             max_batch_bytes: 1 << 20,
             queue: 65_536,
-            caller_sync_limit: Duration::from_micros(500),
+            caller_sync_limit: Duration::from_micros(100),
             retry_every: Duration::from_secs(1),
             checkpoint_every_records: 10_000,
             checkpoint_every: Duration::from_secs(10),

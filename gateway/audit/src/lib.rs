@@ -26,9 +26,9 @@
 //! acknowledged ([`Ack`]: seq and hash) together once it is durable. So under load each batch
 //! is written by one of its own callers while the next one gathers, and no record waits for a
 //! hop to another thread and back. A caller told to write that is cancelled first writes as it
-//! goes. A write + sync slower than [`Config::caller_sync_limit`] would hold a runtime worker
-//! that long: batches then go to the log's own thread until a sync is quick again; the
-//! `interval` policy always writes there. The gateway answers a caller only after `append`
+//! goes. Writes + syncs slower than [`Config::caller_sync_limit`] on average would hold a runtime
+//! worker that long each time: batches then go to the log's own thread until syncs are quick
+//! again; so do they under the `interval` policy and on a single-worker runtime. The gateway answers a caller only after `append`
 //! returned `Ok`.
 //!
 //! - `every` (default): each batch is `fdatasync`ed before any of its records is acknowledged.

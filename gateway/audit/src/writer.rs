@@ -8,10 +8,11 @@
 //! each batch is written by one of its own callers while the next one queues. A caller that
 //! leaves (its call cancelled) while told to write still writes before it is gone.
 //!
-//! A disk whose write + sync takes longer than [`Config::caller_sync_limit`] would hold a
-//! runtime worker that long; from such a batch on, batches go to the log's own thread
-//! ([`crate::thread`]) until a sync is quick again. The `interval` policy always writes there,
-//! since it waits for more records on purpose.
+//! A disk whose writes + syncs take longer than [`Config::caller_sync_limit`] on average would
+//! hold a runtime worker that long each time; batches then go to the log's own thread
+//! ([`crate::thread`]) until its syncs are quick again. So do they under the `interval` policy,
+//! which waits for more records on purpose, and on a runtime with one worker, which a caller's
+//! sync would stall whole.
 
 use std::collections::VecDeque;
 use std::sync::mpsc;
@@ -75,8 +76,9 @@ pub(crate) struct State {
     closed: bool,
     /// The open segment; taken by whoever writes.
     pub disk: Option<Disk>,
-    /// The last write + sync was over the callers' limit: the thread writes.
-    slow: bool,
+    /// A moving average of the recent writes + syncs (nanoseconds): over the callers' limit,
+    /// the thread writes.
+    sync_ns: u64,
     /// Records when a checkpoint was last asked for (or the newest one at open).
     checkpoint_asked: u64,
     /// The thread was told records were added since its last checkpoint.
@@ -110,7 +112,7 @@ impl Shared {
                 failed: None,
                 closed: false,
                 disk: Some(disk),
-                slow: false,
+                sync_ns: 0,
                 checkpoint_asked: anchored_records.unwrap_or(0),
                 told_added: false,
             }),
@@ -148,9 +150,7 @@ impl Shared {
             return Err(AppendError::Failed(why.clone()));
         }
         let lead = st.leader.is_none();
-        let thread_writes = st.slow
-            || self.cfg.caller_sync_limit.is_zero()
-            || matches!(self.cfg.sync, SyncPolicy::Interval(_));
+        let thread_writes = lead && self.thread_writes(&st);
         let st = &mut *st;
         let open_new = st
             .queue
@@ -237,7 +237,7 @@ impl Shared {
                     true
                 } else if who == Who::Thread {
                     false
-                } else if st.slow {
+                } else if self.thread_writes(&st) {
                     st.leader = Some(Who::Thread);
                     let _ = self.jobs.send(Job::Lead);
                     true
@@ -259,6 +259,21 @@ impl Shared {
         }
     }
 
+    /// Whether the log's thread rather than a caller writes the next batch: under the `interval`
+    /// policy, on a disk whose recent syncs were slow, and on a runtime with a single worker
+    /// (or none), which a caller's sync would stall whole.
+    fn thread_writes(&self, st: &State) -> bool {
+        use tokio::runtime::{Handle, RuntimeFlavor};
+        let limit = self.cfg.caller_sync_limit;
+        matches!(self.cfg.sync, SyncPolicy::Interval(_))
+            || limit.is_zero()
+            || u128::from(st.sync_ns) > limit.as_nanos()
+            || match Handle::try_current() {
+                Ok(h) => h.runtime_flavor() == RuntimeFlavor::CurrentThread,
+                Err(_) => true,
+            }
+    }
+
     /// The chain after a batch was written (or failed), under the lock.
     fn settle(
         &self,
@@ -272,7 +287,9 @@ impl Shared {
                 if let Some(end) = batch.end() {
                     st.durable = end;
                 }
-                st.slow = took > self.cfg.caller_sync_limit;
+                // One slow sync among quick ones moves the average an eighth of the way.
+                let took = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+                st.sync_ns = st.sync_ns - st.sync_ns / 8 + took / 8;
                 if self.anchored {
                     let records = st.durable.next_seq - 1;
                     if records >= st.checkpoint_asked + self.cfg.checkpoint_every_records {

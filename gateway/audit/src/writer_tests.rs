@@ -21,16 +21,26 @@ fn entry(n: u64) -> Entry {
     }
 }
 
-/// A log in `dir` whose batches hold one record each; the thread's jobs land in the receiver.
+/// A log in `dir` whose batches hold one record each, on a disk never too slow for callers;
+/// the thread's jobs land in the receiver.
 fn one_record_batches(dir: &std::path::Path) -> (Shared, mpsc::Receiver<Job>) {
     let (disk, head, _) = crate::log::open_blocking(dir, 1 << 20).unwrap();
     let cfg = Config {
         max_batch_records: 1,
+        caller_sync_limit: std::time::Duration::from_secs(3600),
         ..Config::default()
     };
     let (jobs, jobs_rx) = mpsc::channel();
     let (stopped, _) = watch::channel(None);
     (Shared::new(disk, head, cfg, stopped, jobs, None), jobs_rx)
+}
+
+/// Callers write only on a runtime with more than one worker.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap()
 }
 
 fn wait(linked: Linked) -> oneshot::Receiver<Turn> {
@@ -52,6 +62,8 @@ fn poll_once<F: Future>(f: F) -> Poll<F::Output> {
 
 #[test]
 fn the_writer_hands_the_next_batch_to_its_caller_who_writes_it_even_when_it_leaves() {
+    let rt = runtime();
+    let _in = rt.enter();
     let dir = tempfile::tempdir().unwrap();
     let (shared, _jobs) = one_record_batches(dir.path());
     assert!(matches!(shared.link(entry(1)).unwrap(), Linked::Lead));
@@ -89,6 +101,8 @@ fn the_writer_hands_the_next_batch_to_its_caller_who_writes_it_even_when_it_leav
 
 #[test]
 fn a_batch_whose_callers_left_is_written_by_the_writer_before_it() {
+    let rt = runtime();
+    let _in = rt.enter();
     let dir = tempfile::tempdir().unwrap();
     let (shared, _jobs) = one_record_batches(dir.path());
     assert!(matches!(shared.link(entry(1)).unwrap(), Linked::Lead));
@@ -109,9 +123,11 @@ fn a_batch_whose_callers_left_is_written_by_the_writer_before_it() {
 
 #[test]
 fn a_slow_write_sends_the_next_batches_to_the_thread() {
+    let rt = runtime();
+    let _in = rt.enter();
     let dir = tempfile::tempdir().unwrap();
     let (mut shared, jobs) = one_record_batches(dir.path());
-    // Every write is over a limit of one nanosecond.
+    // Every write is over a limit of one nanosecond, and so is the average after one.
     shared.cfg.caller_sync_limit = std::time::Duration::from_nanos(1);
     assert!(matches!(shared.link(entry(1)).unwrap(), Linked::Lead));
     let mut second = wait(shared.link(entry(2)).unwrap());
@@ -147,6 +163,8 @@ fn a_slow_write_sends_the_next_batches_to_the_thread() {
 
 #[test]
 fn a_refused_record_leaves_no_writer_and_no_empty_batch_behind() {
+    let rt = runtime();
+    let _in = rt.enter();
     let dir = tempfile::tempdir().unwrap();
     let (shared, _jobs) = one_record_batches(dir.path());
     let mut huge = entry(1);
@@ -160,4 +178,21 @@ fn a_refused_record_leaves_no_writer_and_no_empty_batch_behind() {
     // The chain did not move: the next record is still the first.
     assert!(matches!(shared.link(entry(1)).unwrap(), Linked::Lead));
     assert_eq!(shared.lead(Who::Caller).unwrap().unwrap().seq, 1);
+}
+
+#[test]
+fn on_a_single_worker_runtime_the_thread_writes() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let _in = rt.enter();
+    let dir = tempfile::tempdir().unwrap();
+    let (shared, jobs) = one_record_batches(dir.path());
+    let mut first = wait(shared.link(entry(1)).unwrap());
+    assert!(matches!(jobs.try_recv(), Ok(Job::Lead)));
+    assert_eq!(shared.lead(Who::Thread), None);
+    assert!(matches!(
+        first.try_recv(),
+        Ok(Turn::Done(Ok(Ack { seq: 1, .. })))
+    ));
 }

@@ -11,13 +11,13 @@ use huren_audit::{AuditLog, ChainHash, Config, verify, walk};
 /// every ack it printed (including those still in the pipe) and the record count it opened with.
 fn run_and_kill(
     dir: &Path,
-    policy: &str,
+    policy: &[&str],
     kill_after: usize,
 ) -> (u64, u64, BTreeMap<u64, ChainHash>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_audit-load"))
         .arg(dir)
         .arg("32")
-        .arg(policy)
+        .args(policy)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -49,14 +49,15 @@ fn run_and_kill(
     (opened_with, torn_bytes, acks)
 }
 
-fn crash_rounds(policy: &str) {
+/// `policy`: the sync policy, and optionally who writes (`callers` or `thread`).
+fn crash_rounds(policy: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let mut acked: BTreeMap<u64, ChainHash> = BTreeMap::new();
     for (round, kill_after) in [700, 1300, 450].into_iter().enumerate() {
         let (opened_with, torn_bytes, acks) = run_and_kill(dir.path(), policy, kill_after);
         // Whether the kill tore a write is up to timing; shown with --nocapture.
         eprintln!(
-            "{policy} round {round}: recovered {opened_with} records, cut {torn_bytes} torn bytes"
+            "{policy:?} round {round}: recovered {opened_with} records, cut {torn_bytes} torn bytes"
         );
         // The child recovered the previous round's crash and kept every acknowledged record.
         assert!(
@@ -96,10 +97,20 @@ fn crash_rounds(policy: &str) {
 
 #[test]
 fn killed_mid_load_every_acknowledged_record_survives_every() {
-    crash_rounds("every");
+    crash_rounds(&["every"]);
+}
+
+#[test]
+fn killed_mid_load_every_acknowledged_record_survives_every_callers_writing() {
+    crash_rounds(&["every", "callers"]);
+}
+
+#[test]
+fn killed_mid_load_every_acknowledged_record_survives_every_the_thread_writing() {
+    crash_rounds(&["every", "thread"]);
 }
 
 #[test]
 fn killed_mid_load_every_acknowledged_record_survives_interval() {
-    crash_rounds("interval(3)");
+    crash_rounds(&["interval(3)"]);
 }

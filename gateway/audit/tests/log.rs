@@ -70,7 +70,20 @@ async fn concurrent_appends_all_land_in_one_chain(config: Config) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_appends_every() {
-    concurrent_appends_all_land_in_one_chain(small_segments(SyncPolicy::Every)).await;
+    concurrent_appends_all_land_in_one_chain(callers_write(SyncPolicy::Every)).await;
+}
+
+/// Callers write their own batches however long the test machine's disk takes to sync.
+fn callers_write(sync: SyncPolicy) -> Config {
+    Config {
+        caller_sync_limit: Duration::from_secs(3600),
+        ..small_segments(sync)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_appends_unsynced() {
+    concurrent_appends_all_land_in_one_chain(callers_write(SyncPolicy::Unsynced)).await;
 }
 
 /// A disk too slow for callers to write on: the log's thread writes every batch.
@@ -88,7 +101,7 @@ async fn concurrent_appends_on_a_slow_disk() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callers_leaving_mid_append_strand_nobody() {
     let dir = tempfile::tempdir().unwrap();
-    let (log, _) = AuditLog::open(dir.path(), small_segments(SyncPolicy::Every))
+    let (log, _) = AuditLog::open(dir.path(), callers_write(SyncPolicy::Every))
         .await
         .unwrap();
     let mut tasks = Vec::new();

@@ -1,7 +1,8 @@
 //! Test load generator: appends from many tasks and prints `ack <seq> <hash>` per acknowledgment.
 //!
 //! Used by the crash test, which SIGKILLs it mid-load and checks that every printed seq survived.
-//! Usage: `audit-load DIR [TASKS] [POLICY]`; runs until killed. Prints `open <records> <torn>`
+//! Usage: `audit-load DIR [TASKS] [POLICY] [callers|thread]`; runs until killed. The last
+//! argument pins who writes the batches (by default the disk's speed decides). Prints `open <records> <torn>`
 //! first so the test sees what recovery did.
 
 use std::io::Write;
@@ -13,7 +14,7 @@ use huren_audit::{AuditLog, Config, Entry};
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let Some(dir) = args.get(1) else {
-        eprintln!("usage: audit-load DIR [TASKS] [POLICY]");
+        eprintln!("usage: audit-load DIR [TASKS] [POLICY] [callers|thread]");
         return ExitCode::FAILURE;
     };
     let tasks: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(32);
@@ -25,6 +26,15 @@ async fn main() -> ExitCode {
                 eprintln!("{e}");
                 return ExitCode::FAILURE;
             }
+        }
+    }
+    match args.get(4).map(String::as_str) {
+        None => {}
+        Some("callers") => config.caller_sync_limit = std::time::Duration::from_secs(3600),
+        Some("thread") => config.caller_sync_limit = std::time::Duration::ZERO,
+        Some(other) => {
+            eprintln!("who writes: expected `callers` or `thread`, not {other:?}");
+            return ExitCode::FAILURE;
         }
     }
     // Small segments so a run crosses segment boundaries.
