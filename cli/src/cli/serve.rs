@@ -2,19 +2,19 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::cli::registry::DEFAULT_REGISTRY;
 use crate::pki::DEFAULT_DEV_PKI;
 use anyhow::Context as _;
-use huren::config::{Config, DEFAULT_STATE};
-use huren::node::{Node, NodeConfig};
+use huren::config::Config;
+use huren::node::Node;
 use huren::server::{Gateway, GatewayBuilder};
 use huren_registry::dev::{DevOptions, DevRegistry};
 use huren_registry::store::STATE_FILE;
 use time::OffsetDateTime;
 
 mod dev_state;
+mod node_config;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -141,35 +141,7 @@ async fn assemble_node(config: &Config, dev: bool) -> anyhow::Result<Option<Node
     if dev {
         dev_state::check_pair(&pki, &registry, OffsetDateTime::now_utc())?;
     }
-    let mut node = NodeConfig::new(
-        registry,
-        settings
-            .state
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE)),
-    );
-    node.audit.sync = settings
-        .audit_sync
-        .parse()
-        .map_err(|e: String| anyhow::anyhow!("node.audit_sync: {e}"))?;
-    node.default_deadline = Duration::from_millis(settings.default_deadline_ms);
-    node.registry_poll =
-        (settings.registry_poll_ms > 0).then(|| Duration::from_millis(settings.registry_poll_ms));
-    // Below 100 ms a refresh would spin on a slow peer; the registry's max_status_list_age is
-    // what bounds staleness, this only how soon a change shows.
-    node.revocations_every = Duration::from_millis(settings.status_lists_refresh_ms.max(100));
-    if let Some(id) = &settings.node_id {
-        node.node_id = id.clone();
-    }
-    node.receipt_key = settings.receipt_key.clone();
-    node.audit_key = settings.audit_key.clone();
-    node.witness_key = settings.witness_key.clone();
-    node.publisher = config.federation.publisher;
-    node.follow = config.federation.follow.clone();
-    node.follow_poll = Duration::from_millis(config.federation.follow_poll_ms.max(100));
-    node.status_client.identity = crate::pki::gateway_identity(&config.tls);
-    node.status_client.cache_capacity = config.lookup.status_cache_capacity;
-    node.status_client.connections_per_region = config.lookup.connections_per_region;
+    let node = node_config::node_config(config, registry)?;
     let (registry_dir, state_dir, node_id) = (
         node.registry_dir.clone(),
         node.state_dir.clone(),
