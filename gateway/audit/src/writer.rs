@@ -287,9 +287,8 @@ impl Shared {
                 if let Some(end) = batch.end() {
                     st.durable = end;
                 }
-                // One slow sync among quick ones moves the average an eighth of the way.
                 let took = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
-                st.sync_ns = st.sync_ns - st.sync_ns / 8 + took / 8;
+                st.sync_ns = moving_average(st.sync_ns, took);
                 if self.anchored {
                     let records = st.durable.next_seq - 1;
                     if records >= st.checkpoint_asked + self.cfg.checkpoint_every_records {
@@ -401,6 +400,12 @@ impl Drop for Shared {
             let _ = self.jobs.send(Job::Last(disk, st.durable.clone()));
         }
     }
+}
+
+/// The average write + sync after one that took `took`: one slow sync among quick ones moves
+/// it an eighth of the way.
+fn moving_average(average: u64, took: u64) -> u64 {
+    average - average / 8 + took / 8
 }
 
 /// A caller waiting for its answer. If it is told to write its batch and then leaves before it

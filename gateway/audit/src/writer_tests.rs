@@ -196,3 +196,145 @@ fn on_a_single_worker_runtime_the_thread_writes() {
         Ok(Turn::Done(Ok(Ack { seq: 1, .. })))
     ));
 }
+
+/// A log in `dir` with `cfg`, on a multi-worker runtime's callers unless `cfg` says otherwise.
+fn with_config(dir: &std::path::Path, cfg: Config) -> (Shared, mpsc::Receiver<Job>) {
+    let (disk, head, _) = crate::log::open_blocking(dir, 1 << 20).unwrap();
+    let (jobs, jobs_rx) = mpsc::channel();
+    let (stopped, _) = watch::channel(None);
+    (Shared::new(disk, head, cfg, stopped, jobs, None), jobs_rx)
+}
+
+fn quick_disk() -> Config {
+    Config {
+        caller_sync_limit: std::time::Duration::from_secs(3600),
+        ..Config::default()
+    }
+}
+
+#[test]
+fn records_linked_while_a_batch_waits_are_written_with_it() {
+    let rt = runtime();
+    let _in = rt.enter();
+    let dir = tempfile::tempdir().unwrap();
+    let (shared, _jobs) = with_config(dir.path(), quick_disk());
+    assert!(matches!(shared.link(entry(1)).unwrap(), Linked::Lead));
+    let mut others: Vec<_> = (2..=4)
+        .map(|n| wait(shared.link(entry(n)).unwrap()))
+        .collect();
+    assert_eq!(shared.lead(Who::Caller).unwrap().unwrap().seq, 1);
+    assert_eq!(seqs_on_disk(dir.path()), [1, 2, 3, 4], "one write");
+    for (rx, seq) in others.iter_mut().zip(2..) {
+        assert!(
+            matches!(rx.try_recv(), Ok(Turn::Done(Ok(Ack { seq: s, .. }))) if s == seq),
+            "answered, not told to write"
+        );
+    }
+}
+
+#[test]
+fn a_batch_is_closed_before_one_more_longest_record_could_take_it_over_its_bytes() {
+    let rt = runtime();
+    let _in = rt.enter();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = Config {
+        max_batch_bytes: 2 * crate::MAX_LINE_BYTES,
+        ..quick_disk()
+    };
+    let (shared, _jobs) = with_config(dir.path(), cfg.clone());
+    let _first = shared.link(entry(0)).unwrap();
+    let _rest: Vec<_> = (1..40).map(|n| shared.link(entry(n)).unwrap()).collect();
+    let st = shared.lock();
+    let batches: Vec<&Batch> = st.queue.iter().collect();
+    assert!(batches.len() > 2, "{} batches", batches.len());
+    let (full, last) = batches.split_at(batches.len() - 1);
+    for batch in full.iter().chain(last) {
+        assert!(batch.buf.len() <= cfg.max_batch_bytes);
+    }
+    for batch in full {
+        let line = batch.buf.len() / batch.waiters.len();
+        // Full: one more longest record would not fit; it was not before its last record.
+        assert!(batch.buf.len() + crate::MAX_LINE_BYTES > cfg.max_batch_bytes);
+        assert!(batch.buf.len() - line + crate::MAX_LINE_BYTES <= cfg.max_batch_bytes);
+    }
+}
+
+#[test]
+fn a_record_of_the_longest_length_is_taken_and_one_byte_more_is_refused_with_its_size() {
+    let rt = runtime();
+    let _in = rt.enter();
+    let dir = tempfile::tempdir().unwrap();
+    let (shared, _jobs) = with_config(dir.path(), quick_disk());
+    // How long a record's line is without its purpose, at the chain's second position.
+    let mut probe = Batch::new(2, Vec::new(), Vec::new());
+    let mut at_two = Head {
+        next_seq: 2,
+        prev: crate::ChainHash::GENESIS,
+    };
+    let mut bare = entry(2);
+    bare.purpose = String::new();
+    probe.link(bare, &mut at_two, None).unwrap();
+    // Lines hold their hash and the body's `prev`: both are fixed-width hex.
+    let room = crate::MAX_LINE_BYTES - probe.buf.len();
+
+    let _first = shared.link(entry(1)).unwrap();
+    let mut longest = entry(2);
+    longest.purpose = "x".repeat(room);
+    let mut over = entry(2);
+    over.purpose = "x".repeat(room + 1);
+    // Into a batch that already holds a record: the size named is the record's own.
+    assert_eq!(
+        shared.link(over).err(),
+        Some(AppendError::TooLarge(crate::MAX_LINE_BYTES + 1))
+    );
+    let _taken = wait(shared.link(longest).unwrap());
+    assert_eq!(shared.lock().head.next_seq, 3);
+}
+
+#[test]
+fn under_the_interval_policy_the_thread_waits_for_more_before_writing() {
+    let rt = runtime();
+    let _in = rt.enter();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = Config {
+        sync: SyncPolicy::Interval(std::time::Duration::from_millis(300)),
+        ..quick_disk()
+    };
+    let (shared, jobs) = with_config(dir.path(), cfg);
+    let mut first = wait(shared.link(entry(1)).unwrap());
+    assert!(
+        matches!(jobs.try_recv(), Ok(Job::Lead)),
+        "the thread writes"
+    );
+    std::thread::scope(|s| {
+        let thread = s.spawn(|| shared.lead(Who::Thread));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        // Well inside the interval: nothing written yet, and a new record joins the batch.
+        assert_eq!(shared.lock().durable.next_seq, 1);
+        let mut second = wait(shared.link(entry(2)).unwrap());
+        assert_eq!(thread.join().unwrap(), None);
+        assert!(matches!(
+            second.try_recv(),
+            Ok(Turn::Done(Ok(Ack { seq: 2, .. })))
+        ));
+    });
+    assert!(matches!(
+        first.try_recv(),
+        Ok(Turn::Done(Ok(Ack { seq: 1, .. })))
+    ));
+    assert_eq!(seqs_on_disk(dir.path()), [1, 2]);
+}
+
+#[test]
+fn the_sync_average_moves_an_eighth_of_the_way_each_time() {
+    assert_eq!(moving_average(0, 800_000), 100_000);
+    assert_eq!(moving_average(800_000, 0), 700_000);
+    assert_eq!(moving_average(800_000, 800_000), 800_000);
+    // Quick syncs bring a slow average back under a 100 µs limit within a few dozen batches.
+    let mut average = 5_000_000;
+    let quick = (0..40).position(|_| {
+        average = moving_average(average, 5_000);
+        average <= 100_000
+    });
+    assert!(quick.is_some_and(|n| n > 20), "{quick:?}");
+}
