@@ -127,18 +127,16 @@ impl Batch {
         outcome: &Result<(), String>,
         own: Option<usize>,
     ) -> Option<Result<Ack, AppendError>> {
-        let mut mine = None;
-        for (i, (waiter, ack)) in self.waiters.drain(..).enumerate() {
-            let answer = match outcome {
-                Ok(()) => Ok(ack),
-                Err(why) => Err(AppendError::Failed(why.clone())),
-            };
-            match waiter {
-                Some(tx) => {
-                    let _ = tx.send(Turn::Done(answer));
-                }
-                None if own == Some(i) => mine = Some(answer),
-                None => {}
+        let answer = |ack: Ack| match outcome {
+            Ok(()) => Ok(ack),
+            Err(why) => Err(AppendError::Failed(why.clone())),
+        };
+        let mine = own
+            .and_then(|i| self.waiters.get(i))
+            .map(|(_, ack)| answer(*ack));
+        for (waiter, ack) in self.waiters.drain(..) {
+            if let Some(tx) = waiter {
+                let _ = tx.send(Turn::Done(answer(ack)));
             }
         }
         mine

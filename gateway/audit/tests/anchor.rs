@@ -177,11 +177,14 @@ async fn a_signed_record_made_to_look_torn_is_not_cut_off_and_fails_the_anchor()
     );
 }
 
-#[tokio::test]
+/// Callers write the batches here (a multi-worker runtime, any disk), so nothing but the
+/// records themselves tells the log's thread that a checkpoint will fall due.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_left_alone_are_anchored_after_the_interval_without_a_close() {
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
         checkpoint_every: Duration::from_millis(50),
+        caller_sync_limit: Duration::from_secs(3600),
         ..Config::default()
     };
     let (log, _) = AuditLog::open_anchored(dir.path(), config, Arc::new(key(1)))
