@@ -1,10 +1,11 @@
 //! Batch verification of Ed25519 signed codes: many signatures checked at once, bisected on failure.
 //!
-//! A batch of codes is decoded first ([`SignedFormat::signed_parts`]); the Ed25519 signatures are
+//! A batch of codes is decoded first ([`SignedFormat::signed_code`]); the Ed25519 signatures are
 //! then verified together with one random linear combination of their equations (the batch
 //! equation ed25519-dalek's `verify_batch` uses), which costs well under one check each. What
-//! passed goes into [`Verified`], which a later read consults instead of checking again; a code
-//! not in it is checked alone as before, so a bad code fails with the same error it always did.
+//! passed goes into [`Verified`] with the body decoded for the check, which a later read consults
+//! instead of checking and decoding again; a code not in it is decoded and checked alone as
+//! before, so a bad code fails with the same error it always did.
 //!
 //! Strictness: `verify_strict` refuses non-canonical `s`, a non-canonical or small-order `R`, and
 //! a small-order key. The batch equation does not, so those are checked here before an entry is
@@ -18,9 +19,9 @@
 //! coefficients; for the small batches that concurrent single calls form
 //! ([`crate::codec::group`]) those two costs ate most of the saving.
 //!
-//! [`SignedFormat::signed_parts`]: crate::codec::SignedFormat::signed_parts
+//! [`SignedFormat::signed_code`]: crate::codec::SignedFormat::signed_code
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
@@ -31,6 +32,7 @@ use rand::RngCore as _;
 use sha2::{Digest as _, Sha512};
 
 use crate::codec::verify;
+use crate::model::RegionCode;
 
 /// What an Ed25519 signed code's signature covers: its issuer's key, the signed text, the signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,43 +42,101 @@ pub struct SignedParts {
     pub signature: [u8; 64],
 }
 
-/// The signatures a batch check found good: exact (key, signature, message) triples.
+/// An Ed25519 code a signed format decoded for a check of its signature: what the signature
+/// covers, and the body its signed text decodes to, which [`Verified::insert_code`] keeps so that
+/// the code's read need not decode it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedCode {
+    /// The region whose format decoded it.
+    pub region: RegionCode,
+    pub parts: SignedParts,
+    pub body: String,
+}
+
+/// The signatures a check found good, each with the exact key and signed text it was good for
+/// and, for a code a signed format decoded ([`SignedCode`]), the body that text decodes to.
+///
+/// Found by the 64 signature bytes rather than by the whole (key, signature, text) triple: 64
+/// bytes hashed instead of some 400, and no triple copied into a lookup key on either side. That
+/// is exactly as safe: every answer still compares the full key and signed text of the entries
+/// under the signature, so two codes with one signature and different texts (a genuine code and a
+/// forgery that copies its signature onto another body) are never taken for each other: the
+/// forgery finds the signature, not its text, and is checked alone. Entries may share a signature
+/// (nothing stops a key holder from making one signature good for two keys), so each signature
+/// holds a list.
 #[derive(Debug, Default)]
-pub struct Verified(HashSet<Vec<u8>>);
+pub struct Verified(HashMap<[u8; 64], Vec<Passed>>);
+
+/// One good (key, text) under a signature.
+#[derive(Debug)]
+struct Passed {
+    public_key: [u8; 32],
+    message: Vec<u8>,
+    /// The decoding region and the body, when a signed format decoded the code.
+    body: Option<(RegionCode, String)>,
+}
 
 impl Verified {
-    /// Did this exact key, message and signature pass a batch check?
+    /// Did this exact key, message and signature pass a check?
     pub fn holds(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
-        public_key.len() == 32
-            && signature.len() == 64
-            && self.0.contains(&entry_key(public_key, signature, message))
+        self.under(signature)
+            .iter()
+            .any(|p| p.public_key[..] == *public_key && p.message == message)
+    }
+
+    /// The body that `region`'s format decoded from this exact signed text, when a check passed
+    /// it with this exact signature (under whichever key: the read still asks for its own).
+    pub fn body(&self, region: RegionCode, message: &[u8], signature: &[u8]) -> Option<&str> {
+        self.under(signature).iter().find_map(|p| match &p.body {
+            Some((r, body)) if *r == region && p.message == message => Some(body.as_str()),
+            _ => None,
+        })
     }
 
     /// Records that `parts` passed a check (a group check of concurrent calls, say).
-    pub fn insert(&mut self, parts: &SignedParts) {
-        self.0.insert(entry_key(
-            &parts.public_key,
-            &parts.signature,
-            &parts.message,
-        ));
+    pub fn insert(&mut self, parts: SignedParts) {
+        self.record(parts, None);
     }
 
+    /// Records that `code`'s signature passed a check, with its body for the read.
+    pub fn insert_code(&mut self, code: SignedCode) {
+        self.record(code.parts, Some((code.region, code.body)));
+    }
+
+    fn record(&mut self, parts: SignedParts, body: Option<(RegionCode, String)>) {
+        let entries = self.0.entry(parts.signature).or_default();
+        match entries
+            .iter_mut()
+            .find(|p| p.public_key == parts.public_key && p.message == parts.message)
+        {
+            Some(known) => {
+                if known.body.is_none() {
+                    known.body = body;
+                }
+            }
+            None => entries.push(Passed {
+                public_key: parts.public_key,
+                message: parts.message,
+                body,
+            }),
+        }
+    }
+
+    fn under(&self, signature: &[u8]) -> &[Passed] {
+        <&[u8; 64]>::try_from(signature)
+            .ok()
+            .and_then(|s| self.0.get(s))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// How many (key, signature, text) triples passed.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.0.values().map(Vec::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-}
-
-/// Key and signature are of fixed length, so the concatenation names one triple.
-fn entry_key(public_key: &[u8], signature: &[u8], message: &[u8]) -> Vec<u8> {
-    let mut key = Vec::with_capacity(96 + message.len());
-    key.extend_from_slice(public_key);
-    key.extend_from_slice(signature);
-    key.extend_from_slice(message);
-    key
 }
 
 /// Below this many entries a failed batch is settled one by one: bisecting further costs more.
@@ -87,7 +147,24 @@ pub fn verify_all(parts: &[SignedParts]) -> Verified {
     let mut verified = Verified::default();
     for (p, passed) in parts.iter().zip(verify_each(parts)) {
         if passed {
-            verified.insert(p);
+            verified.insert(p.clone());
+        }
+    }
+    verified
+}
+
+/// [`verify_all`] for codes a signed format decoded: what passes is kept with its body, for the
+/// reads that follow.
+pub fn verify_codes(codes: Vec<SignedCode>) -> Verified {
+    let (parts, bodies): (Vec<SignedParts>, Vec<(RegionCode, String)>) = codes
+        .into_iter()
+        .map(|c| (c.parts, (c.region, c.body)))
+        .unzip();
+    let passed = verify_each(&parts);
+    let mut verified = Verified::default();
+    for ((parts, body), passed) in parts.into_iter().zip(bodies).zip(passed) {
+        if passed {
+            verified.record(parts, Some(body));
         }
     }
     verified
@@ -336,6 +413,87 @@ pub(crate) mod tests {
                 }
             }
         }
+    }
+
+    /// A good signature copied onto another text (or held up with another key) is not taken for
+    /// the one that passed, though both are found under the same signature; and a text's body is
+    /// given only for that exact text, signature and decoding region.
+    #[test]
+    fn a_passed_signature_vouches_for_its_own_text_and_key_only() {
+        let signer = IssuerSigner::generate("t", KeyAlgorithm::Ed25519).unwrap();
+        let good = signed(&signer, 1).remove(0);
+        let mut verified = Verified::default();
+        verified.insert_code(SignedCode {
+            region: RegionCode::GUANGDONG,
+            parts: good.clone(),
+            body: "body".to_string(),
+        });
+        assert!(holds(&verified, &good));
+        let mut copied = good.clone();
+        copied.message.push(b'!');
+        assert!(!holds(&verified, &copied), "same signature, changed text");
+        let mut shorter = good.clone();
+        shorter.message.pop();
+        assert!(
+            !holds(&verified, &shorter),
+            "same signature, a prefix of the text"
+        );
+        let mut other_key = good.clone();
+        other_key.public_key[0] ^= 1;
+        assert!(!holds(&verified, &other_key));
+        let mut other_signature = good.clone();
+        other_signature.signature[63] ^= 1;
+        assert!(!holds(&verified, &other_signature));
+        let body = |region, p: &SignedParts| verified.body(region, &p.message, &p.signature);
+        assert_eq!(body(RegionCode::GUANGDONG, &good), Some("body"));
+        assert_eq!(body(RegionCode::GUANGDONG, &copied), None);
+        assert_eq!(body(RegionCode::GUANGDONG, &other_signature), None);
+        assert_eq!(
+            body(RegionCode::HUBEI, &good),
+            None,
+            "decoded by another format"
+        );
+        assert_eq!(verified.len(), 1);
+
+        // The copy passing too (under its own key, as a key holder could arrange) adds a second
+        // entry under the signature; each still vouches for itself only.
+        verified.insert(other_key.clone());
+        verified.insert(good.clone());
+        assert_eq!(verified.len(), 2, "a triple recorded twice counts once");
+        assert!(holds(&verified, &good) && holds(&verified, &other_key));
+        assert!(!holds(&verified, &copied));
+        assert!(!verified.holds(&good.public_key, &good.message, &good.signature[..63]));
+    }
+
+    /// The batch engine's path: a forgery carrying a genuine code's signature, checked in the same
+    /// batch as the genuine code, is left out.
+    #[test]
+    fn a_copied_signature_in_the_same_batch_is_left_out() {
+        let signer = IssuerSigner::generate("t", KeyAlgorithm::Ed25519).unwrap();
+        let good = signed(&signer, 3);
+        let mut forged = good[1].clone();
+        forged.message = b"code 1, but green".to_vec();
+        let code = |parts: &SignedParts| SignedCode {
+            region: RegionCode::GUANGDONG,
+            parts: parts.clone(),
+            body: String::from_utf8(parts.message.clone()).unwrap(),
+        };
+        let mut codes: Vec<SignedCode> = good.iter().map(code).collect();
+        codes.insert(2, code(&forged));
+        let verified = verify_codes(codes);
+        assert_eq!(verified.len(), 3);
+        for p in &good {
+            assert!(holds(&verified, p));
+            assert_eq!(
+                verified.body(RegionCode::GUANGDONG, &p.message, &p.signature),
+                std::str::from_utf8(&p.message).ok()
+            );
+        }
+        assert!(!holds(&verified, &forged));
+        assert_eq!(
+            verified.body(RegionCode::GUANGDONG, &forged.message, &forged.signature),
+            None
+        );
     }
 
     #[test]
