@@ -255,6 +255,39 @@ mod tests {
         }
     }
 
+    /// What a single VerifyCode call spends on a Guangdong code around its signature check
+    /// (decoding for the group check, recording that it passed, the read), the check itself left
+    /// out (release build, by hand):
+    /// `cargo test --release -p huren-adapters --lib regions::tests::single_call_decoding_cost -- --ignored --nocapture`
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn single_call_decoding_cost() {
+        use crate::testing::{FakeLookup, context};
+        let issuers = TestIssuers::generate().unwrap();
+        let lookup = FakeLookup::new();
+        let region = RegionCode::GUANGDONG;
+        let payload = issue(region, &request("绿码"), issuers.signer(region), NOW).unwrap();
+        let rounds = 200_000u32;
+        for run in 0..3 {
+            let clock = std::time::Instant::now();
+            for _ in 0..rounds {
+                let code = signed_code(&payload, &issuers.ring).unwrap();
+                drop(std::hint::black_box(code.parts.clone()));
+                let mut passed = Verified::default();
+                passed.insert_code(code);
+                let passed = Arc::new(passed);
+                let mut ctx = context(&issuers.ring, &lookup, NOW);
+                ctx.verified = Some(&passed);
+                std::hint::black_box(guangdong::FORMAT.read(&payload, &ctx).unwrap());
+            }
+            let each = clock.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
+            println!(
+                "run {run}: {each:.2} µs a call ({} bytes of payload)",
+                payload.len()
+            );
+        }
+    }
+
     #[test]
     fn a_payload_no_adapter_claims_is_not_claimed() {
         let set = default_adapters().unwrap();
