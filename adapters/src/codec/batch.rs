@@ -17,7 +17,10 @@
 //! The equation is written here rather than taken from `verify_batch` because that function
 //! decompresses every `R` a second time and runs a transcript over every input to draw its
 //! coefficients; for the small batches that concurrent single calls form
-//! ([`crate::codec::group`]) those two costs ate most of the saving.
+//! ([`crate::codec::group`]) those two costs ate most of the saving. Nor does it see that codes
+//! checked together mostly share their issuer's key, whose terms are summed here into one
+//! multiplication per key (`batch_holds`): a group of six costs some 0.4 of six lone checks
+//! rather than 0.55 (`small_batch_cost` below).
 //!
 //! [`SignedFormat::signed_code`]: crate::codec::SignedFormat::signed_code
 
@@ -264,6 +267,10 @@ fn canonical_y(bytes: &[u8; 32]) -> bool {
 
 /// Does the batch equation hold for all of `entries`? With independent random 128-bit `z`,
 /// (−Σ z·s)·B + Σ z·R + Σ (z·k)·A = 0 holds for a set with a bad signature only by chance.
+///
+/// The A terms are summed per distinct key first, (Σ z·k)·A once for each key: the codes checked
+/// together are mostly one issuer's, so a group of n costs n + 2 points instead of 2n + 1. It is
+/// the same group element, computed with fewer multiplications, so the answer is the same.
 fn batch_holds(entries: &[Entry]) -> bool {
     let mut rng = rand::thread_rng();
     let zs: Vec<Scalar> = entries
@@ -275,13 +282,32 @@ fn batch_holds(entries: &[Entry]) -> bool {
         })
         .collect();
     let b: Scalar = entries.iter().zip(&zs).map(|(e, z)| z * e.s).sum();
+    let keys = per_key(entries, &zs);
     let scalars = std::iter::once(-b)
         .chain(zs.iter().copied())
-        .chain(entries.iter().zip(&zs).map(|(e, z)| z * e.k));
+        .chain(keys.iter().map(|(_, zk)| *zk));
     let points = std::iter::once(ED25519_BASEPOINT_POINT)
         .chain(entries.iter().map(|e| e.r))
-        .chain(entries.iter().map(|e| e.key.to_edwards()));
+        .chain(keys.iter().map(|(key, _)| key.to_edwards()));
     EdwardsPoint::vartime_multiscalar_mul(scalars, points).is_identity()
+}
+
+/// Each distinct key of `entries` (equal encodings, so equal points) with Σ z·k over its
+/// entries. The keys are the registry's issuers' (every entry's key was looked up there), so
+/// there are few, and a list searched in turn is quicker than a map.
+fn per_key<'e>(entries: &'e [Entry], zs: &[Scalar]) -> Vec<(&'e VerifyingKey, Scalar)> {
+    let mut keys: Vec<(&VerifyingKey, Scalar)> = Vec::new();
+    for (e, z) in entries.iter().zip(zs) {
+        let zk = z * e.k;
+        match keys
+            .iter_mut()
+            .find(|(key, _)| key.as_bytes() == e.key.as_bytes())
+        {
+            Some((_, sum)) => *sum += zk,
+            None => keys.push((&e.key, zk)),
+        }
+    }
+    keys
 }
 
 /// Batch-verifies `entries`; on failure halves them until each bad one is found alone.
@@ -602,6 +628,53 @@ pub(crate) mod tests {
         parts[3].message.push(b'!');
         assert!(!batch_holds(&strict(&parts)));
         assert!(!batch_holds(&strict(&parts[3..4])));
+    }
+
+    /// Codes of several issuers checked together (their key terms summed per key): good ones
+    /// hold, and a forgery, or a signature presented under another of the batch's keys, does not.
+    #[test]
+    fn the_batch_equation_over_several_keys_holds_for_good_signatures_only() {
+        let signers: Vec<IssuerSigner> = ["t", "u", "v"]
+            .into_iter()
+            .map(|id| IssuerSigner::generate(id, KeyAlgorithm::Ed25519).unwrap())
+            .collect();
+        // t, u, t, v, t, u: interleaved, as concurrent calls arrive.
+        let parts: Vec<SignedParts> = [0usize, 1, 0, 2, 0, 1]
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let signer = &signers[s];
+                let message = format!("code {i} of {}", signer.issuer_id()).into_bytes();
+                SignedParts {
+                    public_key: signer.public_key().public_key.try_into().unwrap(),
+                    signature: signer.sign(&message).unwrap().try_into().unwrap(),
+                    message,
+                }
+            })
+            .collect();
+        let strict = |parts: &[SignedParts]| -> Vec<Entry> {
+            parts
+                .iter()
+                .enumerate()
+                .map(|(at, p)| Entry::strict(at, p).expect("a good encoding is batched"))
+                .collect()
+        };
+        let entries = strict(&parts);
+        assert_eq!(per_key(&entries, &[Scalar::ONE; 6]).len(), 3);
+        assert!(batch_holds(&entries));
+        assert_eq!(verify_each(&parts), vec![true; 6]);
+        for bad in 0..parts.len() {
+            let mut forged = parts.clone();
+            forged[bad].message.push(b'!');
+            assert!(!batch_holds(&strict(&forged)), "forged at {bad}");
+            let mut moved = parts.clone();
+            moved[bad].public_key = parts[(bad + 1) % parts.len()].public_key;
+            if moved[bad].public_key != parts[bad].public_key {
+                assert!(!batch_holds(&strict(&moved)), "another key at {bad}");
+                let want: Vec<bool> = (0..parts.len()).map(|i| i != bad).collect();
+                assert_eq!(verify_each(&moved), want, "another key at {bad}");
+            }
+        }
     }
 
     #[test]
