@@ -216,10 +216,7 @@ struct Entry {
 impl Entry {
     /// `None` when `verify_strict` would refuse the encodings whatever the equation says.
     fn strict(at: usize, parts: &SignedParts) -> Option<Self> {
-        let key = verify::ed25519_key(&parts.public_key)?;
-        if key.is_weak() {
-            return None;
-        }
+        let key = verify::ed25519_strong_key(&parts.public_key)?;
         let (r_bytes, s_bytes) = parts.signature.split_at(32);
         let r_bytes: [u8; 32] = r_bytes.try_into().ok()?;
         let s_bytes: [u8; 32] = s_bytes.try_into().ok()?;
