@@ -48,13 +48,21 @@ pub struct SignedParts {
 
 /// An Ed25519 code a signed format decoded for a check of its signature: what the signature
 /// covers, and the body its signed text decodes to, which [`Verified::insert_code`] keeps so that
-/// the code's read need not decode it again.
+/// the code's read need not decode it again. Only the format makes one
+/// ([`crate::codec::SignedFormat::signed_code`]), so the body is always the decoding of the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedCode {
     /// The region whose format decoded it.
-    pub region: RegionCode,
-    pub parts: SignedParts,
-    pub body: String,
+    pub(crate) region: RegionCode,
+    pub(crate) parts: SignedParts,
+    pub(crate) body: String,
+}
+
+impl SignedCode {
+    /// What the signature covers, for the check.
+    pub fn parts(&self) -> &SignedParts {
+        &self.parts
+    }
 }
 
 /// The signatures a check found good, each with the exact key and signed text it was good for

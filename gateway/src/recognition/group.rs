@@ -18,7 +18,7 @@ impl Recognizer {
             return;
         };
         // The group takes its own copy of the parts; the record keeps the code.
-        if self.group.verify(code.parts.clone()).await {
+        if self.group.verify(code.parts().clone()).await {
             let mut passed = Verified::default();
             passed.insert_code(code);
             call.verified = Some(Arc::new(passed));
