@@ -27,7 +27,8 @@ pub struct ReadContext<'a> {
     /// The recognition agreement requires a live status from the issuing region: hybrid formats
     /// (Sichuan) then ask the status service as well as checking the signature.
     pub require_online: bool,
-    /// Signatures a batch check already passed ([`crate::codec::batch`]); `None` checks each alone.
+    /// Signatures a group or batch check already passed, with the bodies decoded for that check
+    /// ([`crate::codec::batch`]); `None` decodes and checks each alone.
     pub verified: Option<&'a Verified>,
 }
 

@@ -53,6 +53,6 @@ pub use model::{
     CodeError, Colour, Degraded, NativeReading, Person, ReadOutcome, RegionCode, ResidentId, Source,
 };
 pub use regions::{
-    default_adapters, default_adapters_with, signed_format, signed_parts, verify_signed,
+    default_adapters, default_adapters_with, signed_code, signed_format, verify_signed,
 };
 pub use trust::{IssuerKey, KeyAlgorithm, StatusService, TrustError, TrustView};

@@ -47,6 +47,30 @@ pub fn swap_signature(body_of: &str, signature_of: &str) -> String {
     format!("{body}.{sig}")
 }
 
+/// A payload whose body runs a day longer, under the payload's own (genuine) signature: a
+/// forgery that carries exactly the signature its genuine code carries.
+pub fn extend_keeping_signature(payload: &str) -> String {
+    let format = REGIONS
+        .into_iter()
+        .filter_map(huren_adapters::signed_format)
+        .find(|f| payload.starts_with(f.prefix))
+        .expect("a v1 code of a signed format");
+    let rest = &payload[format.prefix.len()..];
+    let (body, signature) = rest.split_once(format.separator).expect("signed payload");
+    let body = format.armor.decode(body).expect("armored body");
+    let body = String::from_utf8(body).expect("UTF-8 body");
+    let at = format
+        .layout
+        .iter()
+        .position(|f| *f == huren_adapters::codec::Field::ValidUntil)
+        .expect("a valid-until field");
+    let mut fields: Vec<String> = body.split('|').map(str::to_string).collect();
+    let until: i64 = fields[at].parse().expect("Unix seconds");
+    fields[at] = (until + 86_400).to_string();
+    let body = format.armor.encode(fields.join("|").as_bytes());
+    format!("{}{body}{}{signature}", format.prefix, format.separator)
+}
+
 /// The seven reference regional services on 127.0.0.1:0, from the PKI in `pki`.
 pub async fn spawn_services(pki: &Pki) -> BTreeMap<RegionCode, ServiceHandle> {
     let mut services = BTreeMap::new();

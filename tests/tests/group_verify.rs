@@ -6,7 +6,7 @@ use std::time::Duration;
 use huren_adapters::{Colour, RegionCode};
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
 use huren_proto::v1::{Verdict, VerifyCodeRequest};
-use huren_tests::node::{TestNode, resident_id, swap_signature};
+use huren_tests::node::{TestNode, extend_keeping_signature, resident_id, swap_signature};
 use tonic::transport::Channel;
 
 /// Sends every payload as its own VerifyCode call, all at once over `channels` (round robin),
@@ -97,6 +97,36 @@ async fn one_forged_code_among_concurrent_calls_fails_alone() {
         calls,
         "every decision is audited"
     );
+}
+
+/// A genuine code's own signature on an edited body (a day's more validity) is FORGED, also
+/// when the genuine code's calls are checked in the same groups; every genuine call passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_genuine_signature_on_an_edited_body_is_forged_beside_its_code() {
+    let node = TestNode::start().await;
+    let good = node.ed25519_codes().await;
+    let mut channels = Vec::new();
+    for _ in 0..4 {
+        channels.push(node.channel_as("checkpoint", None).await);
+    }
+    let payloads: Vec<String> = (0..64)
+        .map(|i| {
+            let genuine = &good[(i / 2) % good.len()];
+            match i % 2 {
+                0 => genuine.clone(),
+                _ => extend_keeping_signature(genuine),
+            }
+        })
+        .collect();
+    let answers = verify_all(&channels, &payloads, usize::MAX, Duration::ZERO).await;
+    for (i, (verdict, reason)) in answers.iter().enumerate() {
+        if i % 2 == 1 {
+            assert_eq!(*verdict, Verdict::Reject, "call {i}");
+            assert_eq!(reason, "FORGED", "call {i}");
+        } else {
+            assert_eq!(*verdict, Verdict::Pass, "call {i}");
+        }
+    }
 }
 
 /// Callers that give up (a deadline far too short) do not stall or spoil the calls around them.

@@ -7,7 +7,7 @@ use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
 use huren_proto::v1::{
     StatusSource, Verdict, VerifyCodeRequest, VerifyCodesRequest, verify_codes_result,
 };
-use huren_tests::node::{TestNode, resident_id, swap_signature};
+use huren_tests::node::{TestNode, extend_keeping_signature, resident_id, swap_signature};
 use prost::Message;
 use tonic::Code;
 
@@ -494,6 +494,40 @@ async fn one_forged_code_anywhere_in_a_batch_fails_alone() {
             } else {
                 assert_eq!(v.verdict(), Verdict::Pass, "entry {i}, forged at {at}");
             }
+        }
+    }
+}
+
+/// A batch holding genuine codes and forgeries that carry those codes' own signatures on edited
+/// bodies (a day's more validity): the batch check passes the genuine codes, and a forgery, found
+/// under the same signature, is still FORGED.
+#[tokio::test]
+async fn a_genuine_signature_on_an_edited_body_in_the_same_batch_is_forged() {
+    let node = TestNode::start().await;
+    let good = node.ed25519_codes().await;
+    let mut checkpoint = RecognitionServiceClient::new(node.channel_as("checkpoint", None).await);
+    let payloads: Vec<String> = good
+        .iter()
+        .flat_map(|g| [g.clone(), extend_keeping_signature(g)])
+        .collect();
+    let response = checkpoint
+        .verify_codes(VerifyCodesRequest {
+            payloads,
+            ..Default::default()
+        })
+        .await
+        .expect("the batch is answered")
+        .into_inner();
+    assert_eq!(response.results.len(), 2 * good.len());
+    for (i, r) in response.results.iter().enumerate() {
+        let Some(verify_codes_result::Outcome::Verification(v)) = &r.outcome else {
+            panic!("entry {i}: {:?}", r.outcome);
+        };
+        if i % 2 == 1 {
+            assert_eq!(v.verdict(), Verdict::Reject, "entry {i}");
+            assert_eq!(v.reasons[0].code, "FORGED", "entry {i}");
+        } else {
+            assert_eq!(v.verdict(), Verdict::Pass, "entry {i}");
         }
     }
 }

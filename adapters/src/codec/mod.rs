@@ -13,7 +13,7 @@ pub mod token;
 pub mod verify;
 
 pub use armor::Armor;
-pub use batch::{SignedParts, Verified};
+pub use batch::{SignedCode, SignedParts, Verified};
 pub use code_id::CodeId;
 pub use group::{GroupFigures, GroupVerifier};
 pub use signer::{IssuerSigner, SignerError};

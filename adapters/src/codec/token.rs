@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 
 use crate::adapter::ReadContext;
-use crate::codec::{Armor, IssuerSigner, MAX_PAYLOAD_LEN, SignedParts, verify};
+use crate::codec::{Armor, IssuerSigner, MAX_PAYLOAD_LEN, SignedCode, SignedParts, verify};
 use crate::model::{CodeError, NativeReading, Person, RegionCode, ResidentId, Source};
 use crate::status_list::StatusRef;
 use crate::trust::{IssuerKey, KeyAlgorithm, TrustView};
@@ -175,9 +175,9 @@ impl SignedFormat {
         Ok(payload)
     }
 
-    /// Splits a payload into the text its signature covers, the decoded body, the signature, and
+    /// Splits a payload into the text its signature covers, the armored body and signature, and
     /// whether it is a v2 code.
-    fn decode<'p>(&self, payload: &'p str) -> Result<Decoded<'p>, CodeError> {
+    fn split<'p>(&self, payload: &'p str) -> Result<Split<'p>, CodeError> {
         if payload.len() > MAX_PAYLOAD_LEN {
             return Err(self.malformed("payload longer than any QR code holds"));
         }
@@ -188,6 +188,12 @@ impl SignedFormat {
             .split_once(self.separator)
             .ok_or_else(|| self.malformed("no signature"))?;
         let signed = &payload[..payload.len() - rest.len() + body_text.len()];
+        Ok((signed, body_text, sig_text, listed))
+    }
+
+    /// [`SignedFormat::split`], with the body and signature decoded from their armor.
+    fn decode<'p>(&self, payload: &'p str) -> Result<Decoded<'p>, CodeError> {
+        let (signed, body_text, sig_text, listed) = self.split(payload)?;
         let body = self
             .armor
             .decode(body_text)
@@ -211,32 +217,57 @@ impl SignedFormat {
         Ok((issuer, signed_at, key))
     }
 
-    /// What an Ed25519 payload's signature covers, for a batch check; `None` for anything else
-    /// (another algorithm, a payload that would fail before its signature is looked at), which is
-    /// then read and checked alone.
-    pub fn signed_parts(&self, payload: &str, trust: &dyn TrustView) -> Option<SignedParts> {
+    /// What an Ed25519 payload's signature covers, for a group or batch check, with the body it
+    /// decodes to; `None` for anything else (another algorithm, a payload that would fail before
+    /// its signature is looked at), which is then read and checked alone.
+    pub fn signed_code(&self, payload: &str, trust: &dyn TrustView) -> Option<SignedCode> {
         if self.algorithm != KeyAlgorithm::Ed25519 || !self.claims(payload) {
             return None;
         }
         let (signed, body, signature, _) = self.decode(payload).ok()?;
-        let body = std::str::from_utf8(&body).ok()?;
-        let (_, _, key) = self.signer(&self.split_fields(body).ok()?, trust).ok()?;
+        let body = String::from_utf8(body).ok()?;
+        let (_, _, key) = self.signer(&self.split_fields(&body).ok()?, trust).ok()?;
         if key.algorithm != KeyAlgorithm::Ed25519 {
             return None;
         }
-        Some(SignedParts {
+        let parts = SignedParts {
             public_key: key.public_key.as_slice().try_into().ok()?,
             message: signed.as_bytes().to_vec(),
             signature: signature.as_slice().try_into().ok()?,
+        };
+        Some(SignedCode {
+            region: self.region,
+            parts,
+            body,
         })
     }
 
     /// Decodes, checks the signature against the registry's key for the issuer at the signing
-    /// time (or finds it among those a batch check passed), then checks the fields and the
-    /// validity window.
+    /// time (or finds it among those a group or batch check passed, whose body is then taken as
+    /// decoded there: the same signed text decodes to the same body), then checks the fields and
+    /// the validity window.
     pub fn read(&self, payload: &str, ctx: &ReadContext<'_>) -> Result<Claims, CodeError> {
-        let (signed, body, signature, listed) = self.decode(payload)?;
-        let body = std::str::from_utf8(&body).map_err(|_| self.malformed("body is not UTF-8"))?;
+        let (signed, body_text, sig_text, listed) = self.split(payload)?;
+        let signature = self.armor.decode(sig_text);
+        let known = match (&signature, ctx.verified) {
+            (Some(s), Some(v)) => v.body(self.region, signed.as_bytes(), s),
+            _ => None,
+        };
+        // Refusals in the order a lone read makes them: body armor, signature armor, UTF-8.
+        let decoded = match known {
+            Some(_) => Vec::new(),
+            None => self
+                .armor
+                .decode(body_text)
+                .ok_or_else(|| self.malformed("body is not valid armor"))?,
+        };
+        let signature = signature.ok_or_else(|| self.malformed("signature is not valid armor"))?;
+        let body = match known {
+            Some(body) => body,
+            None => {
+                std::str::from_utf8(&decoded).map_err(|_| self.malformed("body is not UTF-8"))?
+            }
+        };
         let raw = self.split_fields(body)?;
         let (issuer, signed_at, key) = self.signer(&raw, ctx.trust)?;
         let batched = self.algorithm == KeyAlgorithm::Ed25519
@@ -359,6 +390,9 @@ impl SignedFormat {
 
 /// The signed text, the body, the signature, and whether the code is a v2 (status-listed) one.
 type Decoded<'p> = (&'p str, Vec<u8>, Vec<u8>, bool);
+
+/// As [`Decoded`], with the body and the signature still in their armor.
+type Split<'p> = (&'p str, &'p str, &'p str, bool);
 
 /// Digits only: `str::parse` would also take a leading `+`.
 fn is_decimal(s: &str) -> bool {

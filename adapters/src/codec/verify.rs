@@ -52,20 +52,32 @@ pub fn verify_ed25519(public_key: &[u8], message: &[u8], signature: &[u8]) -> bo
 const ED25519_CACHE_MAX: usize = 1024;
 
 pub(crate) fn ed25519_key(bytes: &[u8; 32]) -> Option<ed25519_dalek::VerifyingKey> {
-    static CACHE: OnceLock<RwLock<HashMap<[u8; 32], ed25519_dalek::VerifyingKey>>> =
-        OnceLock::new();
+    cached_ed25519_key(bytes).map(|(vk, _)| vk)
+}
+
+/// The key, when it is not of small order (a weak key, which `verify_strict` refuses): the
+/// batch check's test, answered once per key rather than once per code.
+pub(crate) fn ed25519_strong_key(bytes: &[u8; 32]) -> Option<ed25519_dalek::VerifyingKey> {
+    cached_ed25519_key(bytes).and_then(|(vk, weak)| (!weak).then_some(vk))
+}
+
+/// The decompressed key and whether it is weak, from the cache or decompressed into it.
+fn cached_ed25519_key(bytes: &[u8; 32]) -> Option<(ed25519_dalek::VerifyingKey, bool)> {
+    type Cache = RwLock<HashMap<[u8; 32], (ed25519_dalek::VerifyingKey, bool)>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    if let Some(vk) = cache.read().unwrap_or_else(|e| e.into_inner()).get(bytes) {
-        return Some(*vk);
+    if let Some(known) = cache.read().unwrap_or_else(|e| e.into_inner()).get(bytes) {
+        return Some(*known);
     }
     let vk = ed25519_dalek::VerifyingKey::from_bytes(bytes).ok()?;
+    let known = (vk, vk.is_weak());
     let mut cache = cache.write().unwrap_or_else(|e| e.into_inner());
     // A flood of distinct keys (only possible from a misbehaving registry) must not grow memory.
     if cache.len() >= ED25519_CACHE_MAX {
         cache.clear();
     }
-    cache.insert(*bytes, vk);
-    Some(vk)
+    cache.insert(*bytes, known);
+    Some(known)
 }
 
 pub fn verify_p256(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {

@@ -16,7 +16,7 @@
 use std::sync::Arc;
 
 use crate::adapter::{AdapterSet, ConfigError, RegionAdapter};
-use crate::codec::{SignedFormat, SignedParts, Verified, batch};
+use crate::codec::{SignedCode, SignedFormat, Verified, batch};
 use crate::model::RegionCode;
 use crate::trust::TrustView;
 
@@ -54,18 +54,18 @@ pub fn verify_signed<'p>(
     payloads: impl IntoIterator<Item = &'p str>,
     trust: &dyn TrustView,
 ) -> Verified {
-    let parts: Vec<_> = payloads
+    let codes: Vec<_> = payloads
         .into_iter()
-        .filter_map(|p| signed_parts(p, trust))
+        .filter_map(|p| signed_code(p, trust))
         .collect();
-    batch::verify_all(&parts)
+    batch::verify_codes(codes)
 }
 
-/// What `payload`'s Ed25519 signature covers, when a reference signed format claims it and it
-/// decodes that far ([`SignedFormat::signed_parts`]); for a single code's group check.
-pub fn signed_parts(payload: &str, trust: &dyn TrustView) -> Option<SignedParts> {
+/// What `payload`'s Ed25519 signature covers and its body, when a reference signed format claims
+/// it and it decodes that far ([`SignedFormat::signed_code`]); for a single code's group check.
+pub fn signed_code(payload: &str, trust: &dyn TrustView) -> Option<SignedCode> {
     let format = SIGNED_FORMATS.iter().find(|f| f.claims(payload))?;
-    format.signed_parts(payload, trust)
+    format.signed_code(payload, trust)
 }
 
 /// All seven reference adapters, with an empty Guangdong revocation store.
@@ -179,6 +179,112 @@ mod tests {
             &format!("{zj}x"),
         ] {
             assert_eq!(set.scanned(other), other.trim());
+        }
+    }
+
+    /// A code whose signature a group or batch check passed is read from the body decoded there:
+    /// the same answer as a lone read, every refusal a lone read makes still made (the key the
+    /// read asks the registry for, not the one the check used), and a forgery that keeps the
+    /// genuine code's signature on an edited body is refused as forged.
+    #[tokio::test]
+    async fn a_read_after_a_passed_check_answers_as_a_lone_read() {
+        use crate::regions::test_kit::forge_label;
+        use crate::testing::{FakeLookup, KeyRing, context, flat};
+        use crate::trust::TrustError;
+
+        let set = default_adapters().unwrap();
+        let issuers = TestIssuers::generate().unwrap();
+        let lookup = FakeLookup::new();
+        let ed25519 = crate::testing::SIGNED_REGIONS
+            .into_iter()
+            .filter(|(_, _, a)| *a == crate::trust::KeyAlgorithm::Ed25519);
+        for (region, _, _) in ed25519 {
+            let format = signed_format(region).unwrap();
+            let labels = crate::vocabulary::vocabulary(region.as_str())
+                .unwrap()
+                .labels;
+            let (red, green) = (labels[labels.len() - 1].0, labels[0].0);
+            let payload = issue(region, &request(red), issuers.signer(region), NOW).unwrap();
+            let forged = forge_label(format, &payload, red, green);
+            let adapter = set.claim(&payload).unwrap();
+            let alone = context(&issuers.ring, &lookup, NOW);
+            let verified = verify_signed([payload.as_str(), forged.as_str()], &issuers.ring);
+            assert_eq!(verified.len(), 1, "{region}: the genuine code only");
+            let mut checked = context(&issuers.ring, &lookup, NOW);
+            checked.verified = Some(&verified);
+
+            let want = adapter.read(&payload, &alone).await.map(flat).unwrap();
+            let got = adapter.read(&payload, &checked).await.map(flat).unwrap();
+            assert_eq!(got, want, "{region}");
+            assert!(
+                matches!(
+                    adapter.read(&forged, &checked).await,
+                    Err(CodeError::BadSignature { .. })
+                ),
+                "{region}: same signature, edited body"
+            );
+
+            // The registry the read is given decides, whatever the check used.
+            let mut revoked = issuers.ring.clone();
+            let issuer = issuers.signer(region).issuer_id();
+            revoked.revoke(region, issuer, NOW - time::Duration::hours(1), "compromise");
+            let mut ctx = context(&revoked, &lookup, NOW);
+            ctx.verified = Some(&verified);
+            assert!(matches!(
+                adapter.read(&payload, &ctx).await,
+                Err(CodeError::Trust(TrustError::Revoked { .. }))
+            ));
+            let other = TestIssuers::generate().unwrap();
+            let impostor = KeyRing::new().with_signer(region, other.signer(region));
+            let mut ctx = context(&impostor, &lookup, NOW);
+            ctx.verified = Some(&verified);
+            assert!(
+                matches!(
+                    adapter.read(&payload, &ctx).await,
+                    Err(CodeError::BadSignature { .. })
+                ),
+                "{region}: another key under the same issuer id"
+            );
+            let late = NOW + time::Duration::days(8);
+            let mut ctx = context(&issuers.ring, &lookup, late);
+            ctx.verified = Some(&verified);
+            assert!(matches!(
+                adapter.read(&payload, &ctx).await,
+                Err(CodeError::Expired(_))
+            ));
+        }
+    }
+
+    /// What a single VerifyCode call spends on a Guangdong code around its signature check
+    /// (decoding for the group check, recording that it passed, the read), the check itself left
+    /// out (release build, by hand):
+    /// `cargo test --release -p huren-adapters --lib regions::tests::single_call_decoding_cost -- --ignored --nocapture`
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn single_call_decoding_cost() {
+        use crate::testing::{FakeLookup, context};
+        let issuers = TestIssuers::generate().unwrap();
+        let lookup = FakeLookup::new();
+        let region = RegionCode::GUANGDONG;
+        let payload = issue(region, &request("绿码"), issuers.signer(region), NOW).unwrap();
+        let rounds = 200_000u32;
+        for run in 0..3 {
+            let clock = std::time::Instant::now();
+            for _ in 0..rounds {
+                let code = signed_code(&payload, &issuers.ring).unwrap();
+                drop(std::hint::black_box(code.parts.clone()));
+                let mut passed = Verified::default();
+                passed.insert_code(code);
+                let passed = Arc::new(passed);
+                let mut ctx = context(&issuers.ring, &lookup, NOW);
+                ctx.verified = Some(&passed);
+                std::hint::black_box(guangdong::FORMAT.read(&payload, &ctx).unwrap());
+            }
+            let each = clock.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
+            println!(
+                "run {run}: {each:.2} µs a call ({} bytes of payload)",
+                payload.len()
+            );
         }
     }
 

@@ -8,18 +8,19 @@ use crate::recognition::{Call, Recognizer};
 
 impl Recognizer {
     /// Passes `payload`'s signature through the node's group verifier
-    /// ([`huren_adapters::codec::group`]) and, when it passed, records that on `call`, so the read
-    /// does not check it again. A code it does not pass (forged, another algorithm, not decodable)
-    /// is left to the read, which checks it alone and answers as it always did.
+    /// ([`huren_adapters::codec::group`]) and, when it passed, records that on `call` with the
+    /// body decoded here, so the read neither checks the signature nor decodes the body again. A
+    /// code it does not pass (forged, another algorithm, not decodable) is left to the read,
+    /// which decodes and checks it alone and answers as it always did.
     pub async fn check_signature_grouped(&self, call: &mut Call, payload: &str) {
         let payload = self.adapters.scanned(payload);
-        let Some(parts) = huren_adapters::signed_parts(&payload, call.registry.as_ref()) else {
+        let Some(code) = huren_adapters::signed_code(&payload, call.registry.as_ref()) else {
             return;
         };
-        // Recorded before the parts move into the group (the record copies what it needs).
-        let mut passed = Verified::default();
-        passed.insert(&parts);
-        if self.group.verify(parts).await {
+        // The group takes its own copy of the parts; the record keeps the code.
+        if self.group.verify(code.parts().clone()).await {
+            let mut passed = Verified::default();
+            passed.insert_code(code);
             call.verified = Some(Arc::new(passed));
         }
     }
