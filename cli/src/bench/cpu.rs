@@ -7,7 +7,8 @@ use std::time::Duration;
 /// Thread name prefix of the runtime the benchmarked gateway runs on.
 pub const SERVER_THREADS: &str = "huren-srv";
 
-/// Name of the audit writer's own thread (`huren_audit`), not one of the server runtime's.
+/// Name of the audit log's own thread (`huren_audit`), not one of the server runtime's: it
+/// writes batches only for a slow disk; on a quick one the callers (server threads) write them.
 pub const AUDIT_THREAD: &str = "huren-audit";
 
 /// Total CPU time of this process's threads whose name starts with `prefix`; `None` where

@@ -46,9 +46,10 @@ pub struct Figures {
     pub p99: Duration,
     /// Server threads' CPU over the run.
     pub server_cpu: Option<Duration>,
-    /// The audit writer's thread's CPU over the run (its own thread, not a server thread).
+    /// The audit log's own thread's CPU over the run (not a server thread; it writes batches
+    /// only for a slow disk).
     pub audit_cpu: Option<Duration>,
-    /// Every thread of the process (load generator, server, audit writer) over the run: beside
+    /// Every thread of the process (load generator, server, audit thread) over the run: beside
     /// the elapsed time, how many cores the run kept busy.
     pub process_cpu: Option<Duration>,
     /// Heap allocations of the whole process (client and server) over the run; only with the
@@ -72,12 +73,12 @@ impl Figures {
         self.per_item_us(self.server_cpu)
     }
 
-    /// The audit writer's CPU per item, µs.
+    /// The audit thread's CPU per item, µs.
     pub fn audit_us_per_item(&self) -> Option<f64> {
         self.per_item_us(self.audit_cpu)
     }
 
-    /// The whole process's CPU per item (client, server, audit writer), µs.
+    /// The whole process's CPU per item (client, server, audit thread), µs.
     pub fn process_us_per_item(&self) -> Option<f64> {
         self.per_item_us(self.process_cpu)
     }
