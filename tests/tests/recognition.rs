@@ -5,7 +5,8 @@
 use huren_adapters::{Colour, RegionCode};
 use huren_proto::v1::recognition_service_client::RecognitionServiceClient;
 use huren_proto::v1::{
-    StatusSource, Verdict, VerifyCodeRequest, VerifyCodesRequest, verify_codes_result,
+    StatusSource, Verdict, Verification, VerifyCodeRequest, VerifyCodesRequest,
+    VerifyCodesResponse, verify_codes_result,
 };
 use huren_tests::node::{TestNode, extend_keeping_signature, resident_id, swap_signature};
 use prost::Message;
@@ -17,6 +18,19 @@ fn verify(payload: &str) -> VerifyCodeRequest {
         verifying_region: String::new(),
         purpose: "checkpoint-entry".into(),
     }
+}
+
+/// Every entry of a batch's answer, each of which must be a verification.
+fn verifications(response: &VerifyCodesResponse) -> Vec<&Verification> {
+    response
+        .results
+        .iter()
+        .enumerate()
+        .map(|(i, r)| match &r.outcome {
+            Some(verify_codes_result::Outcome::Verification(v)) => v,
+            other => panic!("entry {i}: {other:?}"),
+        })
+        .collect()
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
@@ -484,10 +498,7 @@ async fn one_forged_code_anywhere_in_a_batch_fails_alone() {
             .await
             .expect("the batch is answered")
             .into_inner();
-        for (i, r) in response.results.iter().enumerate() {
-            let Some(verify_codes_result::Outcome::Verification(v)) = &r.outcome else {
-                panic!("entry {i}: {:?}", r.outcome);
-            };
+        for (i, v) in verifications(&response).into_iter().enumerate() {
             if i == at {
                 assert_eq!(v.verdict(), Verdict::Reject, "forged at {at}");
                 assert_eq!(v.reasons[0].code, "FORGED");
@@ -519,10 +530,7 @@ async fn a_genuine_signature_on_an_edited_body_in_the_same_batch_is_forged() {
         .expect("the batch is answered")
         .into_inner();
     assert_eq!(response.results.len(), 2 * good.len());
-    for (i, r) in response.results.iter().enumerate() {
-        let Some(verify_codes_result::Outcome::Verification(v)) = &r.outcome else {
-            panic!("entry {i}: {:?}", r.outcome);
-        };
+    for (i, v) in verifications(&response).into_iter().enumerate() {
         if i % 2 == 1 {
             assert_eq!(v.verdict(), Verdict::Reject, "entry {i}");
             assert_eq!(v.reasons[0].code, "FORGED", "entry {i}");

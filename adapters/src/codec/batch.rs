@@ -637,23 +637,25 @@ pub(crate) mod tests {
     }
 
     /// The equation itself, without the bisection that would hide a wrong one behind single checks.
+    /// Entries for `parts`, every one of which has good encodings.
+    fn entries(parts: &[SignedParts]) -> Vec<Entry> {
+        parts
+            .iter()
+            .enumerate()
+            .map(|(at, p)| Entry::strict(at, p).expect("a good encoding is batched"))
+            .collect()
+    }
+
     #[test]
     fn the_batch_equation_holds_for_good_signatures_only() {
         let signer = IssuerSigner::generate("t", KeyAlgorithm::Ed25519).unwrap();
         let mut parts = signed(&signer, 5);
-        let strict = |parts: &[SignedParts]| -> Vec<Entry> {
-            parts
-                .iter()
-                .enumerate()
-                .map(|(at, p)| Entry::strict(at, p).expect("a good encoding is batched"))
-                .collect()
-        };
         for n in 1..=5 {
-            assert!(batch_holds(&strict(&parts[..n])), "{n} good signatures");
+            assert!(batch_holds(&entries(&parts[..n])), "{n} good signatures");
         }
         parts[3].message.push(b'!');
-        assert!(!batch_holds(&strict(&parts)));
-        assert!(!batch_holds(&strict(&parts[3..4])));
+        assert!(!batch_holds(&entries(&parts)));
+        assert!(!batch_holds(&entries(&parts[3..4])));
     }
 
     /// Codes of several issuers checked together (their key terms summed per key): good ones
@@ -678,25 +680,18 @@ pub(crate) mod tests {
                 }
             })
             .collect();
-        let strict = |parts: &[SignedParts]| -> Vec<Entry> {
-            parts
-                .iter()
-                .enumerate()
-                .map(|(at, p)| Entry::strict(at, p).expect("a good encoding is batched"))
-                .collect()
-        };
-        let entries = strict(&parts);
-        assert_eq!(per_key(&entries, &[Scalar::ONE; 6]).len(), 3);
-        assert!(batch_holds(&entries));
+        let all = entries(&parts);
+        assert_eq!(per_key(&all, &[Scalar::ONE; 6]).len(), 3);
+        assert!(batch_holds(&all));
         assert_eq!(verify_each(&parts), vec![true; 6]);
         for bad in 0..parts.len() {
             let mut forged = parts.clone();
             forged[bad].message.push(b'!');
-            assert!(!batch_holds(&strict(&forged)), "forged at {bad}");
+            assert!(!batch_holds(&entries(&forged)), "forged at {bad}");
             let mut moved = parts.clone();
             moved[bad].public_key = parts[(bad + 1) % parts.len()].public_key;
             if moved[bad].public_key != parts[bad].public_key {
-                assert!(!batch_holds(&strict(&moved)), "another key at {bad}");
+                assert!(!batch_holds(&entries(&moved)), "another key at {bad}");
                 let want: Vec<bool> = (0..parts.len()).map(|i| i != bad).collect();
                 assert_eq!(verify_each(&moved), want, "another key at {bad}");
             }

@@ -1,7 +1,7 @@
 //! Who writes which batch, step by step: callers linked one after another, each record its
 //! own batch (one record a batch), with no thread behind the log so every hand-over shows.
 
-use std::future::Future;
+use std::future::Future as _;
 use std::pin::pin;
 use std::sync::mpsc;
 use std::task::{Context, Poll, Waker};
@@ -21,18 +21,30 @@ fn entry(n: u64) -> Entry {
     }
 }
 
-/// A log in `dir` whose batches hold one record each, on a disk never too slow for callers;
-/// the thread's jobs land in the receiver.
-fn one_record_batches(dir: &std::path::Path) -> (Shared, mpsc::Receiver<Job>) {
+/// A log in `dir` with `cfg` and no thread behind it: the thread's jobs land in the receiver.
+fn with_config(dir: &std::path::Path, cfg: Config) -> (Shared, mpsc::Receiver<Job>) {
     let (disk, head, _) = crate::log::open_blocking(dir, 1 << 20).unwrap();
-    let cfg = Config {
-        max_batch_records: 1,
-        caller_sync_limit: std::time::Duration::from_secs(3600),
-        ..Config::default()
-    };
     let (jobs, jobs_rx) = mpsc::channel();
     let (stopped, _) = watch::channel(None);
     (Shared::new(disk, head, cfg, stopped, jobs, None), jobs_rx)
+}
+
+/// A disk never too slow for callers to write on.
+fn quick_disk() -> Config {
+    Config {
+        caller_sync_limit: std::time::Duration::from_secs(3600),
+        ..Config::default()
+    }
+}
+
+/// A log in `dir` whose batches hold one record each, on a disk never too slow for callers;
+/// the thread's jobs land in the receiver.
+fn one_record_batches(dir: &std::path::Path) -> (Shared, mpsc::Receiver<Job>) {
+    let cfg = Config {
+        max_batch_records: 1,
+        ..quick_disk()
+    };
+    with_config(dir, cfg)
 }
 
 /// Callers write only on a runtime with more than one worker.
@@ -56,8 +68,13 @@ fn seqs_on_disk(dir: &std::path::Path) -> Vec<u64> {
     seqs
 }
 
-fn poll_once<F: Future>(f: F) -> Poll<F::Output> {
-    pin!(f).poll(&mut Context::from_waker(Waker::noop()))
+/// Polls a waiting caller once: it has been told to write its batch, writes it, and is answered.
+fn told_to_write(shared: &Shared, rx: oneshot::Receiver<Turn>) -> Ack {
+    let waiting = pin!(Waiting { rx, shared });
+    match waiting.poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(Ok(ack)) => ack,
+        other => panic!("a caller told to write writes its batch and is answered: {other:?}"),
+    }
 }
 
 #[test]
@@ -83,13 +100,7 @@ fn the_writer_hands_the_next_batch_to_its_caller_who_writes_it_even_when_it_leav
     });
     assert_eq!(seqs_on_disk(dir.path()), [1, 2]);
 
-    let Poll::Ready(Ok(ack)) = poll_once(Waiting {
-        rx: third,
-        shared: &shared,
-    }) else {
-        panic!("the third caller writes its batch when told");
-    };
-    assert_eq!(ack.seq, 3);
+    assert_eq!(told_to_write(&shared, third).seq, 3);
     assert_eq!(seqs_on_disk(dir.path()), [1, 2, 3]);
     assert_eq!(
         shared.lock().leader,
@@ -112,13 +123,7 @@ fn a_batch_whose_callers_left_is_written_by_the_writer_before_it() {
     assert_eq!(shared.lead(Who::Caller).unwrap().unwrap().seq, 1);
     // Nobody was left to write the second record: the first caller did, then handed on.
     assert_eq!(seqs_on_disk(dir.path()), [1, 2]);
-    let Poll::Ready(Ok(ack)) = poll_once(Waiting {
-        rx: third,
-        shared: &shared,
-    }) else {
-        panic!("the third caller writes its batch when told");
-    };
-    assert_eq!(ack.seq, 3);
+    assert_eq!(told_to_write(&shared, third).seq, 3);
 }
 
 #[test]
@@ -195,21 +200,6 @@ fn on_a_single_worker_runtime_the_thread_writes() {
         first.try_recv(),
         Ok(Turn::Done(Ok(Ack { seq: 1, .. })))
     ));
-}
-
-/// A log in `dir` with `cfg`, on a multi-worker runtime's callers unless `cfg` says otherwise.
-fn with_config(dir: &std::path::Path, cfg: Config) -> (Shared, mpsc::Receiver<Job>) {
-    let (disk, head, _) = crate::log::open_blocking(dir, 1 << 20).unwrap();
-    let (jobs, jobs_rx) = mpsc::channel();
-    let (stopped, _) = watch::channel(None);
-    (Shared::new(disk, head, cfg, stopped, jobs, None), jobs_rx)
-}
-
-fn quick_disk() -> Config {
-    Config {
-        caller_sync_limit: std::time::Duration::from_secs(3600),
-        ..Config::default()
-    }
 }
 
 #[test]
