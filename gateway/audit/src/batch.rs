@@ -43,11 +43,12 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
-    pub(crate) fn new(first_seq: u64, buf: Vec<u8>, waiters: Vec<(Option<Waiter>, Ack)>) -> Self {
+    /// An empty batch whose first record will be `first_seq`.
+    pub(crate) fn new(first_seq: u64) -> Self {
         Batch {
             first_seq,
-            buf,
-            waiters,
+            buf: Vec::new(),
+            waiters: Vec::new(),
             leader: None,
             opened: Instant::now(),
         }

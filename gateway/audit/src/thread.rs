@@ -34,7 +34,7 @@ fn run(
     let mut retry_at: Option<Instant> = None;
     loop {
         let records = match shared.upgrade() {
-            Some(s) => s.lock().durable.next_seq - 1,
+            Some(s) => s.acknowledged(),
             None => 0,
         };
         let checkpoint_at = anchoring.as_ref().and_then(|a| a.due_at(records, &cfg));

@@ -66,16 +66,16 @@ pub(crate) struct State {
     /// Where the next record is linked.
     head: Head,
     /// After the last acknowledged record: a failed batch's records are given back to it.
-    pub durable: Head,
+    durable: Head,
     /// Batches linked and not yet being written, oldest first.
     queue: VecDeque<Batch>,
     /// Who writes, or has been told to write (the thread may not have read its job yet). While
     /// nobody does the queue is empty.
     leader: Option<Who>,
-    pub failed: Option<String>,
+    failed: Option<String>,
     closed: bool,
     /// The open segment; taken by whoever writes.
-    pub disk: Option<Disk>,
+    disk: Option<Disk>,
     /// A moving average of the recent writes + syncs (nanoseconds): over the callers' limit,
     /// the thread writes.
     sync_ns: u64,
@@ -123,6 +123,11 @@ impl Shared {
         }
     }
 
+    /// How many records are acknowledged.
+    pub(crate) fn acknowledged(&self) -> u64 {
+        self.lock().durable.next_seq - 1
+    }
+
     /// The acknowledged head, to anchor; records added after it will tell the thread again.
     pub(crate) fn to_anchor(&self) -> Head {
         let mut st = self.lock();
@@ -157,8 +162,7 @@ impl Shared {
             .back()
             .is_none_or(|b| b.is_full(self.cfg.max_batch_records, self.cfg.max_batch_bytes));
         if open_new {
-            st.queue
-                .push_back(Batch::new(st.head.next_seq, Vec::new(), Vec::new()));
+            st.queue.push_back(Batch::new(st.head.next_seq));
         }
         let Some(batch) = st.queue.back_mut() else {
             return Err(AppendError::Closed);
@@ -188,7 +192,9 @@ impl Shared {
     /// returned.
     pub(crate) fn lead(&self, who: Who) -> Option<Result<Ack, AppendError>> {
         let mut mine = None;
-        let mut own = (who == Who::Caller).then_some(());
+        // A caller's own record is in the first batch it writes (first if it opened the batch,
+        // else where the hand-over found it); the thread has none.
+        let mut first = who == Who::Caller;
         loop {
             if who == Who::Thread {
                 self.linger_for_interval();
@@ -209,8 +215,8 @@ impl Shared {
                         drop(st);
                         let closed = Err("the audit log is closed".to_string());
                         let mut batch = batch;
-                        let own_index = own.map(|()| batch.leader.unwrap_or(0));
-                        let answered = batch.answer(&closed, own_index);
+                        let own = first.then(|| batch.leader.unwrap_or(0));
+                        let answered = batch.answer(&closed, own);
                         for b in &mut gone {
                             b.answer(&closed, None);
                         }
@@ -247,8 +253,9 @@ impl Shared {
                 (refused, done)
             };
             // Answered outside the lock: callers link their records meanwhile.
-            let own_index = own.take().map(|()| batch.leader.unwrap_or(0));
-            let answered = batch.answer(&outcome, own_index);
+            let own = first.then(|| batch.leader.unwrap_or(0));
+            first = false;
+            let answered = batch.answer(&outcome, own);
             mine = mine.or(answered);
             for mut b in refused {
                 b.answer(&outcome, None);
