@@ -11,6 +11,7 @@ use huren_proto::v1::{
 use huren_tests::node::{TestNode, extend_keeping_signature, resident_id, swap_signature};
 use prost::Message;
 use tonic::Code;
+use tonic::transport::Channel;
 
 fn verify(payload: &str) -> VerifyCodeRequest {
     VerifyCodeRequest {
@@ -18,6 +19,21 @@ fn verify(payload: &str) -> VerifyCodeRequest {
         verifying_region: String::new(),
         purpose: "checkpoint-entry".into(),
     }
+}
+
+/// A VerifyCodes call of `payloads`, which must be answered.
+async fn answered(
+    client: &mut RecognitionServiceClient<Channel>,
+    payloads: Vec<String>,
+) -> VerifyCodesResponse {
+    client
+        .verify_codes(VerifyCodesRequest {
+            payloads,
+            ..Default::default()
+        })
+        .await
+        .expect("the batch is answered")
+        .into_inner()
 }
 
 /// Every entry of a batch's answer, each of which must be a verification.
@@ -459,14 +475,7 @@ async fn a_full_batch_of_ten_thousand_codes_is_answered_in_order() {
     }
     let batch: Vec<String> = (0..10_000).map(|i| payloads[i % 4].clone()).collect();
     let mut checkpoint = RecognitionServiceClient::new(node.channel_as("checkpoint", None).await);
-    let response = checkpoint
-        .verify_codes(VerifyCodesRequest {
-            payloads: batch,
-            ..Default::default()
-        })
-        .await
-        .expect("the largest batch allowed is answered")
-        .into_inner();
+    let response = answered(&mut checkpoint, batch).await;
     assert_eq!(response.results.len(), 10_000);
     assert!(response.results.iter().enumerate().all(|(i, r)| {
         r.index == i as i32
@@ -490,14 +499,7 @@ async fn one_forged_code_anywhere_in_a_batch_fails_alone() {
     for at in [0usize, 31, 63, anywhere] {
         let mut payloads: Vec<String> = (0..64).map(|i| good[i % good.len()].clone()).collect();
         payloads[at] = forged.clone();
-        let response = checkpoint
-            .verify_codes(VerifyCodesRequest {
-                payloads,
-                ..Default::default()
-            })
-            .await
-            .expect("the batch is answered")
-            .into_inner();
+        let response = answered(&mut checkpoint, payloads).await;
         for (i, v) in verifications(&response).into_iter().enumerate() {
             if i == at {
                 assert_eq!(v.verdict(), Verdict::Reject, "forged at {at}");
@@ -521,14 +523,7 @@ async fn a_genuine_signature_on_an_edited_body_in_the_same_batch_is_forged() {
         .iter()
         .flat_map(|g| [g.clone(), extend_keeping_signature(g)])
         .collect();
-    let response = checkpoint
-        .verify_codes(VerifyCodesRequest {
-            payloads,
-            ..Default::default()
-        })
-        .await
-        .expect("the batch is answered")
-        .into_inner();
+    let response = answered(&mut checkpoint, payloads).await;
     assert_eq!(response.results.len(), 2 * good.len());
     for (i, v) in verifications(&response).into_iter().enumerate() {
         if i % 2 == 1 {
