@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tokio::sync::{Semaphore, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 
 use crate::batch::{Ack, Head};
 use crate::checkpoint::{self, CheckpointSigner};
@@ -21,8 +21,6 @@ use crate::writer::{Job, Linked, Shared, Waiting, Who};
 #[derive(Clone)]
 pub struct AuditLog {
     shared: Arc<Shared>,
-    /// Appends under way before `append` itself waits (back-pressure).
-    room: Arc<Semaphore>,
     dir: PathBuf,
     /// Why the writer is stopped (a write failed), or `None` while it writes.
     stopped: watch::Receiver<Option<String>>,
@@ -79,7 +77,6 @@ impl AuditLog {
         };
         let (jobs, jobs_rx) = std::sync::mpsc::channel();
         let anchored = anchoring.as_ref().map(Anchoring::anchored);
-        let room = Arc::new(Semaphore::new(config.queue));
         let shared = Arc::new(Shared::new(
             disk,
             head,
@@ -96,7 +93,6 @@ impl AuditLog {
         })?;
         let log = AuditLog {
             shared,
-            room,
             dir,
             stopped,
         };
@@ -110,7 +106,12 @@ impl AuditLog {
     /// task; otherwise it waits for the batch its record joined (see the crate manual).
     pub async fn append(&self, entry: Entry) -> Result<Ack, AppendError> {
         let entry = entry.sanitised()?;
-        let _room = self.room.acquire().await.map_err(|_| AppendError::Closed)?;
+        let _room = self
+            .shared
+            .room
+            .acquire()
+            .await
+            .map_err(|_| AppendError::Closed)?;
         match self.shared.link(entry)? {
             Linked::Lead => self
                 .shared

@@ -19,7 +19,7 @@ use std::sync::mpsc;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{Semaphore, oneshot, watch};
 
 use crate::batch::{Ack, Batch, Head, Turn};
 use crate::config::{Config, SyncPolicy};
@@ -92,6 +92,8 @@ pub(crate) struct Shared {
     stopped: StateTx,
     jobs: mpsc::Sender<Job>,
     anchored: bool,
+    /// Appends under way before `append` itself waits (back-pressure): [`Config::queue`].
+    pub room: Semaphore,
 }
 
 impl Shared {
@@ -116,6 +118,7 @@ impl Shared {
                 checkpoint_asked: anchored_records.unwrap_or(0),
                 told_added: false,
             }),
+            room: Semaphore::new(cfg.queue),
             cfg,
             stopped,
             jobs,
