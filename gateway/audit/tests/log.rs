@@ -408,3 +408,28 @@ fn flip_byte_in_line(path: &Path, line: usize, from: &str, to: &str) {
     lines[line - 1] = lines[line - 1].replacen(from, to, 1);
     std::fs::write(path, lines.join("\n") + "\n").unwrap();
 }
+
+/// With `queue` appends under way, the next one waits for room before it is even linked: here
+/// it cannot join the batch ahead of it, so it is written a whole interval later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_append_beyond_the_queue_waits_for_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let interval = Duration::from_millis(200);
+    let config = Config {
+        queue: 1,
+        ..small_segments(SyncPolicy::Interval(interval))
+    };
+    let (log, _) = AuditLog::open(dir.path(), config).await.unwrap();
+    let started = std::time::Instant::now();
+    let first = tokio::spawn({
+        let log = log.clone();
+        async move { log.append(entry(1)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let second = log.append(entry(2)).await.unwrap();
+    // Linked only once the first was answered (one interval), then its own interval.
+    assert!(started.elapsed() >= 2 * interval, "{:?}", started.elapsed());
+    assert_eq!(first.await.unwrap().unwrap().seq, 1);
+    assert_eq!(second.seq, 2);
+    log.close().await.unwrap();
+}
