@@ -241,3 +241,39 @@ async fn a_log_dropped_without_a_close_is_anchored_before_it_lets_go() {
     );
     log.close().await.unwrap();
 }
+
+/// A reopened log already anchored up to its last record: a record added later is anchored by
+/// time, counted from the records the log holds, not from zero.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_added_to_a_reopened_anchored_log_is_anchored_after_the_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    fill_anchored(dir.path(), 12, key(1)).await;
+    assert_eq!(
+        checkpoints(dir.path()).last().map(String::as_str),
+        Some("checkpoint-00000000000000000012.json")
+    );
+    let config = Config {
+        checkpoint_every: Duration::from_millis(50),
+        caller_sync_limit: Duration::from_secs(3600),
+        ..anchored_config()
+    };
+    let (log, _) = AuditLog::open_anchored(dir.path(), config, Arc::new(key(1)))
+        .await
+        .unwrap();
+    log.append(entry(12)).await.unwrap();
+    let thirteen = "checkpoint-00000000000000000013.json";
+    let mut written = Vec::new();
+    for _ in 0..100 {
+        written = checkpoints(dir.path());
+        if written.last().map(String::as_str) == Some(thirteen) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        written.last().map(String::as_str),
+        Some(thirteen),
+        "{written:?}"
+    );
+    log.close().await.unwrap();
+}
